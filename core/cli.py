@@ -1,0 +1,261 @@
+"""Command line: python -m core COMMAND --help.
+
+Exit codes: 0 success; 1 a run ended failed; 2 bad input (plain message on stderr, no traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .datasets import DATASETS, DatasetUnavailable, load_dataset
+from .hyperparams import OPTIMIZERS, Hyperparameters
+from .presets import PRESETS
+from .spec import analyze, format_shape
+
+
+class UserError(Exception):
+    """Bad input from the user: printed plainly, exit code 2."""
+
+
+def _read_spec(args) -> tuple[dict, str]:
+    """The spec from --spec FILE, or the preset sized to --dataset's input shape and classes."""
+    if getattr(args, "preset", None):
+        if args.preset not in PRESETS:
+            raise UserError(f"Unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}.")
+        data_shape, classes = _data_shape(args)
+        preset = PRESETS[args.preset]
+        spec = preset.spec(data_shape, classes) if data_shape else preset.spec()
+        return spec, preset.title
+    path = Path(args.spec)
+    try:
+        return json.loads(path.read_text()), path.stem
+    except FileNotFoundError:
+        raise UserError(f"The spec file {path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"The spec file {path} cannot be read: {err}.") from None
+    except json.JSONDecodeError as err:
+        raise UserError(f"The spec file {path} is not valid JSON (line {err.lineno}, column {err.colno}: "
+                        f"{err.msg}).") from None
+
+
+def _add_model_source(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--preset", help=f"one of {', '.join(PRESETS)}")
+    group.add_argument("--spec", metavar="FILE", help="a JSON architecture spec")
+
+
+def _data_shape(args) -> tuple[tuple | None, int | None]:
+    name = getattr(args, "dataset", None)
+    if not name:
+        return None, None
+    try:
+        data = load_dataset(name)
+    except DatasetUnavailable as err:
+        raise UserError(str(err)) from None
+    return data.input_shape, data.num_classes
+
+
+def cmd_presets(args) -> int:
+    for preset in PRESETS.values():
+        analysis = analyze(preset.spec())
+        hp = preset.seed_hyperparameters
+        print(f"{preset.name:8} {analysis.total_params:>9,} params  {preset.title}")
+        origin = "notebook" if preset.from_notebook else "suggested"
+        print(f"{'':8} {origin}: {hp.optimizer}, {hp.epochs} epochs, batch {hp.batch_size}.  {preset.description}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    for info in DATASETS.values():
+        print(f"{info.name:14} {info.title}: {info.description}")
+    return 0
+
+
+def summary_table(spec: dict, data_shape=None, num_classes=None) -> str:
+    """A Keras-like summary: layer, output shape, params, and the totals."""
+    analysis = analyze(spec, data_shape, num_classes)
+    rows = [(f"{r.name} ({r.type})", format_shape(r.output_shape), "—" if r.params is None else f"{r.params:,}")
+            for r in analysis.layers]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [line.format("Layer (type)", "Output Shape", "Param #"), "-" * (sum(widths) + 4)]
+    out += [line.format(*row) for row in rows]
+    out += ["-" * (sum(widths) + 4), f"Total params: {analysis.total_params:,}"]
+    out += [f"Problem: {p.text()}" for p in analysis.problems]
+    return "\n".join(out)
+
+
+def cmd_summary(args) -> int:
+    spec, _ = _read_spec(args)
+    data_shape, classes = _data_shape(args)
+    print(summary_table(spec, data_shape, classes))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    spec, _ = _read_spec(args)
+    data_shape, classes = _data_shape(args)
+    analysis = analyze(spec, data_shape, classes, param_budget=args.param_budget)
+    if analysis.ok:
+        print(f"Valid: {len(analysis.layers)} layers, {analysis.total_params:,} params.")
+        return 0
+    print(f"The model has {len(analysis.problems)} problem(s):", file=sys.stderr)
+    for problem in analysis.problems:
+        print(f"- {problem.text()}", file=sys.stderr)
+    return 2
+
+
+def cmd_export(args) -> int:
+    from .codegen import training_script
+
+    spec, title = _read_spec(args)
+    preset = PRESETS.get(args.preset) if args.preset else None
+    hp = _hyperparameters(args, preset)
+    script = training_script(spec, args.dataset, hp, title)
+    if args.out:
+        Path(args.out).write_text(script)
+        print(f"Wrote {args.out}", file=sys.stderr)
+    else:
+        print(script)
+    return 0
+
+
+def _hyperparameters(args, preset) -> Hyperparameters:
+    base = preset.app_hyperparameters if preset else Hyperparameters()
+    chosen = {k: getattr(args, k) for k in ("optimizer", "learning_rate", "epochs", "batch_size",
+                                             "validation_split", "seed", "limit_train", "limit_test")
+              if getattr(args, k, None) is not None}
+    if "optimizer" in chosen and "learning_rate" not in chosen:
+        chosen["learning_rate"] = None  # the chosen optimizer's own default
+    hp = Hyperparameters.from_dict({**base.to_dict(), **chosen})
+    problems = hp.problems()
+    if problems:
+        raise UserError(" ".join(problems))
+    return hp
+
+
+def _progress_line(run) -> str:
+    p = run.progress()
+    width = 30
+    filled = int(width * p.fraction)
+    last = run.batch_history(max(0, len(run.batch_history()) - 1))
+    metrics = ""
+    if last:
+        acc = last[-1]["accuracy"]
+        metrics = f" loss {last[-1]['loss']:.4f}" + (f" acc {acc:.4f}" if acc is not None else "")
+    eta = f" ETA {p.eta:.0f}s" if p.eta is not None else ""
+    epoch = min(p.epoch + 1, p.epochs)
+    return (f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {epoch}/{p.epochs} "
+            f"batch {p.batch}/{p.batches_per_epoch}{metrics}{eta} ({p.status})   ")
+
+
+def cmd_train(args) -> int:
+    from .runs import RunManager, RunRejected
+    from .store import RunStore
+
+    spec, title = _read_spec(args)
+    preset = PRESETS.get(args.preset) if args.preset else None
+    hp = _hyperparameters(args, preset)
+    manager = RunManager(RunStore(args.home) if args.home else RunStore())
+    try:
+        run = manager.start(spec, args.dataset, hp, owner="cli", name=title)
+    except RunRejected as err:
+        raise UserError("The run cannot start:\n- " + "\n- ".join(err.problems)) from None
+    try:
+        while not run.wait(0.25):
+            print(_progress_line(run), end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        run.request_stop()
+        run.wait()
+    print(_progress_line(run), file=sys.stderr)
+    results = run.results or {}
+    report = {
+        "run_id": run.id, "status": run.status, "message": run.message, "dataset": run.dataset,
+        "params": run.params, "hyperparameters": hp.to_dict(), "spec": spec,
+        "history": run.epoch_history(),
+        "test_accuracy": results.get("test_accuracy"), "test_loss": results.get("test_loss"),
+        "results": results,
+    }
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    if run.message:
+        print(run.message, file=sys.stderr)
+    if results:
+        print(f"Test accuracy {results['test_accuracy']:.4f}, test loss {results['test_loss']:.4f}; "
+              f"wrote {args.out}", file=sys.stderr)
+    return 1 if run.status == "failed" else 0
+
+
+def cmd_runs(args) -> int:
+    from .store import RunStore
+
+    store = RunStore(args.home) if args.home else RunStore()
+    runs = store.list()
+    if not runs:
+        print("No runs stored yet.")
+    for run in runs:
+        acc = f"{run.test_accuracy:.4f}" if run.test_accuracy is not None else "—"
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created))
+        print(f"{run.id}  {when}  {run.status:11} {run.dataset:14} {run.params:>9,} params  test acc {acc}  {run.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="CNN Playground engine.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("presets", help="list the preset models").set_defaults(func=cmd_presets)
+    sub.add_parser("datasets", help="list the data sets").set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("summary", help="layer, output shape and params of a model")
+    _add_model_source(p)
+    p.add_argument("--dataset", choices=list(DATASETS), help="check against this data set's shape and classes")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("validate", help="check a spec; exit 2 with its problems")
+    _add_model_source(p)
+    p.add_argument("--dataset", choices=list(DATASETS), help="check against this data set's shape and classes")
+    p.add_argument("--param-budget", type=int, default=5_000_000, help="most parameters allowed (default 5,000,000)")
+    p.set_defaults(func=cmd_validate)
+
+    def add_hyperparameters(p):
+        p.add_argument("--dataset", choices=list(DATASETS), default="fashion_mnist")
+        p.add_argument("--epochs", type=int)
+        p.add_argument("--batch-size", type=int)
+        p.add_argument("--optimizer", choices=list(OPTIMIZERS))
+        p.add_argument("--learning-rate", type=float)
+        p.add_argument("--validation-split", type=float, help="share of training data for validation (default 0.1)")
+        p.add_argument("--limit-train", type=int, help="train on the first N examples only")
+        p.add_argument("--limit-test", type=int, help="test on the first N examples only")
+        p.add_argument("--seed", type=int)
+
+    p = sub.add_parser("export", help="print a runnable Keras script that builds and trains the model")
+    _add_model_source(p)
+    add_hyperparameters(p)
+    p.add_argument("--out", metavar="FILE.py", help="write the script here instead of printing it")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("train", help="train a model with a progress bar and write the results as JSON")
+    _add_model_source(p)
+    add_hyperparameters(p)
+    p.add_argument("--out", metavar="FILE.json", required=True)
+    p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("runs", help="list the stored runs")
+    p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.set_defaults(func=cmd_runs)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as err:
+        print(f"Error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"Error: {err.strerror or err} ({getattr(err, 'filename', '') or ''})", file=sys.stderr)
+        return 2

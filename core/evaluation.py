@@ -1,0 +1,40 @@
+"""Test-set evaluation: loss, accuracy, confusion matrix, per-class accuracy, predictions. Pure NumPy."""
+from __future__ import annotations
+
+import numpy as np
+
+EPSILON = 1e-7  # Keras clips probabilities by the same amount in its cross-entropy
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Rows are the true class, columns the predicted class."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    return matrix
+
+
+def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
+    """Share of each true class predicted correctly; NaN for a class with no test examples."""
+    totals = matrix.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(matrix) / np.maximum(totals, 1), np.nan)
+
+
+def cross_entropy(probabilities: np.ndarray, y_true: np.ndarray) -> float:
+    picked = probabilities[np.arange(len(y_true)), np.asarray(y_true, dtype=np.int64)]
+    return float(-np.mean(np.log(np.clip(picked, EPSILON, 1.0))))
+
+
+def summarize_predictions(probabilities: np.ndarray, y_true: np.ndarray, class_names) -> dict:
+    """Everything the results page shows about the test set, JSON-serialisable."""
+    predicted = probabilities.argmax(axis=1)
+    matrix = confusion_matrix(y_true, predicted, len(class_names))
+    per_class = per_class_accuracy(matrix)
+    return {
+        "test_loss": cross_entropy(probabilities, y_true),
+        "test_accuracy": float(np.mean(predicted == y_true)),
+        "test_examples": int(len(y_true)),
+        "class_names": list(class_names),
+        "confusion_matrix": matrix.tolist(),
+        "per_class_accuracy": [None if np.isnan(v) else float(v) for v in per_class],
+    }

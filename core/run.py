@@ -1,0 +1,184 @@
+"""A training run as a record: settings, live status and append-only history, safe to read from any thread.
+
+The worker thread writes to it; any number of readers (a page, a refreshed tab, a projector) poll it,
+each from its own position in the history, so no reader drains anything from another.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from .hyperparams import Hyperparameters
+
+
+class Status:
+    QUEUED = "queued"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FINISHED = "finished"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the process that trained it ended before the run did
+
+    ACTIVE = frozenset({QUEUED, RUNNING, STOPPING})
+    ENDED = frozenset({STOPPED, FINISHED, FAILED, INTERRUPTED})
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    epoch: int  # epochs completed
+    epochs: int
+    batch: int  # batches done in the current epoch
+    batches_per_epoch: int
+    elapsed: float
+    eta: float | None  # seconds left, when it can be estimated
+
+    @property
+    def fraction(self) -> float:
+        total = self.epochs * max(self.batches_per_epoch, 1)
+        done = self.epoch * self.batches_per_epoch + self.batch
+        return min(done / total, 1.0) if total else 0.0
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(6)
+
+
+class Run:
+    """One training run. All mutation goes through methods that hold the run's lock."""
+
+    def __init__(self, spec: dict, dataset: str, hyperparameters: Hyperparameters, *, owner: str = "",
+                 name: str = "", run_id: str | None = None, created: float | None = None, params: int = 0):
+        self.id = run_id or new_run_id()
+        self.spec = spec
+        self.dataset = dataset
+        self.hyperparameters = hyperparameters
+        self.owner = owner
+        self.name = name
+        self.created = created if created is not None else time.time()
+        self.params = params
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self.status = Status.QUEUED
+        self.message = ""  # plain-language reason for stopped / failed / interrupted
+        self.started: float | None = None
+        self.ended: float | None = None
+        self.epoch = 0
+        self.batch = 0
+        self.batches_per_epoch = 0
+        self._batches: list[dict] = []
+        self._epochs: list[dict] = []
+        self.results: dict | None = None
+
+    # --- written by the worker ---------------------------------------------------------------
+
+    def begin(self, batches_per_epoch: int) -> None:
+        with self._lock:
+            self.status = Status.STOPPING if self._stop.is_set() else Status.RUNNING
+            self.started = time.time()
+            self.batches_per_epoch = batches_per_epoch
+
+    def record_batch(self, epoch: int, batch: int, loss: float, accuracy: float | None) -> None:
+        with self._lock:
+            self.batch = batch + 1
+            self._batches.append({"step": epoch * self.batches_per_epoch + batch + 1, "epoch": epoch + 1,
+                                  "loss": loss, "accuracy": accuracy})
+
+    def record_epoch(self, metrics: dict) -> None:
+        with self._lock:
+            self._epochs.append(metrics)
+            self.epoch = len(self._epochs)
+            self.batch = 0
+
+    def finish(self, status: str, message: str = "", results: dict | None = None) -> None:
+        with self._lock:
+            self.status = status
+            self.message = message
+            if results is not None:
+                self.results = results
+            self.ended = time.time()
+
+    def close(self) -> None:
+        """The worker is done with the run (its final state is saved): wake everyone waiting on it."""
+        self._done.set()
+
+    # --- control -----------------------------------------------------------------------------
+
+    def request_stop(self) -> bool:
+        """Ask the worker to stop after the current batch. False when the run has already ended."""
+        with self._lock:
+            if self.status not in Status.ACTIVE:
+                return False
+            self._stop.set()
+            if self.status == Status.RUNNING:
+                self.status = Status.STOPPING
+            return True
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run has ended (only meaningful for a run trained in this process)."""
+        return self._done.wait(timeout)
+
+    # --- read by anyone ----------------------------------------------------------------------
+
+    def batch_history(self, start: int = 0) -> list[dict]:
+        with self._lock:
+            return list(self._batches[start:])
+
+    def epoch_history(self, start: int = 0) -> list[dict]:
+        with self._lock:
+            return list(self._epochs[start:])
+
+    def progress(self) -> Progress:
+        with self._lock:
+            epochs = self.hyperparameters.epochs
+            now = self.ended or time.time()
+            elapsed = (now - self.started) if self.started else 0.0
+            done = self.epoch * self.batches_per_epoch + self.batch
+            total = epochs * self.batches_per_epoch
+            eta = None
+            if self.status in Status.ACTIVE and done and total:
+                eta = elapsed / done * (total - done)
+            return Progress(self.status, self.epoch, epochs, self.batch, self.batches_per_epoch, elapsed, eta)
+
+    @property
+    def active(self) -> bool:
+        return self.status in Status.ACTIVE
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return (self.results or {}).get("test_accuracy")
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def summary_record(self) -> dict:
+        with self._lock:
+            return {
+                "id": self.id, "owner": self.owner, "name": self.name, "created": self.created,
+                "spec": self.spec, "dataset": self.dataset,
+                "hyperparameters": self.hyperparameters.to_dict(), "params": self.params,
+                "status": self.status, "message": self.message, "started": self.started, "ended": self.ended,
+                "epoch": self.epoch, "batch": self.batch, "batches_per_epoch": self.batches_per_epoch,
+                "results": self.results,
+            }
+
+    @classmethod
+    def from_record(cls, record: dict, batches: list[dict] | None = None,
+                    epochs: list[dict] | None = None) -> "Run":
+        run = cls(record["spec"], record["dataset"], Hyperparameters.from_dict(record["hyperparameters"]),
+                  owner=record.get("owner", ""), name=record.get("name", ""), run_id=record["id"],
+                  created=record.get("created"), params=record.get("params", 0))
+        for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
+            setattr(run, key, record.get(key))
+        run._batches = list(batches or [])
+        run._epochs = list(epochs or [])
+        if run.status not in Status.ACTIVE:
+            run._done.set()
+        return run

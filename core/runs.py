@@ -1,0 +1,128 @@
+"""Starting, finding, stopping and deleting runs: the API the dashboard and the CLI drive.
+
+Runs train in background threads, at most ``max_concurrent`` at once (the rest wait as queued).
+Live runs are served from memory; ended ones from the store.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from .datasets import DatasetUnavailable, load_dataset
+from .hyperparams import Hyperparameters
+from .run import Run, Status
+from .spec import DEFAULT_PARAM_BUDGET, analyze
+from .store import RunStore
+
+
+class RunRejected(Exception):
+    """The run cannot start; ``problems`` are plain-language sentences for the user."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def default_concurrency() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class RunManager:
+    def __init__(self, store: RunStore, max_concurrent: int | None = None,
+                 param_budget: int = DEFAULT_PARAM_BUDGET):
+        self.store = store
+        self.param_budget = param_budget
+        self._slots = threading.BoundedSemaphore(max_concurrent or default_concurrency())
+        self._live: dict[str, Run] = {}
+        self._lock = threading.Lock()
+        store.mark_interrupted()
+
+    def check(self, spec: dict, dataset: str, hyperparameters: Hyperparameters) -> list[str]:
+        """Every reason this run could not train, in plain words (empty when it can)."""
+        try:
+            data = load_dataset(dataset)
+        except DatasetUnavailable as error:
+            return [str(error)]
+        analysis = analyze(spec, data.input_shape, data.num_classes, param_budget=self.param_budget)
+        return [p.text() for p in analysis.problems] + hyperparameters.problems()
+
+    def start(self, spec: dict, dataset: str, hyperparameters: Hyperparameters, *, owner: str = "",
+              name: str = "") -> Run:
+        """Queue a run and return it at once; raises RunRejected with the reasons when it cannot train."""
+        problems = self.check(spec, dataset, hyperparameters)
+        if problems:
+            raise RunRejected(problems)
+        data = load_dataset(dataset)
+        params = analyze(spec, data.input_shape, data.num_classes).total_params
+        run = Run(spec, dataset, hyperparameters, owner=owner, name=name, params=params)
+        with self._lock:
+            self._live[run.id] = run
+        self.store.save(run)
+        threading.Thread(target=self._work, args=(run,), name=f"run-{run.id}", daemon=True).start()
+        return run
+
+    def _work(self, run: Run) -> None:
+        from .training import execute_run  # imports Keras: only when something trains
+
+        try:
+            with self._slots:
+                if run.stop_requested:
+                    run.finish(Status.STOPPED, "Cancelled before it started.")
+                    self.store.save(run)
+                    run.close()
+                else:
+                    execute_run(run, self.store)
+        finally:
+            with self._lock:
+                self._live.pop(run.id, None)
+
+    def get(self, run_id: str) -> Run | None:
+        with self._lock:
+            run = self._live.get(run_id)
+        return run if run is not None else self.store.load(run_id)
+
+    def list(self, owner: str | None = None) -> list[Run]:
+        """Runs newest first; live ones are the live objects, so their status is current."""
+        with self._lock:
+            live = dict(self._live)
+        return [live.get(r.id, r) for r in self.store.list(owner)]
+
+    def stop(self, run_id: str) -> bool:
+        with self._lock:
+            run = self._live.get(run_id)
+        return run.request_stop() if run is not None else False
+
+    def delete(self, run_id: str) -> bool:
+        """Delete an ended run and its files. A run still training must be stopped first."""
+        with self._lock:
+            if run_id in self._live:
+                raise RunRejected(["This run is still training: stop it first, then delete it."])
+        return self.store.delete(run_id)
+
+    def active_runs(self) -> list[Run]:
+        with self._lock:
+            return list(self._live.values())
+
+
+_default: RunManager | None = None
+_default_lock = threading.Lock()
+
+
+def default_manager() -> RunManager:
+    """One manager per process, on the default store (shared by every session of the app)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = RunManager(RunStore())
+        return _default
+
+
+def start_run(spec: dict, dataset: str, optimizer: str = "adam", learning_rate: float | None = None,
+              epochs: int = 5, batch_size: int = 64, validation_split: float = 0.1, seed: int = 42,
+              limit_train: int | None = None, limit_test: int | None = None, *, owner: str = "",
+              manager: RunManager | None = None) -> Run:
+    """Start training in the background and return the run immediately (see RunManager.start)."""
+    hp = Hyperparameters(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
+                         validation_split=validation_split, seed=seed, limit_train=limit_train,
+                         limit_test=limit_test)
+    return (manager or default_manager()).start(spec, dataset, hp, owner=owner)

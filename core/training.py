@@ -1,0 +1,165 @@
+"""Training one run: build the model from its spec, fit it while streaming metrics, evaluate, save.
+
+Runs in a worker thread. It only writes to the Run object and the store; it never touches any UI.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import keras
+import numpy as np
+
+from .datasets import DatasetUnavailable, load_dataset
+from .evaluation import summarize_predictions
+from .hyperparams import OPTIMIZERS, Hyperparameters
+from .run import Run, Status
+from .spec import analyze, build_model, strip_ansi
+from .store import RunStore
+
+log = logging.getLogger(__name__)
+
+NAN_MESSAGE = "The loss became NaN (not a number) — lower the learning rate and train again."
+INF_MESSAGE = "The loss became infinite — lower the learning rate and train again."
+PREDICT_BATCH = 512
+
+
+class StopRequested(Exception):
+    """Raised inside fit when the user pressed Stop: ends training after this batch, skipping validation."""
+
+
+class LossDiverged(Exception):
+    pass
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Streams per-batch and per-epoch metrics into a Run, and honours Stop within one batch."""
+
+    def __init__(self, run: Run, on_epoch=None):
+        super().__init__()
+        self.run = run
+        self.on_epoch = on_epoch
+        self._epoch = 0
+        self._epoch_started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._epoch_started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        loss = float(logs.get("loss", math.nan))
+        if not math.isfinite(loss):
+            raise LossDiverged(NAN_MESSAGE if math.isnan(loss) else INF_MESSAGE)
+        accuracy = logs.get("accuracy")
+        self.run.record_batch(self._epoch, batch, loss, None if accuracy is None else float(accuracy))
+        if self.run.stop_requested:
+            raise StopRequested
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.run.stop_requested:  # Stop during validation: don't finish it
+            raise StopRequested
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics = {"epoch": epoch + 1, "seconds": time.perf_counter() - self._epoch_started}
+        metrics.update({k: float(v) for k, v in (logs or {}).items()})
+        self.run.record_epoch(metrics)
+        if self.on_epoch is not None:
+            self.on_epoch(self.run)
+
+
+def make_optimizer(hyperparameters: Hyperparameters):
+    info = OPTIMIZERS[hyperparameters.optimizer]
+    return getattr(keras.optimizers, info.keras_name)(learning_rate=hyperparameters.effective_learning_rate)
+
+
+def plain_error(error: BaseException) -> str:
+    """A one-paragraph message a learner can read, from any exception raised while training."""
+    if isinstance(error, (DatasetUnavailable, LossDiverged)):
+        return str(error)
+    if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
+        return ("Training ran out of memory: the model or batch is too large for this server. "
+                "Use fewer filters or units, add pooling, or lower the batch size.")
+    text = strip_ansi(str(error)).strip().splitlines()
+    detail = text[0][:400] if text else type(error).__name__
+    return f"Training failed: {detail}"
+
+
+def _slice(array: np.ndarray, limit: int | None) -> np.ndarray:
+    return array if limit is None else array[:limit]
+
+
+def execute_run(run: Run, store: RunStore | None = None) -> None:
+    """Train the run to its end (finished, stopped or failed). Never raises."""
+    def save():
+        if store is not None:
+            store.save(run)
+
+    try:
+        _train_and_evaluate(run, store)
+    except (StopRequested, LossDiverged) as error:  # stopped before training started, or diverged
+        if isinstance(error, StopRequested):
+            run.finish(Status.STOPPED, "Stopped before training began.")
+        else:
+            run.finish(Status.FAILED, str(error))
+    except Exception as error:  # a run must always end with a message, never silently
+        log.exception("run %s failed", run.id)
+        run.finish(Status.FAILED, plain_error(error))
+    finally:
+        try:
+            save()
+        except Exception:
+            log.exception("could not save run %s", run.id)
+        run.close()
+
+
+def _train_and_evaluate(run: Run, store: RunStore | None) -> None:
+    hp = run.hyperparameters
+    dataset = load_dataset(run.dataset)
+    analysis = analyze(run.spec, dataset.input_shape, dataset.num_classes)
+    problems = [p.text() for p in analysis.problems] + hp.problems()
+    if problems:
+        run.finish(Status.FAILED, "The model cannot be trained: " + " ".join(problems))
+        return
+    run.params = analysis.total_params
+    # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
+    keras.utils.set_random_seed(hp.seed)
+    model = build_model(run.spec)
+    model.compile(optimizer=make_optimizer(hp), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
+    y_train = _slice(dataset.y_train, hp.limit_train)
+    n_fit = len(x_train) - int(len(x_train) * hp.validation_split)
+    run.begin(batches_per_epoch=math.ceil(n_fit / hp.batch_size))
+    if store is not None:
+        store.save(run)
+    recorder = RunRecorder(run, on_epoch=lambda r: store.save(r) if store is not None else None)
+    stopped = False
+    try:
+        model.fit(x_train, y_train, epochs=hp.epochs, batch_size=hp.batch_size,
+                  validation_split=hp.validation_split, callbacks=[recorder], verbose=0)
+    except StopRequested:
+        stopped = True
+    except LossDiverged as error:
+        run.finish(Status.FAILED, str(error))
+        return
+    results = evaluate_run(model, run, dataset, hp, store)
+    if stopped:
+        run.finish(Status.STOPPED, f"Stopped by you after {run.epoch} complete epoch(s); "
+                                   "the test accuracy is for the weights at that moment.", results)
+    else:
+        run.finish(Status.FINISHED, "", results)
+
+
+def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore | None) -> dict:
+    """Test-set metrics, plus the saved model and predictions beside the store."""
+    x_test = _slice(dataset.as_float("x_test"), hp.limit_test)
+    y_test = _slice(dataset.y_test, hp.limit_test)
+    probabilities = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
+    results = summarize_predictions(probabilities, y_test, dataset.class_names)
+    results["train_seconds"] = sum(e["seconds"] for e in run.epoch_history())
+    if store is not None:
+        model.save(store.model_path(run.id))
+        np.savez_compressed(store.predictions_path(run.id), probabilities=probabilities.astype(np.float32),
+                            y_true=y_test)
+    return results
