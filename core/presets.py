@@ -22,7 +22,9 @@ class Preset:
 
     def spec(self, input_shape=(28, 28, 1), num_classes: int = 10) -> dict:
         """The preset for a data set's input shape, with the output layer sized to its classes."""
-        layers = copy.deepcopy(list(self.layers))
+        # One deep copy per layer: the presets reuse one dict for repeated layers (_POOL), and a single
+        # deepcopy of the list would keep them aliased, so editing one pooling layer would change the other.
+        layers = [copy.deepcopy(layer) for layer in self.layers]
         if layers and layers[-1].get("type") == "Dense":
             layers[-1]["units"] = num_classes
         return {"input_shape": list(input_shape), "layers": layers}
