@@ -74,6 +74,8 @@ def read_idx(path: Path) -> np.ndarray:
         raise DatasetUnavailable(f"{path} is not an IDX file of bytes; it may be damaged — fetch it again.")
     ndim = data[3]
     header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DatasetUnavailable(f"{path} is truncated or damaged (its header is cut short); fetch it again.")
     dims = struct.unpack(">" + "I" * ndim, data[4:header])
     if len(data) - header != int(np.prod(dims)):
         raise DatasetUnavailable(f"{path} is truncated or damaged (expected {int(np.prod(dims)):,} values); "
