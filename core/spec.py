@@ -45,6 +45,7 @@ class Arg:
     minimum: float | None = None
     maximum: float | None = None
     allow_none: bool = False
+    advanced: bool = False  # tucked away under "more settings" in the builder
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ _ACTIVATION = Arg("activation", "choice", "relu", "Activation",
                   "The function applied to each output; relu is a good default, softmax for the output layer.",
                   choices=ACTIVATIONS)
 _PADDING = Arg("padding", "choice", "valid", "Padding",
-               "'valid' shrinks the image a little at each layer; 'same' keeps its size.", choices=PADDINGS)
+               "'valid' shrinks the image a little at each layer; 'same' keeps its size.", choices=PADDINGS,
+               advanced=True)
 
 LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
     LayerType(
@@ -174,10 +176,11 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
             Arg("kernel_size", "pair", 3, "Kernel size", "The width and height of each filter, in pixels.",
                 required=True, minimum=1, maximum=15),
             Arg("strides", "pair", 1, "Stride", "How many pixels the filter moves at each step.",
-                minimum=1, maximum=8),
+                minimum=1, maximum=8, advanced=True),
             _PADDING,
             _ACTIVATION,
-            Arg("use_bias", "bool", True, "Use bias", "Add a learned offset to each filter's output."),
+            Arg("use_bias", "bool", True, "Use bias", "Add a learned offset to each filter's output.",
+                advanced=True),
         ),
         _conv_shape, _conv_params, image_only=True,
     ),
@@ -188,7 +191,7 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
             Arg("pool_size", "pair", 2, "Pool size", "The size of the window that is reduced to one value.",
                 minimum=1, maximum=8),
             Arg("strides", "pair", None, "Stride", "Step between windows; empty means the same as the pool size.",
-                minimum=1, maximum=8, allow_none=True),
+                minimum=1, maximum=8, allow_none=True, advanced=True),
             _PADDING,
         ),
         _pool_shape("MaxPooling2D"), _no_params, image_only=True,
@@ -200,7 +203,7 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
             Arg("pool_size", "pair", 2, "Pool size", "The size of the window that is reduced to one value.",
                 minimum=1, maximum=8),
             Arg("strides", "pair", None, "Stride", "Step between windows; empty means the same as the pool size.",
-                minimum=1, maximum=8, allow_none=True),
+                minimum=1, maximum=8, allow_none=True, advanced=True),
             _PADDING,
         ),
         _pool_shape("AveragePooling2D"), _no_params, image_only=True,
@@ -245,7 +248,7 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
             Arg("units", "int", 128, "Units", "How many outputs (neurons) this layer has.",
                 required=True, minimum=1, maximum=100_000),
             _ACTIVATION,
-            Arg("use_bias", "bool", True, "Use bias", "Add a learned offset to each output."),
+            Arg("use_bias", "bool", True, "Use bias", "Add a learned offset to each output.", advanced=True),
         ),
         _dense_shape, _dense_params,
     ),

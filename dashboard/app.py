@@ -1,0 +1,26 @@
+"""CNN Playground: build a CNN with widgets, train it and watch it learn. Run: streamlit run dashboard/app.py"""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import dashboard.runtime  # noqa: E402,F401  (first: heavy imports and the Streamlit/Keras fixes)
+import streamlit as st  # noqa: E402
+
+from dashboard import state  # noqa: E402
+from dashboard.widgets import sidebar_status  # noqa: E402
+
+st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
+state.user_id()
+state.playground()
+
+page = st.navigation([
+    st.Page("pages/build.py", title="Build", icon=":material/construction:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/image:"),
+    st.Page("pages/train.py", title="Train", icon=":material/play_circle:"),
+    st.Page("pages/results.py", title="Results", icon=":material/insights:"),
+])
+sidebar_status()
+page.run()

@@ -1,0 +1,69 @@
+"""Build: stack layers, set their parameters, see shapes, params and problems as you go."""
+import json
+
+import streamlit as st
+
+from core.codegen import snippet
+from core.presets import PRESETS
+from core.spec import LAYER_TYPES
+from dashboard import state
+from dashboard.widgets import layer_card, show_shape_table
+
+pg = state.playground()
+st.title("Build your network")
+st.caption("Start from a preset, then add, remove, move and tune layers. Shapes and parameter counts "
+           "update as you edit; problems are explained at the layer that has them.")
+
+left, right = st.columns([1, 1], gap="large")
+
+with left:
+    names = list(PRESETS)
+    preset_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = preset_col.selectbox("Preset", names, index=names.index(pg.preset) if pg.preset in names else 0,
+                                  format_func=lambda n: PRESETS[n].title, key="preset_choice")
+    button_col.button("Load preset", key="load_preset", on_click=state.load_preset, args=(chosen,),
+                      help="Replace the current layers and training settings with this preset.")
+    st.caption(PRESETS[chosen].description)
+
+    analysis = state.analysis()
+    data_shape = "×".join(map(str, pg.spec["input_shape"]))
+    st.markdown(f"**Input**: images of {data_shape} from {state.dataset_title(pg.dataset)} "
+                "(change the data set on the **Data** page)")
+    layers = pg.spec["layers"]
+    for index, layer in enumerate(layers):
+        layer_card(index, layer, analysis, pg.builder_version, len(layers))
+    if not layers:
+        st.info("The model has no layers yet: add some below, ending with a Dense output layer.")
+
+    with st.container(border=True):
+        st.markdown("**Add a layer**")
+        kinds = list(LAYER_TYPES)
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        kind = c1.selectbox("Layer type", kinds, key="add_layer_type",
+                            help="Each type's purpose is shown on its card once added.")
+        positions = list(range(len(layers) + 1))
+        position = c2.selectbox(
+            "Position", positions, index=len(positions) - 1 if len(layers) == 0 else max(len(layers) - 1, 0),
+            key="add_layer_position",
+            format_func=lambda p: "at the top" if p == 0 else (
+                "at the end" if p == len(layers) else f"after layer {p} ({layers[p - 1]['type']})"))
+        c3.button("Add", key="add_layer", type="primary", icon=":material/add:",
+                  on_click=state.insert_layer, args=(position, kind))
+        st.caption(LAYER_TYPES[kind].summary)
+
+with right:
+    st.subheader("Model summary")
+    show_shape_table(analysis, key="build_shapes")
+    if analysis.ok:
+        st.success("Ready to train — go to **Train**.", icon=":material/check_circle:")
+    else:
+        st.error(f"{len(analysis.problems)} problem(s) to fix before training:", icon=":material/error:")
+        for problem in analysis.problems:
+            st.markdown(f"- {problem.text()}")
+    with st.expander("Keras code for this model"):
+        st.code(snippet(pg.spec), language="python")
+    with st.expander("Architecture as JSON"):
+        text = json.dumps(pg.spec, indent=2)
+        st.code(text, language="json")
+        st.download_button("Download spec.json", text, file_name="spec.json", mime="application/json",
+                           key="download_spec", on_click="ignore")

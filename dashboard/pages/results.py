@@ -1,0 +1,99 @@
+"""Results: a run's test accuracy, model summary, history, confusion matrix; past runs to open or delete."""
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core.runs import RunRejected
+from core.spec import analyze
+from dashboard import charts, state
+from dashboard.widgets import STATUS_LABELS, format_seconds, history_chart, run_status, show_shape_table
+
+
+def run_label(run) -> str:
+    when = time.strftime("%H:%M:%S", time.localtime(run.created))
+    acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
+    return f"{when} · {run.name or run.id} · {STATUS_LABELS.get(run.status, run.status).lower()}{acc}"
+
+
+def delete_run(run_id: str) -> None:
+    try:
+        state.manager().delete(run_id)
+    except RunRejected as rejected:
+        st.session_state["results_message"] = " ".join(rejected.problems)
+        return
+    if state.playground().run_id == run_id:
+        state.follow_run(None)
+    st.session_state["results_message"] = "Run deleted."
+
+
+def runs_table(runs) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "Run": r.id, "Started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)), "Name": r.name,
+        "Data set": state.dataset_title(r.dataset), "Status": r.status, "Params": r.params,
+        "Epochs": r.epoch, "Test accuracy (%)": None if r.test_accuracy is None else round(100 * r.test_accuracy, 2),
+    } for r in runs])
+
+
+st.title("Results")
+if message := st.session_state.pop("results_message", None):
+    st.toast(message)
+runs = state.own_runs()
+if not runs:
+    st.info("No runs yet: build a model and press **Train**. Your finished runs are listed here.")
+    st.stop()
+
+followed = state.followed_run()
+ids = [r.id for r in runs]
+by_id = {r.id: r for r in runs}
+default = ids.index(followed.id) if followed is not None and followed.id in ids else 0
+chosen = st.selectbox("Run", ids, index=default, format_func=lambda i: run_label(by_id[i]), key="results_run")
+if followed is None or chosen != followed.id:
+    state.follow_run(chosen)
+run = state.manager().get(chosen)
+
+run_status(run)
+results = run.results or {}
+hp = run.hyperparameters
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results else "—")
+c2.metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
+c3.metric("Parameters", f"{run.params:,}")
+c4.metric("Training time", format_seconds(results.get("train_seconds")))
+
+summary_col, settings_col = st.columns([3, 2], gap="large")
+with summary_col:
+    st.subheader("Model summary")
+    show_shape_table(analyze(run.spec), key="results_shapes")
+with settings_col:
+    st.subheader("Settings used")
+    settings = {"Data set": state.dataset_title(run.dataset), "Optimizer": hp.optimizer,
+                "Learning rate": f"{hp.effective_learning_rate:g}", "Epochs": hp.epochs, "Batch size": hp.batch_size,
+                "Validation split": hp.validation_split, "Seed": hp.seed,
+                "Training images": hp.limit_train or "all"}
+    st.dataframe(pd.DataFrame({"Setting": settings.keys(), "Value": [str(v) for v in settings.values()]}),
+                 hide_index=True, width="stretch", key="results_settings")
+    model_file = state.manager().store.model_path(run.id)
+    if model_file.exists():
+        st.download_button("Download the trained model (.keras)", model_file.read_bytes(),
+                           file_name=f"cnn-playground-{run.id}.keras", mime="application/octet-stream",
+                           key="download_model", icon=":material/download:", on_click="ignore")
+
+st.subheader("Accuracy and loss during training")
+history_chart(run, key="results_history")
+
+if results:
+    names = results["class_names"]
+    st.subheader("Confusion matrix")
+    st.caption("Each row is the true class, each column what the network predicted: the diagonal holds the "
+               "correct answers, everything else shows which classes it mixes up.")
+    st.plotly_chart(charts.confusion_matrix_figure(results["confusion_matrix"], names), key="confusion")
+    st.subheader("Accuracy per class")
+    st.plotly_chart(charts.per_class_accuracy_figure(results["per_class_accuracy"], names), key="per_class")
+
+st.divider()
+st.subheader("All your runs")
+st.dataframe(runs_table(runs), hide_index=True, width="stretch", key="runs_table")
+st.button("Delete the selected run", key="delete_run", icon=":material/delete:", disabled=run.active,
+          on_click=delete_run, args=(run.id,),
+          help="Stop it first if it is still training." if run.active else "Removes the run and its saved model.")

@@ -1,0 +1,123 @@
+"""Train: pick the training settings, press Train, watch accuracy and loss live, stop any time."""
+import streamlit as st
+
+from core.hyperparams import MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
+from core.runs import RunRejected
+from dashboard import state
+from dashboard.widgets import history_chart, run_status
+
+POLL_SECONDS = 1.0
+BATCH_SIZES = [16, 32, 64, 128, 256, 512]
+
+
+def _set(name: str, key: str, transform=lambda v: v) -> None:
+    state.set_hyperparameters(**{name: transform(st.session_state[key])})
+
+
+def _set_optimizer() -> None:
+    # A new optimizer starts from its own usual learning rate.
+    name = st.session_state["hp_optimizer"]
+    state.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
+    st.session_state.pop("hp_learning_rate", None)  # the widget is redrawn with the new value
+
+
+def start_training() -> None:
+    pg = state.playground()
+    try:
+        run = state.manager().start(pg.spec, pg.dataset, pg.hyperparameters, owner=state.user_id(),
+                                    name=_run_name(pg))
+    except RunRejected as rejected:
+        st.session_state["train_problems"] = rejected.problems
+        return
+    st.session_state.pop("train_problems", None)
+    state.follow_run(run.id)
+
+
+def _run_name(pg) -> str:
+    hp = pg.hyperparameters
+    return f"{pg.preset} · {hp.optimizer} lr {hp.effective_learning_rate:g} · {hp.epochs} ep"
+
+
+def stop_training(run_id: str) -> None:
+    state.manager().stop(run_id)
+
+
+pg = state.playground()
+hp = pg.hyperparameters
+st.title("Train")
+settings, live = st.columns([1, 3], gap="large")
+
+with settings:
+    st.subheader("Settings")
+    opt_names = list(OPTIMIZERS)
+    st.selectbox("Optimizer", opt_names, index=opt_names.index(hp.optimizer), key="hp_optimizer",
+                 on_change=_set_optimizer, format_func=lambda n: OPTIMIZERS[n].keras_name,
+                 help="How the weights are updated after each batch.")
+    st.caption(OPTIMIZERS[hp.optimizer].summary)
+    st.number_input("Learning rate", min_value=0.00001, max_value=10.0, value=float(hp.effective_learning_rate),
+                    step=0.0005, format="%.5f", key="hp_learning_rate",
+                    on_change=_set, args=("learning_rate", "hp_learning_rate"),
+                    help="How big each update step is. Too high and the loss jumps around or becomes NaN; "
+                         "too low and learning is slow.")
+    st.number_input("Epochs", 1, MAX_EPOCHS, hp.epochs, key="hp_epochs", on_change=_set,
+                    args=("epochs", "hp_epochs"), help="How many times the network sees the whole training set.")
+    st.selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES
+                 else 2, key="hp_batch_size", on_change=_set, args=("batch_size", "hp_batch_size"),
+                 help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).")
+    st.slider("Validation split", 0.0, 0.5, float(hp.validation_split), 0.05, key="hp_validation_split",
+              on_change=_set, args=("validation_split", "hp_validation_split"),
+              help="The share of training images held back to check, after each epoch, how well the network "
+                   "does on images it did not learn from.")
+    st.number_input("Seed", 0, 2**31 - 1, hp.seed, key="hp_seed", on_change=_set, args=("seed", "hp_seed"),
+                    help="The same seed and settings give the same run again.")
+    with st.expander("Quick experiment"):
+        st.number_input("Use only the first N training images (0 = all)", 0, 10**7, hp.limit_train or 0,
+                        step=1000, key="hp_limit_train", on_change=_set,
+                        args=("limit_train", "hp_limit_train", lambda v: int(v) or None))
+
+    run = state.followed_run()
+    analysis = state.analysis()
+    busy = run is not None and run.active
+    reason = ""
+    if not analysis.ok:
+        reason = f"The model has {len(analysis.problems)} problem(s): fix them on Build first."
+    elif busy:
+        reason = "A run is already training: stop it or wait for it to end."
+    hp_problems = state.playground().hyperparameters.problems()
+    if hp_problems and not reason:
+        reason = " ".join(hp_problems)
+    st.button("Train", key="train", type="primary", icon=":material/play_arrow:", disabled=bool(reason),
+              on_click=start_training, width="stretch", help=reason or "Start training in the background.")
+    st.button("Stop", key="stop", icon=":material/stop:", disabled=not busy, width="stretch",
+              on_click=stop_training, args=(run.id if run else "",), help="Stop after the current batch.")
+    if reason:
+        st.warning(reason, icon=":material/block:")
+    for problem in st.session_state.get("train_problems", []):
+        st.error(problem)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def live_panel(run_id: str) -> None:
+    run = state.manager().get(run_id)
+    if run is None:
+        return
+    run_status(run)
+    history_chart(run, key="live_chart")
+    if not run.active:
+        st.rerun()  # the run ended: redraw the whole page once, which stops the polling
+
+
+with live:
+    run = state.followed_run()
+    if run is None:
+        st.subheader("Live training chart")
+        st.info("Press **Train** to start. Accuracy and loss appear here while the network learns; "
+                "you can switch pages meanwhile — training goes on in the background.")
+    else:
+        st.subheader(f"Run {run.id}: {run.name}")
+        if run.active:
+            live_panel(run.id)
+        else:
+            run_status(run)
+            history_chart(run, key="final_chart")
+            st.page_link("pages/results.py", label="See the results of this run", icon=":material/insights:")
