@@ -178,6 +178,8 @@ def followed_run():
     if run is None or run.owner != user_id():
         return None
     state.run_id = run_id
+    if st.query_params.get(RUN_PARAM) != run_id:
+        st.query_params[RUN_PARAM] = run_id  # page switches clear the URL: keep the run findable on refresh
     return run
 
 

@@ -9,6 +9,13 @@ from core.spec import LAYER_TYPES
 from dashboard import state
 from dashboard.widgets import layer_card, show_shape_table
 
+
+
+def add_chosen_layer() -> None:
+    # Read the choices at click time, not the values bound when the button was drawn.
+    state.insert_layer(st.session_state["add_layer_position"], st.session_state["add_layer_type"])
+
+
 pg = state.playground()
 st.title("Build your network")
 st.caption("Start from a preset, then add, remove, move and tune layers. Shapes and parameter counts "
@@ -47,8 +54,7 @@ with left:
             key="add_layer_position",
             format_func=lambda p: "at the top" if p == 0 else (
                 "at the end" if p == len(layers) else f"after layer {p} ({layers[p - 1]['type']})"))
-        c3.button("Add", key="add_layer", type="primary", icon=":material/add:",
-                  on_click=state.insert_layer, args=(position, kind))
+        c3.button("Add", key="add_layer", type="primary", icon=":material/add:", on_click=add_chosen_layer)
         st.caption(LAYER_TYPES[kind].summary)
 
 with right:
