@@ -65,16 +65,26 @@ class RunManager:
         from .training import execute_run  # imports Keras: only when something trains
 
         try:
-            with self._slots:
+            # Wait for a slot, but a queued run that is cancelled ends at once, not when a slot frees.
+            while not self._slots.acquire(timeout=0.1):
                 if run.stop_requested:
-                    run.finish(Status.STOPPED, "Cancelled before it started.")
-                    self.store.save(run)
-                    run.close()
+                    self._cancel(run)
+                    return
+            try:
+                if run.stop_requested:
+                    self._cancel(run)
                 else:
                     execute_run(run, self.store)
+            finally:
+                self._slots.release()
         finally:
             with self._lock:
                 self._live.pop(run.id, None)
+
+    def _cancel(self, run: Run) -> None:
+        run.finish(Status.STOPPED, "Cancelled before it started.")
+        self.store.save(run)
+        run.close()
 
     def get(self, run_id: str) -> Run | None:
         with self._lock:
@@ -95,7 +105,10 @@ class RunManager:
     def delete(self, run_id: str) -> bool:
         """Delete an ended run and its files. A run still training must be stopped first."""
         with self._lock:
-            if run_id in self._live:
+            run = self._live.get(run_id)
+            # Ask the run itself (is its worker done with it, final state saved?): the worker thread
+            # leaves _live only a moment after that, and a reader woken by run.wait() may delete at once.
+            if run is not None and not run.wait(0):
                 raise RunRejected(["This run is still training: stop it first, then delete it."])
         return self.store.delete(run_id)
 
