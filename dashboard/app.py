@@ -17,10 +17,10 @@ state.user_id()
 state.playground()
 
 page = st.navigation([
-    st.Page("pages/build.py", title="Build", icon=":material/construction:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/image:"),
-    st.Page("pages/train.py", title="Train", icon=":material/play_circle:"),
-    st.Page("pages/results.py", title="Results", icon=":material/insights:"),
+    st.Page("views/build.py", title="Build", icon=":material/construction:", default=True),
+    st.Page("views/data.py", title="Data", icon=":material/image:"),
+    st.Page("views/train.py", title="Train", icon=":material/play_circle:"),
+    st.Page("views/results.py", title="Results", icon=":material/insights:"),
 ])
 sidebar_status()
 page.run()

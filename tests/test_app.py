@@ -42,7 +42,7 @@ def shape_rows(at: AppTest) -> list[str]:
 
 
 def use_shapes(at: AppTest) -> None:
-    at.switch_page("pages/data.py")
+    at.switch_page("views/data.py")
     rerun(at)
     at.selectbox(key="dataset_choice").select("shapes")
     rerun(at)
@@ -99,7 +99,7 @@ def test_invalid_stack_disables_train_with_its_reason(app):
     app.button(key=f"b{v}_4_del").click()  # remove Flatten: Dense now gets a 4-D tensor
     rerun(app)
     assert any("add Flatten or GlobalAveragePooling2D before Dense" in e.value for e in app.error)
-    app.switch_page("pages/train.py")
+    app.switch_page("views/train.py")
     rerun(app)
     assert app.button(key="train").disabled
     assert any("problem" in w.value and "Build" in w.value for w in app.warning)
@@ -115,7 +115,7 @@ def test_data_page_switches_data_set_and_adapts_model(app):
 
 def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     use_shapes(app)
-    app.switch_page("pages/train.py")
+    app.switch_page("views/train.py")
     rerun(app)
     app.number_input(key="hp_epochs").set_value(2)
     rerun(app)
@@ -134,7 +134,7 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     rerun(app)
     assert run.status == "finished", run.message
     assert any("test accuracy" in s.value for s in app.success)
-    app.switch_page("pages/results.py")
+    app.switch_page("views/results.py")
     rerun(app)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Test accuracy"].endswith("%")
@@ -146,7 +146,7 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
 
 
 def test_results_page_without_runs_explains_what_to_do(app):
-    app.switch_page("pages/results.py")
+    app.switch_page("views/results.py")
     rerun(app)
     assert any("No runs yet" in i.value for i in app.info)
 

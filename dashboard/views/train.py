@@ -120,4 +120,4 @@ with live:
         else:
             run_status(run)
             history_chart(run, key="final_chart")
-            st.page_link("pages/results.py", label="See the results of this run", icon=":material/insights:")
+            st.page_link("views/results.py", label="See the results of this run", icon=":material/insights:")
