@@ -45,12 +45,13 @@ def sidebar_status() -> None:
             st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
         run = state.followed_run()
         if run is not None:
-            p = run.progress()
-            line = f"Run `{run.id}`: {STATUS_LABELS.get(run.status, run.status).lower()}"
+            # The sidebar is not polled: say nothing here that goes stale while the run trains.
             if run.active:
-                line += f" ({100 * p.fraction:.0f} %)"
-            elif run.test_accuracy is not None:
-                line += f", test accuracy {100 * run.test_accuracy:.1f} %"
+                line = f"Run `{run.id}` is training: follow it on **Train**."
+            else:
+                line = f"Run `{run.id}`: {STATUS_LABELS.get(run.status, run.status).lower()}"
+                if run.test_accuracy is not None:
+                    line += f", test accuracy {100 * run.test_accuracy:.1f} %"
             st.markdown(line)
 
 
