@@ -51,7 +51,8 @@ class Run:
     """One training run. All mutation goes through methods that hold the run's lock."""
 
     def __init__(self, spec: dict, dataset: str, hyperparameters: Hyperparameters, *, owner: str = "",
-                 name: str = "", run_id: str | None = None, created: float | None = None, params: int = 0):
+                 name: str = "", run_id: str | None = None, created: float | None = None, params: int = 0,
+                 parent_id: str | None = None):
         self.id = run_id or new_run_id()
         self.spec = spec
         self.dataset = dataset
@@ -60,6 +61,7 @@ class Run:
         self.name = name
         self.created = created if created is not None else time.time()
         self.params = params
+        self.parent_id = parent_id  # the run this one was cloned from ("change one thing")
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -162,6 +164,7 @@ class Run:
         with self._lock:
             return {
                 "id": self.id, "owner": self.owner, "name": self.name, "created": self.created,
+                "parent_id": self.parent_id,
                 "spec": self.spec, "dataset": self.dataset,
                 "hyperparameters": self.hyperparameters.to_dict(), "params": self.params,
                 "status": self.status, "message": self.message, "started": self.started, "ended": self.ended,
@@ -174,7 +177,8 @@ class Run:
                     epochs: list[dict] | None = None) -> "Run":
         run = cls(record["spec"], record["dataset"], Hyperparameters.from_dict(record["hyperparameters"]),
                   owner=record.get("owner", ""), name=record.get("name", ""), run_id=record["id"],
-                  created=record.get("created"), params=record.get("params", 0))
+                  created=record.get("created"), params=record.get("params", 0),
+                  parent_id=record.get("parent_id"))
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
             setattr(run, key, record.get(key))
         run._batches = list(batches or [])

@@ -47,14 +47,14 @@ class RunManager:
         return [p.text() for p in analysis.problems] + hyperparameters.problems()
 
     def start(self, spec: dict, dataset: str, hyperparameters: Hyperparameters, *, owner: str = "",
-              name: str = "") -> Run:
+              name: str = "", parent_id: str | None = None) -> Run:
         """Queue a run and return it at once; raises RunRejected with the reasons when it cannot train."""
         problems = self.check(spec, dataset, hyperparameters)
         if problems:
             raise RunRejected(problems)
         data = load_dataset(dataset)
         params = analyze(spec, data.input_shape, data.num_classes).total_params
-        run = Run(spec, dataset, hyperparameters, owner=owner, name=name, params=params)
+        run = Run(spec, dataset, hyperparameters, owner=owner, name=name, params=params, parent_id=parent_id)
         with self._lock:
             self._live[run.id] = run
         self.store.save(run)
