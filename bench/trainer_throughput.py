@@ -1,0 +1,112 @@
+"""Trainer throughput vs plain model.fit: does streaming metrics into a Run cost anything?
+
+Same model (model1), same data, same batch size, same seeds, measured side by side in one process,
+alternating which goes first. "plain" is `model.fit(...)` with no callbacks; "trainer" is the same
+call with core.training.RunRecorder streaming per-batch and per-epoch metrics into a Run and saving
+it to a RunStore after each epoch, as core/training.py does. Prints samples/s of each and the ratio
+trainer / plain (target >= 0.97).
+
+    .venv/bin/python bench/trainer_throughput.py [--rounds 3] [--epochs 1] [--batch-size 64] [--limit N]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+
+
+def load_data(limit: int | None):
+    from core.datasets import DatasetUnavailable, Dataset, load_dataset, make_shapes, SHAPE_CLASSES
+
+    try:
+        data = load_dataset("fashion_mnist")
+    except DatasetUnavailable:
+        print("Fashion-MNIST is not available: using shapes scaled up to 30,000 training images.")
+        x, y = make_shapes(30_000, seed=1)
+        xt, yt = make_shapes(1_000, seed=2)
+        data = Dataset("shapes", "Shapes x30k", SHAPE_CLASSES, x, y, xt, yt, "generated")
+    x = data.as_float("x_train") if data.name == "fashion_mnist" else data.x_train.astype("float32") / 255
+    y = data.y_train
+    if limit:
+        x, y = x[:limit], y[:limit]
+    return data, x, y
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="alternating plain/trainer rounds (default 3)")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per measured fit (default 1)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--validation-split", type=float, default=0.1)
+    parser.add_argument("--limit", type=int, help="use only the first N training images")
+    args = parser.parse_args()
+
+    import keras
+
+    from core.hyperparams import Hyperparameters
+    from core.presets import PRESETS
+    from core.run import Run
+    from core.spec import analyze, build_model
+    from core.store import RunStore
+    from core.training import RunRecorder
+
+    print(_common.machine())
+    data, x, y = load_data(args.limit)
+    spec = PRESETS["model1"].spec(data.input_shape, data.num_classes)
+    print(f"model1 ({analyze(spec).total_params:,} params) on {data.title}: {len(x):,} images, "
+          f"batch {args.batch_size}, validation split {args.validation_split}, {args.epochs} epoch(s) per fit, "
+          f"{args.rounds} rounds")
+    n_fit = len(x) - int(len(x) * args.validation_split)
+    batches = -(-n_fit // args.batch_size)
+    store = RunStore(tempfile.mkdtemp(prefix="bench-throughput-"))
+    hp = Hyperparameters(epochs=args.epochs * args.rounds, batch_size=args.batch_size,
+                         validation_split=args.validation_split)
+    run = Run(spec, data.name, hp)
+    run.begin(batches_per_epoch=batches)
+
+    def new_model():
+        keras.utils.set_random_seed(42)
+        model = build_model(spec)
+        model.compile(optimizer=keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    models = {"plain": new_model(), "trainer": new_model()}
+    callbacks = {"plain": lambda: [], "trainer": lambda: [RunRecorder(run, on_epoch=store.save)]}
+
+    def fit(mode, x_part, y_part, epochs):
+        keras.utils.set_random_seed(7)  # the same shuffling for both
+        start = time.perf_counter()
+        models[mode].fit(x_part, y_part, epochs=epochs, batch_size=args.batch_size,
+                         validation_split=args.validation_split, callbacks=callbacks[mode](), verbose=0)
+        return time.perf_counter() - start
+
+    # Warm-up: trace the train and test functions of both models outside the measurement.
+    warm = min(len(x), 20 * args.batch_size)
+    for mode in models:
+        fit(mode, x[:warm], y[:warm], 1)
+
+    seconds = {"plain": [], "trainer": []}
+    for r in range(args.rounds):
+        order = ("plain", "trainer") if r % 2 == 0 else ("trainer", "plain")
+        for mode in order:
+            seconds[mode].append(fit(mode, x, y, args.epochs))
+        rates = {m: n_fit * args.epochs / seconds[m][-1] for m in models}
+        print(f"round {r + 1}: plain {rates['plain']:8,.0f} samples/s   trainer {rates['trainer']:8,.0f} samples/s"
+              f"   ratio {rates['trainer'] / rates['plain']:.3f}   (order: {' then '.join(order)})")
+
+    total = {m: n_fit * args.epochs * args.rounds / sum(seconds[m]) for m in models}
+    median = {m: n_fit * args.epochs / statistics.median(seconds[m]) for m in models}
+    ratio = total["trainer"] / total["plain"]
+    print(f"plain model.fit : {total['plain']:8,.0f} samples/s overall, {median['plain']:8,.0f} median round")
+    print(f"trainer         : {total['trainer']:8,.0f} samples/s overall, {median['trainer']:8,.0f} median round")
+    print(f"ratio trainer/plain: {ratio:.3f} overall, {median['trainer'] / median['plain']:.3f} median "
+          f"(target >= 0.97: {'met' if ratio >= 0.97 else 'NOT met'})")
+    print(f"trainer recorded {len(run.batch_history()):,} batches and {len(run.epoch_history())} epochs (warm-up included)")
+
+
+if __name__ == "__main__":
+    main()
