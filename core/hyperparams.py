@@ -34,6 +34,7 @@ class Hyperparameters:
     seed: int = 42
     limit_train: int | None = None  # train on the first N examples only (quick experiments, tests)
     limit_test: int | None = None
+    early_stopping_patience: int | None = None  # stop after this many epochs without a better val loss
 
     @property
     def effective_learning_rate(self) -> float:
@@ -66,6 +67,11 @@ class Hyperparameters:
             found.append(f"The validation split must be at least 0 and below 0.9 (got {vs}).")
         if not _whole(self.seed) or self.seed < 0:
             found.append(f"The seed must be a whole number, 0 or more (got {self.seed}).")
+        patience = self.early_stopping_patience
+        if patience is not None and (not _whole(patience) or not 1 <= patience <= MAX_EPOCHS):
+            found.append(f"Early-stopping patience must be a whole number from 1 to {MAX_EPOCHS} (got {patience}).")
+        if patience is not None and self.validation_split == 0:
+            found.append("Early stopping watches the validation loss: set a validation split above 0.")
         for name in ("limit_train", "limit_test"):
             value = getattr(self, name)
             if value is not None and (not _whole(value) or value < 1):

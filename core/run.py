@@ -17,12 +17,13 @@ class Status:
     QUEUED = "queued"
     RUNNING = "running"
     STOPPING = "stopping"
+    PAUSED = "paused"
     STOPPED = "stopped"
     FINISHED = "finished"
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # the process that trained it ended before the run did
 
-    ACTIVE = frozenset({QUEUED, RUNNING, STOPPING})
+    ACTIVE = frozenset({QUEUED, RUNNING, STOPPING, PAUSED})
     ENDED = frozenset({STOPPED, FINISHED, FAILED, INTERRUPTED})
 
 
@@ -64,6 +65,9 @@ class Run:
         self.parent_id = parent_id  # the run this one was cloned from ("change one thing")
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._resumed = threading.Event()  # cleared while the user has paused the run
+        self._resumed.set()
+        self.paused_seconds = 0.0  # time spent paused, left out of elapsed time and ETA
         self._done = threading.Event()
         self.status = Status.QUEUED
         self.message = ""  # plain-language reason for stopped / failed / interrupted
@@ -81,7 +85,11 @@ class Run:
     def begin(self, batches_per_epoch: int) -> None:
         with self._lock:
             self.status = Status.STOPPING if self._stop.is_set() else Status.RUNNING
-            self.started = time.time()
+            if self.started is None or not self._epochs:
+                self.started = time.time()
+            else:  # continued training: elapsed time goes on from where the earlier training ended
+                self.paused_seconds += time.time() - (self.ended or time.time())
+            self.ended = None
             self.batches_per_epoch = batches_per_epoch
 
     def record_batch(self, epoch: int, batch: int, loss: float, accuracy: float | None) -> None:
@@ -116,9 +124,55 @@ class Run:
             if self.status not in Status.ACTIVE:
                 return False
             self._stop.set()
-            if self.status == Status.RUNNING:
+            if self.status in (Status.RUNNING, Status.PAUSED):
                 self.status = Status.STOPPING
             return True
+
+    def request_pause(self) -> bool:
+        """Pause after the current batch. False when the run is not training."""
+        with self._lock:
+            if self.status not in (Status.RUNNING, Status.QUEUED) or self._stop.is_set():
+                return False
+            self._resumed.clear()
+            return True
+
+    def resume(self) -> bool:
+        with self._lock:
+            if self._resumed.is_set():
+                return False
+            self._resumed.set()
+            return True
+
+    @property
+    def pause_requested(self) -> bool:
+        return not self._resumed.is_set()
+
+    def wait_while_paused(self) -> None:
+        """Called by the worker between batches: blocks while paused, returns on resume or stop."""
+        if self._resumed.is_set():
+            return
+        began = time.time()
+        with self._lock:
+            previous, self.status = self.status, Status.PAUSED
+        while not self._resumed.wait(0.2):
+            if self._stop.is_set():
+                break
+        with self._lock:
+            self.paused_seconds += time.time() - began
+            if self.status == Status.PAUSED:
+                self.status = Status.STOPPING if self._stop.is_set() else previous
+
+    def reopen(self, extra_epochs: int) -> None:
+        """An ended run goes back to the queue to train ``extra_epochs`` more, extending its history."""
+        with self._lock:
+            self.hyperparameters = Hyperparameters.from_dict(
+                {**self.hyperparameters.to_dict(), "epochs": self.epoch + extra_epochs})
+            self.status = Status.QUEUED
+            self.message = ""
+            self.batch = 0
+            self._stop.clear()
+            self._resumed.set()
+            self._done.clear()
 
     @property
     def stop_requested(self) -> bool:
@@ -142,7 +196,7 @@ class Run:
         with self._lock:
             epochs = self.hyperparameters.epochs
             now = self.ended or time.time()
-            elapsed = (now - self.started) if self.started else 0.0
+            elapsed = (now - self.started - self.paused_seconds) if self.started else 0.0
             done = self.epoch * self.batches_per_epoch + self.batch
             total = epochs * self.batches_per_epoch
             eta = None
@@ -169,7 +223,7 @@ class Run:
                 "hyperparameters": self.hyperparameters.to_dict(), "params": self.params,
                 "status": self.status, "message": self.message, "started": self.started, "ended": self.ended,
                 "epoch": self.epoch, "batch": self.batch, "batches_per_epoch": self.batches_per_epoch,
-                "results": self.results,
+                "results": self.results, "paused_seconds": self.paused_seconds,
             }
 
     @classmethod
@@ -181,6 +235,7 @@ class Run:
                   parent_id=record.get("parent_id"))
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
             setattr(run, key, record.get(key))
+        run.paused_seconds = record.get("paused_seconds", 0.0)
         run._batches = list(batches or [])
         run._epochs = list(epochs or [])
         if run.status not in Status.ACTIVE:

@@ -9,7 +9,7 @@ import os
 import threading
 
 from .datasets import DatasetUnavailable, load_dataset
-from .hyperparams import Hyperparameters
+from .hyperparams import MAX_EPOCHS, Hyperparameters
 from .run import Run, Status
 from .spec import DEFAULT_PARAM_BUDGET, analyze
 from .store import RunStore
@@ -61,7 +61,38 @@ class RunManager:
         threading.Thread(target=self._work, args=(run,), name=f"run-{run.id}", daemon=True).start()
         return run
 
-    def _work(self, run: Run) -> None:
+    def continue_run(self, run_id: str, extra_epochs: int) -> Run:
+        """Train an ended run ``extra_epochs`` more from its saved weights and optimizer state."""
+        if not isinstance(extra_epochs, int) or not 1 <= extra_epochs <= MAX_EPOCHS:
+            raise RunRejected([f"Choose between 1 and {MAX_EPOCHS} more epochs."])
+        with self._lock:
+            if run_id in self._live:
+                raise RunRejected(["This run is still training: wait for it to end, then train it more."])
+        run = self.store.load(run_id)
+        if run is None:
+            raise RunRejected(["This run no longer exists."])
+        if run.status not in (Status.FINISHED, Status.STOPPED) or not self.store.model_path(run_id).exists():
+            raise RunRejected(["Only a finished or stopped run with a saved model can train on."])
+        if run.epoch + extra_epochs > MAX_EPOCHS:
+            raise RunRejected([f"A run can have at most {MAX_EPOCHS} epochs in all; it has {run.epoch}."])
+        run.reopen(extra_epochs)
+        with self._lock:
+            self._live[run.id] = run
+        self.store.save(run)
+        threading.Thread(target=self._work, args=(run, True), name=f"run-{run.id}", daemon=True).start()
+        return run
+
+    def pause(self, run_id: str) -> bool:
+        with self._lock:
+            run = self._live.get(run_id)
+        return run.request_pause() if run is not None else False
+
+    def resume(self, run_id: str) -> bool:
+        with self._lock:
+            run = self._live.get(run_id)
+        return run.resume() if run is not None else False
+
+    def _work(self, run: Run, continue_training: bool = False) -> None:
         from .training import execute_run  # imports Keras: only when something trains
 
         try:
@@ -74,7 +105,7 @@ class RunManager:
                 if run.stop_requested:
                     self._cancel(run)
                 else:
-                    execute_run(run, self.store)
+                    execute_run(run, self.store, continue_training=continue_training)
             finally:
                 self._slots.release()
         finally:

@@ -54,6 +54,7 @@ class RunRecorder(keras.callbacks.Callback):
             raise LossDiverged(NAN_MESSAGE if math.isnan(loss) else INF_MESSAGE)
         accuracy = logs.get("accuracy")
         self.run.record_batch(self._epoch, batch, loss, None if accuracy is None else float(accuracy))
+        self.run.wait_while_paused()
         if self.run.stop_requested:
             raise StopRequested
 
@@ -90,14 +91,18 @@ def _slice(array: np.ndarray, limit: int | None) -> np.ndarray:
     return array if limit is None else array[:limit]
 
 
-def execute_run(run: Run, store: RunStore | None = None) -> None:
-    """Train the run to its end (finished, stopped or failed). Never raises."""
+def execute_run(run: Run, store: RunStore | None = None, *, continue_training: bool = False) -> None:
+    """Train the run to its end (finished, stopped or failed). Never raises.
+
+    With ``continue_training`` the run's saved model (weights and optimizer state) trains on from its
+    last epoch up to ``run.hyperparameters.epochs``, extending the same history.
+    """
     def save():
         if store is not None:
             store.save(run)
 
     try:
-        _train_and_evaluate(run, store)
+        _train_and_evaluate(run, store, continue_training)
     except (StopRequested, LossDiverged) as error:  # stopped before training started, or diverged
         if isinstance(error, StopRequested):
             run.finish(Status.STOPPED, "Stopped before training began.")
@@ -114,7 +119,29 @@ def execute_run(run: Run, store: RunStore | None = None) -> None:
         run.close()
 
 
-def _train_and_evaluate(run: Run, store: RunStore | None) -> None:
+def _prepare_model(run: Run, store: RunStore | None, continue_training: bool):
+    """A new compiled model for the run's spec, or its saved model to train on (weights and optimizer)."""
+    hp = run.hyperparameters
+    if continue_training:
+        path = store.model_path(run.id) if store is not None else None
+        if path is None or not path.exists():
+            raise FileNotFoundError("The trained model of this run is missing, so it cannot train on. "
+                                    "Start a new run instead.")
+        keras.utils.set_random_seed(hp.seed + run.epoch)  # fresh shuffles for the new epochs
+        return keras.models.load_model(path, safe_mode=True)
+    keras.utils.set_random_seed(hp.seed)
+    model = build_model(run.spec)
+    model.compile(optimizer=make_optimizer(hp), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int) -> str:
+    return (f"Stopped early after epoch {early.stopped_epoch + 1}: the validation loss had not improved for "
+            f"{patience} epoch(s) since epoch {early.best_epoch + 1} (best {early.best:.4f}). "
+            f"The weights from epoch {early.best_epoch + 1} were kept.")
+
+
+def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: bool = False) -> None:
     hp = run.hyperparameters
     dataset = load_dataset(run.dataset)
     analysis = analyze(run.spec, dataset.input_shape, dataset.num_classes)
@@ -124,20 +151,24 @@ def _train_and_evaluate(run: Run, store: RunStore | None) -> None:
         return
     run.params = analysis.total_params
     # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
-    keras.utils.set_random_seed(hp.seed)
-    model = build_model(run.spec)
-    model.compile(optimizer=make_optimizer(hp), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = _prepare_model(run, store, continue_training)
+    initial_epoch = run.epoch if continue_training else 0
     x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
     y_train = _slice(dataset.y_train, hp.limit_train)
     n_fit = len(x_train) - int(len(x_train) * hp.validation_split)
     run.begin(batches_per_epoch=math.ceil(n_fit / hp.batch_size))
     if store is not None:
         store.save(run)
-    recorder = RunRecorder(run, on_epoch=lambda r: store.save(r) if store is not None else None)
+    callbacks = [RunRecorder(run, on_epoch=lambda r: store.save(r) if store is not None else None)]
+    early = None
+    if hp.early_stopping_patience:
+        early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=hp.early_stopping_patience,
+                                              restore_best_weights=True)
+        callbacks.append(early)
     stopped = False
     try:
-        model.fit(x_train, y_train, epochs=hp.epochs, batch_size=hp.batch_size,
-                  validation_split=hp.validation_split, callbacks=[recorder], verbose=0)
+        model.fit(x_train, y_train, epochs=hp.epochs, initial_epoch=initial_epoch, batch_size=hp.batch_size,
+                  validation_split=hp.validation_split, callbacks=callbacks, verbose=0)
     except StopRequested:
         stopped = True
     except LossDiverged as error:
@@ -147,6 +178,8 @@ def _train_and_evaluate(run: Run, store: RunStore | None) -> None:
     if stopped:
         run.finish(Status.STOPPED, f"Stopped by you after {run.epoch} complete epoch(s); "
                                    "the test accuracy is for the weights at that moment.", results)
+    elif early is not None and early.stopped_epoch > 0:
+        run.finish(Status.FINISHED, _early_stopping_message(early, hp.early_stopping_patience), results)
     else:
         run.finish(Status.FINISHED, "", results)
 

@@ -13,6 +13,7 @@ STATUS_LABELS = {
     Status.QUEUED: "Waiting for a free training slot",
     Status.RUNNING: "Training",
     Status.STOPPING: "Stopping after this batch",
+    Status.PAUSED: "Paused",
     Status.STOPPED: "Stopped",
     Status.FINISHED: "Finished",
     Status.FAILED: "Failed",
@@ -69,6 +70,9 @@ def run_status(run: Run) -> None:
     if run.active:
         if run.status == Status.QUEUED:
             text = f"{label}…"
+        elif run.status == Status.PAUSED:
+            text = (f"Paused in epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, after batch {p.batch}: "
+                    "press Resume to go on.")
         else:
             text = (f"{label}: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, batch {p.batch} of "
                     f"{p.batches_per_epoch} · elapsed {format_seconds(p.elapsed)} · "
@@ -79,7 +83,7 @@ def run_status(run: Run) -> None:
         if run.test_accuracy is not None:
             text += f" — test accuracy **{100 * run.test_accuracy:.2f} %**"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
-    if run.message and run.status in (Status.FAILED, Status.INTERRUPTED, Status.STOPPED):
+    if run.message and not run.active:
         (st.error if run.status == Status.FAILED else st.caption)(run.message)
 
 

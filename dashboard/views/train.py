@@ -42,6 +42,24 @@ def stop_training(run_id: str) -> None:
     state.manager().stop(run_id)
 
 
+def toggle_pause(run_id: str) -> None:
+    manager = state.manager()
+    run = manager.get(run_id)
+    if run is not None and run.pause_requested:
+        manager.resume(run_id)
+    else:
+        manager.pause(run_id)
+
+
+def train_more(run_id: str) -> None:
+    try:
+        state.manager().continue_run(run_id, int(st.session_state["more_epochs"]))
+    except RunRejected as rejected:
+        st.session_state["train_problems"] = rejected.problems
+        return
+    st.session_state.pop("train_problems", None)
+
+
 pg = state.playground()
 hp = pg.hyperparameters
 st.title("Train")
@@ -70,6 +88,11 @@ with settings:
                    "does on images it did not learn from.")
     st.number_input("Seed", 0, 2**31 - 1, hp.seed, key="hp_seed", on_change=_set, args=("seed", "hp_seed"),
                     help="The same seed and settings give the same run again.")
+    st.number_input(
+        "Early stopping: patience (0 = off)", 0, MAX_EPOCHS, hp.early_stopping_patience or 0, key="hp_patience",
+        on_change=_set, args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
+        help="Stop when the validation loss has not improved for this many epochs in a row, and keep the "
+             "weights of the best epoch.")
     with st.expander("Quick experiment"):
         st.number_input("Use only the first N training images (0 = all)", 0, 10**7, hp.limit_train or 0,
                         step=1000, key="hp_limit_train", on_change=_set,
@@ -88,6 +111,11 @@ with settings:
         reason = " ".join(hp_problems)
     st.button("Train", key="train", type="primary", icon=":material/play_arrow:", disabled=bool(reason),
               on_click=start_training, width="stretch", help=reason or "Start training in the background.")
+    paused = busy and run.pause_requested
+    st.button("Resume" if paused else "Pause", key="pause", icon=":material/play_arrow:" if paused else
+              ":material/pause:", disabled=not busy or run.status == "stopping", width="stretch",
+              on_click=toggle_pause, args=(run.id if run else "",),
+              help="Pause after the current batch; resume where it stopped.")
     st.button("Stop", key="stop", icon=":material/stop:", disabled=not busy, width="stretch",
               on_click=stop_training, args=(run.id if run else "",), help="Stop after the current batch.")
     if reason:
@@ -121,3 +149,9 @@ with live:
             run_status(run)
             history_chart(run, key="final_chart")
             st.page_link("views/results.py", label="See the results of this run", icon=":material/insights:")
+            if run.status in ("finished", "stopped"):
+                more, button = st.columns([1, 2], vertical_alignment="bottom")
+                more.number_input("More epochs", 1, MAX_EPOCHS, 2, key="more_epochs")
+                button.button("Train this run more", key="train_more", icon=":material/fast_forward:",
+                              on_click=train_more, args=(run.id,),
+                              help="Continue from the trained weights and optimizer state; the history goes on.")
