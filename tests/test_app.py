@@ -48,6 +48,18 @@ def use_shapes(at: AppTest) -> None:
     rerun(at)
 
 
+def wait_until_ended(at: AppTest, run_id: str, timeout: float = 120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        rerun(at)  # AppTest does not fire run_every: poll by hand
+        run = core.runs.default_manager().get(run_id)
+        if not run.active:
+            break
+        time.sleep(0.5)
+    rerun(at)
+    return run
+
+
 def test_build_page_shows_model1_summary(app):
     rows = shape_rows(app)
     assert rows[0] == "conv2d (Conv2D)" and rows[-1] == "dense_1 (Dense)"
@@ -124,14 +136,7 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     rerun(app)
     run_id = app.session_state["playground"].run_id
     assert run_id and app.query_params["run"] == [run_id] or app.query_params["run"] == run_id
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        rerun(app)  # AppTest does not fire run_every: poll by hand
-        run = core.runs.default_manager().get(run_id)
-        if not run.active:
-            break
-        time.sleep(0.5)
-    rerun(app)
+    run = wait_until_ended(app, run_id)
     assert run.status == "finished", run.message
     assert any("test accuracy" in s.value for s in app.success)
     app.switch_page("views/results.py")
@@ -143,6 +148,17 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     assert len(app.get("plotly_chart")) == 3  # history, confusion matrix, per-class accuracy
     table = table_with(app, "Test accuracy (%)")
     assert list(table["Run"]) == [run_id]
+
+    # Train the same run one more epoch from the Train page: its history grows to 3 epochs.
+    app.switch_page("views/train.py")
+    rerun(app)
+    app.number_input(key="more_epochs").set_value(1)
+    app.button(key="train_more").click()
+    rerun(app)
+    wait_until_ended(app, run_id)
+    run = core.runs.default_manager().get(run_id)
+    assert run.status == "finished" and [e["epoch"] for e in run.epoch_history()] == [1, 2, 3]
+    assert any("after 3 epoch(s)" in s.value for s in app.success)
 
 
 def test_results_page_without_runs_explains_what_to_do(app):
