@@ -23,6 +23,9 @@ def _set_optimizer() -> None:
 
 def start_training() -> None:
     pg = state.playground()
+    current = state.followed_run()
+    if current is not None and current.active:
+        return  # a second quick click on Train: the first run is already starting
     try:
         run = state.manager().start(pg.spec, pg.dataset, pg.hyperparameters, owner=state.user_id(),
                                     name=_run_name(pg))
