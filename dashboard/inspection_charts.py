@@ -69,7 +69,7 @@ def probability_figure(probabilities, class_names, true_class: int | None = None
     best = int(values.argmax())
     colours = [TRAIN_COLOUR if i == best else "#9ecae1" for i in range(len(names))]
     labels = [f"{name} (true)" if i == true_class else name for i, name in enumerate(names)]
-    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colours,
+    fig = go.Figure(go.Bar(x=values.tolist(), y=labels, orientation="h", marker_color=colours,
                            text=[f"{v:.1f} %" for v in values], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:.2f} %<extra></extra>"))
     fig.update_layout(xaxis={"title": "probability (%)", "range": [0, 118]},

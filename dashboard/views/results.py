@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.runs import RunRejected
 from core.spec import analyze
-from dashboard import charts, state
+from dashboard import charts, mistakes_view, state
 from dashboard.widgets import STATUS_LABELS, format_seconds, history_chart, run_status, show_shape_table
 
 
@@ -87,7 +87,7 @@ if results:
     st.subheader("Confusion matrix")
     st.caption("Each row is the true class, each column what the network predicted: the diagonal holds the "
                "correct answers, everything else shows which classes it mixes up.")
-    st.plotly_chart(charts.confusion_matrix_figure(results["confusion_matrix"], names), key="confusion")
+    mistakes_view.confusion_matrix_section(run, results)  # clickable: shows the images of a cell
     st.subheader("Accuracy per class")
     st.plotly_chart(charts.per_class_accuracy_figure(results["per_class_accuracy"], names), key="per_class")
 
