@@ -92,3 +92,61 @@ def pixel_heatmap(image: np.ndarray, title: str = "") -> go.Figure:
     fig.update_layout(title=title or None, height=640, yaxis={"autorange": "reversed", "scaleanchor": "x"},
                       margin={"t": 40, "b": 20})
     return fig
+
+
+# --- comparing runs and coaching marks -----------------------------------------------------------
+
+RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+               "#7f7f7f", "#bcbd22")
+SPLIT_DASH = {"training": "solid", "validation": "dash"}
+FINDING_MARKS = {  # which coaching findings get a line on the history chart, and its label
+    "overfitting": ("#d62728", "validation loss lowest (epoch {epoch})"),
+    "diverging": ("#9467bd", "loss starts rising (epoch {epoch})"),
+}
+
+
+def run_colours(run_ids) -> dict[str, str]:
+    return {run_id: RUN_COLOURS[n % len(RUN_COLOURS)] for n, run_id in enumerate(run_ids)}
+
+
+def compare_chart(series: list[dict], labels: dict[str, str], colours: dict[str, str]) -> go.Figure:
+    """Per-epoch accuracy and loss of several runs: one colour per run, training solid, validation dashed.
+
+    ``series`` is core.compare.overlay_series(); ``labels`` maps run id -> legend name, in legend order.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"), horizontal_spacing=0.08)
+    for run_id, label in labels.items():
+        for col, metric in ((1, "accuracy"), (2, "loss")):
+            for split, dash in SPLIT_DASH.items():
+                points = sorted((r["epoch"], r["value"]) for r in series
+                                if r["run"] == run_id and r["metric"] == metric and r["split"] == split)
+                if not points:
+                    continue
+                fig.add_trace(go.Scatter(
+                    x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=label,
+                    legendgroup=run_id, showlegend=col == 1 and split == "training",
+                    line={"color": colours[run_id], "dash": dash},
+                    hovertemplate=f"{label} · {split}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"), row=1, col=col)
+        for col in (1, 2):
+            fig.update_xaxes(title_text="epoch", rangemode="tozero", row=1, col=col)
+    for split, dash in SPLIT_DASH.items():  # a legend entry for each line style
+        style = "solid" if dash == "solid" else "dashed"
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{split} ({style} line)",
+                                 line={"color": "#555555", "dash": dash}, legendgroup=split), row=1, col=1)
+    fig.update_layout(height=400, margin={"t": 40, "b": 40, "l": 40, "r": 20},
+                      legend={"orientation": "h", "y": -0.2}, uirevision="keep")
+    return fig
+
+
+def mark_findings(fig: go.Figure, findings) -> go.Figure:
+    """A labelled vertical line at the epoch of each coaching finding that points at one (on both subplots)."""
+    for finding in findings:
+        mark = FINDING_MARKS.get(finding.kind)
+        if mark is None or finding.epoch is None:
+            continue
+        colour, text = mark
+        for col in (1, 2):
+            fig.add_vline(x=finding.epoch, line={"color": colour, "dash": "dash", "width": 2}, row=1, col=col,
+                          annotation_text=text.format(epoch=finding.epoch) if col == 1 else None,
+                          annotation_position="top right", annotation_font_color=colour)
+    return fig

@@ -87,14 +87,16 @@ def run_status(run: Run) -> None:
         (st.error if run.status == Status.FAILED else st.caption)(run.message)
 
 
-def history_chart(run: Run, key: str) -> None:
+def history_chart(run: Run, key: str, findings=()) -> None:
+    """The run's accuracy and loss; coaching findings (core.coaching) are marked at their epoch."""
     batches = run.batch_history()
     epochs = run.epoch_history()
     if not batches and not epochs:
         st.caption("The chart appears with the first batch.")
         return
     per = run.batches_per_epoch or max((b["step"] for b in batches), default=1)
-    st.plotly_chart(charts.training_chart(batches, epochs, per), key=key, width="stretch")
+    figure = charts.mark_findings(charts.training_chart(batches, epochs, per), findings)
+    st.plotly_chart(figure, key=key, width="stretch")
 
 
 def _arg_changed(index: int, arg: str, key: str) -> None:
