@@ -1,0 +1,122 @@
+"""Compare: several of your runs side by side — curves overlaid, a leaderboard, and what differs."""
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core import compare
+from dashboard import charts, state
+from dashboard.widgets import STATUS_LABELS
+
+POLL_SECONDS = 1.0
+WIDGET_KEY = "compare_runs"
+CHOSEN_KEY = "_compare_chosen"  # survives page switches, unlike the widget's own state
+DEFAULT_FOR_KEY = "_compare_default_for"  # the followed run the default selection was made for
+HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28)"
+
+
+def run_label(run) -> str:
+    acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
+    when = time.strftime("%H:%M", time.localtime(run.created))
+    return f"{run.id} · {run.name or 'unnamed'} · {when}{acc}"
+
+
+def legend_label(run) -> str:
+    name = run.name if len(run.name) <= 28 else run.name[:27] + "…"
+    return f"{run.id} · {name}" if name else run.id
+
+
+def _remember_choice() -> None:
+    st.session_state[CHOSEN_KEY] = list(st.session_state[WIDGET_KEY])
+
+
+def initial_choice(runs, followed_id) -> list[str]:
+    """The followed run and its parent by default; the user's own choice while the followed run stays the same."""
+    ids = {r.id for r in runs}
+    if CHOSEN_KEY not in st.session_state or st.session_state.get(DEFAULT_FOR_KEY) != followed_id:
+        st.session_state[CHOSEN_KEY] = compare.default_selection(runs, followed_id)
+        st.session_state[DEFAULT_FOR_KEY] = followed_id
+    return [i for i in st.session_state[CHOSEN_KEY] if i in ids]  # deleted runs drop out
+
+
+def leaderboard_table(runs, colours):
+    frame = pd.DataFrame(compare.leaderboard(runs))
+    frame["Status"] = [STATUS_LABELS.get(s, s) for s in frame["Status"]]
+    return frame.style.apply(lambda col: [f"color: {colours[v]}; font-weight: bold" for v in col], subset=["Run"])
+
+
+def diff_table(runs, only_differences: bool):
+    rows = compare.diff_runs(runs)
+    if only_differences:
+        rows = [r for r in rows if r.differs]
+    frame = pd.DataFrame([{"Setting": r.setting, **dict(zip([run.id for run in runs], r.values)),
+                           "Differs": r.differs} for r in rows],
+                         columns=["Setting", *[run.id for run in runs], "Differs"])
+    return frame.style.apply(lambda row: [HIGHLIGHT if row["Differs"] else ""] * len(row), axis=1)
+
+
+def comparison(run_ids: list[str], polling: bool) -> None:
+    uid = state.user_id()
+    runs = [r for r in (state.manager().get(i) for i in run_ids) if r is not None and r.owner == uid]
+    if polling and not any(r.active for r in runs):
+        st.rerun()  # the last live run ended: redraw the page once, which stops the polling
+    colours = charts.run_colours([r.id for r in runs])
+    for run in runs:
+        if run.active:
+            p = run.progress()
+            st.caption(f"Run {run.id} is {STATUS_LABELS.get(run.status, run.status).lower()}: epoch "
+                       f"{min(p.epoch + 1, p.epochs)} of {p.epochs} — its curves grow as it trains.")
+
+    st.subheader("Accuracy and loss per epoch")
+    series = compare.overlay_series(runs)
+    if series:
+        st.plotly_chart(charts.compare_chart(series, {r.id: legend_label(r) for r in runs}, colours),
+                        key="compare_curves", width="stretch")
+        st.caption("One colour per run: solid lines are the training data, dashed lines the validation data "
+                   "(images held back from training). Where the dashed line of a run is higher (accuracy) or "
+                   "lower (loss), that run does better on images it has not learned from.")
+    else:
+        st.caption("The curves appear once a selected run has finished its first epoch.")
+
+    st.subheader("Leaderboard")
+    st.caption("Click a column header to sort.")
+    st.dataframe(leaderboard_table(runs, colours), hide_index=True, width="stretch", key="compare_leaderboard",
+                 column_config={"Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+                                "Params": st.column_config.NumberColumn(format="localized"),
+                                "Training time (s)": st.column_config.NumberColumn(format="%.1f")})
+
+    st.subheader("What differs")
+    if len(runs) < 2:
+        st.caption("Pick a second run to see which settings differ.")
+        return
+    only = st.toggle("Show only the settings that differ", key="compare_only_differences")
+    table = diff_table(runs, only)
+    differing = int(table.data["Differs"].sum())
+    st.markdown(f"**{differing}** setting(s) differ between these runs (highlighted)." if differing else
+                "These runs have the same model and settings.")
+    st.dataframe(table, hide_index=True, width="stretch", key="compare_diff",
+                 column_config={"Differs": st.column_config.CheckboxColumn(width="small")})
+
+
+st.title("Compare runs")
+st.caption("Put your runs side by side: which one learns faster, which generalises better, and what you changed.")
+runs = state.own_runs()
+if not runs:
+    st.info("No runs yet: build a model and press **Train**. Then change one thing, train again and compare.")
+    st.stop()
+
+by_id = {r.id: r for r in runs}
+followed = state.followed_run()
+st.session_state[WIDGET_KEY] = initial_choice(runs, followed.id if followed is not None else None)
+chosen = st.multiselect("Runs to compare", list(by_id), format_func=lambda i: run_label(by_id[i]), key=WIDGET_KEY,
+                        on_change=_remember_choice, placeholder="Choose runs",
+                        help="Your runs, newest first. By default: the run you follow and the run it was cloned "
+                             "from, else your two newest runs.")
+if not chosen:
+    st.info("Choose one or more runs above.")
+    st.stop()
+if len(runs) == 1:
+    st.caption("You have one run so far: use **Clone and edit** on Results to train a variant to compare with.")
+
+live = any(by_id[i].active for i in chosen)
+st.fragment(run_every=POLL_SECONDS if live else None)(comparison)(chosen, live)
