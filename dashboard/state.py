@@ -16,6 +16,7 @@ from core.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.hyperparams import Hyperparameters
 from core.presets import DEFAULT_PRESET, PRESETS
 from core.runs import RunManager, default_manager
+from core.share import PARAM as SHARE_PARAM, ShareLinkError, decode as decode_share
 from core.spec import analyze, new_layer
 
 STATE_KEY = "playground"
@@ -33,6 +34,7 @@ class Playground:
     builder_version: int = 0  # bumped on structural edits so layer widgets are rebuilt from the spec
     run_id: str | None = None
     notices: list[str] = field(default_factory=list)
+    parent_id: str | None = None  # the run this model was cloned from: the next Train records it
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "preset": self.preset, "spec": self.spec,
@@ -70,7 +72,39 @@ def playground() -> Playground:
         preset = PRESETS[DEFAULT_PRESET]
         st.session_state[STATE_KEY] = Playground(dataset, preset.name, fit_spec_to_data(preset.spec(), dataset),
                                                  preset.app_hyperparameters)
+        _open_share_link(st.session_state[STATE_KEY])
     return st.session_state[STATE_KEY]
+
+
+def _open_share_link(state: Playground) -> None:
+    """A new session opened from a share link (?s=...) starts with the shared model in the builder."""
+    token = st.query_params.get(SHARE_PARAM)
+    if token is None:
+        return
+    del st.query_params[SHARE_PARAM]  # consumed: the URL no longer claims to describe the edited model
+    try:
+        shared = decode_share(token)
+    except ShareLinkError as error:
+        state.notices.append(f"{error} The default model is loaded instead.")
+        return
+    dataset, spec = shared["dataset"], shared["spec"]
+    if available_dataset(dataset) != dataset:
+        notice = (f"The shared model was made for {dataset_title(dataset)}, which is not available here: "
+                  f"it is loaded for {dataset_title('shapes')} instead.")
+        dataset = "shapes"
+    else:
+        notice = "The shared model and its training settings are loaded: train it, or change it first."
+    state.dataset, state.preset = dataset, shared["preset"]
+    state.hyperparameters = Hyperparameters.from_dict(shared["hyperparameters"])
+    _structural_edit(state, fit_spec_to_data(spec, dataset))  # a no-op for links the app made
+    state.notices.append(notice)
+
+
+def take_notices() -> list[str]:
+    """Messages for the user from a session's start (e.g. about a share link), each shown once."""
+    state = playground()
+    notices, state.notices = state.notices, []
+    return notices
 
 
 def user_id() -> str:
@@ -94,6 +128,7 @@ def load_preset(name: str) -> None:
     state = playground()
     preset = PRESETS[name]
     state.preset = name
+    state.parent_id = None  # a fresh start, not a change to a run
     state.hyperparameters = preset.app_hyperparameters
     _structural_edit(state, fit_spec_to_data(preset.spec(), state.dataset))
 
@@ -189,3 +224,16 @@ def own_runs():
 
 def dataset_title(name: str) -> str:
     return DATASETS[name].title if name in DATASETS else name
+
+
+def clone_run(run) -> None:
+    """Change one thing: the run's model, data set and settings (same seed) go into the builder.
+
+    The next run trained from it records this run as its parent, so Compare pairs the two.
+    """
+    state = playground()
+    state.dataset = run.dataset
+    state.hyperparameters = run.hyperparameters
+    state.parent_id = run.id
+    _structural_edit(state, copy.deepcopy(run.spec))
+    st.switch_page("views/build.py")

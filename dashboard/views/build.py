@@ -6,7 +6,7 @@ import streamlit as st
 from core.codegen import snippet
 from core.presets import PRESETS
 from core.spec import LAYER_TYPES
-from dashboard import state
+from dashboard import sharing, state
 from dashboard.widgets import layer_card, show_shape_table
 
 
@@ -18,6 +18,7 @@ def add_chosen_layer() -> None:
 
 pg = state.playground()
 st.title("Build your network")
+sharing.build_banner()  # an opened share link, or the run this model is a copy of
 st.caption("Start from a preset, then add, remove, move and tune layers. Shapes and parameter counts "
            "update as you edit; problems are explained at the layer that has them.")
 
@@ -58,6 +59,7 @@ with left:
         st.caption(LAYER_TYPES[kind].summary)
 
 with right:
+    sharing.share_expander()
     st.subheader("Model summary")
     show_shape_table(analysis, key="build_shapes")
     if analysis.ok:

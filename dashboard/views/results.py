@@ -6,8 +6,8 @@ import streamlit as st
 
 from core.runs import RunRejected
 from core.spec import analyze
-from dashboard import charts, mistakes_view, state
-from dashboard.widgets import STATUS_LABELS, format_seconds, history_chart, run_status, show_shape_table
+from dashboard import charts, coaching_view, mistakes_view, sharing, state
+from dashboard.widgets import STATUS_LABELS, format_seconds, run_status, show_shape_table
 
 
 def run_label(run) -> str:
@@ -60,6 +60,7 @@ c1.metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results 
 c2.metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
 c3.metric("Parameters", f"{run.params:,}")
 c4.metric("Training time", format_seconds(results.get("train_seconds")))
+sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 
 summary_col, settings_col = st.columns([3, 2], gap="large")
 with summary_col:
@@ -80,7 +81,7 @@ with settings_col:
                            key="download_model", icon=":material/download:", on_click="ignore")
 
 st.subheader("Accuracy and loss during training")
-history_chart(run, key="results_history")
+coaching_view.coached_history(run, key="results_history")  # the chart, marked, with what the curves say
 
 if results:
     names = results["class_names"]

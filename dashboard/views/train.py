@@ -28,7 +28,7 @@ def start_training() -> None:
         return  # a second quick click on Train: the first run is already starting
     try:
         run = state.manager().start(pg.spec, pg.dataset, pg.hyperparameters, owner=state.user_id(),
-                                    name=_run_name(pg))
+                                    name=_run_name(pg), parent_id=pg.parent_id)
     except RunRejected as rejected:
         st.session_state["train_problems"] = rejected.problems
         return

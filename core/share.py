@@ -1,0 +1,129 @@
+"""Share links: the builder's model (data set, preset, spec, hyperparameters) packed into one URL parameter.
+
+The payload is compact JSON, zlib-compressed and URL-safe base64 encoded. Reading a link checks
+everything a tampered or cut-off link could get wrong and says so plainly (ShareLinkError), so a bad
+link can never break the page that opens it.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from dataclasses import fields
+
+from .datasets import DATASETS
+from .hyperparams import MAX_EPOCHS, Hyperparameters
+from .presets import PRESETS
+from .spec import _layer_problems  # one layer's own checks, shared with analyze()
+
+PARAM = "s"
+VERSION = 1
+MAX_TOKEN_CHARS = 8_000  # browsers and servers cope with URLs far longer; a real model needs ~300
+MAX_JSON_BYTES = 64_000  # decompressed: stops a tiny link from expanding into a huge payload
+MAX_LAYERS = 100
+MAX_INPUT_SIDE = 4_096
+
+# What the Train page's widgets accept: a link may only carry settings the app itself can produce.
+LINK_LIMITS = {
+    "learning_rate": (1e-5, 10.0),
+    "validation_split": (0.0, 0.5),
+    "seed": (0, 2**31 - 1),
+    "epochs": (1, MAX_EPOCHS),
+    "limit_train": (1, 10**7),
+}
+
+
+class ShareLinkError(ValueError):
+    """The link cannot be opened; the message says why in plain words."""
+
+
+def encode(model: dict) -> str:
+    """The token for a model dict {"dataset", "preset", "spec", "hyperparameters"} (as Playground.to_dict())."""
+    payload = {"v": VERSION, **{key: model[key] for key in ("dataset", "preset", "spec", "hyperparameters")}}
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
+    return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
+
+
+def share_url(base_url: str | None, model: dict) -> str:
+    """An absolute link when the app's address is known, else a relative one (``?s=...``)."""
+    base = (base_url or "").split("?", 1)[0].split("#", 1)[0]
+    return f"{base}?{PARAM}={encode(model)}"
+
+
+def _unpack(token: str) -> object:
+    if not isinstance(token, str) or not token.strip():
+        raise ShareLinkError("The share link is empty.")
+    token = token.strip()
+    if len(token) > MAX_TOKEN_CHARS:
+        raise ShareLinkError("The share link is too long to be one made by CNN Playground.")
+    try:
+        packed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        inflater = zlib.decompressobj()
+        text = inflater.decompress(packed, MAX_JSON_BYTES)
+        if inflater.unconsumed_tail:
+            raise ShareLinkError("The share link holds far more than a model description.")
+        if not inflater.eof:
+            raise ShareLinkError("The share link is cut off: copy the whole link again.")
+        return json.loads(text.decode())
+    except ShareLinkError:
+        raise
+    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
+        raise ShareLinkError("The share link is damaged (it may be cut off or mistyped): "
+                             "copy the whole link again.") from None
+
+
+def _scalar(value) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _check_spec(spec) -> None:
+    if not isinstance(spec, dict) or set(spec) != {"input_shape", "layers"}:
+        raise ShareLinkError("The link's model description is not in the expected form.")
+    shape = spec["input_shape"]
+    if (not isinstance(shape, list) or len(shape) not in (1, 3)
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_INPUT_SIDE for v in shape)):
+        raise ShareLinkError("The link's input shape is not valid.")
+    layers = spec["layers"]
+    if not isinstance(layers, list) or not 0 < len(layers) <= MAX_LAYERS:
+        raise ShareLinkError(f"The link's model must have between 1 and {MAX_LAYERS} layers.")
+    for index, layer in enumerate(layers):
+        if isinstance(layer, dict) and not all(_scalar(v) or (isinstance(v, list) and all(map(_scalar, v)))
+                                               for v in layer.values()):
+            raise ShareLinkError(f"Layer {index + 1} of the link's model is not in the expected form.")
+        problems = _layer_problems(index, layer)
+        if problems:
+            raise ShareLinkError(f"The link's model has a broken layer — {problems[0].text()}")
+
+
+def _check_hyperparameters(data) -> Hyperparameters:
+    names = {f.name for f in fields(Hyperparameters)}
+    if not isinstance(data, dict) or not set(data) <= names or not all(map(_scalar, data.values())):
+        raise ShareLinkError("The link's training settings are not in the expected form.")
+    hp = Hyperparameters.from_dict(data)
+    problems = hp.problems()
+    if problems:
+        raise ShareLinkError("The link's training settings cannot be used: " + " ".join(problems))
+    for name, (low, high) in LINK_LIMITS.items():
+        value = getattr(hp, name)
+        if value is not None and not low <= value <= high:
+            raise ShareLinkError(f"The link's {name.replace('_', ' ')} ({value}) is outside what the app allows "
+                                 f"({low:g} to {high:g}).")
+    return hp
+
+
+def decode(token: str) -> dict:
+    """The model dict a token carries, checked; raises ShareLinkError with a plain message otherwise."""
+    payload = _unpack(token)
+    if not isinstance(payload, dict) or payload.get("v") != VERSION:
+        raise ShareLinkError("This is not a CNN Playground share link, or one from a newer version.")
+    if set(payload) != {"v", "dataset", "preset", "spec", "hyperparameters"}:
+        raise ShareLinkError("The share link is incomplete: copy the whole link again.")
+    if payload["dataset"] not in DATASETS:
+        raise ShareLinkError(f"The link uses a data set this app does not know ({payload['dataset']!r}).")
+    if payload["preset"] not in PRESETS:
+        raise ShareLinkError(f"The link names a preset this app does not know ({payload['preset']!r}).")
+    _check_spec(payload["spec"])
+    _check_hyperparameters(payload["hyperparameters"])
+    return {key: payload[key] for key in ("dataset", "preset", "spec", "hyperparameters")}
+
