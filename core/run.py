@@ -154,6 +154,7 @@ class Run:
         began = time.time()
         with self._lock:
             previous, self.status = self.status, Status.PAUSED
+        self._state_changed()
         while not self._resumed.wait(0.2):
             if self._stop.is_set():
                 break
@@ -161,6 +162,32 @@ class Run:
             self.paused_seconds += time.time() - began
             if self.status == Status.PAUSED:
                 self.status = Status.STOPPING if self._stop.is_set() else previous
+        self._state_changed()
+
+    def _state_changed(self) -> None:
+        """Hook for copies of a run in another process (see core.runners.RelayRun)."""
+
+    # --- mirrored from a worker process (core.runners.ProcessRunner) ---------------------------
+
+    def apply_remote(self, kind: str, payload, state: dict) -> None:
+        """Take over a change the worker's copy of this run made."""
+        with self._lock:
+            if kind == "batch":
+                self._batches.append(payload)
+            elif kind == "epoch":
+                self._epochs.append(payload)
+            for key in ("epoch", "batch", "batches_per_epoch", "started", "paused_seconds", "params"):
+                setattr(self, key, state[key])
+            # Stop pressed here and not yet seen by the worker: keep showing "stopping".
+            if not (self._stop.is_set() and state["status"] in (Status.RUNNING, Status.PAUSED)):
+                self.status = state["status"]
+
+    def apply_final(self, record: dict) -> None:
+        with self._lock:
+            for key in ("status", "message", "results", "started", "ended", "epoch", "batch",
+                        "batches_per_epoch", "paused_seconds", "params"):
+                setattr(self, key, record.get(key))
+            self.hyperparameters = Hyperparameters.from_dict(record["hyperparameters"])
 
     def reopen(self, extra_epochs: int) -> None:
         """An ended run goes back to the queue to train ``extra_epochs`` more, extending its history."""

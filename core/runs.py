@@ -1,16 +1,18 @@
 """Starting, finding, stopping and deleting runs: the API the dashboard and the CLI drive.
 
-Runs train in background threads, at most ``max_concurrent`` at once (the rest wait as queued).
-Live runs are served from memory; ended ones from the store.
+Runs train in the background through a runner (core/runners.py: threads of this process, or worker
+processes), at most ``max_concurrent`` at once; the rest wait in a queue, in order. Live runs are served
+from memory; ended ones from the store.
 """
 from __future__ import annotations
 
-import os
 import threading
 
+from .config import Settings, default_concurrency
 from .datasets import DatasetUnavailable, load_dataset
 from .hyperparams import MAX_EPOCHS, Hyperparameters
 from .run import Run, Status
+from .runners import ProcessRunner, ThreadRunner
 from .spec import DEFAULT_PARAM_BUDGET, analyze
 from .store import RunStore
 
@@ -23,19 +25,26 @@ class RunRejected(Exception):
         self.problems = problems
 
 
-def default_concurrency() -> int:
-    return max(1, (os.cpu_count() or 2) // 2)
+RUNNERS = {"thread": ThreadRunner, "process": ProcessRunner}
 
 
 class RunManager:
     def __init__(self, store: RunStore, max_concurrent: int | None = None,
-                 param_budget: int = DEFAULT_PARAM_BUDGET):
+                 param_budget: int = DEFAULT_PARAM_BUDGET, runner: str = "thread", **runner_options):
+        if runner not in RUNNERS:
+            raise ValueError(f"Unknown runner {runner!r}; choose one of {', '.join(RUNNERS)}.")
         self.store = store
         self.param_budget = param_budget
-        self._slots = threading.BoundedSemaphore(max_concurrent or default_concurrency())
         self._live: dict[str, Run] = {}
         self._lock = threading.Lock()
         store.mark_interrupted()
+        self.runner = RUNNERS[runner](store, max_concurrent or default_concurrency(), self._forget,
+                                      **runner_options)
+
+    def _forget(self, run: Run) -> None:
+        with self._lock:
+            if self._live.get(run.id) is run:
+                del self._live[run.id]
 
     def check(self, spec: dict, dataset: str, hyperparameters: Hyperparameters) -> list[str]:
         """Every reason this run could not train, in plain words (empty when it can)."""
@@ -58,7 +67,7 @@ class RunManager:
         with self._lock:
             self._live[run.id] = run
         self.store.save(run)
-        threading.Thread(target=self._work, args=(run,), name=f"run-{run.id}", daemon=True).start()
+        self.runner.submit(run)
         return run
 
     def continue_run(self, run_id: str, extra_epochs: int) -> Run:
@@ -66,7 +75,8 @@ class RunManager:
         if not isinstance(extra_epochs, int) or not 1 <= extra_epochs <= MAX_EPOCHS:
             raise RunRejected([f"Choose between 1 and {MAX_EPOCHS} more epochs."])
         with self._lock:
-            if run_id in self._live:
+            live = self._live.get(run_id)
+            if live is not None and not live.wait(0):
                 raise RunRejected(["This run is still training: wait for it to end, then train it more."])
         run = self.store.load(run_id)
         if run is None:
@@ -79,7 +89,7 @@ class RunManager:
         with self._lock:
             self._live[run.id] = run
         self.store.save(run)
-        threading.Thread(target=self._work, args=(run, True), name=f"run-{run.id}", daemon=True).start()
+        self.runner.submit(run, continue_training=True)
         return run
 
     def pause(self, run_id: str) -> bool:
@@ -91,31 +101,6 @@ class RunManager:
         with self._lock:
             run = self._live.get(run_id)
         return run.resume() if run is not None else False
-
-    def _work(self, run: Run, continue_training: bool = False) -> None:
-        from .training import execute_run  # imports Keras: only when something trains
-
-        try:
-            # Wait for a slot, but a queued run that is cancelled ends at once, not when a slot frees.
-            while not self._slots.acquire(timeout=0.1):
-                if run.stop_requested:
-                    self._cancel(run)
-                    return
-            try:
-                if run.stop_requested:
-                    self._cancel(run)
-                else:
-                    execute_run(run, self.store, continue_training=continue_training)
-            finally:
-                self._slots.release()
-        finally:
-            with self._lock:
-                self._live.pop(run.id, None)
-
-    def _cancel(self, run: Run) -> None:
-        run.finish(Status.STOPPED, "Cancelled before it started.")
-        self.store.save(run)
-        run.close()
 
     def get(self, run_id: str) -> Run | None:
         with self._lock:
@@ -129,9 +114,16 @@ class RunManager:
         return [live.get(r.id, r) for r in self.store.list(owner)]
 
     def stop(self, run_id: str) -> bool:
+        """Stop a training run after its current batch; a waiting run is cancelled at once."""
         with self._lock:
             run = self._live.get(run_id)
-        return run.request_stop() if run is not None else False
+        if run is None:
+            return False
+        return run.request_stop() and (self.runner.cancel(run_id) or True)
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1 when the run starts next; None when it is not waiting."""
+        return self.runner.queue.position(run_id)
 
     def delete(self, run_id: str) -> bool:
         """Delete an ended run and its files. A run still training must be stopped first."""
@@ -157,7 +149,10 @@ def default_manager() -> RunManager:
     global _default
     with _default_lock:
         if _default is None:
-            _default = RunManager(RunStore())
+            settings = Settings.from_env()
+            options = {"max_runs_per_worker": settings.worker_max_runs} if settings.runner == "process" else {}
+            _default = RunManager(RunStore(), max_concurrent=settings.concurrency,
+                                  param_budget=settings.param_budget, runner=settings.runner, **options)
         return _default
 
 

@@ -1,0 +1,55 @@
+"""Server settings, from environment variables (documented in the README)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .spec import DEFAULT_PARAM_BUDGET
+
+PREFIX = "CNN_PLAYGROUND_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the app cannot use; the message says which and what is allowed."""
+
+
+def default_concurrency() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+@dataclass(frozen=True)
+class Settings:
+    runner: str = "thread"  # "thread" (in this process) or "process" (pre-started worker processes)
+    max_trainings: int = 0  # trainings at once; 0 means one per two cores
+    worker_max_runs: int = 20  # a worker process is replaced after this many runs
+    param_budget: int = DEFAULT_PARAM_BUDGET
+    teacher_password: str = ""  # empty: classroom teacher actions are disabled
+
+    @property
+    def concurrency(self) -> int:
+        return self.max_trainings or default_concurrency()
+
+    @classmethod
+    def from_env(cls, environ=None) -> "Settings":
+        env = os.environ if environ is None else environ
+        runner = env.get(PREFIX + "RUNNER", "thread").strip().lower()
+        if runner not in ("thread", "process"):
+            raise SettingsError(f"{PREFIX}RUNNER must be 'thread' or 'process' (got {runner!r}).")
+        return cls(runner=runner,
+                   max_trainings=_whole(env, "MAX_TRAININGS", 0, 0, 64),
+                   worker_max_runs=_whole(env, "WORKER_MAX_RUNS", 20, 1, 10_000),
+                   param_budget=_whole(env, "PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9),
+                   teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""))
+
+
+def _whole(env, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a whole number (got {raw!r}).") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{PREFIX}{name} must be between {low:,} and {high:,} (got {value:,}).")
+    return value
