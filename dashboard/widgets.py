@@ -69,7 +69,9 @@ def run_status(run: Run) -> None:
     label = STATUS_LABELS.get(run.status, run.status)
     if run.active:
         if run.status == Status.QUEUED:
-            text = f"{label}…"
+            position = state.manager().queue_position(run.id)
+            text = (f"{label}: number {position} in the queue. Other trainings are running; press Stop to "
+                    "cancel." if position else f"{label}…")
         elif run.status == Status.PAUSED:
             text = (f"Paused in epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, after batch {p.batch}: "
                     "press Resume to go on.")
