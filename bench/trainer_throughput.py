@@ -35,6 +35,34 @@ def load_data(limit: int | None):
     return data, x, y
 
 
+def callback_cost(model, run, n: int = 5000) -> dict[str, float]:
+    """Microseconds per batch spent in Keras' callback list for plain fit (History only, dispatched on a
+    thread) and for the trainer (History + RunRecorder, called in line), with logs like the train step's."""
+    import keras
+    import tensorflow as tf
+
+    from core.training import RunRecorder
+
+    run.begin(batches_per_epoch=n)
+    logs = {"loss": tf.constant(0.5), "accuracy": tf.constant(0.8)}
+    cost = {}
+    for mode, callbacks in (("plain", []), ("trainer", [RunRecorder(run)])):
+        best = float("inf")
+        for _ in range(3):
+            callback_list = keras.callbacks.CallbackList(callbacks, add_history=True, model=model,
+                                                         epochs=1, steps=n, verbose=0)
+            start = time.perf_counter()
+            callback_list.on_train_begin()
+            callback_list.on_epoch_begin(0)
+            for i in range(n):
+                callback_list.on_train_batch_begin(i)
+                callback_list.on_train_batch_end(i, logs)
+            callback_list.on_train_end()  # waits for batch callbacks dispatched to a thread
+            best = min(best, time.perf_counter() - start)
+        cost[mode] = 1e6 * best / n
+    return cost
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating plain/trainer rounds (default 3)")
@@ -97,6 +125,15 @@ def main() -> None:
         rates = {m: n_fit * args.epochs / seconds[m][-1] for m in models}
         print(f"round {r + 1}: plain {rates['plain']:8,.0f} samples/s   trainer {rates['trainer']:8,.0f} samples/s"
               f"   ratio {rates['trainer'] / rates['plain']:.3f}   (order: {' then '.join(order)})")
+
+    # A load-robust second figure: what the callback machinery itself costs per batch, without training.
+    cost = callback_cost(models["trainer"], Run(spec, data.name, hp))
+    batch_ms = 1000 * args.batch_size / statistics.median(n_fit * args.epochs / s for s in seconds["plain"])
+    for mode in ("plain", "trainer"):
+        print(f"callback dispatch per batch, {mode:7}: {cost[mode]:6.1f} µs")
+    extra = cost["trainer"] - cost["plain"]
+    print(f"trainer's extra cost per batch: {extra:.1f} µs = {100 * extra / (1000 * batch_ms):.3f} % of a "
+          f"{batch_ms:.1f} ms training batch (an estimated ratio of {1 / (1 + extra / (1000 * batch_ms)):.3f})")
 
     total = {m: n_fit * args.epochs * args.rounds / sum(seconds[m]) for m in models}
     median = {m: n_fit * args.epochs / statistics.median(seconds[m]) for m in models}
