@@ -13,7 +13,7 @@ from dashboard import state  # noqa: E402
 from dashboard.widgets import sidebar_status  # noqa: E402
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
-state.user_id()
+state.remember_user_in_browser()
 state.playground()
 
 page = st.navigation([

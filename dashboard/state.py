@@ -21,6 +21,7 @@ from core.spec import analyze, new_layer
 
 STATE_KEY = "playground"
 USER_PARAM = "u"
+USER_COOKIE = "cnn_playground_user"
 RUN_PARAM = "run"
 _TOKEN = re.compile(r"^[0-9a-f]{12,32}$")
 
@@ -108,13 +109,31 @@ def take_notices() -> list[str]:
 
 
 def user_id() -> str:
-    """An anonymous id for this browser, kept in the URL so it survives a refresh."""
-    uid = st.query_params.get(USER_PARAM, "")
-    if not _TOKEN.match(uid):
-        uid = st.session_state.get("_user_id") or secrets.token_hex(8)
+    """An anonymous id for this browser: from its cookie (new tabs), else the URL (refreshes), else new.
+
+    The cookie wins over the URL, so a link carrying someone else's id does not open their runs.
+    """
+    uid = st.session_state.get("_user_id")
+    if not uid:
+        candidates = (_user_cookie(), st.query_params.get(USER_PARAM, ""))
+        uid = next((c for c in candidates if _TOKEN.match(c)), None) or secrets.token_hex(8)
+        st.session_state["_user_id"] = uid
+    if st.query_params.get(USER_PARAM) != uid:
         st.query_params[USER_PARAM] = uid
-    st.session_state["_user_id"] = uid
     return uid
+
+
+def _user_cookie() -> str:
+    value = st.context.cookies.get(USER_COOKIE, "")
+    return value if isinstance(value, str) else ""  # (AppTest has no browser, hence no cookies)
+
+
+def remember_user_in_browser() -> None:
+    """Store the id in a cookie (one year) so a new tab of this browser finds its runs too."""
+    uid = user_id()
+    if _user_cookie() != uid:
+        st.html(f"<script>document.cookie = '{USER_COOKIE}={uid}; path=/; max-age=31536000; "
+                "SameSite=Strict';</script>", unsafe_allow_javascript=True)
 
 
 # --- edits ---------------------------------------------------------------------------------------
