@@ -144,7 +144,8 @@ def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int)
 def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: bool = False) -> None:
     hp = run.hyperparameters
     dataset = load_dataset(run.dataset)
-    analysis = analyze(run.spec, dataset.input_shape, dataset.num_classes)
+    # The parameter budget is the RunManager's to enforce (it may be configured above the default).
+    analysis = analyze(run.spec, dataset.input_shape, dataset.num_classes, param_budget=math.inf)
     problems = [p.text() for p in analysis.problems] + hp.problems()
     if problems:
         run.finish(Status.FAILED, "The model cannot be trained: " + " ".join(problems))
