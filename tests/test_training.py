@@ -208,6 +208,19 @@ def test_param_budget_of_the_manager(store):
     assert "more than the limit of 50,000" in info.value.problems[0]
 
 
+def test_a_larger_param_budget_of_the_manager_is_honoured_by_the_trainer(store):
+    """A server configured for bigger models (CNN_PLAYGROUND_PARAM_BUDGET) must be able to train them."""
+    big = {"input_shape": [28, 28, 1], "layers": [
+        {"type": "Flatten"}, {"type": "Dense", "units": 7000, "activation": "relu"},
+        {"type": "Dense", "units": 5, "activation": "softmax"},
+    ]}
+    generous = RunManager(store, max_concurrent=1, param_budget=10_000_000)
+    hp = Hyperparameters(optimizer="adam", epochs=1, batch_size=32, limit_train=64, limit_test=20)
+    run = finish(generous.start(big, "shapes", hp))
+    assert run.params == 5_530_005
+    assert run.status == Status.FINISHED, run.message
+
+
 def test_same_seed_gives_the_same_losses(manager):
     def losses(seed):
         hp = Hyperparameters(optimizer="adam", epochs=2, batch_size=32, limit_train=300, limit_test=50, seed=seed)
