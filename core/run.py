@@ -53,7 +53,7 @@ class Run:
 
     def __init__(self, spec: dict, dataset: str, hyperparameters: Hyperparameters, *, owner: str = "",
                  name: str = "", run_id: str | None = None, created: float | None = None, params: int = 0,
-                 parent_id: str | None = None):
+                 parent_id: str | None = None, challenge: str | None = None, learner: str = ""):
         self.id = run_id or new_run_id()
         self.spec = spec
         self.dataset = dataset
@@ -63,6 +63,8 @@ class Run:
         self.created = created if created is not None else time.time()
         self.params = params
         self.parent_id = parent_id  # the run this one was cloned from ("change one thing")
+        self.challenge = challenge  # the classroom challenge it was trained for, if any
+        self.learner = learner  # the learner's chosen display name on a class leaderboard
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._resumed = threading.Event()  # cleared while the user has paused the run
@@ -245,7 +247,7 @@ class Run:
         with self._lock:
             return {
                 "id": self.id, "owner": self.owner, "name": self.name, "created": self.created,
-                "parent_id": self.parent_id,
+                "parent_id": self.parent_id, "challenge": self.challenge, "learner": self.learner,
                 "spec": self.spec, "dataset": self.dataset,
                 "hyperparameters": self.hyperparameters.to_dict(), "params": self.params,
                 "status": self.status, "message": self.message, "started": self.started, "ended": self.ended,
@@ -259,7 +261,8 @@ class Run:
         run = cls(record["spec"], record["dataset"], Hyperparameters.from_dict(record["hyperparameters"]),
                   owner=record.get("owner", ""), name=record.get("name", ""), run_id=record["id"],
                   created=record.get("created"), params=record.get("params", 0),
-                  parent_id=record.get("parent_id"))
+                  parent_id=record.get("parent_id"), challenge=record.get("challenge"),
+                  learner=record.get("learner", ""))
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
             setattr(run, key, record.get(key))
         run.paused_seconds = record.get("paused_seconds", 0.0)

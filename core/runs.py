@@ -56,14 +56,22 @@ class RunManager:
         return [p.text() for p in analysis.problems] + hyperparameters.problems()
 
     def start(self, spec: dict, dataset: str, hyperparameters: Hyperparameters, *, owner: str = "",
-              name: str = "", parent_id: str | None = None) -> Run:
-        """Queue a run and return it at once; raises RunRejected with the reasons when it cannot train."""
+              name: str = "", parent_id: str | None = None, challenge=None, learner: str = "") -> Run:
+        """Queue a run and return it at once; raises RunRejected with the reasons when it cannot train.
+
+        With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too.
+        """
         problems = self.check(spec, dataset, hyperparameters)
         if problems:
             raise RunRejected(problems)
         data = load_dataset(dataset)
         params = analyze(spec, data.input_shape, data.num_classes).total_params
-        run = Run(spec, dataset, hyperparameters, owner=owner, name=name, params=params, parent_id=parent_id)
+        if challenge is not None:
+            problems = challenge.problems(dataset, params, hyperparameters)
+            if problems:
+                raise RunRejected(problems)
+        run = Run(spec, dataset, hyperparameters, owner=owner, name=name, params=params, parent_id=parent_id,
+                  challenge=challenge.code if challenge is not None else None, learner=learner)
         with self._lock:
             self._live[run.id] = run
         self.store.save(run)
