@@ -10,6 +10,7 @@ import dashboard.runtime  # noqa: E402,F401  (first: heavy imports and the Strea
 import streamlit as st  # noqa: E402
 
 from dashboard import state  # noqa: E402
+from dashboard.classroom_view import challenge_banner  # noqa: E402
 from dashboard.widgets import sidebar_status  # noqa: E402
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
@@ -24,6 +25,9 @@ page = st.navigation([
     st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("views/inside.py", title="Inside the network", icon=":material/visibility:"),
     st.Page("views/predict.py", title="Predict", icon=":material/draw:"),
+    st.Page("views/projector.py", title="Projector", icon=":material/cast_for_education:"),
+    st.Page("views/teacher.py", title="Teacher", icon=":material/school:"),
 ])
 sidebar_status()
+challenge_banner()
 page.run()

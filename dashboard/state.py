@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from core.classroom import Challenge, ChallengeStore
 from core.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.hyperparams import Hyperparameters
 from core.presets import DEFAULT_PRESET, PRESETS
@@ -23,6 +24,7 @@ STATE_KEY = "playground"
 USER_PARAM = "u"
 USER_COOKIE = "cnn_playground_user"
 RUN_PARAM = "run"
+CHALLENGE_PARAM = "challenge"
 _TOKEN = re.compile(r"^[0-9a-f]{12,32}$")
 
 
@@ -36,6 +38,7 @@ class Playground:
     run_id: str | None = None
     notices: list[str] = field(default_factory=list)
     parent_id: str | None = None  # the run this model was cloned from: the next Train records it
+    challenge: str | None = None  # the classroom challenge this session joined (?challenge=CODE)
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "preset": self.preset, "spec": self.spec,
@@ -73,21 +76,75 @@ def playground() -> Playground:
         preset = PRESETS[DEFAULT_PRESET]
         st.session_state[STATE_KEY] = Playground(dataset, preset.name, fit_spec_to_data(preset.spec(), dataset),
                                                  preset.app_hyperparameters)
-        _open_share_link(st.session_state[STATE_KEY])
+        state = st.session_state[STATE_KEY]
+        if not _open_share_link(state):
+            _reopen_followed_run(state)
+        _join_challenge(state)
     return st.session_state[STATE_KEY]
 
 
-def _open_share_link(state: Playground) -> None:
+def _reopen_followed_run(state: Playground) -> None:
+    """After a browser refresh (a new session), the builder shows the model of the run in the URL."""
+    run_id = st.query_params.get(RUN_PARAM)
+    run = manager().get(run_id) if run_id else None
+    if run is None or run.owner != user_id() or available_dataset(run.dataset) != run.dataset:
+        return
+    state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
+    state.run_id = run.id
+
+
+def keep_challenge_in_url() -> None:
+    """Page switches clear the URL; the challenge code stays in it so a refresh keeps the session in it."""
+    code = playground().challenge
+    if code and st.query_params.get(CHALLENGE_PARAM) != code:
+        st.query_params[CHALLENGE_PARAM] = code
+
+
+def learner_name() -> str:
+    return st.session_state.get("learner_name", "").strip()[:40]
+
+
+def challenges() -> ChallengeStore:
+    return ChallengeStore(manager().store)
+
+
+def active_challenge() -> Challenge | None:
+    code = playground().challenge
+    return challenges().get(code) if code else None
+
+
+def _join_challenge(state: Playground) -> None:
+    """A session opened from a teacher's link (?challenge=CODE) starts with the challenge's set-up."""
+    code = st.query_params.get(CHALLENGE_PARAM)
+    if not code:
+        return
+    challenge = challenges().get(code)
+    if challenge is None:
+        state.notices.append("This classroom challenge link is not valid (it may have been mistyped or "
+                             "removed): you are in the free playground instead.")
+        del st.query_params[CHALLENGE_PARAM]
+        return
+    if available_dataset(challenge.dataset) != challenge.dataset:
+        state.notices.append(f"This challenge needs {dataset_title(challenge.dataset)}, which is not available "
+                             "on this server: ask your teacher.")
+        return
+    state.challenge = code
+    state.dataset, state.preset = challenge.dataset, challenge.preset
+    state.hyperparameters = challenge.hyperparameters
+    _structural_edit(state, fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))
+
+
+def _open_share_link(state: Playground) -> bool:
     """A new session opened from a share link (?s=...) starts with the shared model in the builder."""
     token = st.query_params.get(SHARE_PARAM)
     if token is None:
-        return
+        return False
     del st.query_params[SHARE_PARAM]  # consumed: the URL no longer claims to describe the edited model
     try:
         shared = decode_share(token)
     except ShareLinkError as error:
         state.notices.append(f"{error} The default model is loaded instead.")
-        return
+        return False
     dataset, spec = shared["dataset"], shared["spec"]
     if available_dataset(dataset) != dataset:
         notice = (f"The shared model was made for {dataset_title(dataset)}, which is not available here: "
@@ -99,6 +156,7 @@ def _open_share_link(state: Playground) -> None:
     state.hyperparameters = Hyperparameters.from_dict(shared["hyperparameters"])
     _structural_edit(state, fit_spec_to_data(spec, dataset))  # a no-op for links the app made
     state.notices.append(notice)
+    return True
 
 
 def take_notices() -> list[str]:
@@ -206,7 +264,24 @@ def analysis():
     """Shapes, params and problems of the current spec against the current data set."""
     state = playground()
     data = load_dataset(state.dataset)
-    return analyze(state.spec, data.input_shape, data.num_classes, param_budget=manager().param_budget)
+    return analyze(state.spec, data.input_shape, data.num_classes, param_budget=param_budget())
+
+
+def param_budget() -> int:
+    """The server's limit, or the challenge's when lower."""
+    challenge = active_challenge()
+    budget = manager().param_budget
+    return min(budget, challenge.max_params) if challenge is not None else budget
+
+
+def control(name: str) -> str:
+    """'free', 'locked' (shown, not changeable) or 'hidden', as the session's challenge says."""
+    challenge = active_challenge()
+    if challenge is None:
+        return "free"
+    if name in challenge.hidden:
+        return "hidden"
+    return "locked" if name in challenge.locked else "free"
 
 
 # --- the run this session follows ----------------------------------------------------------------

@@ -22,21 +22,37 @@ def upscale(image: np.ndarray) -> np.ndarray:
     return image[..., 0] if image.shape[-1] == 1 else image
 
 
+def choose_dataset() -> None:
+    # In the widget's callback, so the sidebar (drawn before the page) already shows the new data set.
+    name = st.session_state["dataset_choice"]
+    try:
+        load_dataset(name)
+    except DatasetUnavailable:
+        return  # the page explains it
+    state.set_dataset(name)
+    st.session_state["dataset_switched"] = True
+
+
 pg = state.playground()
 st.title("Look at the data")
 
 names = list(DATASETS)
+in_challenge = state.active_challenge() is not None
 chosen = st.selectbox("Data set", names, index=names.index(pg.dataset), format_func=state.dataset_title,
-                      key="dataset_choice", help="The model's input shape and output layer follow the data set.")
+                      key="dataset_choice", on_change=choose_dataset, disabled=in_challenge,
+                      help="Set by your teacher for this challenge." if in_challenge else
+                      "The model's input shape and output layer follow the data set.")
 st.caption(DATASETS[chosen].description)
-try:
-    data = load_dataset(chosen)
-except DatasetUnavailable as error:
-    st.error(str(error), icon=":material/cloud_off:")
-    st.info("Meanwhile you can pick **Shapes (synthetic)**, which needs no download.")
-    st.stop()
-if chosen != pg.dataset:
-    state.set_dataset(chosen)
+if chosen != pg.dataset:  # the choice could not be loaded: say why, keep the model as it was
+    try:
+        load_dataset(chosen)
+    except DatasetUnavailable as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        st.info(f"Your model still uses {state.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no "
+                "download.")
+        st.stop()
+data = load_dataset(pg.dataset)
+if st.session_state.pop("dataset_switched", False):
     st.toast(f"Model adapted to {data.title}: input {'×'.join(map(str, data.input_shape))}, "
              f"{data.num_classes} output units.")
 
@@ -48,7 +64,7 @@ c4.metric("Classes", data.num_classes)
 st.caption(f"Loaded from: {data.source}")
 
 st.subheader("Samples from each class")
-for label, indices in sample_indices(chosen, SAMPLES_PER_CLASS).items():
+for label, indices in sample_indices(pg.dataset, SAMPLES_PER_CLASS).items():
     name_col, images_col = st.columns([1, 6], vertical_alignment="center")
     name_col.markdown(f"**{data.class_names[label]}**")
     images_col.image([upscale(data.x_train[i]) for i in indices], width=THUMBNAIL)

@@ -28,7 +28,8 @@ def start_training() -> None:
         return  # a second quick click on Train: the first run is already starting
     try:
         run = state.manager().start(pg.spec, pg.dataset, pg.hyperparameters, owner=state.user_id(),
-                                    name=_run_name(pg), parent_id=pg.parent_id)
+                                    name=_run_name(pg), parent_id=pg.parent_id,
+                                    challenge=state.active_challenge(), learner=state.learner_name())
     except RunRejected as rejected:
         st.session_state["train_problems"] = rejected.problems
         return
@@ -70,36 +71,58 @@ settings, live = st.columns([1, 3], gap="large")
 
 with settings:
     st.subheader("Settings")
+    challenge = state.active_challenge()
+    max_epochs = challenge.max_epochs if challenge is not None else MAX_EPOCHS
+
+    def shown(control: str) -> bool:
+        return state.control(control) != "hidden"
+
+    def locked(control: str) -> bool:
+        return state.control(control) == "locked"
+
     opt_names = list(OPTIMIZERS)
-    st.selectbox("Optimizer", opt_names, index=opt_names.index(hp.optimizer), key="hp_optimizer",
-                 on_change=_set_optimizer, format_func=lambda n: OPTIMIZERS[n].keras_name,
-                 help="How the weights are updated after each batch.")
-    st.caption(OPTIMIZERS[hp.optimizer].summary)
-    st.number_input("Learning rate", min_value=0.00001, max_value=10.0, value=float(hp.effective_learning_rate),
-                    step=0.0005, format="%.5f", key="hp_learning_rate",
-                    on_change=_set, args=("learning_rate", "hp_learning_rate"),
-                    help="How big each update step is. Too high and the loss jumps around or becomes NaN; "
-                         "too low and learning is slow.")
-    st.number_input("Epochs", 1, MAX_EPOCHS, hp.epochs, key="hp_epochs", on_change=_set,
-                    args=("epochs", "hp_epochs"), help="How many times the network sees the whole training set.")
-    st.selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES
-                 else 2, key="hp_batch_size", on_change=_set, args=("batch_size", "hp_batch_size"),
-                 help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).")
-    st.slider("Validation split", 0.0, 0.5, float(hp.validation_split), 0.05, key="hp_validation_split",
-              on_change=_set, args=("validation_split", "hp_validation_split"),
-              help="The share of training images held back to check, after each epoch, how well the network "
-                   "does on images it did not learn from.")
-    st.number_input("Seed", 0, 2**31 - 1, hp.seed, key="hp_seed", on_change=_set, args=("seed", "hp_seed"),
-                    help="The same seed and settings give the same run again.")
-    st.number_input(
-        "Early stopping: patience (0 = off)", 0, MAX_EPOCHS, hp.early_stopping_patience or 0, key="hp_patience",
-        on_change=_set, args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
-        help="Stop when the validation loss has not improved for this many epochs in a row, and keep the "
-             "weights of the best epoch.")
-    with st.expander("Quick experiment"):
-        st.number_input("Use only the first N training images (0 = all)", 0, 10**7, hp.limit_train or 0,
-                        step=1000, key="hp_limit_train", on_change=_set,
-                        args=("limit_train", "hp_limit_train", lambda v: int(v) or None))
+    if shown("optimizer"):
+        st.selectbox("Optimizer", opt_names, index=opt_names.index(hp.optimizer), key="hp_optimizer",
+                     on_change=_set_optimizer, format_func=lambda n: OPTIMIZERS[n].keras_name,
+                     disabled=locked("optimizer"), help="How the weights are updated after each batch.")
+        st.caption(OPTIMIZERS[hp.optimizer].summary)
+    if shown("learning_rate"):
+        st.number_input("Learning rate", min_value=0.00001, max_value=10.0, value=float(hp.effective_learning_rate),
+                        step=0.0005, format="%.5f", key="hp_learning_rate", disabled=locked("learning_rate"),
+                        on_change=_set, args=("learning_rate", "hp_learning_rate"),
+                        help="How big each update step is. Too high and the loss jumps around or becomes NaN; "
+                             "too low and learning is slow.")
+    if shown("epochs"):
+        st.number_input("Epochs", 1, max_epochs, min(hp.epochs, max_epochs), key="hp_epochs", on_change=_set,
+                        args=("epochs", "hp_epochs"), disabled=locked("epochs"),
+                        help="How many times the network sees the whole training set.")
+    if shown("batch_size"):
+        st.selectbox("Batch size", BATCH_SIZES,
+                     index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
+                     key="hp_batch_size", on_change=_set, args=("batch_size", "hp_batch_size"),
+                     disabled=locked("batch_size"),
+                     help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).")
+    if shown("validation_split"):
+        st.slider("Validation split", 0.0, 0.5, float(hp.validation_split), 0.05, key="hp_validation_split",
+                  on_change=_set, args=("validation_split", "hp_validation_split"),
+                  disabled=locked("validation_split"),
+                  help="The share of training images held back to check, after each epoch, how well the "
+                       "network does on images it did not learn from.")
+    if shown("seed"):
+        st.number_input("Seed", 0, 2**31 - 1, hp.seed, key="hp_seed", on_change=_set, args=("seed", "hp_seed"),
+                        disabled=locked("seed"), help="The same seed and settings give the same run again.")
+    if shown("early_stopping_patience"):
+        st.number_input(
+            "Early stopping: patience (0 = off)", 0, max_epochs, min(hp.early_stopping_patience or 0, max_epochs),
+            key="hp_patience", disabled=locked("early_stopping_patience"),
+            on_change=_set, args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
+            help="Stop when the validation loss has not improved for this many epochs in a row, and keep the "
+                 "weights of the best epoch.")
+    if challenge is None:
+        with st.expander("Quick experiment"):
+            st.number_input("Use only the first N training images (0 = all)", 0, 10**7, hp.limit_train or 0,
+                            step=1000, key="hp_limit_train", on_change=_set,
+                            args=("limit_train", "hp_limit_train", lambda v: int(v) or None))
 
     run = state.followed_run()
     analysis = state.analysis()

@@ -1,0 +1,107 @@
+"""Projector: a class leaderboard or one run's live chart, in type readable from the back of a room."""
+import pandas as pd
+import streamlit as st
+
+from core.classroom import leaderboard
+from dashboard import charts, state
+from dashboard.classroom_view import big_numbers
+from dashboard.widgets import STATUS_LABELS
+
+BOARD_PARAM = "board"
+LARGE_FONT = 22
+
+
+def large(fig):
+    fig.update_layout(font={"size": LARGE_FONT}, height=560, title_font={"size": LARGE_FONT + 6})
+    fig.update_annotations(font_size=LARGE_FONT + 4)
+    return fig
+
+
+def percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
+@st.fragment(run_every=3)
+def class_board(code: str) -> None:
+    challenge = state.challenges().get(code)
+    if challenge is None:
+        st.error("There is no challenge with this code: check the link your teacher gave.")
+        return
+    rows = leaderboard(state.manager().list(), challenge)
+    st.markdown(f"<div style='font-size:3rem;font-weight:700'>{challenge.title}</div>", unsafe_allow_html=True)
+    if not rows:
+        st.markdown("<div style='font-size:2rem'>No finished runs yet — the board fills as runs finish.</div>",
+                    unsafe_allow_html=True)
+        return
+    table = pd.DataFrame([{"#": r["rank"], "Learner": r["learner"], "Test accuracy": percent(r["test_accuracy"]),
+                           "Params": f"{r['params']:,}", "Architecture": r["architecture"]} for r in rows[:15]])
+    st.markdown(table.to_html(index=False, border=0).replace(
+        "<table", "<table style='font-size:1.7rem;width:100%'"), unsafe_allow_html=True)
+
+
+def visible_runs():
+    """The user's own runs; a logged-in teacher also sees the runs of every challenge."""
+    runs = state.own_runs()
+    if st.session_state.get("is_teacher"):
+        mine = {r.id for r in runs}
+        runs += [r for r in state.manager().list() if r.challenge and r.id not in mine]
+    return runs
+
+
+@st.fragment(run_every=1)
+def live_run(run_id: str) -> None:
+    run = state.manager().get(run_id)
+    if run is None:
+        return
+    show_run(run)
+    if not run.active:
+        st.rerun()
+
+
+def show_run(run) -> None:
+    p = run.progress()
+    epochs = run.epoch_history()
+    last = epochs[-1] if epochs else {}
+    big_numbers([
+        ("Status", STATUS_LABELS.get(run.status, run.status)),
+        ("Epoch", f"{min(p.epoch + (1 if run.active else 0), p.epochs)} / {p.epochs}"),
+        ("Validation accuracy", percent(last.get("val_accuracy"))),
+        ("Test accuracy", percent(run.test_accuracy)),
+    ])
+    batches = run.batch_history()
+    if batches or epochs:
+        fig = charts.training_chart(batches, epochs, run.batches_per_epoch or 1)
+        st.plotly_chart(large(fig), key="projector_chart")
+
+
+st.title("Projector")
+board = st.query_params.get(BOARD_PARAM) or state.playground().challenge
+mode = st.segmented_control("Show", ["Class leaderboard", "One run"], key="projector_mode",
+                            default="Class leaderboard" if board else "One run")
+if mode == "Class leaderboard":
+    codes = {c.code: c for c in state.challenges().list()} if st.session_state.get("is_teacher") else {}
+    if board and board not in codes:
+        codes[board] = state.challenges().get(board)
+    if not codes:
+        st.info("Open this page from a challenge link, or log in on the Teacher page to choose a challenge.")
+    else:
+        names = list(codes)
+        code = st.selectbox("Challenge", names, index=names.index(board) if board in names else 0,
+                            format_func=lambda c: codes[c].title if codes[c] else c, key="projector_board")
+        class_board(code)
+elif mode == "One run":
+    runs = visible_runs()
+    if not runs:
+        st.info("No runs to show yet: train one on the Train page.")
+    else:
+        ids = [r.id for r in runs]
+        by_id = {r.id: r for r in runs}
+        followed = state.playground().run_id
+        run_id = st.selectbox("Run", ids, index=ids.index(followed) if followed in ids else 0, key="projector_run",
+                              format_func=lambda i: f"{by_id[i].learner or by_id[i].name or i} · "
+                                                    f"{STATUS_LABELS.get(by_id[i].status, by_id[i].status)}")
+        run = state.manager().get(run_id)
+        if run.active:
+            live_run(run_id)
+        else:
+            show_run(run)
