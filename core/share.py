@@ -11,6 +11,7 @@ import binascii
 import json
 import zlib
 from dataclasses import fields
+from urllib.parse import urlsplit
 
 from .datasets import DATASETS
 from .hyperparams import MAX_EPOCHS, Hyperparameters
@@ -48,6 +49,8 @@ def encode(model: dict) -> str:
 def share_url(base_url: str | None, model: dict) -> str:
     """An absolute link when the app's address is known, else a relative one (``?s=...``)."""
     base = (base_url or "").split("?", 1)[0].split("#", 1)[0]
+    if base and not urlsplit(base).path:
+        base += "/"  # http://host:8501 -> http://host:8501/?s=...
     return f"{base}?{PARAM}={encode(model)}"
 
 

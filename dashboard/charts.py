@@ -139,14 +139,20 @@ def compare_chart(series: list[dict], labels: dict[str, str], colours: dict[str,
 
 
 def mark_findings(fig: go.Figure, findings) -> go.Figure:
-    """A labelled vertical line at the epoch of each coaching finding that points at one (on both subplots)."""
+    """A vertical line at the epoch of each coaching finding that points at one, on both subplots.
+
+    The label goes on the loss subplot, on the side of the line with more room, so it neither covers
+    the curves' start nor widens the axis.
+    """
+    last_epoch = max((x for trace in fig.data for x in (trace.x or ()) if x is not None), default=0)
     for finding in findings:
         mark = FINDING_MARKS.get(finding.kind)
         if mark is None or finding.epoch is None:
             continue
         colour, text = mark
-        for col in (1, 2):
-            fig.add_vline(x=finding.epoch, line={"color": colour, "dash": "dash", "width": 2}, row=1, col=col,
-                          annotation_text=text.format(epoch=finding.epoch) if col == 1 else None,
-                          annotation_position="top right", annotation_font_color=colour)
+        line = {"color": colour, "dash": "dash", "width": 2}
+        fig.add_vline(x=finding.epoch, line=line, row=1, col=1)
+        fig.add_vline(x=finding.epoch, line=line, row=1, col=2, annotation_text=text.format(epoch=finding.epoch),
+                      annotation_position="top left" if finding.epoch > last_epoch / 2 else "top right",
+                      annotation_font_color=colour)
     return fig

@@ -40,6 +40,8 @@ def test_clone_change_one_thing_train_and_compare(app):
     app.switch_page("views/results.py")
     rerun(app)
     assert any("Try:" in t for t in texts(app.success) + texts(app.warning))
+    downloads = {d.proto.label: d.proto for d in app.get("download_button")}
+    assert not downloads["Download everything (.zip)"].disabled
     app.button(key="clone_run").click()
     rerun(app)
     pg = app.session_state["playground"]
@@ -71,14 +73,16 @@ def test_clone_change_one_thing_train_and_compare(app):
     assert list(board["Cloned from"][board["Run"] == child_id]) == [parent.id]
     assert board["Test accuracy (%)"].notna().all() and board["Params"].tolist() == [107_973, 107_973]
     diff = table_with(app, "Differs")
-    differing = diff[diff["Differs"]]
-    assert list(differing["Setting"]) == ["Learning rate"]
-    assert differing.iloc[0][child_id] == "0.003" and differing.iloc[0][parent.id] == "0.001"
+    assert list(diff["Setting"]) == ["Learning rate"]  # only what differs, at first
+    assert diff.iloc[0][child_id] == "0.003" and diff.iloc[0][parent.id] == "0.001"
     assert any("**1** setting(s) differ" in t for t in texts(app.markdown))
 
-    app.toggle(key="compare_only_differences").set_value(True)
+    app.toggle(key="compare_only_differences").set_value(False)  # every setting, differences highlighted
     rerun(app)
-    assert list(table_with(app, "Differs")["Setting"]) == ["Learning rate"]
+    diff = table_with(app, "Differs").set_index("Setting")
+    assert len(diff) > 30 and diff["Differs"].sum() == 1 and diff.loc["Learning rate", "Differs"]
+    assert diff.loc["Seed", child_id] == diff.loc["Seed", parent.id] == "5"
+    assert diff.loc["conv2d_1 · filters"].tolist() == ["32", "32", False]
 
     # A different choice is kept while the followed run stays the same.
     app.multiselect(key="compare_runs").set_value([parent.id])

@@ -63,6 +63,7 @@ def test_share_url_is_absolute_when_the_app_address_is_known():
     assert (parsed.scheme, parsed.netloc, parsed.path) == ("http", "localhost:8501", "/")
     assert decode(parse_qs(parsed.query)[PARAM][0]) == original
     assert share_url("http://host/app?u=abc#x", original).startswith("http://host/app?s=")
+    assert share_url("http://host:8501", original).startswith("http://host:8501/?s=")
     assert share_url(None, original) == f"?s={encode(original)}"
 
 

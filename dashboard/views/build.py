@@ -59,7 +59,6 @@ with left:
         st.caption(LAYER_TYPES[kind].summary)
 
 with right:
-    sharing.share_expander()
     st.subheader("Model summary")
     show_shape_table(analysis, key="build_shapes")
     if analysis.ok:
@@ -75,3 +74,4 @@ with right:
         st.code(text, language="json")
         st.download_button("Download spec.json", text, file_name="spec.json", mime="application/json",
                            key="download_spec", on_click="ignore")
+    sharing.share_expander()

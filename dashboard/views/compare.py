@@ -13,6 +13,8 @@ WIDGET_KEY = "compare_runs"
 CHOSEN_KEY = "_compare_chosen"  # survives page switches, unlike the widget's own state
 DEFAULT_FOR_KEY = "_compare_default_for"  # the followed run the default selection was made for
 HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28)"
+LEADERBOARD_FORMATS = {"Test accuracy (%)": "{:.2f}", "Test loss": "{:.4f}", "Params": "{:,}",
+                       "Training time (s)": "{:.1f}"}
 
 
 def run_label(run) -> str:
@@ -42,7 +44,9 @@ def initial_choice(runs, followed_id) -> list[str]:
 def leaderboard_table(runs, colours):
     frame = pd.DataFrame(compare.leaderboard(runs))
     frame["Status"] = [STATUS_LABELS.get(s, s) for s in frame["Status"]]
-    return frame.style.apply(lambda col: [f"color: {colours[v]}; font-weight: bold" for v in col], subset=["Run"])
+    return (frame.style
+            .apply(lambda col: [f"color: {colours[v]}; font-weight: bold" for v in col], subset=["Run"])
+            .format(LEADERBOARD_FORMATS, na_rep="—"))
 
 
 def diff_table(runs, only_differences: bool):
@@ -80,21 +84,20 @@ def comparison(run_ids: list[str], polling: bool) -> None:
 
     st.subheader("Leaderboard")
     st.caption("Click a column header to sort.")
-    st.dataframe(leaderboard_table(runs, colours), hide_index=True, width="stretch", key="compare_leaderboard",
-                 column_config={"Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-                                "Params": st.column_config.NumberColumn(format="localized"),
-                                "Training time (s)": st.column_config.NumberColumn(format="%.1f")})
+    st.dataframe(leaderboard_table(runs, colours), hide_index=True, width="stretch", key="compare_leaderboard")
 
     st.subheader("What differs")
     if len(runs) < 2:
         st.caption("Pick a second run to see which settings differ.")
         return
-    only = st.toggle("Show only the settings that differ", key="compare_only_differences")
+    only = st.toggle("Show only the settings that differ", value=True, key="compare_only_differences")
     table = diff_table(runs, only)
     differing = int(table.data["Differs"].sum())
     st.markdown(f"**{differing}** setting(s) differ between these runs (highlighted)." if differing else
                 "These runs have the same model and settings.")
-    st.dataframe(table, hide_index=True, width="stretch", key="compare_diff",
+    if table.data.empty:
+        return
+    st.dataframe(table, hide_index=True, width="stretch", height="content", key="compare_diff",
                  column_config={"Differs": st.column_config.CheckboxColumn(width="small")})
 
 
