@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from .spec import DEFAULT_PARAM_BUDGET
 
 PREFIX = "CNN_PLAYGROUND_"
+# The web server's limits in .streamlit/config.toml must equal these (a test checks): the app's own
+# checks then reject, in plain words, anything the server would cut off without a message.
+MAX_UPLOAD_MB = 50
+MAX_MESSAGE_MB = 100
 
 
 class SettingsError(ValueError):

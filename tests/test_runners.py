@@ -105,3 +105,14 @@ def test_a_crashed_worker_fails_the_run_plainly_and_the_next_run_works(process_m
     assert len(manager.store.load(run.id).batch_history()) >= 2  # what it recorded is kept
     again = manager.start(SPEC, "shapes", QUICK)
     assert again.wait(120) and again.status == Status.FINISHED
+
+
+def test_stop_twice_and_stop_after_the_end_are_harmless(tmp_path):
+    manager = RunManager(RunStore(tmp_path))
+    run = manager.start(SPEC, "shapes", LONG)
+    wait_for(lambda: len(run.batch_history()) >= 1)
+    assert manager.stop(run.id)
+    manager.stop(run.id)  # a second click while stopping
+    assert run.wait(60) and run.status == Status.STOPPED
+    assert not manager.stop(run.id)  # Stop on an ended run does nothing
+    assert manager.store.load(run.id).status == Status.STOPPED
