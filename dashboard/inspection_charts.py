@@ -36,7 +36,7 @@ def clickable_confusion_figure(matrix, class_names, selected: tuple[int, int] | 
     rows, cols = np.indices(matrix.shape)
     fig.add_trace(go.Scatter(
         x=[names[j] for j in cols.ravel()], y=[names[i] for i in rows.ravel()], mode="markers",
-        customdata=np.stack([rows.ravel(), cols.ravel(), matrix.ravel()], axis=1),
+        customdata=np.stack([rows.ravel(), cols.ravel(), matrix.ravel()], axis=1).tolist(),  # plain lists survive
         marker={"size": 40, "symbol": "square", "opacity": 0, "color": "white"},
         selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
         hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata[2]} images<br>"
@@ -47,6 +47,8 @@ def clickable_confusion_figure(matrix, class_names, selected: tuple[int, int] | 
         fig.add_shape(type="rect", x0=predicted - 0.5, x1=predicted + 0.5, y0=true - 0.5, y1=true + 0.5,
                       line={"color": VAL_COLOUR, "width": 4})
     fig.update_layout(clickmode="event+select", dragmode=False)
+    fig.update_xaxes(fixedrange=True)  # a drag must not pan the matrix away from under the mouse
+    fig.update_yaxes(fixedrange=True)
     return fig
 
 
@@ -55,7 +57,7 @@ def selected_cell(selection) -> tuple[int, int] | None:
     points = ((selection or {}).get("selection") or {}).get("points") or []
     for point in points:
         data = point.get("customdata")
-        if data is not None and len(data) >= 2:
+        if isinstance(data, (list, tuple)) and len(data) >= 2:
             return int(data[0]), int(data[1])
     return None
 

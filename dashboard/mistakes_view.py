@@ -37,12 +37,11 @@ def example_gallery(examples: list[Example], images: np.ndarray, class_names, pe
         for column, example in zip(columns, examples[start:start + per_row]):
             with column:
                 true, predicted = class_names[example.true], class_names[example.predicted]
-                st.image(enlarge(images[example.index]), caption=f"test image {example.index}: "
-                                                                 f"true {true}")
+                st.image(enlarge(images[example.index]), caption=f"#{example.index}, a {true}")
                 st.progress(min(max(example.confidence, 0.0), 1.0),
                             text=f"{predicted}: {100 * example.confidence:.0f} %")
                 if example.true != example.predicted:
-                    st.caption(f"{true}: {100 * float(example.probabilities[example.true]):.0f} %")
+                    st.caption(f"{true} (true): {100 * float(example.probabilities[example.true]):.0f} %")
 
 
 def _pair_sentence(count: int, true: str, predicted: str) -> str:

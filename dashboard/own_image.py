@@ -50,15 +50,19 @@ def drawn_image(run, key: str) -> PreparedImage | None:
     """A drawing on a canvas (light on dark, like the training images), centred and prepared; None if empty."""
     dark = data_has_dark_background(run.dataset)
     ink, paper = ("#FFFFFF", "#000000") if dark else ("#000000", "#FFFFFF")
-    st.caption("Draw one shape or digit with the mouse or a finger; the canvas tools can undo or clear it.")
+    st.space(40)  # the canvas's toolbar floats above it: keep it off the widgets above
     result = st_canvas(stroke_width=22, stroke_color=ink, background_color=paper, height=CANVAS_SIZE,
                        width=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True, key=f"{key}_canvas")
+    st.caption("Draw one object with the mouse or a finger, as the training images show it; the buttons above "
+               "the canvas undo a stroke or clear it.")
     pixels = result.image_data
     if pixels is None or not _has_ink(np.asarray(pixels)):
         st.caption("The prediction appears as soon as you draw.")
         return None
-    return preprocess_image(np.asarray(pixels)[..., :3], run.spec["input_shape"], invert=False,
-                            dark_background=dark, centre=True)
+    drawing = np.asarray(pixels)[..., :3]
+    if run.spec["input_shape"][-1] == 1:
+        drawing = drawing.mean(axis=-1).round().astype(np.uint8)  # drawn in grey already: no colour to drop
+    return preprocess_image(drawing, run.spec["input_shape"], invert=False, dark_background=dark, centre=True)
 
 
 def _has_ink(rgba: np.ndarray) -> bool:

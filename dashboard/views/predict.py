@@ -37,7 +37,8 @@ with seen_col:
     show_prepared(prepared)
 with answer_col:
     st.subheader("Its answer")
-    st.metric("Prediction", class_names[best], f"{100 * probabilities[best]:.1f} % sure", delta_color="off")
+    st.metric("Prediction", class_names[best], f"{100 * probabilities[best]:.1f} % sure", delta_color="off",
+              delta_arrow="off")
     st.plotly_chart(charts.probability_figure(probabilities, class_names), key="predict_probs")
     st.caption("The network's probability for each class (they add up to 100 %). It can only choose among the "
                "classes it was trained on, so an image of something else still gets one of them.")
