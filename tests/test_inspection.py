@@ -1,5 +1,6 @@
 """Looking inside a trained model (filters, feature maps, Grad-CAM), its mistakes, and preparing own images."""
 import io
+import json
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from core.runs import RunManager
 from core.spec import analyze, build_model
 from core.store import RunStore
 from dashboard import inspection_charts as charts
+from dashboard.mistakes_view import most_confused_pair
 
 SHAPE = (28, 28, 1)
 
@@ -261,6 +263,9 @@ def test_confusion_cells_are_clickable_points_carrying_their_cell():
     assert cells[("a", "b")] == (1, 0, 2)  # predicted a, true b: 2 images
     assert fig.layout.clickmode == "event+select"
     assert len(fig.layout.shapes) == 1  # the selected cell is outlined
+    # the browser gets plain lists back only if it was sent plain lists (not Plotly's binary arrays)
+    sent = next(t for t in json.loads(fig.to_json())["data"] if t["type"] == "scatter")
+    assert sent["customdata"][3] == [1, 0, 2]
     event = {"selection": {"points": [{"x": "a", "y": "b", "customdata": [1, 0, 2]}]}}
     assert charts.selected_cell(event) == (1, 0)
     assert charts.selected_cell({"selection": {"points": []}}) is None and charts.selected_cell(None) is None
@@ -288,3 +293,8 @@ def test_enlarge_keeps_pixels_sharp():
     big = charts.enlarge(image, 84)
     assert big.shape == (84, 84) and big.dtype == np.uint8
     assert (big[:3, :3] == 255).all() and big[3, 3] == 0
+
+
+def test_the_gallery_opens_on_the_most_frequent_confusion():
+    assert most_confused_pair([[5, 1, 0], [4, 7, 0], [0, 2, 9]]) == (1, 0)
+    assert most_confused_pair([[5, 0], [0, 7]]) == (0, 0)  # no mistake: the first class's correct answers
