@@ -87,7 +87,8 @@ def main() -> int:
     else:
         print(f"time to {args.target:.1%}: {sum(seconds[:reached + 1]):.1f}s (epoch {reached + 1}, "
               f"test accuracy {test_accuracy[reached]:.4f})")
-    print(f"final test accuracy (trainer's own evaluation): {run.test_accuracy:.4f}")
+    after = " (Stop takes effect after one more batch, so it can differ a little)" if run.status == "stopped" else ""
+    print(f"final test accuracy (trainer's own evaluation): {run.test_accuracy:.4f}{after}")
     return 0
 
 

@@ -1,0 +1,291 @@
+"""Shared by the browser benchmarks: the app under `streamlit run` on a free loopback port, its memory from
+/proc, and Playwright (async API) helpers for Debian's headless Chromium.
+
+Each AppServer is its own process group (start_new_session), so stopping it ends the server and the
+worker processes it spawned, and nothing else.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from _common import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SHAPES = "Shapes (synthetic)"
+UI_MS = 60_000  # one rerun on a slow, busy 2-core machine with several browsers open
+FIRST_LOAD_MS = 180_000  # the first page load imports TensorFlow in the server
+ENDED = re.compile(r"(Finished|Stopped|Failed|Interrupted) after \d+ epoch")
+RUN_ID = re.compile(r"\b[0-9a-f]{12}\b")  # core.run.new_run_id(): 6 random bytes in hex
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def python() -> str:
+    venv = ROOT / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+# --- memory from /proc ---------------------------------------------------------------------------
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of one process in MB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """All processes below pid (children, their children, ...), from /proc/*/stat."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])  # the name in (...) may contain spaces
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def process_label(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return "gone"
+    if "resource_tracker" in cmd:
+        return "resource tracker"
+    if "multiprocessing" in cmd or "spawn_main" in cmd:
+        return "worker"
+    return cmd.split(" ")[0].rsplit("/", 1)[-1] or "?"
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+class AppServer:
+    """`streamlit run dashboard/app.py` with its own CNN_PLAYGROUND_HOME, offline, loopback only."""
+
+    def __init__(self, home: Path, log_path: Path, runner: str = "thread", port: int | None = None, **env):
+        self.home, self.log_path, self.runner = Path(home), Path(log_path), runner
+        self.port = port or free_port()
+        self.env = dict(os.environ, CNN_PLAYGROUND_HOME=str(home), CNN_PLAYGROUND_OFFLINE="1",
+                        CNN_PLAYGROUND_RUNNER=runner, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
+                        **{k: str(v) for k, v in env.items()})
+        self.process: subprocess.Popen | None = None
+        self.groups: list[int] = []  # process groups started, each ended by stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def start(self, timeout: float = 120) -> "AppServer":
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [python(), "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(self.port),
+             "--server.headless", "true", "--server.address", "127.0.0.1"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self.groups.append(self.process.pid)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with code {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        return self
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer on {self.url} in {timeout:.0f} s:\n{self.log_tail()}")
+            time.sleep(0.5)
+
+    def log_tail(self, limit: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-limit:] if self.log_path.exists() else "(no log)"
+
+    def memory(self) -> dict:
+        """RSS in MB: the server process, each process below it (worker processes), and the total."""
+        children = {pid: (process_label(pid), rss_mb(pid)) for pid in descendants(self.pid)}
+        server = rss_mb(self.pid)
+        return {"server": server, "children": children,
+                "total": server + sum(mb for _, mb in children.values())}
+
+    def kill9(self) -> None:
+        """SIGKILL the server process alone, as `kill -9 PID` would (its children are left to themselves)."""
+        os.kill(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """End every process group this object started (server and worker processes), TERM then KILL."""
+        for group in self.groups:
+            try:
+                os.killpg(group, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        time.sleep(1)
+        for group in self.groups:
+            try:
+                os.killpg(group, signal.SIGKILL)  # whatever ignored TERM, orphaned workers included
+            except ProcessLookupError:
+                pass
+        if self.process is not None and self.process.poll() is None:
+            self.process.wait(timeout=15)
+
+
+def format_memory(memory: dict) -> str:
+    parts = [f"server {memory['server']:.0f} MB"]
+    parts += [f"{label} {pid} {mb:.0f} MB" for pid, (label, mb) in sorted(memory["children"].items())]
+    return ", ".join(parts) + f"; total {memory['total']:.0f} MB"
+
+
+# --- the browser (Playwright, async) -------------------------------------------------------------
+
+async def launch(playwright):
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+class Session:
+    """One anonymous user: a browser context (its own cookie jar) with one tab."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.context = None
+        self.page = None
+        self.page_errors: list[str] = []
+
+    async def open(self, browser, url: str) -> "Session":
+        self.context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context.set_default_timeout(UI_MS)
+        self.page = await self.context.new_page()
+        self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        await self.goto_app(url)
+        return self
+
+    async def goto_app(self, url: str) -> None:
+        await self.page.goto(url + "/", timeout=FIRST_LOAD_MS)
+        await self.page.get_by_text("Total params:").first.wait_for(timeout=FIRST_LOAD_MS)
+
+    async def close(self) -> None:
+        if self.context is not None:
+            await self.context.close()
+
+    def button(self, key: str):
+        """The app's own button (Streamlit 1.67 draws a second, hidden copy of each)."""
+        return self.page.locator(f".st-key-{key} button:visible")
+
+    async def idle(self, timeout: int = UI_MS) -> None:
+        """No script run in progress (Streamlit sets this attribute on its root)."""
+        await self.page.wait_for_function(
+            "() => document.querySelector('.stApp')?.getAttribute('data-test-script-state') === 'notRunning'",
+            timeout=timeout, polling=200)
+
+    async def go_to(self, link: str, title: str) -> None:
+        await self.page.locator('[data-testid="stSidebarNav"] a', has_text=link).click()
+        await self.page.get_by_role("heading", name=title, exact=True).wait_for()
+
+    async def choose(self, key: str, option: str) -> None:
+        box = self.page.locator(f".st-key-{key} input[role=combobox]")
+        await box.click()
+        await self.page.get_by_role("option", name=option, exact=True).click()
+        await self.page.wait_for_function(
+            "([key, option]) => document.querySelector(`.st-key-${key} input[role=combobox]`)?.value === option",
+            arg=[key, option], polling=200)
+
+    async def set_number(self, key: str, value: int) -> None:
+        box = self.page.locator(f".st-key-{key} input")
+        await box.fill(str(value))
+        await box.press("Enter")
+        await self.idle()
+
+    async def option_labels(self, key: str) -> list[str]:
+        """The options of a selectbox, read by opening it."""
+        await self.page.locator(f".st-key-{key} input[role=combobox]").click()
+        options = self.page.get_by_role("option")
+        await options.first.wait_for()
+        labels = [text.strip() for text in await options.all_inner_texts()]
+        await self.page.keyboard.press("Escape")
+        return labels
+
+    async def prepare_shapes_training(self, epochs: int) -> None:
+        """Data: Shapes; Train: the number of epochs. The Train button is then ready to press."""
+        await self.go_to("Data", "Look at the data")
+        await self.choose("dataset_choice", SHAPES)
+        await self.idle()
+        await self.go_to("Train", "Train")
+        await self.set_number("hp_epochs", epochs)
+        await self.page.wait_for_function(
+            f"() => document.querySelector('.st-key-hp_epochs input')?.value === '{epochs}'", polling=200)
+
+    async def snapshot(self) -> dict:
+        """What the page shows now: per-batch chart points, exception boxes, text, URL."""
+        return await self.page.evaluate(SNAPSHOT_JS)
+
+    async def press_train(self, previous: str | None, timeout: int = UI_MS) -> str:
+        """Press Train; the new run's id, once the URL carries it."""
+        await self.button("train").click()
+        await self.page.wait_for_url(lambda url: run_id_in(url) not in (None, previous), timeout=timeout)
+        return run_id_in(self.page.url)
+
+    async def wait_until_ended(self, timeout_s: float) -> dict:
+        """Poll until the Train page says the run ended; the last snapshot."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            snap = await self.snapshot()
+            if ENDED.search(snap["text"]):
+                return snap
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name}: the run did not end in {timeout_s:.0f} s")
+            await asyncio.sleep(0.5)
+
+
+SNAPSHOT_JS = """() => {
+    let points = 0;
+    for (const plot of document.querySelectorAll('.js-plotly-plot'))
+        for (const trace of plot.data || [])
+            if ((trace.name || '').includes('per batch') && Array.isArray(trace.x)) points = trace.x.length;
+    return {points, exceptions: document.querySelectorAll('[data-testid=stException]').length,
+            text: document.body.innerText, url: location.href};
+}"""
+
+
+def run_id_in(url: str) -> str | None:
+    return parse_qs(urlparse(url).query).get("run", [None])[0]
+
+
+def user_in(url: str) -> str | None:
+    return parse_qs(urlparse(url).query).get("u", [None])[0]
