@@ -1,7 +1,7 @@
 """Real-browser end-to-end test: the app served by `streamlit run`, driven by headless Chromium.
 
-Data → Build → Train (live chart, refresh mid-run, stop) → Results, on the synthetic shapes set so the
-runs take seconds. Full-page screenshots land in test-artifacts/screenshots/ (git-ignored) and the
+Data → Build → Train (live chart, refresh mid-run, stop) → Results → Compare (the two runs), on the
+synthetic shapes set so the runs take seconds. Full-page screenshots land in test-artifacts/screenshots/ (git-ignored) and the
 server log in test-artifacts/browser-streamlit.log; both paths are printed (run pytest with -s) and
 listed in test-artifacts/screenshots/index.txt.
 
@@ -359,6 +359,28 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
         idle(page)
         no_app_errors(page)
         shots.take(page, "results")
+
+        # Compare: by default the two newest runs (the followed one has no parent), curves overlaid.
+        go_to(page, "Compare", "Compare runs")
+        chosen = page.locator(".st-key-compare_runs")
+        for rid in (run_id, stopped_id):
+            expect(chosen).to_contain_text(rid)
+        curves = page.wait_for_function("""ids => {
+            // The overlay chart, found by its traces' run ids (one legend group per run).
+            for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+                const groups = new Set((plot.data || []).map(t => t.legendgroup));
+                if (ids.every(id => groups.has(id))) return (plot.data || []).filter(t => ids.includes(t.legendgroup))
+                    .map(t => [t.legendgroup, t.line.dash, t.x.length]);
+            }
+            return null;
+        }""", arg=[run_id, stopped_id]).json_value()
+        assert {dash for _, dash, _ in curves} == {"solid", "dash"}, curves  # training and validation
+        assert max(n for rid, _, n in curves if rid == run_id) == EPOCHS, curves
+        expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible()
+        expect(page.get_by_text("These runs have the same model and settings.")).to_be_visible()
+        idle(page)
+        no_app_errors(page)
+        shots.take(page, "compare")
     finally:
         shots.write_index()
         print(f"browser test body: {time.monotonic() - shots.started:.1f} s")
