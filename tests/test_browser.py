@@ -1,9 +1,9 @@
 """Real-browser end-to-end test: the app served by `streamlit run`, driven by headless Chromium.
 
 Data → Build → Train (live chart, refresh mid-run, stop) → Results → Compare (the two runs), on the
-synthetic shapes set so the runs take seconds. Full-page screenshots land in test-artifacts/screenshots/ (git-ignored) and the
-server log in test-artifacts/browser-streamlit.log; both paths are printed (run pytest with -s) and
-listed in test-artifacts/screenshots/index.txt.
+synthetic shapes set so the runs take seconds. Full-page screenshots land in test-artifacts/screenshots/
+(git-ignored) and the server log in test-artifacts/browser-streamlit.log; both paths are printed (run
+pytest with -s) and listed in test-artifacts/screenshots/index.txt.
 
 Deselect with `-m "not browser"`. Needs Debian's /usr/bin/chromium (Playwright cannot download one here).
 """
