@@ -159,6 +159,7 @@ def test_inside_with_an_uploaded_image(app):
                                                        "image/png")
     rerun(app)
     assert "Your image." in texts(app.markdown)
+    assert "inverted" not in texts(app.caption)  # a test image is already light on dark
     assert len(app.get("plotly_chart")) == 8
 
 

@@ -23,8 +23,8 @@ LAYER_WORDS = {
 class Chosen:
     """The image to look inside with: its pixels (0..1), its true class if known, and where it came from."""
 
-    def __init__(self, image: np.ndarray, true_class: int | None, description: str):
-        self.image, self.true_class, self.description = image, true_class, description
+    def __init__(self, image: np.ndarray, true_class: int | None, description: str, notes: str = ""):
+        self.image, self.true_class, self.description, self.notes = image, true_class, description, notes
 
 
 def _test_images(run):
@@ -74,7 +74,7 @@ def from_upload(run) -> Chosen | None:
     prepared = uploaded_image(run, "inside_upload")
     if prepared is None:
         return None
-    return Chosen(prepared.array, None, "Your image. " + " ".join(prepared.steps))
+    return Chosen(prepared.array, None, "Your image.", " ".join(prepared.steps))
 
 
 SOURCES = {"A test image": from_test_set, "A random mistake": from_mistakes, "Your own image": from_upload}
@@ -88,6 +88,8 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
         st.subheader("The image")
         st.image(charts.enlarge(chosen.image, 168), caption="What the network receives")
         st.markdown(chosen.description)
+        if chosen.notes:
+            st.caption(chosen.notes)
     with prob_col:
         st.subheader("Its answer")
         st.plotly_chart(charts.probability_figure(probabilities, class_names, chosen.true_class), key="inside_probs")
