@@ -22,33 +22,51 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 SHAPE_CLASSES = ("square", "circle", "triangle", "cross", "ring")
+USER_PREFIX = "own-"  # names of data sets users imported (image folders, CSV tables)
 
 
 class DatasetUnavailable(Exception):
     """The data set cannot be loaded here; the message says how to get it."""
 
 
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
     title: str
-    class_names: tuple[str, ...]
-    x_train: np.ndarray  # uint8, N×H×W×C
-    y_train: np.ndarray  # int labels 0..classes-1
+    class_names: tuple[str, ...]  # empty for regression
+    x_train: np.ndarray  # images: uint8 N×H×W×C; tables: float32 N×features, already normalised
+    y_train: np.ndarray  # class labels 0..classes-1, or float targets for regression
     x_test: np.ndarray
     y_test: np.ndarray
     source: str  # where it was loaded from, for the UI
+    task: str = CLASSIFICATION
+    feature_names: tuple[str, ...] = ()  # tables: the model's input columns (after one-hot encoding)
+    target_name: str = ""  # regression: the predicted column
+    owner: str = ""  # user data sets: the anonymous user who imported it
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(int(v) for v in self.x_train.shape[1:])
 
     @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
+    def num_classes(self) -> int | None:
+        return len(self.class_names) if self.task == CLASSIFICATION else None
+
+    @property
+    def output_units(self) -> int:
+        """Units of the model's last Dense layer: one per class, or one predicted number."""
+        return self.num_classes if self.task == CLASSIFICATION else 1
+
+    @property
+    def is_images(self) -> bool:
+        return len(self.input_shape) == 3
 
     def as_float(self, part: str) -> np.ndarray:
-        """x_train or x_test scaled to [0, 1] as float32, computed once and shared read-only."""
+        """x_train or x_test as float32 (images scaled to [0, 1]), computed once and shared read-only."""
         return _float_cache(self, part)
 
 
@@ -229,23 +247,41 @@ _lock = threading.Lock()
 
 
 def load_dataset(name: str) -> Dataset:
-    """The named data set, loaded once per process; its arrays are read-only."""
-    if name not in DATASETS:
+    """The named data set, loaded once per process; its arrays are read-only.
+
+    Built-in sets are looked up in DATASETS; a user's own (``own-...``) in the user data set store.
+    """
+    if name not in DATASETS and not name.startswith(USER_PREFIX):
         raise DatasetUnavailable(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
     with _lock:
         if name not in _cache:
-            dataset = DATASETS[name].loader()
+            if name in DATASETS:
+                dataset = DATASETS[name].loader()
+            else:
+                from .user_datasets import UserDatasetStore
+
+                dataset = UserDatasetStore().load(name)
             for array in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test):
                 array.setflags(write=False)
             _cache[name] = dataset
         return _cache[name]
 
 
+def forget_dataset(name: str) -> None:
+    """Drop a (deleted) user data set from this process's cache."""
+    with _lock:
+        dataset = _cache.pop(name, None)
+        if dataset is not None:
+            for part in ("x_train", "x_test"):
+                _float_arrays.pop((id(dataset), part), None)
+
+
 def _float_cache(dataset: Dataset, part: str) -> np.ndarray:
     key = (id(dataset), part)
     with _lock:
         if key not in _float_arrays:
-            array = getattr(dataset, part).astype(np.float32) / np.float32(255)
+            raw = getattr(dataset, part)
+            array = raw.astype(np.float32) / np.float32(255) if raw.dtype == np.uint8 else raw.astype(np.float32)
             array.setflags(write=False)
             _float_arrays[key] = array
         return _float_arrays[key]

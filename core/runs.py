@@ -13,7 +13,7 @@ from .datasets import DatasetUnavailable, load_dataset
 from .hyperparams import MAX_EPOCHS, Hyperparameters
 from .run import Run, Status
 from .runners import ProcessRunner, ThreadRunner
-from .spec import DEFAULT_PARAM_BUDGET, analyze
+from .spec import DEFAULT_PARAM_BUDGET, analyze_for
 from .store import RunStore
 
 
@@ -52,7 +52,7 @@ class RunManager:
             data = load_dataset(dataset)
         except DatasetUnavailable as error:
             return [str(error)]
-        analysis = analyze(spec, data.input_shape, data.num_classes, param_budget=self.param_budget)
+        analysis = analyze_for(spec, data, param_budget=self.param_budget)
         return [p.text() for p in analysis.problems] + hyperparameters.problems()
 
     def start(self, spec: dict, dataset: str, hyperparameters: Hyperparameters, *, owner: str = "",
@@ -65,7 +65,9 @@ class RunManager:
         if problems:
             raise RunRejected(problems)
         data = load_dataset(dataset)
-        params = analyze(spec, data.input_shape, data.num_classes).total_params
+        if data.owner and data.owner != owner:
+            raise RunRejected(["This data set was imported by someone else: choose one of yours."])
+        params = analyze_for(spec, data, param_budget=self.param_budget).total_params
         if challenge is not None:
             problems = challenge.problems(dataset, params, hyperparameters)
             if problems:

@@ -450,6 +450,11 @@ def analyze(spec: Any, data_shape: Shape | None = None, num_classes: int | None 
     return analysis
 
 
+def analyze_for(spec: Any, data, param_budget: int = DEFAULT_PARAM_BUDGET) -> Analysis:
+    """analyze() against a data set (anything with input_shape, num_classes and task)."""
+    return analyze(spec, data.input_shape, data.num_classes, task=data.task, param_budget=param_budget)
+
+
 def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, task: str) -> None:
     last_index = len(layers) - 1
     last = layers[-1] if isinstance(layers[-1], dict) else {}

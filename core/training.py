@@ -15,7 +15,7 @@ from .datasets import DatasetUnavailable, load_dataset
 from .evaluation import summarize_predictions
 from .hyperparams import OPTIMIZERS, Hyperparameters
 from .run import Run, Status
-from .spec import analyze, build_model, strip_ansi
+from .spec import analyze_for, build_model, strip_ansi
 from .store import RunStore
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     hp = run.hyperparameters
     dataset = load_dataset(run.dataset)
     # The parameter budget is the RunManager's to enforce (it may be configured above the default).
-    analysis = analyze(run.spec, dataset.input_shape, dataset.num_classes, param_budget=math.inf)
+    analysis = analyze_for(run.spec, dataset, param_budget=math.inf)
     problems = [p.text() for p in analysis.problems] + hp.problems()
     if problems:
         run.finish(Status.FAILED, "The model cannot be trained: " + " ".join(problems))

@@ -18,7 +18,7 @@ from core.hyperparams import Hyperparameters
 from core.presets import DEFAULT_PRESET, PRESETS
 from core.runs import RunManager, default_manager
 from core.share import PARAM as SHARE_PARAM, ShareLinkError, decode as decode_share
-from core.spec import analyze, new_layer
+from core.spec import analyze_for, new_layer
 
 STATE_KEY = "playground"
 USER_PARAM = "u"
@@ -66,7 +66,7 @@ def fit_spec_to_data(spec: dict, dataset: str) -> dict:
     spec["input_shape"] = list(data.input_shape)
     layers = spec.get("layers") or []
     if layers and layers[-1].get("type") == "Dense":
-        layers[-1]["units"] = data.num_classes
+        layers[-1]["units"] = data.output_units
     return spec
 
 
@@ -263,8 +263,7 @@ def set_hyperparameters(**changes) -> None:
 def analysis():
     """Shapes, params and problems of the current spec against the current data set."""
     state = playground()
-    data = load_dataset(state.dataset)
-    return analyze(state.spec, data.input_shape, data.num_classes, param_budget=param_budget())
+    return analyze_for(state.spec, load_dataset(state.dataset), param_budget=param_budget())
 
 
 def param_budget() -> int:
