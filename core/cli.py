@@ -188,6 +188,20 @@ def cmd_train(args) -> int:
     return 1 if run.status == "failed" else 0
 
 
+def cmd_bundle(args) -> int:
+    from .export import bundle_folder, run_bundle
+    from .store import RunStore
+
+    store = RunStore(args.home) if args.home else RunStore()
+    run = store.load(args.run_id)
+    if run is None:
+        raise UserError(f"There is no run {args.run_id!r} in {store.home} (list them with: python -m core runs).")
+    out = Path(args.out or f"{bundle_folder(run)}.zip")
+    out.write_bytes(run_bundle(run, store))
+    print(f"Wrote {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_runs(args) -> int:
     from .store import RunStore
 
@@ -242,6 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.json", required=True)
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("bundle", help="write a run's zip bundle: training script, model, history, metrics")
+    p.add_argument("run_id")
+    p.add_argument("--out", metavar="FILE.zip", help="default: cnn-playground-RUN_ID.zip")
+    p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("runs", help="list the stored runs")
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")

@@ -14,15 +14,15 @@ from .store import RunStore
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
-README = """CNN Playground run {run_id}: {name}
-
-train.py       rebuilds the model and trains it again with the same hyperparameters and seed:
+README_TITLE = "CNN Playground run {run_id}: {name}\n\n"
+SCRIPT_LINES = """train.py       rebuilds the model and trains it again with the same hyperparameters and seed:
                python train.py            (add --epochs 1 --limit-train 500 for a quick try)
                It needs Python with keras and numpy installed (pip install keras tensorflow).
-{model_line}history.csv    accuracy and loss after every epoch (training and validation)
-metrics.json   test accuracy and loss, confusion matrix, per-class accuracy and the settings used
 """
 MODEL_LINE = "model.keras    the trained model: keras.saving.load_model(\"model.keras\")\n"
+DATA_LINES = """history.csv    accuracy and loss after every epoch (training and validation)
+metrics.json   test accuracy and loss, confusion matrix, per-class accuracy and the settings used
+"""
 
 
 def bundle_folder(run: Run) -> str:
@@ -73,10 +73,15 @@ def run_bundle(run: Run, store: RunStore) -> bytes:
     has_model = model_path.exists()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr(f"{folder}/README.txt", README.format(run_id=run.id, name=run.name or "unnamed run",
-                                                               model_line=MODEL_LINE if has_model else ""))
-        bundle.writestr(f"{folder}/train.py", training_script(run.spec, run.dataset, run.hyperparameters,
-                                                              run.name or f"Run {run.id}"))
+        try:
+            script = training_script(run.spec, run.dataset, run.hyperparameters, run.name or f"Run {run.id}")
+            bundle.writestr(f"{folder}/train.py", script)
+            script_lines = SCRIPT_LINES
+        except ValueError as error:  # a data set no standalone script can load (e.g. one a user imported)
+            script_lines = f"(no train.py: {error})\n"
+        bundle.writestr(f"{folder}/README.txt",
+                        README_TITLE.format(run_id=run.id, name=run.name or "unnamed run") + script_lines
+                        + (MODEL_LINE if has_model else "") + DATA_LINES)
         if has_model:
             bundle.write(model_path, f"{folder}/model.keras")
         bundle.writestr(f"{folder}/history.csv", history_csv(run))

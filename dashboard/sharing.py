@@ -5,6 +5,7 @@ from functools import partial
 
 import streamlit as st
 
+from core.datasets import DATASETS
 from core.export import run_bundle
 from core.share import share_url
 
@@ -39,7 +40,13 @@ def build_banner() -> None:
 
 def share_expander() -> None:
     """A link that opens this app with the current model and training settings in the builder."""
+    pg = state.playground()
     with st.expander("Share this model", icon=":material/share:"):
+        if pg.dataset not in DATASETS:
+            st.caption("This model trains on a data set you imported, which stays on this server and only you "
+                       "can use: a link cannot share it. Switch to a built-in data set on **Data** to share the "
+                       "model.")
+            return
         st.caption("Anyone who opens this link gets this model, its data set and its training settings in "
                    "their own builder. Your runs are not shared.")
-        st.code(share_url(st.context.url, state.playground().to_dict()), language=None, wrap_lines=True)
+        st.code(share_url(st.context.url, pg.to_dict()), language=None, wrap_lines=True)

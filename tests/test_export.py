@@ -98,3 +98,25 @@ def test_a_run_without_a_saved_model_is_bundled_without_it(tmp_path):
     assert metrics["status"] == "failed" and metrics["final_epoch"]["loss"] is None
     assert metrics["test_accuracy"] is None
     assert "model.keras" not in files[f"cnn-playground-{run.id}/README.txt"].decode()
+
+
+def test_a_data_set_without_a_standalone_loader_is_bundled_without_a_script(tmp_path):
+    store = RunStore(tmp_path / "home")
+    run = Run(PRESETS["model1"].spec(num_classes=5), "own-0123456789ab", Hyperparameters(), name="my photos")
+    run.record_epoch({"epoch": 1, "loss": 1.2, "accuracy": 0.5, "seconds": 1.0})
+    run.finish(Status.FINISHED, "", {"test_accuracy": 0.5, "test_loss": 1.3})
+    files = members(run_bundle(run, store))
+    assert {name.split("/", 1)[1] for name in files} == {"README.txt", "history.csv", "metrics.json"}
+    assert "no train.py: No exported data loader for data set 'own-0123456789ab'" in \
+        files[f"cnn-playground-{run.id}/README.txt"].decode()
+
+
+def test_cli_bundle_writes_the_same_zip_and_refuses_an_unknown_run(trained, tmp_path, capsys):
+    from core.cli import main
+
+    run, store = trained
+    out = tmp_path / "bundle.zip"
+    assert main(["bundle", run.id, "--home", str(store.home), "--out", str(out)]) == 0
+    assert set(members(out.read_bytes())) == set(members(run_bundle(run, store)))
+    assert main(["bundle", "nosuchrun", "--home", str(store.home)]) == 2
+    assert "There is no run 'nosuchrun'" in capsys.readouterr().err
