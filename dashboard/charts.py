@@ -19,6 +19,30 @@ def downsample(points: list[dict], limit: int = MAX_BATCH_POINTS) -> list[dict]:
     return [points[i] for i in np.unique(idx)]
 
 
+def per_batch_values(batches: list[dict], metric: str, batches_per_epoch: int, smoothing: float = 0.8) -> list:
+    """Each batch's own value, smoothed, from the running means Keras reports.
+
+    Keras gives the mean over the epoch so far, which restarts every epoch and makes the line jump;
+    the k-th batch's own value is k·mean_k − (k−1)·mean_(k−1). An exponential moving average then
+    smooths the noisy per-batch values into one continuous line.
+    """
+    values, previous_mean, smoothed = [], 0.0, None
+    for b in batches:
+        mean = b.get(metric)
+        if mean is None:
+            values.append(None)
+            continue
+        k = b["step"] - (b["epoch"] - 1) * batches_per_epoch
+        own = mean if k <= 1 else k * mean - (k - 1) * previous_mean
+        if metric == "accuracy":
+            own = min(max(own, 0.0), 1.0)  # a short last batch can push the estimate just outside
+        previous_mean = mean
+        smoothed = own if smoothed is None or k <= 1 and b["epoch"] == 1 else (
+            smoothing * smoothed + (1 - smoothing) * own)
+        values.append(smoothed)
+    return values
+
+
 def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: int,
                    title: str = "") -> go.Figure:
     """Accuracy and loss side by side: a per-batch line plus per-epoch train and validation points.
@@ -27,14 +51,16 @@ def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: i
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"), horizontal_spacing=0.08)
     per = max(batches_per_epoch, 1)
-    shown = downsample(batches)
-    x_batches = [b["step"] / per for b in shown]
     x_epochs = [e["epoch"] for e in epochs]
     for col, metric in ((1, "accuracy"), (2, "loss")):
         legend = col == 1
-        if shown and shown[0].get(metric) is not None:
-            fig.add_trace(go.Scatter(x=x_batches, y=[b[metric] for b in shown], mode="lines",
-                                     name="training (per batch)", line={"color": BATCH_COLOUR, "width": 1.5},
+        if batches and batches[0].get(metric) is not None:
+            series = downsample([{"x": b["step"] / per, "y": v}
+                                 for b, v in zip(batches, per_batch_values(batches, metric, per))])
+            fig.add_trace(go.Scatter(x=[p["x"] for p in series], y=[p["y"] for p in series],
+                                     mode="lines" if len(series) > 2 else "lines+markers",
+                                     name="training (per batch, smoothed)",
+                                     line={"color": BATCH_COLOUR, "width": 1.5},
                                      legendgroup="batch", showlegend=legend), row=1, col=col)
         if epochs and metric in epochs[0]:
             fig.add_trace(go.Scatter(x=x_epochs, y=[e[metric] for e in epochs], mode="lines+markers",
@@ -67,8 +93,9 @@ def per_class_accuracy_figure(accuracy, class_names) -> go.Figure:
     values = [None if v is None else 100 * v for v in accuracy]
     fig = go.Figure(go.Bar(x=list(class_names), y=values, marker_color=TRAIN_COLOUR,
                            text=[None if v is None else f"{v:.1f}%" for v in values], textposition="outside"))
-    fig.update_layout(yaxis={"title": "test accuracy (%)", "range": [0, 105]}, height=360,
-                      margin={"t": 30, "b": 40})
+    fig.update_traces(cliponaxis=False)
+    fig.update_layout(yaxis={"title": "test accuracy (%)", "range": [0, 112]}, height=360,
+                      margin={"t": 40, "b": 40})
     return fig
 
 
