@@ -81,7 +81,9 @@ def run_status(run: Run) -> None:
                     f"about {format_seconds(p.eta)} left")
         st.progress(p.fraction, text=text)
     else:
-        text = f"{label} after {p.epoch} epoch(s) in {format_seconds(p.elapsed)}"
+        # The same training time as Results shows: the epochs themselves, validation included.
+        trained = sum(e.get("seconds", 0.0) for e in run.epoch_history()) or p.elapsed
+        text = f"{label} after {p.epoch} epoch(s) in {format_seconds(trained)}"
         if run.test_accuracy is not None:
             text += f" — test accuracy **{100 * run.test_accuracy:.2f} %**"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
@@ -151,7 +153,7 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
         head, buttons = st.columns([3, 2])
         shape = format_shape(report.output_shape) if report else "—"
         params = f"{report.params:,}" if report and report.params is not None else "—"
-        head.markdown(f"**{index + 1}. {kind}** &nbsp; → `{shape}` · {params} params")
+        head.markdown(f"**{index + 1}. {kind}**  \n`{shape}` · {params} params")
         b = buttons.columns(4)
         prefix = f"b{version}_{index}"
         b[0].button("", key=f"{prefix}_up", icon=":material/arrow_upward:", help="Move up", disabled=index == 0,

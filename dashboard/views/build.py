@@ -10,7 +10,6 @@ from dashboard import sharing, state
 from dashboard.widgets import layer_card, show_shape_table
 
 
-
 def add_chosen_layer() -> None:
     # Read the choices at click time, not the values bound when the button was drawn.
     state.insert_layer(st.session_state["add_layer_position"], st.session_state["add_layer_type"])
@@ -26,12 +25,16 @@ left, right = st.columns([1, 1], gap="large")
 
 with left:
     names = list(PRESETS)
-    preset_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = preset_col.selectbox("Preset", names, index=names.index(pg.preset) if pg.preset in names else 0,
-                                  format_func=lambda n: PRESETS[n].title, key="preset_choice")
-    button_col.button("Load preset", key="load_preset", on_click=state.load_preset, args=(chosen,),
-                      help="Replace the current layers and training settings with this preset.")
-    st.caption(PRESETS[chosen].description)
+    if state.control("preset") != "hidden":
+        preset_locked = state.control("preset") == "locked"
+        preset_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+        chosen = preset_col.selectbox("Preset", names, index=names.index(pg.preset) if pg.preset in names else 0,
+                                      format_func=lambda n: PRESETS[n].title, key="preset_choice",
+                                      disabled=preset_locked)
+        button_col.button("Load preset", key="load_preset", on_click=state.load_preset, args=(chosen,),
+                          disabled=preset_locked, help="Set by your teacher for this challenge." if preset_locked
+                          else "Replace the current layers and training settings with this preset.")
+        st.caption(PRESETS[chosen].description)
 
     analysis = state.analysis()
     data_shape = "×".join(map(str, pg.spec["input_shape"]))
@@ -46,7 +49,7 @@ with left:
     with st.container(border=True):
         st.markdown("**Add a layer**")
         kinds = list(LAYER_TYPES)
-        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        c1, c2 = st.columns(2)
         kind = c1.selectbox("Layer type", kinds, key="add_layer_type",
                             help="Each type's purpose is shown on its card once added.")
         positions = list(range(len(layers) + 1))
@@ -55,8 +58,8 @@ with left:
             key="add_layer_position",
             format_func=lambda p: "at the top" if p == 0 else (
                 "at the end" if p == len(layers) else f"after layer {p} ({layers[p - 1]['type']})"))
-        c3.button("Add", key="add_layer", type="primary", icon=":material/add:", on_click=add_chosen_layer)
         st.caption(LAYER_TYPES[kind].summary)
+        st.button("Add layer", key="add_layer", type="primary", icon=":material/add:", on_click=add_chosen_layer)
 
 with right:
     st.subheader("Model summary")

@@ -30,7 +30,7 @@ def delete_run(run_id: str) -> None:
 def runs_table(runs) -> pd.DataFrame:
     return pd.DataFrame([{
         "Run": r.id, "Started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)), "Name": r.name,
-        "Data set": state.dataset_title(r.dataset), "Status": r.status, "Params": r.params,
+        "Data set": state.dataset_title(r.dataset), "Status": r.status, "Params": f"{r.params:,}",
         "Epochs": r.epoch, "Test accuracy (%)": None if r.test_accuracy is None else round(100 * r.test_accuracy, 2),
     } for r in runs])
 
