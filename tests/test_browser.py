@@ -341,7 +341,8 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
                ).to_be_visible(timeout=RUN_MS)
         expect(button(page, "train")).to_be_enabled()
         expect(button(page, "stop")).to_be_disabled()
-        final_points = batch_points(page)
+        # The final chart is drawn just after the status line: wait for it rather than read it at once.
+        final_points = wait_for_more_points(page, before_reload)
         assert final_points > before_reload, (final_points, before_reload)
         idle(page)
         no_app_errors(page)
