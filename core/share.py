@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from .datasets import DATASETS
 from .hyperparams import MAX_EPOCHS, Hyperparameters
 from .presets import PRESETS
-from .spec import _layer_problems  # one layer's own checks, shared with analyze()
+from .spec import layer_problems  # one layer's own checks, shared with analyze()
 
 PARAM = "s"
 VERSION = 1
@@ -94,7 +94,7 @@ def _check_spec(spec) -> None:
         if isinstance(layer, dict) and not all(_scalar(v) or (isinstance(v, list) and all(map(_scalar, v)))
                                                for v in layer.values()):
             raise ShareLinkError(f"Layer {index + 1} of the link's model is not in the expected form.")
-        problems = _layer_problems(index, layer)
+        problems = layer_problems(index, layer)
         if problems:
             raise ShareLinkError(f"The link's model has a broken layer — {problems[0].text()}")
 

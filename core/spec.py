@@ -357,7 +357,8 @@ _ARG_FIXES = {
 }
 
 
-def _layer_problems(index: int, layer: Any) -> list[Problem]:
+def layer_problems(index: int, layer: Any) -> list[Problem]:
+    """The problems of one layer on its own: its type and its settings (not its shapes)."""
     if not isinstance(layer, dict) or "type" not in layer:
         return [Problem("this layer has no type", "give it a type such as Conv2D or Dense", index)]
     kind = layer["type"]
@@ -424,12 +425,12 @@ def analyze(spec: Any, data_shape: Shape | None = None, num_classes: int | None 
         return analysis
     names = layer_names(spec)
     for index, (name, layer) in enumerate(zip(names, layers)):
-        layer_problems = _layer_problems(index, layer)
-        analysis.problems.extend(layer_problems)
+        own_problems = layer_problems(index, layer)
+        analysis.problems.extend(own_problems)
         kind = layer.get("type") if isinstance(layer, dict) else None
         report = LayerReport(index, name, str(kind), None, None)
         analysis.layers.append(report)
-        if layer_problems or shape is None:
+        if own_problems or shape is None:
             shape = None
             continue
         layer_type = LAYER_TYPES[kind]
