@@ -120,7 +120,9 @@ def test_export_writes_a_script(cli, tmp_path):
     compile(script, str(out), "exec")
     assert "layers.Conv2D(16, kernel_size=3, activation='relu', name='conv2d')" in script
     assert "layers.Dense(5, activation='softmax', name='dense_1')" in script
-    assert "keras.optimizers.Adam(learning_rate=0.001)" in script
+    app_defaults = PRESETS["model1"].app_hyperparameters  # export uses the app's settings
+    assert f"keras.optimizers.Adam(learning_rate={app_defaults.learning_rate})" in script
+    assert f"batch_size={app_defaults.batch_size}" in script
     assert "def make_shapes(" in script
     printed = cli("export", "--preset", "model1", "--dataset", "shapes").stdout
     assert printed.strip() == script.strip()
