@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .datasets import DATASETS, DatasetUnavailable, load_dataset
 from .hyperparams import OPTIMIZERS, Hyperparameters
+from .image_import import DEFAULT_SIZE as DEFAULT_IMAGE_SIZE, SIZES as IMAGE_SIZES
 from .presets import PRESETS
 from .spec import analyze, format_shape
 
@@ -202,6 +203,29 @@ def cmd_bundle(args) -> int:
     return 0
 
 
+def cmd_import_images(args) -> int:
+    from .config import SettingsError
+    from .image_import import ImageImportError, ImportLimits, import_image_folders
+    from .user_datasets import UserDatasetStore
+
+    try:
+        limits = ImportLimits.from_env()
+    except SettingsError as err:
+        raise UserError(str(err)) from None
+    store = UserDatasetStore(args.home)
+    try:
+        name, report = import_image_folders(args.archive, title=args.name, owner=args.owner, store=store,
+                                            size=args.size, grey=args.grey, limits=limits)
+    except ImageImportError as err:
+        report = getattr(err, "report", None)
+        if report is not None and (report.skipped or report.classes or report.left_out_classes):
+            print(report.text(), file=sys.stderr)
+        raise UserError(str(err)) from None
+    print(report.text())
+    print(f"Imported as data set {name} ({args.name.strip()!r}, owner {args.owner}) in {store.dir}.")
+    return 0
+
+
 def cmd_runs(args) -> int:
     from .store import RunStore
 
@@ -262,6 +286,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.zip", help="default: cnn-playground-RUN_ID.zip")
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("import-images", help="import a zip of image folders (one per class) as a data set")
+    p.add_argument("archive", metavar="ARCHIVE.zip")
+    p.add_argument("--name", required=True, help="the data set's name, as the app shows it")
+    p.add_argument("--size", type=int, choices=IMAGE_SIZES, default=DEFAULT_IMAGE_SIZE,
+                   help=f"pixels per side (default {DEFAULT_IMAGE_SIZE})")
+    p.add_argument("--grey", action="store_true", help="store grey images (default: colour)")
+    p.add_argument("--owner", default="cli", help="the app user who may use it: the u=... in the app's address "
+                   "(default: cli)")
+    p.add_argument("--home", help="store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.set_defaults(func=cmd_import_images)
 
     p = sub.add_parser("runs", help="list the stored runs")
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
