@@ -109,12 +109,16 @@ def class_balance_figure(train_counts, test_counts, class_names) -> go.Figure:
     return fig
 
 
-def pixel_heatmap(image: np.ndarray, title: str = "") -> go.Figure:
-    """One grey image as a heatmap with each pixel's value written in its cell."""
+PIXEL_TEXT_SIDE = 40  # larger images get no number in each cell (unreadable); hovering still shows it
+
+
+def pixel_heatmap(image: np.ndarray, title: str = "", channel: int = 0, colorscale: str = "gray_r") -> go.Figure:
+    """One channel of an image (grey: the only one) as a heatmap with each pixel's value written in its cell."""
     grid = np.asarray(image)
     if grid.ndim == 3:
-        grid = grid[..., 0]
-    fig = go.Figure(go.Heatmap(z=grid, colorscale="gray_r", texttemplate="%{z}", textfont={"size": 7},
+        grid = grid[..., channel]
+    text = {"texttemplate": "%{z}", "textfont": {"size": 7}} if max(grid.shape) <= PIXEL_TEXT_SIDE else {}
+    fig = go.Figure(go.Heatmap(z=grid, colorscale=colorscale, zmin=0, zmax=255, **text,
                                hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
     fig.update_layout(title=title or None, height=640, yaxis={"autorange": "reversed", "scaleanchor": "x"},
                       margin={"t": 40, "b": 20})

@@ -19,6 +19,7 @@ from core.presets import DEFAULT_PRESET, PRESETS
 from core.runs import RunManager, default_manager
 from core.share import PARAM as SHARE_PARAM, ShareLinkError, decode as decode_share
 from core.spec import analyze_for, new_layer
+from core.user_datasets import UserDatasetStore, is_user_dataset
 
 STATE_KEY = "playground"
 USER_PARAM = "u"
@@ -263,7 +264,18 @@ def set_hyperparameters(**changes) -> None:
 def analysis():
     """Shapes, params and problems of the current spec against the current data set."""
     state = playground()
-    return analyze_for(state.spec, load_dataset(state.dataset), param_budget=param_budget())
+    return analyze_for(state.spec, current_data(), param_budget=param_budget())
+
+
+def current_data():
+    """The session's data set; if it is gone (an imported set deleted, e.g. in another tab), a built-in one."""
+    state = playground()
+    try:
+        return load_dataset(state.dataset)
+    except DatasetUnavailable as error:
+        set_dataset(available_dataset())
+        state.notices.append(f"{error} Your model now uses {dataset_title(state.dataset)}.")
+        return load_dataset(state.dataset)
 
 
 def param_budget() -> int:
@@ -315,8 +327,29 @@ def own_runs():
     return manager().list(owner=user_id())
 
 
+def user_datasets() -> UserDatasetStore:
+    """Data sets users imported, stored beside the runs (so a test's or server's home holds both)."""
+    return UserDatasetStore(manager().store.home)
+
+
+def dataset_options() -> list[str]:
+    """Every data set this user may choose: the built-in ones, then their own imported ones (newest first)."""
+    return list(DATASETS) + [meta["id"] for meta in user_datasets().list(user_id())]
+
+
+def delete_own_dataset(name: str) -> bool:
+    """Delete one of this user's imported data sets; a model using it moves to a built-in data set."""
+    deleted = user_datasets().delete(name, user_id())
+    if deleted and playground().dataset == name:
+        set_dataset(available_dataset())
+    return deleted
+
+
 def dataset_title(name: str) -> str:
-    return DATASETS[name].title if name in DATASETS else name
+    if name in DATASETS:
+        return DATASETS[name].title
+    meta = user_datasets().meta(name) if is_user_dataset(name) else None
+    return meta["title"] if meta else name
 
 
 def clone_run(run) -> None:

@@ -1,12 +1,18 @@
-"""Data: choose the data set and look at it — samples per class, class balance, one image's pixels."""
+"""Data: choose the data set (built in or your own) and look at it — samples per class, class balance, one
+image's pixels — or import your own images."""
+import time
+
 import numpy as np
 import streamlit as st
 
 from core.datasets import DATASETS, DatasetUnavailable, load_dataset
 from dashboard import charts, state
+from dashboard.image_import_view import delete_dataset_button, import_images_section
 
 SAMPLES_PER_CLASS = 8
 THUMBNAIL = 84  # pixels: small images are upscaled without smoothing so pixels stay visible
+CHANNELS = {"red": "Reds", "green": "Greens", "blue": "Blues"}  # a colour channel and its heatmap colours
+UNAVAILABLE_KEY = "dataset_unavailable"  # (name, message) of the last choice that could not be loaded
 
 
 @st.cache_data(show_spinner=False)
@@ -27,61 +33,112 @@ def choose_dataset() -> None:
     name = st.session_state["dataset_choice"]
     try:
         load_dataset(name)
-    except DatasetUnavailable:
-        return  # the page explains it
+    except DatasetUnavailable as error:
+        st.session_state[UNAVAILABLE_KEY] = (name, str(error))  # the page explains it
+        return
+    st.session_state.pop(UNAVAILABLE_KEY, None)
     state.set_dataset(name)
     st.session_state["dataset_switched"] = True
 
 
+def describe(name: str) -> str:
+    """The registry's description, or what the user imported and when."""
+    if name in DATASETS:
+        return DATASETS[name].description
+    meta = state.user_datasets().meta(name)
+    if meta is None:
+        return ""
+    when = time.strftime("%d %b %Y, %H:%M", time.localtime(meta["created"]))
+    return (f"Imported by you on {when}: {meta['train_size']:,} examples to train on and {meta['test_size']:,} "
+            "to test. Only you can see and use it.")
+
+
+def show_choice(data) -> str:
+    """The data set selectbox (and Delete for your own); returns the name chosen."""
+    names = state.dataset_options()
+    choice = st.session_state.get("dataset_choice")
+    failed = (st.session_state.get(UNAVAILABLE_KEY) or ("", ""))[0]  # kept chosen, so the page can say why
+    if choice not in names or choice not in (data.name, failed):
+        st.session_state["dataset_choice"] = data.name  # the model's data set (it may have changed on another page)
+    in_challenge = state.active_challenge() is not None
+    own = data.name not in DATASETS and not in_challenge
+    choice_col, delete_col = st.columns([6, 1], vertical_alignment="bottom") if own else (st.container(), None)
+    chosen = choice_col.selectbox(
+        "Data set", names, format_func=state.dataset_title, key="dataset_choice", on_change=choose_dataset,
+        disabled=in_challenge, help="Set by your teacher for this challenge." if in_challenge else
+        "The model's input shape and output layer follow the data set.")
+    if own:
+        with delete_col:
+            delete_dataset_button(data.name)
+    st.caption(describe(chosen))
+    return chosen
+
+
+def show_images(data) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Training images", f"{len(data.x_train):,}")
+    c2.metric("Test images", f"{len(data.x_test):,}")
+    c3.metric("Image size", "×".join(map(str, data.input_shape)))
+    c4.metric("Classes", data.num_classes)
+    st.caption(f"Loaded from: {data.source}")
+
+    st.subheader("Samples from each class")
+    for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():
+        name_col, images_col = st.columns([1, 6], vertical_alignment="center")
+        name_col.markdown(f"**{data.class_names[label]}**")
+        images_col.image([upscale(data.x_train[i]) for i in indices], width=THUMBNAIL)
+
+    st.subheader("Class balance")
+    train_counts = np.bincount(data.y_train, minlength=data.num_classes)
+    test_counts = np.bincount(data.y_test, minlength=data.num_classes)
+    st.plotly_chart(charts.class_balance_figure(train_counts, test_counts, data.class_names), key="balance")
+    if train_counts.max() > 2 * max(train_counts.min(), 1):
+        st.warning("Some classes have more than twice as many images as others: accuracy alone can mislead; "
+                   "check the per-class accuracy on Results.")
+    else:
+        st.caption("The classes are balanced: each has about the same number of images.")
+
+    st.subheader("One image, pixel by pixel")
+    if data.input_shape[-1] == 3:
+        show_colour_pixels(data)
+    else:
+        st.caption("This is what the network receives: a grid of numbers from 0 (black) to 255 (white). "
+                   "Before training they are divided by 255, so every input is between 0 and 1.")
+        index = st.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
+        st.plotly_chart(charts.pixel_heatmap(data.x_train[index],
+                                             f"Image {index}: {data.class_names[data.y_train[index]]}"),
+                        key="pixels")
+
+
+def show_colour_pixels(data) -> None:
+    st.caption("A colour image reaches the network as three grids of numbers from 0 to 255, one each for its red, "
+               "green and blue light. Before training they are divided by 255, so every input is between 0 and 1.")
+    image_col, chart_col = st.columns([1, 3])
+    index = image_col.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
+    image = data.x_train[index]
+    label = data.class_names[data.y_train[index]]
+    image_col.image(upscale(image), caption=label, width=2 * THUMBNAIL)
+    channel = image_col.segmented_control("Colour channel", list(CHANNELS), default="red",
+                                          key="pixel_channel") or "red"
+    chart_col.plotly_chart(charts.pixel_heatmap(image, f"Image {index}: {label} ({channel} channel)",
+                                                channel=list(CHANNELS).index(channel), colorscale=CHANNELS[channel]),
+                           key="pixels")
+
+
 pg = state.playground()
 st.title("Look at the data")
-
-names = list(DATASETS)
-in_challenge = state.active_challenge() is not None
-chosen = st.selectbox("Data set", names, index=names.index(pg.dataset), format_func=state.dataset_title,
-                      key="dataset_choice", on_change=choose_dataset, disabled=in_challenge,
-                      help="Set by your teacher for this challenge." if in_challenge else
-                      "The model's input shape and output layer follow the data set.")
-st.caption(DATASETS[chosen].description)
-if chosen != pg.dataset:  # the choice could not be loaded: say why, keep the model as it was
-    try:
-        load_dataset(chosen)
-    except DatasetUnavailable as error:
-        st.error(str(error), icon=":material/cloud_off:")
-        st.info(f"Your model still uses {state.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no "
-                "download.")
-        st.stop()
-data = load_dataset(pg.dataset)
+data = state.current_data()  # before the choice: an imported set deleted elsewhere falls back first
+chosen = show_choice(data)
+unavailable = st.session_state.get(UNAVAILABLE_KEY)
+if unavailable and unavailable[0] == chosen != pg.dataset:  # say why, keep the model as it was
+    st.error(unavailable[1], icon=":material/cloud_off:")
+    st.info(f"Your model still uses {state.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no "
+            "download.")
+    st.stop()
 if st.session_state.pop("dataset_switched", False):
     st.toast(f"Model adapted to {data.title}: input {'×'.join(map(str, data.input_shape))}, "
-             f"{data.num_classes} output units.")
-
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Training images", f"{len(data.x_train):,}")
-c2.metric("Test images", f"{len(data.x_test):,}")
-c3.metric("Image size", "×".join(map(str, data.input_shape)))
-c4.metric("Classes", data.num_classes)
-st.caption(f"Loaded from: {data.source}")
-
-st.subheader("Samples from each class")
-for label, indices in sample_indices(pg.dataset, SAMPLES_PER_CLASS).items():
-    name_col, images_col = st.columns([1, 6], vertical_alignment="center")
-    name_col.markdown(f"**{data.class_names[label]}**")
-    images_col.image([upscale(data.x_train[i]) for i in indices], width=THUMBNAIL)
-
-st.subheader("Class balance")
-train_counts = np.bincount(data.y_train, minlength=data.num_classes)
-test_counts = np.bincount(data.y_test, minlength=data.num_classes)
-st.plotly_chart(charts.class_balance_figure(train_counts, test_counts, data.class_names), key="balance")
-if train_counts.max() > 2 * max(train_counts.min(), 1):
-    st.warning("Some classes have more than twice as many images as others: accuracy alone can mislead; "
-               "check the per-class accuracy on Results.")
-else:
-    st.caption("The classes are balanced: each has about the same number of images.")
-
-st.subheader("One image, pixel by pixel")
-st.caption("This is what the network receives: a grid of numbers from 0 (black) to 255 (white). "
-           "Before training they are divided by 255, so every input is between 0 and 1.")
-index = st.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
-st.plotly_chart(charts.pixel_heatmap(data.x_train[index],
-                                     f"Image {index}: {data.class_names[data.y_train[index]]}"), key="pixels")
+             f"{data.output_units} output unit(s).")
+if state.active_challenge() is None:
+    import_images_section()
+if data.is_images:
+    show_images(data)
