@@ -61,8 +61,10 @@ class Trainee(Session):
     async def train(self, go: asyncio.Event, timeout_s: float) -> None:
         await go.wait()
         try:
-            self.clicked = time.monotonic()
-            self.run_id = await self.press_train(None)
+            await self.button("train").click()
+            self.clicked = time.monotonic()  # the click was delivered to the page
+            await self.page.wait_for_url(lambda url: run_id_in(url) is not None)
+            self.run_id = run_id_in(self.page.url)
             self.user = user_in(self.page.url)
             deadline = self.clicked + timeout_s
             while True:
@@ -74,7 +76,7 @@ class Trainee(Session):
                 if self.first_point is None and snap["points"] > 0:
                     self.first_point = now
                 match = ENDED.search(snap["text"])
-                if match:
+                if match and snap["settled"]:
                     self.ended, self.end_text = now, match.group(0)
                     return
                 if now > deadline:
@@ -153,7 +155,10 @@ async def bench(args, server: AppServer, home: Path) -> None:
             go.set()
             await asyncio.gather(*tasks)
             clicks = [s.clicked for s in ready if s.clicked is not None]
-            print(f"Train pressed in {len(clicks)} sessions within {max(clicks) - min(clicks):.2f} s")
+            created = [r.created for r in RunStore(home).list()] or [0.0]
+            clicks = clicks or [0.0]
+            print(f"Train clicks delivered in {len(clicks)} sessions within {max(clicks) - min(clicks):.2f} s; "
+                  f"the server created the {len(created)} runs within {max(created) - min(created):.2f} s")
             await asyncio.gather(*(s.check_results() for s in ready))
             await asyncio.sleep(SETTLE_SECONDS)
             after = server.memory()
@@ -230,15 +235,21 @@ def main() -> None:
                         help="CNN_PLAYGROUND_MAX_TRAININGS for the server (0: the app's default)")
     parser.add_argument("--run-timeout", type=float, default=900,
                         help="seconds a session waits from Train to its run's end (queue included)")
+    parser.add_argument("--spawn-fix", action="store_true",
+                        help="start the server through bench/_serve.py, a work-around for the process runner's "
+                             "spawn bug under streamlit run (see bench/README.md)")
     parser.add_argument("--timeout", type=float, default=1800, help="the whole benchmark, in seconds")
     args = parser.parse_args()
 
     print(f"load_sessions: {args.sessions} sessions, {args.runner} runner, {args.epochs} epochs; {machine()}")
     with tempfile.TemporaryDirectory(prefix="cnn-playground-load-") as tmp:
         env = {"CNN_PLAYGROUND_MAX_TRAININGS": args.max_trainings} if args.max_trainings else {}
-        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner, **env)
+        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner,
+                           spawn_fix=args.spawn_fix, **env)
         try:
             server.start()
+            if args.spawn_fix:
+                print("server started through bench/_serve.py (work-around for the process runner's spawn bug)")
             print(f"server pid {server.pid} on {server.url}, home {server.home}")
             asyncio.run(asyncio.wait_for(bench(args, server, server.home), timeout=args.timeout))
         except BaseException:
