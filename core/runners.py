@@ -130,11 +130,12 @@ class ThreadRunner(Runner):
 
     name = "thread"
 
-    def __init__(self, store: RunStore, slots: int, on_done: Callable[[Run], None]):
-        _limit_tensorflow_threads(intra_op_threads(slots))
-        super().__init__(store, slots, on_done)
+    _threads_limited = False
 
     def _train(self, slot: int, run: Run, continue_training: bool) -> None:
+        if not ThreadRunner._threads_limited:  # here, not at start-up: rejected runs never import TensorFlow
+            _limit_tensorflow_threads(intra_op_threads(self.slots))
+            ThreadRunner._threads_limited = True
         from .training import execute_run
 
         execute_run(run, self.store, continue_training=continue_training)
@@ -167,8 +168,8 @@ class RelayRun(Run):
         super().begin(batches_per_epoch)
         self._send("state")
 
-    def record_batch(self, epoch, batch, loss, accuracy) -> None:
-        super().record_batch(epoch, batch, loss, accuracy)
+    def record_batch(self, *args, **kwargs) -> None:
+        super().record_batch(*args, **kwargs)
         self._send("batch", self.batch_history(len(self._batches) - 1)[0])
 
     def record_epoch(self, metrics: dict) -> None:

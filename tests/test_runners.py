@@ -12,16 +12,12 @@ from core.run import Status
 from core.runs import RunManager
 from core.store import RunStore
 
+from helpers import wait_for
+
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=50)
 LONG = Hyperparameters(epochs=30, batch_size=16, limit_train=600, limit_test=50)
 
-
-def wait_for(condition, timeout=90.0):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_queue_positions_and_cancelling_a_waiting_run(tmp_path):

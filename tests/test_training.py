@@ -12,6 +12,8 @@ from core.runs import RunManager, RunRejected, start_run
 from core.store import RunStore
 from core.training import plain_error
 
+from helpers import wait_for
+
 from conftest import REAL_FASHION_MNIST
 
 SHAPES_MODEL1 = PRESETS["model1"].spec(num_classes=5)
@@ -22,13 +24,6 @@ LINEAR = {"input_shape": [28, 28, 1], "layers": [
 ]}
 TIMEOUT = 120
 
-
-def wait_for(condition, timeout=30.0, interval=0.005):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(interval)
 
 
 def finish(run, timeout=TIMEOUT):
@@ -156,7 +151,7 @@ def test_finished_run_is_in_the_store(watched_run, store, manager):
 def test_stop_takes_effect_within_one_batch_and_skips_validation(manager):
     hp = Hyperparameters(optimizer="adam", epochs=3, batch_size=8, limit_train=2000, limit_test=100)
     run = manager.start(SHAPES_MODEL1, "shapes", hp)
-    wait_for(lambda: len(run.batch_history()) >= 3 or not run.active)
+    wait_for(lambda: len(run.batch_history()) >= 3 or not run.active, interval=0.005)
     seen = len(run.batch_history())
     assert manager.stop(run.id) is True
     assert run.status in (Status.STOPPING, Status.STOPPED)

@@ -9,6 +9,8 @@ from core.run import Status
 from core.runs import RunManager, RunRejected
 from core.store import RunStore
 
+from helpers import wait_for
+
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 
 
@@ -16,12 +18,6 @@ SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 def manager(tmp_path):
     return RunManager(RunStore(tmp_path / "store"))
 
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_pause_holds_training_until_resume(manager):

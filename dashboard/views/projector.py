@@ -35,8 +35,8 @@ def class_board(code: str) -> None:
         return
     table = pd.DataFrame([{"#": r["rank"], "Learner": r["learner"], "Test accuracy": percent(r["test_accuracy"]),
                            "Params": f"{r['params']:,}", "Architecture": r["architecture"]} for r in rows[:15]])
-    st.markdown(table.to_html(index=False, border=0).replace(
-        "<table", "<table style='font-size:1.7rem;width:100%'"), unsafe_allow_html=True)
+    html = table.to_html(index=False, border=0).replace("<table", "<table style='font-size:1.7rem;width:100%'")
+    st.markdown(html.replace("<th>", "<th style='text-align:left'>"), unsafe_allow_html=True)
 
 
 def visible_runs():

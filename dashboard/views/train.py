@@ -174,7 +174,8 @@ with live:
         else:
             run_status(run)
             history_chart(run, key="final_chart")
-            st.page_link("views/results.py", label="See the results of this run", icon=":material/insights:")
+            if st.button("See the results of this run", key="to_results", icon=":material/insights:"):
+                st.switch_page("views/results.py")
             if run.status in ("finished", "stopped"):
                 more, button = st.columns([1, 2], vertical_alignment="bottom")
                 more.number_input("More epochs", 1, MAX_EPOCHS, 2, key="more_epochs")
