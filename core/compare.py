@@ -11,7 +11,7 @@ from .hyperparams import Hyperparameters
 from .spec import LAYER_TYPES, layer_names
 
 MISSING = "—"
-CURVE_METRICS = ("accuracy", "loss")
+CURVE_METRICS = ("accuracy", "mae", "loss")  # mae: a regression's
 SPLITS = {"training": "", "validation": "val_"}  # split -> prefix of its key in the epoch history
 
 
@@ -118,8 +118,20 @@ def overlay_series(runs) -> list[dict]:
     return rows
 
 
+def _rank(row: dict) -> tuple:
+    """Best first: highest test accuracy, then (regressions) lowest test MAE, then runs without a result."""
+    if row["Test accuracy (%)"] is not None:
+        return 0, -row["Test accuracy (%)"], -row["_created"]
+    if row.get("Test MAE") is not None:
+        return 1, row["Test MAE"], -row["_created"]
+    return 2, 0, -row["_created"]
+
+
 def leaderboard(runs) -> list[dict]:
-    """One row per run, best test accuracy first (runs without a test result last, newest first among them)."""
+    """One row per run, best test result first (runs without a test result last, newest first among them).
+
+    Regression runs have a "Test MAE" column (their test accuracy stays empty).
+    """
     rows = []
     for run in runs:
         results = run.results or {}
@@ -130,12 +142,13 @@ def leaderboard(runs) -> list[dict]:
         rows.append({
             "Run": run.id, "Name": run.name, "Status": run.status,
             "Test accuracy (%)": None if accuracy is None else round(100 * accuracy, 2),
+            **({"Test MAE": round(results["test_mae"], 4)} if results.get("test_mae") is not None else {}),
             "Test loss": None if results.get("test_loss") is None else round(results["test_loss"], 4),
             "Params": run.params, "Training time (s)": None if seconds is None else round(seconds, 1),
             "Epochs": run.epoch, "Cloned from": run.parent_id or "",
             "_created": run.created,
         })
-    rows.sort(key=lambda r: (r["Test accuracy (%)"] is None, -(r["Test accuracy (%)"] or 0), -r["_created"]))
+    rows.sort(key=_rank)
     for row in rows:
         del row["_created"]
     return rows

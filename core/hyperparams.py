@@ -20,6 +20,22 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
     "nadam": OptimizerInfo("Nadam", 0.001, "Adam with Nesterov momentum; often a little faster than Adam."),
 }
 
+
+@dataclass(frozen=True)
+class LossInfo:
+    keras_name: str
+    title: str
+    summary: str
+
+
+# Regression only: classification always uses cross-entropy.
+LOSSES: dict[str, LossInfo] = {
+    "mse": LossInfo("mean_squared_error", "Mean squared error (MSE)",
+                    "Squares each error, so big mistakes count much more than small ones: the usual choice."),
+    "mae": LossInfo("mean_absolute_error", "Mean absolute error (MAE)",
+                    "Counts each error by its size: a few unusual rows (outliers) sway it less."),
+}
+
 MAX_EPOCHS = 200
 MAX_BATCH_SIZE = 4096
 
@@ -35,6 +51,7 @@ class Hyperparameters:
     limit_train: int | None = None  # train on the first N examples only (quick experiments, tests)
     limit_test: int | None = None
     early_stopping_patience: int | None = None  # stop after this many epochs without a better val loss
+    loss: str = "mse"  # regression data sets only (see LOSSES); classification uses cross-entropy
 
     @property
     def effective_learning_rate(self) -> float:
@@ -72,6 +89,8 @@ class Hyperparameters:
             found.append(f"Early-stopping patience must be a whole number from 1 to {MAX_EPOCHS} (got {patience}).")
         if patience is not None and self.validation_split == 0:
             found.append("Early stopping watches the validation loss: set a validation split above 0.")
+        if self.loss not in LOSSES:
+            found.append(f"Unknown loss {self.loss!r}: choose one of {', '.join(LOSSES)}.")
         for name in ("limit_train", "limit_test"):
             value = getattr(self, name)
             if value is not None and (not _whole(value) or value < 1):

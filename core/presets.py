@@ -90,3 +90,36 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
 
 DEFAULT_PRESET = "model1"
 NOTEBOOK_MODELS = ("model1", "model2", "model3")
+
+# Tables (a CSV's rows, regression): Dense layers only — convolutions and pooling need images. Kept
+# apart from PRESETS, whose models all take images (share links, challenges, the CLI list those).
+_TABLE_FAST = Hyperparameters(optimizer="adam", learning_rate=0.01, epochs=30, batch_size=32)
+TABLE_PRESETS: dict[str, Preset] = {p.name: p for p in [
+    Preset(
+        "tabular", "Tabular — two hidden Dense layers",
+        "Dense 64 → Dense 32 (relu) → one output number with a linear activation: a small network for the "
+        "rows of a table. It predicts one number, so the output layer has 1 unit and no softmax.",
+        ({"type": "Dense", "units": 64, "activation": "relu"}, {"type": "Dense", "units": 32, "activation": "relu"},
+         {"type": "Dense", "units": 1, "activation": "linear"}),
+        _TABLE_FAST, _TABLE_FAST,
+    ),
+    Preset(
+        "linear", "Linear — just the output layer (linear regression)",
+        "One Dense layer with 1 unit and no activation: the prediction is a weighted sum of the columns plus a "
+        "constant, which is classic linear regression. Compare it with the tabular network.",
+        ({"type": "Dense", "units": 1, "activation": "linear"},),
+        Hyperparameters(optimizer="adam", learning_rate=0.05, epochs=30, batch_size=32),
+        Hyperparameters(optimizer="adam", learning_rate=0.05, epochs=30, batch_size=32),
+    ),
+]}
+DEFAULT_TABLE_PRESET = "tabular"
+ALL_PRESETS: dict[str, Preset] = {**PRESETS, **TABLE_PRESETS}
+
+
+def presets_for(is_images: bool) -> dict[str, Preset]:
+    """The starting points that fit the data: image models for images, Dense-only ones for tables."""
+    return PRESETS if is_images else TABLE_PRESETS
+
+
+def default_preset_for(is_images: bool) -> str:
+    return DEFAULT_PRESET if is_images else DEFAULT_TABLE_PRESET

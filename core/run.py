@@ -94,11 +94,13 @@ class Run:
             self.ended = None
             self.batches_per_epoch = batches_per_epoch
 
-    def record_batch(self, epoch: int, batch: int, loss: float, accuracy: float | None) -> None:
+    def record_batch(self, epoch: int, batch: int, loss: float, accuracy: float | None = None,
+                     **metrics: float | None) -> None:
+        """One batch's loss and its task's metric: accuracy, or another by name (a regression's mae=...)."""
         with self._lock:
             self.batch = batch + 1
             self._batches.append({"step": epoch * self.batches_per_epoch + batch + 1, "epoch": epoch + 1,
-                                  "loss": loss, "accuracy": accuracy})
+                                  "loss": loss, **(metrics or {"accuracy": accuracy})})
 
     def record_epoch(self, metrics: dict) -> None:
         with self._lock:

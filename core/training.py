@@ -12,11 +12,12 @@ import keras
 import numpy as np
 
 from .datasets import DatasetUnavailable, load_dataset
-from .evaluation import summarize_predictions
 from .hyperparams import OPTIMIZERS, Hyperparameters
 from .run import Run, Status
 from .spec import analyze_for, build_model, strip_ansi
 from .store import RunStore
+from .target_scaling import convert_logs
+from .tasks import TASKS
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,18 @@ class LossDiverged(Exception):
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """Streams per-batch and per-epoch metrics into a Run, and honours Stop within one batch."""
+    """Streams per-batch and per-epoch metrics into a Run, and honours Stop within one batch.
 
-    def __init__(self, run: Run, on_epoch=None):
+    Each batch records the loss and one metric (``metric``: accuracy, or mae for a regression);
+    ``factors`` turn a regression's standardised values into the target's units (core.target_scaling).
+    """
+
+    def __init__(self, run: Run, on_epoch=None, metric: str = "accuracy", factors: dict | None = None):
         super().__init__()
         self.run = run
         self.on_epoch = on_epoch
+        self.metric = metric
+        self.factors = factors or {}
         self._epoch = 0
         self._epoch_started = 0.0
 
@@ -52,8 +59,9 @@ class RunRecorder(keras.callbacks.Callback):
         loss = float(logs.get("loss", math.nan))
         if not math.isfinite(loss):
             raise LossDiverged(NAN_MESSAGE if math.isnan(loss) else INF_MESSAGE)
-        accuracy = logs.get("accuracy")
-        self.run.record_batch(self._epoch, batch, loss, None if accuracy is None else float(accuracy))
+        value = logs.get(self.metric)
+        value = None if value is None else float(value) * self.factors.get(self.metric, 1.0)
+        self.run.record_batch(self._epoch, batch, loss * self.factors.get("loss", 1.0), **{self.metric: value})
         self.run.wait_while_paused()
         if self.run.stop_requested:
             raise StopRequested
@@ -64,7 +72,7 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         metrics = {"epoch": epoch + 1, "seconds": time.perf_counter() - self._epoch_started}
-        metrics.update({k: float(v) for k, v in (logs or {}).items()})
+        metrics.update(convert_logs(logs or {}, self.factors))
         self.run.record_epoch(metrics)
         if self.on_epoch is not None:
             self.on_epoch(self.run)
@@ -119,7 +127,7 @@ def execute_run(run: Run, store: RunStore | None = None, *, continue_training: b
         run.close()
 
 
-def _prepare_model(run: Run, store: RunStore | None, continue_training: bool):
+def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, task=TASKS["classification"]):
     """A new compiled model for the run's spec, or its saved model to train on (weights and optimizer)."""
     hp = run.hyperparameters
     if continue_training:
@@ -131,13 +139,13 @@ def _prepare_model(run: Run, store: RunStore | None, continue_training: bool):
         return keras.models.load_model(path, safe_mode=True)
     keras.utils.set_random_seed(hp.seed)
     model = build_model(run.spec)
-    model.compile(optimizer=make_optimizer(hp), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=make_optimizer(hp), loss=task.keras_loss(hp), metrics=[task.metric])
     return model
 
 
-def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int) -> str:
+def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int, loss_factor: float = 1.0) -> str:
     return (f"Stopped early after epoch {early.stopped_epoch + 1}: the validation loss had not improved for "
-            f"{patience} epoch(s) since epoch {early.best_epoch + 1} (best {early.best:.4f}). "
+            f"{patience} epoch(s) since epoch {early.best_epoch + 1} (best {early.best * loss_factor:.4f}). "
             f"The weights from epoch {early.best_epoch + 1} were kept.")
 
 
@@ -152,7 +160,8 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
         return
     run.params = analysis.total_params
     # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
-    model = _prepare_model(run, store, continue_training)
+    task = TASKS[dataset.task]
+    model = _prepare_model(run, store, continue_training, task)
     initial_epoch = run.epoch if continue_training else 0
     x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
     y_train = _slice(dataset.y_train, hp.limit_train)
@@ -160,7 +169,12 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     run.begin(batches_per_epoch=math.ceil(n_fit / hp.batch_size))
     if store is not None:
         store.save(run)
-    callbacks = [RunRecorder(run, on_epoch=lambda r: store.save(r) if store is not None else None)]
+    scaling = task.scaling(y_train, model)  # a regression trains on standardised targets
+    if continue_training:
+        scaling.unfold_from(model)
+    factors = scaling.log_factors(hp.loss)
+    callbacks = [RunRecorder(run, on_epoch=lambda r: store.save(r) if store is not None else None,
+                             metric=task.metric, factors=factors)]
     early = None
     if hp.early_stopping_patience:
         early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=hp.early_stopping_patience,
@@ -168,19 +182,21 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
         callbacks.append(early)
     stopped = False
     try:
-        model.fit(x_train, y_train, epochs=hp.epochs, initial_epoch=initial_epoch, batch_size=hp.batch_size,
-                  validation_split=hp.validation_split, callbacks=callbacks, verbose=0)
+        model.fit(x_train, scaling.standardise(y_train), epochs=hp.epochs, initial_epoch=initial_epoch,
+                  batch_size=hp.batch_size, validation_split=hp.validation_split, callbacks=callbacks, verbose=0)
     except StopRequested:
         stopped = True
     except LossDiverged as error:
         run.finish(Status.FAILED, str(error))
         return
+    scaling.fold_into(model)  # the model now predicts the target in its own units
     results = evaluate_run(model, run, dataset, hp, store)
     if stopped:
         run.finish(Status.STOPPED, f"Stopped by you after {run.epoch} complete epoch(s); "
-                                   "the test accuracy is for the weights at that moment.", results)
+                                   f"the test {task.measure} for the weights at that moment.", results)
     elif early is not None and early.stopped_epoch > 0:
-        run.finish(Status.FINISHED, _early_stopping_message(early, hp.early_stopping_patience), results)
+        run.finish(Status.FINISHED, _early_stopping_message(early, hp.early_stopping_patience,
+                                                            factors.get("loss", 1.0)), results)
     else:
         run.finish(Status.FINISHED, "", results)
 
@@ -189,11 +205,11 @@ def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore 
     """Test-set metrics, plus the saved model and predictions beside the store."""
     x_test = _slice(dataset.as_float("x_test"), hp.limit_test)
     y_test = _slice(dataset.y_test, hp.limit_test)
-    probabilities = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
-    results = summarize_predictions(probabilities, y_test, dataset.class_names)
+    task = TASKS[dataset.task]
+    outputs = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
+    results = task.summarize(outputs, y_test, dataset, hp)
     results["train_seconds"] = sum(e["seconds"] for e in run.epoch_history())
     if store is not None:
         model.save(store.model_path(run.id))
-        np.savez_compressed(store.predictions_path(run.id), probabilities=probabilities.astype(np.float32),
-                            y_true=y_test)
+        np.savez_compressed(store.predictions_path(run.id), **task.saved_outputs(outputs, y_test))
     return results
