@@ -9,7 +9,7 @@ from core.image_import import (DEFAULT_SIZE, SIZES, TEST_SHARE, HealthReport, Im
                                import_image_folders)
 from dashboard import state
 
-OUTCOME_KEY = "image_import_outcome"  # {"error": str} and/or {"name": str}, plus "report": HealthReport
+OUTCOME_KEY = "image_import_outcome"  # {"file": upload id, "error": str or "name": str, "report": HealthReport}
 
 
 @st.cache_resource(show_spinner=False)
@@ -22,11 +22,16 @@ def _forget_outcome() -> None:
     st.session_state.pop(OUTCOME_KEY, None)  # a new file: the last import's report no longer applies
 
 
+def _upload_id() -> str | None:
+    upload = st.session_state.get("image_zip")
+    return upload.file_id if upload is not None else None
+
+
 def _run_import() -> None:
     # A callback, so the data set choice and the sidebar already show the new data set on this rerun.
     upload = st.session_state.get("image_zip")
     if upload is None:
-        st.session_state[OUTCOME_KEY] = {"error": "Choose a zip file first."}
+        st.session_state[OUTCOME_KEY] = {"file": None, "error": "Choose a zip file first."}
         return
     try:
         name, report = import_image_folders(
@@ -34,16 +39,25 @@ def _run_import() -> None:
             store=state.user_datasets(), size=st.session_state["image_size"], grey=st.session_state["image_grey"],
             limits=import_limits())
     except ImageImportError as error:
-        st.session_state[OUTCOME_KEY] = {"error": str(error), "report": getattr(error, "report", None)}
+        st.session_state[OUTCOME_KEY] = {"file": upload.file_id, "error": str(error),
+                                         "report": getattr(error, "report", None)}
         return
     state.set_dataset(name)
     st.session_state["dataset_choice"] = name
-    st.session_state[OUTCOME_KEY] = {"name": name, "report": report}
+    st.session_state[OUTCOME_KEY] = {"file": upload.file_id, "name": name, "report": report}
+
+
+def _delete(name: str) -> None:
+    if state.delete_own_dataset(name):
+        st.session_state.pop(OUTCOME_KEY, None)
+        st.toast(f"Deleted the data set; your model now uses {state.dataset_title(state.playground().dataset)}.")
 
 
 def import_images_section() -> None:
-    """An expander with the upload form, the limits, and the last import's health report."""
+    """An expander with the upload form, the limits, and the health report of the file last imported."""
     outcome = st.session_state.get(OUTCOME_KEY)
+    if outcome is not None and outcome["file"] != _upload_id():
+        outcome = None  # the form was left or cleared: the report belongs to a file no longer there
     with st.expander("Import your own images", icon=":material/upload_file:", expanded=outcome is not None):
         try:
             limits = import_limits()
@@ -105,5 +119,18 @@ def delete_dataset_button(name: str) -> None:
     with st.popover("Delete", icon=":material/delete:", help="Delete this imported data set"):
         st.markdown(f"Delete **{state.dataset_title(name)}** for good? Runs trained on it stay in your list, "
                     "but cannot train more or predict.")
-        st.button("Delete it", key="delete_dataset", type="primary", on_click=state.delete_own_dataset,
-                  args=(name,))
+        st.button("Delete it", key="delete_dataset", type="primary", on_click=_delete, args=(name,))
+
+
+def stored_report(name: str) -> None:
+    """For an imported image set: what its import skipped or left out (kept with it, without file names)."""
+    details = (state.user_datasets().meta(name) or {}).get("details", {})
+    if details.get("source") != "image folders (zip)":
+        return
+    notes = [f"{details['skipped']} file(s) skipped ("
+             + ", ".join(f"{reason}: {count}" for reason, count in details["skipped_reasons"].items()) + ")"
+             if details["skipped"] else "no files skipped"]
+    if details["ignored"]:
+        notes.append(f"{details['ignored']} macOS, hidden or system file(s) ignored")
+    notes += [f"class folder {c['name']} left out ({c['reason']})" for c in details["left_out_classes"]]
+    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.")

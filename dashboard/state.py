@@ -348,8 +348,10 @@ def delete_own_dataset(name: str) -> bool:
 def dataset_title(name: str) -> str:
     if name in DATASETS:
         return DATASETS[name].title
-    meta = user_datasets().meta(name) if is_user_dataset(name) else None
-    return meta["title"] if meta else name
+    if not is_user_dataset(name):
+        return name
+    meta = user_datasets().meta(name)
+    return meta["title"] if meta else "a deleted data set"
 
 
 def clone_run(run) -> None:

@@ -162,10 +162,14 @@ def test_imported_set_is_only_its_owners_and_survives_a_restart(fresh_manager):
     at = open_page(open_app(ANN), "data")
     import_zip(at, colour_zip(4), "Ann's set", size=24, grey=True)
     name = at.session_state["playground"].dataset
+    assert any(s.value.startswith("Imported **Ann's set**") for s in at.success)
+    open_page(at, "build")
+    open_page(at, "data")  # the form was left: the report of that upload is no longer shown
+    assert not any("Imported" in s.value for s in at.success)
     assert core.datasets.load_dataset(name).input_shape == (24, 24, 1)
 
     other = open_page(open_app(BOB), "data")
-    assert name not in other.selectbox(key="dataset_choice").options
+    assert other.selectbox(key="dataset_choice").options == [d.title for d in core.datasets.DATASETS.values()]
 
     # A restart: a new manager and an empty data set cache; the files on disk are read again.
     core.datasets.forget_dataset(name)
@@ -176,6 +180,8 @@ def test_imported_set_is_only_its_owners_and_survives_a_restart(fresh_manager):
     again.selectbox(key="dataset_choice").select(name)
     rerun(again)
     assert [m.value for m in again.metric][2] == "24×24×1"
+    assert any(c.value.startswith("Import report: 1 file(s) skipped (not an image: 1); 1 macOS, hidden or system "
+                                  "file(s) ignored. Each image was cropped") for c in again.caption)
 
     # Delete it: the model moves back to a built-in data set and the choice no longer lists it.
     again.button(key="delete_dataset").click()
@@ -183,6 +189,7 @@ def test_imported_set_is_only_its_owners_and_survives_a_restart(fresh_manager):
     assert again.session_state["playground"].dataset in core.datasets.DATASETS
     assert "Ann's set" not in again.selectbox(key="dataset_choice").options
     assert state.user_datasets().list(ANN) == []
+    assert state.dataset_title(name) == "a deleted data set"
 
 
 def test_refused_archive_says_why_and_keeps_the_data_set(fresh_manager):

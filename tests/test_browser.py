@@ -1,14 +1,16 @@
 """Real-browser end-to-end test: the app served by `streamlit run`, driven by headless Chromium.
 
 Data → Build → Train (live chart, refresh mid-run, stop) → Results → Compare (the two runs), on the
-synthetic shapes set so the runs take seconds. Full-page screenshots land in test-artifacts/screenshots/
-(git-ignored) and the server log in test-artifacts/browser-streamlit.log; both paths are printed (run
-pytest with -s) and listed in test-artifacts/screenshots/index.txt.
+synthetic shapes set so the runs take seconds; then a zip of image folders imported on Data. Full-page
+screenshots land in test-artifacts/screenshots/ (git-ignored) and the server log in
+test-artifacts/browser-streamlit.log; both paths are printed (run pytest with -s) and listed in
+test-artifacts/screenshots/index.txt.
 
 Deselect with `-m "not browser"`. Needs Debian's /usr/bin/chromium (Playwright cannot download one here).
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -18,6 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -247,6 +250,20 @@ def start_run(page, previous: str | None) -> str:
     return run_id
 
 
+def colour_zip() -> bytes:
+    """A zip of two class folders of small colour PNGs (red and blue squares), for the image import."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, colour in (("reds", (220, 30, 30)), ("blues", (30, 30, 220))):
+            for i in range(6):
+                image = io.BytesIO()
+                Image.new("RGB", (40 + i, 30), colour).save(image, "PNG")
+                archive.writestr(f"{name}/{i}.png", image.getvalue())
+    return buffer.getvalue()
+
+
 def run_id_in(url: str) -> str | None:
     return parse_qs(urlparse(url).query).get("run", [None])[0]
 
@@ -382,6 +399,27 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
         idle(page)
         no_app_errors(page)
         shots.take(page, "compare")
+
+        # Your own images: a zip of two colour class folders, uploaded and imported on the Data page.
+        go_to(page, "Data", "Look at the data")
+        page.get_by_text("Import your own images").click()
+        page.locator(".st-key-image_zip input[type=file]").set_input_files(
+            {"name": "colours.zip", "mimeType": "application/zip", "buffer": colour_zip()})
+        expect(page.locator(".st-key-image_zip")).to_contain_text("colours.zip")
+        idle(page)
+        name_box = page.locator(".st-key-image_name input")
+        name_box.fill("My colours")
+        name_box.press("Enter")
+        idle(page)
+        button(page, "import_images").click()
+        expect(page.get_by_text("Imported My colours: 10 training and 2 test images of 32×32 colour in 2 classes")
+               ).to_be_visible()
+        expect(page.locator('[data-testid="stMetric"]', has_text="Image size")).to_contain_text("32×32×3")
+        expect(page.locator(".st-key-dataset_choice input[role=combobox]")).to_have_value("My colours")
+        expect(sidebar).to_contain_text("My colours ·")
+        idle(page)
+        no_app_errors(page)
+        shots.take(page, "data-own-images")
     finally:
         shots.write_index()
         print(f"browser test body: {time.monotonic() - shots.started:.1f} s")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.datasets import DATASETS, DatasetUnavailable, load_dataset
 from dashboard import charts, state
-from dashboard.image_import_view import delete_dataset_button, import_images_section
+from dashboard.image_import_view import delete_dataset_button, import_images_section, stored_report
 
 SAMPLES_PER_CLASS = 8
 THUMBNAIL = 84  # pixels: small images are upscaled without smoothing so pixels stay visible
@@ -81,6 +81,8 @@ def show_images(data) -> None:
     c3.metric("Image size", "×".join(map(str, data.input_shape)))
     c4.metric("Classes", data.num_classes)
     st.caption(f"Loaded from: {data.source}")
+    if data.owner:
+        stored_report(data.name)
 
     st.subheader("Samples from each class")
     for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():
