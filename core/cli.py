@@ -145,8 +145,9 @@ def _progress_line(run) -> str:
     last = run.batch_history(max(0, len(run.batch_history()) - 1))
     metrics = ""
     if last:
-        acc = last[-1]["accuracy"]
-        metrics = f" loss {last[-1]['loss']:.4f}" + (f" acc {acc:.4f}" if acc is not None else "")
+        acc, mae = last[-1].get("accuracy"), last[-1].get("mae")  # mae: a regression's
+        metrics = f" loss {last[-1]['loss']:.4f}" + (f" acc {acc:.4f}" if acc is not None else "") \
+            + (f" mae {mae:.4g}" if mae is not None else "")
     eta = f" ETA {p.eta:.0f}s" if p.eta is not None else ""
     epoch = min(p.epoch + 1, p.epochs)
     return (f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {epoch}/{p.epochs} "
@@ -183,7 +184,10 @@ def cmd_train(args) -> int:
     Path(args.out).write_text(json.dumps(report, indent=2))
     if run.message:
         print(run.message, file=sys.stderr)
-    if results:
+    if results.get("test_mae") is not None:  # a regression
+        print(f"Test MAE {results['test_mae']:.4g}, RMSE {results['test_rmse']:.4g}; wrote {args.out}",
+              file=sys.stderr)
+    elif results:
         print(f"Test accuracy {results['test_accuracy']:.4f}, test loss {results['test_loss']:.4f}; "
               f"wrote {args.out}", file=sys.stderr)
     return 1 if run.status == "failed" else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 
-from .datasets import DEBIAN_FASHION_MNIST, make_shapes
+from .datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
 from .hyperparams import OPTIMIZERS, Hyperparameters
 from .spec import LAYER_TYPES, keras_kwargs, layer_names
 
@@ -78,6 +78,10 @@ DATA_LOADERS = {
 def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, title: str = "") -> str:
     """A standalone Python script that builds, trains and evaluates the model like CNN Playground."""
     if dataset not in DATA_LOADERS:
+        if dataset.startswith(USER_PREFIX):  # imported in the app: its files stay on the server
+            raise ValueError(f"No exported data loader for data set {dataset!r}: it was imported in the app (your "
+                             "own CSV table or image folders), so a standalone script would need your original "
+                             "file and the app's preparation of it (column encoding and normalisation, resizing).")
         raise ValueError(f"No exported data loader for data set {dataset!r}.")
     hp = hyperparameters
     optimizer = OPTIMIZERS[hp.optimizer].keras_name

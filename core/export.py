@@ -12,7 +12,7 @@ from .codegen import training_script
 from .run import Run
 from .store import RunStore
 
-HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "mae", "val_loss", "val_accuracy", "val_mae", "seconds")
 
 README_TITLE = "CNN Playground run {run_id}: {name}\n\n"
 SCRIPT_LINES = """train.py       rebuilds the model and trains it again with the same hyperparameters and seed:
@@ -20,8 +20,9 @@ SCRIPT_LINES = """train.py       rebuilds the model and trains it again with the
                It needs Python with keras and numpy installed (pip install keras tensorflow).
 """
 MODEL_LINE = "model.keras    the trained model: keras.saving.load_model(\"model.keras\")\n"
-DATA_LINES = """history.csv    accuracy and loss after every epoch (training and validation)
-metrics.json   test accuracy and loss, confusion matrix, per-class accuracy and the settings used
+DATA_LINES = """history.csv    accuracy (a regression: MAE) and loss after every epoch (training and validation)
+metrics.json   the test results and the settings used: test accuracy and loss, confusion matrix and
+               per-class accuracy (a regression: test MAE, RMSE and R²)
 """
 
 

@@ -227,7 +227,7 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
         "Flatten",
         "Unrolls the image into one long list of numbers so Dense layers can use it.",
         (),
-        _flatten, _no_params,
+        _flatten, _no_params, image_only=True,
     ),
     LayerType(
         "GlobalAveragePooling2D",
@@ -243,7 +243,8 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
     ),
     LayerType(
         "Dense",
-        "Connects every input to every output; the last Dense layer gives one score per class.",
+        "Connects every input to every output; the last Dense layer gives the answer: a score per class, or "
+        "the predicted number.",
         (
             Arg("units", "int", 128, "Units", "How many outputs (neurons) this layer has.",
                 required=True, minimum=1, maximum=100_000),

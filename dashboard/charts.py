@@ -9,6 +9,7 @@ MAX_BATCH_POINTS = 1500  # the chart is redrawn every second: keep it light on l
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"
 BATCH_COLOUR = "rgba(31, 119, 180, 0.35)"
+METRIC_TITLES = {"accuracy": "Accuracy", "mae": "Mean absolute error (MAE)"}  # shown beside the loss
 
 
 def downsample(points: list[dict], limit: int = MAX_BATCH_POINTS) -> list[dict]:
@@ -43,16 +44,23 @@ def per_batch_values(batches: list[dict], metric: str, batches_per_epoch: int, s
     return values
 
 
+def curve_metric(rows: list[dict]) -> str:
+    """The metric charted beside the loss: accuracy, or a regression's mae (whichever the history has)."""
+    return "mae" if any("mae" in r for r in rows) else "accuracy"
+
+
 def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: int,
                    title: str = "") -> go.Figure:
-    """Accuracy and loss side by side: a per-batch line plus per-epoch train and validation points.
+    """Accuracy (a regression: MAE) and loss side by side: a per-batch line plus per-epoch train and
+    validation points.
 
     The x axis is in epochs (a batch at step s sits at s / batches_per_epoch).
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"), horizontal_spacing=0.08)
+    first = curve_metric([*batches[:1], *epochs[:1]])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(METRIC_TITLES[first], "Loss"), horizontal_spacing=0.08)
     per = max(batches_per_epoch, 1)
     x_epochs = [e["epoch"] for e in epochs]
-    for col, metric in ((1, "accuracy"), (2, "loss")):
+    for col, metric in ((1, first), (2, "loss")):
         legend = col == 1
         if batches and batches[0].get(metric) is not None:
             series = downsample([{"x": b["step"] / per, "y": v}
@@ -72,6 +80,8 @@ def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: i
                                      name="validation (epoch)", line={"color": VAL_COLOUR, "dash": "dot"},
                                      legendgroup="val", showlegend=legend), row=1, col=col)
         fig.update_xaxes(title_text="epoch", rangemode="tozero", row=1, col=col)
+    if first == "mae":  # a regression's errors shrink by orders of magnitude: a log axis shows the whole run
+        fig.update_yaxes(type="log", dtick="D2", title_text="log scale")  # D2: ticks at 1, 2 and 5 only
     fig.update_layout(title=title or None, height=380, margin={"t": 60, "b": 40, "l": 40, "r": 20},
                       legend={"orientation": "h", "y": -0.2}, uirevision="keep")
     return fig
@@ -145,9 +155,10 @@ def compare_chart(series: list[dict], labels: dict[str, str], colours: dict[str,
 
     ``series`` is core.compare.overlay_series(); ``labels`` maps run id -> legend name, in legend order.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"), horizontal_spacing=0.08)
+    first = curve_metric([{r["metric"]: r["value"]} for r in series])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(METRIC_TITLES[first], "Loss"), horizontal_spacing=0.08)
     for run_id, label in labels.items():
-        for col, metric in ((1, "accuracy"), (2, "loss")):
+        for col, metric in ((1, first), (2, "loss")):
             for split, dash in SPLIT_DASH.items():
                 points = sorted((r["epoch"], r["value"]) for r in series
                                 if r["run"] == run_id and r["metric"] == metric and r["split"] == split)

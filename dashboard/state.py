@@ -15,7 +15,7 @@ import streamlit as st
 from core.classroom import Challenge, ChallengeStore
 from core.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.hyperparams import Hyperparameters
-from core.presets import DEFAULT_PRESET, PRESETS
+from core.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for
 from core.runs import RunManager, default_manager
 from core.share import PARAM as SHARE_PARAM, ShareLinkError, decode as decode_share
 from core.spec import analyze_for, new_layer
@@ -204,7 +204,7 @@ def _structural_edit(state: Playground, spec: dict) -> None:
 
 def load_preset(name: str) -> None:
     state = playground()
-    preset = PRESETS[name]
+    preset = ALL_PRESETS[name]
     state.preset = name
     state.parent_id = None  # a fresh start, not a change to a run
     state.hyperparameters = preset.app_hyperparameters
@@ -214,7 +214,12 @@ def load_preset(name: str) -> None:
 def set_dataset(name: str) -> None:
     state = playground()
     state.dataset = name
-    _structural_edit(state, fit_spec_to_data(state.spec, name))
+    is_images = load_dataset(name).is_images
+    if is_images != (len(state.spec.get("input_shape") or ()) == 3):
+        # From images to a table or back: the layers cannot fit the other kind, so start from its preset.
+        load_preset(default_preset_for(is_images))
+    else:
+        _structural_edit(state, fit_spec_to_data(state.spec, name))
 
 
 def set_layer_arg(index: int, arg: str, value) -> None:

@@ -313,3 +313,27 @@ def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
     assert list(board[0])[:5] == ["Run", "Name", "Status", "Test accuracy (%)", "Test MAE"]
     rows = overlay_series([run("a", 2.0, 1)])
     assert {"run": "a", "metric": "mae", "split": "validation", "epoch": 1, "value": 4.0} in rows
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+def test_regression_charts_show_the_rows_the_diagonal_and_the_errors():
+    from dashboard.charts import training_chart
+    from dashboard.regression_charts import predicted_vs_actual_figure, residuals_figure
+
+    y_true, predicted = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
+    scatter = predicted_vs_actual_figure(y_true, predicted, "price")
+    diagonal, points = scatter.data
+    assert list(diagonal.x) == list(diagonal.y) == [1.0, 4.0]
+    assert list(points.x) == [1.0, 2.0, 4.0] and list(points.y) == [1.5, 2.0, 3.0]
+    assert scatter.layout.xaxis.title.text == "actual price"
+    assert list(residuals_figure(y_true, predicted, "price").data[0].y) == [0.5, 0.0, -1.0]
+
+    batches = [{"step": 1, "epoch": 1, "loss": 9.0, "mae": 3.0}, {"step": 2, "epoch": 1, "loss": 4.0, "mae": 2.0}]
+    epochs = [{"epoch": 1, "loss": 4.0, "mae": 2.0, "val_loss": 5.0, "val_mae": 2.2, "seconds": 1.0}]
+    chart = training_chart(batches, epochs, 2)
+    assert [a.text for a in chart.layout.annotations] == ["Mean absolute error (MAE)", "Loss"]
+    assert {t.name for t in chart.data} >= {"training (epoch)", "validation (epoch)"}
+    assert chart.layout.yaxis.type == "log" and chart.layout.yaxis2.type == "log"
+    classification = training_chart([{"step": 1, "epoch": 1, "loss": 1.0, "accuracy": 0.5}], [], 1)
+    assert classification.layout.annotations[0].text == "Accuracy" and classification.layout.yaxis.type != "log"

@@ -4,7 +4,7 @@ import json
 import streamlit as st
 
 from core.codegen import snippet
-from core.presets import PRESETS
+from core.presets import presets_for
 from core.spec import LAYER_TYPES
 from dashboard import sharing, state
 from dashboard.widgets import layer_card, show_shape_table
@@ -24,21 +24,27 @@ st.caption("Start from a preset, then add, remove, move and tune layers. Shapes 
 left, right = st.columns([1, 1], gap="large")
 
 with left:
-    names = list(PRESETS)
+    data = state.current_data()
+    fitting = presets_for(data.is_images)  # a table gets Dense-only starting points
+    names = list(fitting)
     if state.control("preset") != "hidden":
         preset_locked = state.control("preset") == "locked"
         preset_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
         chosen = preset_col.selectbox("Preset", names, index=names.index(pg.preset) if pg.preset in names else 0,
-                                      format_func=lambda n: PRESETS[n].title, key="preset_choice",
+                                      format_func=lambda n: fitting[n].title, key="preset_choice",
                                       disabled=preset_locked)
         button_col.button("Load preset", key="load_preset", on_click=state.load_preset, args=(chosen,),
                           disabled=preset_locked, help="Set by your teacher for this challenge." if preset_locked
                           else "Replace the current layers and training settings with this preset.")
-        st.caption(PRESETS[chosen].description)
+        st.caption(fitting[chosen].description)
+        if not data.is_images:
+            st.caption("The image presets are not offered: their convolutions and pooling need images, and "
+                       "this data set is a table.")
 
     analysis = state.analysis()
     data_shape = "×".join(map(str, pg.spec["input_shape"]))
-    st.markdown(f"**Input**: images of {data_shape} from {state.dataset_title(pg.dataset)} "
+    inputs = f"images of {data_shape}" if data.is_images else f"table rows of {data_shape} numbers"
+    st.markdown(f"**Input**: {inputs} from {state.dataset_title(pg.dataset)} "
                 "(change the data set on the **Data** page)")
     layers = pg.spec["layers"]
     for index, layer in enumerate(layers):
@@ -48,7 +54,7 @@ with left:
 
     with st.container(border=True):
         st.markdown("**Add a layer**")
-        kinds = list(LAYER_TYPES)
+        kinds = [name for name, kind in LAYER_TYPES.items() if data.is_images or not kind.image_only]
         c1, c2 = st.columns(2)
         kind = c1.selectbox("Layer type", kinds, key="add_layer_type",
                             help="Each type's purpose is shown on its card once added.")
@@ -59,6 +65,9 @@ with left:
             format_func=lambda p: "at the top" if p == 0 else (
                 "at the end" if p == len(layers) else f"after layer {p} ({layers[p - 1]['type']})"))
         st.caption(LAYER_TYPES[kind].summary)
+        if not data.is_images:
+            st.caption("Convolution, pooling and Flatten layers need images, so a table is offered only the "
+                       "layers that fit its rows.")
         st.button("Add layer", key="add_layer", type="primary", icon=":material/add:", on_click=add_chosen_layer)
 
 with right:

@@ -13,8 +13,8 @@ WIDGET_KEY = "compare_runs"
 CHOSEN_KEY = "_compare_chosen"  # survives page switches, unlike the widget's own state
 DEFAULT_FOR_KEY = "_compare_default_for"  # the followed run the default selection was made for
 HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28)"
-LEADERBOARD_FORMATS = {"Test accuracy (%)": "{:.2f}", "Test loss": "{:.4f}", "Params": "{:,}",
-                       "Training time (s)": "{:.1f}"}
+LEADERBOARD_FORMATS = {"Test accuracy (%)": "{:.2f}", "Test MAE": "{:,.4g}", "Test loss": "{:.4f}",
+                       "Params": "{:,}", "Training time (s)": "{:.1f}"}
 
 
 def run_label(run) -> str:
@@ -44,9 +44,11 @@ def initial_choice(runs, followed_id) -> list[str]:
 def leaderboard_table(runs, colours):
     frame = pd.DataFrame(compare.leaderboard(runs))
     frame["Status"] = [STATUS_LABELS.get(s, s) for s in frame["Status"]]
+    if "Test MAE" in frame and frame["Test accuracy (%)"].isna().all():  # only regressions: no accuracy
+        frame = frame.drop(columns="Test accuracy (%)")
     return (frame.style
             .apply(lambda col: [f"color: {colours[v]}; font-weight: bold" for v in col], subset=["Run"])
-            .format(LEADERBOARD_FORMATS, na_rep="—"))
+            .format({k: f for k, f in LEADERBOARD_FORMATS.items() if k in frame.columns}, na_rep="—"))
 
 
 def diff_table(runs, only_differences: bool):
@@ -71,8 +73,12 @@ def comparison(run_ids: list[str], polling: bool) -> None:
             st.caption(f"Run {run.id} is {STATUS_LABELS.get(run.status, run.status).lower()}: epoch "
                        f"{min(p.epoch + 1, p.epochs)} of {p.epochs} — its curves grow as it trains.")
 
-    st.subheader("Accuracy and loss per epoch")
     series = compare.overlay_series(runs)
+    metrics = {r["metric"] for r in series}
+    st.subheader(f"{charts.METRIC_TITLES[charts.curve_metric([dict.fromkeys(metrics)])]} and loss per epoch")
+    if {"accuracy", "mae"} <= metrics:
+        st.caption("Some of these runs classify images and others predict a number: the chart shows the MAE of "
+                   "the number-predicting runs only. Compare runs of one kind for a fair view.")
     if series:
         st.plotly_chart(charts.compare_chart(series, {r.id: legend_label(r) for r in runs}, colours),
                         key="compare_curves", width="stretch")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.datasets import DATASETS, DatasetUnavailable, load_dataset
 from dashboard import charts, state
+from dashboard.csv_import_view import import_csv_section, show_table
 from dashboard.image_import_view import delete_dataset_button, import_images_section, stored_report
 
 SAMPLES_PER_CLASS = 8
@@ -142,5 +143,8 @@ if st.session_state.pop("dataset_switched", False):
              f"{data.output_units} output unit(s).")
 if state.active_challenge() is None:
     import_images_section()
+    import_csv_section()
 if data.is_images:
     show_images(data)
+else:
+    show_table(data)

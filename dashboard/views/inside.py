@@ -11,6 +11,7 @@ from core.mistakes import PredictionsUnavailable, load_predictions
 from dashboard import inspection_charts as charts
 from dashboard import state
 from dashboard.own_image import uploaded_image
+from dashboard.regression_view import not_for_regression
 from dashboard.trained_models import pick_trained_run, session_model
 
 LAYER_WORDS = {
@@ -158,7 +159,7 @@ st.title("Inside the network")
 st.caption("Look at what your trained network does with one image: where it looked to decide, what each layer "
            "saw, and the patterns it learned.")
 run = pick_trained_run("inside_run")
-if run is None:
+if run is None or not_for_regression(run, "Inside the network"):
     st.stop()
 model = session_model(run)
 if model is None:

@@ -6,6 +6,7 @@ from core.datasets import DatasetUnavailable, load_dataset
 from core.inspection import predict_probabilities
 from dashboard import inspection_charts as charts
 from dashboard.own_image import drawn_image, show_prepared, uploaded_image
+from dashboard.regression_view import not_for_regression
 from dashboard.trained_models import pick_trained_run, session_model
 
 SOURCES = {"Upload an image": uploaded_image, "Draw one": drawn_image}
@@ -13,7 +14,7 @@ SOURCES = {"Upload an image": uploaded_image, "Draw one": drawn_image}
 st.title("Predict on your own image")
 st.caption("Give a trained network an image it has never seen and see what it thinks it is.")
 run = pick_trained_run("predict_run")
-if run is None:
+if run is None or not_for_regression(run, "Predicting on your own image"):
     st.stop()
 try:
     class_names = load_dataset(run.dataset).class_names

@@ -4,15 +4,19 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core.datasets import CLASSIFICATION, REGRESSION
+from core.hyperparams import LOSSES
 from core.runs import RunRejected
 from core.spec import analyze
-from dashboard import charts, coaching_view, mistakes_view, sharing, state
+from dashboard import charts, coaching_view, mistakes_view, regression_view, sharing, state
 from dashboard.widgets import STATUS_LABELS, format_seconds, run_status, show_shape_table
 
 
 def run_label(run) -> str:
     when = time.strftime("%H:%M:%S", time.localtime(run.created))
     acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
+    mae = regression_view.headline(run.results)
+    acc += f" · {mae}" if mae else ""
     return f"{when} · {run.name or run.id} · {STATUS_LABELS.get(run.status, run.status).lower()}{acc}"
 
 
@@ -28,11 +32,15 @@ def delete_run(run_id: str) -> None:
 
 
 def runs_table(runs) -> pd.DataFrame:
-    return pd.DataFrame([{
+    frame = pd.DataFrame([{
         "Run": r.id, "Started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)), "Name": r.name,
         "Data set": state.dataset_title(r.dataset), "Status": r.status, "Params": f"{r.params:,}",
         "Epochs": r.epoch, "Test accuracy (%)": None if r.test_accuracy is None else round(100 * r.test_accuracy, 2),
+        **({"Test MAE": r.results["test_mae"]} if (r.results or {}).get("test_mae") is not None else {}),
     } for r in runs])
+    if "Test MAE" in frame and frame["Test accuracy (%)"].isna().all():  # only regressions: no accuracy
+        frame = frame.drop(columns="Test accuracy (%)")
+    return frame
 
 
 st.title("Results")
@@ -55,23 +63,29 @@ run = state.manager().get(chosen)
 run_status(run)
 results = run.results or {}
 hp = run.hyperparameters
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results else "—")
-c2.metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
-c3.metric("Parameters", f"{run.params:,}")
-c4.metric("Training time", format_seconds(results.get("train_seconds")))
+regression = regression_view.is_regression_run(run)
+columns = st.columns(5 if regression else 4)
+if regression:  # test MAE, RMSE and R²
+    regression_view.test_metrics(columns[:3], results)
+else:
+    columns[0].metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results else "—")
+    columns[1].metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
+columns[-2].metric("Parameters", f"{run.params:,}")
+columns[-1].metric("Training time", format_seconds(results.get("train_seconds")))
 sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 
 summary_col, settings_col = st.columns([3, 2], gap="large")
 with summary_col:
     st.subheader("Model summary")
-    show_shape_table(analyze(run.spec), key="results_shapes")
+    show_shape_table(analyze(run.spec, task=REGRESSION if regression else CLASSIFICATION), key="results_shapes")
 with settings_col:
     st.subheader("Settings used")
     settings = {"Data set": state.dataset_title(run.dataset), "Optimizer": hp.optimizer,
                 "Learning rate": f"{hp.effective_learning_rate:g}", "Epochs": hp.epochs, "Batch size": hp.batch_size,
                 "Validation split": hp.validation_split, "Seed": hp.seed,
                 "Training images": hp.limit_train or "all"}
+    if regression:
+        settings["Loss"] = LOSSES[hp.loss].title if hp.loss in LOSSES else hp.loss
     st.dataframe(pd.DataFrame({"Setting": settings.keys(), "Value": [str(v) for v in settings.values()]}),
                  hide_index=True, width="stretch", key="results_settings")
     model_file = state.manager().store.model_path(run.id)
@@ -80,10 +94,12 @@ with settings_col:
                            file_name=f"cnn-playground-{run.id}.keras", mime="application/octet-stream",
                            key="download_model", icon=":material/download:", on_click="ignore")
 
-st.subheader("Accuracy and loss during training")
+st.subheader(f"{'MAE' if regression else 'Accuracy'} and loss during training")
 coaching_view.coached_history(run, key="results_history")  # the chart, marked, with what the curves say
 
-if results:
+if results and regression:
+    regression_view.results_section(run, results)  # predicted against actual, residuals; no confusion matrix
+elif results:
     names = results["class_names"]
     st.subheader("Confusion matrix")
     st.caption("Each row is the true class, each column what the network predicted: the diagonal holds the "

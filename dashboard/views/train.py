@@ -1,7 +1,8 @@
 """Train: pick the training settings, press Train, watch accuracy and loss live, stop any time."""
 import streamlit as st
 
-from core.hyperparams import MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
+from core.datasets import REGRESSION
+from core.hyperparams import LOSSES, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
 from core.runs import RunRejected
 from dashboard import state
 from dashboard.widgets import history_chart, run_status
@@ -102,6 +103,13 @@ with settings:
                      key="hp_batch_size", on_change=_set, args=("batch_size", "hp_batch_size"),
                      disabled=locked("batch_size"),
                      help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).")
+    regression = state.current_data().task == REGRESSION
+    if regression:
+        losses = list(LOSSES)
+        st.selectbox("Loss", losses, index=losses.index(hp.loss) if hp.loss in losses else 0, key="hp_loss",
+                     on_change=_set, args=("loss", "hp_loss"), format_func=lambda n: LOSSES[n].title,
+                     help="What the network makes smaller while it learns to predict the number.")
+        st.caption(LOSSES[hp.loss].summary)
     if shown("validation_split"):
         st.slider("Validation split", 0.0, 0.5, float(hp.validation_split), 0.05, key="hp_validation_split",
                   on_change=_set, args=("validation_split", "hp_validation_split"),
@@ -165,7 +173,8 @@ with live:
     run = state.followed_run()
     if run is None:
         st.subheader("Live training chart")
-        st.info("Press **Train** to start. Accuracy and loss appear here while the network learns; "
+        st.info(f"Press **Train** to start. {'The MAE' if regression else 'Accuracy'} and loss appear here "
+                "while the network learns; "
                 "you can switch pages meanwhile — training goes on in the background.")
     else:
         st.subheader(f"Run {run.id}: {run.name}")
