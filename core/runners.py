@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import logging
 import multiprocessing
+import multiprocessing.spawn
 import os
 import threading
 import time
@@ -152,6 +153,29 @@ def _limit_tensorflow_threads(threads: int) -> None:
 
 # --- worker processes -------------------------------------------------------------------------------
 
+class ServerGone(BaseException):
+    """The server that sent this run has died: stop at once, save nothing (a BaseException so that
+    execute_run's catch-all does not record it as a failure). On restart the server marks the run
+    interrupted, with the history it had saved."""
+
+
+WORKER_NAME = "cnn-playground-worker"
+_preparation_data = multiprocessing.spawn.get_preparation_data
+
+
+def _preparation_without_main(name):
+    """Spawned workers must not re-import the parent's __main__: under `streamlit run` that is the app
+    script itself (Streamlit swaps in a module for it), which would start a whole app in each worker."""
+    data = _preparation_data(name)
+    if name == WORKER_NAME:
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
+
+
+multiprocessing.spawn.get_preparation_data = _preparation_without_main
+
+
 class RelayRun(Run):
     """The worker's copy of a run: every change is also sent to the server's copy through a pipe."""
 
@@ -162,7 +186,10 @@ class RelayRun(Run):
             state = {"status": self.status, "epoch": self.epoch, "batch": self.batch,
                      "batches_per_epoch": self.batches_per_epoch, "started": self.started,
                      "paused_seconds": self.paused_seconds, "params": self.params}
-        self.conn.send((kind, payload, state))
+        try:
+            self.conn.send((kind, payload, state))
+        except (BrokenPipeError, EOFError, OSError):
+            raise ServerGone from None
 
     def begin(self, batches_per_epoch: int) -> None:
         super().begin(batches_per_epoch)
@@ -212,9 +239,12 @@ def _worker_main(job_conn, control_conn, home: str, threads: int) -> None:
         run = RelayRun.from_record(record, batches, epochs)
         run.conn = job_conn
         current["run"] = run
-        execute_run(run, store, continue_training=continue_training)
+        try:
+            execute_run(run, store, continue_training=continue_training)
+            job_conn.send(("done", run.summary_record(), None))
+        except (ServerGone, BrokenPipeError, EOFError, OSError):
+            os._exit(0)  # nobody is listening any more; what was saved stays as it is
         current.pop("run", None)
-        job_conn.send(("done", run.summary_record(), None))
 
 
 class _Worker:
@@ -223,7 +253,7 @@ class _Worker:
         self.job_conn, worker_job = context.Pipe()
         self.control_conn, worker_control = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(worker_job, worker_control, home, threads),
-                                       name="cnn-playground-worker", daemon=True)
+                                       name=WORKER_NAME, daemon=True)
         self.process.start()
         worker_job.close()
         worker_control.close()
@@ -270,13 +300,26 @@ class ProcessRunner(Runner):
     def _fresh_worker(self, slot: int) -> _Worker:
         worker = self._workers.get(slot)
         if worker is None or not worker.process.is_alive() or worker.runs >= self.max_runs_per_worker:
-            if worker is not None:
-                worker.stop()
-            worker = self._workers[slot] = _Worker(str(self.store.home), self._threads_per_worker)
+            worker = self._replace_worker(slot)
         worker.wait_ready()
         return worker
 
+    def _replace_worker(self, slot: int) -> _Worker:
+        old = self._workers.get(slot)
+        if old is not None:
+            old.stop()
+        worker = self._workers[slot] = _Worker(str(self.store.home), self._threads_per_worker)
+        return worker
+
     def _train(self, slot: int, run: Run, continue_training: bool) -> None:
+        try:
+            self._relay(slot, run, continue_training)
+        finally:
+            worker = self._workers[slot]
+            if worker.runs >= self.max_runs_per_worker or not worker.process.is_alive():
+                self._replace_worker(slot)  # now, so the next learner does not wait for TensorFlow to import
+
+    def _relay(self, slot: int, run: Run, continue_training: bool) -> None:
         worker = self._fresh_worker(slot)
         worker.runs += 1
         worker.job_conn.send((run.summary_record(), run.batch_history(), run.epoch_history(), continue_training))

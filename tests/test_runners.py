@@ -1,7 +1,10 @@
 """Runners: the queue in front of the training slots, and training in worker processes."""
+import multiprocessing
 import os
 import signal
+import sys
 import time
+import types
 
 import pytest
 
@@ -9,6 +12,7 @@ from core.config import Settings, SettingsError
 from core.hyperparams import Hyperparameters
 from core.presets import PRESETS
 from core.run import Status
+from core.runners import RelayRun, ServerGone
 from core.runs import RunManager
 from core.store import RunStore
 
@@ -112,3 +116,28 @@ def test_stop_twice_and_stop_after_the_end_are_harmless(tmp_path):
     assert run.wait(60) and run.status == Status.STOPPED
     assert not manager.stop(run.id)  # Stop on an ended run does nothing
     assert manager.store.load(run.id).status == Status.STOPPED
+
+
+def test_workers_do_not_import_the_parents_main_script(tmp_path, monkeypatch):
+    # Under `streamlit run`, __main__ is the app script: a worker that imported it would start an app.
+    script = tmp_path / "app_script.py"
+    script.write_text("raise SystemExit('the app script was imported in a worker process')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    manager = RunManager(RunStore(tmp_path / "store"), runner="process", max_concurrent=1)
+    try:
+        run = manager.start(SPEC, "shapes", QUICK)
+        assert run.wait(120)
+        assert run.status == Status.FINISHED, run.message
+    finally:
+        manager.runner.shutdown()
+
+
+def test_a_worker_whose_server_died_stops_without_recording_a_failure():
+    parent, child = multiprocessing.Pipe()
+    run = RelayRun(SPEC, "shapes", QUICK)
+    run.conn = child
+    parent.close()
+    with pytest.raises(ServerGone):
+        run.record_batch(0, 0, 1.0, 0.5)
