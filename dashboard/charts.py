@@ -81,7 +81,8 @@ def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: i
                                      legendgroup="val", showlegend=legend), row=1, col=col)
         fig.update_xaxes(title_text="epoch", rangemode="tozero", row=1, col=col)
     if first == "mae":  # a regression's errors shrink by orders of magnitude: a log axis shows the whole run
-        fig.update_yaxes(type="log", dtick="D2", title_text="log scale")  # D2: ticks at 1, 2 and 5 only
+        # Labels at whole decades only (plotly labels 20, 50 as "2", "5"); grid lines at every step between.
+        fig.update_yaxes(type="log", dtick=1, minor={"dtick": "D1", "showgrid": True}, title_text="log scale")
     fig.update_layout(title=title or None, height=380, margin={"t": 60, "b": 40, "l": 40, "r": 20},
                       legend={"orientation": "h", "y": -0.2}, uirevision="keep")
     return fig
