@@ -84,6 +84,10 @@ def diff_runs(runs) -> list[DiffRow]:
     hps: list[Hyperparameters] = [r.hyperparameters for r in runs]
     rows += [DiffRow("Training", label, tuple(format_value(get(hp)) for hp in hps))
              for label, get in HYPERPARAMETER_ROWS.items()]
+    if any((r.results or {}).get("task") == "regression" for r in runs):  # the loss is a choice for these only
+        rows.append(DiffRow("Training", "Loss", tuple(
+            "cross-entropy" if (r.results or {}).get("test_accuracy") is not None else r.hyperparameters.loss
+            for r in runs)))
     specs = [r.spec if isinstance(r.spec, dict) else {} for r in runs]
     layers = [list(zip(layer_names(s), s.get("layers", []))) for s in specs]
     by_name = [dict(pairs) for pairs in layers]

@@ -297,7 +297,7 @@ def test_targets_of_any_size_train_alike_and_the_model_predicts_real_units(tmp_p
 
 
 def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
-    from core.compare import leaderboard, overlay_series
+    from core.compare import diff_runs, leaderboard, overlay_series
 
     def run(run_id, mae, created):
         r = Run(TABLE_PRESETS["tabular"].spec((3,), 1), "own-0123456789ab", Hyperparameters(), run_id=run_id,
@@ -313,6 +313,11 @@ def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
     assert list(board[0])[:5] == ["Run", "Name", "Status", "Test accuracy (%)", "Test MAE"]
     rows = overlay_series([run("a", 2.0, 1)])
     assert {"run": "a", "metric": "mae", "split": "validation", "epoch": 1, "value": 4.0} in rows
+    with_mae = run("b", 2.0, 3)
+    with_mae.hyperparameters = Hyperparameters(loss="mae")
+    loss = {row.setting: row for row in diff_runs([run("a", 2.0, 1), with_mae])}["Loss"]
+    assert loss.values == ("mse", "mae") and loss.differs
+    assert "Loss" not in {row.setting for row in diff_runs([Run({}, "shapes", Hyperparameters())] * 2)}
 
 
 # --- charts -------------------------------------------------------------------------------------
