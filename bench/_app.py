@@ -91,10 +91,8 @@ def process_label(pid: int) -> str:
 class AppServer:
     """`streamlit run dashboard/app.py` with its own CNN_PLAYGROUND_HOME, offline, loopback only."""
 
-    def __init__(self, home: Path, log_path: Path, runner: str = "thread", port: int | None = None,
-                 spawn_fix: bool = False, **env):
+    def __init__(self, home: Path, log_path: Path, runner: str = "thread", port: int | None = None, **env):
         self.home, self.log_path, self.runner = Path(home), Path(log_path), runner
-        self.spawn_fix = spawn_fix  # start through bench/_serve.py (see there: an app bug's work-around)
         self.port = port or free_port()
         self.env = dict(os.environ, CNN_PLAYGROUND_HOME=str(home), CNN_PLAYGROUND_OFFLINE="1",
                         CNN_PLAYGROUND_RUNNER=runner, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
@@ -113,8 +111,7 @@ class AppServer:
     def start(self, timeout: float = 120) -> "AppServer":
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [python(), *(["bench/_serve.py"] if self.spawn_fix else ["-m", "streamlit"]),
-             "run", "dashboard/app.py", "--server.port", str(self.port),
+            [python(), "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(self.port),
              "--server.headless", "true", "--server.address", "127.0.0.1"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()

@@ -170,21 +170,15 @@ def main() -> None:
     parser.add_argument("--long-epochs", type=int, default=30, help="epochs of the run that is interrupted")
     parser.add_argument("--kill-after", type=int, default=2, help="saved epochs of run 2 before the kill")
     parser.add_argument("--run-timeout", type=float, default=300)
-    parser.add_argument("--spawn-fix", action="store_true",
-                        help="start the server through bench/_serve.py, a work-around for the process runner's "
-                             "spawn bug under streamlit run (see bench/README.md)")
     parser.add_argument("--timeout", type=float, default=1200, help="the whole benchmark, in seconds")
     args = parser.parse_args()
 
     print(f"kill_restart: {args.runner} runner; {machine()}")
     with tempfile.TemporaryDirectory(prefix="cnn-playground-kill-") as tmp:
-        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner,
-                           spawn_fix=args.spawn_fix)
+        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner)
         ok = False
         try:
             server.start()
-            if args.spawn_fix:
-                print("server started through bench/_serve.py (work-around for the process runner's spawn bug)")
             print(f"server pid {server.pid} on {server.url}, home {server.home}")
             ok = asyncio.run(asyncio.wait_for(bench(args, server, RunStore(server.home)), timeout=args.timeout))
         except BaseException:

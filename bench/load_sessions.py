@@ -258,21 +258,15 @@ def main() -> None:
                         help="CNN_PLAYGROUND_MAX_TRAININGS for the server (0: the app's default)")
     parser.add_argument("--run-timeout", type=float, default=900,
                         help="seconds a session waits from Train to its run's end (queue included)")
-    parser.add_argument("--spawn-fix", action="store_true",
-                        help="start the server through bench/_serve.py, a work-around for the process runner's "
-                             "spawn bug under streamlit run (see bench/README.md)")
     parser.add_argument("--timeout", type=float, default=1800, help="the whole benchmark, in seconds")
     args = parser.parse_args()
 
     print(f"load_sessions: {args.sessions} sessions, {args.runner} runner, {args.epochs} epochs; {machine()}")
     with tempfile.TemporaryDirectory(prefix="cnn-playground-load-") as tmp:
         env = {"CNN_PLAYGROUND_MAX_TRAININGS": args.max_trainings} if args.max_trainings else {}
-        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner,
-                           spawn_fix=args.spawn_fix, **env)
+        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner, **env)
         try:
             server.start()
-            if args.spawn_fix:
-                print("server started through bench/_serve.py (work-around for the process runner's spawn bug)")
             print(f"server pid {server.pid} on {server.url}, home {server.home}")
             asyncio.run(asyncio.wait_for(bench(args, server, server.home), timeout=args.timeout))
         except BaseException:

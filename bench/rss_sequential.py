@@ -104,21 +104,15 @@ def main() -> None:
     parser.add_argument("--worker-max-runs", type=int, default=0,
                         help="CNN_PLAYGROUND_WORKER_MAX_RUNS for the server (0: the app's default, 20)")
     parser.add_argument("--run-timeout", type=float, default=300, help="seconds one run may take")
-    parser.add_argument("--spawn-fix", action="store_true",
-                        help="start the server through bench/_serve.py, a work-around for the process runner's "
-                             "spawn bug under streamlit run (see bench/README.md)")
     parser.add_argument("--timeout", type=float, default=3600, help="the whole benchmark, in seconds")
     args = parser.parse_args()
 
     print(f"rss_sequential: {args.runs} runs of {args.epochs} epoch(s), {args.runner} runner; {machine()}")
     with tempfile.TemporaryDirectory(prefix="cnn-playground-rss-") as tmp:
         env = {"CNN_PLAYGROUND_WORKER_MAX_RUNS": args.worker_max_runs} if args.worker_max_runs else {}
-        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner,
-                           spawn_fix=args.spawn_fix, **env)
+        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner, **env)
         try:
             server.start()
-            if args.spawn_fix:
-                print("server started through bench/_serve.py (work-around for the process runner's spawn bug)")
             print(f"server pid {server.pid} on {server.url}")
             asyncio.run(asyncio.wait_for(bench(args, server), timeout=args.timeout))
         except BaseException:
