@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -167,6 +168,46 @@ class AppServer:
             self.process.wait(timeout=15)
 
 
+# the server's settings a benchmark may change: option -> environment variable (0: the app's default)
+SERVER_SETTINGS = {"max_trainings": "CNN_PLAYGROUND_MAX_TRAININGS",
+                   "worker_max_runs": "CNN_PLAYGROUND_WORKER_MAX_RUNS"}
+
+
+def add_common_options(parser, timeout: float, run_timeout: float) -> None:
+    """The options of every browser benchmark: the short runs, the server's runner and settings, limits."""
+    parser.add_argument("--epochs", type=int, default=2, help="epochs of a short run (set on the Train page)")
+    parser.add_argument("--run-timeout", type=float, default=run_timeout,
+                        help="seconds one session waits from Train to its run's end (queue wait included)")
+    parser.add_argument("--runner", choices=["thread", "process"], default="thread",
+                        help="the server's CNN_PLAYGROUND_RUNNER")
+    parser.add_argument("--max-trainings", type=int, default=0,
+                        help="CNN_PLAYGROUND_MAX_TRAININGS, trainings at once (0: the app's default)")
+    parser.add_argument("--worker-max-runs", type=int, default=0,
+                        help="CNN_PLAYGROUND_WORKER_MAX_RUNS, runs per worker process (0: the app's default, 20)")
+    parser.add_argument("--timeout", type=float, default=timeout, help="the whole benchmark, in seconds")
+
+
+def with_server(args, prefix: str, bench):
+    """Start the app on a fresh temporary home with the runner and settings in args, run the coroutine
+    bench(server) within args.timeout, and stop the server whatever happens (its log's tail is printed
+    when something failed); bench's result."""
+    env = {variable: getattr(args, option) for option, variable in SERVER_SETTINGS.items() if getattr(args, option)}
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner, **env)
+        try:
+            server.start()
+            print(f"server pid {server.pid} on {server.url}, home {server.home}"
+                  + "".join(f", {variable}={value}" for variable, value in env.items()))
+            result = asyncio.run(asyncio.wait_for(bench(server), timeout=args.timeout))
+            print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+            return result
+        except BaseException:
+            print(f"--- server log (tail) ---\n{server.log_tail()}")
+            raise
+        finally:
+            server.stop()
+
+
 def format_memory(memory: dict) -> str:
     parts = [f"server {memory['server']:.0f} MB"]
     parts += [f"{label} {pid} {mb:.0f} MB" for pid, (label, mb) in sorted(memory["children"].items())]
@@ -261,15 +302,18 @@ class Session:
         await self.page.wait_for_url(lambda url: run_id_in(url) not in (None, previous), timeout=timeout)
         return run_id_in(self.page.url)
 
-    async def wait_until_ended(self, timeout_s: float) -> dict:
-        """Poll until the Train page says the run ended; the last snapshot."""
+    async def wait_until_ended(self, run_id: str, timeout_s: float) -> str:
+        """Poll until the Train page says this run ended; how it ended ("Finished after 2 epochs")."""
         deadline = time.monotonic() + timeout_s
         while True:
             snap = await self.snapshot()
-            if ENDED.search(snap["text"]) and snap["settled"]:
-                return snap
+            if snap["exceptions"]:
+                raise RuntimeError(f"{self.name}: an exception box on the page during run {run_id}")
+            ended = ENDED.search(snap["text"])
+            if f"Run {run_id}:" in snap["text"] and ended and snap["settled"]:
+                return ended.group(0)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name}: the run did not end in {timeout_s:.0f} s")
+                raise TimeoutError(f"{self.name}: run {run_id} did not end in {timeout_s:.0f} s")
             await asyncio.sleep(0.5)
 
 

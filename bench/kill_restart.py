@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
-from _app import AppServer, Session, free_port, launch, run_id_in, user_in  # noqa: E402
+from _app import AppServer, Session, add_common_options, free_port, launch, run_id_in, user_in, with_server  # noqa: E402
 
 from core.store import RunStore  # noqa: E402
 
@@ -67,9 +65,10 @@ async def wait_for_epochs(store: RunStore, run_id: str, epochs: int, timeout_s: 
         await asyncio.sleep(0.25)
 
 
-async def bench(args, server: AppServer, store: RunStore) -> bool:
+async def bench(args, server: AppServer) -> bool:
     from playwright.async_api import async_playwright
 
+    store = RunStore(server.home)
     ok = True
     async with async_playwright() as playwright:
         browser = await launch(playwright)
@@ -79,8 +78,7 @@ async def bench(args, server: AppServer, store: RunStore) -> bool:
             await session.prepare_shapes_training(args.epochs)
 
             finished_id = await session.press_train(None)
-            await session.page.get_by_text(re.compile(rf"^Run {finished_id}: ")).wait_for()
-            await session.wait_until_ended(args.run_timeout)
+            await session.wait_until_ended(finished_id, args.run_timeout)
             finished_before = facts(store, finished_id)
             print(f"run 1 {finished_id} trained to its end in the browser")
             show("in the store", finished_before)
@@ -165,28 +163,14 @@ async def bench(args, server: AppServer, store: RunStore) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runner", choices=["thread", "process"], default="thread")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs of the run that finishes")
     parser.add_argument("--long-epochs", type=int, default=30, help="epochs of the run that is interrupted")
     parser.add_argument("--kill-after", type=int, default=2, help="saved epochs of run 2 before the kill")
-    parser.add_argument("--run-timeout", type=float, default=300)
-    parser.add_argument("--timeout", type=float, default=1200, help="the whole benchmark, in seconds")
+    add_common_options(parser, timeout=1200, run_timeout=300)
     args = parser.parse_args()
 
     print(f"kill_restart: {args.runner} runner; {machine()}")
-    with tempfile.TemporaryDirectory(prefix="cnn-playground-kill-") as tmp:
-        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner)
-        ok = False
-        try:
-            server.start()
-            print(f"server pid {server.pid} on {server.url}, home {server.home}")
-            ok = asyncio.run(asyncio.wait_for(bench(args, server, RunStore(server.home)), timeout=args.timeout))
-        except BaseException:
-            print(f"--- server log (tail) ---\n{server.log_tail()}")
-            raise
-        finally:
-            server.stop()
-        print(f"\nresult: {'PASS' if ok else 'FAIL'}; load average at the end: {os.getloadavg()[0]:.2f}")
+    ok = with_server(args, "cnn-playground-kill-", lambda server: bench(args, server))
+    print(f"\nresult: {'PASS' if ok else 'FAIL'}")
     sys.exit(0 if ok else 1)
 
 

@@ -18,14 +18,13 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
-from _app import (ENDED, RUN_ID, AppServer, Session, format_memory, launch, run_id_in,  # noqa: E402
-                  user_in)
+from _app import (ENDED, RUN_ID, AppServer, Session, add_common_options, format_memory, launch,  # noqa: E402
+                  run_id_in, user_in, with_server)
 
 from core.config import Settings  # noqa: E402
 from core.store import RunStore  # noqa: E402
@@ -112,10 +111,10 @@ def summary(values: list[float]) -> str:
             f"(n={len(values)})")
 
 
-async def bench(args, server: AppServer, home: Path) -> None:
+async def bench(args, server: AppServer) -> None:
     from playwright.async_api import async_playwright
 
-    n = args.sessions
+    n, home = args.sessions, server.home
     slots = Settings.from_env(server.env).concurrency
     async with async_playwright() as playwright:
         browser = await launch(playwright)
@@ -155,7 +154,8 @@ async def bench(args, server: AppServer, home: Path) -> None:
             print(f"one run alone (warm-up session, {n} idle sessions open): Train -> 'Training: epoch' "
                   f"{seconds(solo.clicked, solo.training_seen)} s, -> first chart point "
                   f"{seconds(solo.clicked, solo.first_point)} s, -> {solo.end_text or 'no end'} "
-                  f"{seconds(solo.clicked, solo.ended)} s{'; ' + '; '.join(solo.errors) if solo.errors else ''}")
+                  f"{seconds(solo.clicked, solo.ended)} s; load average {os.getloadavg()[0]:.2f}"
+                  f"{'; ' + '; '.join(solo.errors) if solo.errors else ''}")
             await asyncio.sleep(SETTLE_SECONDS)
             after_solo = server.memory()
             print(f"server memory after that run: {format_memory(after_solo)}")
@@ -178,6 +178,7 @@ async def bench(args, server: AppServer, home: Path) -> None:
             clicks = [s.clicked for s in ready if s.clicked is not None]
             created = [r.created for r in RunStore(home).list() if r.id != solo.run_id] or [0.0]
             clicks = clicks or [0.0]
+            print(f"all runs ended; load average {os.getloadavg()[0]:.2f}")
             print(f"Train clicks delivered in {len(clicks)} sessions within {max(clicks) - min(clicks):.2f} s; "
                   f"the server created the {len(created)} runs within {max(created) - min(created):.2f} s")
             await asyncio.gather(*(s.check_results() for s in ready))
@@ -246,34 +247,16 @@ def report(args, trainees, store: RunStore, slots: int, before: dict, idle: dict
     print(f"server memory after all runs (solo included): {format_memory(after)}")
     print(f"per idle session: {(idle['total'] - before['total']) / len(trainees):+.1f} MB; "
           f"growth over the whole benchmark: {after['total'] - before['total']:+.1f} MB")
-    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=10)
-    parser.add_argument("--runner", choices=["thread", "process"], default="thread")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--max-trainings", type=int, default=0,
-                        help="CNN_PLAYGROUND_MAX_TRAININGS for the server (0: the app's default)")
-    parser.add_argument("--run-timeout", type=float, default=900,
-                        help="seconds a session waits from Train to its run's end (queue included)")
-    parser.add_argument("--timeout", type=float, default=1800, help="the whole benchmark, in seconds")
+    add_common_options(parser, timeout=1800, run_timeout=900)
     args = parser.parse_args()
 
     print(f"load_sessions: {args.sessions} sessions, {args.runner} runner, {args.epochs} epochs; {machine()}")
-    with tempfile.TemporaryDirectory(prefix="cnn-playground-load-") as tmp:
-        env = {"CNN_PLAYGROUND_MAX_TRAININGS": args.max_trainings} if args.max_trainings else {}
-        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner, **env)
-        try:
-            server.start()
-            print(f"server pid {server.pid} on {server.url}, home {server.home}")
-            asyncio.run(asyncio.wait_for(bench(args, server, server.home), timeout=args.timeout))
-        except BaseException:
-            print(f"--- server log (tail) ---\n{server.log_tail()}")
-            raise
-        finally:
-            server.stop()
+    with_server(args, "cnn-playground-load-", lambda server: bench(args, server))
 
 
 if __name__ == "__main__":

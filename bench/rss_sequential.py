@@ -13,13 +13,12 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
-from _app import ENDED, AppServer, Session, format_memory, launch, run_id_in  # noqa: E402
+from _app import AppServer, Session, add_common_options, format_memory, launch, with_server  # noqa: E402
 
 SETTLE_SECONDS = 3  # after a run ends: let the server save it and answer the page's last rerun
 
@@ -27,19 +26,9 @@ SETTLE_SECONDS = 3  # after a run ends: let the server save it and answer the pa
 async def one_run(session: Session, previous: str | None, timeout_s: float) -> tuple[str, str, float]:
     """Press Train, wait for this run's end on the Train page; (run id, how it ended, seconds)."""
     started = time.monotonic()
-    await session.button("train").click()
-    await session.page.wait_for_url(lambda url: run_id_in(url) not in (None, previous))
-    run_id = run_id_in(session.page.url)
-    while True:
-        snap = await session.snapshot()
-        if snap["exceptions"]:
-            raise RuntimeError(f"an exception box on the Train page during run {run_id}")
-        match = ENDED.search(snap["text"])
-        if f"Run {run_id}:" in snap["text"] and match and snap["settled"]:
-            return run_id, match.group(0), time.monotonic() - started
-        if time.monotonic() - started > timeout_s:
-            raise TimeoutError(f"run {run_id} did not end within {timeout_s:.0f} s")
-        await asyncio.sleep(0.5)
+    run_id = await session.press_train(previous)
+    ended = await session.wait_until_ended(run_id, timeout_s)
+    return run_id, ended, time.monotonic() - started
 
 
 def workers_mb(memory: dict) -> float:
@@ -69,7 +58,7 @@ async def bench(args, server: AppServer) -> None:
                 memory.append(server.memory())
                 endings.append(ended)
                 print(f"run {number:2d} {previous}: {ended} ({took:.1f} s from Train); "
-                      f"{format_memory(memory[-1])}", flush=True)
+                      f"{format_memory(memory[-1])}; load average {os.getloadavg()[0]:.2f}", flush=True)
             errors = session.page_errors
         finally:
             await browser.close()
@@ -93,33 +82,16 @@ async def bench(args, server: AppServer) -> None:
     print(f"total (server and its child processes), after run 1 and after run {len(memory)}: "
           f"{growth(first['total'], last['total'])}")
     print(f"JavaScript errors in the page: {len(errors)}{': ' + '; '.join(errors[:3]) if errors else ''}")
-    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runner", choices=["thread", "process"], default="thread")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--worker-max-runs", type=int, default=0,
-                        help="CNN_PLAYGROUND_WORKER_MAX_RUNS for the server (0: the app's default, 20)")
-    parser.add_argument("--run-timeout", type=float, default=300, help="seconds one run may take")
-    parser.add_argument("--timeout", type=float, default=3600, help="the whole benchmark, in seconds")
+    add_common_options(parser, timeout=3600, run_timeout=300)
     args = parser.parse_args()
 
     print(f"rss_sequential: {args.runs} runs of {args.epochs} epoch(s), {args.runner} runner; {machine()}")
-    with tempfile.TemporaryDirectory(prefix="cnn-playground-rss-") as tmp:
-        env = {"CNN_PLAYGROUND_WORKER_MAX_RUNS": args.worker_max_runs} if args.worker_max_runs else {}
-        server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner, **env)
-        try:
-            server.start()
-            print(f"server pid {server.pid} on {server.url}")
-            asyncio.run(asyncio.wait_for(bench(args, server), timeout=args.timeout))
-        except BaseException:
-            print(f"--- server log (tail) ---\n{server.log_tail()}")
-            raise
-        finally:
-            server.stop()
+    with_server(args, "cnn-playground-rss-", lambda server: bench(args, server))
 
 
 if __name__ == "__main__":
