@@ -105,8 +105,9 @@ def show_images(data) -> None:
     if data.input_shape[-1] == 3:
         show_colour_pixels(data)
     else:
-        st.caption("This is what the network receives: a grid of numbers from 0 (black) to 255 (white). "
-                   "Before training they are divided by 255, so every input is between 0 and 1.")
+        st.caption("This is what the network receives: a grid of numbers from 0 to 255, one per pixel, drawn "
+                   "here from white (0) to black (255) as in the original notebook. Before training they are "
+                   "divided by 255, so every input is between 0 and 1.")
         index = st.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
         st.plotly_chart(charts.pixel_heatmap(data.x_train[index],
                                              f"Image {index}: {data.class_names[data.y_train[index]]}"),
