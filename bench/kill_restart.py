@@ -1,12 +1,14 @@
 """Kill the server with SIGKILL mid-training, restart it: finished runs intact, the interrupted one marked.
 
 One server, one Chromium session (one anonymous user): Data → Shapes, a short run trained to its end,
-then a longer run; once it has saved some epochs the server process is killed with SIGKILL (kill -9),
-then started again on the same CNN_PLAYGROUND_HOME. The same browser context (same user cookie) opens the
+then a longer run; once it has saved some epochs (and, with --pause-before-kill, once it is paused) the
+server process is killed with SIGKILL (kill -9), then started again on the same CNN_PLAYGROUND_HOME. The
+killed server's worker processes (process runner) must end by themselves within --orphan-wait seconds. The same browser context (same user cookie) opens the
 app again: Results must list both runs, the first finished with the same test accuracy and history, the
 second interrupted with the history it had saved. The run store is read directly before and after too.
 
     .venv/bin/python bench/kill_restart.py [--runner thread|process] [--epochs 2] [--long-epochs 30]
+                                          [--pause-before-kill]
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
-from _app import AppServer, Session, add_common_options, free_port, launch, run_id_in, user_in, with_server  # noqa: E402
+from _app import (AppServer, Session, add_common_options, free_port, launch, process_label, run_id_in,  # noqa: E402
+                  user_in, with_server)
 
 from core.store import RunStore  # noqa: E402
 
@@ -50,6 +53,14 @@ def group_members(group: int) -> list[int]:
             if int(stat[2]) == group and stat[0] != "Z":
                 members.append(int(entry.name))
     return members
+
+
+async def wait_for_group_end(group: int, timeout_s: float) -> list[int]:
+    """Wait until no process of the group is left, at most timeout_s; those still there."""
+    deadline = time.monotonic() + timeout_s
+    while (left := group_members(group)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+    return left
 
 
 async def wait_for_epochs(store: RunStore, run_id: str, epochs: int, timeout_s: float) -> None:
@@ -86,9 +97,13 @@ async def bench(args, server: AppServer) -> bool:
             await session.set_number("hp_epochs", args.long_epochs)
             interrupted_id = await session.press_train(finished_id)
             await wait_for_epochs(store, interrupted_id, args.kill_after, args.run_timeout)
+            if args.pause_before_kill:
+                await session.button("pause").click()
+                await session.page.get_by_text(re.compile(r"^Paused in epoch")).wait_for()
             snap = await session.snapshot()
             interrupted_before = facts(store, interrupted_id)
-            print(f"run 2 {interrupted_id} ({args.long_epochs} epochs) has saved {args.kill_after} epoch(s); "
+            print(f"run 2 {interrupted_id} ({args.long_epochs} epochs) has saved {args.kill_after} epoch(s)"
+                  f"{' and is paused' if args.pause_before_kill else ''}; "
                   f"the page shows {snap['points']} per-batch points")
             show("in the store just before the kill", interrupted_before)
 
@@ -96,10 +111,9 @@ async def bench(args, server: AppServer) -> bool:
             old_group = server.pid
             server.kill9()
             print(f"\nkill -9 {old_group} (the server process)")
-            await asyncio.sleep(3)
-            left = group_members(old_group)
-            print(f"  processes of the killed server still alive 3 s later: "
-                  f"{left or 'none'}{' (orphaned worker processes)' if left else ''}")
+            left = await wait_for_group_end(old_group, args.orphan_wait)
+            print(f"  processes of the killed server still alive {args.orphan_wait:.0f} s later: "
+                  f"{', '.join(f'{process_label(pid)} {pid}' for pid in left) or 'none'}")
             show("run 2 in the store while the server is down", facts(store, interrupted_id))
 
             try:
@@ -157,14 +171,18 @@ async def bench(args, server: AppServer) -> bool:
           f"kill, {interrupted_after.get('epochs')} / {interrupted_after.get('batches')} after): "
           f"{'yes' if kept else 'NO'}")
     print(f"both runs belong to the browser's user: {'yes' if owners == {user} else 'NO: ' + str(owners)}")
+    print(f"no process of the killed server left after {args.orphan_wait:.0f} s: {'NO: ' + str(left) if left else 'yes'}")
     print(f"the browser's Results page after the restart as expected: {'yes' if ok else 'NO'}")
-    return ok and intact and marked and kept and owners == {user}
+    return ok and intact and marked and kept and owners == {user} and not left
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--long-epochs", type=int, default=30, help="epochs of the run that is interrupted")
     parser.add_argument("--kill-after", type=int, default=2, help="saved epochs of run 2 before the kill")
+    parser.add_argument("--pause-before-kill", action="store_true", help="press Pause on run 2 before the kill")
+    parser.add_argument("--orphan-wait", type=float, default=10,
+                        help="seconds the killed server's worker processes get to end by themselves")
     add_common_options(parser, timeout=1200, run_timeout=300)
     args = parser.parse_args()
 
