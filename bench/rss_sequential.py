@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,8 +32,18 @@ async def one_run(session: Session, previous: str | None, timeout_s: float) -> t
     return run_id, ended, time.monotonic() - started
 
 
-def workers_mb(memory: dict) -> float:
-    return sum(mb for label, mb in memory["children"].values() if label == "worker")
+def worker_lives(memory: list[dict]) -> dict[int, list[tuple[int, float]]]:
+    """Each worker process, in the order they appeared: pid -> (run number, MB) read after each run."""
+    lives: dict[int, list[tuple[int, float]]] = {}
+    for number, reading in enumerate(memory, 1):
+        for pid, (label, mb) in reading["children"].items():
+            if label == "worker":
+                lives.setdefault(pid, []).append((number, mb))
+    return lives
+
+
+def median(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} s (n={len(values)})" if values else "none"
 
 
 def growth(first: float, last: float) -> str:
@@ -51,13 +62,14 @@ async def bench(args, server: AppServer) -> None:
             await asyncio.sleep(SETTLE_SECONDS)
             before = server.memory()
             print(f"before the first run: {format_memory(before)}")
-            memory, endings, previous = [], [], None
+            memory, endings, took, previous = [], [], [], None
             for number in range(1, args.runs + 1):
-                previous, ended, took = await one_run(session, previous, args.run_timeout)
+                previous, ended, seconds = await one_run(session, previous, args.run_timeout)
                 await asyncio.sleep(SETTLE_SECONDS)
                 memory.append(server.memory())
                 endings.append(ended)
-                print(f"run {number:2d} {previous}: {ended} ({took:.1f} s from Train); "
+                took.append(seconds)
+                print(f"run {number:2d} {previous}: {ended} ({seconds:.1f} s from Train); "
                       f"{format_memory(memory[-1])}; load average {os.getloadavg()[0]:.2f}", flush=True)
             errors = session.page_errors
         finally:
@@ -73,15 +85,32 @@ async def bench(args, server: AppServer) -> None:
         steps = [b["server"] - a["server"] for a, b in zip(memory[1:], memory[2:])]
         print(f"server process, mean change per run from run 2 on: {sum(steps) / len(steps):+.2f} MB")
     if args.runner == "process":
-        print(f"worker processes, after run 1 and after run {len(memory)}: "
-              f"{growth(workers_mb(first), workers_mb(last))}")
-        pids = [sorted(pid for pid, (label, _) in m["children"].items() if label == "worker") for m in memory]
-        changes = [i + 1 for i in range(1, len(pids)) if pids[i] != pids[i - 1]]
-        print(f"worker pids changed after run(s) {changes or 'none'} "
-              f"(CNN_PLAYGROUND_WORKER_MAX_RUNS={server.env.get('CNN_PLAYGROUND_WORKER_MAX_RUNS', '20 (default)')})")
+        report_workers(memory, took, server.env.get("CNN_PLAYGROUND_WORKER_MAX_RUNS", "20 (default)"))
     print(f"total (server and its child processes), after run 1 and after run {len(memory)}: "
           f"{growth(first['total'], last['total'])}")
     print(f"JavaScript errors in the page: {len(errors)}{': ' + '; '.join(errors[:3]) if errors else ''}")
+
+
+def report_workers(memory: list[dict], took: list[float], max_runs: str) -> None:
+    """Each worker's memory over the runs it trained. A worker is replaced right after its last run, so the
+    reading after that run already shows its successor, which is still starting (importing TensorFlow)."""
+    lives = list(worker_lives(memory).items())
+    for index, (pid, readings) in enumerate(lives):
+        starting = f"; started after run {readings[0][0]} ({readings[0][1]:.0f} MB then)" if index else ""
+        trained = readings[1:] if index else readings
+        if trained:
+            mbs = [mb for _, mb in trained]
+            print(f"worker {pid}, read after runs {trained[0][0]}–{trained[-1][0]}: {growth(mbs[0], mbs[-1])}, "
+                  f"highest {max(mbs):.0f} MB{starting}")
+        else:
+            print(f"worker {pid}{starting}")
+    replaced = [readings[0][0] for _, readings in lives[1:]]
+    print(f"worker replaced after run(s) {replaced or 'none'} (CNN_PLAYGROUND_WORKER_MAX_RUNS={max_runs})")
+    following = [took[n] for n in replaced if n < len(took)]  # took[n] is run n + 1, the one after run n
+    others = [t for i, t in enumerate(took[1:], 1) if i not in replaced]
+    print(f"seconds from Train to the end, the run right after a replacement: "
+          f"{', '.join(f'{t:.1f}' for t in following) or 'none'} s, median {median(following)}; "
+          f"the other runs from run 2 on: median {median(others)}, max {max(others, default=0):.1f} s")
 
 
 def main() -> None:
