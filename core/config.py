@@ -40,13 +40,14 @@ class Settings:
         if runner not in ("thread", "process"):
             raise SettingsError(f"{PREFIX}RUNNER must be 'thread' or 'process' (got {runner!r}).")
         return cls(runner=runner,
-                   max_trainings=_whole(env, "MAX_TRAININGS", 0, 0, 64),
-                   worker_max_runs=_whole(env, "WORKER_MAX_RUNS", 20, 1, 10_000),
-                   param_budget=_whole(env, "PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9),
+                   max_trainings=env_whole_number(env, "MAX_TRAININGS", 0, 0, 64),
+                   worker_max_runs=env_whole_number(env, "WORKER_MAX_RUNS", 20, 1, 10_000),
+                   param_budget=env_whole_number(env, "PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9),
                    teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""))
 
 
-def _whole(env, name: str, default: int, low: int, high: int) -> int:
+def env_whole_number(env, name: str, default: int, low: int, high: int) -> int:
+    """The whole-number setting CNN_PLAYGROUND_<name> from ``env``, checked against its range."""
     raw = env.get(PREFIX + name)
     if raw is None or raw.strip() == "":
         return default

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image, ImageOps
 
-from .config import MAX_UPLOAD_MB, PREFIX, _whole
+from .config import MAX_UPLOAD_MB, env_whole_number
 from .datasets import DATASETS
 
 MB = 1024 * 1024
@@ -78,7 +78,7 @@ class ImportLimits:
         env = os.environ if environ is None else environ
         # Above PIL's own bomb limit, PIL would refuse the image before our check could say why.
         highest = {"max_pixels": Image.MAX_IMAGE_PIXELS or 10**9}
-        return cls(**{name: _whole(env, var, getattr(cls, name), 1, highest.get(name, 10**7))
+        return cls(**{name: env_whole_number(env, var, getattr(cls, name), 1, highest.get(name, 10**7))
                       for name, var in cls.ENV.items()})
 
     def text(self) -> str:

@@ -166,6 +166,14 @@ _PADDING = Arg("padding", "choice", "valid", "Padding",
                "'valid' shrinks the image a little at each layer; 'same' keeps its size.", choices=PADDINGS,
                advanced=True)
 
+_POOL_ARGS = (
+    Arg("pool_size", "pair", 2, "Pool size", "The size of the window that is reduced to one value.",
+        minimum=1, maximum=8),
+    Arg("strides", "pair", None, "Stride", "Step between windows; empty means the same as the pool size.",
+        minimum=1, maximum=8, allow_none=True, advanced=True),
+    _PADDING,
+)
+
 LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
     LayerType(
         "Conv2D",
@@ -187,25 +195,13 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in [
     LayerType(
         "MaxPooling2D",
         "Shrinks the image by keeping the strongest value in each small window, so later layers see a wider area.",
-        (
-            Arg("pool_size", "pair", 2, "Pool size", "The size of the window that is reduced to one value.",
-                minimum=1, maximum=8),
-            Arg("strides", "pair", None, "Stride", "Step between windows; empty means the same as the pool size.",
-                minimum=1, maximum=8, allow_none=True, advanced=True),
-            _PADDING,
-        ),
+        _POOL_ARGS,
         _pool_shape("MaxPooling2D"), _no_params, image_only=True,
     ),
     LayerType(
         "AveragePooling2D",
         "Shrinks the image by averaging each small window.",
-        (
-            Arg("pool_size", "pair", 2, "Pool size", "The size of the window that is reduced to one value.",
-                minimum=1, maximum=8),
-            Arg("strides", "pair", None, "Stride", "Step between windows; empty means the same as the pool size.",
-                minimum=1, maximum=8, allow_none=True, advanced=True),
-            _PADDING,
-        ),
+        _POOL_ARGS,
         _pool_shape("AveragePooling2D"), _no_params, image_only=True,
     ),
     LayerType(

@@ -9,6 +9,7 @@ import time
 
 import streamlit as st
 
+from core.datasets import DatasetUnavailable, load_dataset
 from core.inspection import ModelUnavailable, load_run_model
 from core.run import Status
 from dashboard import state
@@ -64,3 +65,12 @@ def session_model(run):
             models.pop(next(iter(models)))  # the oldest: a session rarely switches back and forth
         models[run.id] = model
     return models[run.id]
+
+
+def class_names_or_stop(run) -> tuple[str, ...]:
+    """The class names of the run's data set; when it is gone, a plain message and the page stops."""
+    try:
+        return load_dataset(run.dataset).class_names
+    except DatasetUnavailable as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        st.stop()

@@ -1,7 +1,6 @@
 """AppTest tests of "change one thing", Compare, coaching on Results, and share links."""
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.runs

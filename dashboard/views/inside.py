@@ -5,14 +5,14 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from core.datasets import DatasetUnavailable, load_dataset
+from core.datasets import load_dataset
 from core.inspection import NotInspectable, conv_filters, feature_maps, grad_cam, predict_probabilities
 from core.mistakes import PredictionsUnavailable, load_predictions
 from dashboard import inspection_charts as charts
 from dashboard import state
 from dashboard.own_image import uploaded_image
 from dashboard.regression_view import not_for_regression
-from dashboard.trained_models import pick_trained_run, session_model
+from dashboard.trained_models import class_names_or_stop, pick_trained_run, session_model
 
 LAYER_WORDS = {
     "Conv2D": "Each square is what one filter found: bright where its pattern appears in the image.",
@@ -164,11 +164,7 @@ if run is None or not_for_regression(run, "Inside the network"):
 model = session_model(run)
 if model is None:
     st.stop()
-try:
-    class_names = load_dataset(run.dataset).class_names
-except DatasetUnavailable as error:
-    st.error(str(error), icon=":material/cloud_off:")
-    st.stop()
+class_names = class_names_or_stop(run)
 source = st.radio("Image", list(SOURCES), horizontal=True, key="inside_source")
 chosen = SOURCES[source](run)
 if chosen is None:

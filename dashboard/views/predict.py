@@ -2,12 +2,11 @@
 import numpy as np
 import streamlit as st
 
-from core.datasets import DatasetUnavailable, load_dataset
 from core.inspection import predict_probabilities
 from dashboard import inspection_charts as charts
 from dashboard.own_image import drawn_image, show_prepared, uploaded_image
 from dashboard.regression_view import not_for_regression
-from dashboard.trained_models import pick_trained_run, session_model
+from dashboard.trained_models import class_names_or_stop, pick_trained_run, session_model
 
 SOURCES = {"Upload an image": uploaded_image, "Draw one": drawn_image}
 
@@ -16,11 +15,7 @@ st.caption("Give a trained network an image it has never seen and see what it th
 run = pick_trained_run("predict_run")
 if run is None or not_for_regression(run, "Predicting on your own image"):
     st.stop()
-try:
-    class_names = load_dataset(run.dataset).class_names
-except DatasetUnavailable as error:
-    st.error(str(error), icon=":material/cloud_off:")
-    st.stop()
+class_names = class_names_or_stop(run)
 st.caption(f"This network knows {len(class_names)} classes: {', '.join(class_names)}.")
 source = st.radio("Your image", list(SOURCES), horizontal=True, key="predict_source")
 input_col, seen_col, answer_col = st.columns([1.3, 1, 1.5], gap="large")
