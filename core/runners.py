@@ -154,9 +154,9 @@ def _limit_tensorflow_threads(threads: int) -> None:
 # --- worker processes -------------------------------------------------------------------------------
 
 class ServerGone(BaseException):
-    """The server that sent this run has died: stop at once, save nothing (a BaseException so that
-    execute_run's catch-all does not record it as a failure). On restart the server marks the run
-    interrupted, with the history it had saved."""
+    """The server that sent this run has died: stop at once (a BaseException so that execute_run's
+    catch-all does not record it as a failure; its final save keeps the run's status as it was). On
+    restart the server marks the run interrupted, with the history saved."""
 
 
 WORKER_NAME = "cnn-playground-worker"
@@ -221,7 +221,9 @@ def _worker_main(job_conn, control_conn, home: str, threads: int) -> None:
             try:
                 command = control_conn.recv()
             except (EOFError, OSError):
-                return
+                # The server is gone (killed or restarted): end now, even mid-validation or while paused,
+                # so a restarted server finds this process dead and marks the run interrupted.
+                os._exit(0)
             run = current.get("run")
             if run is not None:
                 {"stop": run.request_stop, "pause": run.request_pause, "resume": run.resume}[command]()
