@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 import core.runs
 from dashboard import state
+from helpers import rerun
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 TIMEOUT = 60
@@ -20,12 +21,6 @@ def app():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
     return at
 
 

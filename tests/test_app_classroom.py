@@ -1,5 +1,4 @@
 """AppTest tests of classroom mode: the teacher page, a learner's restricted builder, the leaderboard."""
-import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ import core.runs
 from core.classroom import Challenge, new_code
 from core.hyperparams import Hyperparameters
 from dashboard import state
+from helpers import rerun
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -17,12 +17,6 @@ def fresh_app(**query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in query.items():
         at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 import core.datasets
 import core.runs
 from dashboard import state
+from helpers import open_page, rerun
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 TIMEOUT = 60
@@ -57,17 +58,6 @@ def open_app(owner: str) -> AppTest:
 def fresh_manager():
     core.runs._default = None  # the process-wide manager is rebuilt on this test's store folder
     state.manager.clear()
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"views/{page}.py")
-    return rerun(at)
 
 
 def import_zip(at: AppTest, data: bytes, name: str, size: int = 16, grey: bool = False) -> AppTest:

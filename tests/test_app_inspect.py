@@ -16,6 +16,7 @@ from core.presets import DEFAULT_PRESET, PRESETS
 from core.runs import RunManager
 from core.store import RunStore
 from dashboard import state
+from helpers import open_page, rerun
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 TIMEOUT = 60
@@ -47,17 +48,6 @@ def open_app(monkeypatch, home, owner: str = OWNER) -> AppTest:
 @pytest.fixture
 def app(monkeypatch, finished):
     return open_app(monkeypatch, finished[0])
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"views/{page}.py")
-    return rerun(at)
 
 
 def texts(elements) -> str:
