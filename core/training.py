@@ -111,11 +111,8 @@ def execute_run(run: Run, store: RunStore | None = None, *, continue_training: b
 
     try:
         _train_and_evaluate(run, store, continue_training)
-    except (StopRequested, LossDiverged) as error:  # stopped before training started, or diverged
-        if isinstance(error, StopRequested):
-            run.finish(Status.STOPPED, "Stopped before training began.")
-        else:
-            run.finish(Status.FAILED, str(error))
+    except LossDiverged as error:  # expected, and its message is already plain: no traceback in the log
+        run.finish(Status.FAILED, str(error))
     except Exception as error:  # a run must always end with a message, never silently
         log.exception("run %s failed", run.id)
         run.finish(Status.FAILED, plain_error(error))
@@ -186,9 +183,6 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
                   batch_size=hp.batch_size, validation_split=hp.validation_split, callbacks=callbacks, verbose=0)
     except StopRequested:
         stopped = True
-    except LossDiverged as error:
-        run.finish(Status.FAILED, str(error))
-        return
     scaling.fold_into(model)  # the model now predicts the target in its own units
     results = evaluate_run(model, run, dataset, hp, store)
     if stopped:
