@@ -110,8 +110,15 @@ def challenges() -> ChallengeStore:
 
 
 def active_challenge() -> Challenge | None:
+    """The session's challenge, read from the store once: its rules never change after creation (a reset
+    only moves the leaderboard's start, which the leaderboard reads afresh), and every control asks."""
     code = playground().challenge
-    return challenges().get(code) if code else None
+    if not code:
+        return None
+    cached = st.session_state.get("_challenge")
+    if cached is None or cached.code != code:
+        cached = st.session_state["_challenge"] = challenges().get(code)
+    return cached
 
 
 def _join_challenge(state: Playground) -> None:
