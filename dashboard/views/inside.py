@@ -117,6 +117,12 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
                        "evidence for this class here.")
 
 
+def in_two_columns(items):
+    """Each item with the column it goes in: two side by side, row after row."""
+    for start in range(0, len(items), 2):
+        yield from zip(st.columns(2, gap="large"), items[start:start + 2])
+
+
 def show_feature_maps(model, image: np.ndarray) -> None:
     st.header("What each layer makes of the image")
     st.caption("Feature maps: every convolution filter produces its own image, bright where it found its "
@@ -126,14 +132,13 @@ def show_feature_maps(model, image: np.ndarray) -> None:
     if not maps:
         st.info("This model has no convolution or pooling layer, so there are no feature maps to show.")
         return
-    for start in range(0, len(maps), 2):
-        for column, layer in zip(st.columns(2, gap="large"), maps[start:start + 2]):
-            with column:
-                height, width, channels = layer.shape
-                st.markdown(f"**{layer.layer}** ({layer.type}) → {height}×{width}, {channels} channels"
-                            + (f" (first {len(layer.maps)} shown)" if len(layer.maps) < channels else ""))
-                st.plotly_chart(charts.feature_maps_figure(layer.maps), key=f"inside_maps_{layer.layer}")
-                st.caption(LAYER_WORDS.get(layer.type, ""))
+    for column, layer in in_two_columns(maps):
+        with column:
+            height, width, channels = layer.shape
+            st.markdown(f"**{layer.layer}** ({layer.type}) → {height}×{width}, {channels} channels"
+                        + (f" (first {len(layer.maps)} shown)" if len(layer.maps) < channels else ""))
+            st.plotly_chart(charts.feature_maps_figure(layer.maps), key=f"inside_maps_{layer.layer}")
+            st.caption(LAYER_WORDS.get(layer.type, ""))
 
 
 def show_filters(model) -> None:
@@ -146,13 +151,12 @@ def show_filters(model) -> None:
     if not grids:
         st.info("This model has no convolution layer, so it has no filters to show.")
         return
-    for start in range(0, len(grids), 2):
-        for column, grid in zip(st.columns(2, gap="large"), grids[start:start + 2]):
-            with column:
-                height, width = grid.filters.shape[1:]
-                shown = f" (first {len(grid.filters)} shown)" if len(grid.filters) < grid.total else ""
-                st.markdown(f"**{grid.layer}**: {grid.total} filters of {height}×{width}{shown}")
-                st.plotly_chart(charts.filters_figure(grid.filters), key=f"inside_filters_{grid.layer}")
+    for column, grid in in_two_columns(grids):
+        with column:
+            height, width = grid.filters.shape[1:]
+            shown = f" (first {len(grid.filters)} shown)" if len(grid.filters) < grid.total else ""
+            st.markdown(f"**{grid.layer}**: {grid.total} filters of {height}×{width}{shown}")
+            st.plotly_chart(charts.filters_figure(grid.filters), key=f"inside_filters_{grid.layer}")
 
 
 st.title("Inside the network")
