@@ -94,7 +94,7 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
     with prob_col:
         st.subheader("Its answer")
         st.plotly_chart(charts.probability_figure(probabilities, class_names, chosen.true_class), key="inside_probs")
-        st.caption(f"The network says **{class_names[predicted]}** with {100 * probabilities[predicted]:.0f} % "
+        st.caption(f"The network says **{class_names[predicted]}** with {100 * probabilities[predicted]:.1f} % "
                    "certainty. The bars are its probability for every class; they add up to 100 %.")
     with cam_col:
         st.subheader("Where it looked")
