@@ -4,6 +4,7 @@
 Each AppServer is its own process group (start_new_session), so stopping it ends the server and the
 worker processes it spawned, and nothing else.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,7 @@ SHAPES = "Shapes (synthetic)"
 UI_MS = 60_000  # one rerun on a slow, busy 2-core machine with several browsers open
 FIRST_LOAD_MS = 180_000  # the first page load imports TensorFlow in the server
 ENDED = re.compile(r"(Finished|Stopped|Failed|Interrupted) after \d+ epoch")
-RUN_ID = re.compile(r"\b[0-9a-f]{12}\b")  # core.run.new_run_id(): 6 random bytes in hex
+RUN_ID = re.compile(r"\b[0-9a-f]{12}\b")  # core.runs.record.new_run_id(): 6 random bytes in hex
 
 
 def free_port() -> int:
@@ -43,6 +44,7 @@ def python() -> str:
 
 
 # --- memory from /proc ---------------------------------------------------------------------------
+
 
 def rss_mb(pid: int) -> float:
     """Resident set size of one process in MB (0 when it is gone)."""
@@ -89,15 +91,22 @@ def process_label(pid: int) -> str:
 
 # --- the server ----------------------------------------------------------------------------------
 
+
 class AppServer:
     """`streamlit run dashboard/app.py` with its own CNN_PLAYGROUND_HOME, offline, loopback only."""
 
     def __init__(self, home: Path, log_path: Path, runner: str = "thread", port: int | None = None, **env):
         self.home, self.log_path, self.runner = Path(home), Path(log_path), runner
         self.port = port or free_port()
-        self.env = dict(os.environ, CNN_PLAYGROUND_HOME=str(home), CNN_PLAYGROUND_OFFLINE="1",
-                        CNN_PLAYGROUND_RUNNER=runner, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
-                        **{k: str(v) for k, v in env.items()})
+        self.env = dict(
+            os.environ,
+            CNN_PLAYGROUND_HOME=str(home),
+            CNN_PLAYGROUND_OFFLINE="1",
+            CNN_PLAYGROUND_RUNNER=runner,
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PYTHONUNBUFFERED="1",
+            **{k: str(v) for k, v in env.items()},
+        )
         self.process: subprocess.Popen | None = None
         self.groups: list[int] = []  # process groups started, each ended by stop()
 
@@ -109,12 +118,28 @@ class AppServer:
     def pid(self) -> int:
         return self.process.pid
 
-    def start(self, timeout: float = 120) -> "AppServer":
+    def start(self, timeout: float = 120) -> AppServer:
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [python(), "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(self.port),
-             "--server.headless", "true", "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                python(),
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard/app.py",
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         self.groups.append(self.process.pid)
         deadline = time.monotonic() + timeout
@@ -138,8 +163,7 @@ class AppServer:
         """RSS in MB: the server process, each process below it (worker processes), and the total."""
         children = {pid: (process_label(pid), rss_mb(pid)) for pid in descendants(self.pid)}
         server = rss_mb(self.pid)
-        return {"server": server, "children": children,
-                "total": server + sum(mb for _, mb in children.values())}
+        return {"server": server, "children": children, "total": server + sum(mb for _, mb in children.values())}
 
     def kill9(self) -> None:
         """SIGKILL the server process alone, as `kill -9 PID` would (its children are left to themselves)."""
@@ -169,21 +193,33 @@ class AppServer:
 
 
 # the server's settings a benchmark may change: option -> environment variable (0: the app's default)
-SERVER_SETTINGS = {"max_trainings": "CNN_PLAYGROUND_MAX_TRAININGS",
-                   "worker_max_runs": "CNN_PLAYGROUND_WORKER_MAX_RUNS"}
+SERVER_SETTINGS = {"max_trainings": "CNN_PLAYGROUND_MAX_TRAININGS", "worker_max_runs": "CNN_PLAYGROUND_WORKER_MAX_RUNS"}
 
 
 def add_common_options(parser, timeout: float, run_timeout: float) -> None:
     """The options of every browser benchmark: the short runs, the server's runner and settings, limits."""
     parser.add_argument("--epochs", type=int, default=2, help="epochs of a short run (set on the Train page)")
-    parser.add_argument("--run-timeout", type=float, default=run_timeout,
-                        help="seconds one session waits from Train to its run's end (queue wait included)")
-    parser.add_argument("--runner", choices=["thread", "process"], default="thread",
-                        help="the server's CNN_PLAYGROUND_RUNNER")
-    parser.add_argument("--max-trainings", type=int, default=0,
-                        help="CNN_PLAYGROUND_MAX_TRAININGS, trainings at once (0: the app's default)")
-    parser.add_argument("--worker-max-runs", type=int, default=0,
-                        help="CNN_PLAYGROUND_WORKER_MAX_RUNS, runs per worker process (0: the app's default, 20)")
+    parser.add_argument(
+        "--run-timeout",
+        type=float,
+        default=run_timeout,
+        help="seconds one session waits from Train to its run's end (queue wait included)",
+    )
+    parser.add_argument(
+        "--runner", choices=["thread", "process"], default="thread", help="the server's CNN_PLAYGROUND_RUNNER"
+    )
+    parser.add_argument(
+        "--max-trainings",
+        type=int,
+        default=0,
+        help="CNN_PLAYGROUND_MAX_TRAININGS, trainings at once (0: the app's default)",
+    )
+    parser.add_argument(
+        "--worker-max-runs",
+        type=int,
+        default=0,
+        help="CNN_PLAYGROUND_WORKER_MAX_RUNS, runs per worker process (0: the app's default, 20)",
+    )
     parser.add_argument("--timeout", type=float, default=timeout, help="the whole benchmark, in seconds")
 
 
@@ -196,8 +232,10 @@ def with_server(args, prefix: str, bench):
         server = AppServer(Path(tmp) / "home", Path(tmp) / "server.log", runner=args.runner, **env)
         try:
             server.start()
-            print(f"server pid {server.pid} on {server.url}, home {server.home}"
-                  + "".join(f", {variable}={value}" for variable, value in env.items()))
+            print(
+                f"server pid {server.pid} on {server.url}, home {server.home}"
+                + "".join(f", {variable}={value}" for variable, value in env.items())
+            )
             result = asyncio.run(asyncio.wait_for(bench(server), timeout=args.timeout))
             print(f"load average at the end: {os.getloadavg()[0]:.2f}")
             return result
@@ -216,6 +254,7 @@ def format_memory(memory: dict) -> str:
 
 # --- the browser (Playwright, async) -------------------------------------------------------------
 
+
 async def launch(playwright):
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
@@ -229,7 +268,7 @@ class Session:
         self.page = None
         self.page_errors: list[str] = []
 
-    async def open(self, browser, url: str) -> "Session":
+    async def open(self, browser, url: str) -> Session:
         self.context = await browser.new_context(viewport={"width": 1400, "height": 1000})
         self.context.set_default_timeout(UI_MS)
         self.page = await self.context.new_page()
@@ -253,7 +292,9 @@ class Session:
         """No script run in progress (Streamlit sets this attribute on its root)."""
         await self.page.wait_for_function(
             "() => document.querySelector('.stApp')?.getAttribute('data-test-script-state') === 'notRunning'",
-            timeout=timeout, polling=200)
+            timeout=timeout,
+            polling=200,
+        )
 
     async def go_to(self, link: str, title: str) -> None:
         await self.page.locator('[data-testid="stSidebarNav"] a', has_text=link).click()
@@ -265,7 +306,9 @@ class Session:
         await self.page.get_by_role("option", name=option, exact=True).click()
         await self.page.wait_for_function(
             "([key, option]) => document.querySelector(`.st-key-${key} input[role=combobox]`)?.value === option",
-            arg=[key, option], polling=200)
+            arg=[key, option],
+            polling=200,
+        )
 
     async def set_number(self, key: str, value: int) -> None:
         box = self.page.locator(f".st-key-{key} input")
@@ -290,7 +333,8 @@ class Session:
         await self.go_to("Train", "Train")
         await self.set_number("hp_epochs", epochs)
         await self.page.wait_for_function(
-            f"() => document.querySelector('.st-key-hp_epochs input')?.value === '{epochs}'", polling=200)
+            f"() => document.querySelector('.st-key-hp_epochs input')?.value === '{epochs}'", polling=200
+        )
 
     async def snapshot(self) -> dict:
         """What the page shows now: per-batch chart points, exception boxes, text, URL."""

@@ -1,4 +1,5 @@
 """Shared set-up for the benchmark scripts: repo root on sys.path, quiet TensorFlow, the data set."""
+
 from __future__ import annotations
 
 import os

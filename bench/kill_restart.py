@@ -10,6 +10,7 @@ second interrupted with the history it had saved. The run store is read directly
     .venv/bin/python bench/kill_restart.py [--runner thread|process] [--epochs 2] [--long-epochs 30]
                                           [--pause-before-kill]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,20 +21,34 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _app import (  # noqa: E402
+    AppServer,
+    Session,
+    add_common_options,
+    free_port,
+    launch,
+    process_label,
+    run_id_in,
+    user_in,
+    with_server,
+)
 from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
-from _app import (AppServer, Session, add_common_options, free_port, launch, process_label, run_id_in,  # noqa: E402
-                  user_in, with_server)
 
-from core.store import RunStore  # noqa: E402
+from core.runs.store import RunStore  # noqa: E402
 
 
 def facts(store: RunStore, run_id: str) -> dict:
     run = store.load(run_id)
     if run is None:
         return {"status": "missing"}
-    return {"status": run.status, "test_accuracy": run.test_accuracy, "epochs": len(run.epoch_history()),
-            "batches": len(run.batch_history()), "message": run.message,
-            "model file": store.model_path(run_id).exists()}
+    return {
+        "status": run.status,
+        "test_accuracy": run.test_accuracy,
+        "epochs": len(run.epoch_history()),
+        "batches": len(run.batch_history()),
+        "message": run.message,
+        "model file": store.model_path(run_id).exists(),
+    }
 
 
 def show(label: str, values: dict) -> None:
@@ -102,9 +117,11 @@ async def bench(args, server: AppServer) -> bool:
                 await session.page.get_by_text(re.compile(r"^Paused in epoch")).wait_for()
             snap = await session.snapshot()
             interrupted_before = facts(store, interrupted_id)
-            print(f"run 2 {interrupted_id} ({args.long_epochs} epochs) has saved {args.kill_after} epoch(s)"
-                  f"{' and is paused' if args.pause_before_kill else ''}; "
-                  f"the page shows {snap['points']} per-batch points")
+            print(
+                f"run 2 {interrupted_id} ({args.long_epochs} epochs) has saved {args.kill_after} epoch(s)"
+                f"{' and is paused' if args.pause_before_kill else ''}; "
+                f"the page shows {snap['points']} per-batch points"
+            )
             show("in the store just before the kill", interrupted_before)
 
             killed_at = time.monotonic()
@@ -112,8 +129,10 @@ async def bench(args, server: AppServer) -> bool:
             server.kill9()
             print(f"\nkill -9 {old_group} (the server process)")
             left = await wait_for_group_end(old_group, args.orphan_wait)
-            print(f"  processes of the killed server still alive {args.orphan_wait:.0f} s later: "
-                  f"{', '.join(f'{process_label(pid)} {pid}' for pid in left) or 'none'}")
+            print(
+                f"  processes of the killed server still alive {args.orphan_wait:.0f} s later: "
+                f"{', '.join(f'{process_label(pid)} {pid}' for pid in left) or 'none'}"
+            )
             show("run 2 in the store while the server is down", facts(store, interrupted_id))
 
             try:
@@ -121,15 +140,19 @@ async def bench(args, server: AppServer) -> bool:
             except RuntimeError:  # the old port is still taken: any port on 127.0.0.1 keeps the cookie
                 server.port = free_port()
                 server.start()
-            print(f"server restarted: pid {server.pid} on {server.url}, same home, "
-                  f"{time.monotonic() - killed_at:.1f} s after the kill")
+            print(
+                f"server restarted: pid {server.pid} on {server.url}, same home, "
+                f"{time.monotonic() - killed_at:.1f} s after the kill"
+            )
             show("run 2 in the store before the first page load", facts(store, interrupted_id))
 
             # The same browser context: a new session of the same browser, found again by its cookie.
             await session.goto_app(server.url)
             same_user = user_in(session.page.url) == user
-            print(f"\nthe browser opened the restarted app: user id from the cookie "
-                  f"{'is the same' if same_user else 'CHANGED'} ({user_in(session.page.url)})")
+            print(
+                f"\nthe browser opened the restarted app: user id from the cookie "
+                f"{'is the same' if same_user else 'CHANGED'} ({user_in(session.page.url)})"
+            )
             await session.go_to("Results", "Results")
             await session.idle()
             labels = await session.option_labels("results_run")
@@ -157,21 +180,27 @@ async def bench(args, server: AppServer) -> bool:
 
     finished_after = facts(store, finished_id)
     interrupted_after = facts(store, interrupted_id)
-    print("\nthe run store after the restart (core.store.RunStore(home)):")
+    print("\nthe run store after the restart (core.runs.store.RunStore(home)):")
     show(f"run 1 {finished_id}", finished_after)
     show(f"run 2 {interrupted_id}", interrupted_after)
     intact = finished_after == finished_before and finished_after["status"] == "finished"
     marked = interrupted_after["status"] == "interrupted"
-    kept = (interrupted_after.get("epochs", 0) >= interrupted_before["epochs"]
-            and interrupted_after.get("batches", 0) >= interrupted_before["batches"])
+    kept = (
+        interrupted_after.get("epochs", 0) >= interrupted_before["epochs"]
+        and interrupted_after.get("batches", 0) >= interrupted_before["batches"]
+    )
     owners = {r.owner for r in store.list()}
     print(f"\nfinished run intact (status, test accuracy, epochs, batches, model file): {'yes' if intact else 'NO'}")
-    print(f"interrupted run marked 'interrupted': {'yes' if marked else 'NO'}; history kept "
-          f"({interrupted_before['epochs']} epochs / {interrupted_before['batches']} batches saved before the "
-          f"kill, {interrupted_after.get('epochs')} / {interrupted_after.get('batches')} after): "
-          f"{'yes' if kept else 'NO'}")
+    print(
+        f"interrupted run marked 'interrupted': {'yes' if marked else 'NO'}; history kept "
+        f"({interrupted_before['epochs']} epochs / {interrupted_before['batches']} batches saved before the "
+        f"kill, {interrupted_after.get('epochs')} / {interrupted_after.get('batches')} after): "
+        f"{'yes' if kept else 'NO'}"
+    )
     print(f"both runs belong to the browser's user: {'yes' if owners == {user} else 'NO: ' + str(owners)}")
-    print(f"no process of the killed server left after {args.orphan_wait:.0f} s: {'NO: ' + str(left) if left else 'yes'}")
+    print(
+        f"no process of the killed server left after {args.orphan_wait:.0f} s: {'NO: ' + str(left) if left else 'yes'}"
+    )
     print(f"the browser's Results page after the restart as expected: {'yes' if ok else 'NO'}")
     return ok and intact and marked and kept and owners == {user} and not left
 
@@ -181,8 +210,12 @@ def main() -> None:
     parser.add_argument("--long-epochs", type=int, default=30, help="epochs of the run that is interrupted")
     parser.add_argument("--kill-after", type=int, default=2, help="saved epochs of run 2 before the kill")
     parser.add_argument("--pause-before-kill", action="store_true", help="press Pause on run 2 before the kill")
-    parser.add_argument("--orphan-wait", type=float, default=10,
-                        help="seconds the killed server's worker processes get to end by themselves")
+    parser.add_argument(
+        "--orphan-wait",
+        type=float,
+        default=10,
+        help="seconds the killed server's worker processes get to end by themselves",
+    )
     add_common_options(parser, timeout=1200, run_timeout=300)
     args = parser.parse_args()
 

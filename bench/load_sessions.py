@@ -10,6 +10,7 @@ opens Results, which must list its own run only.
 
     .venv/bin/python bench/load_sessions.py [--sessions 10] [--runner thread|process] [--epochs 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,22 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _app import (  # noqa: E402
+    ENDED,
+    RUN_ID,
+    AppServer,
+    Session,
+    add_common_options,
+    format_memory,
+    launch,
+    run_id_in,
+    user_in,
+    with_server,
+)
 from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
-from _app import (ENDED, RUN_ID, AppServer, Session, add_common_options, format_memory, launch,  # noqa: E402
-                  run_id_in, user_in, with_server)
 
 from core.config import Settings  # noqa: E402
-from core.store import RunStore  # noqa: E402
+from core.runs.store import RunStore  # noqa: E402
 
 QUEUE = re.compile(r"number (\d+) in the queue")
 HEADING = re.compile(r"^Run ([0-9a-f]{12}): ", re.M)
@@ -107,8 +118,9 @@ def seconds(start, end) -> str:
 def summary(values: list[float]) -> str:
     if not values:
         return "none"
-    return (f"median {statistics.median(values):.1f} s, min {min(values):.1f} s, max {max(values):.1f} s "
-            f"(n={len(values)})")
+    return (
+        f"median {statistics.median(values):.1f} s, min {min(values):.1f} s, max {max(values):.1f} s (n={len(values)})"
+    )
 
 
 async def bench(args, server: AppServer) -> None:
@@ -140,8 +152,7 @@ async def bench(args, server: AppServer) -> None:
             idle = server.memory()
             growth = idle["total"] - before["total"]
             print(f"server memory, {n} more idle sessions: {format_memory(idle)}")
-            print(f"  -> {growth:+.1f} MB for {n} idle sessions = {growth / n:+.1f} MB per session "
-                  f"(target <= 30 MB)")
+            print(f"  -> {growth:+.1f} MB for {n} idle sessions = {growth / n:+.1f} MB per session (target <= 30 MB)")
 
             # One run alone, with the N sessions idle: the time to the first chart point when a training
             # slot is free and the machine is not swamped by N browsers.
@@ -151,24 +162,29 @@ async def bench(args, server: AppServer) -> None:
             go = asyncio.Event()
             go.set()
             await solo.train(go, args.run_timeout)
-            print(f"one run alone (warm-up session, {n} idle sessions open): Train -> 'Training: epoch' "
-                  f"{seconds(solo.clicked, solo.training_seen)} s, -> first chart point "
-                  f"{seconds(solo.clicked, solo.first_point)} s, -> {solo.end_text or 'no end'} "
-                  f"{seconds(solo.clicked, solo.ended)} s; load average {os.getloadavg()[0]:.2f}"
-                  f"{'; ' + '; '.join(solo.errors) if solo.errors else ''}")
+            print(
+                f"one run alone (warm-up session, {n} idle sessions open): Train -> 'Training: epoch' "
+                f"{seconds(solo.clicked, solo.training_seen)} s, -> first chart point "
+                f"{seconds(solo.clicked, solo.first_point)} s, -> {solo.end_text or 'no end'} "
+                f"{seconds(solo.clicked, solo.ended)} s; load average {os.getloadavg()[0]:.2f}"
+                f"{'; ' + '; '.join(solo.errors) if solo.errors else ''}"
+            )
             await asyncio.sleep(SETTLE_SECONDS)
             after_solo = server.memory()
             print(f"server memory after that run: {format_memory(after_solo)}")
 
             ready = [s for s in trainees if not s.errors]
-            prepared = await asyncio.gather(*(s.prepare_shapes_training(args.epochs) for s in ready),
-                                            return_exceptions=True)
+            prepared = await asyncio.gather(
+                *(s.prepare_shapes_training(args.epochs) for s in ready), return_exceptions=True
+            )
             for s, result in zip(ready, prepared):
                 if isinstance(result, Exception):
                     s.errors.append(f"prepare: {type(result).__name__}: {str(result).splitlines()[0][:200]}")
             ready = [s for s in ready if not s.errors]
-            print(f"{len(ready)} sessions on Train with Shapes and {args.epochs} epochs; "
-                  f"{slots} training slot(s) ({args.runner} runner): pressing Train in all at once")
+            print(
+                f"{len(ready)} sessions on Train with Shapes and {args.epochs} epochs; "
+                f"{slots} training slot(s) ({args.runner} runner): pressing Train in all at once"
+            )
 
             go = asyncio.Event()
             tasks = [asyncio.create_task(s.train(go, args.run_timeout)) for s in ready]
@@ -179,8 +195,10 @@ async def bench(args, server: AppServer) -> None:
             created = [r.created for r in RunStore(home).list() if r.id != solo.run_id] or [0.0]
             clicks = clicks or [0.0]
             print(f"all runs ended; load average {os.getloadavg()[0]:.2f}")
-            print(f"Train clicks delivered in {len(clicks)} sessions within {max(clicks) - min(clicks):.2f} s; "
-                  f"the server created the {len(created)} runs within {max(created) - min(created):.2f} s")
+            print(
+                f"Train clicks delivered in {len(clicks)} sessions within {max(clicks) - min(clicks):.2f} s; "
+                f"the server created the {len(created)} runs within {max(created) - min(created):.2f} s"
+            )
             await asyncio.gather(*(s.check_results() for s in ready))
             await asyncio.sleep(SETTLE_SECONDS)
             after = server.memory()
@@ -197,8 +215,10 @@ def report(args, trainees, store: RunStore, slots: int, before: dict, idle: dict
     first_slot = {r.id for r in started_order[:slots]}
     all_ids = {s.run_id for s in trainees if s.run_id} | ({solo.run_id} - {None})
 
-    print(f"\n{'session':8} {'run':12} {'queue':>6} {'wait':>6} {'Training':>9} {'1st pt':>7} {'ended':>7} "
-          f"{'exc':>4} {'jsErr':>5} {'foreign':>7} {'results':>8}  end")
+    print(
+        f"\n{'session':8} {'run':12} {'queue':>6} {'wait':>6} {'Training':>9} {'1st pt':>7} {'ended':>7} "
+        f"{'exc':>4} {'jsErr':>5} {'foreign':>7} {'results':>8}  end"
+    )
     crosstalk = 0
     for s in trainees:
         run = runs.get(s.run_id)
@@ -209,21 +229,27 @@ def report(args, trainees, store: RunStore, slots: int, before: dict, idle: dict
         owner_mismatch = run is not None and run.owner != s.user
         crosstalk += bool(foreign_runs) + bool(wrong_results) + bool(owner_mismatch)
         queue = f"{max(s.queue_positions)}" if s.queue_positions else "-"
-        print(f"{s.name:8} {s.run_id or '—':12} {queue:>6} {wait:>6} {seconds(s.clicked, s.training_seen):>9} "
-              f"{seconds(s.clicked, s.first_point):>7} {seconds(s.clicked, s.ended):>7} {s.exceptions:>4} "
-              f"{len(s.page_errors):>5} {len(foreign_runs):>7} {len(s.results_options):>8}  "
-              f"{s.end_text or '—'}{' *first slot' if s.run_id in first_slot else ''}")
+        print(
+            f"{s.name:8} {s.run_id or '—':12} {queue:>6} {wait:>6} {seconds(s.clicked, s.training_seen):>9} "
+            f"{seconds(s.clicked, s.first_point):>7} {seconds(s.clicked, s.ended):>7} {s.exceptions:>4} "
+            f"{len(s.page_errors):>5} {len(foreign_runs):>7} {len(s.results_options):>8}  "
+            f"{s.end_text or '—'}{' *first slot' if s.run_id in first_slot else ''}"
+        )
         for line in s.errors + [f"page error: {e[:200]}" for e in s.page_errors]:
             print(f"         {line}")
         if foreign - all_ids:
-            print(f"         other 12-hex strings on the page (not run ids of this benchmark): {sorted(foreign - all_ids)}")
+            print(
+                f"         other 12-hex strings on the page (not run ids of this benchmark): {sorted(foreign - all_ids)}"
+            )
         if wrong_results:
             print(f"         Results listed {s.results_options} and followed {s.results_run}")
         if owner_mismatch:
             print(f"         the run's owner {run.owner} is not this session's user {s.user}")
-    print("columns: queue = highest queue position shown; wait = queue wait in the server (started - created); "
-          "Training / 1st pt / ended = seconds from the Train click to the 'Training: epoch' text, the first "
-          "per-batch chart point, the end; exc = exception boxes; results = runs listed on Results")
+    print(
+        "columns: queue = highest queue position shown; wait = queue wait in the server (started - created); "
+        "Training / 1st pt / ended = seconds from the Train click to the 'Training: epoch' text, the first "
+        "per-batch chart point, the end; exc = exception boxes; results = runs listed on Results"
+    )
 
     owners: dict[str, list[str]] = {}
     for r in runs.values():
@@ -234,8 +260,10 @@ def report(args, trainees, store: RunStore, slots: int, before: dict, idle: dict
     every = [s.first_point - s.clicked for s in trainees if s.first_point and s.clicked]
     errors = sum(len(s.errors) + len(s.page_errors) + s.exceptions for s in trainees)
     ended = [s for s in trainees if s.end_text.startswith("Finished")]
-    print(f"\nsessions: {len(trainees)}; runs finished: {len(ended)}; runs in the store: {len(runs)} "
-          f"from {len(owners)} users ({shared_owner} users with more than one run)")
+    print(
+        f"\nsessions: {len(trainees)}; runs finished: {len(ended)}; runs in the store: {len(runs)} "
+        f"from {len(owners)} users ({shared_owner} users with more than one run)"
+    )
     alone = [solo.first_point - solo.clicked] if solo.first_point else []
     print(f"time to first chart point, one run alone before the load: {summary(alone)} (target <= 3 s)")
     print(f"time to first chart point, run(s) that found a free slot ({slots}): {summary(first)}")
@@ -245,8 +273,10 @@ def report(args, trainees, store: RunStore, slots: int, before: dict, idle: dict
     print(f"server memory before (warm-up session only): {format_memory(before)}")
     print(f"server memory with {len(trainees)} idle sessions:      {format_memory(idle)}")
     print(f"server memory after all runs (solo included): {format_memory(after)}")
-    print(f"per idle session: {(idle['total'] - before['total']) / len(trainees):+.1f} MB; "
-          f"growth over the whole benchmark: {after['total'] - before['total']:+.1f} MB")
+    print(
+        f"per idle session: {(idle['total'] - before['total']) / len(trainees):+.1f} MB; "
+        f"growth over the whole benchmark: {after['total'] - before['total']:+.1f} MB"
+    )
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ replaced after CNN_PLAYGROUND_WORKER_MAX_RUNS runs, so their memory drops back t
 
     .venv/bin/python bench/rss_sequential.py [--runner thread|process] [--runs 20] [--epochs 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
 from _app import AppServer, Session, add_common_options, format_memory, launch, with_server  # noqa: E402
+from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
 
 SETTLE_SECONDS = 3  # after a run ends: let the server save it and answer the page's last rerun
 
@@ -69,8 +70,11 @@ async def bench(args, server: AppServer) -> None:
                 memory.append(server.memory())
                 endings.append(ended)
                 took.append(seconds)
-                print(f"run {number:2d} {previous}: {ended} ({seconds:.1f} s from Train); "
-                      f"{format_memory(memory[-1])}; load average {os.getloadavg()[0]:.2f}", flush=True)
+                print(
+                    f"run {number:2d} {previous}: {ended} ({seconds:.1f} s from Train); "
+                    f"{format_memory(memory[-1])}; load average {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
             errors = session.page_errors
         finally:
             await browser.close()
@@ -78,16 +82,20 @@ async def bench(args, server: AppServer) -> None:
     first, last = memory[0], memory[-1]
     failed = [i + 1 for i, e in enumerate(endings) if not e.startswith("Finished")]
     print(f"\nruns that did not finish: {failed or 'none'}")
-    print(f"server process, after run 1 and after run {len(memory)}: {growth(first['server'], last['server'])} "
-          f"(target <= +5 %)")
+    print(
+        f"server process, after run 1 and after run {len(memory)}: {growth(first['server'], last['server'])} "
+        f"(target <= +5 %)"
+    )
     if len(memory) > 2:
         print(f"server process, after run 2 and after run {len(memory)}: {growth(memory[1]['server'], last['server'])}")
         steps = [b["server"] - a["server"] for a, b in zip(memory[1:], memory[2:])]
         print(f"server process, mean change per run from run 2 on: {sum(steps) / len(steps):+.2f} MB")
     if args.runner == "process":
         report_workers(memory, took, server.env.get("CNN_PLAYGROUND_WORKER_MAX_RUNS", "20 (default)"))
-    print(f"total (server and its child processes), after run 1 and after run {len(memory)}: "
-          f"{growth(first['total'], last['total'])}")
+    print(
+        f"total (server and its child processes), after run 1 and after run {len(memory)}: "
+        f"{growth(first['total'], last['total'])}"
+    )
     print(f"JavaScript errors in the page: {len(errors)}{': ' + '; '.join(errors[:3]) if errors else ''}")
 
 
@@ -100,17 +108,21 @@ def report_workers(memory: list[dict], took: list[float], max_runs: str) -> None
         trained = readings[1:] if index else readings
         if trained:
             mbs = [mb for _, mb in trained]
-            print(f"worker {pid}, read after runs {trained[0][0]}–{trained[-1][0]}: {growth(mbs[0], mbs[-1])}, "
-                  f"highest {max(mbs):.0f} MB{starting}")
+            print(
+                f"worker {pid}, read after runs {trained[0][0]}–{trained[-1][0]}: {growth(mbs[0], mbs[-1])}, "
+                f"highest {max(mbs):.0f} MB{starting}"
+            )
         else:
             print(f"worker {pid}{starting}")
     replaced = [readings[0][0] for _, readings in lives[1:]]
     print(f"worker replaced after run(s) {replaced or 'none'} (CNN_PLAYGROUND_WORKER_MAX_RUNS={max_runs})")
     following = [took[n] for n in replaced if n < len(took)]  # took[n] is run n + 1, the one after run n
     others = [t for i, t in enumerate(took[1:], 1) if i not in replaced]
-    print(f"seconds from Train to the end, the run right after a replacement: "
-          f"{', '.join(f'{t:.1f}' for t in following) or 'none'} s, median {median(following)}; "
-          f"the other runs from run 2 on: median {median(others)}, max {max(others, default=0):.1f} s")
+    print(
+        f"seconds from Train to the end, the run right after a replacement: "
+        f"{', '.join(f'{t:.1f}' for t in following) or 'none'} s, median {median(following)}; "
+        f"the other runs from run 2 on: median {median(others)}, max {max(others, default=0):.1f} s"
+    )
 
 
 def main() -> None:

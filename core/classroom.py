@@ -3,6 +3,7 @@
 A challenge fixes the data set, caps parameters and epochs, and locks or hides training controls. Its
 rules are checked by the RunManager when a learner's run starts, not only by the pages.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -13,10 +14,10 @@ import time
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 
-from .hyperparams import Hyperparameters
-from .run import Run, Status
-from .spec import LAYER_TYPES
-from .store import RunStore
+from core.model.spec import LAYER_TYPES
+from core.runs.record import Run, Status
+from core.runs.store import RunStore
+from core.training.hyperparams import Hyperparameters
 
 # Controls a teacher can lock (shown, not changeable) or hide; the rest stay free.
 CONTROLS = {
@@ -58,9 +59,15 @@ class Challenge:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Challenge":
-        return cls(**{**data, "hyperparameters": Hyperparameters.from_dict(data["hyperparameters"]),
-                      "locked": tuple(data.get("locked", ())), "hidden": tuple(data.get("hidden", ()))})
+    def from_dict(cls, data: dict) -> Challenge:
+        return cls(
+            **{
+                **data,
+                "hyperparameters": Hyperparameters.from_dict(data["hyperparameters"]),
+                "locked": tuple(data.get("locked", ())),
+                "hidden": tuple(data.get("hidden", ())),
+            }
+        )
 
     def rules(self) -> str:
         """The limits in one sentence, for the learners' banner."""
@@ -76,14 +83,18 @@ class Challenge:
         if dataset != self.dataset:
             found.append(f"This challenge uses the {self.dataset} data set.")
         if params > self.max_params:
-            found.append(f"The model has {params:,} parameters; this challenge allows at most "
-                         f"{self.max_params:,}. Use fewer filters or units, or add pooling before Flatten.")
+            found.append(
+                f"The model has {params:,} parameters; this challenge allows at most "
+                f"{self.max_params:,}. Use fewer filters or units, or add pooling before Flatten."
+            )
         if hp.epochs > self.max_epochs:
             found.append(f"This challenge allows at most {self.max_epochs} epochs.")
         for control in HYPERPARAMETER_CONTROLS:
             if self.fixed(control) and getattr(hp, control) != getattr(self.hyperparameters, control):
-                found.append(f"The {CONTROLS[control].lower()} is set by your teacher "
-                             f"({getattr(self.hyperparameters, control)}).")
+                found.append(
+                    f"The {CONTROLS[control].lower()} is set by your teacher "
+                    f"({getattr(self.hyperparameters, control)})."
+                )
         return found
 
 
@@ -109,9 +120,11 @@ class ChallengeStore:
 
     def save(self, challenge: Challenge) -> Challenge:
         with self._connect() as db, db:
-            db.execute("INSERT INTO challenges (code, created, record) VALUES (?, ?, ?) "
-                       "ON CONFLICT(code) DO UPDATE SET record = excluded.record",
-                       (challenge.code, challenge.created, json.dumps(challenge.to_dict())))
+            db.execute(
+                "INSERT INTO challenges (code, created, record) VALUES (?, ?, ?) "
+                "ON CONFLICT(code) DO UPDATE SET record = excluded.record",
+                (challenge.code, challenge.created, json.dumps(challenge.to_dict())),
+            )
         return challenge
 
     def get(self, code: str) -> Challenge | None:
@@ -157,13 +170,22 @@ def describe_architecture(spec: dict) -> str:
 
 def leaderboard(runs: list[Run], challenge: Challenge) -> list[dict]:
     """Finished runs of the challenge since its last reset, best test accuracy first."""
-    rows = [{
-        "learner": run.learner or "anonymous", "architecture": describe_architecture(run.spec),
-        "params": run.params, "epochs": run.epoch, "test_accuracy": run.test_accuracy, "run_id": run.id,
-        "ended": run.ended,
-    } for run in runs
-        if run.challenge == challenge.code and run.status == Status.FINISHED and run.test_accuracy is not None
-        and (run.ended or 0) >= challenge.reset_at]
+    rows = [
+        {
+            "learner": run.learner or "anonymous",
+            "architecture": describe_architecture(run.spec),
+            "params": run.params,
+            "epochs": run.epoch,
+            "test_accuracy": run.test_accuracy,
+            "run_id": run.id,
+            "ended": run.ended,
+        }
+        for run in runs
+        if run.challenge == challenge.code
+        and run.status == Status.FINISHED
+        and run.test_accuracy is not None
+        and (run.ended or 0) >= challenge.reset_at
+    ]
     rows.sort(key=lambda r: (-r["test_accuracy"], r["params"], r["ended"] or 0))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank

@@ -2,6 +2,7 @@
 
 Exit codes: 0 success; 1 a run ended failed; 2 bad input (plain message on stderr, no traceback).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,11 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from .datasets import DATASETS, DatasetUnavailable, load_dataset
-from .hyperparams import OPTIMIZERS, Hyperparameters
-from .image_import import DEFAULT_SIZE as DEFAULT_IMAGE_SIZE, SIZES as IMAGE_SIZES
-from .presets import PRESETS
-from .spec import analyze, format_shape
+from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
+from core.data.image_import import DEFAULT_SIZE as DEFAULT_IMAGE_SIZE
+from core.data.image_import import SIZES as IMAGE_SIZES
+from core.model.presets import PRESETS
+from core.model.spec import analyze, format_shape
+from core.training.hyperparams import OPTIMIZERS, Hyperparameters
 
 
 class UserError(Exception):
@@ -38,8 +40,9 @@ def _read_spec(args) -> tuple[dict, str]:
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(f"The spec file {path} cannot be read: {err}.") from None
     except json.JSONDecodeError as err:
-        raise UserError(f"The spec file {path} is not valid JSON (line {err.lineno}, column {err.colno}: "
-                        f"{err.msg}).") from None
+        raise UserError(
+            f"The spec file {path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})."
+        ) from None
 
 
 def _add_model_source(parser: argparse.ArgumentParser) -> None:
@@ -78,9 +81,13 @@ def cmd_datasets(args) -> int:
 def summary_table(spec: dict, data_shape=None, num_classes=None) -> str:
     """A Keras-like summary: layer, output shape, params, and the totals."""
     analysis = analyze(spec, data_shape, num_classes)
-    rows = [(f"{r.name} ({r.type})", format_shape(r.output_shape), "—" if r.params is None else f"{r.params:,}")
-            for r in analysis.layers]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))]
+    rows = [
+        (f"{r.name} ({r.type})", format_shape(r.output_shape), "—" if r.params is None else f"{r.params:,}")
+        for r in analysis.layers
+    ]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))
+    ]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format("Layer (type)", "Output Shape", "Param #"), "-" * (sum(widths) + 4)]
     out += [line.format(*row) for row in rows]
@@ -110,7 +117,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .codegen import training_script
+    from core.model.codegen import training_script
 
     spec, title = _read_spec(args)
     preset = PRESETS.get(args.preset) if args.preset else None
@@ -126,9 +133,20 @@ def cmd_export(args) -> int:
 
 def _hyperparameters(args, preset) -> Hyperparameters:
     base = preset.app_hyperparameters if preset else Hyperparameters()
-    chosen = {k: getattr(args, k) for k in ("optimizer", "learning_rate", "epochs", "batch_size",
-                                             "validation_split", "seed", "limit_train", "limit_test")
-              if getattr(args, k, None) is not None}
+    chosen = {
+        k: getattr(args, k)
+        for k in (
+            "optimizer",
+            "learning_rate",
+            "epochs",
+            "batch_size",
+            "validation_split",
+            "seed",
+            "limit_train",
+            "limit_test",
+        )
+        if getattr(args, k, None) is not None
+    }
     if "optimizer" in chosen and "learning_rate" not in chosen:
         chosen["learning_rate"] = None  # the chosen optimizer's own default
     hp = Hyperparameters.from_dict({**base.to_dict(), **chosen})
@@ -146,17 +164,22 @@ def _progress_line(run) -> str:
     metrics = ""
     if last:
         acc, mae = last[-1].get("accuracy"), last[-1].get("mae")  # mae: a regression's
-        metrics = f" loss {last[-1]['loss']:.4f}" + (f" acc {acc:.4f}" if acc is not None else "") \
+        metrics = (
+            f" loss {last[-1]['loss']:.4f}"
+            + (f" acc {acc:.4f}" if acc is not None else "")
             + (f" mae {mae:.4g}" if mae is not None else "")
+        )
     eta = f" ETA {p.eta:.0f}s" if p.eta is not None else ""
     epoch = min(p.epoch + 1, p.epochs)
-    return (f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {epoch}/{p.epochs} "
-            f"batch {p.batch}/{p.batches_per_epoch}{metrics}{eta} ({p.status})   ")
+    return (
+        f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {epoch}/{p.epochs} "
+        f"batch {p.batch}/{p.batches_per_epoch}{metrics}{eta} ({p.status})   "
+    )
 
 
 def cmd_train(args) -> int:
-    from .runs import RunManager, RunRejected
-    from .store import RunStore
+    from core.runs.manager import RunManager, RunRejected
+    from core.runs.store import RunStore
 
     spec, title = _read_spec(args)
     preset = PRESETS.get(args.preset) if args.preset else None
@@ -175,27 +198,34 @@ def cmd_train(args) -> int:
     print(_progress_line(run), file=sys.stderr)
     results = run.results or {}
     report = {
-        "run_id": run.id, "status": run.status, "message": run.message, "dataset": run.dataset,
-        "params": run.params, "hyperparameters": hp.to_dict(), "spec": spec,
+        "run_id": run.id,
+        "status": run.status,
+        "message": run.message,
+        "dataset": run.dataset,
+        "params": run.params,
+        "hyperparameters": hp.to_dict(),
+        "spec": spec,
         "history": run.epoch_history(),
-        "test_accuracy": results.get("test_accuracy"), "test_loss": results.get("test_loss"),
+        "test_accuracy": results.get("test_accuracy"),
+        "test_loss": results.get("test_loss"),
         "results": results,
     }
     Path(args.out).write_text(json.dumps(report, indent=2))
     if run.message:
         print(run.message, file=sys.stderr)
     if results.get("test_mae") is not None:  # a regression
-        print(f"Test MAE {results['test_mae']:.4g}, RMSE {results['test_rmse']:.4g}; wrote {args.out}",
-              file=sys.stderr)
+        print(f"Test MAE {results['test_mae']:.4g}, RMSE {results['test_rmse']:.4g}; wrote {args.out}", file=sys.stderr)
     elif results:
-        print(f"Test accuracy {results['test_accuracy']:.4f}, test loss {results['test_loss']:.4f}; "
-              f"wrote {args.out}", file=sys.stderr)
+        print(
+            f"Test accuracy {results['test_accuracy']:.4f}, test loss {results['test_loss']:.4f}; wrote {args.out}",
+            file=sys.stderr,
+        )
     return 1 if run.status == "failed" else 0
 
 
 def cmd_bundle(args) -> int:
-    from .export import bundle_folder, run_bundle
-    from .store import RunStore
+    from core.export import bundle_folder, run_bundle
+    from core.runs.store import RunStore
 
     store = RunStore(args.home) if args.home else RunStore()
     run = store.load(args.run_id)
@@ -208,9 +238,9 @@ def cmd_bundle(args) -> int:
 
 
 def cmd_import_images(args) -> int:
-    from .config import SettingsError
-    from .image_import import ImageImportError, ImportLimits, import_image_folders
-    from .user_datasets import UserDatasetStore
+    from core.config import SettingsError
+    from core.data.image_import import ImageImportError, ImportLimits, import_image_folders
+    from core.data.user_datasets import UserDatasetStore
 
     try:
         limits = ImportLimits.from_env()
@@ -218,8 +248,9 @@ def cmd_import_images(args) -> int:
         raise UserError(str(err)) from None
     store = UserDatasetStore(args.home)
     try:
-        name, report = import_image_folders(args.archive, title=args.name, owner=args.owner, store=store,
-                                            size=args.size, grey=args.grey, limits=limits)
+        name, report = import_image_folders(
+            args.archive, title=args.name, owner=args.owner, store=store, size=args.size, grey=args.grey, limits=limits
+        )
     except ImageImportError as err:
         report = getattr(err, "report", None)
         if report is not None and (report.skipped or report.classes or report.left_out_classes):
@@ -231,7 +262,7 @@ def cmd_import_images(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from .store import RunStore
+    from core.runs.store import RunStore
 
     store = RunStore(args.home) if args.home else RunStore()
     runs = store.list()
@@ -294,11 +325,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-images", help="import a zip of image folders (one per class) as a data set")
     p.add_argument("archive", metavar="ARCHIVE.zip")
     p.add_argument("--name", required=True, help="the data set's name, as the app shows it")
-    p.add_argument("--size", type=int, choices=IMAGE_SIZES, default=DEFAULT_IMAGE_SIZE,
-                   help=f"pixels per side (default {DEFAULT_IMAGE_SIZE})")
+    p.add_argument(
+        "--size",
+        type=int,
+        choices=IMAGE_SIZES,
+        default=DEFAULT_IMAGE_SIZE,
+        help=f"pixels per side (default {DEFAULT_IMAGE_SIZE})",
+    )
     p.add_argument("--grey", action="store_true", help="store grey images (default: colour)")
-    p.add_argument("--owner", default="cli", help="the app user who may use it: the u=... in the app's address "
-                   "(default: cli)")
+    p.add_argument(
+        "--owner", default="cli", help="the app user who may use it: the u=... in the app's address (default: cli)"
+    )
     p.add_argument("--home", help="store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_import_images)
 

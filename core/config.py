@@ -1,10 +1,11 @@
 """Server settings, from environment variables (documented in the README)."""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
-from .spec import DEFAULT_PARAM_BUDGET
+from core.model.spec import DEFAULT_PARAM_BUDGET
 
 PREFIX = "CNN_PLAYGROUND_"
 # The web server's limits in .streamlit/config.toml must equal these (a test checks): the app's own
@@ -34,16 +35,18 @@ class Settings:
         return self.max_trainings or default_concurrency()
 
     @classmethod
-    def from_env(cls, environ=None) -> "Settings":
+    def from_env(cls, environ=None) -> Settings:
         env = os.environ if environ is None else environ
         runner = env.get(PREFIX + "RUNNER", "thread").strip().lower()
         if runner not in ("thread", "process"):
             raise SettingsError(f"{PREFIX}RUNNER must be 'thread' or 'process' (got {runner!r}).")
-        return cls(runner=runner,
-                   max_trainings=env_whole_number(env, "MAX_TRAININGS", 0, 0, 64),
-                   worker_max_runs=env_whole_number(env, "WORKER_MAX_RUNS", 20, 1, 10_000),
-                   param_budget=env_whole_number(env, "PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9),
-                   teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""))
+        return cls(
+            runner=runner,
+            max_trainings=env_whole_number(env, "MAX_TRAININGS", 0, 0, 64),
+            worker_max_runs=env_whole_number(env, "WORKER_MAX_RUNS", 20, 1, 10_000),
+            param_budget=env_whole_number(env, "PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9),
+            teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""),
+        )
 
 
 def env_whole_number(env, name: str, default: int, low: int, high: int) -> int:

@@ -1,4 +1,5 @@
 """One zip bundle per run: a runnable training script, the trained model, the history and the metrics."""
+
 from __future__ import annotations
 
 import io
@@ -8,9 +9,9 @@ import zipfile
 
 import pandas as pd
 
-from .codegen import training_script
-from .run import Run
-from .store import RunStore
+from core.model.codegen import training_script
+from core.runs.record import Run
+from core.runs.store import RunStore
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "mae", "val_loss", "val_accuracy", "val_mae", "seconds")
 
@@ -19,7 +20,7 @@ SCRIPT_LINES = """train.py       rebuilds the model and trains it again with the
                python train.py            (add --epochs 1 --limit-train 500 for a quick try)
                It needs Python with keras and numpy installed (pip install keras tensorflow).
 """
-MODEL_LINE = "model.keras    the trained model: keras.saving.load_model(\"model.keras\")\n"
+MODEL_LINE = 'model.keras    the trained model: keras.saving.load_model("model.keras")\n'
 DATA_LINES = """history.csv    accuracy (a regression: MAE) and loss after every epoch (training and validation)
 metrics.json   the test results and the settings used: test accuracy and loss, confusion matrix and
                per-class accuracy (a regression: test MAE, RMSE and R²)
@@ -55,10 +56,16 @@ def metrics(run: Run) -> dict:
     results = run.results or {}
     history = run.epoch_history()
     return {
-        "run_id": run.id, "name": run.name, "status": run.status, "message": run.message,
-        "cloned_from": run.parent_id, "dataset": run.dataset, "params": run.params,
+        "run_id": run.id,
+        "name": run.name,
+        "status": run.status,
+        "message": run.message,
+        "cloned_from": run.parent_id,
+        "dataset": run.dataset,
+        "params": run.params,
         "epochs_completed": run.epoch,
-        "test_accuracy": results.get("test_accuracy"), "test_loss": results.get("test_loss"),
+        "test_accuracy": results.get("test_accuracy"),
+        "test_loss": results.get("test_loss"),
         "train_seconds": results.get("train_seconds"),
         "final_epoch": history[-1] if history else None,
         "results": results,
@@ -80,9 +87,13 @@ def run_bundle(run: Run, store: RunStore) -> bytes:
             script_lines = SCRIPT_LINES
         except ValueError as error:  # a data set no standalone script can load (e.g. one a user imported)
             script_lines = f"(no train.py: {error})\n"
-        bundle.writestr(f"{folder}/README.txt",
-                        README_TITLE.format(run_id=run.id, name=run.name or "unnamed run") + script_lines
-                        + (MODEL_LINE if has_model else "") + DATA_LINES)
+        bundle.writestr(
+            f"{folder}/README.txt",
+            README_TITLE.format(run_id=run.id, name=run.name or "unnamed run")
+            + script_lines
+            + (MODEL_LINE if has_model else "")
+            + DATA_LINES,
+        )
         if has_model:
             bundle.write(model_path, f"{folder}/model.keras")
         bundle.writestr(f"{folder}/history.csv", history_csv(run))

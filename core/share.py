@@ -4,6 +4,7 @@ The payload is compact JSON, zlib-compressed and URL-safe base64 encoded. Readin
 everything a tampered or cut-off link could get wrong and says so plainly (ShareLinkError), so a bad
 link can never break the page that opens it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,10 +14,10 @@ import zlib
 from dataclasses import fields
 from urllib.parse import urlsplit
 
-from .datasets import DATASETS
-from .hyperparams import MAX_EPOCHS, Hyperparameters
-from .presets import PRESETS
-from .spec import layer_problems  # one layer's own checks, shared with analyze()
+from core.data.datasets import DATASETS
+from core.model.presets import PRESETS
+from core.model.spec import layer_problems  # one layer's own checks, shared with analyze()
+from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
 
 PARAM = "s"
 VERSION = 1
@@ -72,8 +73,9 @@ def _unpack(token: str) -> object:
     except ShareLinkError:
         raise
     except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
-        raise ShareLinkError("The share link is damaged (it may be cut off or mistyped): "
-                             "copy the whole link again.") from None
+        raise ShareLinkError(
+            "The share link is damaged (it may be cut off or mistyped): copy the whole link again."
+        ) from None
 
 
 def _scalar(value) -> bool:
@@ -84,15 +86,19 @@ def _check_spec(spec) -> None:
     if not isinstance(spec, dict) or set(spec) != {"input_shape", "layers"}:
         raise ShareLinkError("The link's model description is not in the expected form.")
     shape = spec["input_shape"]
-    if (not isinstance(shape, list) or len(shape) not in (1, 3)
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_INPUT_SIDE for v in shape)):
+    if (
+        not isinstance(shape, list)
+        or len(shape) not in (1, 3)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_INPUT_SIDE for v in shape)
+    ):
         raise ShareLinkError("The link's input shape is not valid.")
     layers = spec["layers"]
     if not isinstance(layers, list) or not 0 < len(layers) <= MAX_LAYERS:
         raise ShareLinkError(f"The link's model must have between 1 and {MAX_LAYERS} layers.")
     for index, layer in enumerate(layers):
-        if isinstance(layer, dict) and not all(_scalar(v) or (isinstance(v, list) and all(map(_scalar, v)))
-                                               for v in layer.values()):
+        if isinstance(layer, dict) and not all(
+            _scalar(v) or (isinstance(v, list) and all(map(_scalar, v))) for v in layer.values()
+        ):
             raise ShareLinkError(f"Layer {index + 1} of the link's model is not in the expected form.")
         problems = layer_problems(index, layer)
         if problems:
@@ -110,8 +116,9 @@ def _check_hyperparameters(data) -> Hyperparameters:
     for name, (low, high) in LINK_LIMITS.items():
         value = getattr(hp, name)
         if value is not None and not low <= value <= high:
-            raise ShareLinkError(f"The link's {name.replace('_', ' ')} ({value}) is outside what the app allows "
-                                 f"({low:g} to {high:g}).")
+            raise ShareLinkError(
+                f"The link's {name.replace('_', ' ')} ({value}) is outside what the app allows ({low:g} to {high:g})."
+            )
     return hp
 
 
@@ -129,4 +136,3 @@ def decode(token: str) -> dict:
     _check_spec(payload["spec"])
     _check_hyperparameters(payload["hyperparameters"])
     return {key: payload[key] for key in ("dataset", "preset", "spec", "hyperparameters")}
-

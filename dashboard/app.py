@@ -1,33 +1,29 @@
 """CNN Playground: build a CNN with widgets, train it and watch it learn. Run: streamlit run dashboard/app.py"""
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import dashboard.runtime  # noqa: F401,I001  (first: heavy imports and the Streamlit/Keras fixes)
+import streamlit as st
 
-import dashboard.runtime  # noqa: E402,F401  (first: heavy imports and the Streamlit/Keras fixes)
-import streamlit as st  # noqa: E402
-
-from dashboard import state  # noqa: E402
-from dashboard.classroom_view import challenge_banner  # noqa: E402
-from dashboard.widgets import sidebar_status  # noqa: E402
+from dashboard.session import state
+from dashboard.components.classroom import challenge_banner
+from dashboard.components.widgets import sidebar_status
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
 state.remember_user_in_browser()
 state.playground()
 
-page = st.navigation([
-    st.Page("views/build.py", title="Build", icon=":material/construction:", default=True),
-    st.Page("views/data.py", title="Data", icon=":material/image:"),
-    st.Page("views/train.py", title="Train", icon=":material/play_circle:"),
-    st.Page("views/results.py", title="Results", icon=":material/insights:"),
-    st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("views/inside.py", title="Inside the network", icon=":material/visibility:"),
-    st.Page("views/predict.py", title="Predict", icon=":material/draw:"),
-    st.Page("views/projector.py", title="Projector", icon=":material/cast_for_education:"),
-    st.Page("views/teacher.py", title="Teacher", icon=":material/school:"),
-])
+page = st.navigation(
+    [
+        st.Page("views/build.py", title="Build", icon=":material/construction:", default=True),
+        st.Page("views/data.py", title="Data", icon=":material/image:"),
+        st.Page("views/train.py", title="Train", icon=":material/play_circle:"),
+        st.Page("views/results.py", title="Results", icon=":material/insights:"),
+        st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("views/inside.py", title="Inside the network", icon=":material/visibility:"),
+        st.Page("views/predict.py", title="Predict", icon=":material/draw:"),
+        st.Page("views/projector.py", title="Projector", icon=":material/cast_for_education:"),
+        st.Page("views/teacher.py", title="Teacher", icon=":material/school:"),
+    ]
+)
 sidebar_status()
 challenge_banner()
 page.run()

@@ -6,6 +6,7 @@ that is ~0.4 s of GIL-held work per rerun, and clearing the session while anothe
 that training many times over. So: postScriptGC is off in .streamlit/config.toml, long-lived objects
 are frozen out of the collector after the heavy imports, and the Keras part of the clean-up is removed.
 """
+
 from __future__ import annotations
 
 import gc
@@ -22,7 +23,7 @@ import plotly.graph_objects  # noqa: E402,F401
 import tensorflow  # noqa: E402,F401
 from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 
-import core.training  # noqa: E402,F401  (imports Keras callbacks: keep it out of worker threads)
+import core.training.trainer  # noqa: E402,F401  (imports Keras callbacks: keep it out of worker threads)
 
 
 def _clean_problem_modules_without_keras() -> None:
@@ -35,8 +36,10 @@ def _clean_problem_modules_without_keras() -> None:
 
 
 if not hasattr(script_runner, "_clean_problem_modules"):
-    raise RuntimeError("streamlit.runtime.scriptrunner.script_runner._clean_problem_modules is gone: "
-                       "re-check how this Streamlit version clears Keras after each rerun.")
+    raise RuntimeError(
+        "streamlit.runtime.scriptrunner.script_runner._clean_problem_modules is gone: "
+        "re-check how this Streamlit version clears Keras after each rerun."
+    )
 script_runner._clean_problem_modules = _clean_problem_modules_without_keras
 gc.collect()
 gc.freeze()

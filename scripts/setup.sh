@@ -17,8 +17,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-if ! cmp -s requirements.txt .venv/.requirements.installed; then
+# The project itself is installed editable (its `cnn-playground` command, `core` and `dashboard` importable
+# from anywhere); the pinned versions come from requirements.txt.
+if ! cat requirements.txt pyproject.toml | cmp -s - .venv/.requirements.installed; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -r requirements.txt
-  cp requirements.txt .venv/.requirements.installed
+  .venv/bin/pip install -q --no-deps --no-build-isolation -e .
+  cat requirements.txt pyproject.toml > .venv/.requirements.installed
 fi

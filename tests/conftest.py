@@ -1,19 +1,21 @@
-"""Shared test set-up: the repo root on sys.path, quiet TensorFlow, and no writes outside tmp dirs."""
+"""Shared test set-up: quiet TensorFlow, no downloads, no writes outside tmp dirs, markers by folder.
+
+The folders say what a test needs: unit (no TensorFlow), training (TensorFlow, small trainings), app
+(Streamlit's AppTest), browser (the served app in headless Chromium). Each test gets its folder's marker,
+so `-m unit` or `-m "not browser"` picks a layer.
+"""
+
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+LAYERS = ("unit", "training", "app", "browser")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Never try Keras' download during tests (no internet here; it would only be slow).
 os.environ["CNN_PLAYGROUND_OFFLINE"] = "1"
-
-REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +33,10 @@ def subprocess_env(tmp_path):
     env["CNN_PLAYGROUND_OFFLINE"] = "1"
     env["CNN_PLAYGROUND_HOME"] = str(tmp_path / "home")
     return env
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        layer = Path(str(item.fspath)).parent.name
+        if layer in LAYERS:
+            item.add_marker(getattr(pytest.mark, layer))

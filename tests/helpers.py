@@ -1,5 +1,13 @@
 """Small helpers shared by the test modules."""
+
 import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+import core.runs.manager
+
+REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
 
 
 def wait_for(condition, timeout: float = 60.0, interval: float = 0.02) -> None:
@@ -21,3 +29,40 @@ def open_page(at, page: str):
     """Switch the AppTest session to dashboard/views/<page>.py and run it."""
     at.switch_page(f"views/{page}.py")
     return rerun(at)
+
+
+# --- AppTest pages -------------------------------------------------------------------------------
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+TIMEOUT = 60
+
+
+def table_with(at: AppTest, column: str):
+    """The first table on the page that has this column (AppTest does not expose dataframe keys)."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def shape_rows(at: AppTest) -> list[str]:
+    return list(table_with(at, "Output shape")["Layer (type)"])
+
+
+def use_shapes(at: AppTest) -> None:
+    at.switch_page("views/data.py")
+    rerun(at)
+    at.selectbox(key="dataset_choice").select("shapes")
+    rerun(at)
+
+
+def wait_until_ended(at: AppTest, run_id: str, timeout: float = 120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        rerun(at)  # AppTest does not fire run_every: poll by hand
+        run = core.runs.manager.default_manager().get(run_id)
+        if not run.active:
+            break
+        time.sleep(0.5)
+    rerun(at)
+    return run

@@ -1,13 +1,15 @@
 """Build: stack layers, set their parameters, see shapes, params and problems as you go."""
+
 import json
 
 import streamlit as st
 
-from core.codegen import snippet
-from core.presets import presets_for
-from core.spec import LAYER_TYPES
-from dashboard import sharing, state
-from dashboard.widgets import layer_card, show_shape_table
+from core.model.codegen import snippet
+from core.model.presets import presets_for
+from core.model.spec import LAYER_TYPES
+from dashboard.components import sharing
+from dashboard.components.widgets import layer_card, show_shape_table
+from dashboard.session import state
 
 
 def add_chosen_layer() -> None:
@@ -18,8 +20,10 @@ def add_chosen_layer() -> None:
 pg = state.playground()
 st.title("Build your network")
 sharing.build_banner()  # an opened share link, or the run this model is a copy of
-st.caption("Start from a preset, then add, remove, move and tune layers. Shapes and parameter counts "
-           "update as you edit; problems are explained at the layer that has them.")
+st.caption(
+    "Start from a preset, then add, remove, move and tune layers. Shapes and parameter counts "
+    "update as you edit; problems are explained at the layer that has them."
+)
 
 left, right = st.columns([1, 1], gap="large")
 
@@ -30,22 +34,37 @@ with left:
     if state.control("preset") != "hidden":
         preset_locked = state.control("preset") == "locked"
         preset_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-        chosen = preset_col.selectbox("Preset", names, index=names.index(pg.preset) if pg.preset in names else 0,
-                                      format_func=lambda n: fitting[n].title, key="preset_choice",
-                                      disabled=preset_locked)
-        button_col.button("Load preset", key="load_preset", on_click=state.load_preset, args=(chosen,),
-                          disabled=preset_locked, help="Set by your teacher for this challenge." if preset_locked
-                          else "Replace the current layers and training settings with this preset.")
+        chosen = preset_col.selectbox(
+            "Preset",
+            names,
+            index=names.index(pg.preset) if pg.preset in names else 0,
+            format_func=lambda n: fitting[n].title,
+            key="preset_choice",
+            disabled=preset_locked,
+        )
+        button_col.button(
+            "Load preset",
+            key="load_preset",
+            on_click=state.load_preset,
+            args=(chosen,),
+            disabled=preset_locked,
+            help="Set by your teacher for this challenge."
+            if preset_locked
+            else "Replace the current layers and training settings with this preset.",
+        )
         st.caption(fitting[chosen].description)
         if not data.is_images:
-            st.caption("The image presets are not offered: their convolutions and pooling need images, and "
-                       "this data set is a table.")
+            st.caption(
+                "The image presets are not offered: their convolutions and pooling need images, and "
+                "this data set is a table."
+            )
 
     analysis = state.analysis()
     data_shape = "×".join(map(str, pg.spec["input_shape"]))
     inputs = f"images of {data_shape}" if data.is_images else f"table rows of {data_shape} numbers"
-    st.markdown(f"**Input**: {inputs} from {state.dataset_title(pg.dataset)} "
-                "(change the data set on the **Data** page)")
+    st.markdown(
+        f"**Input**: {inputs} from {state.dataset_title(pg.dataset)} (change the data set on the **Data** page)"
+    )
     layers = pg.spec["layers"]
     for index, layer in enumerate(layers):
         layer_card(index, layer, analysis, pg.builder_version, len(layers))
@@ -56,18 +75,27 @@ with left:
         st.markdown("**Add a layer**")
         kinds = [name for name, kind in LAYER_TYPES.items() if data.is_images or not kind.image_only]
         c1, c2 = st.columns(2)
-        kind = c1.selectbox("Layer type", kinds, key="add_layer_type",
-                            help="Each type's purpose is shown on its card once added.")
+        kind = c1.selectbox(
+            "Layer type", kinds, key="add_layer_type", help="Each type's purpose is shown on its card once added."
+        )
         positions = list(range(len(layers) + 1))
         position = c2.selectbox(
-            "Position", positions, index=len(positions) - 1 if len(layers) == 0 else max(len(layers) - 1, 0),
+            "Position",
+            positions,
+            index=len(positions) - 1 if len(layers) == 0 else max(len(layers) - 1, 0),
             key="add_layer_position",
-            format_func=lambda p: "at the top" if p == 0 else (
-                "at the end" if p == len(layers) else f"after layer {p} ({layers[p - 1]['type']})"))
+            format_func=lambda p: (
+                "at the top"
+                if p == 0
+                else ("at the end" if p == len(layers) else f"after layer {p} ({layers[p - 1]['type']})")
+            ),
+        )
         st.caption(LAYER_TYPES[kind].summary)
         if not data.is_images:
-            st.caption("Convolution, pooling and Flatten layers need images, so a table is offered only the "
-                       "layers that fit its rows.")
+            st.caption(
+                "Convolution, pooling and Flatten layers need images, so a table is offered only the "
+                "layers that fit its rows."
+            )
         st.button("Add layer", key="add_layer", type="primary", icon=":material/add:", on_click=add_chosen_layer)
 
 with right:
@@ -84,6 +112,12 @@ with right:
     with st.expander("Architecture as JSON"):
         text = json.dumps(pg.spec, indent=2)
         st.code(text, language="json")
-        st.download_button("Download spec.json", text, file_name="spec.json", mime="application/json",
-                           key="download_spec", on_click="ignore")
+        st.download_button(
+            "Download spec.json",
+            text,
+            file_name="spec.json",
+            mime="application/json",
+            key="download_spec",
+            on_click="ignore",
+        )
     sharing.share_expander()

@@ -1,20 +1,27 @@
 """Compare: several of your runs side by side — curves overlaid, a leaderboard, and what differs."""
+
 import time
 
 import pandas as pd
 import streamlit as st
 
-from core import compare
-from dashboard import charts, state
-from dashboard.widgets import STATUS_LABELS
+from core.insight import compare
+from dashboard.charts import training as charts
+from dashboard.components.widgets import STATUS_LABELS
+from dashboard.session import state
 
 POLL_SECONDS = 1.0
 WIDGET_KEY = "compare_runs"
 CHOSEN_KEY = "_compare_chosen"  # survives page switches, unlike the widget's own state
 DEFAULT_FOR_KEY = "_compare_default_for"  # the followed run the default selection was made for
 HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28)"
-LEADERBOARD_FORMATS = {"Test accuracy (%)": "{:.2f}", "Test MAE": "{:,.4g}", "Test loss": "{:.4f}",
-                       "Params": "{:,}", "Training time (s)": "{:.1f}"}
+LEADERBOARD_FORMATS = {
+    "Test accuracy (%)": "{:.2f}",
+    "Test MAE": "{:,.4g}",
+    "Test loss": "{:.4f}",
+    "Params": "{:,}",
+    "Training time (s)": "{:.1f}",
+}
 
 
 def run_label(run) -> str:
@@ -46,18 +53,19 @@ def leaderboard_table(runs, colours):
     frame["Status"] = [STATUS_LABELS.get(s, s) for s in frame["Status"]]
     if "Test MAE" in frame and frame["Test accuracy (%)"].isna().all():  # only regressions: no accuracy
         frame = frame.drop(columns="Test accuracy (%)")
-    return (frame.style
-            .apply(lambda col: [f"color: {colours[v]}; font-weight: bold" for v in col], subset=["Run"])
-            .format({k: f for k, f in LEADERBOARD_FORMATS.items() if k in frame.columns}, na_rep="—"))
+    return frame.style.apply(
+        lambda col: [f"color: {colours[v]}; font-weight: bold" for v in col], subset=["Run"]
+    ).format({k: f for k, f in LEADERBOARD_FORMATS.items() if k in frame.columns}, na_rep="—")
 
 
 def diff_table(runs, only_differences: bool):
     rows = compare.diff_runs(runs)
     if only_differences:
         rows = [r for r in rows if r.differs]
-    frame = pd.DataFrame([{"Setting": r.setting, **dict(zip([run.id for run in runs], r.values)),
-                           "Differs": r.differs} for r in rows],
-                         columns=["Setting", *[run.id for run in runs], "Differs"])
+    frame = pd.DataFrame(
+        [{"Setting": r.setting, **dict(zip([run.id for run in runs], r.values)), "Differs": r.differs} for r in rows],
+        columns=["Setting", *[run.id for run in runs], "Differs"],
+    )
     return frame.style.apply(lambda row: [HIGHLIGHT if row["Differs"] else ""] * len(row), axis=1)
 
 
@@ -70,21 +78,30 @@ def comparison(run_ids: list[str], polling: bool) -> None:
     for run in runs:
         if run.active:
             p = run.progress()
-            st.caption(f"Run {run.id} is {STATUS_LABELS.get(run.status, run.status).lower()}: epoch "
-                       f"{min(p.epoch + 1, p.epochs)} of {p.epochs} — its curves grow as it trains.")
+            st.caption(
+                f"Run {run.id} is {STATUS_LABELS.get(run.status, run.status).lower()}: epoch "
+                f"{min(p.epoch + 1, p.epochs)} of {p.epochs} — its curves grow as it trains."
+            )
 
     series = compare.overlay_series(runs)
     metrics = {r["metric"] for r in series}
     st.subheader(f"{charts.METRIC_TITLES[charts.curve_metric([dict.fromkeys(metrics)])]} and loss per epoch")
     if {"accuracy", "mae"} <= metrics:
-        st.caption("Some of these runs classify images and others predict a number: the chart shows the MAE of "
-                   "the number-predicting runs only. Compare runs of one kind for a fair view.")
+        st.caption(
+            "Some of these runs classify images and others predict a number: the chart shows the MAE of "
+            "the number-predicting runs only. Compare runs of one kind for a fair view."
+        )
     if series:
-        st.plotly_chart(charts.compare_chart(series, {r.id: legend_label(r) for r in runs}, colours),
-                        key="compare_curves", width="stretch")
-        st.caption("One colour per run: solid lines are the training data, dashed lines the validation data "
-                   "(images held back from training). Where the dashed line of a run is higher (accuracy) or "
-                   "lower (loss), that run does better on images it has not learned from.")
+        st.plotly_chart(
+            charts.compare_chart(series, {r.id: legend_label(r) for r in runs}, colours),
+            key="compare_curves",
+            width="stretch",
+        )
+        st.caption(
+            "One colour per run: solid lines are the training data, dashed lines the validation data "
+            "(images held back from training). Where the dashed line of a run is higher (accuracy) or "
+            "lower (loss), that run does better on images it has not learned from."
+        )
     else:
         st.caption("The curves appear once a selected run has finished its first epoch.")
 
@@ -99,12 +116,21 @@ def comparison(run_ids: list[str], polling: bool) -> None:
     only = st.toggle("Show only the settings that differ", value=True, key="compare_only_differences")
     table = diff_table(runs, only)
     differing = int(table.data["Differs"].sum())
-    st.markdown(f"**{differing}** setting(s) differ between these runs (highlighted)." if differing else
-                "These runs have the same model and settings.")
+    st.markdown(
+        f"**{differing}** setting(s) differ between these runs (highlighted)."
+        if differing
+        else "These runs have the same model and settings."
+    )
     if table.data.empty:
         return
-    st.dataframe(table, hide_index=True, width="stretch", height="content", key="compare_diff",
-                 column_config={"Differs": st.column_config.CheckboxColumn(width="small")})
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height="content",
+        key="compare_diff",
+        column_config={"Differs": st.column_config.CheckboxColumn(width="small")},
+    )
 
 
 st.title("Compare runs")
@@ -117,10 +143,16 @@ if not runs:
 by_id = {r.id: r for r in runs}
 followed = state.followed_run()
 st.session_state[WIDGET_KEY] = initial_choice(runs, followed.id if followed is not None else None)
-chosen = st.multiselect("Runs to compare", list(by_id), format_func=lambda i: run_label(by_id[i]), key=WIDGET_KEY,
-                        on_change=_remember_choice, placeholder="Choose runs",
-                        help="Your runs, newest first. By default: the run you follow and the run it was cloned "
-                             "from, else your two newest runs.")
+chosen = st.multiselect(
+    "Runs to compare",
+    list(by_id),
+    format_func=lambda i: run_label(by_id[i]),
+    key=WIDGET_KEY,
+    on_change=_remember_choice,
+    placeholder="Choose runs",
+    help="Your runs, newest first. By default: the run you follow and the run it was cloned "
+    "from, else your two newest runs.",
+)
 if not chosen:
     st.info("Choose one or more runs above.")
     st.stop()

@@ -1,14 +1,16 @@
 """Data: choose the data set (built in or your own) and look at it — samples per class, class balance, one
 image's pixels — or import your own images."""
+
 import time
 
 import numpy as np
 import streamlit as st
 
-from core.datasets import DATASETS, DatasetUnavailable, load_dataset
-from dashboard import charts, state
-from dashboard.csv_import_view import import_csv_section, show_table
-from dashboard.image_import_view import delete_dataset_button, import_images_section, stored_report
+from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
+from dashboard.charts import training as charts
+from dashboard.components.csv_import import import_csv_section, show_table
+from dashboard.components.image_import import delete_dataset_button, import_images_section, stored_report
+from dashboard.session import state
 
 SAMPLES_PER_CLASS = 8
 THUMBNAIL = 84  # pixels: small images are upscaled without smoothing so pixels stay visible
@@ -50,8 +52,10 @@ def describe(name: str) -> str:
     if meta is None:
         return ""
     when = time.strftime("%d %b %Y, %H:%M", time.localtime(meta["created"]))
-    return (f"Imported by you on {when}: {meta['train_size']:,} examples to train on and {meta['test_size']:,} "
-            "to test. Only you can see and use it.")
+    return (
+        f"Imported by you on {when}: {meta['train_size']:,} examples to train on and {meta['test_size']:,} "
+        "to test. Only you can see and use it."
+    )
 
 
 def show_choice(data) -> str:
@@ -65,9 +69,16 @@ def show_choice(data) -> str:
     own = data.name not in DATASETS and not in_challenge
     choice_col, delete_col = st.columns([6, 1], vertical_alignment="bottom") if own else (st.container(), None)
     chosen = choice_col.selectbox(
-        "Data set", names, format_func=state.dataset_title, key="dataset_choice", on_change=choose_dataset,
-        disabled=in_challenge, help="Set by your teacher for this challenge." if in_challenge else
-        "The model's input shape and output layer follow the data set.")
+        "Data set",
+        names,
+        format_func=state.dataset_title,
+        key="dataset_choice",
+        on_change=choose_dataset,
+        disabled=in_challenge,
+        help="Set by your teacher for this challenge."
+        if in_challenge
+        else "The model's input shape and output layer follow the data set.",
+    )
     if own:
         with delete_col:
             delete_dataset_button(data.name)
@@ -96,8 +107,10 @@ def show_images(data) -> None:
     test_counts = np.bincount(data.y_test, minlength=data.num_classes)
     st.plotly_chart(charts.class_balance_figure(train_counts, test_counts, data.class_names), key="balance")
     if train_counts.max() > 2 * max(train_counts.min(), 1):
-        st.warning("Some classes have more than twice as many images as others: accuracy alone can mislead; "
-                   "check the per-class accuracy on Results.")
+        st.warning(
+            "Some classes have more than twice as many images as others: accuracy alone can mislead; "
+            "check the per-class accuracy on Results."
+        )
     else:
         st.caption("The classes are balanced: each has about the same number of images.")
 
@@ -105,28 +118,38 @@ def show_images(data) -> None:
     if data.input_shape[-1] == 3:
         show_colour_pixels(data)
     else:
-        st.caption("This is what the network receives: a grid of numbers from 0 to 255, one per pixel, drawn "
-                   "here from white (0) to black (255) as in the original notebook. Before training they are "
-                   "divided by 255, so every input is between 0 and 1.")
+        st.caption(
+            "This is what the network receives: a grid of numbers from 0 to 255, one per pixel, drawn "
+            "here from white (0) to black (255) as in the original notebook. Before training they are "
+            "divided by 255, so every input is between 0 and 1."
+        )
         index = st.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
-        st.plotly_chart(charts.pixel_heatmap(data.x_train[index],
-                                             f"Image {index}: {data.class_names[data.y_train[index]]}"),
-                        key="pixels")
+        st.plotly_chart(
+            charts.pixel_heatmap(data.x_train[index], f"Image {index}: {data.class_names[data.y_train[index]]}"),
+            key="pixels",
+        )
 
 
 def show_colour_pixels(data) -> None:
-    st.caption("A colour image reaches the network as three grids of numbers from 0 to 255, one each for its red, "
-               "green and blue light. Before training they are divided by 255, so every input is between 0 and 1.")
+    st.caption(
+        "A colour image reaches the network as three grids of numbers from 0 to 255, one each for its red, "
+        "green and blue light. Before training they are divided by 255, so every input is between 0 and 1."
+    )
     image_col, chart_col = st.columns([1, 3])
     index = image_col.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
     image = data.x_train[index]
     label = data.class_names[data.y_train[index]]
     image_col.image(upscale(image), caption=label, width=2 * THUMBNAIL)
-    channel = image_col.segmented_control("Colour channel", list(CHANNELS), default="red",
-                                          key="pixel_channel") or "red"
-    chart_col.plotly_chart(charts.pixel_heatmap(image, f"Image {index}: {label} ({channel} channel)",
-                                                channel=list(CHANNELS).index(channel), colorscale=CHANNELS[channel]),
-                           key="pixels")
+    channel = image_col.segmented_control("Colour channel", list(CHANNELS), default="red", key="pixel_channel") or "red"
+    chart_col.plotly_chart(
+        charts.pixel_heatmap(
+            image,
+            f"Image {index}: {label} ({channel} channel)",
+            channel=list(CHANNELS).index(channel),
+            colorscale=CHANNELS[channel],
+        ),
+        key="pixels",
+    )
 
 
 pg = state.playground()
@@ -136,12 +159,13 @@ chosen = show_choice(data)
 unavailable = st.session_state.get(UNAVAILABLE_KEY)
 if unavailable and unavailable[0] == chosen != pg.dataset:  # say why, keep the model as it was
     st.error(unavailable[1], icon=":material/cloud_off:")
-    st.info(f"Your model still uses {state.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no "
-            "download.")
+    st.info(f"Your model still uses {state.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no download.")
     st.stop()
 if st.session_state.pop("dataset_switched", False):
-    st.toast(f"Model adapted to {data.title}: input {'×'.join(map(str, data.input_shape))}, "
-             f"{data.output_units} output unit(s).")
+    st.toast(
+        f"Model adapted to {data.title}: input {'×'.join(map(str, data.input_shape))}, "
+        f"{data.output_units} output unit(s)."
+    )
 if state.active_challenge() is None:
     import_images_section()
     import_csv_section()

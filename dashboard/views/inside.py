@@ -1,18 +1,19 @@
 """Inside the network: for one image, where the model looked (Grad-CAM), what each layer made of it
 (feature maps), and the filters it learned."""
+
 import hashlib
 
 import numpy as np
 import streamlit as st
 
-from core.datasets import load_dataset
-from core.inspection import NotInspectable, conv_filters, feature_maps, grad_cam, predict_probabilities
-from core.mistakes import PredictionsUnavailable, load_predictions
-from dashboard import inspection_charts as charts
-from dashboard import state
-from dashboard.own_image import uploaded_image
-from dashboard.regression_view import not_for_regression
-from dashboard.trained_models import class_names_or_stop, pick_trained_run, session_model
+from core.data.datasets import load_dataset
+from core.insight.inspection import NotInspectable, conv_filters, feature_maps, grad_cam, predict_probabilities
+from core.insight.mistakes import PredictionsUnavailable, load_predictions
+from dashboard.charts import inspection as charts
+from dashboard.components.own_image import uploaded_image
+from dashboard.components.regression import not_for_regression
+from dashboard.components.trained_models import class_names_or_stop, pick_trained_run, session_model
+from dashboard.session import state
 
 LAYER_WORDS = {
     "Conv2D": "Each square is what one filter found: bright where its pattern appears in the image.",
@@ -35,8 +36,7 @@ def _test_images(run):
         predictions = load_predictions(state.manager().store, run.id)
     except PredictionsUnavailable:
         predictions = None
-    count = len(predictions.y_true) if predictions is not None else (run.hyperparameters.limit_test
-                                                                       or len(data.x_test))
+    count = len(predictions.y_true) if predictions is not None else (run.hyperparameters.limit_test or len(data.x_test))
     return data, min(count, len(data.x_test)), predictions
 
 
@@ -61,14 +61,19 @@ def from_mistakes(run) -> Chosen | None:
         st.success("This network got every test image right: there is no mistake to look at.")
         return None
     key = f"inside_mistake_{run.id}"
-    if st.button("Show another mistake", key="inside_next_mistake", icon=":material/shuffle:") \
-            or st.session_state.get(key) not in wrong:
+    if (
+        st.button("Show another mistake", key="inside_next_mistake", icon=":material/shuffle:")
+        or st.session_state.get(key) not in wrong
+    ):
         st.session_state[key] = int(np.random.default_rng().choice(wrong))
     index = st.session_state[key]
     true, predicted = int(predictions.y_true[index]), int(predictions.predicted[index])
-    return Chosen(_as_input(data.x_test[index]), true,
-                  f"Test image {index}: a **{data.class_names[true]}** that the network took for a "
-                  f"**{data.class_names[predicted]}** ({len(wrong)} mistakes in {count} test images).")
+    return Chosen(
+        _as_input(data.x_test[index]),
+        true,
+        f"Test image {index}: a **{data.class_names[true]}** that the network took for a "
+        f"**{data.class_names[predicted]}** ({len(wrong)} mistakes in {count} test images).",
+    )
 
 
 def from_upload(run) -> Chosen | None:
@@ -94,14 +99,21 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
     with prob_col:
         st.subheader("Its answer")
         st.plotly_chart(charts.probability_figure(probabilities, class_names, chosen.true_class), key="inside_probs")
-        st.caption(f"The network says **{class_names[predicted]}** with {100 * probabilities[predicted]:.1f} % "
-                   "certainty. The bars are its probability for every class; they add up to 100 %.")
+        st.caption(
+            f"The network says **{class_names[predicted]}** with {100 * probabilities[predicted]:.1f} % "
+            "certainty. The bars are its probability for every class; they add up to 100 %."
+        )
     with cam_col:
         st.subheader("Where it looked")
         options = list(range(len(class_names)))
         image_id = hashlib.md5(chosen.image.tobytes()).hexdigest()[:12]  # a new image starts at its answer
-        explained = st.selectbox("Explain the class", options, index=predicted, key=f"inside_cam_class_{image_id}",
-                                 format_func=lambda c: class_names[c] + (" (its answer)" if c == predicted else ""))
+        explained = st.selectbox(
+            "Explain the class",
+            options,
+            index=predicted,
+            key=f"inside_cam_class_{image_id}",
+            format_func=lambda c: class_names[c] + (" (its answer)" if c == predicted else ""),
+        )
         try:
             cam = grad_cam(model, chosen.image, explained)
         except NotInspectable as error:
@@ -109,25 +121,31 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
             return
         st.plotly_chart(charts.grad_cam_figure(chosen.image, cam.heatmap), key="inside_cam")
         if cam.found_evidence:
-            st.caption(f"Grad-CAM: warm colours mark the parts of the image that pushed the network towards "
-                       f"**{class_names[explained]}** in its last convolution layer ({cam.layer}); blue parts "
-                       "did not count for it.")
+            st.caption(
+                f"Grad-CAM: warm colours mark the parts of the image that pushed the network towards "
+                f"**{class_names[explained]}** in its last convolution layer ({cam.layer}); blue parts "
+                "did not count for it."
+            )
         else:
-            st.caption(f"No part of the image speaks for **{class_names[explained]}**: the network found no "
-                       "evidence for this class here.")
+            st.caption(
+                f"No part of the image speaks for **{class_names[explained]}**: the network found no "
+                "evidence for this class here."
+            )
 
 
 def in_two_columns(items):
     """Each item with the column it goes in: two side by side, row after row."""
     for start in range(0, len(items), 2):
-        yield from zip(st.columns(2, gap="large"), items[start:start + 2])
+        yield from zip(st.columns(2, gap="large"), items[start : start + 2])
 
 
 def show_feature_maps(model, image: np.ndarray) -> None:
     st.header("What each layer makes of the image")
-    st.caption("Feature maps: every convolution filter produces its own image, bright where it found its "
-               "pattern. Early layers react to edges and strokes, later ones to larger parts — and each pooling "
-               "layer makes the maps smaller. Only the first channels of each layer are shown.")
+    st.caption(
+        "Feature maps: every convolution filter produces its own image, bright where it found its "
+        "pattern. Early layers react to edges and strokes, later ones to larger parts — and each pooling "
+        "layer makes the maps smaller. Only the first channels of each layer are shown."
+    )
     maps = feature_maps(model, image)
     if not maps:
         st.info("This model has no convolution or pooling layer, so there are no feature maps to show.")
@@ -135,18 +153,22 @@ def show_feature_maps(model, image: np.ndarray) -> None:
     for column, layer in in_two_columns(maps):
         with column:
             height, width, channels = layer.shape
-            st.markdown(f"**{layer.layer}** ({layer.type}) → {height}×{width}, {channels} channels"
-                        + (f" (first {len(layer.maps)} shown)" if len(layer.maps) < channels else ""))
+            st.markdown(
+                f"**{layer.layer}** ({layer.type}) → {height}×{width}, {channels} channels"
+                + (f" (first {len(layer.maps)} shown)" if len(layer.maps) < channels else "")
+            )
             st.plotly_chart(charts.feature_maps_figure(layer.maps), key=f"inside_maps_{layer.layer}")
             st.caption(LAYER_WORDS.get(layer.type, ""))
 
 
 def show_filters(model) -> None:
     st.header("The filters it learned")
-    st.caption("Each small square is one filter of a convolution layer: the pattern of weights it slides over "
-               "its input. Light cells are positive weights, dark ones negative — a filter with a light and a "
-               "dark side detects an edge in that direction. Deeper filters look at many channels at once; "
-               "here they are shown averaged over those channels.")
+    st.caption(
+        "Each small square is one filter of a convolution layer: the pattern of weights it slides over "
+        "its input. Light cells are positive weights, dark ones negative — a filter with a light and a "
+        "dark side detects an edge in that direction. Deeper filters look at many channels at once; "
+        "here they are shown averaged over those channels."
+    )
     grids = conv_filters(model)
     if not grids:
         st.info("This model has no convolution layer, so it has no filters to show.")
@@ -160,8 +182,10 @@ def show_filters(model) -> None:
 
 
 st.title("Inside the network")
-st.caption("Look at what your trained network does with one image: where it looked to decide, what each layer "
-           "saw, and the patterns it learned.")
+st.caption(
+    "Look at what your trained network does with one image: where it looked to decide, what each layer "
+    "saw, and the patterns it learned."
+)
 run = pick_trained_run("inside_run")
 if run is None or not_for_regression(run, "Inside the network"):
     st.stop()

@@ -1,12 +1,13 @@
 """Predict: the user's own image — uploaded or drawn — through one of their trained networks."""
+
 import numpy as np
 import streamlit as st
 
-from core.inspection import predict_probabilities
-from dashboard import inspection_charts as charts
-from dashboard.own_image import drawn_image, show_prepared, uploaded_image
-from dashboard.regression_view import not_for_regression
-from dashboard.trained_models import class_names_or_stop, pick_trained_run, session_model
+from core.insight.inspection import predict_probabilities
+from dashboard.charts import inspection as charts
+from dashboard.components.own_image import drawn_image, show_prepared, uploaded_image
+from dashboard.components.regression import not_for_regression
+from dashboard.components.trained_models import class_names_or_stop, pick_trained_run, session_model
 
 SOURCES = {"Upload an image": uploaded_image, "Draw one": drawn_image}
 
@@ -33,8 +34,11 @@ with seen_col:
     show_prepared(prepared)
 with answer_col:
     st.subheader("Its answer")
-    st.metric("Prediction", class_names[best], f"{100 * probabilities[best]:.1f} % sure", delta_color="off",
-              delta_arrow="off")
+    st.metric(
+        "Prediction", class_names[best], f"{100 * probabilities[best]:.1f} % sure", delta_color="off", delta_arrow="off"
+    )
     st.plotly_chart(charts.probability_figure(probabilities, class_names), key="predict_probs")
-    st.caption("The network's probability for each class (they add up to 100 %). It can only choose among the "
-               "classes it was trained on, so an image of something else still gets one of them.")
+    st.caption(
+        "The network's probability for each class (they add up to 100 %). It can only choose among the "
+        "classes it was trained on, so an image of something else still gets one of them."
+    )

@@ -1,11 +1,13 @@
 """Projector: a class leaderboard or one run's live chart, in type readable from the back of a room."""
+
 import pandas as pd
 import streamlit as st
 
 from core.classroom import leaderboard
-from dashboard import charts, state
-from dashboard.classroom_view import big_numbers
-from dashboard.widgets import STATUS_LABELS
+from dashboard.charts import training as charts
+from dashboard.components.classroom import big_numbers
+from dashboard.components.widgets import STATUS_LABELS
+from dashboard.session import state
 
 BOARD_PARAM = "board"
 LARGE_FONT = 22
@@ -30,11 +32,23 @@ def class_board(code: str) -> None:
     rows = leaderboard(state.manager().list(), challenge)
     st.markdown(f"<div style='font-size:3rem;font-weight:700'>{challenge.title}</div>", unsafe_allow_html=True)
     if not rows:
-        st.markdown("<div style='font-size:2rem'>No finished runs yet — the board fills as runs finish.</div>",
-                    unsafe_allow_html=True)
+        st.markdown(
+            "<div style='font-size:2rem'>No finished runs yet — the board fills as runs finish.</div>",
+            unsafe_allow_html=True,
+        )
         return
-    table = pd.DataFrame([{"#": r["rank"], "Learner": r["learner"], "Test accuracy": percent(r["test_accuracy"]),
-                           "Params": f"{r['params']:,}", "Architecture": r["architecture"]} for r in rows[:15]])
+    table = pd.DataFrame(
+        [
+            {
+                "#": r["rank"],
+                "Learner": r["learner"],
+                "Test accuracy": percent(r["test_accuracy"]),
+                "Params": f"{r['params']:,}",
+                "Architecture": r["architecture"],
+            }
+            for r in rows[:15]
+        ]
+    )
     html = table.to_html(index=False, border=0).replace("<table", "<table style='font-size:1.7rem;width:100%'")
     st.markdown(html.replace("<th>", "<th style='text-align:left'>"), unsafe_allow_html=True)
 
@@ -62,12 +76,14 @@ def show_run(run) -> None:
     p = run.progress()
     epochs = run.epoch_history()
     last = epochs[-1] if epochs else {}
-    big_numbers([
-        ("Status", STATUS_LABELS.get(run.status, run.status)),
-        ("Epoch", f"{min(p.epoch + (1 if run.active else 0), p.epochs)} / {p.epochs}"),
-        ("Validation accuracy", percent(last.get("val_accuracy"))),
-        ("Test accuracy", percent(run.test_accuracy)),
-    ])
+    big_numbers(
+        [
+            ("Status", STATUS_LABELS.get(run.status, run.status)),
+            ("Epoch", f"{min(p.epoch + (1 if run.active else 0), p.epochs)} / {p.epochs}"),
+            ("Validation accuracy", percent(last.get("val_accuracy"))),
+            ("Test accuracy", percent(run.test_accuracy)),
+        ]
+    )
     batches = run.batch_history()
     if batches or epochs:
         fig = charts.training_chart(batches, epochs, run.batches_per_epoch or 1)
@@ -76,8 +92,9 @@ def show_run(run) -> None:
 
 st.title("Projector")
 board = st.query_params.get(BOARD_PARAM) or state.playground().challenge
-mode = st.segmented_control("Show", ["Class leaderboard", "One run"], key="projector_mode",
-                            default="Class leaderboard" if board else "One run")
+mode = st.segmented_control(
+    "Show", ["Class leaderboard", "One run"], key="projector_mode", default="Class leaderboard" if board else "One run"
+)
 if mode == "Class leaderboard":
     codes = {c.code: c for c in state.challenges().list()} if st.session_state.get("is_teacher") else {}
     if board and board not in codes:
@@ -86,8 +103,13 @@ if mode == "Class leaderboard":
         st.info("Open this page from a challenge link, or log in on the Teacher page to choose a challenge.")
     else:
         names = list(codes)
-        code = st.selectbox("Challenge", names, index=names.index(board) if board in names else 0,
-                            format_func=lambda c: codes[c].title if codes[c] else c, key="projector_board")
+        code = st.selectbox(
+            "Challenge",
+            names,
+            index=names.index(board) if board in names else 0,
+            format_func=lambda c: codes[c].title if codes[c] else c,
+            key="projector_board",
+        )
         class_board(code)
 elif mode == "One run":
     runs = visible_runs()
@@ -97,9 +119,15 @@ elif mode == "One run":
         ids = [r.id for r in runs]
         by_id = {r.id: r for r in runs}
         followed = state.playground().run_id
-        run_id = st.selectbox("Run", ids, index=ids.index(followed) if followed in ids else 0, key="projector_run",
-                              format_func=lambda i: f"{by_id[i].learner or by_id[i].name or i} · "
-                                                    f"{STATUS_LABELS.get(by_id[i].status, by_id[i].status)}")
+        run_id = st.selectbox(
+            "Run",
+            ids,
+            index=ids.index(followed) if followed in ids else 0,
+            key="projector_run",
+            format_func=lambda i: (
+                f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
+            ),
+        )
         run = state.manager().get(run_id)
         if run.active:
             live_run(run_id)

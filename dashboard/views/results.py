@@ -1,21 +1,24 @@
 """Results: a run's test accuracy, model summary, history, confusion matrix; past runs to open or delete."""
+
 import time
 
 import pandas as pd
 import streamlit as st
 
-from core.datasets import CLASSIFICATION, REGRESSION
-from core.hyperparams import LOSSES
-from core.runs import RunRejected
-from core.spec import analyze
-from dashboard import charts, coaching_view, mistakes_view, regression_view, sharing, state
-from dashboard.widgets import STATUS_LABELS, format_seconds, run_status, show_shape_table
+from core.data.datasets import CLASSIFICATION, REGRESSION
+from core.model.spec import analyze
+from core.runs.manager import RunRejected
+from core.training.hyperparams import LOSSES
+from dashboard.charts import training as charts
+from dashboard.components import coaching, mistakes, regression, sharing
+from dashboard.components.widgets import STATUS_LABELS, format_seconds, run_status, show_shape_table
+from dashboard.session import state
 
 
 def run_label(run) -> str:
     when = time.strftime("%H:%M:%S", time.localtime(run.created))
     acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
-    mae = regression_view.headline(run.results)
+    mae = regression.headline(run.results)
     acc += f" · {mae}" if mae else ""
     return f"{when} · {run.name or run.id} · {STATUS_LABELS.get(run.status, run.status).lower()}{acc}"
 
@@ -32,12 +35,22 @@ def delete_run(run_id: str) -> None:
 
 
 def runs_table(runs) -> pd.DataFrame:
-    frame = pd.DataFrame([{
-        "Run": r.id, "Started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)), "Name": r.name,
-        "Data set": state.dataset_title(r.dataset), "Status": r.status, "Params": f"{r.params:,}",
-        "Epochs": r.epoch, "Test accuracy (%)": None if r.test_accuracy is None else round(100 * r.test_accuracy, 2),
-        **({"Test MAE": r.results["test_mae"]} if (r.results or {}).get("test_mae") is not None else {}),
-    } for r in runs])
+    frame = pd.DataFrame(
+        [
+            {
+                "Run": r.id,
+                "Started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
+                "Name": r.name,
+                "Data set": state.dataset_title(r.dataset),
+                "Status": r.status,
+                "Params": f"{r.params:,}",
+                "Epochs": r.epoch,
+                "Test accuracy (%)": None if r.test_accuracy is None else round(100 * r.test_accuracy, 2),
+                **({"Test MAE": r.results["test_mae"]} if (r.results or {}).get("test_mae") is not None else {}),
+            }
+            for r in runs
+        ]
+    )
     if "Test MAE" in frame and frame["Test accuracy (%)"].isna().all():  # only regressions: no accuracy
         frame = frame.drop(columns="Test accuracy (%)")
     return frame
@@ -63,10 +76,10 @@ run = state.manager().get(chosen)
 run_status(run)
 results = run.results or {}
 hp = run.hyperparameters
-regression = regression_view.is_regression_run(run)
-columns = st.columns(5 if regression else 4)
-if regression:  # test MAE, RMSE and R²
-    regression_view.test_metrics(columns[:3], results)
+is_regression = regression.is_regression_run(run)
+columns = st.columns(5 if is_regression else 4)
+if is_regression:  # test MAE, RMSE and R²
+    regression.test_metrics(columns[:3], results)
 else:
     columns[0].metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results else "—")
     columns[1].metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
@@ -77,40 +90,64 @@ sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 summary_col, settings_col = st.columns([3, 2], gap="large")
 with summary_col:
     st.subheader("Model summary")
-    show_shape_table(analyze(run.spec, task=REGRESSION if regression else CLASSIFICATION), key="results_shapes")
+    show_shape_table(analyze(run.spec, task=REGRESSION if is_regression else CLASSIFICATION), key="results_shapes")
 with settings_col:
     st.subheader("Settings used")
-    settings = {"Data set": state.dataset_title(run.dataset), "Optimizer": hp.optimizer,
-                "Learning rate": f"{hp.effective_learning_rate:g}", "Epochs": hp.epochs, "Batch size": hp.batch_size,
-                "Validation split": hp.validation_split, "Seed": hp.seed,
-                "Training images": hp.limit_train or "all"}
-    if regression:
+    settings = {
+        "Data set": state.dataset_title(run.dataset),
+        "Optimizer": hp.optimizer,
+        "Learning rate": f"{hp.effective_learning_rate:g}",
+        "Epochs": hp.epochs,
+        "Batch size": hp.batch_size,
+        "Validation split": hp.validation_split,
+        "Seed": hp.seed,
+        "Training images": hp.limit_train or "all",
+    }
+    if is_regression:
         settings["Loss"] = LOSSES[hp.loss].title if hp.loss in LOSSES else hp.loss
-    st.dataframe(pd.DataFrame({"Setting": settings.keys(), "Value": [str(v) for v in settings.values()]}),
-                 hide_index=True, width="stretch", key="results_settings")
+    st.dataframe(
+        pd.DataFrame({"Setting": settings.keys(), "Value": [str(v) for v in settings.values()]}),
+        hide_index=True,
+        width="stretch",
+        key="results_settings",
+    )
     model_file = state.manager().store.model_path(run.id)
     if model_file.exists():
-        st.download_button("Download the trained model (.keras)", model_file.read_bytes(),
-                           file_name=f"cnn-playground-{run.id}.keras", mime="application/octet-stream",
-                           key="download_model", icon=":material/download:", on_click="ignore")
+        st.download_button(
+            "Download the trained model (.keras)",
+            model_file.read_bytes(),
+            file_name=f"cnn-playground-{run.id}.keras",
+            mime="application/octet-stream",
+            key="download_model",
+            icon=":material/download:",
+            on_click="ignore",
+        )
 
-st.subheader(f"{'MAE' if regression else 'Accuracy'} and loss during training")
-coaching_view.coached_history(run, key="results_history")  # the chart, marked, with what the curves say
+st.subheader(f"{'MAE' if is_regression else 'Accuracy'} and loss during training")
+coaching.coached_history(run, key="results_history")  # the chart, marked, with what the curves say
 
-if results and regression:
-    regression_view.results_section(run, results)  # predicted against actual, residuals; no confusion matrix
+if results and is_regression:
+    regression.results_section(run, results)  # predicted against actual, residuals; no confusion matrix
 elif results:
     names = results["class_names"]
     st.subheader("Confusion matrix")
-    st.caption("Each row is the true class, each column what the network predicted: the diagonal holds the "
-               "correct answers, everything else shows which classes it mixes up.")
-    mistakes_view.confusion_matrix_section(run, results)  # clickable: shows the images of a cell
+    st.caption(
+        "Each row is the true class, each column what the network predicted: the diagonal holds the "
+        "correct answers, everything else shows which classes it mixes up."
+    )
+    mistakes.confusion_matrix_section(run, results)  # clickable: shows the images of a cell
     st.subheader("Accuracy per class")
     st.plotly_chart(charts.per_class_accuracy_figure(results["per_class_accuracy"], names), key="per_class")
 
 st.divider()
 st.subheader("All your runs")
 st.dataframe(runs_table(runs), hide_index=True, width="stretch", key="runs_table")
-st.button("Delete the selected run", key="delete_run", icon=":material/delete:", disabled=run.active,
-          on_click=delete_run, args=(run.id,),
-          help="Stop it first if it is still training." if run.active else "Removes the run and its saved model.")
+st.button(
+    "Delete the selected run",
+    key="delete_run",
+    icon=":material/delete:",
+    disabled=run.active,
+    on_click=delete_run,
+    args=(run.id,),
+    help="Stop it first if it is still training." if run.active else "Removes the run and its saved model.",
+)

@@ -1,24 +1,35 @@
 """Teacher: create a classroom challenge, share its link, watch and reset the class leaderboard."""
+
 import pandas as pd
 import streamlit as st
 
 from core.classroom import CONTROLS, Challenge, check_teacher_password, leaderboard, new_code
 from core.config import Settings, SettingsError
-from core.datasets import DATASETS, load_dataset
-from core.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
-from core.presets import PRESETS
-from core.spec import analyze
-from dashboard import state
-from dashboard.classroom_view import app_link
+from core.data.datasets import DATASETS, load_dataset
+from core.model.presets import PRESETS
+from core.model.spec import analyze
+from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
+from dashboard.components.classroom import app_link
+from dashboard.session import state
 
 PAGE = "teacher"
 
 
 def leaderboard_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{"#": r["rank"], "Learner": r["learner"], "Architecture": r["architecture"],
-                          "Params": f"{r['params']:,}", "Epochs": r["epochs"],
-                          "Test accuracy (%)": round(100 * r["test_accuracy"], 2)} for r in rows],
-                        columns=["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"])
+    return pd.DataFrame(
+        [
+            {
+                "#": r["rank"],
+                "Learner": r["learner"],
+                "Architecture": r["architecture"],
+                "Params": f"{r['params']:,}",
+                "Epochs": r["epochs"],
+                "Test accuracy (%)": round(100 * r["test_accuracy"], 2),
+            }
+            for r in rows
+        ],
+        columns=["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"],
+    )
 
 
 def log_in() -> None:
@@ -40,13 +51,18 @@ def reset_leaderboard(code: str) -> None:
 
 
 st.title("Teacher")
-st.caption("Set a challenge for your class: the data set, limits such as the number of parameters and epochs, "
-           "and which training controls learners may change. Learners who open its link get a builder with "
-           "those limits, and their finished runs appear on a live leaderboard you can project.")
+st.caption(
+    "Set a challenge for your class: the data set, limits such as the number of parameters and epochs, "
+    "and which training controls learners may change. Learners who open its link get a builder with "
+    "those limits, and their finished runs appear on a live leaderboard you can project."
+)
 
 if not Settings.from_env().teacher_password:
-    st.info("Classroom mode is off on this server. To turn it on, start the app with a teacher password in the "
-            "environment variable CNN_PLAYGROUND_TEACHER_PASSWORD (see the README).", icon=":material/lock:")
+    st.info(
+        "Classroom mode is off on this server. To turn it on, start the app with a teacher password in the "
+        "environment variable CNN_PLAYGROUND_TEACHER_PASSWORD (see the README).",
+        icon=":material/lock:",
+    )
     st.stop()
 if not st.session_state.get("is_teacher"):
     with st.form("teacher_login"):
@@ -66,8 +82,9 @@ with create:
         dataset = c1.selectbox("Data set", names, format_func=state.dataset_title)
         preset = c2.selectbox("Starting model", list(PRESETS), format_func=lambda n: PRESETS[n].title)
         c1, c2 = st.columns(2)
-        max_params = c1.number_input("Most parameters a model may have", 1_000, state.manager().param_budget,
-                                     150_000, step=10_000)
+        max_params = c1.number_input(
+            "Most parameters a model may have", 1_000, state.manager().param_budget, 150_000, step=10_000
+        )
         max_epochs = c2.number_input("Most epochs", 1, MAX_EPOCHS, 5)
         st.markdown("**Training settings** (the starting values, and the values of locked or hidden controls)")
         c1, c2, c3, c4 = st.columns(4)
@@ -88,20 +105,32 @@ with create:
             for problem in problems:
                 st.error(problem)
         else:
-            hp = Hyperparameters(optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs),
-                                 batch_size=int(batch_size))
-            challenge = state.challenges().save(Challenge(
-                code=new_code(), title=title.strip(), dataset=dataset, preset=preset, max_params=int(max_params),
-                max_epochs=int(max_epochs), hyperparameters=hp, locked=tuple(c for c in locked if c not in hidden),
-                hidden=tuple(hidden)))
+            hp = Hyperparameters(
+                optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
+            )
+            challenge = state.challenges().save(
+                Challenge(
+                    code=new_code(),
+                    title=title.strip(),
+                    dataset=dataset,
+                    preset=preset,
+                    max_params=int(max_params),
+                    max_epochs=int(max_epochs),
+                    hyperparameters=hp,
+                    locked=tuple(c for c in locked if c not in hidden),
+                    hidden=tuple(hidden),
+                )
+            )
             st.session_state["teacher_challenge"] = challenge.code
             st.success("Challenge created. Share this link with your class:")
             st.code(app_link("", PAGE, challenge=challenge.code), language=None)
             data = load_dataset(dataset)
             start = analyze(PRESETS[preset].spec(data.input_shape, data.num_classes)).total_params
             if start > max_params:
-                st.warning(f"The starting model has {start:,} parameters, more than the {int(max_params):,} "
-                           "allowed: learners must shrink it before they can train.")
+                st.warning(
+                    f"The starting model has {start:,} parameters, more than the {int(max_params):,} "
+                    "allowed: learners must shrink it before they can train."
+                )
 
 
 with manage:
@@ -111,10 +140,16 @@ with manage:
         st.stop()
     codes = [c.code for c in challenges]
     by_code = {c.code: c for c in challenges}
-    default = codes.index(st.session_state["teacher_challenge"]) if st.session_state.get(
-        "teacher_challenge") in codes else 0
-    code = st.selectbox("Challenge", codes, index=default, key="teacher_challenge_choice",
-                        format_func=lambda c: f"{by_code[c].title} ({c})")
+    default = (
+        codes.index(st.session_state["teacher_challenge"]) if st.session_state.get("teacher_challenge") in codes else 0
+    )
+    code = st.selectbox(
+        "Challenge",
+        codes,
+        index=default,
+        key="teacher_challenge_choice",
+        format_func=lambda c: f"{by_code[c].title} ({c})",
+    )
     challenge = by_code[code]
     st.markdown(f"{state.dataset_title(challenge.dataset)}, {challenge.rules()}.")
     link_col, board_col = st.columns(2)
@@ -134,6 +169,12 @@ with manage:
 
     live_leaderboard()
     sure = st.checkbox("Yes, start the leaderboard afresh", key="confirm_reset")
-    st.button("Reset leaderboard", key="reset_leaderboard", disabled=not sure, icon=":material/restart_alt:",
-              on_click=reset_leaderboard, args=(code,),
-              help="Earlier runs stay stored for the learners, but no longer count on the board.")
+    st.button(
+        "Reset leaderboard",
+        key="reset_leaderboard",
+        disabled=not sure,
+        icon=":material/restart_alt:",
+        on_click=reset_leaderboard,
+        args=(code,),
+        help="Earlier runs stay stored for the learners, but no longer count on the board.",
+    )

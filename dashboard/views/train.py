@@ -1,11 +1,12 @@
 """Train: pick the training settings, press Train, watch accuracy and loss live, stop any time."""
+
 import streamlit as st
 
-from core.datasets import REGRESSION
-from core.hyperparams import LOSSES, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
-from core.runs import RunRejected
-from dashboard import state
-from dashboard.widgets import history_chart, run_status
+from core.data.datasets import REGRESSION
+from core.runs.manager import RunRejected
+from core.training.hyperparams import LOSSES, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
+from dashboard.components.widgets import history_chart, run_status
+from dashboard.session import state
 
 POLL_SECONDS = 1.0
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
@@ -28,9 +29,16 @@ def start_training() -> None:
     if current is not None and current.active:
         return  # a second quick click on Train: the first run is already starting
     try:
-        run = state.manager().start(pg.spec, pg.dataset, pg.hyperparameters, owner=state.user_id(),
-                                    name=_run_name(pg), parent_id=pg.parent_id,
-                                    challenge=state.active_challenge(), learner=state.learner_name())
+        run = state.manager().start(
+            pg.spec,
+            pg.dataset,
+            pg.hyperparameters,
+            owner=state.user_id(),
+            name=_run_name(pg),
+            parent_id=pg.parent_id,
+            challenge=state.active_challenge(),
+            learner=state.learner_name(),
+        )
     except RunRejected as rejected:
         st.session_state["train_problems"] = rejected.problems
         return
@@ -83,54 +91,120 @@ with settings:
 
     opt_names = list(OPTIMIZERS)
     if shown("optimizer"):
-        st.selectbox("Optimizer", opt_names, index=opt_names.index(hp.optimizer), key="hp_optimizer",
-                     on_change=_set_optimizer, format_func=lambda n: OPTIMIZERS[n].keras_name,
-                     disabled=locked("optimizer"), help="How the weights are updated after each batch.")
+        st.selectbox(
+            "Optimizer",
+            opt_names,
+            index=opt_names.index(hp.optimizer),
+            key="hp_optimizer",
+            on_change=_set_optimizer,
+            format_func=lambda n: OPTIMIZERS[n].keras_name,
+            disabled=locked("optimizer"),
+            help="How the weights are updated after each batch.",
+        )
         st.caption(OPTIMIZERS[hp.optimizer].summary)
     if shown("learning_rate"):
-        st.number_input("Learning rate", min_value=0.00001, max_value=10.0, value=float(hp.effective_learning_rate),
-                        step=0.0005, format="%.5f", key="hp_learning_rate", disabled=locked("learning_rate"),
-                        on_change=_set, args=("learning_rate", "hp_learning_rate"),
-                        help="How big each update step is. Too high and the loss jumps around or becomes NaN; "
-                             "too low and learning is slow.")
+        st.number_input(
+            "Learning rate",
+            min_value=0.00001,
+            max_value=10.0,
+            value=float(hp.effective_learning_rate),
+            step=0.0005,
+            format="%.5f",
+            key="hp_learning_rate",
+            disabled=locked("learning_rate"),
+            on_change=_set,
+            args=("learning_rate", "hp_learning_rate"),
+            help="How big each update step is. Too high and the loss jumps around or becomes NaN; "
+            "too low and learning is slow.",
+        )
     if shown("epochs"):
-        st.number_input("Epochs", 1, max_epochs, min(hp.epochs, max_epochs), key="hp_epochs", on_change=_set,
-                        args=("epochs", "hp_epochs"), disabled=locked("epochs"),
-                        help="How many times the network sees the whole training set.")
+        st.number_input(
+            "Epochs",
+            1,
+            max_epochs,
+            min(hp.epochs, max_epochs),
+            key="hp_epochs",
+            on_change=_set,
+            args=("epochs", "hp_epochs"),
+            disabled=locked("epochs"),
+            help="How many times the network sees the whole training set.",
+        )
     if shown("batch_size"):
-        st.selectbox("Batch size", BATCH_SIZES,
-                     index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
-                     key="hp_batch_size", on_change=_set, args=("batch_size", "hp_batch_size"),
-                     disabled=locked("batch_size"),
-                     help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).")
+        st.selectbox(
+            "Batch size",
+            BATCH_SIZES,
+            index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
+            key="hp_batch_size",
+            on_change=_set,
+            args=("batch_size", "hp_batch_size"),
+            disabled=locked("batch_size"),
+            help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).",
+        )
     regression = state.current_data().task == REGRESSION
     if regression:
         losses = list(LOSSES)
-        st.selectbox("Loss", losses, index=losses.index(hp.loss) if hp.loss in losses else 0, key="hp_loss",
-                     on_change=_set, args=("loss", "hp_loss"), format_func=lambda n: LOSSES[n].title,
-                     help="What the network makes smaller while it learns to predict the number.")
+        st.selectbox(
+            "Loss",
+            losses,
+            index=losses.index(hp.loss) if hp.loss in losses else 0,
+            key="hp_loss",
+            on_change=_set,
+            args=("loss", "hp_loss"),
+            format_func=lambda n: LOSSES[n].title,
+            help="What the network makes smaller while it learns to predict the number.",
+        )
         st.caption(LOSSES[hp.loss].summary)
     if shown("validation_split"):
-        st.slider("Validation split", 0.0, 0.5, float(hp.validation_split), 0.05, key="hp_validation_split",
-                  on_change=_set, args=("validation_split", "hp_validation_split"),
-                  disabled=locked("validation_split"),
-                  help="The share of training images held back to check, after each epoch, how well the "
-                       "network does on images it did not learn from.")
+        st.slider(
+            "Validation split",
+            0.0,
+            0.5,
+            float(hp.validation_split),
+            0.05,
+            key="hp_validation_split",
+            on_change=_set,
+            args=("validation_split", "hp_validation_split"),
+            disabled=locked("validation_split"),
+            help="The share of training images held back to check, after each epoch, how well the "
+            "network does on images it did not learn from.",
+        )
     if shown("seed"):
-        st.number_input("Seed", 0, 2**31 - 1, hp.seed, key="hp_seed", on_change=_set, args=("seed", "hp_seed"),
-                        disabled=locked("seed"), help="The same seed and settings give the same run again.")
+        st.number_input(
+            "Seed",
+            0,
+            2**31 - 1,
+            hp.seed,
+            key="hp_seed",
+            on_change=_set,
+            args=("seed", "hp_seed"),
+            disabled=locked("seed"),
+            help="The same seed and settings give the same run again.",
+        )
     if shown("early_stopping_patience"):
         st.number_input(
-            "Early stopping: patience (0 = off)", 0, max_epochs, min(hp.early_stopping_patience or 0, max_epochs),
-            key="hp_patience", disabled=locked("early_stopping_patience"),
-            on_change=_set, args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
+            "Early stopping: patience (0 = off)",
+            0,
+            max_epochs,
+            min(hp.early_stopping_patience or 0, max_epochs),
+            key="hp_patience",
+            disabled=locked("early_stopping_patience"),
+            on_change=_set,
+            args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
             help="Stop when the validation loss has not improved for this many epochs in a row, and keep the "
-                 "weights of the best epoch.")
+            "weights of the best epoch.",
+        )
     if challenge is None:
         with st.expander("Quick experiment"):
-            st.number_input("Use only the first N training images (0 = all)", 0, 10**7, hp.limit_train or 0,
-                            step=1000, key="hp_limit_train", on_change=_set,
-                            args=("limit_train", "hp_limit_train", lambda v: int(v) or None))
+            st.number_input(
+                "Use only the first N training images (0 = all)",
+                0,
+                10**7,
+                hp.limit_train or 0,
+                step=1000,
+                key="hp_limit_train",
+                on_change=_set,
+                args=("limit_train", "hp_limit_train", lambda v: int(v) or None),
+            )
 
     run = state.followed_run()
     analysis = state.analysis()
@@ -143,15 +217,37 @@ with settings:
     hp_problems = state.playground().hyperparameters.problems()
     if hp_problems and not reason:
         reason = " ".join(hp_problems)
-    st.button("Train", key="train", type="primary", icon=":material/play_arrow:", disabled=bool(reason),
-              on_click=start_training, width="stretch", help=reason or "Start training in the background.")
+    st.button(
+        "Train",
+        key="train",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=bool(reason),
+        on_click=start_training,
+        width="stretch",
+        help=reason or "Start training in the background.",
+    )
     paused = busy and run.pause_requested
-    st.button("Resume" if paused else "Pause", key="pause", icon=":material/play_arrow:" if paused else
-              ":material/pause:", disabled=not busy or run.status == "stopping", width="stretch",
-              on_click=toggle_pause, args=(run.id if run else "",),
-              help="Pause after the current batch; resume where it stopped.")
-    st.button("Stop", key="stop", icon=":material/stop:", disabled=not busy, width="stretch",
-              on_click=stop_training, args=(run.id if run else "",), help="Stop after the current batch.")
+    st.button(
+        "Resume" if paused else "Pause",
+        key="pause",
+        icon=":material/play_arrow:" if paused else ":material/pause:",
+        disabled=not busy or run.status == "stopping",
+        width="stretch",
+        on_click=toggle_pause,
+        args=(run.id if run else "",),
+        help="Pause after the current batch; resume where it stopped.",
+    )
+    st.button(
+        "Stop",
+        key="stop",
+        icon=":material/stop:",
+        disabled=not busy,
+        width="stretch",
+        on_click=stop_training,
+        args=(run.id if run else "",),
+        help="Stop after the current batch.",
+    )
     if reason:
         st.warning(reason, icon=":material/block:")
     for problem in st.session_state.get("train_problems", []):
@@ -173,9 +269,11 @@ with live:
     run = state.followed_run()
     if run is None:
         st.subheader("Live training chart")
-        st.info(f"Press **Train** to start. {'The MAE' if regression else 'Accuracy'} and loss appear here "
-                "while the network learns; "
-                "you can switch pages meanwhile — training goes on in the background.")
+        st.info(
+            f"Press **Train** to start. {'The MAE' if regression else 'Accuracy'} and loss appear here "
+            "while the network learns; "
+            "you can switch pages meanwhile — training goes on in the background."
+        )
     else:
         st.subheader(f"Run {run.id}: {run.name}")
         if run.active:
@@ -188,6 +286,11 @@ with live:
             if run.status in ("finished", "stopped"):
                 more, button = st.columns([1, 2], vertical_alignment="bottom")
                 more.number_input("More epochs", 1, MAX_EPOCHS, 2, key="more_epochs")
-                button.button("Train this run more", key="train_more", icon=":material/fast_forward:",
-                              on_click=train_more, args=(run.id,),
-                              help="Continue from the trained weights and optimizer state; the history goes on.")
+                button.button(
+                    "Train this run more",
+                    key="train_more",
+                    icon=":material/fast_forward:",
+                    on_click=train_more,
+                    args=(run.id,),
+                    help="Continue from the trained weights and optimizer state; the history goes on.",
+                )

@@ -1,0 +1,511 @@
+"""A zip of image folders (one folder per class) read safely into a data set of arrays.
+
+Nothing is extracted to disk and nothing of the archive is kept but pixels: members are read one at
+a time into memory after checks on the whole archive (its size, number of files, declared unpacked
+size and compression ratio: zip bombs) and on each member (unsafe names, links, hidden files,
+non-images, damaged images, huge pixel counts: decompression bombs). Each image is cropped to a
+centred square, resized, made grey if asked, and stored as uint8 N×H×W×C with generated ids only.
+A health report says what was used, what was skipped and why.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import warnings
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from core.config import MAX_UPLOAD_MB, env_whole_number
+from core.data.datasets import DATASETS
+
+MB = 1024 * 1024
+SIZES = (16, 24, 28, 32, 48, 64, 96, 128)  # the target sizes offered (pixels per side)
+DEFAULT_SIZE = 32
+TEST_SHARE = 0.2  # held out per class for testing
+MIN_PER_CLASS = 2  # one image to train on, one to test
+IMBALANCE_FACTOR = 2  # a warning when the largest class has more than this many times the smallest's images
+RATIO_CHECK_BYTES = MB  # small members may compress very well (a plain-colour BMP): only larger ones are judged
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})  # left by file managers, not images of a class
+MAX_TITLE = 60
+RESIZE_NOTE = "each image was cropped to a centred square (so nothing is squashed), then resized"
+
+
+class ImageImportError(Exception):
+    """The images cannot be imported; the message says why in plain words."""
+
+
+class ArchiveRefused(ImageImportError):
+    """The whole archive is refused; ``report`` holds what was found before (for the health report)."""
+
+    def __init__(self, reason: str, report: HealthReport):
+        super().__init__(reason)
+        report.refused = reason
+        self.report = report
+
+
+class _Skip(Exception):
+    """One member is not used; the message is the reason shown in the report."""
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What an archive may contain. Defaults suit a classroom server; each can be set from the environment."""
+
+    max_archive_mb: int = MAX_UPLOAD_MB  # the web server's upload limit (.streamlit/config.toml)
+    max_files: int = 10_000
+    max_total_mb: int = 1_000  # declared unpacked size of all files together
+    max_file_mb: int = 50  # declared unpacked size of one file
+    max_ratio: int = 100  # unpacked size / packed size of one file larger than 1 MB
+    max_pixels: int = 40_000_000  # width × height of one image, read from its header before decoding
+    max_per_class: int = 2_000  # images used per class; the rest are skipped
+
+    ENV = {  # not a field (no annotation): setting name -> environment variable after CNN_PLAYGROUND_
+        "max_files": "IMPORT_MAX_FILES",
+        "max_total_mb": "IMPORT_MAX_TOTAL_MB",
+        "max_file_mb": "IMPORT_MAX_FILE_MB",
+        "max_ratio": "IMPORT_MAX_RATIO",
+        "max_pixels": "IMPORT_MAX_PIXELS",
+        "max_per_class": "IMPORT_MAX_PER_CLASS",
+    }
+
+    @classmethod
+    def from_env(cls, environ=None) -> ImportLimits:
+        """Defaults, overridden by CNN_PLAYGROUND_IMPORT_MAX_... variables (SettingsError if out of range)."""
+        env = os.environ if environ is None else environ
+        # Above PIL's own bomb limit, PIL would refuse the image before our check could say why.
+        highest = {"max_pixels": Image.MAX_IMAGE_PIXELS or 10**9}
+        return cls(
+            **{
+                name: env_whole_number(env, var, getattr(cls, name), 1, highest.get(name, 10**7))
+                for name, var in cls.ENV.items()
+            }
+        )
+
+    def text(self) -> str:
+        return (
+            f"A zip of at most {self.max_archive_mb} MB with at most {self.max_files:,} files, unpacking to "
+            f"at most {self.max_total_mb:,} MB ({self.max_file_mb} MB per file, packed at most "
+            f"{self.max_ratio}:1); images of at most {self.max_pixels / 1e6:g} megapixels; at most "
+            f"{self.max_per_class:,} images per class are used."
+        )
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str  # the name in the archive, made printable
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClassCount:
+    name: str
+    train: int
+    test: int
+
+
+@dataclass
+class HealthReport:
+    size: int
+    grey: bool
+    limits: ImportLimits
+    classes: list[ClassCount] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)  # files not used, each with its reason
+    ignored: list[SkippedFile] = field(default_factory=list)  # __MACOSX, hidden and system files
+    left_out_classes: list[SkippedFile] = field(default_factory=list)  # class folders without enough images
+    refused: str = ""  # why the whole archive was refused; empty when it was imported
+
+    @property
+    def train_images(self) -> int:
+        return sum(c.train for c in self.classes)
+
+    @property
+    def test_images(self) -> int:
+        return sum(c.test for c in self.classes)
+
+    @property
+    def image_format(self) -> str:
+        return f"{self.size}×{self.size} {'grey' if self.grey else 'colour'}"
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things that work but deserve the user's attention."""
+        found = []
+        if self.classes:
+            largest = max(self.classes, key=lambda c: c.train)
+            smallest = min(self.classes, key=lambda c: c.train)
+            if largest.train > IMBALANCE_FACTOR * smallest.train:
+                found.append(
+                    f"The classes are unbalanced: {largest.name} has {largest.train} training images, "
+                    f"{smallest.name} only {smallest.train}. The network may favour the larger class; "
+                    "check the per-class accuracy on Results, or add images to the smaller class."
+                )
+            if smallest.train < 10:
+                found.append(
+                    f"{smallest.name} has only {smallest.train} training image(s): a network learns "
+                    "little from so few; aim for dozens per class."
+                )
+        if self.left_out_classes:
+            found.append(
+                f"{len(self.left_out_classes)} class folder(s) were left out: "
+                + "; ".join(f"{c.path} ({c.reason})" for c in self.left_out_classes)
+                + "."
+            )
+        return found
+
+    def reasons(self) -> dict[str, int]:
+        """How many files were skipped for each reason (without the reason's details)."""
+        return dict(Counter(s.reason.split(" (")[0] for s in self.skipped))
+
+    def text(self) -> str:
+        lines = [f"Refused: {self.refused}"] if self.refused else []
+        if self.classes:
+            lines.append(
+                f"Images: {self.image_format}; {RESIZE_NOTE}. {round(100 * TEST_SHARE)} % of each "
+                "class is held out for testing."
+            )
+            width = max(len("Total"), *(len(c.name) for c in self.classes))
+            lines.append(f"{'Class':<{width}}  training  test")
+            lines += [f"{c.name:<{width}}  {c.train:>8}  {c.test:>4}" for c in self.classes]
+            lines.append(f"{'Total':<{width}}  {self.train_images:>8}  {self.test_images:>4}")
+        lines += [f"Warning: {w}" for w in self.warnings]
+        if self.skipped:
+            lines.append(f"Skipped {len(self.skipped)} file(s):")
+            lines += [f"  {s.path}: {s.reason}" for s in self.skipped]
+        if self.ignored:
+            lines.append(f"Ignored {len(self.ignored)} macOS, hidden or system file(s) (not images of a class).")
+        lines.append(f"Limits: {self.limits.text()}")
+        return "\n".join(lines)
+
+    def details(self) -> dict:
+        """A summary kept with the data set: counts and reasons, never the archive's file names."""
+        return {
+            "size": self.size,
+            "grey": self.grey,
+            "resize": RESIZE_NOTE,
+            "test_share": TEST_SHARE,
+            "classes": [{"name": c.name, "train": c.train, "test": c.test} for c in self.classes],
+            "skipped": len(self.skipped),
+            "skipped_reasons": self.reasons(),
+            "ignored": len(self.ignored),
+            "left_out_classes": [{"name": c.path, "reason": c.reason} for c in self.left_out_classes],
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class ImportedImages:
+    arrays: dict[str, np.ndarray]  # x_train, y_train, x_test, y_test
+    class_names: tuple[str, ...]
+    report: HealthReport
+
+
+# --- names in the archive ------------------------------------------------------------------------
+
+
+def printable(name: str, limit: int = 120) -> str:
+    """An archive name safe to print or show: control characters replaced, length limited."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in name)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    return tuple(p for p in name.replace("\\", "/").split("/") if p not in ("", "."))
+
+
+def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
+    """Why a member must never be read (its name or type), or None."""
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "a symbolic link (links are never followed)"
+    name = info.filename.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path (files must sit inside the archive's folders)"
+    if ".." in name.split("/"):
+        return "a path that climbs out of the archive ('..')"
+    return None
+
+
+def _is_ignored(parts: tuple[str, ...]) -> bool:
+    """macOS resource forks (__MACOSX), hidden files and folders (.name), file-manager files (Thumbs.db)."""
+    return any(p == "__MACOSX" or p.startswith(".") for p in parts) or parts[-1].lower() in SYSTEM_FILES
+
+
+def _wrapper(file_parts: list[tuple[str, ...]], folder_parts: list[tuple[str, ...]]) -> int:
+    """1 when all class folders sit inside one common top folder (e.g. photos/cat/..., photos/dog/...)."""
+    tops = {p[0] for p in file_parts + folder_parts}
+    deeper = any(len(p) > 2 for p in file_parts) or any(len(p) > 1 for p in folder_parts)
+    return 1 if len(tops) == 1 and deeper else 0
+
+
+# --- the archive ---------------------------------------------------------------------------------
+
+
+def _open(source, limits: ImportLimits, report: HealthReport) -> zipfile.ZipFile:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        size, handle = len(source), io.BytesIO(bytes(source))
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ArchiveRefused(f"The file {printable(str(path))} does not exist.", report)
+        size, handle = path.stat().st_size, path
+    if size > limits.max_archive_mb * MB:
+        raise ArchiveRefused(
+            f"The zip file is {size / MB:.1f} MB; at most {limits.max_archive_mb} MB are allowed. "
+            "Use fewer or smaller images.",
+            report,
+        )
+    try:
+        return zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise ArchiveRefused(
+            "This file is not a zip archive (or it is damaged). Put one folder per class in a "
+            "folder and compress it as .zip.",
+            report,
+        ) from None
+
+
+def _check_archive(infos: list[zipfile.ZipInfo], limits: ImportLimits, report: HealthReport) -> None:
+    """Refuse archives that would unpack to far more than they weigh (zip bombs) or hold too many files."""
+    if len(infos) > limits.max_files:
+        raise ArchiveRefused(
+            f"The archive holds {len(infos):,} entries; at most {limits.max_files:,} are allowed.", report
+        )
+    files = [i for i in infos if not i.is_dir()]
+    total = sum(i.file_size for i in files)
+    if total > limits.max_total_mb * MB:
+        raise ArchiveRefused(
+            f"The archive says it unpacks to {total / MB:,.0f} MB; at most {limits.max_total_mb:,} "
+            "MB are allowed (this protects the server from 'zip bombs').",
+            report,
+        )
+    for info in files:
+        name = printable(info.filename)
+        if info.file_size > limits.max_file_mb * MB:
+            raise ArchiveRefused(
+                f"{name} says it unpacks to {info.file_size / MB:,.0f} MB; at most "
+                f"{limits.max_file_mb} MB per file are allowed.",
+                report,
+            )
+        if info.file_size > RATIO_CHECK_BYTES and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise ArchiveRefused(
+                f"{name} is packed {info.file_size / max(info.compress_size, 1):,.0f} times smaller "
+                f"than it unpacks (at most {limits.max_ratio}:1 is allowed): it looks like a "
+                "'zip bomb', so the archive is refused.",
+                report,
+            )
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    if info.flag_bits & 0x1:
+        raise _Skip("password-protected (encrypted files cannot be read)")
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(info.file_size + 1)  # never more than it declared, plus one byte to catch a lie
+    except NotImplementedError:
+        raise _Skip("packed with a compression method this app cannot read (use ordinary zip)") from None
+    except Exception:  # zipfile raises BadZipFile, zlib.error, EOFError, RuntimeError... for damaged members
+        raise _Skip("damaged inside the archive (it cannot be unpacked)") from None
+    if len(data) != info.file_size:
+        raise _Skip("damaged inside the archive (its size is not what the archive says)")
+    return data
+
+
+# --- one image -----------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, size: int, grey: bool, max_pixels: int) -> np.ndarray:
+    """The image as size×size×C uint8, decoded only after its header's pixel count was checked."""
+    with warnings.catch_warnings():
+        # PIL warns (and over twice its limit refuses) on huge images: both mean "too many pixels" here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                width, height = probe.size
+                if width * height > max_pixels:
+                    raise _Skip(f"too many pixels ({width:,}×{height:,}; at most {max_pixels:,} are allowed)")
+                probe.verify()
+            image = Image.open(io.BytesIO(data))
+            image.draft("L" if grey else "RGB", (size, size))  # JPEG: decode at a reduced scale
+            image.load()
+            return image_array(image, size, grey)
+        except _Skip:
+            raise
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise _Skip(f"too many pixels (at most {max_pixels:,} are allowed)") from None
+        except Exception:  # PIL raises many kinds (OSError, SyntaxError, ValueError...) for bad files
+            raise _Skip("not a readable image (damaged, truncated or not really an image)") from None
+
+
+def _to_mode(image: Image.Image, grey: bool) -> Image.Image:
+    """RGB or L, with transparent parts on white and 16-bit or float images scaled to 0..255."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        top = float(values.max()) or 1.0
+        image = Image.fromarray((values / top * 255).round().astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return image.convert("L" if grey else "RGB")
+
+
+def image_array(image: Image.Image, size: int, grey: bool) -> np.ndarray:
+    """size×size×C uint8: upright (EXIF), grey or RGB, cropped to a centred square and resized."""
+    image = _to_mode(ImageOps.exif_transpose(image), grey)
+    square = ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS)
+    array = np.asarray(square, dtype=np.uint8)
+    return array[..., None] if array.ndim == 2 else array
+
+
+# --- the whole import ----------------------------------------------------------------------------
+
+
+def read_image_folders(
+    source,
+    *,
+    size: int = DEFAULT_SIZE,
+    grey: bool = False,
+    limits: ImportLimits | None = None,
+    test_share: float = TEST_SHARE,
+    seed: int = 0,
+) -> ImportedImages:
+    """Read a zip (bytes or a path) of one folder per class; raises ArchiveRefused with the report."""
+    limits = limits or ImportLimits()
+    if size not in SIZES:
+        raise ImageImportError(f"Choose an image size of {', '.join(map(str, SIZES))} pixels.")
+    report = HealthReport(size, grey, limits)
+    with _open(source, limits, report) as archive:
+        infos = archive.infolist()
+        _check_archive(infos, limits, report)
+        images = _collect_images(archive, infos, size, grey, limits, report)
+    return _split(images, test_share, seed, report)
+
+
+def _candidates(infos, report: HealthReport) -> tuple[list[tuple[zipfile.ZipInfo, tuple[str, ...]]], list]:
+    """Members that may be images of a class (with their path parts), and the folders seen."""
+    files, folders = [], []
+    for info in sorted(infos, key=lambda i: i.filename):
+        parts = _parts(info.filename)
+        if not parts:
+            continue
+        unsafe = _unsafe_reason(info)
+        if unsafe:
+            report.skipped.append(SkippedFile(printable(info.filename), unsafe))
+        elif _is_ignored(parts):
+            report.ignored.append(SkippedFile(printable(info.filename), "macOS, hidden or system file"))
+            if len(parts) > 1 and not _is_ignored(parts[:-1]):
+                folders.append(parts[:-1])  # a class folder holding only a hidden file is still a (empty) class
+        elif info.is_dir():
+            folders.append(parts)
+        else:
+            files.append((info, parts))
+    return files, folders
+
+
+def _collect_images(
+    archive, infos, size: int, grey: bool, limits: ImportLimits, report: HealthReport
+) -> dict[str, list[np.ndarray]]:
+    """Class name -> its images, in archive order; every member not used is in the report with its reason."""
+    files, folders = _candidates(infos, report)
+    strip = _wrapper([p for _, p in files], folders)
+    by_class: dict[str, list[np.ndarray]] = {printable(p[strip], 40): [] for p in folders if len(p) > strip}
+    for info, parts in files:
+        name = printable(info.filename)
+        parts = parts[strip:]
+        try:
+            if len(parts) < 2:
+                raise _Skip("not inside a class folder (put each image in the folder of its class)")
+            label = printable(parts[0], 40)
+            images = by_class.setdefault(label, [])
+            extension = PurePosixPath(parts[-1]).suffix.lower()
+            if extension not in IMAGE_EXTENSIONS:
+                raise _Skip(f"not an image ({extension or 'no extension'}; use PNG, JPEG, GIF, BMP, WebP or TIFF)")
+            if len(images) >= limits.max_per_class:
+                raise _Skip(f"its class already has {limits.max_per_class:,} images (the limit per class)")
+            images.append(_decode(_read_member(archive, info), size, grey, limits.max_pixels))
+        except _Skip as skip:
+            report.skipped.append(SkippedFile(name, str(skip)))
+    return by_class
+
+
+def _split(by_class: dict[str, list[np.ndarray]], test_share: float, seed: int, report: HealthReport) -> ImportedImages:
+    """A stratified, seeded split: about test_share of each class (at least one image) held out for testing."""
+    usable = {}
+    for name, images in sorted(by_class.items()):
+        if len(images) >= MIN_PER_CLASS:
+            usable[name] = images
+        else:
+            report.left_out_classes.append(
+                SkippedFile(name, "no usable images" if not images else "only 1 usable image; a class needs at least 2")
+            )
+    if not usable:
+        raise ArchiveRefused(
+            "No usable images were found. Put one folder per class in the zip, each with PNG or JPEG images.", report
+        )
+    if len(usable) < 2:
+        raise ArchiveRefused(
+            f"Only one class ({next(iter(usable))}) has images: a network needs at least two "
+            "classes to tell apart. Add a folder for each class.",
+            report,
+        )
+    rng = np.random.default_rng(seed)
+    parts = {"x_train": [], "y_train": [], "x_test": [], "y_test": []}
+    for label, (name, images) in enumerate(usable.items()):
+        order = rng.permutation(len(images))
+        n_test = min(len(images) - 1, max(1, round(len(images) * test_share)))
+        for part, chosen in (("test", order[:n_test]), ("train", order[n_test:])):
+            parts[f"x_{part}"] += [images[i] for i in chosen]
+            parts[f"y_{part}"] += [label] * len(chosen)
+        report.classes.append(ClassCount(name, len(images) - n_test, n_test))
+    arrays = {}
+    for part in ("train", "test"):
+        # Shuffled: Keras takes the validation split from the end of the training data.
+        mix = rng.permutation(len(parts[f"y_{part}"]))
+        arrays[f"x_{part}"] = np.stack(parts[f"x_{part}"])[mix]
+        arrays[f"y_{part}"] = np.asarray(parts[f"y_{part}"], dtype=np.int64)[mix]
+    return ImportedImages(arrays, tuple(usable), report)
+
+
+def check_title(title: str, taken: list[str]) -> str:
+    """The data set's name, stripped; ImageImportError when it is empty, too long or already used."""
+    title = " ".join((title or "").split())
+    if not title:
+        raise ImageImportError("Give the data set a name (for example 'My toys').")
+    if len(title) > MAX_TITLE:
+        raise ImageImportError(f"The name is too long: at most {MAX_TITLE} characters.")
+    if title.casefold() in {t.casefold() for t in [*taken, *(d.title for d in DATASETS.values())]}:
+        raise ImageImportError(f"There is already a data set called {title!r}: choose another name.")
+    return title
+
+
+def import_image_folders(
+    source,
+    *,
+    title: str,
+    owner: str,
+    store,
+    size: int = DEFAULT_SIZE,
+    grey: bool = False,
+    limits: ImportLimits | None = None,
+) -> tuple[str, HealthReport]:
+    """Read the archive and save it in ``store`` (core.data.user_datasets.UserDatasetStore) as ``owner``'s.
+
+    Returns the new data set's name (own-...) and the health report.
+    """
+    title = check_title(title, [m["title"] for m in store.list(owner)])
+    imported = read_image_folders(source, size=size, grey=grey, limits=limits)
+    name = store.save(
+        owner=owner,
+        title=title,
+        arrays=imported.arrays,
+        class_names=imported.class_names,
+        details={"source": "image folders (zip)", **imported.report.details()},
+    )
+    return name, imported.report

@@ -1,0 +1,169 @@
+"""Turning someone's own image (an upload or a drawing) into the input a trained model expects.
+
+Each step that changes the image is written down in plain words, so the page can say what was done.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+BORDER_FRACTION = 1 / 14  # the outer rim looked at to judge the background (2 pixels of a 28×28 image)
+MAX_PIXELS = 40_000_000  # larger uploads are refused rather than decoded
+CONTENT_THRESHOLD = 0.25  # how far from the background colour a pixel must be to count as drawn
+CONTENT_SHARE = 20 / 28  # the drawn part fills this share of the side, as in MNIST
+
+
+class BadImage(Exception):
+    """The file is not an image that can be used; the message says so in plain words."""
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    array: np.ndarray  # (height, width, channels) float32 in 0..1: exactly what the model receives
+    steps: list[str] = field(default_factory=list)  # what was done to the image, in plain words
+    inverted: bool = False
+
+
+def open_image(data: bytes) -> Image.Image:
+    """An uploaded file's bytes as a PIL image, or BadImage with a plain message."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PIXELS:
+            raise BadImage(
+                f"This image is too large ({image.width}×{image.height} pixels); use one of at most 40 megapixels."
+            )
+        image.load()
+    except BadImage:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        raise BadImage("This file is not an image that can be read (use a PNG or JPEG picture).") from error
+    return image
+
+
+def _border(grey: np.ndarray) -> np.ndarray:
+    rim = max(1, round(min(grey.shape[:2]) * BORDER_FRACTION))
+    mask = np.ones(grey.shape[:2], dtype=bool)
+    mask[rim:-rim, rim:-rim] = False
+    return grey[mask]
+
+
+def has_light_border(array: np.ndarray) -> bool:
+    """True when most of the image's outer rim is light (above half brightness); array in 0..1."""
+    grey = array.mean(axis=-1) if array.ndim == 3 else array
+    return float(np.mean(_border(grey) > 0.5)) > 0.5
+
+
+def has_dark_background(images: np.ndarray) -> bool:
+    """True when a data set's images (uint8, N×H×W×C) are mostly dark at their borders, like MNIST."""
+    sample = np.asarray(images[:200], dtype=np.float32) / 255.0
+    return not np.mean([has_light_border(image) for image in sample]) > 0.5
+
+
+def _to_pil(image) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return image
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).round().astype(np.uint8)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    return Image.fromarray(array)
+
+
+def _flatten_transparency(image: Image.Image, steps: list[str]) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        if rgba.getchannel("A").getextrema()[0] < 255:
+            steps.append("Transparent parts were filled with white.")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image
+
+
+def _unit_array(image: Image.Image) -> np.ndarray:
+    array = np.asarray(image, dtype=np.float32) / 255.0
+    return array[..., None] if array.ndim == 2 else array
+
+
+def _to_uint8_image(array: np.ndarray) -> Image.Image:
+    pixels = (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8)
+    return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+
+
+def _pad_to_square(array: np.ndarray, size: int, fill: np.ndarray) -> np.ndarray:
+    height, width = array.shape[:2]
+    canvas = np.empty((size, size, array.shape[-1]), dtype=np.float32)
+    canvas[...] = fill
+    top, left = (size - height) // 2, (size - width) // 2
+    canvas[top : top + height, left : left + width] = array
+    return canvas
+
+
+def _background(array: np.ndarray) -> np.ndarray:
+    return np.median(_border(array), axis=0)
+
+
+def _square(array: np.ndarray, steps: list[str]) -> np.ndarray:
+    height, width = array.shape[:2]
+    if width == height:
+        return array
+    steps.append(f"It was padded from {width}×{height} to a square with its border colour, so it is not squashed.")
+    return _pad_to_square(array, max(width, height), _background(array))
+
+
+def _centre_content(array: np.ndarray, steps: list[str]) -> np.ndarray:
+    """Crop to the drawn part and centre it with a margin, as MNIST centres each digit in a 20×20 box."""
+    background = _background(array)
+    ink = np.abs(array - background).max(axis=-1) > CONTENT_THRESHOLD
+    if not ink.any():
+        return array
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    content = array[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    size = round(max(content.shape[:2]) / CONTENT_SHARE)
+    steps.append("It was cropped to the drawn part and centred with a margin, like the training images.")
+    return _pad_to_square(content, size, background)
+
+
+def preprocess_image(
+    image, input_shape, invert: bool | str = "auto", dark_background: bool = True, centre: bool = False
+) -> PreparedImage:
+    """The image as the model expects it: grey or colour, resized to height × width, values 0..1.
+
+    ``invert="auto"`` inverts light-background images when the training data has a dark background
+    (``dark_background``), as MNIST-style data does; True or False force it. ``centre`` crops to the
+    drawn part and centres it (for drawings).
+    """
+    height, width, channels = (int(v) for v in input_shape)
+    steps: list[str] = []
+    pil = _flatten_transparency(_to_pil(image), steps)
+    mode = "L" if channels == 1 else "RGB"
+    if pil.mode != mode:
+        if mode == "L" and pil.mode not in ("1", "I", "I;16", "F"):
+            steps.append("It was turned into a grey image, as the training images are grey.")
+        pil = pil.convert(mode)
+    array = _unit_array(pil)
+    inverted = bool(invert) if invert != "auto" else dark_background and has_light_border(array)
+    if inverted:
+        steps.append(
+            "Its colours were inverted (light ↔ dark): the training images show light shapes on a dark "
+            "background, but this image has a light background."
+            if invert == "auto"
+            else "Its colours were inverted (light ↔ dark), as you asked."
+        )
+        array = 1.0 - array
+    array = _centre_content(array, steps) if centre else array
+    array = _square(array, steps)
+    if array.shape[:2] != (height, width):
+        size = array.shape[0]
+        steps.append(
+            f"It was shrunk from {size}×{size} to {width}×{height} pixels, the size the network was trained on."
+            if size >= width
+            else f"It was enlarged from {size}×{size} to {width}×{height} pixels."
+        )
+        array = _unit_array(_to_uint8_image(array).resize((width, height), Image.Resampling.LANCZOS))
+    steps.append("Its pixel values are divided by 255, so they lie between 0 and 1 like the training images.")
+    return PreparedImage(array.astype(np.float32), steps, inverted)

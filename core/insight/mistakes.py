@@ -1,0 +1,81 @@
+"""Which test images a run gets wrong, and how sure it was: from its saved predictions. Pure NumPy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.runs.store import RunStore
+
+
+class PredictionsUnavailable(Exception):
+    """The run has no saved test predictions; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Predictions:
+    probabilities: np.ndarray  # (test images, classes)
+    y_true: np.ndarray  # (test images,)
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """The probability the network gave to the class it predicted."""
+        return self.probabilities.max(axis=1)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One test image with the network's answer: ``index`` is its position in the test set."""
+
+    index: int
+    true: int
+    predicted: int
+    confidence: float
+    probabilities: np.ndarray
+
+
+def load_predictions(store: RunStore, run_id: str) -> Predictions:
+    path = store.predictions_path(run_id)
+    if not path.is_file():
+        raise PredictionsUnavailable(
+            "This run has no saved test predictions: only runs that reached the test set keep them."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return Predictions(np.asarray(data["probabilities"]), np.asarray(data["y_true"], dtype=np.int64))
+    except (OSError, KeyError, ValueError) as error:
+        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from error
+
+
+def _examples(predictions: Predictions, indices: np.ndarray) -> list[Example]:
+    predicted, confidence = predictions.predicted, predictions.confidence
+    return [
+        Example(
+            int(i), int(predictions.y_true[i]), int(predicted[i]), float(confidence[i]), predictions.probabilities[i]
+        )
+        for i in indices
+    ]
+
+
+def _most_confident_first(confidence: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    # Stable sort: equally confident images keep test-set order, so the gallery does not reshuffle.
+    return indices[np.argsort(-confidence[indices], kind="stable")]
+
+
+def pair_examples(
+    predictions: Predictions, true_class: int, predicted_class: int, limit: int | None = None
+) -> list[Example]:
+    """The test images of true class ``true_class`` predicted as ``predicted_class``, most confident first."""
+    hits = np.flatnonzero((predictions.y_true == true_class) & (predictions.predicted == predicted_class))
+    return _examples(predictions, _most_confident_first(predictions.confidence, hits)[:limit])
+
+
+def confident_mistakes(predictions: Predictions, limit: int | None = 16) -> list[Example]:
+    """Every wrongly classified test image, the ones the network was surest about first."""
+    wrong = np.flatnonzero(predictions.predicted != predictions.y_true)
+    return _examples(predictions, _most_confident_first(predictions.confidence, wrong)[:limit])

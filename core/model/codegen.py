@@ -1,0 +1,136 @@
+"""Keras code for a spec: the snippet shown in the builder, and a runnable training script."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
+from core.model.spec import LAYER_TYPES, keras_kwargs, layer_names
+from core.training.hyperparams import OPTIMIZERS, Hyperparameters
+
+POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",)}
+
+
+def _layer_call(layer: dict, name: str) -> str:
+    kwargs = keras_kwargs(layer)
+    positional = [repr(kwargs.pop(key)) for key in POSITIONAL.get(layer["type"], ()) if key in kwargs]
+    named = [f"{key}={value!r}" for key, value in kwargs.items()]
+    return f"layers.{layer['type']}({', '.join([*positional, *named, f'name={name!r}'])})"
+
+
+def model_code(spec: dict) -> str:
+    """Python that builds the spec's model with Keras (the builder's "view code")."""
+    lines = [f"    keras.Input(shape={tuple(spec['input_shape'])!r}),"]
+    lines += [f"    {_layer_call(layer, name)}," for layer, name in zip(spec["layers"], layer_names(spec))]
+    body = "\n".join(lines)
+    return f'model = keras.Sequential([\n{body}\n], name="cnn_playground_model")'
+
+
+def snippet(spec: dict) -> str:
+    return "import keras\nfrom keras import layers\n\n" + model_code(spec) + "\nmodel.summary()\n"
+
+
+_FASHION_LOADER = f'''
+def load_data():
+    """Fashion-MNIST: Debian's dataset-fashion-mnist package if installed, else Keras' download."""
+    import gzip
+    from pathlib import Path
+
+    folder = Path({str(DEBIAN_FASHION_MNIST)!r})
+    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    if all((folder / name).exists() for name in names):
+        def read(name):
+            data = gzip.open(folder / name, "rb").read()
+            ndim = data[3]
+            dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+            return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+        x_train, y_train, x_test, y_test = (read(name) for name in names)
+        return (x_train, y_train), (x_test, y_test)
+    return keras.datasets.fashion_mnist.load_data()
+'''
+
+_MNIST_LOADER = '''
+def load_data():
+    """MNIST digits from Keras (downloaded once into ~/.keras/datasets)."""
+    return keras.datasets.mnist.load_data()
+'''
+
+
+def _shapes_loader() -> str:
+    source = textwrap.dedent(inspect.getsource(make_shapes))
+    return f'''
+{source}
+
+def load_data():
+    """The synthetic shapes data set, generated exactly as CNN Playground does."""
+    return make_shapes(2000, seed=1), make_shapes(500, seed=2)
+'''
+
+
+DATA_LOADERS = {
+    "fashion_mnist": lambda: _FASHION_LOADER,
+    "mnist": lambda: _MNIST_LOADER,
+    "shapes": _shapes_loader,
+}
+
+
+def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, title: str = "") -> str:
+    """A standalone Python script that builds, trains and evaluates the model like CNN Playground."""
+    if dataset not in DATA_LOADERS:
+        if dataset.startswith(USER_PREFIX):  # imported in the app: its files stay on the server
+            raise ValueError(
+                f"No exported data loader for data set {dataset!r}: it was imported in the app (your "
+                "own CSV table or image folders), so a standalone script would need your original "
+                "file and the app's preparation of it (column encoding and normalisation, resizing)."
+            )
+        raise ValueError(f"No exported data loader for data set {dataset!r}.")
+    hp = hyperparameters
+    optimizer = OPTIMIZERS[hp.optimizer].keras_name
+    used = ", ".join(sorted({layer["type"] for layer in spec["layers"] if layer.get("type") in LAYER_TYPES}))
+    return f'''"""{title or "A model"} — exported from CNN Playground.
+
+Builds the model ({used}), trains it on {dataset} with the same hyperparameters and seed, and prints
+the test accuracy. Run:  python this_script.py   (add --epochs N or --limit-train N for a quick try)
+"""
+import argparse
+
+import numpy as np
+import keras
+from keras import layers
+{DATA_LOADERS[dataset]()}
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default={hp.epochs})
+    parser.add_argument("--limit-train", type=int, default={hp.limit_train!r})
+    parser.add_argument("--limit-test", type=int, default={hp.limit_test!r})
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed({hp.seed})
+    (x_train, y_train), (x_test, y_test) = load_data()
+    x_train, y_train = x_train[:args.limit_train], y_train[:args.limit_train]
+    x_test, y_test = x_test[:args.limit_test], y_test[:args.limit_test]
+    # Scale pixels to 0..1 and give grey images their single channel axis.
+    x_train = x_train.astype("float32") / 255
+    x_test = x_test.astype("float32") / 255
+    if x_train.ndim == 3:
+        x_train, x_test = x_train[..., None], x_test[..., None]
+
+{textwrap.indent(model_code(spec), "    ")}
+    model.summary()
+    model.compile(
+        optimizer=keras.optimizers.{optimizer}(learning_rate={hp.effective_learning_rate!r}),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size={hp.batch_size},
+              validation_split={hp.validation_split!r})
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
+    print(f"Test accuracy: {{test_accuracy:.4f}}  Test loss: {{test_loss:.4f}}")
+
+
+if __name__ == "__main__":
+    main()
+'''

@@ -1,0 +1,176 @@
+"""Starting points: the seed notebook's three CNNs exactly, a blank model and a modern one."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from core.training.hyperparams import Hyperparameters
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    description: str
+    layers: tuple  # layer dicts for 28×28×1 input and 10 classes
+    seed_hyperparameters: Hyperparameters  # what the notebook used
+    app_hyperparameters: Hyperparameters  # fast defaults for the app (reach the notebook's accuracy in ~1 min)
+
+    @property
+    def from_notebook(self) -> bool:
+        return self.name in NOTEBOOK_MODELS
+
+    def spec(self, input_shape=(28, 28, 1), num_classes: int = 10) -> dict:
+        """The preset for a data set's input shape, with the output layer sized to its classes."""
+        # One deep copy per layer: the presets reuse one dict for repeated layers (_POOL), and a single
+        # deepcopy of the list would keep them aliased, so editing one pooling layer would change the other.
+        layers = [copy.deepcopy(layer) for layer in self.layers]
+        if layers and layers[-1].get("type") == "Dense":
+            layers[-1]["units"] = num_classes
+        return {"input_shape": list(input_shape), "layers": layers}
+
+
+def _conv(filters, kernel, **extra):
+    return {"type": "Conv2D", "filters": filters, "kernel_size": kernel, "activation": "relu", **extra}
+
+
+_POOL = {"type": "MaxPooling2D", "pool_size": 2}
+_FLATTEN = {"type": "Flatten"}
+_OUT = {"type": "Dense", "units": 10, "activation": "softmax"}
+# Measured (bench/time_to_accuracy.py): Adam 0.002 with batch 128 brings model1 to the notebook's 89.4 %
+# in 4–6 epochs of ~5 s on 2 cores; 8 epochs leave room for other seeds.
+_FAST = Hyperparameters(optimizer="adam", learning_rate=0.002, epochs=8, batch_size=128)
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        Preset(
+            "model1",
+            "Model 1 — the notebook's first CNN",
+            "Two convolution + pooling blocks and one hidden Dense layer: the seed notebook's model 1 "
+            "(108,618 parameters, about 89 % test accuracy on Fashion-MNIST).",
+            (
+                _conv(16, 3),
+                _POOL,
+                _conv(32, 3),
+                _POOL,
+                _FLATTEN,
+                {"type": "Dense", "units": 128, "activation": "relu"},
+                _OUT,
+            ),
+            Hyperparameters(optimizer="sgd", learning_rate=0.01, epochs=30, batch_size=32),
+            _FAST,
+        ),
+        Preset(
+            "model2",
+            "Model 2 — bigger kernels and Dropout",
+            "Larger 5×5 and 4×4 filters and a Dropout layer against overfitting: the notebook's model 2 "
+            "(75,594 parameters).",
+            (
+                _conv(16, 5),
+                {"type": "Dropout", "rate": 0.25},
+                _POOL,
+                _conv(32, 4),
+                _POOL,
+                _FLATTEN,
+                {"type": "Dense", "units": 128, "activation": "relu"},
+                _OUT,
+            ),
+            Hyperparameters(optimizer="sgd", learning_rate=0.01, epochs=30, batch_size=32),
+            _FAST,
+        ),
+        Preset(
+            "model3",
+            "Model 3 — model 2 with a wider Dense layer, trained with Adam",
+            "Model 2 with 256 hidden units, trained with Adam in the notebook (142,538 parameters).",
+            (
+                _conv(16, 5),
+                {"type": "Dropout", "rate": 0.25},
+                _POOL,
+                _conv(32, 4),
+                _POOL,
+                _FLATTEN,
+                {"type": "Dense", "units": 256, "activation": "relu"},
+                _OUT,
+            ),
+            Hyperparameters(optimizer="adam", learning_rate=0.001, epochs=30, batch_size=32),
+            _FAST,
+        ),
+        Preset(
+            "blank",
+            "Blank — just the output layer",
+            "Flatten and one Dense output layer (a linear classifier): add layers above it and watch accuracy rise.",
+            (_FLATTEN, _OUT),
+            Hyperparameters(optimizer="adam", learning_rate=0.001, epochs=5, batch_size=64),
+            _FAST,
+        ),
+        Preset(
+            "modern",
+            "Modern — BatchNormalization and 'same' padding",
+            "Three convolution blocks with BatchNormalization, 'same' padding and Dropout, ending in global "
+            "average pooling: fewer parameters than model 1 and usually about 91 % on Fashion-MNIST.",
+            (
+                _conv(32, 3, padding="same"),
+                {"type": "BatchNormalization"},
+                _POOL,
+                _conv(64, 3, padding="same"),
+                {"type": "BatchNormalization"},
+                _POOL,
+                _conv(128, 3, padding="same"),
+                {"type": "BatchNormalization"},
+                {"type": "GlobalAveragePooling2D"},
+                {"type": "Dropout", "rate": 0.3},
+                _OUT,
+            ),
+            Hyperparameters(optimizer="adam", learning_rate=0.001, epochs=10, batch_size=64),
+            _FAST,
+        ),
+    ]
+}
+
+DEFAULT_PRESET = "model1"
+NOTEBOOK_MODELS = ("model1", "model2", "model3")
+
+# Tables (a CSV's rows, regression): Dense layers only — convolutions and pooling need images. Kept
+# apart from PRESETS, whose models all take images (share links, challenges, the CLI list those).
+# The example table's validation loss is lowest after about 5–15 epochs at these settings.
+_TABLE_FAST = Hyperparameters(optimizer="adam", learning_rate=0.01, epochs=15, batch_size=32)
+TABLE_PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        Preset(
+            "tabular",
+            "Tabular — two hidden Dense layers",
+            "Dense 64 → Dense 32 (relu) → one output number with a linear activation: a small network for the "
+            "rows of a table. It predicts one number, so the output layer has 1 unit and no softmax.",
+            (
+                {"type": "Dense", "units": 64, "activation": "relu"},
+                {"type": "Dense", "units": 32, "activation": "relu"},
+                {"type": "Dense", "units": 1, "activation": "linear"},
+            ),
+            _TABLE_FAST,
+            _TABLE_FAST,
+        ),
+        Preset(
+            "linear",
+            "Linear — just the output layer (linear regression)",
+            "One Dense layer with 1 unit and no activation: the prediction is a weighted sum of the columns plus a "
+            "constant, which is classic linear regression. Compare it with the tabular network.",
+            ({"type": "Dense", "units": 1, "activation": "linear"},),
+            Hyperparameters(optimizer="adam", learning_rate=0.05, epochs=30, batch_size=32),
+            Hyperparameters(optimizer="adam", learning_rate=0.05, epochs=30, batch_size=32),
+        ),
+    ]
+}
+DEFAULT_TABLE_PRESET = "tabular"
+ALL_PRESETS: dict[str, Preset] = {**PRESETS, **TABLE_PRESETS}
+
+
+def presets_for(is_images: bool) -> dict[str, Preset]:
+    """The starting points that fit the data: image models for images, Dense-only ones for tables."""
+    return PRESETS if is_images else TABLE_PRESETS
+
+
+def default_preset_for(is_images: bool) -> str:
+    return DEFAULT_PRESET if is_images else DEFAULT_TABLE_PRESET

@@ -1,0 +1,225 @@
+"""Starting, finding, stopping and deleting runs: the API the dashboard and the CLI drive.
+
+Runs train in the background through a runner (core/runners.py: threads of this process, or worker
+processes), at most ``max_concurrent`` at once; the rest wait in a queue, in order. Live runs are served
+from memory; ended ones from the store.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from core.config import Settings, default_concurrency
+from core.data.datasets import DatasetUnavailable, load_dataset
+from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
+from core.runs.record import Run, Status
+from core.runs.runners import ProcessRunner, ThreadRunner
+from core.runs.store import RunStore
+from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
+
+
+class RunRejected(Exception):
+    """The run cannot start; ``problems`` are plain-language sentences for the user."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+RUNNERS = {"thread": ThreadRunner, "process": ProcessRunner}
+
+
+class RunManager:
+    def __init__(
+        self,
+        store: RunStore,
+        max_concurrent: int | None = None,
+        param_budget: int = DEFAULT_PARAM_BUDGET,
+        runner: str = "thread",
+        **runner_options,
+    ):
+        if runner not in RUNNERS:
+            raise ValueError(f"Unknown runner {runner!r}; choose one of {', '.join(RUNNERS)}.")
+        self.store = store
+        self.param_budget = param_budget
+        self._live: dict[str, Run] = {}
+        self._lock = threading.Lock()
+        store.mark_interrupted()
+        self.runner = RUNNERS[runner](store, max_concurrent or default_concurrency(), self._forget, **runner_options)
+
+    def _forget(self, run: Run) -> None:
+        with self._lock:
+            if self._live.get(run.id) is run:
+                del self._live[run.id]
+
+    def check(self, spec: dict, dataset: str, hyperparameters: Hyperparameters) -> list[str]:
+        """Every reason this run could not train, in plain words (empty when it can)."""
+        try:
+            data = load_dataset(dataset)
+        except DatasetUnavailable as error:
+            return [str(error)]
+        analysis = analyze_for(spec, data, param_budget=self.param_budget)
+        return [p.text() for p in analysis.problems] + hyperparameters.problems()
+
+    def start(
+        self,
+        spec: dict,
+        dataset: str,
+        hyperparameters: Hyperparameters,
+        *,
+        owner: str = "",
+        name: str = "",
+        parent_id: str | None = None,
+        challenge=None,
+        learner: str = "",
+    ) -> Run:
+        """Queue a run and return it at once; raises RunRejected with the reasons when it cannot train.
+
+        With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too.
+        """
+        problems = self.check(spec, dataset, hyperparameters)
+        if problems:
+            raise RunRejected(problems)
+        data = load_dataset(dataset)
+        if data.owner and data.owner != owner:
+            raise RunRejected(["This data set was imported by someone else: choose one of yours."])
+        params = analyze_for(spec, data, param_budget=self.param_budget).total_params
+        if challenge is not None:
+            problems = challenge.problems(dataset, params, hyperparameters)
+            if problems:
+                raise RunRejected(problems)
+        run = Run(
+            spec,
+            dataset,
+            hyperparameters,
+            owner=owner,
+            name=name,
+            params=params,
+            parent_id=parent_id,
+            challenge=challenge.code if challenge is not None else None,
+            learner=learner,
+        )
+        with self._lock:
+            self._live[run.id] = run
+        self.store.save(run)
+        self.runner.submit(run)
+        return run
+
+    def continue_run(self, run_id: str, extra_epochs: int) -> Run:
+        """Train an ended run ``extra_epochs`` more from its saved weights and optimizer state."""
+        if not isinstance(extra_epochs, int) or not 1 <= extra_epochs <= MAX_EPOCHS:
+            raise RunRejected([f"Choose between 1 and {MAX_EPOCHS} more epochs."])
+        with self._lock:
+            live = self._live.get(run_id)
+            if live is not None and not live.wait(0):
+                raise RunRejected(["This run is still training: wait for it to end, then train it more."])
+        run = self.store.load(run_id)
+        if run is None:
+            raise RunRejected(["This run no longer exists."])
+        if run.status not in (Status.FINISHED, Status.STOPPED) or not self.store.model_path(run_id).exists():
+            raise RunRejected(["Only a finished or stopped run with a saved model can train on."])
+        if run.epoch + extra_epochs > MAX_EPOCHS:
+            raise RunRejected([f"A run can have at most {MAX_EPOCHS} epochs in all; it has {run.epoch}."])
+        run.reopen(extra_epochs)
+        with self._lock:
+            self._live[run.id] = run
+        self.store.save(run)
+        self.runner.submit(run, continue_training=True)
+        return run
+
+    def pause(self, run_id: str) -> bool:
+        with self._lock:
+            run = self._live.get(run_id)
+        return run.request_pause() if run is not None else False
+
+    def resume(self, run_id: str) -> bool:
+        with self._lock:
+            run = self._live.get(run_id)
+        return run.resume() if run is not None else False
+
+    def get(self, run_id: str) -> Run | None:
+        with self._lock:
+            run = self._live.get(run_id)
+        return run if run is not None else self.store.load(run_id)
+
+    def list(self, owner: str | None = None) -> list[Run]:
+        """Runs newest first; live ones are the live objects, so their status is current."""
+        with self._lock:
+            live = dict(self._live)
+        return [live.get(r.id, r) for r in self.store.list(owner)]
+
+    def stop(self, run_id: str) -> bool:
+        """Stop a training run after its current batch; a waiting run is cancelled at once."""
+        with self._lock:
+            run = self._live.get(run_id)
+        if run is None:
+            return False
+        return run.request_stop() and (self.runner.cancel(run_id) or True)
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1 when the run starts next; None when it is not waiting."""
+        return self.runner.queue.position(run_id)
+
+    def delete(self, run_id: str) -> bool:
+        """Delete an ended run and its files. A run still training must be stopped first."""
+        with self._lock:
+            run = self._live.get(run_id)
+            # Ask the run itself (is its worker done with it, final state saved?): the worker thread
+            # leaves _live only a moment after that, and a reader woken by run.wait() may delete at once.
+            if run is not None and not run.wait(0):
+                raise RunRejected(["This run is still training: stop it first, then delete it."])
+        return self.store.delete(run_id)
+
+    def active_runs(self) -> list[Run]:
+        with self._lock:
+            return list(self._live.values())
+
+
+_default: RunManager | None = None
+_default_lock = threading.Lock()
+
+
+def default_manager() -> RunManager:
+    """One manager per process, on the default store (shared by every session of the app)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            settings = Settings.from_env()
+            options = {"max_runs_per_worker": settings.worker_max_runs} if settings.runner == "process" else {}
+            _default = RunManager(
+                RunStore(),
+                max_concurrent=settings.concurrency,
+                param_budget=settings.param_budget,
+                runner=settings.runner,
+                **options,
+            )
+        return _default
+
+
+def start_run(
+    spec: dict,
+    dataset: str,
+    optimizer: str = "adam",
+    learning_rate: float | None = None,
+    epochs: int = 5,
+    batch_size: int = 64,
+    validation_split: float = 0.1,
+    seed: int = 42,
+    limit_train: int | None = None,
+    limit_test: int | None = None,
+    *,
+    owner: str = "",
+    manager: RunManager | None = None,
+) -> Run:
+    """Start training in the background and return the run immediately (see RunManager.start)."""
+    hp = Hyperparameters(
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_split=validation_split,
+        seed=seed,
+        limit_train=limit_train,
+        limit_test=limit_test,
+    )
+    return (manager or default_manager()).start(spec, dataset, hp, owner=owner)

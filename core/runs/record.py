@@ -1,0 +1,326 @@
+"""A training run as a record: settings, live status and append-only history, safe to read from any thread.
+
+The worker thread writes to it; any number of readers (a page, a refreshed tab, a projector) poll it,
+each from its own position in the history, so no reader drains anything from another.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from core.training.hyperparams import Hyperparameters
+
+
+class Status:
+    QUEUED = "queued"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    FINISHED = "finished"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the process that trained it ended before the run did
+
+    ACTIVE = frozenset({QUEUED, RUNNING, STOPPING, PAUSED})
+    ENDED = frozenset({STOPPED, FINISHED, FAILED, INTERRUPTED})
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    epoch: int  # epochs completed
+    epochs: int
+    batch: int  # batches done in the current epoch
+    batches_per_epoch: int
+    elapsed: float
+    eta: float | None  # seconds left, when it can be estimated
+
+    @property
+    def fraction(self) -> float:
+        total = self.epochs * max(self.batches_per_epoch, 1)
+        done = self.epoch * self.batches_per_epoch + self.batch
+        return min(done / total, 1.0) if total else 0.0
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(6)
+
+
+class Run:
+    """One training run. All mutation goes through methods that hold the run's lock."""
+
+    def __init__(
+        self,
+        spec: dict,
+        dataset: str,
+        hyperparameters: Hyperparameters,
+        *,
+        owner: str = "",
+        name: str = "",
+        run_id: str | None = None,
+        created: float | None = None,
+        params: int = 0,
+        parent_id: str | None = None,
+        challenge: str | None = None,
+        learner: str = "",
+    ):
+        self.id = run_id or new_run_id()
+        self.spec = spec
+        self.dataset = dataset
+        self.hyperparameters = hyperparameters
+        self.owner = owner
+        self.name = name
+        self.created = created if created is not None else time.time()
+        self.params = params
+        self.parent_id = parent_id  # the run this one was cloned from ("change one thing")
+        self.challenge = challenge  # the classroom challenge it was trained for, if any
+        self.learner = learner  # the learner's chosen display name on a class leaderboard
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._resumed = threading.Event()  # cleared while the user has paused the run
+        self._resumed.set()
+        self.paused_seconds = 0.0  # time spent paused, left out of elapsed time and ETA
+        self._done = threading.Event()
+        self.status = Status.QUEUED
+        self.message = ""  # plain-language reason for stopped / failed / interrupted
+        self.started: float | None = None
+        self.ended: float | None = None
+        self.epoch = 0
+        self.batch = 0
+        self.batches_per_epoch = 0
+        self._batches: list[dict] = []
+        self._epochs: list[dict] = []
+        self.results: dict | None = None
+
+    # --- written by the worker ---------------------------------------------------------------
+
+    def begin(self, batches_per_epoch: int) -> None:
+        with self._lock:
+            self.status = Status.STOPPING if self._stop.is_set() else Status.RUNNING
+            if self.started is None or not self._epochs:
+                self.started = time.time()
+            else:  # continued training: elapsed time goes on from where the earlier training ended
+                self.paused_seconds += time.time() - (self.ended or time.time())
+            self.ended = None
+            self.batches_per_epoch = batches_per_epoch
+
+    def record_batch(
+        self, epoch: int, batch: int, loss: float, accuracy: float | None = None, **metrics: float | None
+    ) -> None:
+        """One batch's loss and its task's metric: accuracy, or another by name (a regression's mae=...)."""
+        with self._lock:
+            self.batch = batch + 1
+            self._batches.append(
+                {
+                    "step": epoch * self.batches_per_epoch + batch + 1,
+                    "epoch": epoch + 1,
+                    "loss": loss,
+                    **(metrics or {"accuracy": accuracy}),
+                }
+            )
+
+    def record_epoch(self, metrics: dict) -> None:
+        with self._lock:
+            self._epochs.append(metrics)
+            self.epoch = len(self._epochs)
+            self.batch = 0
+
+    def finish(self, status: str, message: str = "", results: dict | None = None) -> None:
+        with self._lock:
+            self.status = status
+            self.message = message
+            if results is not None:
+                self.results = results
+            self.ended = time.time()
+
+    def close(self) -> None:
+        """The worker is done with the run (its final state is saved): wake everyone waiting on it."""
+        self._done.set()
+
+    # --- control -----------------------------------------------------------------------------
+
+    def request_stop(self) -> bool:
+        """Ask the worker to stop after the current batch. False when the run has already ended."""
+        with self._lock:
+            if self.status not in Status.ACTIVE:
+                return False
+            self._stop.set()
+            if self.status in (Status.RUNNING, Status.PAUSED):
+                self.status = Status.STOPPING
+            return True
+
+    def request_pause(self) -> bool:
+        """Pause after the current batch. False when the run is not training."""
+        with self._lock:
+            if self.status not in (Status.RUNNING, Status.QUEUED) or self._stop.is_set():
+                return False
+            self._resumed.clear()
+            return True
+
+    def resume(self) -> bool:
+        with self._lock:
+            if self._resumed.is_set():
+                return False
+            self._resumed.set()
+            return True
+
+    @property
+    def pause_requested(self) -> bool:
+        return not self._resumed.is_set()
+
+    def wait_while_paused(self) -> None:
+        """Called by the worker between batches: blocks while paused, returns on resume or stop."""
+        if self._resumed.is_set():
+            return
+        began = time.time()
+        with self._lock:
+            previous, self.status = self.status, Status.PAUSED
+        self._state_changed()
+        while not self._resumed.wait(0.2):
+            if self._stop.is_set():
+                break
+        with self._lock:
+            self.paused_seconds += time.time() - began
+            if self.status == Status.PAUSED:
+                self.status = Status.STOPPING if self._stop.is_set() else previous
+        self._state_changed()
+
+    def _state_changed(self) -> None:
+        """Hook for copies of a run in another process (see core.runs.runners.RelayRun)."""
+
+    # --- mirrored from a worker process (core.runs.runners.ProcessRunner) ---------------------------
+
+    def apply_remote(self, kind: str, payload, state: dict) -> None:
+        """Take over a change the worker's copy of this run made."""
+        with self._lock:
+            if kind == "batch":
+                self._batches.append(payload)
+            elif kind == "epoch":
+                self._epochs.append(payload)
+            for key in ("epoch", "batch", "batches_per_epoch", "started", "paused_seconds", "params"):
+                setattr(self, key, state[key])
+            # Stop pressed here and not yet seen by the worker: keep showing "stopping".
+            if not (self._stop.is_set() and state["status"] in (Status.RUNNING, Status.PAUSED)):
+                self.status = state["status"]
+
+    def apply_final(self, record: dict) -> None:
+        with self._lock:
+            for key in (
+                "status",
+                "message",
+                "results",
+                "started",
+                "ended",
+                "epoch",
+                "batch",
+                "batches_per_epoch",
+                "paused_seconds",
+                "params",
+            ):
+                setattr(self, key, record.get(key))
+            self.hyperparameters = Hyperparameters.from_dict(record["hyperparameters"])
+
+    def reopen(self, extra_epochs: int) -> None:
+        """An ended run goes back to the queue to train ``extra_epochs`` more, extending its history."""
+        with self._lock:
+            self.hyperparameters = Hyperparameters.from_dict(
+                {**self.hyperparameters.to_dict(), "epochs": self.epoch + extra_epochs}
+            )
+            self.status = Status.QUEUED
+            self.message = ""
+            self.batch = 0
+            self._stop.clear()
+            self._resumed.set()
+            self._done.clear()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run has ended (only meaningful for a run trained in this process)."""
+        return self._done.wait(timeout)
+
+    # --- read by anyone ----------------------------------------------------------------------
+
+    def batch_history(self, start: int = 0) -> list[dict]:
+        with self._lock:
+            return list(self._batches[start:])
+
+    def epoch_history(self, start: int = 0) -> list[dict]:
+        with self._lock:
+            return list(self._epochs[start:])
+
+    def progress(self) -> Progress:
+        with self._lock:
+            epochs = self.hyperparameters.epochs
+            now = self.ended or time.time()
+            elapsed = (now - self.started - self.paused_seconds) if self.started else 0.0
+            done = self.epoch * self.batches_per_epoch + self.batch
+            total = epochs * self.batches_per_epoch
+            eta = None
+            if self.status in Status.ACTIVE and done and total:
+                eta = elapsed / done * (total - done)
+            return Progress(self.status, self.epoch, epochs, self.batch, self.batches_per_epoch, elapsed, eta)
+
+    @property
+    def active(self) -> bool:
+        return self.status in Status.ACTIVE
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return (self.results or {}).get("test_accuracy")
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def summary_record(self) -> dict:
+        with self._lock:
+            return {
+                "id": self.id,
+                "owner": self.owner,
+                "name": self.name,
+                "created": self.created,
+                "parent_id": self.parent_id,
+                "challenge": self.challenge,
+                "learner": self.learner,
+                "spec": self.spec,
+                "dataset": self.dataset,
+                "hyperparameters": self.hyperparameters.to_dict(),
+                "params": self.params,
+                "status": self.status,
+                "message": self.message,
+                "started": self.started,
+                "ended": self.ended,
+                "epoch": self.epoch,
+                "batch": self.batch,
+                "batches_per_epoch": self.batches_per_epoch,
+                "results": self.results,
+                "paused_seconds": self.paused_seconds,
+            }
+
+    @classmethod
+    def from_record(cls, record: dict, batches: list[dict] | None = None, epochs: list[dict] | None = None) -> Run:
+        run = cls(
+            record["spec"],
+            record["dataset"],
+            Hyperparameters.from_dict(record["hyperparameters"]),
+            owner=record.get("owner", ""),
+            name=record.get("name", ""),
+            run_id=record["id"],
+            created=record.get("created"),
+            params=record.get("params", 0),
+            parent_id=record.get("parent_id"),
+            challenge=record.get("challenge"),
+            learner=record.get("learner", ""),
+        )
+        for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
+            setattr(run, key, record.get(key))
+        run.paused_seconds = record.get("paused_seconds", 0.0)
+        run._batches = list(batches or [])
+        run._epochs = list(epochs or [])
+        if run.status not in Status.ACTIVE:
+            run._done.set()
+        return run

@@ -1,0 +1,235 @@
+"""Training one run: build the model from its spec, fit it while streaming metrics, evaluate, save.
+
+Runs in a worker thread. It only writes to the Run object and the store; it never touches any UI.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import keras
+import numpy as np
+
+from core.data.datasets import DatasetUnavailable, load_dataset
+from core.model.spec import analyze_for, build_model, strip_ansi
+from core.runs.record import Run, Status
+from core.runs.store import RunStore
+from core.training.hyperparams import OPTIMIZERS, Hyperparameters
+from core.training.target_scaling import convert_logs
+from core.training.tasks import TASKS
+
+log = logging.getLogger(__name__)
+
+NAN_MESSAGE = "The loss became NaN (not a number) — lower the learning rate and train again."
+INF_MESSAGE = "The loss became infinite — lower the learning rate and train again."
+PREDICT_BATCH = 512
+
+
+class StopRequested(Exception):
+    """Raised inside fit when the user pressed Stop: ends training after this batch, skipping validation."""
+
+
+class LossDiverged(Exception):
+    pass
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Streams per-batch and per-epoch metrics into a Run, and honours Stop within one batch.
+
+    Each batch records the loss and one metric (``metric``: accuracy, or mae for a regression);
+    ``factors`` turn a regression's standardised values into the target's units (core.training.target_scaling).
+    """
+
+    def __init__(self, run: Run, on_epoch=None, metric: str = "accuracy", factors: dict | None = None):
+        super().__init__()
+        self.run = run
+        self.on_epoch = on_epoch
+        self.metric = metric
+        self.factors = factors or {}
+        self._epoch = 0
+        self._epoch_started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._epoch_started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        loss = float(logs.get("loss", math.nan))
+        if not math.isfinite(loss):
+            raise LossDiverged(NAN_MESSAGE if math.isnan(loss) else INF_MESSAGE)
+        value = logs.get(self.metric)
+        value = None if value is None else float(value) * self.factors.get(self.metric, 1.0)
+        self.run.record_batch(self._epoch, batch, loss * self.factors.get("loss", 1.0), **{self.metric: value})
+        self.run.wait_while_paused()
+        if self.run.stop_requested:
+            raise StopRequested
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.run.stop_requested:  # Stop during validation: don't finish it
+            raise StopRequested
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics = {"epoch": epoch + 1, "seconds": time.perf_counter() - self._epoch_started}
+        metrics.update(convert_logs(logs or {}, self.factors))
+        self.run.record_epoch(metrics)
+        if self.on_epoch is not None:
+            self.on_epoch(self.run)
+
+
+def make_optimizer(hyperparameters: Hyperparameters):
+    info = OPTIMIZERS[hyperparameters.optimizer]
+    return getattr(keras.optimizers, info.keras_name)(learning_rate=hyperparameters.effective_learning_rate)
+
+
+def plain_error(error: BaseException) -> str:
+    """A one-paragraph message a learner can read, from any exception raised while training."""
+    if isinstance(error, (DatasetUnavailable, LossDiverged)):
+        return str(error)
+    if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
+        return (
+            "Training ran out of memory: the model or batch is too large for this server. "
+            "Use fewer filters or units, add pooling, or lower the batch size."
+        )
+    text = strip_ansi(str(error)).strip().splitlines()
+    detail = text[0][:400] if text else type(error).__name__
+    return f"Training failed: {detail}"
+
+
+def _slice(array: np.ndarray, limit: int | None) -> np.ndarray:
+    return array if limit is None else array[:limit]
+
+
+def execute_run(run: Run, store: RunStore | None = None, *, continue_training: bool = False) -> None:
+    """Train the run to its end (finished, stopped or failed). Never raises.
+
+    With ``continue_training`` the run's saved model (weights and optimizer state) trains on from its
+    last epoch up to ``run.hyperparameters.epochs``, extending the same history.
+    """
+
+    def save():
+        if store is not None:
+            store.save(run)
+
+    try:
+        _train_and_evaluate(run, store, continue_training)
+    except LossDiverged as error:  # expected, and its message is already plain: no traceback in the log
+        run.finish(Status.FAILED, str(error))
+    except Exception as error:  # a run must always end with a message, never silently
+        log.exception("run %s failed", run.id)
+        run.finish(Status.FAILED, plain_error(error))
+    finally:
+        try:
+            save()
+        except Exception:
+            log.exception("could not save run %s", run.id)
+        run.close()
+
+
+def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, task=TASKS["classification"]):
+    """A new compiled model for the run's spec, or its saved model to train on (weights and optimizer)."""
+    hp = run.hyperparameters
+    if continue_training:
+        path = store.model_path(run.id) if store is not None else None
+        if path is None or not path.exists():
+            raise FileNotFoundError(
+                "The trained model of this run is missing, so it cannot train on. Start a new run instead."
+            )
+        keras.utils.set_random_seed(hp.seed + run.epoch)  # fresh shuffles for the new epochs
+        return keras.models.load_model(path, safe_mode=True)
+    keras.utils.set_random_seed(hp.seed)
+    model = build_model(run.spec)
+    model.compile(optimizer=make_optimizer(hp), loss=task.keras_loss(hp), metrics=[task.metric])
+    return model
+
+
+def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int, loss_factor: float = 1.0) -> str:
+    return (
+        f"Stopped early after epoch {early.stopped_epoch + 1}: the validation loss had not improved for "
+        f"{patience} epoch(s) since epoch {early.best_epoch + 1} (best {early.best * loss_factor:.4f}). "
+        f"The weights from epoch {early.best_epoch + 1} were kept."
+    )
+
+
+def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: bool = False) -> None:
+    hp = run.hyperparameters
+    dataset = load_dataset(run.dataset)
+    # The parameter budget is the RunManager's to enforce (it may be configured above the default).
+    analysis = analyze_for(run.spec, dataset, param_budget=math.inf)
+    problems = [p.text() for p in analysis.problems] + hp.problems()
+    if problems:
+        run.finish(Status.FAILED, "The model cannot be trained: " + " ".join(problems))
+        return
+    run.params = analysis.total_params
+    # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
+    task = TASKS[dataset.task]
+    model = _prepare_model(run, store, continue_training, task)
+    initial_epoch = run.epoch if continue_training else 0
+    x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
+    y_train = _slice(dataset.y_train, hp.limit_train)
+    n_fit = len(x_train) - int(len(x_train) * hp.validation_split)
+    run.begin(batches_per_epoch=math.ceil(n_fit / hp.batch_size))
+    if store is not None:
+        store.save(run)
+    scaling = task.scaling(y_train, model)  # a regression trains on standardised targets
+    if continue_training:
+        scaling.unfold_from(model)
+    factors = scaling.log_factors(hp.loss)
+    callbacks = [
+        RunRecorder(
+            run, on_epoch=lambda r: store.save(r) if store is not None else None, metric=task.metric, factors=factors
+        )
+    ]
+    early = None
+    if hp.early_stopping_patience:
+        early = keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=hp.early_stopping_patience, restore_best_weights=True
+        )
+        callbacks.append(early)
+    stopped = False
+    try:
+        model.fit(
+            x_train,
+            scaling.standardise(y_train),
+            epochs=hp.epochs,
+            initial_epoch=initial_epoch,
+            batch_size=hp.batch_size,
+            validation_split=hp.validation_split,
+            callbacks=callbacks,
+            verbose=0,
+        )
+    except StopRequested:
+        stopped = True
+    scaling.fold_into(model)  # the model now predicts the target in its own units
+    results = evaluate_run(model, run, dataset, hp, store)
+    if stopped:
+        run.finish(
+            Status.STOPPED,
+            f"Stopped by you after {run.epoch} complete epoch(s); "
+            f"the test {task.measure} for the weights at that moment.",
+            results,
+        )
+    elif early is not None and early.stopped_epoch > 0:
+        run.finish(
+            Status.FINISHED,
+            _early_stopping_message(early, hp.early_stopping_patience, factors.get("loss", 1.0)),
+            results,
+        )
+    else:
+        run.finish(Status.FINISHED, "", results)
+
+
+def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore | None) -> dict:
+    """Test-set metrics, plus the saved model and predictions beside the store."""
+    x_test = _slice(dataset.as_float("x_test"), hp.limit_test)
+    y_test = _slice(dataset.y_test, hp.limit_test)
+    task = TASKS[dataset.task]
+    outputs = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
+    results = task.summarize(outputs, y_test, dataset, hp)
+    results["train_seconds"] = sum(e["seconds"] for e in run.epoch_history())
+    if store is not None:
+        model.save(store.model_path(run.id))
+        np.savez_compressed(store.predictions_path(run.id), **task.saved_outputs(outputs, y_test))
+    return results

@@ -1,0 +1,1 @@
+"""Plotly figures from plain values. No Streamlit here: unit-testable functions."""

@@ -1,0 +1,1 @@
+"""Reusable page parts: widgets, run status, coaching, mistakes, imports, sharing."""

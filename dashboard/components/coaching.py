@@ -1,0 +1,33 @@
+"""Coaching under a run's history chart: the chart with its findings marked, then what they mean."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.insight.coaching import MIN_EPOCHS, coach_run
+
+from .widgets import history_chart
+
+ICONS = {
+    "overfitting": ":material/trending_up:",
+    "flat": ":material/trending_flat:",
+    "diverging": ":material/warning:",
+    "good": ":material/check_circle:",
+}
+
+
+def show_findings(findings) -> None:
+    if not findings:
+        st.caption(f"Coaching on the curves appears once the run has {MIN_EPOCHS} epochs.")
+        return
+    for finding in findings:
+        show = st.warning if finding.is_problem else st.success
+        show(f"**{finding.title}.** {finding.statement}  \n**Try:** {finding.suggestion}", icon=ICONS.get(finding.kind))
+
+
+def coached_history(run, key: str) -> None:
+    """The run's accuracy and loss chart, marked where the coaching points, and the findings below it."""
+    findings = coach_run(run)
+    history_chart(run, key=key, findings=findings)
+    if run.epoch_history() or run.batch_history():
+        show_findings(findings)

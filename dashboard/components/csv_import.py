@@ -1,0 +1,217 @@
+"""Data page: import a CSV table (yours, or the shipped example) to predict a number; look at a table data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.config import MAX_UPLOAD_MB
+from core.data import tabular
+from core.data.tabular import TableError
+from dashboard.charts import regression as regression_charts
+from dashboard.session import state
+
+SOURCE_KEY = "csv_source"  # the table being imported: file name, parsed frame, columns — or the error reading it
+OUTCOME_KEY = "csv_import_outcome"  # {"error": str} or {"name": str, "report": [str]}
+WIDGET_KEYS = ("csv_target", "csv_title")
+FEATURES_KEY = "csv_features_"  # + the target's name: the feature choice starts afresh for a new target
+PREVIEW_ROWS = 10
+KIND_LABELS = {tabular.NUMBER: "number", tabular.CATEGORY: "category", tabular.LEFT_OUT: "left out"}
+
+
+def _forget_choices() -> None:
+    st.session_state.pop(OUTCOME_KEY, None)
+    for key in [*WIDGET_KEYS, *(k for k in st.session_state if str(k).startswith(FEATURES_KEY))]:
+        st.session_state.pop(key, None)
+
+
+def read_source(data: bytes, file_name: str, title: str, target: str | None = None) -> dict:
+    """A table ready to choose columns from, or {"error": plain message} when it cannot be used."""
+    try:
+        frame, notes = tabular.read_csv(data)
+        columns = tabular.describe(frame)
+        tabular.target_candidates(frame, columns)  # refuses a table without any numbers at once
+    except TableError as error:
+        return {"name": file_name, "error": str(error)}
+    return {"name": file_name, "title": title, "frame": frame, "notes": notes, "columns": columns, "target": target}
+
+
+def _use_example() -> None:
+    _forget_choices()
+    st.session_state[SOURCE_KEY] = read_source(
+        tabular.example_bytes(), tabular.EXAMPLE_CSV.name, tabular.EXAMPLE_TITLE, tabular.EXAMPLE_TARGET
+    )
+
+
+def _take_upload() -> None:
+    _forget_choices()
+    upload = st.session_state.get("csv_file")
+    if upload is None:
+        st.session_state.pop(SOURCE_KEY, None)
+        return
+    st.session_state[SOURCE_KEY] = read_source(upload.getvalue(), upload.name, Path(upload.name).stem[:60])
+
+
+def _run_import() -> None:
+    # A callback, so the data set choice and the sidebar already show the new data set on this rerun.
+    source = st.session_state.get(SOURCE_KEY) or {}
+    target = st.session_state.get("csv_target")
+    if "frame" not in source or target is None:
+        st.session_state[OUTCOME_KEY] = {"error": "Choose a CSV file (or the example) first."}
+        return
+    title = (st.session_state.get("csv_title") or "").strip() or source["title"] or "My table"
+    try:
+        prepared = tabular.prepare(
+            source["frame"], target, st.session_state.get(FEATURES_KEY + target), source=source["name"]
+        )
+    except TableError as error:
+        st.session_state[OUTCOME_KEY] = {"error": str(error)}
+        return
+    name = tabular.save_table(prepared, owner=state.user_id(), title=title, store=state.user_datasets())
+    state.set_dataset(name)  # a table: the model becomes the tabular preset (state.set_dataset)
+    st.session_state["dataset_choice"] = name
+    st.session_state[OUTCOME_KEY] = {"name": name, "report": prepared.report}
+
+
+def columns_table(columns) -> pd.DataFrame:
+    """One row per column; a left-out column's reason is said below the table, where it has room."""
+    return pd.DataFrame(
+        [
+            {
+                "Column": c.name,
+                "Kind": KIND_LABELS[c.kind],
+                "Different values": c.distinct,
+                "Missing": c.missing,
+                "How it is used": "left out (see why below)" if c.kind == tabular.LEFT_OUT else c.usage,
+            }
+            for c in columns
+        ]
+    )
+
+
+def import_csv_section() -> None:
+    """An expander: upload a CSV or take the example, look at it, choose the columns, import it."""
+    source = st.session_state.get(SOURCE_KEY)
+    outcome = st.session_state.get(OUTCOME_KEY)
+    with st.expander(
+        "Import a table (CSV) to predict a number",
+        icon=":material/table_chart:",
+        expanded=source is not None or outcome is not None,
+    ):
+        st.markdown(
+            "A **regression**: the network learns to predict one number (a price, a temperature, a "
+            "count…) from the other columns of a table. Upload a **CSV** file with a header row and one "
+            "row per example, or try the example first."
+        )
+        st.caption(
+            f"At most {MAX_UPLOAD_MB} MB, {tabular.MAX_ROWS:,} rows and {tabular.MAX_COLUMNS} columns. "
+            f"Numbers are normalised; text columns with at most {tabular.MAX_CATEGORIES} different values "
+            "become 0/1 columns (one-hot encoding); other columns are left out, with the reason. Rows with "
+            f"a missing value are left out and counted. {round(100 * tabular.TEST_FRACTION)} % of the rows "
+            "are kept apart for testing. Only you can see and use the data set."
+        )
+        upload_col, example_col = st.columns([3, 1], vertical_alignment="center")
+        upload_col.file_uploader(
+            "CSV file", type=["csv", "txt"], key="csv_file", max_upload_size=MAX_UPLOAD_MB, on_change=_take_upload
+        )
+        example_col.button(
+            "Use the example data",
+            key="csv_example",
+            icon=":material/table_view:",
+            on_click=_use_example,
+            help=tabular.EXAMPLE_DESCRIPTION,
+        )
+        if source is None:
+            return
+        if source.get("error"):
+            st.error(f"**{source['name']}** cannot be used: {source['error']}", icon=":material/error:")
+            return
+        choose_columns(source)
+        if outcome is not None:
+            show_outcome(outcome)
+
+
+def choose_columns(source: dict) -> None:
+    frame, columns = source["frame"], source["columns"]
+    st.markdown(f"**{source['name']}**: {len(frame):,} rows × {len(frame.columns)} columns. The first rows:")
+    if source["name"] == tabular.EXAMPLE_CSV.name:
+        st.caption(tabular.EXAMPLE_DESCRIPTION)
+    for note in source["notes"]:
+        st.caption(note)
+    st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, key="csv_preview")
+    st.markdown("**The columns and how each would be used**")
+    st.dataframe(columns_table(columns), hide_index=True, width="stretch", key="csv_columns")
+    for column in columns:
+        if column.kind == tabular.LEFT_OUT:
+            st.caption(f"**{column.name}** is left out: {column.reason}.")
+    targets = tabular.target_candidates(frame, columns)
+    default = targets.index(source["target"]) if source.get("target") in targets else len(targets) - 1
+    target = st.selectbox(
+        "Column to predict (the target)",
+        targets,
+        index=default,
+        key="csv_target",
+        help="Only columns of numbers that vary can be predicted.",
+    )
+    usable = [c.name for c in columns if c.kind != tabular.LEFT_OUT and c.name != target]
+    st.multiselect(
+        "Input columns (what the prediction is based on)",
+        usable,
+        default=usable,
+        key=FEATURES_KEY + target,
+        placeholder="Choose at least one column",
+        help="Every usable column except the target, to begin with. Left-out columns cannot be chosen.",
+    )
+    name_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+    name_col.text_input("Name of the data set", value=source["title"], key="csv_title", max_chars=60)
+    button_col.button(
+        "Import", key="import_csv", type="primary", icon=":material/upload:", on_click=_run_import, width="stretch"
+    )
+
+
+def show_outcome(outcome: dict) -> None:
+    if outcome.get("error"):
+        st.error(outcome["error"], icon=":material/error:")
+        return
+    st.success(
+        f"Imported **{state.dataset_title(outcome['name'])}**. Your model now uses it with the tabular "
+        "preset (see **Build**).",
+        icon=":material/check_circle:",
+    )
+    for line in outcome["report"]:
+        (st.warning if "missing value" in line else st.caption)(line)
+
+
+# --- a table data set on the Data page -------------------------------------------------------------
+
+
+def show_table(data) -> None:
+    """What a regression data set holds: sizes, the target's spread, the rows as the network gets them."""
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Training rows", f"{len(data.x_train):,}")
+    c2.metric("Test rows", f"{len(data.x_test):,}")
+    c3.metric("Inputs per row", len(data.feature_names) or data.input_shape[0])
+    c4.metric("Predicts", data.target_name or "a number")
+    st.caption(f"Loaded from: {data.source}")
+    details = (state.user_datasets().meta(data.name) or {}).get("details", {})
+    if details.get("report"):
+        with st.expander("How the table was prepared"):
+            for line in details["report"]:
+                st.markdown(f"- {line}")
+
+    st.subheader(f"The values to predict: {data.target_name}")
+    st.plotly_chart(
+        regression_charts.target_histogram(data.y_train, data.y_test, data.target_name), key="target_histogram"
+    )
+    st.subheader("The rows as the network receives them")
+    st.caption(
+        "Each row is one example: its input numbers, and the target the network should predict. Number "
+        "columns are normalised (0 is the training rows' average, ±1 one standard deviation); each category "
+        "became one column per value, 1 where the row has that value and 0 elsewhere."
+    )
+    names = list(data.feature_names) or [f"input {i + 1}" for i in range(data.input_shape[0])]
+    rows = pd.DataFrame(data.x_train[:PREVIEW_ROWS], columns=names)
+    rows[f"→ {data.target_name}"] = data.y_train[:PREVIEW_ROWS]
+    st.dataframe(rows.round(3), hide_index=True, width="stretch", key="table_rows")

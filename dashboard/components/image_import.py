@@ -1,0 +1,185 @@
+"""Data page: import a zip of image folders as your own data set, see its health report, delete one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.config import MAX_UPLOAD_MB, SettingsError
+from core.data.image_import import (
+    DEFAULT_SIZE,
+    SIZES,
+    TEST_SHARE,
+    HealthReport,
+    ImageImportError,
+    ImportLimits,
+    import_image_folders,
+)
+from dashboard.session import state
+
+OUTCOME_KEY = "image_import_outcome"  # {"file": upload id, "error": str or "name": str, "report": HealthReport}
+
+
+@st.cache_resource(show_spinner=False)
+def import_limits() -> ImportLimits:
+    """The server's limits, from its environment variables (read once)."""
+    return ImportLimits.from_env()
+
+
+def _forget_outcome() -> None:
+    st.session_state.pop(OUTCOME_KEY, None)  # a new file: the last import's report no longer applies
+
+
+def _upload_id() -> str | None:
+    upload = st.session_state.get("image_zip")
+    return upload.file_id if upload is not None else None
+
+
+def _run_import() -> None:
+    # A callback, so the data set choice and the sidebar already show the new data set on this rerun.
+    upload = st.session_state.get("image_zip")
+    if upload is None:
+        st.session_state[OUTCOME_KEY] = {"file": None, "error": "Choose a zip file first."}
+        return
+    try:
+        name, report = import_image_folders(
+            upload.getvalue(),
+            title=st.session_state.get("image_name", ""),
+            owner=state.user_id(),
+            store=state.user_datasets(),
+            size=st.session_state["image_size"],
+            grey=st.session_state["image_grey"],
+            limits=import_limits(),
+        )
+    except ImageImportError as error:
+        st.session_state[OUTCOME_KEY] = {
+            "file": upload.file_id,
+            "error": str(error),
+            "report": getattr(error, "report", None),
+        }
+        return
+    state.set_dataset(name)
+    st.session_state["dataset_choice"] = name
+    st.session_state[OUTCOME_KEY] = {"file": upload.file_id, "name": name, "report": report}
+
+
+def _delete(name: str) -> None:
+    if state.delete_own_dataset(name):
+        st.session_state.pop(OUTCOME_KEY, None)
+        st.toast(f"Deleted the data set; your model now uses {state.dataset_title(state.playground().dataset)}.")
+
+
+def import_images_section() -> None:
+    """An expander with the upload form, the limits, and the health report of the file last imported."""
+    outcome = st.session_state.get(OUTCOME_KEY)
+    if outcome is not None and outcome["file"] != _upload_id():
+        outcome = None  # the form was left or cleared: the report belongs to a file no longer there
+    with st.expander("Import your own images", icon=":material/upload_file:", expanded=outcome is not None):
+        try:
+            limits = import_limits()
+        except SettingsError as error:
+            st.error(f"Importing images is switched off on this server: {error}", icon=":material/block:")
+            return
+        st.markdown(
+            "Upload a **.zip** with **one folder per class**, named after the class (for example "
+            "`cube/`, `ball/`, `cone/`), each holding that class's photos or drawings (PNG, JPEG, GIF, "
+            "BMP, WebP or TIFF). One folder around them all is fine. You need at least two classes; "
+            "dozens of images per class work much better than a few."
+        )
+        st.caption(
+            f"{limits.text()} Each image is cropped to a centred square and resized; "
+            f"{round(100 * TEST_SHARE)} % of each class is kept apart for testing. Only the resized "
+            "pixels are kept, not your files, and only you can see and use the data set."
+        )
+        st.file_uploader(
+            "Zip of image folders",
+            type=["zip"],
+            key="image_zip",
+            max_upload_size=MAX_UPLOAD_MB,
+            on_change=_forget_outcome,
+        )
+        name_col, size_col, grey_col = st.columns([3, 2, 2], vertical_alignment="bottom")
+        name_col.text_input("Name of the data set", key="image_name", max_chars=60, placeholder="for example: My toys")
+        size_col.selectbox(
+            "Image size",
+            SIZES,
+            index=SIZES.index(DEFAULT_SIZE),
+            key="image_size",
+            format_func=lambda s: f"{s}×{s} pixels",
+            help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
+        )
+        grey_col.checkbox(
+            "Grey images", key="image_grey", help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
+        )
+        st.button("Import", key="import_images", type="primary", icon=":material/upload:", on_click=_run_import)
+        if outcome is not None:
+            show_outcome(outcome)
+
+
+def show_outcome(outcome: dict) -> None:
+    report: HealthReport | None = outcome.get("report")
+    if outcome.get("error"):
+        st.error(outcome["error"], icon=":material/error:")
+    else:
+        st.success(
+            f"Imported **{state.dataset_title(outcome['name'])}**: {report.train_images:,} training and "
+            f"{report.test_images:,} test images of {report.image_format} in {len(report.classes)} classes. "
+            "Your model now uses it (see **Build**).",
+            icon=":material/check_circle:",
+        )
+    if report is not None:
+        show_report(report)
+
+
+def show_report(report: HealthReport) -> None:
+    """Images per class, warnings, and each file not used with its reason."""
+    if report.classes:
+        st.dataframe(
+            pd.DataFrame(
+                [{"Class": c.name, "Training images": c.train, "Test images": c.test} for c in report.classes]
+            ),
+            hide_index=True,
+            key="import_classes",
+        )
+    for warning in report.warnings:
+        st.warning(warning, icon=":material/warning:")
+    if report.skipped:
+        st.markdown(f"**{len(report.skipped)} file(s) skipped**, each with the reason:")
+        st.dataframe(
+            pd.DataFrame([{"File": s.path, "Why it was skipped": s.reason} for s in report.skipped]),
+            hide_index=True,
+            key="import_skipped",
+        )
+    if report.ignored:
+        st.caption(
+            f"{len(report.ignored)} macOS, hidden or system file(s) (such as `__MACOSX/` or `.DS_Store`) "
+            "were ignored: they are not images of a class."
+        )
+
+
+def delete_dataset_button(name: str) -> None:
+    """For one of the user's own data sets: delete it, after a confirmation."""
+    with st.popover("Delete", icon=":material/delete:", help="Delete this imported data set"):
+        st.markdown(
+            f"Delete **{state.dataset_title(name)}** for good? Runs trained on it stay in your list, "
+            "but cannot train more or predict."
+        )
+        st.button("Delete it", key="delete_dataset", type="primary", on_click=_delete, args=(name,))
+
+
+def stored_report(name: str) -> None:
+    """For an imported image set: what its import skipped or left out (kept with it, without file names)."""
+    details = (state.user_datasets().meta(name) or {}).get("details", {})
+    if details.get("source") != "image folders (zip)":
+        return
+    notes = [
+        f"{details['skipped']} file(s) skipped ("
+        + ", ".join(f"{reason}: {count}" for reason, count in details["skipped_reasons"].items())
+        + ")"
+        if details["skipped"]
+        else "no files skipped"
+    ]
+    if details["ignored"]:
+        notes.append(f"{details['ignored']} macOS, hidden or system file(s) ignored")
+    notes += [f"class folder {c['name']} left out ({c['reason']})" for c in details["left_out_classes"]]
+    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.")

@@ -1,0 +1,123 @@
+"""Why it errs: a clickable confusion matrix, the test images of a cell, the most confident mistakes.
+
+Called from the Results page. The test images are the first ``limit_test`` of the run's data set,
+in the same order as the saved predictions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.data.datasets import DatasetUnavailable, load_dataset
+from core.insight.mistakes import (
+    Example,
+    Predictions,
+    PredictionsUnavailable,
+    confident_mistakes,
+    load_predictions,
+    pair_examples,
+)
+from dashboard.charts.inspection import clickable_confusion_figure, enlarge, selected_cell
+from dashboard.session import state
+
+PER_ROW = 6
+PAIR_LIMIT = 24
+MISTAKES_LIMIT = 12
+
+
+def most_confused_pair(matrix) -> tuple[int, int]:
+    """The off-diagonal cell with the most images (the first diagonal cell when there is no mistake)."""
+    matrix = np.asarray(matrix)
+    off = matrix.copy()
+    np.fill_diagonal(off, -1)
+    if off.max() <= 0:
+        return 0, 0
+    true, predicted = np.unravel_index(int(off.argmax()), off.shape)
+    return int(true), int(predicted)
+
+
+def example_gallery(examples: list[Example], images: np.ndarray, class_names, per_row: int = PER_ROW) -> None:
+    """Test images in rows, each with its true and predicted class and a bar of the network's confidence."""
+    for start in range(0, len(examples), per_row):
+        columns = st.columns(per_row)
+        for column, example in zip(columns, examples[start : start + per_row]):
+            with column:
+                true, predicted = class_names[example.true], class_names[example.predicted]
+                st.image(enlarge(images[example.index]), caption=f"#{example.index}, a {true}")
+                st.progress(
+                    min(max(example.confidence, 0.0), 1.0), text=f"{predicted}: {100 * example.confidence:.0f} %"
+                )
+                if example.true != example.predicted:
+                    st.caption(f"{true} (true): {100 * float(example.probabilities[example.true]):.0f} %")
+
+
+def _pair_sentence(count: int, true: str, predicted: str) -> str:
+    if count == 0:
+        return f"No test image of **{true}** was predicted as **{predicted}**."
+    if true == predicted:
+        return f"**{count}** test image(s) of **{true}** recognised correctly — the surest first."
+    return f"**{count}** test image(s) of **{true}** taken for **{predicted}** — the surest mistakes first."
+
+
+def _take_click(chart_key: str, true_key: str, predicted_key: str) -> None:
+    """A new click on a cell sets the two class pickers (they are drawn after the chart)."""
+    cell = selected_cell(st.session_state.get(chart_key))
+    last_key = f"{chart_key}_last_click"
+    if cell is not None and cell != st.session_state.get(last_key):
+        st.session_state[true_key], st.session_state[predicted_key] = cell
+    st.session_state[last_key] = cell
+
+
+def confusion_matrix_section(run, results: dict) -> None:
+    """The confusion matrix (click a cell) with that cell's test images, then the surest mistakes."""
+    names = list(results["class_names"])
+    matrix = results["confusion_matrix"]
+    chart_key, true_key, predicted_key = (f"{part}_{run.id}" for part in ("confusion", "errs_true", "errs_pred"))
+    _take_click(chart_key, true_key, predicted_key)
+    default = most_confused_pair(matrix)
+    st.session_state.setdefault(true_key, default[0])
+    st.session_state.setdefault(predicted_key, default[1])
+    pair = st.session_state[true_key], st.session_state[predicted_key]
+    st.plotly_chart(
+        clickable_confusion_figure(matrix, names, selected=pair),
+        key=chart_key,
+        on_select="rerun",
+        selection_mode="points",
+    )
+
+    st.subheader("Why it errs")
+    st.caption(
+        "Click a cell of the matrix (or pick the two classes here) to see its test images, the ones the "
+        "network was surest about first. The bar under each image is how sure it was of its answer."
+    )
+    options = list(range(len(names)))
+    left, right = st.columns(2)
+    left.selectbox("True class", options, format_func=names.__getitem__, key=true_key)
+    right.selectbox("Predicted as", options, format_func=names.__getitem__, key=predicted_key)
+    try:
+        predictions = load_predictions(state.manager().store, run.id)
+        images = load_dataset(run.dataset).x_test[: len(predictions.y_true)]
+    except (PredictionsUnavailable, DatasetUnavailable) as error:
+        st.info(str(error))
+        return
+    true, predicted = st.session_state[true_key], st.session_state[predicted_key]
+    _pair_gallery(predictions, images, names, true, predicted)
+    st.subheader("The most confident mistakes")
+    mistakes = confident_mistakes(predictions, MISTAKES_LIMIT)
+    if not mistakes:
+        st.success("The network classified every test image correctly.")
+        return
+    st.caption(
+        "Wrong answers the network was surest about. Often the image is unusual, ambiguous — or even "
+        "labelled wrongly in the data set."
+    )
+    example_gallery(mistakes, images, names)
+
+
+def _pair_gallery(predictions: Predictions, images, names, true: int, predicted: int) -> None:
+    examples = pair_examples(predictions, true, predicted)
+    st.markdown(_pair_sentence(len(examples), names[true], names[predicted]))
+    if len(examples) > PAIR_LIMIT:
+        st.caption(f"Showing the first {PAIR_LIMIT} of {len(examples)}.")
+    example_gallery(examples[:PAIR_LIMIT], images, names)

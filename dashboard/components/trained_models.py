@@ -1,0 +1,83 @@
+"""Picking one of the user's trained runs and holding its model for this browser session only.
+
+Models live in ``st.session_state`` (never in a cache shared between users), loaded in Keras' safe
+mode from the run store's own ``.keras`` files; a session keeps at most a couple of them.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from core.data.datasets import DatasetUnavailable, load_dataset
+from core.insight.inspection import ModelUnavailable, load_run_model
+from core.runs.record import Status
+from dashboard.session import state
+
+MODELS_KEY = "_session_models"
+MAX_SESSION_MODELS = 2
+
+
+def trained_runs() -> list:
+    """The user's ended runs that have a saved model, newest first."""
+    store = state.manager().store
+    return [r for r in state.own_runs() if r.status in Status.ENDED and store.model_path(r.id).is_file()]
+
+
+def _label(run) -> str:
+    when = time.strftime("%H:%M", time.localtime(run.created))
+    accuracy = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
+    if (run.results or {}).get("test_mae") is not None:  # a regression
+        accuracy = f" · test MAE {run.results['test_mae']:,.4g}"
+    return f"{when} · {run.name or run.id} · {state.dataset_title(run.dataset)}{accuracy}"
+
+
+def pick_trained_run(key: str):
+    """A selectbox of the user's trained runs (the followed one first chosen); None, with a hint, if none."""
+    runs = trained_runs()
+    if not runs:
+        st.info("No trained model yet: build a model, press **Train** and come back when it has finished.")
+        st.page_link("views/train.py", label="Go to Train", icon=":material/play_circle:")
+        return None
+    ids = [r.id for r in runs]
+    by_id = {r.id: r for r in runs}
+    followed = state.followed_run()
+    default = ids.index(followed.id) if followed is not None and followed.id in by_id else 0
+    chosen = st.selectbox(
+        "Trained model",
+        ids,
+        index=default,
+        format_func=lambda i: _label(by_id[i]),
+        key=key,
+        help="One of your finished runs; each keeps the network as it was after training.",
+    )
+    return by_id[chosen]
+
+
+def session_model(run):
+    """The run's trained Keras model, loaded once per session; None (with a plain message) if it cannot be."""
+    if run.owner != state.user_id():  # only the user's own runs, whatever reaches this function
+        st.error("This run belongs to someone else.")
+        return None
+    models: dict = st.session_state.setdefault(MODELS_KEY, {})
+    if run.id not in models:
+        try:
+            with st.spinner("Opening the trained model…"):
+                model = load_run_model(state.manager().store, run.id)
+        except ModelUnavailable as error:
+            st.error(str(error), icon=":material/error:")
+            return None
+        while len(models) >= MAX_SESSION_MODELS:
+            models.pop(next(iter(models)))  # the oldest: a session rarely switches back and forth
+        models[run.id] = model
+    return models[run.id]
+
+
+def class_names_or_stop(run) -> tuple[str, ...]:
+    """The class names of the run's data set; when it is gone, a plain message and the page stops."""
+    try:
+        return load_dataset(run.dataset).class_names
+    except DatasetUnavailable as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        st.stop()

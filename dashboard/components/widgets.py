@@ -1,0 +1,224 @@
+"""Widgets shared by several pages: layer editor, shape table, run status, history chart."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.model.spec import LAYER_TYPES, Analysis, format_shape
+from core.runs.record import Run, Status
+
+from . import charts, state
+
+STATUS_LABELS = {
+    Status.QUEUED: "Waiting for a free training slot",
+    Status.RUNNING: "Training",
+    Status.STOPPING: "Stopping after this batch",
+    Status.PAUSED: "Paused",
+    Status.STOPPED: "Stopped",
+    Status.FINISHED: "Finished",
+    Status.FAILED: "Failed",
+    Status.INTERRUPTED: "Interrupted",
+}
+
+
+def shape_table(analysis: Analysis) -> pd.DataFrame:
+    """Layer, output shape and params, as in Keras' model summary."""
+    rows = [
+        {
+            "Layer (type)": ("⚠️ " if analysis.problems_at(r.index) else "") + f"{r.name} ({r.type})",
+            "Output shape": format_shape(r.output_shape),
+            "Params": "—" if r.params is None else f"{r.params:,}",
+        }
+        for r in analysis.layers
+    ]
+    return pd.DataFrame(rows, columns=["Layer (type)", "Output shape", "Params"])
+
+
+def show_shape_table(analysis: Analysis, key: str) -> None:
+    st.dataframe(shape_table(analysis), hide_index=True, width="stretch", key=key)
+    st.markdown(f"**Total params: {analysis.total_params:,}**")
+
+
+def sidebar_status() -> None:
+    pg = state.playground()
+    with st.sidebar:
+        st.caption("Current model")
+        st.markdown(f"**{state.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
+        analysis = state.analysis()
+        if analysis.ok:
+            st.markdown(f"{analysis.total_params:,} params · ready to train")
+        else:
+            st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
+        run = state.followed_run()
+        if run is not None:
+            # The sidebar is not polled: say nothing here that goes stale while the run trains.
+            if run.active:
+                line = f"Run `{run.id}` is training: follow it on **Train**."
+            else:
+                line = f"Run `{run.id}`: {STATUS_LABELS.get(run.status, run.status).lower()}"
+                if run.test_accuracy is not None:
+                    line += f", test accuracy {100 * run.test_accuracy:.1f} %"
+                elif (run.results or {}).get("test_mae") is not None:  # a regression
+                    line += f", test MAE {run.results['test_mae']:,.4g}"
+            st.markdown(line)
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def run_status(run: Run) -> None:
+    """Status line, progress bar and any message of a run."""
+    p = run.progress()
+    label = STATUS_LABELS.get(run.status, run.status)
+    if run.active:
+        if run.status == Status.QUEUED:
+            position = state.manager().queue_position(run.id)
+            text = (
+                f"{label}: number {position} in the queue. Other trainings are running; press Stop to cancel."
+                if position
+                else f"{label}…"
+            )
+        elif run.status == Status.PAUSED:
+            text = (
+                f"Paused in epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, after batch {p.batch}: "
+                "press Resume to go on."
+            )
+        else:
+            text = (
+                f"{label}: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, batch {p.batch} of "
+                f"{p.batches_per_epoch} · elapsed {format_seconds(p.elapsed)} · "
+                f"about {format_seconds(p.eta)} left"
+            )
+        st.progress(p.fraction, text=text)
+    else:
+        # The same training time as Results shows: the epochs themselves, validation included.
+        trained = sum(e.get("seconds", 0.0) for e in run.epoch_history()) or p.elapsed
+        text = f"{label} after {p.epoch} epoch(s) in {format_seconds(trained)}"
+        if run.test_accuracy is not None:
+            text += f" — test accuracy **{100 * run.test_accuracy:.2f} %**"
+        elif (run.results or {}).get("test_mae") is not None:  # a regression
+            text += f" — test MAE **{run.results['test_mae']:,.4g}**"
+        {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
+    if run.message and not run.active:
+        (st.error if run.status == Status.FAILED else st.caption)(run.message)
+
+
+def history_chart(run: Run, key: str, findings=()) -> None:
+    """The run's accuracy and loss; coaching findings (core.insight.coaching) are marked at their epoch."""
+    batches = run.batch_history()
+    epochs = run.epoch_history()
+    if not batches and not epochs:
+        st.caption("The chart appears with the first batch.")
+        return
+    per = run.batches_per_epoch or max((b["step"] for b in batches), default=1)
+    figure = charts.mark_findings(charts.training_chart(batches, epochs, per), findings)
+    st.plotly_chart(figure, key=key, width="stretch")
+
+
+def _arg_changed(index: int, arg: str, key: str) -> None:
+    value = st.session_state[key]
+    state.set_layer_arg(index, arg, value)
+
+
+def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:
+    """The fitting widget for one layer argument; changes go straight into the spec."""
+    current = layer.get(arg.name, arg.default)
+    common = {"key": key, "help": arg.help, "on_change": _arg_changed, "args": (index, arg.name, key)}
+    if arg.kind == "int":
+        value = current if isinstance(current, int) else arg.default
+        st.number_input(arg.label, min_value=1, max_value=int(arg.maximum or 10**6), value=value, step=1, **common)
+    elif arg.kind == "pair":
+        if arg.allow_none:
+            options = [None, *range(1, int(arg.maximum) + 1)]
+            value = current[0] if isinstance(current, (list, tuple)) else current
+            st.selectbox(
+                arg.label,
+                options,
+                index=options.index(value) if value in options else 0,
+                format_func=lambda v: "same as pool" if v is None else f"{v}×{v}",
+                **common,
+            )
+        else:
+            value = current[0] if isinstance(current, (list, tuple)) else current
+            options = list(range(1, int(arg.maximum) + 1))
+            st.selectbox(
+                arg.label,
+                options,
+                index=options.index(value) if value in options else 0,
+                format_func=lambda v: f"{v}×{v}",
+                **common,
+            )
+    elif arg.kind == "float":
+        value = float(current) if isinstance(current, (int, float)) else arg.default
+        st.slider(arg.label, 0.0, 0.95, value=min(max(value, 0.0), 0.95), step=0.05, **common)
+    elif arg.kind == "choice":
+        options = list(arg.choices)
+        st.selectbox(arg.label, options, index=options.index(current) if current in options else 0, **common)
+    elif arg.kind == "bool":
+        st.checkbox(arg.label, value=bool(current), **common)
+
+
+def _arg_grid(index: int, layer: dict, args, prefix: str) -> None:
+    if not args:
+        return
+    columns = st.columns(3)
+    for n, arg in enumerate(args):
+        with columns[n % 3]:
+            layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}")
+
+
+def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count: int) -> None:
+    kind = layer.get("type", "?")
+    layer_type = LAYER_TYPES.get(kind)
+    report = analysis.layers[index] if index < len(analysis.layers) else None
+    with st.container(border=True, key=f"layer_card_{index}"):
+        head, buttons = st.columns([3, 2])
+        shape = format_shape(report.output_shape) if report else "—"
+        params = f"{report.params:,}" if report and report.params is not None else "—"
+        head.markdown(f"**{index + 1}. {kind}**  \n`{shape}` · {params} params")
+        b = buttons.columns(4)
+        prefix = f"b{version}_{index}"
+        b[0].button(
+            "",
+            key=f"{prefix}_up",
+            icon=":material/arrow_upward:",
+            help="Move up",
+            disabled=index == 0,
+            on_click=state.move_layer,
+            args=(index, -1),
+        )
+        b[1].button(
+            "",
+            key=f"{prefix}_down",
+            icon=":material/arrow_downward:",
+            help="Move down",
+            disabled=index == count - 1,
+            on_click=state.move_layer,
+            args=(index, 1),
+        )
+        b[2].button(
+            "",
+            key=f"{prefix}_dup",
+            icon=":material/content_copy:",
+            help="Duplicate",
+            on_click=state.duplicate_layer,
+            args=(index,),
+        )
+        b[3].button(
+            "", key=f"{prefix}_del", icon=":material/delete:", help="Remove", on_click=state.remove_layer, args=(index,)
+        )
+        if layer_type is not None:
+            st.caption(layer_type.summary)
+            main_args = [a for a in layer_type.args if not a.advanced]
+            more_args = [a for a in layer_type.args if a.advanced]
+            _arg_grid(index, layer, main_args, prefix)
+            if more_args:
+                with st.expander("More settings"):
+                    _arg_grid(index, layer, more_args, prefix)
+        for problem in analysis.problems_at(index):
+            st.error(f"{problem.message} — **{problem.fix}**.", icon=":material/error:")

@@ -1,0 +1,200 @@
+"""Shared by the browser tests: the served app's settings, headless Chromium and small page helpers."""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+import sys
+import time
+import zipfile
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+SERVER_LOG = ARTIFACTS / "browser-streamlit.log"
+
+STARTUP_SECONDS = 60  # the health check answers early; the first page load also imports TensorFlow
+FIRST_LOAD_MS = 90_000
+UI_MS = 30_000  # one rerun on a slow, busy 2-core machine
+RUN_MS = 90_000  # one whole training run
+EPOCHS = 10  # shapes with batch 32: well under a second per epoch on an idle machine, so ~5–15 s per run
+BATCH_SIZE = "32"
+
+SHAPES_INPUT = (28, 28, 1)
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: install Debian's chromium package to run the browser test "
+        "(playwright install cannot download browsers here).",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed in this venv")
+expect = sync_api.expect
+expect.set_options(timeout=30_000)  # one rerun on a slow, busy 2-core machine (default: 5 s)
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def python() -> str:
+    venv = ROOT / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def log_tail(limit: int = 6000) -> str:
+    text = SERVER_LOG.read_text(errors="replace") if SERVER_LOG.exists() else "(no log)"
+    return text[-limit:]
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+
+class Shots:
+    """Full-page screenshots, numbered in the order taken, with an index file a reviewer can open."""
+
+    def __init__(self):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
+        self.paths: list[Path] = []
+        self.started = time.monotonic()
+
+    def take(self, page, name: str) -> Path:
+        """The whole page: Streamlit scrolls inside <main>, so the window is made tall enough for all of it."""
+        path = SCREENSHOTS / f"{len(self.paths) + 1:02d}-{name}.png"
+        viewport = page.viewport_size
+        try:
+            page.mouse.move(0, 0)  # no tooltip of the last button clicked
+            height = viewport["height"]
+            for _ in range(4):  # images and charts drawn late can make the page longer: measure again
+                content = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+                if content <= height:
+                    break
+                height = min(content, 15_000)
+                page.set_viewport_size({"width": viewport["width"], "height": height})
+                page.wait_for_timeout(500)  # let the charts redraw at the new size
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            page.set_viewport_size(viewport)
+        self.paths.append(path)
+        print(f"[{time.monotonic() - self.started:5.1f} s] screenshot: {path}")
+        return path
+
+    def write_index(self) -> None:
+        index = SCREENSHOTS / "index.txt"
+        index.write_text("".join(f"{p}\n" for p in self.paths))
+        print(f"\nscreenshots ({len(self.paths)}), listed in {index}:")
+        for p in self.paths:
+            print(f"  {p}")
+        print(f"server log: {SERVER_LOG}")
+
+
+def idle(page, timeout: int = UI_MS) -> None:
+    """Wait until no script run is in progress (the app sets this attribute on its root)."""
+    expect(page.locator(".stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+
+
+def no_app_errors(page) -> None:
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    assert not page.js_errors, f"JavaScript errors in the page: {page.js_errors}"
+
+
+def go_to(page, link: str, title: str) -> None:
+    """Switch pages through the sidebar navigation, then wait for the page's title."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=link).click()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick an option of the selectbox with this widget key."""
+    box = page.locator(f".st-key-{key} input[role=combobox]")
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
+
+
+def button(page, key: str):
+    """The app's own button by widget key (Streamlit draws a second, hidden copy of each button)."""
+    return page.locator(f".st-key-{key} button:visible")
+
+
+BATCH_TRACE_JS = """() => {
+    // The per-batch line of the Train page's chart, found by its legend name, not by position or widget key.
+    for (const plot of document.querySelectorAll('.js-plotly-plot'))
+        for (const trace of plot.data || [])
+            if ((trace.name || '').includes('per batch') && Array.isArray(trace.x)) return trace;
+    return null;
+}"""
+
+
+def batch_points(page) -> int:
+    """Points of the chart's per-batch training trace; 0 before it appears."""
+    return page.evaluate(f"() => {{ const t = ({BATCH_TRACE_JS})(); return t ? t.x.length : 0; }}")
+
+
+def wait_for_more_points(page, than: int, timeout: int = UI_MS) -> int:
+    page.wait_for_function(
+        f"n => {{ const t = ({BATCH_TRACE_JS})(); return !!t && t.x.length > n; }}", arg=than, timeout=timeout
+    )
+    return batch_points(page)
+
+
+def heatmap_with(page, names: list[str]) -> list:
+    """[x, y] of the first Plotly heatmap whose x axis lists all these names (waits for it to appear)."""
+    found = page.wait_for_function(
+        """names => {
+        for (const plot of document.querySelectorAll('.js-plotly-plot'))
+            for (const trace of plot.data || [])
+                if (trace.type === 'heatmap' && Array.isArray(trace.x) && names.every(n => trace.x.includes(n)))
+                    return [trace.x, trace.y];
+        return null;
+    }""",
+        arg=names,
+    )
+    return found.json_value()
+
+
+def start_run(page, previous: str | None) -> str:
+    """Press Train; return the new run's id once its live panel shows it training."""
+    button(page, "train").click()
+    page.wait_for_url(lambda url: run_id_in(url) not in (None, previous))
+    run_id = run_id_in(page.url)
+    expect(page.get_by_role("heading", name=re.compile(rf"^Run {run_id}: .*· {EPOCHS} ep$"))).to_be_visible()
+    expect(page.get_by_text(re.compile(rf"^Training: epoch \d+ of {EPOCHS}"))).to_be_visible()
+    expect(button(page, "stop")).to_be_enabled()
+    expect(button(page, "train")).to_be_disabled()
+    return run_id
+
+
+def colour_zip() -> bytes:
+    """A zip of two class folders of small colour PNGs (red and blue squares), for the image import."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, colour in (("reds", (220, 30, 30)), ("blues", (30, 30, 220))):
+            for i in range(6):
+                image = io.BytesIO()
+                Image.new("RGB", (40 + i, 30), colour).save(image, "PNG")
+                archive.writestr(f"{name}/{i}.png", image.getvalue())
+    return buffer.getvalue()
+
+
+def run_id_in(url: str) -> str | None:
+    return parse_qs(urlparse(url).query).get("run", [None])[0]
+
+
+# --- the test ------------------------------------------------------------------------------------

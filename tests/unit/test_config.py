@@ -1,0 +1,25 @@
+"""The server configuration is hardened and agrees with the app's own limits."""
+
+import tomllib
+from pathlib import Path
+
+from core.config import MAX_MESSAGE_MB, MAX_UPLOAD_MB
+
+CONFIG = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+
+
+def test_protections_are_on_and_error_details_hidden():
+    assert CONFIG["server"]["enableXsrfProtection"] is True
+    assert CONFIG["server"]["enableCORS"] is True
+    assert CONFIG["server"]["headless"] is True
+    assert CONFIG["client"]["showErrorDetails"] == "none"  # the app shows its own plain messages
+
+
+def test_size_limits_match_the_apps_checks():
+    assert CONFIG["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    assert CONFIG["server"]["maxMessageSize"] == MAX_MESSAGE_MB
+
+
+def test_streamlit_does_not_collect_garbage_after_every_rerun():
+    # With TensorFlow loaded, gc.collect(2) after each poll holds the GIL ~0.4 s and starves training.
+    assert CONFIG["runner"]["postScriptGC"] is False

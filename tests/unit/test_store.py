@@ -1,0 +1,190 @@
+"""The run store: records survive reopening, deleting removes files, dead runs become interrupted."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from contextlib import closing
+
+import pytest
+
+from core.model.presets import PRESETS
+from core.runs.manager import RunManager
+from core.runs.record import Run, Status
+from core.runs.store import RunStore, default_home
+from core.training.hyperparams import Hyperparameters
+
+SPEC = PRESETS["model1"].spec(num_classes=5)
+
+
+def make_run(owner="alice", name="first try", created=None, epochs=2, batches_per_epoch=3) -> Run:
+    """A finished run with history and results, built by hand (no training needed to test the store)."""
+    run = Run(
+        SPEC,
+        "shapes",
+        Hyperparameters(epochs=epochs, batch_size=16, seed=5),
+        owner=owner,
+        name=name,
+        created=created,
+        params=107_973,
+    )
+    run.begin(batches_per_epoch)
+    for epoch in range(epochs):
+        for batch in range(batches_per_epoch):
+            run.record_batch(epoch, batch, loss=1.5 - 0.1 * batch, accuracy=0.3 + 0.05 * batch)
+        run.record_epoch(
+            {
+                "epoch": epoch + 1,
+                "loss": 1.2 - epoch / 10,
+                "accuracy": 0.5,
+                "val_loss": 1.3,
+                "val_accuracy": 0.45,
+                "seconds": 0.7,
+            }
+        )
+    run.finish(
+        Status.FINISHED,
+        "",
+        {
+            "test_accuracy": 0.75,
+            "test_loss": 0.8,
+            "test_examples": 4,
+            "confusion_matrix": [[1, 0], [1, 2]],
+            "per_class_accuracy": [1.0, 0.6667],
+        },
+    )
+    return run
+
+
+def test_default_home_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(tmp_path / "elsewhere"))
+    assert default_home() == tmp_path / "elsewhere"
+    store = RunStore()
+    assert store.path == tmp_path / "elsewhere" / "runs.sqlite3" and store.path.exists()
+    assert store.models_dir.is_dir()
+
+
+def test_store_survives_reopening(tmp_path):
+    run = make_run()
+    RunStore(tmp_path).save(run)
+
+    reopened = RunStore(tmp_path)  # as after a restart of the process
+    listed = reopened.list()
+    assert [r.id for r in listed] == [run.id]
+    assert listed[0].status == Status.FINISHED and listed[0].test_accuracy == 0.75
+    assert listed[0].epoch_history() == run.epoch_history()
+    assert listed[0].batch_history() == []  # left out of listings for speed
+
+    loaded = reopened.load(run.id)
+    assert loaded.spec == SPEC and loaded.dataset == "shapes"
+    assert loaded.hyperparameters == run.hyperparameters
+    assert (loaded.owner, loaded.name, loaded.params) == ("alice", "first try", 107_973)
+    assert loaded.created == pytest.approx(run.created)
+    assert loaded.epoch_history() == run.epoch_history()
+    assert loaded.batch_history() == run.batch_history() and len(loaded.batch_history()) == 6
+    assert loaded.results == run.results
+    assert loaded.progress().fraction == 1
+    assert loaded.wait(0)  # an ended run never blocks a reader
+    assert reopened.load("no-such-run") is None
+
+
+def test_list_is_newest_first_and_filters_by_owner(tmp_path):
+    store = RunStore(tmp_path)
+    old, new, other = make_run(created=100.0), make_run(created=200.0), make_run(owner="bob", created=150.0)
+    for run in (old, new, other):
+        store.save(run)
+    assert [r.id for r in store.list()] == [new.id, other.id, old.id]
+    assert [r.id for r in store.list("alice")] == [new.id, old.id]
+    assert [r.id for r in store.list("carol")] == []
+
+
+def test_saving_again_updates_and_can_keep_the_batches(tmp_path):
+    store = RunStore(tmp_path)
+    run = make_run()
+    store.save(run)
+    run.record_epoch({"epoch": 3, "loss": 0.9})
+    store.save(run, with_batches=False)
+    loaded = store.load(run.id)
+    assert len(loaded.epoch_history()) == 3
+    assert len(loaded.batch_history()) == 6  # as saved before
+    assert len(store.list()) == 1
+
+
+def test_delete_removes_the_row_and_the_model_files(tmp_path):
+    store = RunStore(tmp_path)
+    run, kept = make_run(), make_run()
+    store.save(run)
+    store.save(kept)
+    for path in (store.model_path(run.id), store.predictions_path(run.id), store.model_path(kept.id)):
+        path.write_bytes(b"model")
+    assert store.model_path(run.id).suffix == ".keras"
+    assert store.delete(run.id) is True
+    assert store.load(run.id) is None
+    assert not store.model_path(run.id).exists() and not store.predictions_path(run.id).exists()
+    assert [r.id for r in RunStore(tmp_path).list()] == [kept.id]
+    assert store.model_path(kept.id).exists()
+    assert store.delete(run.id) is False
+
+
+def _save_running_run_in_a_process_that_exits(home) -> str:
+    """A real other process records a run mid-training, then dies without finishing it."""
+    code = textwrap.dedent(f"""
+        from core.training.hyperparams import Hyperparameters
+        from core.runs.record import Run
+        from core.runs.store import RunStore
+        run = Run({{"input_shape": [28, 28, 1], "layers": []}}, "shapes", Hyperparameters(epochs=5), owner="bob")
+        run.begin(batches_per_epoch=4)
+        for b in range(4):
+            run.record_batch(0, b, loss=2.0 - b / 10, accuracy=0.2)
+        run.record_epoch({{"epoch": 1, "loss": 1.7, "accuracy": 0.3, "val_loss": 1.8, "val_accuracy": 0.25,
+                          "seconds": 1.0}})
+        run.record_batch(1, 0, loss=1.6, accuracy=0.4)
+        RunStore({str(home)!r}).save(run)
+        print(run.id)
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": root},
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_run_left_running_by_a_dead_process_is_interrupted_with_history_kept(tmp_path):
+    run_id = _save_running_run_in_a_process_that_exits(tmp_path)
+    assert RunStore(tmp_path).load(run_id).status == Status.RUNNING  # as the dead process left it
+
+    manager = RunManager(RunStore(tmp_path), max_concurrent=1)  # a restarted server
+    run = manager.get(run_id)
+    assert run.status == Status.INTERRUPTED
+    assert run.message == ("The server stopped while this run was training; the history up to that point is kept.")
+    assert not run.active and run.ended is not None
+    assert [e["epoch"] for e in run.epoch_history()] == [1]
+    assert run.epoch_history()[0]["val_accuracy"] == 0.25
+    assert len(run.batch_history()) == 5
+    assert [r.status for r in manager.list()] == [Status.INTERRUPTED]
+    assert manager.delete(run_id) is True  # interrupted runs can be cleaned up
+
+
+def test_run_of_a_live_process_is_left_alone(tmp_path):
+    store = RunStore(tmp_path)
+    run = Run(SPEC, "shapes", Hyperparameters())
+    run.begin(10)
+    store.save(run)
+    queued = Run(SPEC, "shapes", Hyperparameters())
+    store.save(queued)
+    with closing(sqlite3.connect(store.path)) as db, db:  # as if another, still running, server owned them
+        db.execute("UPDATE runs SET pid = ?", (os.getppid(),))
+    assert store.mark_interrupted() == 0
+    assert store.load(run.id).status == Status.RUNNING
+    assert store.load(queued.id).status == Status.QUEUED
+    # ... until that server is gone
+    with closing(sqlite3.connect(store.path)) as db, db:
+        db.execute("UPDATE runs SET pid = ?", (2**22 + 12345,))  # above any pid_max: no such process
+    assert store.mark_interrupted() == 2
+    assert {store.load(run.id).status, store.load(queued.id).status} == {Status.INTERRUPTED}

@@ -1,0 +1,371 @@
+"""The CSV pipeline (reading, column choices, encoding, normalisation, bad files) and regression training."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.data import tabular
+from core.data.datasets import load_dataset
+from core.data.tabular import TableError, describe, prepare, read_csv, save_table, target_candidates
+from core.insight.mistakes import PredictionsUnavailable
+from core.model.presets import TABLE_PRESETS
+from core.runs.record import Run
+from core.runs.store import RunStore
+from core.training.evaluation import load_regression_predictions, regression_metrics, summarize_regression
+from core.training.hyperparams import Hyperparameters
+from core.training.trainer import execute_run
+
+
+def csv_bytes(frame: pd.DataFrame, **options) -> bytes:
+    return frame.to_csv(index=False, **options).encode()
+
+
+def houses(n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "area": rng.uniform(50, 150, n).round(),
+            "district": rng.choice(["A", "B", "C"], n),
+            "price": rng.uniform(100, 300, n).round(1),
+        }
+    )
+
+
+def refused(message: str, data: bytes, **options) -> None:
+    with pytest.raises(TableError) as error:
+        frame, _ = read_csv(data, **options)
+        prepare(frame, target_candidates(frame)[-1])
+    assert message in str(error.value)
+
+
+# --- encoding and normalisation -----------------------------------------------------------------
+
+
+def test_categories_are_one_hot_encoded_into_named_columns():
+    frame = houses()
+    table = prepare(frame, "price")
+    assert table.feature_names == ["area", "district=A", "district=B", "district=C"]
+    x = np.vstack([table.x_train, table.x_test])
+    assert x.dtype == np.float32 and table.y_train.dtype == np.float32
+    one_hot = x[:, 1:]
+    assert set(np.unique(one_hot)) == {0.0, 1.0} and (one_hot.sum(axis=1) == 1).all()
+    assert table.details["features"]["district"] == {"kind": "category", "categories": ["A", "B", "C"]}
+
+
+def test_numbers_are_normalised_with_the_training_rows_statistics_only():
+    frame = houses(50)
+    table = prepare(frame, "price", ["area"], seed=5)
+    train, test = tabular.split_indices(50, seed=5)
+    area = frame["area"].to_numpy()
+    mean, std = area[train].mean(), area[train].std()
+    stats = table.details["features"]["area"]
+    assert stats["mean"] == pytest.approx(mean) and stats["std"] == pytest.approx(std)
+    assert mean != pytest.approx(area.mean())  # the test rows' values did not count
+    np.testing.assert_allclose(table.x_train[:, 0], (area[train] - mean) / std, rtol=1e-5)
+    np.testing.assert_allclose(table.x_test[:, 0], (area[test] - mean) / std, rtol=1e-5)
+    assert table.x_train[:, 0].mean() == pytest.approx(0, abs=1e-5)
+    assert (len(table.y_train), len(table.y_test)) == (40, 10)
+    np.testing.assert_allclose(table.y_test, frame["price"].to_numpy()[test], rtol=1e-6)
+
+
+def test_the_split_is_seeded():
+    frame = houses()
+    assert np.array_equal(prepare(frame, "price").y_test, prepare(frame, "price").y_test)
+    assert not np.array_equal(prepare(frame, "price", seed=1).y_test, prepare(frame, "price").y_test)
+
+
+def test_columns_that_cannot_be_used_are_left_out_with_their_reason():
+    n = 30
+    frame = houses(n).assign(
+        name=[f"house {i}" for i in range(n)],
+        country="NL",
+        size=["12"] * (n - 2) + ["12,5 m2", "n.a."],
+        constant=7,
+    )
+    columns = {c.name: c for c in describe(frame)}
+    assert columns["district"].usage == "category: one-hot encoded into 3 columns of 0/1"
+    assert columns["area"].kind == "number"
+    assert "30 different values" in columns["name"].reason and "more than 20" in columns["name"].reason
+    assert "same value ('NL') in every row" in columns["country"].reason
+    assert "mostly numbers, but some entries are not (such as '12,5 m2')" in columns["size"].reason
+    assert "same value (7) in every row" in columns["constant"].reason
+    table = prepare(frame, "price")
+    assert table.feature_names == ["area", "district=A", "district=B", "district=C"]
+    assert any("'name' was left out: text with 30 different values" in line for line in table.report)
+    with pytest.raises(TableError, match="The column 'name' cannot be an input: text with 30"):
+        prepare(frame, "price", ["area", "name"])
+
+
+def test_large_targets_can_be_counted_in_thousands():
+    frame = houses().assign(price=lambda f: f["price"] * 1000)
+    assert tabular.suggested_target_unit(frame, "price") == 1000
+    table = prepare(frame, "price", target_unit=1000)
+    assert table.target_name == "price (thousands)" and table.y_train.max() < 400
+    assert tabular.suggested_target_unit(houses(), "price") == 1
+
+
+# --- bad files ----------------------------------------------------------------------------------
+
+
+def test_a_table_without_numbers_is_refused():
+    refused("no column of numbers that varies", b"name,colour\nann,red\nbob,blue\n" * 6)
+
+
+def test_a_text_target_is_refused():
+    frame, _ = read_csv(csv_bytes(houses()))
+    with pytest.raises(TableError, match="The target column 'district' holds text, not numbers"):
+        prepare(frame, "district")
+
+
+def test_a_target_of_numbers_with_typos_says_which_entry():
+    frame = houses().astype({"price": str})
+    frame.loc[3, "price"] = "about 200"
+    with pytest.raises(TableError, match="holds text, not numbers \\(mostly numbers, but .*'about 200'"):
+        prepare(frame, "price")
+
+
+def test_a_constant_target_is_refused():
+    frame = houses().assign(price=5.0)
+    with pytest.raises(TableError, match="'price' has the same value \\(5\\) in every row: there is nothing"):
+        prepare(frame, "price")
+
+
+def test_rows_with_missing_values_are_dropped_and_counted():
+    frame = houses(40)
+    frame.loc[[1, 5, 9], "area"] = np.nan
+    frame.loc[[5, 12], "district"] = None
+    table = prepare(read_csv(csv_bytes(frame))[0], "price")
+    assert len(table.y_train) + len(table.y_test) == 36
+    assert table.details["dropped_rows"] == 4
+    assert table.report[0].startswith("4 of 40 rows had a missing value in a chosen column and were left out")
+
+
+def test_too_many_missing_values_leave_too_few_rows():
+    frame = houses(20)
+    frame.loc[3:, "area"] = np.nan
+    with pytest.raises(TableError, match="Only 3 row\\(s\\) have a value in every chosen column"):
+        prepare(frame, "price")
+    assert len(prepare(frame, "price", ["district"]).feature_names) == 3  # without the column it works
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"area,price\n100,250\n", "only one row of data"),
+        (b"area,price\n" + b"100,250\n" * 4, "only 4 rows of data: at least 10"),
+        (b"area,price\n", "a header but no rows"),
+        (b"", "The file is empty"),
+        (b"  \n\n", "The file is empty"),
+        (b"\x00\x01\x02binary\xff" * 50, "not a text table (it contains binary data)"),
+        (b"PK\x03\x04" + b"\x00" * 100, "Excel workbook or a zip file, not a CSV"),
+        (b'area,price\n1,2\n3,4\n5,"6\n', "cannot be read as a CSV table"),
+    ],
+)
+def test_unreadable_or_tiny_files_get_plain_messages(data, message):
+    with pytest.raises(TableError) as error:
+        read_csv(data)
+    assert message in str(error.value)
+
+
+def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path):
+    data = b"a,b\n" + b"1,2\n" * 300_000  # 1.2 MB
+    with pytest.raises(TableError, match="The file is 1.1 MB, more than the 1 MB this app accepts"):
+        read_csv(data, max_mb=1)
+    path = tmp_path / "big.csv"
+    path.write_bytes(data)
+    with pytest.raises(TableError, match="more than the 1 MB"):
+        read_csv(path, max_mb=1)
+    with pytest.raises(TableError, match=f"more than {tabular.MAX_ROWS:,} rows"):
+        read_csv(data)
+
+
+def test_too_many_columns_are_refused():
+    header = ",".join(f"c{i}" for i in range(tabular.MAX_COLUMNS + 1))
+    with pytest.raises(TableError, match=f"{tabular.MAX_COLUMNS + 1} columns; at most {tabular.MAX_COLUMNS}"):
+        read_csv((header + "\n" + ",".join("1" * (tabular.MAX_COLUMNS + 1)) + "\n").encode() * 12)
+
+
+def test_semicolons_decimal_commas_and_latin1_are_read():
+    text = "surface;quartier;prix\n" + "".join(f"{50 + i},5;Sud;{100 + i},25\n" for i in range(12))
+    text = text.replace("Sud", "Sùd")
+    frame, notes = read_csv(text.encode("latin-1"))
+    assert list(frame.columns) == ["surface", "quartier", "prix"]
+    assert frame["surface"].iloc[0] == 50.5 and frame["prix"].iloc[1] == 101.25
+    assert frame["quartier"].iloc[0] == "Sùd"
+    assert "read as Latin-1" in notes[0] and "separated by semicolons and decimals written with a comma" in notes[1]
+
+
+# --- the shipped example, storing ---------------------------------------------------------------
+
+
+def test_the_example_csv_is_the_documented_synthetic_formula():
+    shipped = pd.read_csv(tabular.EXAMPLE_CSV)
+    generated = pd.read_csv(io.StringIO(tabular.make_example_houses().to_csv(index=False)))
+    pd.testing.assert_frame_equal(shipped, generated)
+    frame, notes = read_csv(tabular.example_bytes())
+    assert notes == [] and target_candidates(frame)[-1] == tabular.EXAMPLE_TARGET
+    table = prepare(frame, tabular.EXAMPLE_TARGET)
+    assert "district=Centre" in table.feature_names and "street" in table.details["left_out"]
+
+
+def test_a_saved_table_loads_as_the_owners_regression_data_set():
+    table = prepare(houses(), "price")
+    name = save_table(table, owner="u1", title="My houses")
+    data = load_dataset(name)
+    assert (data.task, data.owner, data.title, data.target_name) == ("regression", "u1", "My houses", "price")
+    assert data.input_shape == (4,) and data.output_units == 1 and not data.is_images
+    assert data.feature_names == ("area", "district=A", "district=B", "district=C")
+    np.testing.assert_array_equal(data.as_float("x_test"), table.x_test)  # already normalised: unchanged
+
+
+# --- metrics and training -----------------------------------------------------------------------
+
+
+def test_regression_metrics_on_known_numbers():
+    y_true = np.array([1.0, 2.0, 3.0, 4.0])
+    predicted = np.array([1.5, 2.0, 2.0, 4.0])  # errors 0.5, 0, -1, 0
+    metrics = regression_metrics(predicted, y_true)
+    assert metrics["mae"] == pytest.approx(0.375)
+    assert metrics["rmse"] == pytest.approx(np.sqrt(1.25 / 4))
+    assert metrics["r2"] == pytest.approx(1 - 1.25 / 5)
+    assert regression_metrics(y_true, y_true)["r2"] == 1.0
+    assert regression_metrics(np.array([1.0, 3.0]), np.array([2.0, 2.0]))["r2"] is None  # undefined
+    summary = summarize_regression(predicted, y_true, "price", "mae")
+    assert summary["test_loss"] == pytest.approx(0.375) and summary["test_examples"] == 4
+    assert summarize_regression(predicted, y_true, "price", "mse")["test_loss"] == pytest.approx(1.25 / 4)
+
+
+def test_a_small_dense_network_learns_a_linear_table(tmp_path):
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(-2, 2, 600), rng.uniform(-2, 2, 600)
+    frame = pd.DataFrame({"a": a, "b": b, "y": 3 * a - 2 * b + 1 + rng.normal(0, 0.1, 600)})
+    name = save_table(prepare(frame, "y"), owner="u1", title="linear")
+    spec = TABLE_PRESETS["tabular"].spec(input_shape=(2,), num_classes=1)
+    store = RunStore(tmp_path / "home")
+    run = Run(spec, name, Hyperparameters(optimizer="adam", learning_rate=0.01, epochs=25, batch_size=32), owner="u1")
+    execute_run(run, store)
+    assert run.status == "finished", run.message
+    results = run.results
+    std = float(np.std(load_dataset(name).y_test))
+    assert results["test_mae"] < 0.1 * std and results["test_r2"] > 0.98
+    assert results["test_rmse"] >= results["test_mae"] and results["target_name"] == "y"
+    assert "test_accuracy" not in results and run.test_accuracy is None
+    batch = run.batch_history()[-1]
+    assert set(batch) == {"step", "epoch", "loss", "mae"} and batch["mae"] < 0.5
+    assert {"loss", "mae", "val_loss", "val_mae"} <= set(run.epoch_history()[-1])
+    predicted, y_true = load_regression_predictions(store.predictions_path(run.id))
+    assert predicted.shape == y_true.shape == (120,)
+    assert regression_metrics(predicted, y_true)["mae"] == pytest.approx(results["test_mae"])
+    with pytest.raises(PredictionsUnavailable, match="no saved test predictions"):
+        load_regression_predictions(store.predictions_path("nosuchrun"))
+
+
+def test_mae_loss_is_used_when_chosen(tmp_path):
+    frame = pd.DataFrame({"a": np.arange(40.0), "y": 2 * np.arange(40.0)})
+    name = save_table(prepare(frame, "y"), owner="u1", title="line")
+    run = Run(
+        TABLE_PRESETS["linear"].spec(input_shape=(1,), num_classes=1),
+        name,
+        Hyperparameters(learning_rate=0.05, epochs=2, batch_size=8, loss="mae"),
+        owner="u1",
+    )
+    execute_run(run, RunStore(tmp_path / "home"))
+    assert run.status == "finished", run.message
+    epoch = run.epoch_history()[-1]
+    assert epoch["loss"] == pytest.approx(epoch["mae"], rel=1e-4)  # the loss is the mean absolute error
+    assert run.results["loss"] == "mae" and run.results["test_loss"] == pytest.approx(run.results["test_mae"])
+
+
+def test_an_unknown_loss_is_refused_plainly():
+    assert Hyperparameters(loss="huber").problems() == ["Unknown loss 'huber': choose one of mse, mae."]
+
+
+def test_targets_of_any_size_train_alike_and_the_model_predicts_real_units(tmp_path):
+    """Targets are standardised while training and folded back: prices in millions train like small numbers."""
+    import keras
+
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-2, 2, 300)
+    frame = pd.DataFrame({"a": a, "y": 2e6 * a + 5e6 + rng.normal(0, 1e4, 300)})
+    name = save_table(prepare(frame, "y"), owner="u1", title="millions")
+    store = RunStore(tmp_path / "home")
+    run = Run(
+        TABLE_PRESETS["linear"].spec(input_shape=(1,), num_classes=1),
+        name,
+        Hyperparameters(learning_rate=0.05, epochs=15, batch_size=16),
+        owner="u1",
+    )
+    execute_run(run, store)
+    assert run.status == "finished", run.message
+    assert run.results["test_r2"] > 0.99 and run.results["test_mae"] < 5e4
+    assert run.epoch_history()[-1]["mae"] < 5e4  # the live values are in the target's units too
+    model = keras.models.load_model(store.model_path(run.id))
+    data = load_dataset(name)
+    predicted = model.predict(data.x_test, verbose=0).reshape(-1)
+    assert regression_metrics(predicted, data.y_test)["mae"] == pytest.approx(run.results["test_mae"], rel=1e-4)
+    kernel, bias = model.layers[-1].get_weights()
+    assert 4e6 < float(bias[0]) < 6e6  # the saved model's own numbers are in real units
+
+    # Training on continues from the same point: the scaling is undone and redone around the new epochs.
+    before = run.results["test_mae"]
+    run.reopen(2)
+    execute_run(run, store, continue_training=True)
+    assert run.status == "finished" and [e["epoch"] for e in run.epoch_history()][-3:] == [15, 16, 17]
+    assert run.results["test_mae"] < 2 * before
+
+
+def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
+    from core.insight.compare import diff_runs, leaderboard, overlay_series
+
+    def run(run_id, mae, created):
+        r = Run(
+            TABLE_PRESETS["tabular"].spec((3,), 1),
+            "own-0123456789ab",
+            Hyperparameters(),
+            run_id=run_id,
+            created=created,
+        )
+        r.record_epoch(
+            {"epoch": 1, "loss": mae**2, "mae": mae, "val_loss": 2 * mae**2, "val_mae": 2 * mae, "seconds": 1.0}
+        )
+        r.finish("finished", "", {"task": "regression", "test_mae": mae, "test_loss": mae**2})
+        return r
+
+    board = leaderboard([run("worse", 3.0, 2), run("better", 1.25, 1)])
+    assert [row["Run"] for row in board] == ["better", "worse"]
+    assert board[0]["Test MAE"] == 1.25 and board[0]["Test accuracy (%)"] is None
+    assert list(board[0])[:5] == ["Run", "Name", "Status", "Test accuracy (%)", "Test MAE"]
+    rows = overlay_series([run("a", 2.0, 1)])
+    assert {"run": "a", "metric": "mae", "split": "validation", "epoch": 1, "value": 4.0} in rows
+    with_mae = run("b", 2.0, 3)
+    with_mae.hyperparameters = Hyperparameters(loss="mae")
+    loss = {row.setting: row for row in diff_runs([run("a", 2.0, 1), with_mae])}["Loss"]
+    assert loss.values == ("mse", "mae") and loss.differs
+    assert "Loss" not in {row.setting for row in diff_runs([Run({}, "shapes", Hyperparameters())] * 2)}
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+
+def test_regression_charts_show_the_rows_the_diagonal_and_the_errors():
+    from dashboard.charts.regression import predicted_vs_actual_figure, residuals_figure
+    from dashboard.charts.training import training_chart
+
+    y_true, predicted = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
+    scatter = predicted_vs_actual_figure(y_true, predicted, "price")
+    diagonal, points = scatter.data
+    assert list(diagonal.x) == list(diagonal.y) == [1.0, 4.0]
+    assert list(points.x) == [1.0, 2.0, 4.0] and list(points.y) == [1.5, 2.0, 3.0]
+    assert scatter.layout.xaxis.title.text == "actual price"
+    assert list(residuals_figure(y_true, predicted, "price").data[0].y) == [0.5, 0.0, -1.0]
+
+    batches = [{"step": 1, "epoch": 1, "loss": 9.0, "mae": 3.0}, {"step": 2, "epoch": 1, "loss": 4.0, "mae": 2.0}]
+    epochs = [{"epoch": 1, "loss": 4.0, "mae": 2.0, "val_loss": 5.0, "val_mae": 2.2, "seconds": 1.0}]
+    chart = training_chart(batches, epochs, 2)
+    assert [a.text for a in chart.layout.annotations] == ["Mean absolute error (MAE)", "Loss"]
+    assert {t.name for t in chart.data} >= {"training (epoch)", "validation (epoch)"}
+    assert chart.layout.yaxis.type == "log" and chart.layout.yaxis2.type == "log"
+    classification = training_chart([{"step": 1, "epoch": 1, "loss": 1.0, "accuracy": 0.5}], [], 1)
+    assert classification.layout.annotations[0].text == "Accuracy" and classification.layout.yaxis.type != "log"
