@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from core.messages import quote as _short
+
 
 @dataclass(frozen=True)
 class OptimizerInfo:
@@ -45,6 +47,10 @@ LOSSES: dict[str, LossInfo] = {
 
 MAX_EPOCHS = 200
 MAX_BATCH_SIZE = 4096
+MAX_SEED = 2**31 - 1  # what every seeded library (NumPy, TensorFlow, Python) accepts
+MAX_LIMIT = 10**7  # limit_train / limit_test: more than any data set here has
+MAX_LEARNING_RATE = 10.0
+MIN_LEARNING_RATE = 1e-7
 
 
 @dataclass(frozen=True)
@@ -64,46 +70,68 @@ class Hyperparameters:
     def effective_learning_rate(self) -> float:
         if self.learning_rate is not None:
             return self.learning_rate
-        return OPTIMIZERS[self.optimizer].default_learning_rate if self.optimizer in OPTIMIZERS else 0.001
+        known = isinstance(self.optimizer, str) and self.optimizer in OPTIMIZERS
+        return OPTIMIZERS[self.optimizer].default_learning_rate if known else 0.001
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Hyperparameters:
+        """The settings in ``data``; unknown keys are ignored (see core.validation for the strict check)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def problems(self) -> list[str]:
         """Plain-language reasons these settings cannot be used; empty when they are fine."""
         found = []
-        if self.optimizer not in OPTIMIZERS:
-            found.append(f"Unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}.")
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
+            found.append(f"Unknown optimizer {_short(self.optimizer)}: choose one of {', '.join(OPTIMIZERS)}.")
         lr = self.learning_rate
-        if lr is not None and (not isinstance(lr, (int, float)) or not math.isfinite(lr) or not 0 < lr <= 10):
-            found.append(f"The learning rate must be a number above 0 and at most 10 (got {lr}).")
+        if lr is not None and not (_number(lr) and MIN_LEARNING_RATE <= lr <= MAX_LEARNING_RATE):
+            found.append(
+                f"The learning rate must be a number from {MIN_LEARNING_RATE:g} to {MAX_LEARNING_RATE:g} "
+                f"(got {_short(lr)})."
+            )
         if not _whole(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
-            found.append(f"Epochs must be a whole number from 1 to {MAX_EPOCHS} (got {self.epochs}).")
+            found.append(f"Epochs must be a whole number from 1 to {MAX_EPOCHS} (got {_short(self.epochs)}).")
         if not _whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            found.append(f"Batch size must be a whole number from 1 to {MAX_BATCH_SIZE} (got {self.batch_size}).")
+            found.append(
+                f"Batch size must be a whole number from 1 to {MAX_BATCH_SIZE} (got {_short(self.batch_size)})."
+            )
         vs = self.validation_split
-        if not isinstance(vs, (int, float)) or not 0 <= vs < 0.9:
-            found.append(f"The validation split must be at least 0 and below 0.9 (got {vs}).")
-        if not _whole(self.seed) or self.seed < 0:
-            found.append(f"The seed must be a whole number, 0 or more (got {self.seed}).")
+        if not (_number(vs) and 0 <= vs < 0.9):
+            found.append(f"The validation split must be at least 0 and below 0.9 (got {_short(vs)}).")
+        if not _whole(self.seed) or not 0 <= self.seed <= MAX_SEED:
+            found.append(f"The seed must be a whole number from 0 to {MAX_SEED:,} (got {_short(self.seed)}).")
         patience = self.early_stopping_patience
         if patience is not None and (not _whole(patience) or not 1 <= patience <= MAX_EPOCHS):
-            found.append(f"Early-stopping patience must be a whole number from 1 to {MAX_EPOCHS} (got {patience}).")
+            found.append(
+                f"Early-stopping patience must be a whole number from 1 to {MAX_EPOCHS} (got {_short(patience)})."
+            )
         if patience is not None and self.validation_split == 0:
             found.append("Early stopping watches the validation loss: set a validation split above 0.")
-        if self.loss not in LOSSES:
-            found.append(f"Unknown loss {self.loss!r}: choose one of {', '.join(LOSSES)}.")
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+            found.append(f"Unknown loss {_short(self.loss)}: choose one of {', '.join(LOSSES)}.")
         for name in ("limit_train", "limit_test"):
             value = getattr(self, name)
-            if value is not None and (not _whole(value) or value < 1):
-                found.append(f"{name.replace('_', ' ').capitalize()} must be a whole number above 0 (got {value}).")
+            if value is not None and (not _whole(value) or not 1 <= value <= MAX_LIMIT):
+                found.append(
+                    f"{name.replace('_', ' ').capitalize()} must be a whole number from 1 to {MAX_LIMIT:,} "
+                    f"(got {_short(value)})."
+                )
         return found
 
 
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value) -> bool:
+    """A real, finite number: not True/False, not NaN or infinity, not text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
