@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from core.config import Settings, default_concurrency
+from core.config import DEFAULT_MAX_WAITING_PER_USER, Settings, default_concurrency, default_memory_budget_mb
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
 from core.runs.record import Run, Status
@@ -36,16 +36,23 @@ class RunManager:
         max_concurrent: int | None = None,
         param_budget: int = DEFAULT_PARAM_BUDGET,
         runner: str = "thread",
+        memory_budget_mb: int | None = None,
+        max_waiting_per_user: int = DEFAULT_MAX_WAITING_PER_USER,
         **runner_options,
     ):
+        """``memory_budget_mb``: most estimated memory one training may need (default: sized for the
+        machine and the slots); ``max_waiting_per_user``: runs one owner may have waiting in the queue."""
         if runner not in RUNNERS:
             raise ValueError(f"Unknown runner {runner!r}; choose one of {', '.join(RUNNERS)}.")
         self.store = store
         self.param_budget = param_budget
+        slots = max_concurrent or default_concurrency()
+        self.memory_budget_mb = memory_budget_mb or default_memory_budget_mb(slots)
+        self.max_waiting_per_user = max_waiting_per_user
         self._live: dict[str, Run] = {}
         self._lock = threading.Lock()
         store.mark_interrupted()
-        self.runner = RUNNERS[runner](store, max_concurrent or default_concurrency(), self._forget, **runner_options)
+        self.runner = RUNNERS[runner](store, slots, self._forget, **runner_options)
 
     def _forget(self, run: Run) -> None:
         with self._lock:
@@ -54,12 +61,31 @@ class RunManager:
 
     def check(self, spec: dict, dataset: str, hyperparameters: Hyperparameters) -> list[str]:
         """Every reason this run could not train, in plain words (empty when it can)."""
+        if not isinstance(hyperparameters, Hyperparameters):
+            return ["The training settings are not in the expected form."]
+        if not isinstance(dataset, str):
+            return ["The data set must be given by its name."]
         try:
             data = load_dataset(dataset)
         except DatasetUnavailable as error:
             return [str(error)]
         analysis = analyze_for(spec, data, param_budget=self.param_budget)
-        return [p.text() for p in analysis.problems] + hyperparameters.problems()
+        problems = [p.text() for p in analysis.problems] + hyperparameters.problems()
+        if not problems:
+            memory = analysis.training_memory(hyperparameters.batch_size)
+            over = memory.over_budget_problem(self.memory_budget_mb)
+            problems += [over.text()] if over is not None else []
+        return problems
+
+    def _waiting_problem(self, owner: str) -> str | None:
+        """The message when ``owner`` already has the most runs waiting for a slot (call with the lock held)."""
+        waiting = sum(1 for run in self._live.values() if run.owner == owner and run.status == Status.QUEUED)
+        if waiting < self.max_waiting_per_user:
+            return None
+        return (
+            f"You already have {waiting} run(s) waiting for a free training slot, the most one person may have: "
+            "wait for one of them to start, or stop one, then train again."
+        )
 
     def start(
         self,
@@ -100,6 +126,9 @@ class RunManager:
             learner=learner,
         )
         with self._lock:
+            waiting = self._waiting_problem(owner)
+            if waiting is not None:
+                raise RunRejected([waiting])
             self._live[run.id] = run
         self.store.save(run)
         self.runner.submit(run)
@@ -191,6 +220,8 @@ def default_manager() -> RunManager:
                 max_concurrent=settings.concurrency,
                 param_budget=settings.param_budget,
                 runner=settings.runner,
+                memory_budget_mb=settings.memory_budget,
+                max_waiting_per_user=settings.max_waiting_per_user,
                 **options,
             )
         return _default
