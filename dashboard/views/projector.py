@@ -9,7 +9,6 @@ from dashboard.charts import training as charts
 from dashboard.components.classroom import big_numbers
 from dashboard.components.widgets import STATUS_LABELS
 
-BOARD_PARAM = "board"
 LARGE_FONT = 22
 
 
@@ -56,7 +55,7 @@ def class_board(code: str) -> None:
 def visible_runs():
     """The user's own runs; a logged-in teacher also sees the runs of every challenge."""
     runs = session.own_runs()
-    if st.session_state.get("is_teacher"):
+    if session.is_teacher():
         mine = {r.id for r in runs}
         runs += [r for r in session.manager().list() if r.challenge and r.id not in mine]
     return runs
@@ -91,12 +90,12 @@ def show_run(run) -> None:
 
 
 st.title("Projector")
-board = st.query_params.get(BOARD_PARAM) or session.playground().challenge
+board = session.board_in_url() or session.playground().challenge
 mode = st.segmented_control(
     "Show", ["Class leaderboard", "One run"], key="projector_mode", default="Class leaderboard" if board else "One run"
 )
 if mode == "Class leaderboard":
-    codes = {c.code: c for c in session.challenges().list()} if st.session_state.get("is_teacher") else {}
+    codes = {c.code: c for c in session.challenges().list()} if session.is_teacher() else {}
     if board and board not in codes:
         codes[board] = session.challenges().get(board)
     if not codes:
