@@ -353,7 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--grey", action="store_true", help="store grey images (default: colour)")
     p.add_argument(
-        "--owner", default="cli", help="the app user who may use it: the u=... in the app's address (default: cli)"
+        "--owner",
+        default="cli",
+        help="the app user who may use it: the value of the cnn_playground_user cookie in their browser (default: cli)",
     )
     p.add_argument("--home", help="store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_import_images)

@@ -13,7 +13,7 @@ import json
 from dataclasses import fields
 
 from core.messages import quote
-from core.model.spec import MAX_LAYERS, analyze, structure_problems
+from core.model.spec import input_shape_problems, layer_problems, structure_problems
 from core.training.hyperparams import Hyperparameters
 
 MAX_JSON_BYTES = 256_000  # a spec with the most layers, every setting written out, is ~15 KB
@@ -88,11 +88,12 @@ def spec_problems(spec: object) -> list[str]:
 
     Shapes that do not fit a data set, the output layer and the budgets are checked later, with the data.
     """
-    structure = structure_problems(spec)
-    if structure:
-        return [p.text() for p in structure]
-    analysis = analyze(spec)
-    return [p.text() for p in analysis.problems if p.layer is not None or analysis.input_shape is None][:MAX_LAYERS]
+    problems = structure_problems(spec)
+    if not problems:
+        problems = input_shape_problems(spec["input_shape"])
+        for index, layer in enumerate(spec["layers"]):
+            problems += layer_problems(index, layer)
+    return [p.text() for p in problems]
 
 
 def check_spec(spec: object, what: str = "model description") -> dict:

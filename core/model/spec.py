@@ -381,6 +381,7 @@ class Analysis:
     input_shape: Shape | None
     layers: list[LayerReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    memory: MemoryEstimate | None = None  # training memory at the batch size asked for, when shapes are known
 
     @property
     def ok(self) -> bool:
@@ -578,6 +579,11 @@ def layer_problems(index: int, layer: Any) -> list[Problem]:
     return problems
 
 
+def input_shape_problems(spec_input) -> list[Problem]:
+    """Why an input shape is not one a model can have (empty when it is fine)."""
+    return _shape_problems(spec_input)[1]
+
+
 def _shape_problems(spec_input) -> tuple[Shape | None, list[Problem]]:
     if (
         not isinstance(spec_input, (list, tuple))
@@ -639,10 +645,14 @@ def analyze(
     num_classes: int | None = None,
     task: str = "classification",
     param_budget: int = DEFAULT_PARAM_BUDGET,
+    batch_size: int | None = None,
+    memory_budget_mb: float | None = None,
 ) -> Analysis:
     """Compute each layer's output shape and params and list every problem, with its fix.
 
-    ``data_shape`` and ``num_classes`` describe the data set the model will be trained on.
+    ``data_shape`` and ``num_classes`` describe the data set the model will be trained on. With a
+    ``batch_size`` the analysis estimates the training memory too, and with ``memory_budget_mb`` a model
+    over that budget is a problem naming its costliest layer.
     """
     structure = structure_problems(spec)
     if structure and not (isinstance(spec, dict) and isinstance(spec.get("layers"), list) and spec["layers"]):
@@ -687,12 +697,31 @@ def analyze(
                 "use fewer filters or units, or add pooling before Flatten to shrink the Dense layer",
             )
         )
+    if _is_int(batch_size) and batch_size > 0 and all(r.output_shape is not None for r in analysis.layers):
+        analysis.memory = analysis.training_memory(batch_size)
+        over = analysis.memory.over_budget_problem(memory_budget_mb) if memory_budget_mb else None
+        if over is not None:
+            analysis.problems.append(over)
     return analysis
 
 
-def analyze_for(spec: Any, data, param_budget: int = DEFAULT_PARAM_BUDGET) -> Analysis:
+def analyze_for(
+    spec: Any,
+    data,
+    param_budget: int = DEFAULT_PARAM_BUDGET,
+    batch_size: int | None = None,
+    memory_budget_mb: float | None = None,
+) -> Analysis:
     """analyze() against a data set (anything with input_shape, num_classes and task)."""
-    return analyze(spec, data.input_shape, data.num_classes, task=data.task, param_budget=param_budget)
+    return analyze(
+        spec,
+        data.input_shape,
+        data.num_classes,
+        task=data.task,
+        param_budget=param_budget,
+        batch_size=batch_size,
+        memory_budget_mb=memory_budget_mb,
+    )
 
 
 def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, task: str) -> None:

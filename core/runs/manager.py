@@ -69,13 +69,14 @@ class RunManager:
             data = load_dataset(dataset)
         except DatasetUnavailable as error:
             return [str(error)]
-        analysis = analyze_for(spec, data, param_budget=self.param_budget)
-        problems = [p.text() for p in analysis.problems] + hyperparameters.problems()
-        if not problems:
-            memory = analysis.training_memory(hyperparameters.batch_size)
-            over = memory.over_budget_problem(self.memory_budget_mb)
-            problems += [over.text()] if over is not None else []
-        return problems
+        analysis = self.analyze(spec, data, hyperparameters.batch_size)
+        return [p.text() for p in analysis.problems] + hyperparameters.problems()
+
+    def analyze(self, spec: dict, data, batch_size: int | None):
+        """analyze() against ``data`` with this server's parameter and memory budgets at ``batch_size``."""
+        return analyze_for(
+            spec, data, param_budget=self.param_budget, batch_size=batch_size, memory_budget_mb=self.memory_budget_mb
+        )
 
     def _waiting_problem(self, owner: str) -> str | None:
         """The message when ``owner`` already has the most runs waiting for a slot (call with the lock held)."""
@@ -184,6 +185,17 @@ class RunManager:
         if run is None:
             return False
         return run.request_stop() and (self.runner.cancel(run_id) or True)
+
+    def shared_model(self, run_id: str) -> dict | None:
+        """The model a run was trained with — data set, spec and settings — whoever owns the run, or None.
+
+        What someone else's address bar (``?run=ID``) gives: the model, as a share link would, never
+        the run itself (its status, history, results or controls).
+        """
+        run = self.store.load(run_id) if isinstance(run_id, str) else None
+        if run is None:
+            return None
+        return {"dataset": run.dataset, "spec": run.spec, "hyperparameters": run.hyperparameters}
 
     def queue_position(self, run_id: str) -> int | None:
         """1 when the run starts next; None when it is not waiting."""

@@ -37,7 +37,21 @@ def shape_table(analysis: Analysis) -> pd.DataFrame:
 
 def show_shape_table(analysis: Analysis, key: str) -> None:
     st.dataframe(shape_table(analysis), hide_index=True, width="stretch", key=key)
-    st.markdown(f"**Total params: {analysis.total_params:,}**")
+    memory = analysis.memory
+    if memory is None:
+        st.markdown(f"**Total params: {analysis.total_params:,}**")
+        return
+    st.markdown(
+        f"**Total params: {analysis.total_params:,}** · **Training memory: about {format_megabytes(memory.total_mb)}** "
+        f"at batch size {memory.batch_size:,}",
+        help="An estimate of the memory one training step needs: every layer's output for the whole batch "
+        "and its gradient, plus the weights, their gradients and the optimizer's state (4 bytes per number). "
+        "A smaller batch size or smaller feature maps need less.",
+    )
+
+
+def format_megabytes(mb: float) -> str:
+    return f"{mb / 1024:,.1f} GB" if mb >= 1024 else f"{mb:,.0f} MB" if mb >= 10 else f"{mb:,.1f} MB"
 
 
 def sidebar_status() -> None:

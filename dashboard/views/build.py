@@ -108,7 +108,10 @@ with right:
         for problem in analysis.problems:
             st.markdown(f"- {problem.text()}")
     with st.expander("Keras code for this model"):
-        st.code(snippet(pg.spec), language="python")
+        try:
+            st.code(snippet(pg.spec), language="python")
+        except ValueError as error:  # a layer or setting Keras does not have: no code is written for it
+            st.caption(f"The code appears once every layer is valid. {error}")
     with st.expander("Architecture as JSON"):
         text = json.dumps(pg.spec, indent=2)
         st.code(text, language="json")
