@@ -17,7 +17,7 @@ from core.data.image_import import SIZES as IMAGE_SIZES
 from core.model.presets import PRESETS
 from core.model.spec import analyze, format_shape, structure_problems
 from core.training.hyperparams import OPTIMIZERS, Hyperparameters
-from core.validation import MAX_JSON_BYTES, InvalidInput, load_json
+from core.validation import MAX_JSON_BYTES, InvalidInput, load_json, spec_problems
 
 
 class UserError(Exception):
@@ -110,7 +110,7 @@ def cmd_summary(args) -> int:
     spec, _ = _read_spec(args)
     data_shape, classes = _data_shape(args)
     print(summary_table(spec, data_shape, classes))
-    return 0
+    return 2 if spec_problems(spec) else 0  # a malformed layer; a model that merely does not fit is 0
 
 
 def cmd_validate(args) -> int:

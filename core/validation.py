@@ -90,7 +90,7 @@ def spec_problems(spec: object) -> list[str]:
     """
     problems = structure_problems(spec)
     if not problems:
-        problems = input_shape_problems(spec["input_shape"])
+        problems = input_shape_problems(spec.get("input_shape"))
         for index, layer in enumerate(spec["layers"]):
             problems += layer_problems(index, layer)
     return [p.text() for p in problems]

@@ -742,7 +742,7 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
         if num_classes is not None and units != num_classes:
             analysis.problems.append(
                 Problem(
-                    f"the output layer has {units} units but the data set has {num_classes} classes",
+                    f"the output layer has {_short(units)} units but the data set has {num_classes} classes",
                     f"set the last Dense layer to {num_classes} units",
                     last_index,
                 )
@@ -750,7 +750,7 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
         if activation != "softmax":
             analysis.problems.append(
                 Problem(
-                    f"the output layer uses '{activation}', so its outputs are not class probabilities",
+                    f"the output layer uses {_short(activation)}, so its outputs are not class probabilities",
                     "set the last Dense layer's activation to softmax",
                     last_index,
                 )
@@ -759,7 +759,7 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
         if units != 1:
             analysis.problems.append(
                 Problem(
-                    f"the output layer has {units} units but a regression predicts one number",
+                    f"the output layer has {_short(units)} units but a regression predicts one number",
                     "set the last Dense layer to 1 unit",
                     last_index,
                 )
@@ -767,7 +767,7 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
         if activation != "linear":
             analysis.problems.append(
                 Problem(
-                    f"the output layer uses '{activation}', which limits the values it can predict",
+                    f"the output layer uses {_short(activation)}, which limits the values it can predict",
                     "set the last Dense layer's activation to linear",
                     last_index,
                 )
