@@ -40,13 +40,18 @@ def _user_cookie() -> str:
 def remember_user_in_browser() -> None:
     """Store the id in a cookie (one year) so a refresh or a new tab of this browser finds its runs too.
 
-    Streamlit cannot set cookies from the server, so a script in the page does it, until the browser
-    sends the cookie back (the next session). The script is invisible and only this browser receives it.
+    Streamlit cannot set cookies from the server, so a script in the page does it, in the first session
+    of a browser only (later ones send the cookie). The script then erases itself from the page, so the
+    id is not left in the page for anyone to read off it.
     """
     uid = user_id()
     if _user_cookie() != uid:
         st.html(
-            f"<script>document.cookie = '{USER_COOKIE}={uid}; path=/; max-age=31536000; SameSite=Strict';</script>",
+            "<script>(() => {"
+            f"document.cookie = '{USER_COOKIE}={uid}; path=/; max-age=31536000; SameSite=Strict';"
+            "for (const s of document.querySelectorAll('script')) "
+            f"if (s.textContent.includes('{USER_COOKIE}=')) s.remove();"
+            "})();</script>",
             unsafe_allow_javascript=True,
         )
 
