@@ -49,7 +49,7 @@ def one_class_zip() -> bytes:
 
 def open_app(owner: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["u"] = owner
+    at.session_state["_user_id"] = owner  # as if its browser sent the owner's cookie (AppTest has none)
     return rerun(at)
 
 

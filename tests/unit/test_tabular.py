@@ -388,11 +388,11 @@ def test_a_quote_heavy_file_is_read_without_the_sniffer_and_in_bounded_time(no_s
     import threading
     import time
 
-    ticks, done = [0], threading.Event()
+    ticks, done = [time.perf_counter()], threading.Event()
 
     def other_user():  # another session's thread must keep running meanwhile
         while not done.is_set():
-            ticks[0] += 1
+            ticks.append(time.perf_counter())
             time.sleep(0.001)
 
     thread = threading.Thread(target=other_user)
@@ -407,9 +407,9 @@ def test_a_quote_heavy_file_is_read_without_the_sniffer_and_in_bounded_time(no_s
     finally:
         done.set()
         thread.join()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10  # generous: Sniffer alone took 4 s on the first 16 KB file
-    assert ticks[0] > elapsed * 100  # the other thread ran throughout (at least 1 tick in 10 ms)
+    assert time.perf_counter() - started < 10  # generous: Sniffer alone took 4 s on the first 16 KB file
+    # The other thread was never held up for long (Sniffer held the GIL for seconds).
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 1.5
 
 
 @pytest.mark.parametrize("columns", [20_000, 400_000])
