@@ -24,7 +24,7 @@ LONG = Hyperparameters(epochs=30, batch_size=16, limit_train=600, limit_test=50)
 
 
 def test_queue_positions_and_cancelling_a_waiting_run(tmp_path):
-    manager = RunManager(RunStore(tmp_path), max_concurrent=1)
+    manager = RunManager(RunStore(tmp_path), max_concurrent=1, max_waiting_per_user=5)
     first = manager.start(SPEC, "shapes", LONG)
     second = manager.start(SPEC, "shapes", QUICK)
     third = manager.start(SPEC, "shapes", QUICK)

@@ -204,7 +204,7 @@ def test_invalid_spec_is_rejected_with_plain_problems(manager):
     with pytest.raises(RunRejected) as info:
         manager.start(SHAPES_MODEL1, "shapes", Hyperparameters(epochs=0, learning_rate=50, batch_size=32))
     assert info.value.problems == [
-        "The learning rate must be a number above 0 and at most 10 (got 50).",
+        "The learning rate must be a number from 1e-07 to 10 (got 50).",
         "Epochs must be a whole number from 1 to 200 (got 0).",
     ]
     with pytest.raises(RunRejected) as info:
