@@ -9,8 +9,8 @@ from core.data.datasets import DATASETS, load_dataset
 from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
+from dashboard import session
 from dashboard.components.classroom import app_link
-from dashboard.session import state
 
 PAGE = "teacher"
 
@@ -38,15 +38,15 @@ def log_in() -> None:
     except SettingsError as error:
         password = ""
         st.error(str(error))
-    if check_teacher_password(st.session_state.get("teacher_password", ""), password):
-        st.session_state["is_teacher"] = True
+    if check_teacher_password(session.widget_value("teacher_password", ""), password):
+        session.sign_in_teacher()
     else:
-        st.session_state["teacher_login_failed"] = True
+        session.leave_message("teacher_login_failed")
 
 
 def reset_leaderboard(code: str) -> None:
-    state.challenges().reset(code)
-    st.session_state["confirm_reset"] = False
+    session.challenges().reset(code)
+    session.set_widget_value("confirm_reset", False)
     st.toast("The leaderboard starts afresh.")
 
 
@@ -64,11 +64,11 @@ if not Settings.from_env().teacher_password:
         icon=":material/lock:",
     )
     st.stop()
-if not st.session_state.get("is_teacher"):
+if not session.is_teacher():
     with st.form("teacher_login"):
         st.text_input("Teacher password", type="password", key="teacher_password")
         st.form_submit_button("Log in", on_click=log_in)
-    if st.session_state.pop("teacher_login_failed", False):
+    if session.take_message("teacher_login_failed"):
         st.error("That password is not right.")
     st.stop()
 
@@ -77,13 +77,13 @@ create, manage = st.tabs(["New challenge", "Your challenges"])
 with create:
     with st.form("new_challenge"):
         title = st.text_input("Title", "Best Fashion-MNIST CNN", max_chars=80)
-        names = [n for n in DATASETS if state.available_dataset(n) == n]
+        names = [n for n in DATASETS if session.available_dataset(n) == n]
         c1, c2 = st.columns(2)
-        dataset = c1.selectbox("Data set", names, format_func=state.dataset_title)
+        dataset = c1.selectbox("Data set", names, format_func=session.dataset_title)
         preset = c2.selectbox("Starting model", list(PRESETS), format_func=lambda n: PRESETS[n].title)
         c1, c2 = st.columns(2)
         max_params = c1.number_input(
-            "Most parameters a model may have", 1_000, state.manager().param_budget, 150_000, step=10_000
+            "Most parameters a model may have", 1_000, session.manager().param_budget, 150_000, step=10_000
         )
         max_epochs = c2.number_input("Most epochs", 1, MAX_EPOCHS, 5)
         st.markdown("**Training settings** (the starting values, and the values of locked or hidden controls)")
@@ -108,7 +108,7 @@ with create:
             hp = Hyperparameters(
                 optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
             )
-            challenge = state.challenges().save(
+            challenge = session.challenges().save(
                 Challenge(
                     code=new_code(),
                     title=title.strip(),
@@ -121,7 +121,7 @@ with create:
                     hidden=tuple(hidden),
                 )
             )
-            st.session_state["teacher_challenge"] = challenge.code
+            session.set_teacher_challenge(challenge.code)
             st.success("Challenge created. Share this link with your class:")
             st.code(app_link("", PAGE, challenge=challenge.code), language=None)
             data = load_dataset(dataset)
@@ -134,15 +134,13 @@ with create:
 
 
 with manage:
-    challenges = state.challenges().list()
+    challenges = session.challenges().list()
     if not challenges:
         st.info("No challenges yet: create one in the first tab.")
         st.stop()
     codes = [c.code for c in challenges]
     by_code = {c.code: c for c in challenges}
-    default = (
-        codes.index(st.session_state["teacher_challenge"]) if st.session_state.get("teacher_challenge") in codes else 0
-    )
+    default = codes.index(session.teacher_challenge()) if session.teacher_challenge() in codes else 0
     code = st.selectbox(
         "Challenge",
         codes,
@@ -151,7 +149,7 @@ with manage:
         format_func=lambda c: f"{by_code[c].title} ({c})",
     )
     challenge = by_code[code]
-    st.markdown(f"{state.dataset_title(challenge.dataset)}, {challenge.rules()}.")
+    st.markdown(f"{session.dataset_title(challenge.dataset)}, {challenge.rules()}.")
     link_col, board_col = st.columns(2)
     link_col.markdown("**Link for learners**")
     link_col.code(app_link("", PAGE, challenge=code), language=None)
@@ -160,7 +158,7 @@ with manage:
 
     @st.fragment(run_every=3)
     def live_leaderboard() -> None:
-        rows = leaderboard(state.manager().list(), state.challenges().get(code) or challenge)
+        rows = leaderboard(session.manager().list(), session.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
             st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")
