@@ -22,7 +22,20 @@ def _side(side) -> str:
 
 
 def _params(side) -> str:
-    return f"{side.params:,}" if side is not None and side.params is not None else ""
+    return f"{side.params:,}" if side is not None and side.params is not None else "—"
+
+
+def _shapes(row) -> str:
+    """One shape when both sides agree, else "left → right" (— for a side without the layer)."""
+    left, right = shape_text(row.left) or "—", shape_text(row.right) or "—"
+    return left if left == right else f"{left} → {right}"
+
+
+def _params_text(row) -> str:
+    left, right = _params(row.left), _params(row.right)
+    if left == right:
+        return left
+    return f"{left} → {right} ({row.params_change:+,})"
 
 
 def diff_frame(rows, left_id: str, right_id: str) -> pd.DataFrame:
@@ -33,11 +46,8 @@ def diff_frame(rows, left_id: str, right_id: str) -> pd.DataFrame:
                 f"Layer in {left_id}": _side(r.left),
                 f"Layer in {right_id}": _side(r.right),
                 "What changed": "; ".join(r.changed_settings),
-                f"Output shape in {left_id}": shape_text(r.left),
-                f"Output shape in {right_id}": shape_text(r.right),
-                f"Params in {left_id}": _params(r.left),
-                f"Params in {right_id}": _params(r.right),
-                "Params change": f"{r.params_change:+,}" if r.params_change else "",
+                "Output shape": _shapes(r),
+                "Params": _params_text(r),
             }
             for r in rows
         ]
@@ -50,7 +60,7 @@ def architecture_diff(runs) -> None:
     if len(runs) < 2:
         st.caption("Pick a second run to see its layers next to this one's.")
         return
-    ids = [r.id for r in runs]
+    ids = [r.id for r in sorted(runs, key=lambda r: r.created)]  # older on the left: what changed since
     by_id = {r.id: r for r in runs}
     left_id, right_id = ids[0], ids[1]
     if len(runs) > 2:
@@ -71,6 +81,6 @@ def architecture_diff(runs) -> None:
     st.dataframe(styled, hide_index=True, width="stretch", key="arch_diff_table")
     st.caption(
         "Green rows are layers only the right run has, red ones only the left run, yellow ones changed "
-        "settings. Layers are paired where the two models match; a changed layer above can change the "
-        "shapes and parameters of the layers below it."
+        "settings; \"a → b\" is the left run's value, then the right one's. Layers are paired where the two "
+        "models match; a changed layer above can change the shapes and parameters of the layers below it."
     )

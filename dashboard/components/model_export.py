@@ -34,11 +34,16 @@ def _run_speed(run) -> Speed | None:
         return _speed(run.id, path.stat().st_mtime_ns, model, inputs)
 
 
+def _smaller_headings(markdown: str) -> str:
+    """The card's headings two levels down, so it reads as a part of the page, not a page of its own."""
+    return "\n".join("##" + line if line.startswith("#") else line for line in markdown.splitlines())
+
+
 def model_card_section(run) -> None:
     store = session.manager().store
     with st.expander("Model card", icon=":material/badge:"):
         card = model_card(run, store, _run_speed(run), tflite.saved_files(store, run.id))
-        st.markdown(card)
+        st.markdown(_smaller_headings(card))
         st.download_button(
             "Download the model card (.md)",
             card,

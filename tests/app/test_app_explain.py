@@ -108,7 +108,7 @@ def test_results_show_picture_model_card_and_make_the_tflite_files(app, finished
     open_page(app, "results")
     app.selectbox(key="results_run").select(first.id)
     rerun(app)
-    card = next(m.value for m in app.markdown if m.value.startswith("# Model card"))
+    card = next(m.value for m in app.markdown if m.value.startswith("### Model card"))
     assert f"Test accuracy: **{100 * first.test_accuracy:.1f} %**" in card
     assert "ms for one image alone" in card
     app.button(key="make_tflite").click()
@@ -122,10 +122,11 @@ def test_results_show_picture_model_card_and_make_the_tflite_files(app, finished
 def test_compare_aligns_the_two_architectures(app, finished):
     _, first, second = finished
     open_page(app, "compare")
-    app.multiselect(key="compare_runs").set_value([first.id, second.id])
+    app.multiselect(key="compare_runs").set_value([second.id, first.id])  # the older run goes left
     rerun(app)
     table = table_with(app, "Change")
     assert list(table["Change"]) == ["changed", "same", "added", "same", "same", "same", "same", "same"]
     assert table["What changed"][0] == "filters: 16 → 8"
-    assert table["Params change"][0] == "-80"
+    assert table["Params"][0] == "160 → 80 (-80)" and table["Output shape"][0] == "26×26×16 → 26×26×8"
+    assert table["Output shape"][2] == "— → 13×13×8" and table["Params"][1] == "0"
     assert any("1** layer(s) added" in m.value for m in app.markdown)
