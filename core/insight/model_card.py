@@ -33,23 +33,28 @@ def app_version() -> str:
 
 @dataclass(frozen=True)
 class Speed:
-    single_ms: float  # one image at a time: the median time of one prediction
-    batch_ms: float  # per image, in batches of 256
+    single_ms: float  # one input at a time: the median time of one prediction
+    batch_ms: float  # per input, in one batch of ``batch`` inputs (median of a few)
+    batch: int
+
+
+def _median_seconds(call, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def measure_speed(model, inputs: np.ndarray) -> Speed:
-    """How long the Keras model takes per image on this computer (CPU), alone and in a batch."""
+    """How long the Keras model takes per input on this computer (CPU), alone and in a batch of up to 256."""
     sample = np.asarray(inputs[:256], dtype=np.float32)
-    model(sample[:1], training=False)  # the first call traces the model: not part of the speed
-    times = []
-    for i in range(SPEED_REPEATS):
-        start = time.perf_counter()
-        model(sample[i % len(sample) : i % len(sample) + 1], training=False)
-        times.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    model.predict(sample, batch_size=len(sample), verbose=0)
-    batch = (time.perf_counter() - start) / len(sample)
-    return Speed(1000 * statistics.median(times), 1000 * batch)
+    model(sample[:1], training=False)  # the first calls trace the model: not part of the speed
+    model(sample, training=False)
+    single = _median_seconds(lambda: model(sample[:1], training=False), SPEED_REPEATS)
+    batch = _median_seconds(lambda: model(sample, training=False), 5) / len(sample)
+    return Speed(1000 * single, 1000 * batch, len(sample))
 
 
 def confused_pairs(matrix, limit: int = CONFUSED_PAIRS) -> list[tuple[int, int, int]]:
@@ -69,9 +74,12 @@ def _size(size_bytes: int) -> str:
 
 
 def _dataset_title(run: Run) -> str:
-    from core.data.datasets import DATASETS
+    from core.data.datasets import DatasetUnavailable, load_dataset
 
-    return DATASETS[run.dataset].title if run.dataset in DATASETS else f"{run.dataset} (imported by its user)"
+    try:
+        return load_dataset(run.dataset).title
+    except DatasetUnavailable:  # an imported data set deleted since
+        return f"{run.dataset} (no longer on this server)"
 
 
 def _layers_line(spec: dict) -> str:
@@ -96,7 +104,12 @@ def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_fil
         "",
         "## Data",
         "",
-        f"- Data set: **{_dataset_title(run)}**, inputs of shape {input_shape}.",
+        f"- Data set: **{_dataset_title(run)}**, "
+        + (
+            f"images of {input_shape}."
+            if len(run.spec.get("input_shape") or ()) == 3
+            else f"rows of {input_shape} numbers."
+        ),
     ]
     class_names = results.get("class_names") or []
     if regression:
@@ -199,9 +212,10 @@ def _size_and_speed(run: Run, store: RunStore, speed: Speed | None, tflite_files
             f"(Keras: {keras}, same {file.test_examples:,} test examples)."
         )
     if speed is not None:
+        item = "image" if len(run.spec.get("input_shape") or ()) == 3 else "row"
         lines.append(
-            f"- Speed on this server's CPU: {speed.single_ms:.1f} ms for one image alone, "
-            f"{speed.batch_ms:.2f} ms per image in a batch of 256."
+            f"- Speed on this server's CPU: {speed.single_ms:.1f} ms for one {item} alone, "
+            f"{speed.batch_ms:.3f} ms per {item} in a batch of {speed.batch}."
         )
     return lines
 

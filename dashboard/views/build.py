@@ -125,4 +125,5 @@ with right:
     sharing.share_expander()
     st.subheader("Your network as a picture")
     architecture_picture(pg.spec, "Your network", key="build_diagram")
-    shape_sandbox()
+    if data.is_images:  # kernels and pooling windows slide over images only
+        shape_sandbox()

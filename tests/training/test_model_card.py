@@ -71,6 +71,19 @@ def test_card_holds_the_runs_real_numbers(trained, card_and_files):
     assert "## Intended use and limits" in card and "Weakest class" in card
 
 
+def test_a_regression_card_gives_its_errors_in_the_targets_units(tmp_path):
+    from core.runs.record import Run
+
+    spec = {"input_shape": [7], "layers": [{"type": "Dense", "units": 8}, {"type": "Dense", "units": 1}]}
+    run = Run(spec, "own-0123456789ab", Hyperparameters(epochs=3), name="houses")
+    results = {"task": "regression", "test_mae": 30.65, "test_rmse": 35.54, "test_r2": 0.88, "test_loss": 1263.1}
+    run.finish(Status.FINISHED, "", {**results, "test_examples": 120, "target_name": "price_k_eur"})
+    card = model_card(run, RunStore(tmp_path / "home"))
+    assert "Predicts one number: **price_k_eur**" in card and "rows of 7 numbers" in card
+    assert "(MAE): **30.65**, root mean squared error 35.54" in card and "R²: 0.880" in card
+    assert "Weakest class" not in card
+
+
 def test_tflite_files_run_in_the_interpreter_with_the_cards_accuracy(trained, card_and_files):
     run, store = trained
     card, files = card_and_files
