@@ -40,6 +40,14 @@ def _keys(layer_name: str) -> tuple[str, str, str]:
     return f"arith_row_{layer_name}", f"arith_col_{layer_name}", f"arith_map_{layer_name}"
 
 
+def _within(key: str, count: int) -> None:
+    """Keep a kept position or filter number below ``count``: another run's layer of the same name can
+    be smaller, and a number field refuses a value above its maximum."""
+    value = session.widget_value(key)
+    if value is not None and value >= count:
+        session.set_widget_value(key, count - 1)
+
+
 def _step(row_key: str, col_key: str, d_row: int, d_col: int, height: int, width: int) -> None:
     """An arrow button: move the position one cell, staying on the map."""
     row = min(max(int(session.widget_value(row_key, 0)) + d_row, 0), height - 1)
@@ -58,6 +66,8 @@ def _position(layer_name: str, feature_map: np.ndarray) -> tuple[int, int]:
         session.set_widget_value(row_key, min(clicked[0], height - 1))
         session.set_widget_value(col_key, min(clicked[1], width - 1))
     strongest = np.unravel_index(int(np.argmax(feature_map)), feature_map.shape)
+    _within(row_key, height)
+    _within(col_key, width)
     session.default_widget_value(row_key, int(strongest[0]))
     session.default_widget_value(col_key, int(strongest[1]))
     row_col, col_col, *arrow_cols = st.columns([1.2, 1.2, 0.5, 0.5, 0.5, 0.5], vertical_alignment="bottom")
@@ -103,6 +113,7 @@ def _result_metrics(worked_out: float, network: float) -> None:
 def _conv_view(model, image, layer, values) -> None:
     layer_input, layer_output = values
     filters = layer_output.shape[-1]
+    _within(f"arith_filter_{layer.name}", filters)
     filter_index = st.number_input(f"Filter (0 to {filters - 1})", 0, filters - 1, key=f"arith_filter_{layer.name}")
     feature_map = layer_output[..., filter_index]
     row, col = _position(layer.name, feature_map)
@@ -154,6 +165,7 @@ def _conv_view(model, image, layer, values) -> None:
 def _pool_view(model, image, layer, values) -> None:
     layer_input, layer_output = values
     channels = layer_output.shape[-1]
+    _within(f"arith_filter_{layer.name}", channels)
     channel = st.number_input(f"Channel (0 to {channels - 1})", 0, channels - 1, key=f"arith_filter_{layer.name}")
     feature_map = layer_output[..., channel]
     row, col = _position(layer.name, feature_map)
@@ -213,6 +225,7 @@ def _dense_view(model, image, layer, class_names) -> None:
             key=f"arith_unit_{layer.name}",
         )
     else:
+        _within(f"arith_unit_{layer.name}", units)
         unit = st.number_input(f"Unit (0 to {units - 1})", 0, units - 1, key=f"arith_unit_{layer.name}")
     step = dense_arithmetic(model, image, layer.name, int(unit))
     top = step.top_inputs(TOP_INPUTS)

@@ -79,6 +79,19 @@ def test_inside_explains_conv_pool_and_output_values(app, finished):
     assert any("Softmax turns every class's score" in m.value for m in app.markdown)
 
 
+def test_inside_keeps_its_choices_within_another_runs_smaller_layer(app, finished):
+    _, first, second = finished
+    open_page(app, "inside")
+    app.selectbox(key="inside_run").select(first.id)
+    rerun(app)
+    app.number_input(key="arith_filter_conv2d").set_value(12)  # the second run's conv2d has 8 filters
+    rerun(app)
+    app.selectbox(key="inside_run").select(second.id)
+    rerun(app)
+    assert app.number_input(key="arith_filter_conv2d").value == 7
+    assert_worked_out_equals_the_network(app)
+
+
 def test_build_shows_the_picture_and_the_sandbox_flags_a_window_that_does_not_fit(app):
     assert any("svg" in url for image in app.get("image") for url in image.value), "no architecture picture"
     app.slider(key="sandbox_size").set_value(6)
