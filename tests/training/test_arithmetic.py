@@ -34,6 +34,21 @@ def every_position(output_shape):
     return [(r, c) for r in range(output_shape[0]) for c in range(output_shape[1])]
 
 
+def edge_positions(output_shape):
+    """The corners and edges (where 'same' padding enters the window), one inside, one just off the corner."""
+    last_r, last_c = output_shape[0] - 1, output_shape[1] - 1
+    picks = [
+        (0, 0),
+        (0, last_c),
+        (last_r, 0),
+        (last_r, last_c),
+        (last_r // 2, last_c // 2),
+        (min(1, last_r), min(1, last_c)),
+    ]
+    picks += [(0, last_c // 2), (last_r // 2, 0)]
+    return sorted(set(picks))
+
+
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("stride", [1, 2])
 def test_convolution_sum_equals_the_models_activation_everywhere(padding, stride):
@@ -62,7 +77,7 @@ def test_convolution_sum_equals_the_models_activation_everywhere(padding, stride
     for layer in model.layers:  # the first sees the 3-channel image, the second 4 feature maps
         out = layer_values(model, x)[layer.name][1]
         for f in range(out.shape[-1]):
-            for row, col in every_position(out.shape):
+            for row, col in edge_positions(out.shape) if f else every_position(out.shape):
                 step = conv_arithmetic(model, x, layer.name, f, row, col)
                 assert step.patch.shape == (*step.kernel.shape[:2], layer.input.shape[-1])
                 assert abs(conv_result(step, model) - step.model_value) < TOLERANCE
