@@ -335,3 +335,36 @@ def dense_result(arithmetic: DenseArithmetic, model) -> float:
     if arithmetic.activation == "softmax":
         return float(arithmetic.probabilities[arithmetic.unit])
     return _apply_activation(model.get_layer(arithmetic.layer), arithmetic.pre_activation)
+
+
+# --- where in the image ----------------------------------------------------------------------------
+
+
+def receptive_field(model, layer_name: str, row: int, col: int) -> tuple[int, int, int, int]:
+    """The part of the input image that output (row, col) of ``layer_name`` depends on.
+
+    Returns (top, left, bottom, right), inclusive, clipped to the image: each convolution or pooling
+    window on the way back widens the area by its size and multiplies it by its stride.
+    """
+    top, bottom, left, right = row, row, col, col
+    layers = model.layers[: model.layers.index(_layer(model, layer_name)) + 1]
+    for layer in reversed(layers):
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            window = _pair(layer.kernel_size)
+        elif kind in POOL_TYPES:
+            window = _pair(layer.pool_size)
+        elif len(layer.output.shape) == 4:
+            continue  # BatchNormalization, Dropout: each value depends on the same place only
+        else:
+            raise NotExplainable(
+                f"{layer_name} comes after {layer.name}, which flattens the maps: it sees all of the image."
+            )
+        (in_h, in_w), (out_h, out_w) = layer.input.shape[1:3], layer.output.shape[1:3]
+        strides = _pair(layer.strides)
+        top = window_origin(in_h, out_h, window[0], strides[0], layer.padding, top)
+        bottom = window_origin(in_h, out_h, window[0], strides[0], layer.padding, bottom) + window[0] - 1
+        left = window_origin(in_w, out_w, window[1], strides[1], layer.padding, left)
+        right = window_origin(in_w, out_w, window[1], strides[1], layer.padding, right) + window[1] - 1
+    height, width = model.inputs[0].shape[1:3]
+    return max(top, 0), max(left, 0), min(bottom, height - 1), min(right, width - 1)

@@ -16,6 +16,7 @@ from core.insight.arithmetic import (
     explainable_layers,
     layer_values,
     pool_arithmetic,
+    receptive_field,
 )
 from dashboard import session
 from dashboard.charts import arithmetic as charts
@@ -85,9 +86,24 @@ def _position(layer_name: str, feature_map: np.ndarray) -> tuple[int, int]:
     return int(row), int(col)
 
 
-def _map_and_window(layer_name: str, feature_map, row, col, input_values, top, left, height, width, input_caption):
-    map_col, input_col = st.columns(2, gap="large")
-    with map_col:
+def _map_and_window(
+    layer_name: str,
+    feature_map,
+    row,
+    col,
+    input_values,
+    top,
+    left,
+    height,
+    width,
+    input_caption,
+    field=None,
+    image=None,
+):
+    """The output to click, the window on the layer's input and, for a deeper layer, the part of the
+    image (``field``: top, left, bottom, right) the chosen value depends on."""
+    columns = st.columns(3 if field is not None else 2, gap="medium")
+    with columns[0]:
         st.markdown("**The output** — click a square to explain it")
         st.plotly_chart(
             charts.clickable_map_figure(feature_map, (row, col)),
@@ -95,9 +111,17 @@ def _map_and_window(layer_name: str, feature_map, row, col, input_values, top, l
             on_select="rerun",
             selection_mode="points",
         )
-    with input_col:
+    with columns[1]:
         st.markdown(f"**{input_caption}** — the window in red")
         st.plotly_chart(charts.window_figure(input_values, top, left, height, width), key=f"arith_window_{layer_name}")
+    if field is not None:
+        f_top, f_left, f_bottom, f_right = field
+        with columns[2]:
+            st.markdown("**The image** — the part this value sees")
+            st.plotly_chart(
+                charts.window_figure(image.mean(axis=-1), f_top, f_left, f_bottom - f_top + 1, f_right - f_left + 1),
+                key=f"arith_field_{layer_name}",
+            )
 
 
 def _result_metrics(worked_out: float, network: float) -> None:
@@ -125,7 +149,8 @@ def _conv_view(model, image, layer, values) -> None:
     first_layer = layer is model.layers[0]
     drawn = layer_input.mean(axis=-1) if first_layer else layer_input[..., strongest]
     caption = "The image" if first_layer else f"Its input, channel {strongest} (the biggest share)"
-    _map_and_window(layer.name, feature_map, row, col, drawn, step.top, step.left, kh, kw, caption)
+    field = None if first_layer else receptive_field(model, layer.name, row, col)
+    _map_and_window(layer.name, feature_map, row, col, drawn, step.top, step.left, kh, kw, caption, field, image)
     st.markdown(
         f"Filter {filter_index} lays its {kh}×{kw} kernel on the input at row {step.top}, column {step.left}"
         + (" (partly over the zero padding)" if not step.inside.all() else "")
@@ -182,6 +207,8 @@ def _pool_view(model, image, layer, values) -> None:
         ph,
         pw,
         f"Its input, channel {channel}",
+        receptive_field(model, layer.name, row, col),
+        image,
     )
     st.plotly_chart(charts.pool_window_figure(step.window, step.winner), key=f"arith_pool_{layer.name}")
     inside = int(step.inside.sum())

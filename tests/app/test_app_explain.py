@@ -76,6 +76,9 @@ def test_inside_explains_conv_pool_and_output_values(app, finished):
         app.selectbox(key="arith_layer").select(layer)
         rerun(app)
         assert_worked_out_equals_the_network(app)
+        charts = {chart.key for chart in app.get("plotly_chart")}
+        # a deeper map also shows the part of the image its value sees
+        assert (f"arith_field_{layer}" in charts) == (layer in ("conv2d_1", "max_pooling2d"))
     assert any("Softmax turns every class's score" in m.value for m in app.markdown)
 
 

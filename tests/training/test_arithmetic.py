@@ -178,3 +178,18 @@ def trained_shapes_model(tmp_path_factory):
     run = RunManager(store).start(PRESETS["model1"].spec((28, 28, 1), 5), "shapes", hp, owner="tester")
     assert run.wait(120) and run.status == "finished", run.message
     return load_run_model(store, run.id), load_dataset("shapes").as_float("x_test")[0]
+
+
+def test_receptive_field_grows_back_through_conv_and_pooling():
+    from core.insight.arithmetic import receptive_field
+    from core.model.presets import PRESETS
+
+    model = build_model(PRESETS["model1"].spec((28, 28, 1), 5))
+    assert receptive_field(model, "conv2d", 5, 7) == (5, 7, 7, 9)  # its own 3×3 window
+    assert receptive_field(model, "max_pooling2d", 0, 0) == (0, 0, 3, 3)
+    assert receptive_field(model, "conv2d_1", 0, 0) == (0, 0, 7, 7)  # 3 pooled cells = 6 conv cells + 2
+    assert receptive_field(model, "conv2d_1", 10, 10) == (20, 20, 27, 27)
+    same = build_model(PRESETS["modern"].spec((28, 28, 1), 5))
+    assert receptive_field(same, "conv2d", 0, 0) == (0, 0, 1, 1)  # 'same': the window starts in the padding
+    with pytest.raises(NotExplainable, match="sees all of the image"):
+        receptive_field(model, "dense", 0, 0)
