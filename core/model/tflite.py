@@ -220,7 +220,7 @@ def usage_snippet(file: TFLiteFile, input_shape, class_names=()) -> str:
         if class_names
         else "print(scores[0])  # the predicted number"
     )
-    pixels = "pixels 0..255 divided by 255, " if len(input_shape) == 3 else "normalised as in training, "
+    pixels = "pixels 0..255 divided by 255" if len(input_shape) == 3 else "normalised as in training"
     return f"""import numpy as np
 import tensorflow as tf  # or: from ai_edge_litert.interpreter import Interpreter
 
@@ -229,7 +229,7 @@ interpreter.allocate_tensors()
 inp = interpreter.get_input_details()[0]
 out = interpreter.get_output_details()[0]
 
-x = np.zeros((1, {shape}), dtype=np.float32)  # one input: {pixels}shape (1, {shape})
+x = np.zeros((1, {shape}), dtype=np.float32)  # one input, {pixels}
 interpreter.set_tensor(inp["index"], x)
 interpreter.invoke()
 scores = interpreter.get_tensor(out["index"])[0]

@@ -171,7 +171,7 @@ def _conv_view(model, image, layer, values) -> None:
             charts.numbers_figure(step.kernel[..., channel]), key=f"arith_kernel_{layer.name}_{channel}"
         )
         product_col.plotly_chart(
-            charts.numbers_figure(step.products[..., channel], step.inside),
+            charts.numbers_figure(step.products[..., channel], step.inside, digits=3),
             key=f"arith_products_{layer.name}_{channel}",
         )
     if channels > len(shown):

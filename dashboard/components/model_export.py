@@ -83,8 +83,10 @@ def phone_model_section(run) -> None:
         return
     files = tflite.saved_files(store, run.id)
     if files is None:
-        if not st.button("Make the TensorFlow Lite files", key="make_tflite", icon=":material/smartphone:"):
+        slot = st.empty()
+        if not slot.button("Make the TensorFlow Lite files", key="make_tflite", icon=":material/smartphone:"):
             return
+        slot.empty()  # made once: the button goes
         try:
             with st.spinner("Converting and measuring (a few seconds)…"):
                 files = tflite.make_files(store, run)

@@ -129,6 +129,7 @@ def test_results_show_picture_model_card_and_make_the_tflite_files(app, finished
     assert "ms for one image alone" in card
     app.button(key="make_tflite").click()
     rerun(app)
+    assert not [b for b in app.button if b.key == "make_tflite"]  # made: the button is gone
     table = table_with(app, "File")
     assert list(table["File"]) == ["model_float32.tflite", "model_int8.tflite"]
     assert table["Test accuracy (Keras)"][0] == f"{100 * first.test_accuracy:.2f} %"
