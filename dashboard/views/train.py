@@ -51,22 +51,9 @@ def _run_name(pg) -> str:
     return f"{pg.preset} · {hp.optimizer} lr {hp.effective_learning_rate:g} · {hp.epochs} ep"
 
 
-def stop_training(run_id: str) -> None:
-    session.manager().stop(run_id)
-
-
-def toggle_pause(run_id: str) -> None:
-    manager = session.manager()
-    run = manager.get(run_id)
-    if run is not None and run.pause_requested:
-        manager.resume(run_id)
-    else:
-        manager.pause(run_id)
-
-
 def train_more(run_id: str) -> None:
     try:
-        session.manager().continue_run(run_id, int(session.widget_value("more_epochs")))
+        session.train_more(run_id, int(session.widget_value("more_epochs")))
     except RunRejected as rejected:
         session.set_training_problems(rejected.problems)
         return
@@ -234,7 +221,7 @@ with settings:
         icon=":material/play_arrow:" if paused else ":material/pause:",
         disabled=not busy or run.status == "stopping",
         width="stretch",
-        on_click=toggle_pause,
+        on_click=session.toggle_pause,
         args=(run.id if run else "",),
         help="Pause after the current batch; resume where it stopped.",
     )
@@ -244,7 +231,7 @@ with settings:
         icon=":material/stop:",
         disabled=not busy,
         width="stretch",
-        on_click=stop_training,
+        on_click=session.stop_run,
         args=(run.id if run else "",),
         help="Stop after the current batch.",
     )
@@ -256,7 +243,7 @@ with settings:
 
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel(run_id: str) -> None:
-    run = session.manager().get(run_id)
+    run = session.own_run(run_id)
     if run is None:
         return
     run_status(run)
