@@ -13,12 +13,9 @@ from core.training.evaluation import load_regression_predictions
 from core.training.tasks import is_regression
 from dashboard import session
 from dashboard.charts import regression as regression_charts
+from dashboard.components.labels import number
 
 WORST_ROWS = 10
-
-
-def number(value) -> str:
-    return "—" if value is None else f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
 def is_regression_run(run) -> bool:
@@ -52,12 +49,6 @@ def test_metrics(columns, results: dict) -> None:
         help="The share of the target's variation the network explains: 1 is perfect, 0 is no better "
         "than always predicting the average, below 0 is worse than that.",
     )
-
-
-def headline(results: dict | None) -> str:
-    """A short result for status lines, e.g. 'test MAE 12.3'; '' without results."""
-    mae = (results or {}).get("test_mae")
-    return "" if mae is None else f"test MAE {number(mae)}"
 
 
 def results_section(run, results: dict) -> None:

@@ -12,15 +12,8 @@ from core.training.hyperparams import LOSSES
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
-from dashboard.components.widgets import STATUS_LABELS, format_seconds, run_status, show_shape_table
-
-
-def run_label(run) -> str:
-    when = time.strftime("%H:%M:%S", time.localtime(run.created))
-    acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
-    mae = regression.headline(run.results)
-    acc += f" · {mae}" if mae else ""
-    return f"{when} · {run.name or run.id} · {STATUS_LABELS.get(run.status, run.status).lower()}{acc}"
+from dashboard.components.labels import format_seconds, run_label
+from dashboard.components.widgets import run_status, show_shape_table
 
 
 def delete_run(run_id: str) -> None:

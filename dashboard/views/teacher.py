@@ -1,6 +1,5 @@
 """Teacher: create a classroom challenge, share its link, watch and reset the class leaderboard."""
 
-import pandas as pd
 import streamlit as st
 
 from core.classroom import (
@@ -18,25 +17,12 @@ from core.model.presets import PRESETS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from dashboard import session
 from dashboard.components.classroom import app_link
+from dashboard.components.leaderboard import leaderboard_frame
 
 PAGE = "teacher"
 
 
-def leaderboard_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "#": r["rank"],
-                "Learner": r["learner"],
-                "Architecture": r["architecture"],
-                "Params": f"{r['params']:,}",
-                "Epochs": r["epochs"],
-                "Test accuracy (%)": round(100 * r["test_accuracy"], 2),
-            }
-            for r in rows
-        ],
-        columns=["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"],
-    )
+CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"]
 
 
 def log_in() -> None:
@@ -158,7 +144,8 @@ with manage:
         rows = leaderboard(session.manager().classroom_runs(code), session.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
-            st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")
+            table = leaderboard_frame(rows, CLASS_COLUMNS).style.format({"Params": "{:,}"})
+            st.dataframe(table, hide_index=True, width="stretch")
         else:
             st.caption("Finished runs of your learners appear here as they come in.")
 

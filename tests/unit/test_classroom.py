@@ -8,12 +8,12 @@ from core.classroom import (
     Challenge,
     ChallengeStore,
     check_teacher_password,
-    describe_architecture,
     leaderboard,
     new_code,
     setup_problems,
     starting_model_warning,
 )
+from core.insight.compare import describe_architecture
 from core.model.presets import PRESETS
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Run, Status
