@@ -9,7 +9,7 @@ from core.model.spec import LAYER_TYPES, Analysis, format_shape
 from core.runs.record import Run, Status
 from dashboard import session
 from dashboard.charts import training as charts
-from dashboard.components.labels import format_seconds, headline, status_label
+from dashboard.components.labels import format_seconds, status_label
 
 
 def shape_table(analysis: Analysis) -> pd.DataFrame:
@@ -47,8 +47,8 @@ def sidebar_status() -> None:
                 line = f"Run `{run.id}` is training: follow it on **Train**."
             else:
                 line = f"Run `{run.id}`: {status_label(run.status).lower()}"
-                if result := headline(run):
-                    line += f", {result}"
+                if run.headline():
+                    line += f", {run.headline()}"
             st.markdown(line)
 
 
@@ -80,8 +80,8 @@ def run_status(run: Run) -> None:
         # The same training time as Results shows: the epochs themselves, validation included.
         trained = sum(e.get("seconds", 0.0) for e in run.epoch_history()) or p.elapsed
         text = f"{label} after {p.epoch} epoch(s) in {format_seconds(trained)}"
-        if result := headline(run, decimals=2, emphasis="**"):
-            text += f" — {result}"
+        if run.headline():
+            text += f" — {run.headline(decimals=2, bold=True)}"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
     if run.message and not run.active:
         (st.error if run.status == Status.FAILED else st.caption)(run.message)

@@ -1,10 +1,10 @@
-"""How runs are named in text: one label for every run picker, the headline result, durations."""
+"""How runs are named in text: one label for every run picker, numbers, durations."""
 
 import time
 
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
-from dashboard.components.labels import format_seconds, headline, number, run_label
+from dashboard.components.labels import format_seconds, number, run_label
 
 
 def ended_run(results=None, status=Status.FINISHED, **fields) -> Run:
@@ -21,12 +21,9 @@ def test_one_label_names_a_run_in_every_picker():
     assert run_label(ended_run(status=Status.STOPPED)) == f"{when} · abc123def456 · stopped"  # no name, no result
 
 
-def test_the_headline_is_the_accuracy_or_a_regressions_mae():
-    assert headline(ended_run({"test_accuracy": 0.91234})) == "test accuracy 91.2 %"
-    assert headline(ended_run({"test_accuracy": 0.91234}), decimals=2, emphasis="**") == "test accuracy **91.23 %**"
-    assert headline(ended_run({"task": "regression", "test_mae": 12345.6})) == "test MAE 12,346"
-    assert headline(ended_run({"task": "regression", "test_mae": 0.0123})) == "test MAE 0.0123"
-    assert headline(ended_run()) == ""
+def test_a_regressions_label_gives_its_test_mae():
+    run = ended_run({"test_mae": 12345.6}, name="tabular", task="regression")
+    assert run_label(run).endswith(" · tabular · finished · test MAE 12,346")
 
 
 def test_numbers_and_durations_in_plain_text():
