@@ -7,6 +7,7 @@ shows, so adding one layer shows up as one new row instead of shifting every lay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from core.model.spec import LAYER_TYPES, layer_names
 from core.training.hyperparams import Hyperparameters
@@ -146,11 +147,6 @@ def overlay_series(runs) -> list[dict]:
     return rows
 
 
-def test_accuracy(run) -> float | None:
-    """The score a leaderboard ranks by unless told otherwise: the run's test accuracy."""
-    return (run.results or {}).get("test_accuracy")
-
-
 def _rank(row: dict) -> tuple:
     """Best first: the highest score; for regressions (no score), the lowest test MAE; then runs without a
     result, newest first. Equal results: the smaller model first, then the one that ended first."""
@@ -162,11 +158,11 @@ def _rank(row: dict) -> tuple:
     return 2, 0, 0, 0, -(row["created"] or 0)
 
 
-def leaderboard(runs, score=test_accuracy) -> list[dict]:
+def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
     """The one leaderboard (Compare, the class board): one row per run, best first, ranked 1, 2, ...
 
-    ``score(run)`` is what ranks the runs, higher is better (a class leaderboard may score on its hidden
-    test set); a run without one (a regression, or a run without a test result) comes after, as ``_rank``
+    ``score(run)`` is what ranks the runs, higher is better: the run's test accuracy unless a class
+    leaderboard scores on its hidden test set; a run without one (a regression, or a run without a test result) comes after, as ``_rank``
     says. Each row: rank, run_id, name, learner, architecture, status, score, test_accuracy, test_mae,
     test_loss, params, train_seconds (from the epoch history when the results lack it), epochs,
     parent_id, created, ended.
