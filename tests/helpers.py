@@ -60,6 +60,9 @@ def wait_for(target, timeout: float = 60.0, interval: float = 0.01):
     return value
 
 
+FAKE_RESULTS = {"test_accuracy": 0.5, "test_loss": 1.0, "test_examples": 2}
+
+
 class FakeTrainer:
     """A trainer that trains nothing, for tests of queueing, pausing, stopping and ordering (milliseconds).
 
@@ -84,18 +87,15 @@ class FakeTrainer:
         run.begin(self.batches_per_epoch)
         for epoch in range(run.epoch if continue_training else 0, run.hyperparameters.epochs):
             for batch in range(self.batches_per_epoch):
-                while not self.gate.wait(0.005):
-                    if run.stop_requested:
-                        break
-                run.record_batch(epoch, batch, loss=1.0 / (epoch + batch + 1), accuracy=0.5)
-                run.wait_while_paused()
+                while not self.gate.wait(0.005) and not run.stop_requested:
+                    pass
+                if not run.stop_requested:
+                    run.record_batch(epoch, batch, loss=1.0 / (epoch + batch + 1), accuracy=0.5)
+                    run.wait_while_paused()
                 if run.stop_requested:
-                    return Ending(Status.STOPPED, f"Stopped by you after {run.epoch} complete epoch(s).", RESULTS)
+                    return Ending(Status.STOPPED, f"Stopped by you after {run.epoch} complete epoch(s).", FAKE_RESULTS)
             run.record_epoch({"epoch": epoch + 1, "loss": 0.5, "accuracy": 0.5, "seconds": 0.001})
-        return Ending(Status.FINISHED, "", RESULTS)
-
-
-RESULTS = {"test_accuracy": 0.5, "test_loss": 1.0, "test_examples": 2}
+        return Ending(Status.FINISHED, "", FAKE_RESULTS)
 
 
 def rerun(at):

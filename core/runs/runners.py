@@ -54,7 +54,7 @@ class Trainer(Protocol):
     ``train`` records into the run as it goes (``run.begin``, ``run.record_batch``, ``run.record_epoch``;
     ``run.wait_while_paused()`` and ``run.stop_requested`` between batches) and returns how the run ended.
     It never saves the run record nor ends the run; it may write the trained model's files
-    (``store.model_path``, ``store.predictions_path``). A trainer given to a process runner must pickle.
+    (``store.model_path``, ``store.save_predictions``). A trainer given to a process runner must pickle.
     """
 
     def prepare(self, threads: int) -> None:
