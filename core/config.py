@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from core.model.spec import DEFAULT_PARAM_BUDGET
+from core.runs.runners import RUNNERS
 
 PREFIX = "CNN_PLAYGROUND_"
 # The web server's limits in .streamlit/config.toml must equal these (a test checks): the app's own
@@ -16,6 +17,46 @@ MAX_MESSAGE_MB = 100
 
 class SettingsError(ValueError):
     """A setting has a value the app cannot use; the message says which and what is allowed."""
+
+
+@dataclass(frozen=True)
+class EnvNumber:
+    """A whole-number setting read from CNN_PLAYGROUND_<name>, with its default and allowed range."""
+
+    name: str
+    default: int
+    low: int
+    high: int
+    meaning: str
+
+
+# Every whole-number setting the environment can give, server and image import alike (the README's
+# table lists them): Settings and core.data.image_import.ImportLimits both read this table.
+ENV_NUMBERS: dict[str, EnvNumber] = {
+    s.name: s
+    for s in [
+        EnvNumber("MAX_TRAININGS", 0, 0, 64, "trainings at once; 0 means one per two cores"),
+        EnvNumber("WORKER_MAX_RUNS", 20, 1, 10_000, "with the process runner: runs before a worker is replaced"),
+        EnvNumber("PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9, "most parameters a model may have"),
+        EnvNumber(
+            "MEMORY_BUDGET_MB", 0, 0, 10**7, "most MB one training may need (estimated); 0: sized for the machine"
+        ),
+        EnvNumber("MAX_WAITING_PER_USER", 2, 1, 1_000, "runs one user may have waiting in the queue"),
+        EnvNumber("IMPORT_MAX_FILES", 10_000, 1, 10**7, "image import: most entries in a zip"),
+        EnvNumber("IMPORT_MAX_TOTAL_MB", 1_000, 1, 10**7, "image import: most MB a zip may unpack to"),
+        EnvNumber("IMPORT_MAX_FILE_MB", 50, 1, 10**7, "image import: most MB one file may unpack to"),
+        EnvNumber("IMPORT_MAX_RATIO", 100, 1, 10**7, "image import: most a file over 1 MB may be compressed"),
+        # At most PIL's own bomb limit: above it PIL would refuse the image before our check could say why.
+        EnvNumber("IMPORT_MAX_PIXELS", 40_000_000, 1, 89_478_485, "image import: most pixels of one image"),
+        EnvNumber("IMPORT_MAX_PER_CLASS", 2_000, 1, 10**7, "image import: most images used per class"),
+    ]
+}
+
+
+def env_number(env, name: str) -> int:
+    """The setting CNN_PLAYGROUND_<name> (an entry of ENV_NUMBERS) from ``env``, checked against its range."""
+    setting = ENV_NUMBERS[name]
+    return env_whole_number(env, name, setting.default, setting.low, setting.high)
 
 
 def default_concurrency() -> int:
@@ -36,16 +77,18 @@ def default_memory_budget_mb(slots: int) -> int:
     return max(256, machine_memory_mb() // 2 // max(1, slots))
 
 
-DEFAULT_MAX_WAITING_PER_USER = 2
+DEFAULT_MAX_WAITING_PER_USER = ENV_NUMBERS["MAX_WAITING_PER_USER"].default
 
 
 @dataclass(frozen=True)
 class Settings:
-    runner: str = "process"  # "process" (pre-started worker processes) or "thread" (in this process)
-    max_trainings: int = 0  # trainings at once; 0 means one per two cores
-    worker_max_runs: int = 20  # a worker process is replaced after this many runs
-    param_budget: int = DEFAULT_PARAM_BUDGET
-    memory_budget_mb: int = 0  # most memory one training may need (estimated); 0: sized for the machine
+    # A name in core.runs.runners.RUNNERS: "process" (pre-started worker processes, the app's default, so
+    # one run can never take the server down), "thread" (this process: the CLI and the tests), ...
+    runner: str = "process"
+    max_trainings: int = ENV_NUMBERS["MAX_TRAININGS"].default  # 0 means one per two cores
+    worker_max_runs: int = ENV_NUMBERS["WORKER_MAX_RUNS"].default  # a worker process is replaced after this many
+    param_budget: int = ENV_NUMBERS["PARAM_BUDGET"].default
+    memory_budget_mb: int = ENV_NUMBERS["MEMORY_BUDGET_MB"].default  # 0: sized for the machine and the slots
     max_waiting_per_user: int = DEFAULT_MAX_WAITING_PER_USER  # runs one user may have waiting in the queue
     teacher_password: str = ""  # empty: classroom teacher actions are disabled
 
@@ -62,15 +105,16 @@ class Settings:
     def from_env(cls, environ=None) -> Settings:
         env = os.environ if environ is None else environ
         runner = env.get(PREFIX + "RUNNER", "process").strip().lower()
-        if runner not in ("thread", "process"):
-            raise SettingsError(f"{PREFIX}RUNNER must be 'thread' or 'process' (got {runner!r}).")
+        if runner not in RUNNERS:
+            choices = " or ".join(f"'{name}'" for name in RUNNERS)
+            raise SettingsError(f"{PREFIX}RUNNER must be {choices} (got {runner!r}).")
         return cls(
             runner=runner,
-            max_trainings=env_whole_number(env, "MAX_TRAININGS", 0, 0, 64),
-            worker_max_runs=env_whole_number(env, "WORKER_MAX_RUNS", 20, 1, 10_000),
-            param_budget=env_whole_number(env, "PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9),
-            memory_budget_mb=env_whole_number(env, "MEMORY_BUDGET_MB", 0, 0, 10**7),
-            max_waiting_per_user=env_whole_number(env, "MAX_WAITING_PER_USER", DEFAULT_MAX_WAITING_PER_USER, 1, 1_000),
+            max_trainings=env_number(env, "MAX_TRAININGS"),
+            worker_max_runs=env_number(env, "WORKER_MAX_RUNS"),
+            param_budget=env_number(env, "PARAM_BUDGET"),
+            memory_budget_mb=env_number(env, "MEMORY_BUDGET_MB"),
+            max_waiting_per_user=env_number(env, "MAX_WAITING_PER_USER"),
             teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""),
         )
 

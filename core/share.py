@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from core.data.datasets import DATASETS
 from core.model.presets import PRESETS
-from core.training.hyperparams import Hyperparameters
+from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
 from core.validation import InvalidInput, check_hyperparameters, check_name, check_spec, load_json
 
 PARAM = "s"
@@ -23,12 +23,9 @@ VERSION = 1
 MAX_TOKEN_CHARS = 8_000  # browsers and servers cope with URLs far longer; a real model needs ~300
 MAX_JSON_BYTES = 64_000  # decompressed: stops a tiny link from expanding into a huge payload
 
-# What the Train page's widgets accept beyond the engine's own ranges: a link may only carry settings
-# the app itself can produce.
-LINK_LIMITS = {
-    "learning_rate": (1e-5, 10.0),
-    "validation_split": (0.0, 0.5),
-}
+# What the Train page's widgets accept (core.training.hyperparams.HYPERPARAMETER_FIELDS): a link may only
+# carry settings the app itself can produce.
+LINK_LIMITS = {f.name: f.app_range for f in HYPERPARAMETER_FIELDS if f.kind is not str and None not in f.app_range}
 
 
 class ShareLinkError(ValueError):
@@ -83,7 +80,8 @@ def _check_hyperparameters(data) -> Hyperparameters:
         raise ShareLinkError(str(error)) from None
     for name, (low, high) in LINK_LIMITS.items():
         value = getattr(hp, name)
-        if value is not None and not low <= value <= high:
+        outside = value is not None and ((low is not None and value < low) or (high is not None and value > high))
+        if outside:
             raise ShareLinkError(
                 f"The link's {name.replace('_', ' ')} ({value}) is outside what the app allows ({low:g} to {high:g})."
             )

@@ -13,8 +13,8 @@ from core.share import ShareLinkError
 from core.share import decode as decode_share
 from core.training.hyperparams import Hyperparameters
 
-from .identity import user_id
 from .playground import Playground, fit_spec_to_data
+from .runs import own_run
 from .services import available_dataset, challenges, dataset_title, manager
 
 RUN_PARAM = "run"
@@ -60,8 +60,8 @@ def _reopen_followed_run(state: Playground) -> None:
     and settings, as a share link would, but never the run itself: the run leaves the URL.
     """
     run_id = run_in_url()
-    run = manager().get(run_id) if run_id else None
-    if run is not None and run.owner == user_id():
+    run = own_run(run_id) if run_id else None
+    if run is not None:
         if available_dataset(run.dataset) == run.dataset:
             state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
             state.run_id = run.id

@@ -1,5 +1,5 @@
 """Inside the network: for one image, where the model looked (Grad-CAM), what each layer made of it
-(feature maps), and the filters it learned."""
+(feature maps), how one of its numbers was computed, and the filters it learned."""
 
 import hashlib
 
@@ -8,9 +8,10 @@ import streamlit as st
 
 from core.data.datasets import load_dataset
 from core.insight.inspection import NotInspectable, conv_filters, feature_maps, grad_cam, predict_probabilities
-from core.insight.mistakes import PredictionsUnavailable, load_predictions
+from core.insight.mistakes import PredictionsUnavailable, evaluated_test_count, load_predictions, mistake_indices
 from dashboard import session
 from dashboard.charts import inspection as charts
+from dashboard.components.arithmetic import how_this_number_was_computed
 from dashboard.components.own_image import uploaded_image
 from dashboard.components.regression import not_for_regression
 from dashboard.components.trained_models import class_names_or_stop, pick_trained_run, session_model
@@ -36,8 +37,7 @@ def _test_images(run):
         predictions = load_predictions(session.manager().store, run.id)
     except PredictionsUnavailable:
         predictions = None
-    count = len(predictions.y_true) if predictions is not None else (run.hyperparameters.limit_test or len(data.x_test))
-    return data, min(count, len(data.x_test)), predictions
+    return data, evaluated_test_count(predictions, run.hyperparameters.limit_test, len(data.x_test)), predictions
 
 
 def _as_input(pixels: np.ndarray) -> np.ndarray:
@@ -56,7 +56,7 @@ def from_mistakes(run) -> Chosen | None:
     if predictions is None:
         st.info("This run has no saved test predictions, so its mistakes are unknown: pick a test image instead.")
         return None
-    wrong = np.flatnonzero(predictions.predicted != predictions.y_true).tolist()
+    wrong = mistake_indices(predictions).tolist()
     if not wrong:
         st.success("This network got every test image right: there is no mistake to look at.")
         return None
@@ -200,4 +200,5 @@ if chosen is None:
     st.stop()
 show_prediction_and_grad_cam(model, chosen, class_names)
 show_feature_maps(model, chosen.image)
+how_this_number_was_computed(model, chosen.image, class_names)
 show_filters(model)

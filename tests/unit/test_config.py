@@ -38,3 +38,14 @@ def test_the_server_settings_for_runs_and_their_defaults():
     assert (chosen.memory_budget, chosen.max_waiting_per_user) == (800, 5)
     with pytest.raises(SettingsError, match="MAX_WAITING_PER_USER must be between 1 and 1,000"):
         Settings.from_env({"CNN_PLAYGROUND_MAX_WAITING_PER_USER": "0"})
+
+
+def test_one_table_of_environment_numbers_is_documented_and_within_pils_limit():
+    from PIL import Image
+
+    from core.config import ENV_NUMBERS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert [name for name in ENV_NUMBERS if f"`CNN_PLAYGROUND_{name}`" not in readme] == []
+    assert ENV_NUMBERS["IMPORT_MAX_PIXELS"].high <= Image.MAX_IMAGE_PIXELS
+    assert all(s.low <= s.default <= s.high for s in ENV_NUMBERS.values())

@@ -126,7 +126,7 @@ def test_kernel_size_of_one_number_in_a_list_is_a_problem_not_an_index_error():
     ("changes", "expected"),
     [
         ({"seed": 2**40}, "The seed must be a whole number from 0 to 2,147,483,647 (got 1099511627776)."),
-        ({"learning_rate": True}, "The learning rate must be a number from 1e-07 to 10 (got True)."),
+        ({"learning_rate": True}, "The learning rate must be a number above 0 and at most 10 (got True)."),
         ({"learning_rate": float("nan")}, "The learning rate must be a number"),
         ({"optimizer": 7}, "Unknown optimizer 7"),
         ({"validation_split": False}, "The validation split must be"),
