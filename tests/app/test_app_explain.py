@@ -42,7 +42,7 @@ def app(monkeypatch, finished):
     core.runs.manager._default = None
     session.manager.clear()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["u"] = OWNER
+    at.session_state["_user_id"] = OWNER  # as if its browser sent the owner's cookie (AppTest has none)
     return rerun(at)
 
 
