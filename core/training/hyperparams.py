@@ -104,7 +104,11 @@ class Field:
         low, high = _plain(self.low), _plain(self.high)
         if self.kind is int:
             if self.high is not None:
-                return f"a whole number from {low} to {self.high:,}"
+                return (
+                    f"a whole number from {low} to {self.high:,}"
+                    if self.high >= 10_000
+                    else f"a whole number from {low} to {high}"
+                )
             return f"a whole number above {_plain(self.low - 1)}" if self.low else f"a whole number, {low} or more"
         lower = f"above {low}" if self.low_open else f"at least {low}"
         upper = f"below {high}" if self.high_open else f"at most {high}"
