@@ -14,6 +14,9 @@ MAX_UPLOAD_MB = 50
 MAX_MESSAGE_MB = 100
 
 
+RUNNER_NAMES = ("thread", "process", "ray")
+
+
 class SettingsError(ValueError):
     """A setting has a value the app cannot use; the message says which and what is allowed."""
 
@@ -24,11 +27,14 @@ def default_concurrency() -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    runner: str = "thread"  # "thread" (in this process) or "process" (pre-started worker processes)
+    runner: str = "thread"  # "thread" (in this process), "process" (worker processes) or "ray" (a cluster)
     max_trainings: int = 0  # trainings at once; 0 means one per two cores
     worker_max_runs: int = 20  # a worker process is replaced after this many runs
     param_budget: int = DEFAULT_PARAM_BUDGET
     teacher_password: str = ""  # empty: classroom teacher actions are disabled
+    ray_cpus_per_run: int = 2  # with "ray": CPUs each run's actor asks the cluster for
+    ray_gpu: bool = False  # with "ray": each run asks for a GPU when the cluster has one
+    ray_local_cpus: int = 0  # with "ray" and no RAY_ADDRESS: CPUs of the local Ray; 0 means all
 
     @property
     def concurrency(self) -> int:
@@ -38,14 +44,20 @@ class Settings:
     def from_env(cls, environ=None) -> Settings:
         env = os.environ if environ is None else environ
         runner = env.get(PREFIX + "RUNNER", "thread").strip().lower()
-        if runner not in ("thread", "process"):
-            raise SettingsError(f"{PREFIX}RUNNER must be 'thread' or 'process' (got {runner!r}).")
+        if runner not in RUNNER_NAMES:
+            raise SettingsError(f"{PREFIX}RUNNER must be 'thread', 'process' or 'ray' (got {runner!r}).")
+        gpu = env.get(PREFIX + "RAY_GPU", "0").strip().lower()
+        if gpu not in ("0", "1", "yes", "no", "true", "false", ""):
+            raise SettingsError(f"{PREFIX}RAY_GPU must be 1 (use a GPU where the cluster has one) or 0 (got {gpu!r}).")
         return cls(
             runner=runner,
             max_trainings=env_whole_number(env, "MAX_TRAININGS", 0, 0, 64),
             worker_max_runs=env_whole_number(env, "WORKER_MAX_RUNS", 20, 1, 10_000),
             param_budget=env_whole_number(env, "PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9),
             teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""),
+            ray_cpus_per_run=env_whole_number(env, "RAY_CPUS_PER_RUN", 2, 1, 256),
+            ray_gpu=gpu in ("1", "yes", "true"),
+            ray_local_cpus=env_whole_number(env, "RAY_LOCAL_CPUS", 0, 0, 1024),
         )
 
 

@@ -7,13 +7,14 @@ from memory; ended ones from the store.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from core.config import Settings, default_concurrency
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
 from core.runs.record import Run, Status
-from core.runs.runners import ProcessRunner, ThreadRunner
+from core.runs.runners import ProcessRunner, RunnerUnavailable, ThreadRunner
 from core.runs.store import RunStore
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
 
@@ -26,7 +27,20 @@ class RunRejected(Exception):
         self.problems = problems
 
 
-RUNNERS = {"thread": ThreadRunner, "process": ProcessRunner}
+log = logging.getLogger(__name__)
+
+
+def _ray_runner(*args, **kwargs):
+    from core.runs.ray_runner import RayRunner  # imports Ray only when it is the chosen runner
+
+    return RayRunner(*args, **kwargs)
+
+
+RUNNERS = {"thread": ThreadRunner, "process": ProcessRunner, "ray": _ray_runner}
+RAY_FALLBACK_NOTICE = (
+    "{reason} Training runs on this server instead, one or two at a time, until the app is restarted "
+    "with the cluster back."
+)
 
 
 class RunManager:
@@ -44,8 +58,22 @@ class RunManager:
         self.param_budget = param_budget
         self._live: dict[str, Run] = {}
         self._lock = threading.Lock()
-        store.mark_interrupted()
-        self.runner = RUNNERS[runner](store, max_concurrent or default_concurrency(), self._forget, **runner_options)
+        self.notice = ""  # a plain message for every page when training is not as configured
+        slots = max_concurrent or default_concurrency()
+        try:
+            self.runner = RUNNERS[runner](store, slots, self._forget, **runner_options)
+        except RunnerUnavailable as error:
+            # The documented choice: an unreachable cluster does not stop the class; this server trains.
+            self.notice = RAY_FALLBACK_NOTICE.format(reason=str(error))
+            log.warning(self.notice)
+            self.runner = ProcessRunner(
+                store, slots, self._forget, max_runs_per_worker=runner_options.get("max_runs_per_worker", 20)
+            )
+        # Runs a Ray cluster still trains for this store (after a restart) are live; others left active
+        # by a process that ended are marked interrupted.
+        for run in getattr(self.runner, "recovered", []):
+            self._live[run.id] = run
+        store.mark_interrupted(live_ids=frozenset(self._live))
 
     def _forget(self, run: Run) -> None:
         with self._lock:
@@ -186,6 +214,14 @@ def default_manager() -> RunManager:
         if _default is None:
             settings = Settings.from_env()
             options = {"max_runs_per_worker": settings.worker_max_runs} if settings.runner == "process" else {}
+            if settings.runner == "ray":
+                options = {
+                    "max_runs_per_worker": settings.worker_max_runs,
+                    "cpus_per_run": settings.ray_cpus_per_run,
+                    "use_gpu": settings.ray_gpu,
+                    "local_cpus": settings.ray_local_cpus or None,
+                    "slots_from_cluster": not settings.max_trainings,  # unset: as many as the cluster holds
+                }
             _default = RunManager(
                 RunStore(),
                 max_concurrent=settings.concurrency,

@@ -33,6 +33,10 @@ CRASH_MESSAGE = (
 STOP_GRACE_SECONDS = 30.0  # a worker that ignores Stop this long is terminated
 
 
+class RunnerUnavailable(Exception):
+    """The runner cannot train here (e.g. its cluster cannot be reached); the message says why, plainly."""
+
+
 def intra_op_threads(slots: int) -> int:
     """Each training gets its share of the cores."""
     return max(1, (os.cpu_count() or 1) // max(slots, 1))
@@ -105,8 +109,8 @@ class Runner:
         return True
 
     def _slot_loop(self, slot: int) -> None:
-        self._prepare_slot(slot)
         while True:
+            self._prepare_slot(slot)
             run, continue_training = self.queue.take()
             try:
                 if run.stop_requested:  # stopped in the moment between leaving the queue and starting
@@ -125,7 +129,7 @@ class Runner:
                 self.on_done(run)
 
     def _prepare_slot(self, slot: int) -> None:
-        pass
+        """Before each run: wait until this slot can train one (the Ray runner waits for a placed actor)."""
 
     def _train(self, slot: int, run: Run, continue_training: bool) -> None:
         raise NotImplementedError
