@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import state
+from dashboard.session import state
 
 
 def challenge_banner() -> None:

@@ -9,8 +9,7 @@ import streamlit as st
 from core.data.datasets import DATASETS
 from core.export import run_bundle
 from core.share import share_url
-
-from . import state
+from dashboard.session import state
 
 
 def run_actions(run) -> None:

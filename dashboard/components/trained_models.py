@@ -57,7 +57,7 @@ def pick_trained_run(key: str):
 
 def session_model(run):
     """The run's trained Keras model, loaded once per session; None (with a plain message) if it cannot be."""
-    if run.owner != state.user_id():  # only the user's own runs, whatever reaches this function
+    if state.manager().get(run.id, state.user_id()) is None:  # only the user's own, whatever reaches here
         st.error("This run belongs to someone else.")
         return None
     models: dict = st.session_state.setdefault(MODELS_KEY, {})

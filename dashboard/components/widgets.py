@@ -7,8 +7,8 @@ import streamlit as st
 
 from core.model.spec import LAYER_TYPES, Analysis, format_shape
 from core.runs.record import Run, Status
-
-from . import charts, state
+from dashboard.charts import training as charts
+from dashboard.session import state
 
 STATUS_LABELS = {
     Status.QUEUED: "Waiting for a free training slot",

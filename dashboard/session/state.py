@@ -95,8 +95,8 @@ def playground() -> Playground:
 def _reopen_followed_run(state: Playground) -> None:
     """After a browser refresh (a new session), the builder shows the model of the run in the URL."""
     run_id = st.query_params.get(RUN_PARAM)
-    run = manager().get(run_id) if run_id else None
-    if run is None or run.owner != user_id() or available_dataset(run.dataset) != run.dataset:
+    run = manager().get(run_id, user_id()) if run_id else None
+    if run is None or available_dataset(run.dataset) != run.dataset:
         return
     state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
     state.run_id = run.id
@@ -344,8 +344,8 @@ def followed_run():
     run_id = state.run_id or st.query_params.get(RUN_PARAM)
     if not run_id:
         return None
-    run = manager().get(run_id)
-    if run is None or run.owner != user_id():
+    run = manager().get(run_id, user_id())
+    if run is None:
         return None
     state.run_id = run_id
     if st.query_params.get(RUN_PARAM) != run_id:
@@ -354,7 +354,7 @@ def followed_run():
 
 
 def own_runs():
-    return manager().list(owner=user_id())
+    return manager().list(user_id())
 
 
 def user_datasets() -> UserDatasetStore:

@@ -29,7 +29,7 @@ def class_board(code: str) -> None:
     if challenge is None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
-    rows = leaderboard(state.manager().list(), challenge)
+    rows = leaderboard(state.manager().classroom_runs(code), challenge)
     st.markdown(f"<div style='font-size:3rem;font-weight:700'>{challenge.title}</div>", unsafe_allow_html=True)
     if not rows:
         st.markdown(
@@ -58,13 +58,21 @@ def visible_runs():
     runs = state.own_runs()
     if st.session_state.get("is_teacher"):
         mine = {r.id for r in runs}
-        runs += [r for r in state.manager().list() if r.challenge and r.id not in mine]
+        runs += [r for r in state.manager().classroom_runs() if r.id not in mine]
     return runs
+
+
+def visible_run(run_id: str):
+    """One of the user's own runs; for a logged-in teacher, also any learner's challenge run."""
+    run = state.manager().get(run_id, state.user_id())
+    if run is None and st.session_state.get("is_teacher"):
+        run = state.manager().classroom_run(run_id)
+    return run
 
 
 @st.fragment(run_every=1)
 def live_run(run_id: str) -> None:
-    run = state.manager().get(run_id)
+    run = visible_run(run_id)
     if run is None:
         return
     show_run(run)
@@ -128,7 +136,7 @@ elif mode == "One run":
                 f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
             ),
         )
-        run = state.manager().get(run_id)
+        run = visible_run(run_id)
         if run.active:
             live_run(run_id)
         else:

@@ -25,7 +25,7 @@ def run_label(run) -> str:
 
 def delete_run(run_id: str) -> None:
     try:
-        state.manager().delete(run_id)
+        state.manager().delete(run_id, state.user_id())
     except RunRejected as rejected:
         st.session_state["results_message"] = " ".join(rejected.problems)
         return
@@ -71,7 +71,7 @@ default = ids.index(followed.id) if followed is not None and followed.id in ids 
 chosen = st.selectbox("Run", ids, index=default, format_func=lambda i: run_label(by_id[i]), key="results_run")
 if followed is None or chosen != followed.id:
     state.follow_run(chosen)
-run = state.manager().get(chosen)
+run = state.manager().get(chosen, state.user_id())
 
 run_status(run)
 results = run.results or {}

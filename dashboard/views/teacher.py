@@ -160,7 +160,7 @@ with manage:
 
     @st.fragment(run_every=3)
     def live_leaderboard() -> None:
-        rows = leaderboard(state.manager().list(), state.challenges().get(code) or challenge)
+        rows = leaderboard(state.manager().classroom_runs(code), state.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
             st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")

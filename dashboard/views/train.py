@@ -52,21 +52,21 @@ def _run_name(pg) -> str:
 
 
 def stop_training(run_id: str) -> None:
-    state.manager().stop(run_id)
+    state.manager().stop(run_id, state.user_id())
 
 
 def toggle_pause(run_id: str) -> None:
-    manager = state.manager()
-    run = manager.get(run_id)
+    manager, owner = state.manager(), state.user_id()
+    run = manager.get(run_id, owner)
     if run is not None and run.pause_requested:
-        manager.resume(run_id)
+        manager.resume(run_id, owner)
     else:
-        manager.pause(run_id)
+        manager.pause(run_id, owner)
 
 
 def train_more(run_id: str) -> None:
     try:
-        state.manager().continue_run(run_id, int(st.session_state["more_epochs"]))
+        state.manager().continue_run(run_id, int(st.session_state["more_epochs"]), state.user_id())
     except RunRejected as rejected:
         st.session_state["train_problems"] = rejected.problems
         return
@@ -256,7 +256,7 @@ with settings:
 
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel(run_id: str) -> None:
-    run = state.manager().get(run_id)
+    run = state.manager().get(run_id, state.user_id())
     if run is None:
         return
     run_status(run)
