@@ -48,6 +48,7 @@ UNREACHABLE_MESSAGE = (
     "The training cluster stopped answering while this run trained — train again. Its history up to then is kept."
 )
 POLL_WAIT_SECONDS = 0.2  # an actor answers a poll at once when it has news, else after this long
+POLL_GAP_SECONDS = 0.05  # after news, gather the next batches a moment (as the process runner's pipe does)
 CALL_TIMEOUT_SECONDS = 30.0  # an actor call that takes longer means its machine is unreachable
 UNREACHABLE_GRACE_SECONDS = 60.0  # how long an unreachable actor may stay so before its run fails
 ACTOR_CONCURRENCY = 4  # training, polls and controls each get a thread in the actor
@@ -416,15 +417,14 @@ class RayRunner(Runner):
                 actor = self._actors[slot] = self._spawn()
             if actor.node_id is not None:
                 return
-            ready, _ = self._ray.wait([actor.ready_ref], timeout=1.0)
-            if not ready:
-                continue
             try:
-                actor.node_id = self._ray.get(actor.ready_ref)
-            except Exception:
+                ready, _ = self._ray.wait([actor.ready_ref], timeout=1.0)
+                if ready:
+                    actor.node_id = self._ray.get(actor.ready_ref)
+            except Exception:  # the actor died starting (its node went away), or Ray is not answering
                 log.exception("a training actor could not start; starting another")
                 self._actors.pop(slot, None)
-                time.sleep(1.0)
+                time.sleep(5.0)
 
     def worker_nodes(self) -> dict[int, str | None]:
         """Slot -> node id of its actor (None while Ray has not placed it)."""
@@ -484,6 +484,8 @@ class RayRunner(Runner):
                 if kind != "batch":  # begin, pause, resume and each epoch: saved, as a worker process does
                     self.store.save(run)
             since += len(events)
+            if events and not finished:
+                time.sleep(POLL_GAP_SECONDS)
             if finished:
                 return self._collect(actor, run)
             if actor.train_ref is not None and ray.wait([actor.train_ref], timeout=0)[0]:

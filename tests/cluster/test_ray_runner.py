@@ -3,7 +3,11 @@
 The cluster is shared by the tests of this module and shut down at its end; the last test removes a node.
 """
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 
 import keras
@@ -111,16 +115,16 @@ def test_a_run_trains_on_a_worker_node_and_streams_its_metrics(cluster, manager)
 def test_pause_resume_and_stop_each_take_effect_within_a_batch(manager):
     run = manager.start(SPEC, "shapes", LONG)
     wait_for(lambda: len(run.batch_history()) >= 2, timeout=60)
-    assert manager.pause(run.id)
+    assert manager.pause(run.id, "")
     wait_for(lambda: run.status == Status.PAUSED, timeout=10)
     held = len(run.batch_history())
     time.sleep(1.0)
     assert len(run.batch_history()) <= held + 1
-    assert manager.resume(run.id)
+    assert manager.resume(run.id, "")
     wait_for(lambda: len(run.batch_history()) > held + 2, timeout=20)
     assert run.status == Status.RUNNING
     seen = len(run.batch_history())
-    assert manager.stop(run.id)
+    assert manager.stop(run.id, "")
     assert run.wait(30)
     assert run.status == Status.STOPPED and run.message.startswith("Stopped by you")
     assert len(run.batch_history()) <= seen + 2  # the batch in progress, and one the poll had not yet brought
@@ -147,6 +151,57 @@ def test_results_have_the_same_shape_as_the_process_runners_for_the_same_seed(ma
         np.load(local.store.predictions_path(in_process.id)) as here,
     ):
         assert {k: remote[k].shape for k in remote} == {k: here[k].shape for k in here}
+
+
+SERVER = """
+import sys, time
+from core.model.presets import PRESETS
+from core.runs.manager import RunManager
+from core.runs.store import RunStore
+from core.training.hyperparams import Hyperparameters
+
+manager = RunManager(RunStore(sys.argv[1]), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=("shapes",))
+run = manager.start(
+    PRESETS["model1"].spec((28, 28, 1), 5), "shapes", Hyperparameters(epochs=4, batch_size=16, limit_train=600, limit_test=50)
+)
+while run.epoch < 1:
+    time.sleep(0.05)
+print(run.id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_after_a_server_restart_a_run_still_training_is_followed_again_to_its_end(cluster, manager, tmp_path):
+    """A first server starts a run and is killed mid-run; a second server on the same store finds it."""
+    cluster[0].add_node(num_cpus=1, object_store_memory=OBJECT_STORE)  # the module's two CPUs are taken
+    env = {**os.environ, "RAY_ADDRESS": cluster[0].address, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    first = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        run_id = first.stdout.readline().strip()
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert run_id, "the first server did not start its run"
+
+    second = RunManager(RunStore(tmp_path), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
+    try:
+        run = second.get(run_id, "")
+        assert run is not None and run.active  # followed again, not marked interrupted
+        assert run.epoch >= 1  # with its history so far
+        assert run.wait(120)
+        assert run.status == Status.FINISHED, run.message
+        assert [e["epoch"] for e in run.epoch_history()] == [1, 2, 3, 4]
+        assert [b["step"] for b in run.batch_history()] == list(range(1, 4 * 34 + 1))  # no batch lost or doubled
+        assert second.store.model_path(run_id).exists()
+        assert second.store.load(run_id).status == Status.FINISHED
+    finally:
+        second.runner.shutdown()
 
 
 def test_two_runs_train_on_two_nodes_at_once_and_a_lost_node_fails_only_its_run(cluster, manager):

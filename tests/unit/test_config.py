@@ -3,7 +3,9 @@
 import tomllib
 from pathlib import Path
 
-from core.config import MAX_MESSAGE_MB, MAX_UPLOAD_MB
+import pytest
+
+from core.config import MAX_MESSAGE_MB, MAX_UPLOAD_MB, Settings, SettingsError
 
 CONFIG = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
 
@@ -23,3 +25,31 @@ def test_size_limits_match_the_apps_checks():
 def test_streamlit_does_not_collect_garbage_after_every_rerun():
     # With TensorFlow loaded, gc.collect(2) after each poll holds the GIL ~0.4 s and starves training.
     assert CONFIG["runner"]["postScriptGC"] is False
+
+
+def test_ray_runner_settings_from_the_environment():
+    settings = Settings.from_env(
+        {
+            "CNN_PLAYGROUND_RUNNER": "ray",
+            "CNN_PLAYGROUND_RAY_CPUS_PER_RUN": "4",
+            "CNN_PLAYGROUND_RAY_GPU": "1",
+            "CNN_PLAYGROUND_RAY_LOCAL_CPUS": "6",
+        }
+    )
+    assert (settings.runner, settings.ray_cpus_per_run, settings.ray_gpu, settings.ray_local_cpus) == (
+        "ray",
+        4,
+        True,
+        6,
+    )
+    defaults = Settings.from_env({"CNN_PLAYGROUND_RUNNER": "ray"})
+    assert (defaults.ray_cpus_per_run, defaults.ray_gpu, defaults.ray_local_cpus, defaults.max_trainings) == (
+        2,
+        False,
+        0,
+        0,
+    )
+    with pytest.raises(SettingsError, match="RAY_GPU must be 1"):
+        Settings.from_env({"CNN_PLAYGROUND_RAY_GPU": "maybe"})
+    with pytest.raises(SettingsError, match="RAY_CPUS_PER_RUN must be between 1 and 256"):
+        Settings.from_env({"CNN_PLAYGROUND_RAY_CPUS_PER_RUN": "0"})
