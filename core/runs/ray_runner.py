@@ -193,7 +193,11 @@ class TrainingActor:
     Wrapped with ``ray.remote`` by the runner (so this module imports without Ray).
     """
 
-    def __init__(self, threads: int):
+    def __init__(self, threads: int, datasets: dict):
+        """Args:
+        threads: TensorFlow's threads (the CPUs this actor asked for).
+        datasets: name -> object ref of the data sets to have ready before the first run.
+        """
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         _limit_tensorflow_threads(threads)
         _warm_tensorflow()
@@ -202,6 +206,7 @@ class TrainingActor:
         self._run: RelayRun | None = None
         self._events: _EventLog | None = None
         self._outcome: tuple | None = None
+        self.warm(datasets)  # in the constructor: the actor answers `ready` only once it is warm
 
     def ready(self) -> str:
         """The id of the node this actor lives on (answered once the actor has started)."""
@@ -219,7 +224,10 @@ class TrainingActor:
             with self._lock:
                 if self._datasets.get(name) == ref.hex():
                     continue
-            provide_dataset(ray.get(ref))
+            dataset = ray.get(ref)
+            provide_dataset(dataset)
+            for part in ("x_train", "x_test"):
+                dataset.as_float(part)  # the trainer's float copy, made now rather than at Train
             with self._lock:
                 self._datasets[name] = ref.hex()
 
@@ -397,8 +405,7 @@ class RayRunner(Runner):
             num_gpus=self.gpus_per_run,
             scheduling_strategy="SPREAD",
             runtime_env=self._runtime_env,
-        ).remote(self.cpus_per_run)
-        handle.warm.remote(self._warm_refs())
+        ).remote(self.cpus_per_run, self._warm_refs())
         return _Actor(handle, handle.ready.remote())
 
     def _retire(self, actor: _Actor) -> None:

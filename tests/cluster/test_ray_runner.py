@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from helpers import wait_for
 
+from core.data.datasets import SHAPE_CLASSES, make_shapes
+from core.data.user_datasets import UserDatasetStore
 from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.ray_runner import MACHINE_GONE_MESSAGE
@@ -112,6 +114,22 @@ def test_a_run_trains_on_a_worker_node_and_streams_its_metrics(cluster, manager)
     assert manager.store.predictions_path(run.id).exists()
 
 
+def test_a_learners_imported_data_set_reaches_the_node_through_the_object_store(manager, tmp_path, monkeypatch):
+    """The data set is saved only in this test's fresh home, which the cluster's nodes never saw."""
+    monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(tmp_path))
+    x, y = make_shapes(300, seed=5)
+    name = UserDatasetStore().save(
+        owner="learner",
+        title="My shapes",
+        arrays={"x_train": x[:240], "y_train": y[:240], "x_test": x[240:], "y_test": y[240:]},
+        class_names=SHAPE_CLASSES,
+    )
+    run = manager.start(SPEC, name, Hyperparameters(epochs=1, batch_size=16, limit_test=60), owner="learner")
+    assert run.wait(120)
+    assert run.status == Status.FINISHED, run.message
+    assert sum(sum(row) for row in run.results["confusion_matrix"]) == 60
+
+
 def test_pause_resume_and_stop_each_take_effect_within_a_batch(manager):
     run = manager.start(SPEC, "shapes", LONG)
     wait_for(lambda: len(run.batch_history()) >= 2, timeout=60)
@@ -155,6 +173,8 @@ def test_results_have_the_same_shape_as_the_process_runners_for_the_same_seed(ma
 
 SERVER = """
 import sys, time
+from core.data.datasets import SHAPE_CLASSES, make_shapes
+from core.data.user_datasets import UserDatasetStore
 from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
