@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hashlib
 import logging
 import os
@@ -53,6 +55,7 @@ CALL_TIMEOUT_SECONDS = 30.0  # an actor call that takes longer means its machine
 UNREACHABLE_GRACE_SECONDS = 60.0  # how long an unreachable actor may stay so before its run fails
 ACTOR_CONCURRENCY = 4  # training, polls and controls each get a thread in the actor
 WARM_DATASETS = ("fashion_mnist", "shapes")
+KEPT_USER_DATASETS = 8  # learners' imported sets kept in the object store between their runs
 
 
 # --- connecting --------------------------------------------------------------------------------------
@@ -353,7 +356,8 @@ class RayRunner(Runner):
         self._closed = threading.Event()
         self._actors: dict[int, _Actor] = {}
         self._adopted: dict[str, _Actor] = {}
-        self._data_refs: dict[str, tuple[int, object]] = {}  # name -> (id of the data set object, its ref)
+        # name -> (id of the data set object, its ref), the most recently used last
+        self._data_refs: collections.OrderedDict[str, tuple[int, object]] = collections.OrderedDict()
         self.placements: dict[str, str] = {}  # run id -> id of the node that trains it
         found = self._find_runs()  # before the slots start actors of their own
         for name in warm_datasets:
@@ -368,17 +372,25 @@ class RayRunner(Runner):
     # --- data sets ---------------------------------------------------------------------------------
 
     def _dataset_ref(self, name: str):
-        """The data set in the object store, put there once (again only if it was loaded anew)."""
-        from core.data.datasets import load_dataset
+        """The data set in the object store, put there once (again only if it was loaded anew).
+
+        Learners' imported sets beyond the ``KEPT_USER_DATASETS`` used last are let go (Ray frees an
+        object once no run holds it); built-in ones stay.
+        """
+        from core.data.datasets import DATASETS, load_dataset
 
         dataset = load_dataset(name)
         with self._lock:
             known = self._data_refs.get(name)
             if known is not None and known[0] == id(dataset):
+                self._data_refs.move_to_end(name)
                 return known[1]
         ref = self._ray.put(dataset)
         with self._lock:
             self._data_refs[name] = (id(dataset), ref)
+            own = [key for key in self._data_refs if key not in DATASETS]
+            for key in own[: max(0, len(own) - KEPT_USER_DATASETS)]:
+                del self._data_refs[key]
         return ref
 
     def _try_put(self, name: str) -> None:
@@ -419,12 +431,12 @@ class RayRunner(Runner):
         while True:
             if self._closed.is_set():
                 threading.Event().wait()  # a shut-down runner's slots take no more runs
-            actor = self._actors.get(slot)
-            if actor is None:
-                actor = self._actors[slot] = self._spawn()
-            if actor.node_id is not None:
-                return
             try:
+                actor = self._actors.get(slot)
+                if actor is None:
+                    actor = self._actors[slot] = self._spawn()
+                if actor.node_id is not None:
+                    return
                 ready, _ = self._ray.wait([actor.ready_ref], timeout=1.0)
                 if ready:
                     actor.node_id = self._ray.get(actor.ready_ref)
@@ -437,11 +449,12 @@ class RayRunner(Runner):
         """Slot -> node id of its actor (None while Ray has not placed it)."""
         return {slot: actor.node_id for slot, actor in self._actors.items()}
 
-    def _node_alive(self, node_id: str | None) -> bool:
+    def _node_alive(self, node_id: str | None) -> bool | None:
+        """Whether the node is alive; None when Ray cannot tell (its head is not answering)."""
         try:
             return any(n["NodeID"] == node_id and n["Alive"] for n in self._ray.nodes())
         except Exception:
-            return False
+            return None
 
     # --- training ----------------------------------------------------------------------------------
 
@@ -460,8 +473,10 @@ class RayRunner(Runner):
             if actor.broken or actor.runs >= self.max_runs_per_worker or run.active:
                 self._retire(actor)
                 if self._actors.get(slot) is actor:
-                    # a fresh one now, so the next learner does not wait for TensorFlow to import
-                    self._actors[slot] = self._spawn()
+                    del self._actors[slot]
+                    with contextlib.suppress(Exception):  # else the slot starts one before its next run
+                        # a fresh one now, so the next learner does not wait for TensorFlow to import
+                        self._actors[slot] = self._spawn()
 
     def _relay(self, actor: _Actor, run: Run, since: int = 0) -> None:
         """Follow the actor's run until it ends: apply its events here in order, pass controls to it."""
@@ -478,13 +493,15 @@ class RayRunner(Runner):
                 unreachable_since = None
             except ray.exceptions.ActorDiedError:
                 return self._lost(run, actor)
-            except (ray.exceptions.ActorUnavailableError, ray.exceptions.GetTimeoutError):
+            except Exception:  # unavailable for now, timed out, or Ray itself not answering
                 unreachable_since = unreachable_since or time.time()
-                if not self._node_alive(actor.node_id):
+                if self._node_alive(actor.node_id) is False:
                     return self._lost(run, actor)
                 if time.time() - unreachable_since > UNREACHABLE_GRACE_SECONDS:
                     actor.broken = True
+                    log.warning("run %s: the training cluster stopped answering", run.id)
                     return self._end(run, Status.FAILED, UNREACHABLE_MESSAGE)
+                time.sleep(1.0)
                 continue
             for kind, payload, state in events:
                 run.apply_remote(kind, payload, state)
@@ -542,8 +559,8 @@ class RayRunner(Runner):
 
     def _lost(self, run: Run, actor: _Actor) -> None:
         actor.broken = True
-        gone = not self._node_alive(actor.node_id)
-        self._end(run, Status.FAILED, MACHINE_GONE_MESSAGE if gone else CRASH_MESSAGE)
+        alive = self._node_alive(actor.node_id)
+        self._end(run, Status.FAILED, CRASH_MESSAGE if alive else MACHINE_GONE_MESSAGE)
 
     def _end(self, run: Run, status: str, message: str) -> None:
         run.finish(status, message)

@@ -131,7 +131,8 @@ def test_a_learners_imported_data_set_reaches_the_node_through_the_object_store(
 
 
 def test_pause_resume_and_stop_each_take_effect_within_a_batch(manager):
-    run = manager.start(SPEC, "shapes", LONG)
+    # Batches of 128 take longer than the few hundredths of a second a control and a poll take to travel.
+    run = manager.start(SPEC, "shapes", Hyperparameters(epochs=30, batch_size=128, limit_train=1500, limit_test=50))
     wait_for(lambda: len(run.batch_history()) >= 2, timeout=60)
     assert manager.pause(run.id, "")
     wait_for(lambda: run.status == Status.PAUSED, timeout=10)
