@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-import sqlite3
 import time
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
@@ -111,12 +110,12 @@ class ChallengeStore:
     """Challenges live in the run store's database, beside the runs."""
 
     def __init__(self, store: RunStore):
-        self.path = store.path
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+        self.store = store
+        with closing(store.connect()) as db, db:
             db.execute(_SCHEMA)
 
     def _connect(self):
-        return closing(sqlite3.connect(self.path, timeout=30))
+        return closing(self.store.connect())
 
     def save(self, challenge: Challenge) -> Challenge:
         with self._connect() as db, db:

@@ -87,15 +87,12 @@ def diff_runs(runs) -> list[DiffRow]:
         DiffRow("Training", label, tuple(format_value(get(hp)) for hp in hps))
         for label, get in HYPERPARAMETER_ROWS.items()
     ]
-    if any((r.results or {}).get("task") == "regression" for r in runs):  # the loss is a choice for these only
+    if any(r.task.is_regression for r in runs):  # the loss is a choice for these only
         rows.append(
             DiffRow(
                 "Training",
                 "Loss",
-                tuple(
-                    "cross-entropy" if (r.results or {}).get("test_accuracy") is not None else r.hyperparameters.loss
-                    for r in runs
-                ),
+                tuple(r.hyperparameters.loss if r.task.is_regression else "cross-entropy" for r in runs),
             )
         )
     specs = [r.spec if isinstance(r.spec, dict) else {} for r in runs]

@@ -4,7 +4,7 @@
   ``Runner`` owns one warm actor (TensorFlow imported, data sets pulled from the object store) and takes the
   next run only once Ray has placed that actor. A slot the cluster has no free CPUs for waits, so the
   number of runs at once follows the cluster's free CPUs, capped by the number of slots.
-- The actor trains with the same ``execute_run`` and ``RunRecorder`` as the other runners, on a
+- The actor trains with the same trainer (``RunRecorder`` callback) as the other runners, on a
   ``RelayRun`` whose pipe is an in-actor event log. The slot thread here long-polls the actor for the
   events since the last one it saw and applies them, in order, to the Run object the pages read, and
   passes Pause, Resume and Stop on to the actor between polls; the trainer checks them after every batch.
@@ -32,15 +32,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.runs.record import Run, Status
-from core.runs.runners import (
-    CRASH_MESSAGE,
-    STOP_GRACE_SECONDS,
-    RelayRun,
-    Runner,
-    RunnerUnavailable,
-    _limit_tensorflow_threads,
-)
+from core.runs.process_runner import CRASH_MESSAGE, STOP_GRACE_SECONDS, STUCK_MESSAGE, RelayRun
+from core.runs.record import Ending, Run, Status
+from core.runs.runners import UNEXPECTED_FAILURE, KerasTrainer, Runner, RunnerUnavailable, Trainer
 from core.runs.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -147,23 +141,6 @@ class _EventLog:
             return len(self._events)
 
 
-class _ScratchStore:
-    """Stands in for the RunStore on a worker node: the server saves the run from the events it is sent;
-    the model and predictions go to a scratch folder, to be sent back as bytes."""
-
-    def __init__(self, directory: str):
-        self.models_dir = Path(directory)
-
-    def model_path(self, run_id: str) -> Path:
-        return self.models_dir / f"{run_id}.keras"
-
-    def predictions_path(self, run_id: str) -> Path:
-        return self.models_dir / f"{run_id}.predictions.npz"
-
-    def save(self, run: Run, **_) -> None:
-        pass
-
-
 def _read_bytes(path: Path) -> bytes | None:
     return path.read_bytes() if path.exists() else None
 
@@ -196,14 +173,17 @@ class TrainingActor:
     Wrapped with ``ray.remote`` by the runner (so this module imports without Ray).
     """
 
-    def __init__(self, threads: int, datasets: dict):
+    def __init__(self, threads: int, datasets: dict, trainer: Trainer):
         """Args:
         threads: TensorFlow's threads (the CPUs this actor asked for).
         datasets: name -> object ref of the data sets to have ready before the first run.
+        trainer: what trains a run (core.runs.runners.Trainer), the same as the other runners use.
         """
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        _limit_tensorflow_threads(threads)
-        _warm_tensorflow()
+        self._trainer = trainer
+        trainer.prepare(threads)
+        if isinstance(trainer, KerasTrainer):
+            _warm_tensorflow()
         self._lock = threading.Lock()
         self._datasets: dict[str, str] = {}  # name -> object id of the copy installed here
         self._run: RelayRun | None = None
@@ -234,23 +214,28 @@ class TrainingActor:
             with self._lock:
                 self._datasets[name] = ref.hex()
 
-    def train(self, record: dict, batches: list, epochs: list, continue_training: bool, data: dict, model):
-        """Train one run to its end; its events and outcome wait here until the server collects them."""
-        from core.training.trainer import execute_run
+    def train(self, job: dict) -> None:
+        """Train one run to its end; its events and outcome wait here until the server collects them.
 
-        self.warm(data)
-        run = RelayRun.from_record(record, batches, epochs)
+        ``job``: the run's record, batch and epoch history and analysis, ``continue_training``, its data
+        set's object ref (``data``: name -> ref) and, to train on, its saved model's bytes (``model``).
+        """
+        self.warm(job["data"])
+        run = RelayRun.from_record(job["record"], job["batches"], job["epochs"])
+        run.analysis = job["analysis"]
         run.conn = events = _EventLog()
         with self._lock:
             self._run, self._events, self._outcome = run, events, None
+        # A scratch store, deleted below: the model and predictions go back to the server as bytes.
         scratch = tempfile.mkdtemp(prefix="cnn-playground-")
         try:
-            store = _ScratchStore(scratch)
-            if model is not None:  # training on: the run's saved model, sent by the server
-                store.model_path(run.id).write_bytes(model)
-            execute_run(run, store, continue_training=continue_training)
+            store = RunStore(scratch)
+            if job["model"] is not None:
+                store.model_path(run.id).write_bytes(job["model"])
+            ending = self._trainer.train(run, store, continue_training=job["continue_training"])
             outcome = (
                 run.summary_record(),
+                ending,
                 _read_bytes(store.model_path(run.id)),
                 _read_bytes(store.predictions_path(run.id)),
             )
@@ -290,7 +275,7 @@ class TrainingActor:
         return run.summary_record(), run.batch_history(), run.epoch_history(), len(events)
 
     def collect(self) -> tuple:
-        """The final record, model bytes and prediction bytes; the actor is then free for the next run."""
+        """The final record, the Ending, the model's and predictions' bytes; the actor is then free."""
         with self._lock:
             outcome = self._outcome
             self._run = self._events = self._outcome = None
@@ -319,7 +304,8 @@ class RayRunner(Runner):
         self,
         store: RunStore,
         slots: int,
-        on_done: Callable[[Run], None],
+        end: Callable[[Run, Ending], None],
+        trainer: Trainer,
         *,
         cpus_per_run: int = 2,
         use_gpu: bool = False,
@@ -359,15 +345,10 @@ class RayRunner(Runner):
         # name -> (id of the data set object, its ref), the most recently used last
         self._data_refs: collections.OrderedDict[str, tuple[int, object]] = collections.OrderedDict()
         self.placements: dict[str, str] = {}  # run id -> id of the node that trains it
-        found = self._find_runs()  # before the slots start actors of their own
+        self._found = self._find_runs()  # before the slots start actors of their own
         for name in warm_datasets:
             self._try_put(name)
-        super().__init__(store, slots, on_done)
-        self.recovered = [run for _, run, _ in found]
-        for actor, run, since in found:
-            threading.Thread(
-                target=self._follow_adopted, args=(actor, run, since), name=f"ray-adopted-{run.id}", daemon=True
-            ).start()
+        super().__init__(store, slots, end, trainer)
 
     # --- data sets ---------------------------------------------------------------------------------
 
@@ -417,7 +398,7 @@ class RayRunner(Runner):
             num_gpus=self.gpus_per_run,
             scheduling_strategy="SPREAD",
             runtime_env=self._runtime_env,
-        ).remote(self.cpus_per_run, self._warm_refs())
+        ).remote(self.cpus_per_run, self._warm_refs(), self.trainer)
         return _Actor(handle, handle.ready.remote())
 
     def _retire(self, actor: _Actor) -> None:
@@ -458,19 +439,26 @@ class RayRunner(Runner):
 
     # --- training ----------------------------------------------------------------------------------
 
-    def _train(self, slot: int, run: Run, continue_training: bool) -> None:
+    def _train(self, slot: int, run: Run, continue_training: bool) -> Ending:
         actor = self._actors[slot]
         actor.runs += 1
+        ending = None
         try:
-            model = self.store.model_path(run.id).read_bytes() if continue_training else None
-            data = {run.dataset: self._dataset_ref(run.dataset)}
+            job = {
+                "record": run.summary_record(),
+                "batches": run.batch_history(),
+                "epochs": run.epoch_history(),
+                "analysis": run.analysis,
+                "continue_training": continue_training,
+                "data": {run.dataset: self._dataset_ref(run.dataset)},  # nested: the actor gets it once per node
+                "model": self.store.model_path(run.id).read_bytes() if continue_training else None,
+            }
             self.placements[run.id] = actor.node_id
-            actor.train_ref = actor.handle.train.remote(
-                run.summary_record(), run.batch_history(), run.epoch_history(), continue_training, data, model
-            )
-            self._relay(actor, run)
+            actor.train_ref = actor.handle.train.remote(job)
+            ending = self._relay(actor, run)
+            return ending
         finally:
-            if actor.broken or actor.runs >= self.max_runs_per_worker or run.active:
+            if actor.broken or actor.runs >= self.max_runs_per_worker or ending is None:
                 self._retire(actor)
                 if self._actors.get(slot) is actor:
                     del self._actors[slot]
@@ -478,7 +466,7 @@ class RayRunner(Runner):
                         # a fresh one now, so the next learner does not wait for TensorFlow to import
                         self._actors[slot] = self._spawn()
 
-    def _relay(self, actor: _Actor, run: Run, since: int = 0) -> None:
+    def _relay(self, actor: _Actor, run: Run, since: int = 0) -> Ending:
         """Follow the actor's run until it ends: apply its events here in order, pass controls to it."""
         ray = self._ray
         sent_stop = run.status == Status.STOPPING
@@ -500,13 +488,11 @@ class RayRunner(Runner):
                 if time.time() - unreachable_since > UNREACHABLE_GRACE_SECONDS:
                     actor.broken = True
                     log.warning("run %s: the training cluster stopped answering", run.id)
-                    return self._end(run, Status.FAILED, UNREACHABLE_MESSAGE)
+                    return Ending(Status.FAILED, UNREACHABLE_MESSAGE)
                 time.sleep(1.0)
                 continue
             for kind, payload, state in events:
-                run.apply_remote(kind, payload, state)
-                if kind != "batch":  # begin, pause, resume and each epoch: saved, as a worker process does
-                    self.store.save(run)
+                run.apply_remote(kind, payload, state)  # the manager saves the run as it begins and per epoch
             since += len(events)
             if events and not finished:
                 time.sleep(POLL_GAP_SECONDS)
@@ -519,7 +505,7 @@ class RayRunner(Runner):
                     continue  # the next poll tells whether the machine went away
                 except Exception:
                     log.exception("run %s failed in its actor", run.id)
-                    return self._end(run, Status.FAILED, "Training failed unexpectedly; please try again.")
+                    return UNEXPECTED_FAILURE
             if run.stop_requested and not sent_stop:
                 sent_stop = self._control(actor, "stop")
                 stop_sent_at = time.time() if sent_stop else None
@@ -529,12 +515,7 @@ class RayRunner(Runner):
             if stop_sent_at is not None and time.time() - stop_sent_at > STOP_GRACE_SECONDS:
                 actor.broken = True
                 self._retire(actor)  # a stuck run: end its actor, keep what it recorded
-                return self._end(
-                    run,
-                    Status.STOPPED,
-                    "Stopped by you; the training process did not respond, so it was ended. "
-                    "The history up to then is kept.",
-                )
+                return Ending(Status.STOPPED, STUCK_MESSAGE)
 
     def _control(self, actor: _Actor, command: str) -> bool:
         try:
@@ -542,10 +523,12 @@ class RayRunner(Runner):
         except Exception:  # the next poll finds out what happened to the actor
             return False
 
-    def _collect(self, actor: _Actor, run: Run) -> None:
-        """Bring the trained model and predictions into this server's store, then end the run here."""
+    def _collect(self, actor: _Actor, run: Run) -> Ending:
+        """Bring the trained model and predictions into this server's store; say how the run ended."""
         try:
-            record, model, predictions = self._ray.get(actor.handle.collect.remote(), timeout=CALL_TIMEOUT_SECONDS)
+            record, ending, model, predictions = self._ray.get(
+                actor.handle.collect.remote(), timeout=CALL_TIMEOUT_SECONDS
+            )
         except self._ray.exceptions.RayActorError:
             return self._lost(run, actor)
         for data, path in ((model, self.store.model_path(run.id)), (predictions, self.store.predictions_path(run.id))):
@@ -554,18 +537,12 @@ class RayRunner(Runner):
                 partial.write_bytes(data)
                 partial.replace(path)
         run.apply_final(record)
-        self.store.save(run)
-        run.close()
+        return ending
 
-    def _lost(self, run: Run, actor: _Actor) -> None:
+    def _lost(self, run: Run, actor: _Actor) -> Ending:
         actor.broken = True
         alive = self._node_alive(actor.node_id)
-        self._end(run, Status.FAILED, CRASH_MESSAGE if alive else MACHINE_GONE_MESSAGE)
-
-    def _end(self, run: Run, status: str, message: str) -> None:
-        run.finish(status, message)
-        self.store.save(run)
-        run.close()
+        return Ending(Status.FAILED, CRASH_MESSAGE if alive else MACHINE_GONE_MESSAGE)
 
     # --- after a web-server restart ----------------------------------------------------------------
 
@@ -601,17 +578,25 @@ class RayRunner(Runner):
             log.info("found %d run(s) still training on the cluster", len(found))
         return found
 
+    def recover(self, admit: Callable[[Run], None]) -> None:
+        """Follow the runs found still training (see ``_find_runs``) to their end, each in its own thread."""
+        found, self._found = self._found, []
+        for actor, run, since in found:
+            admit(run)
+            threading.Thread(
+                target=self._follow_adopted, args=(actor, run, since), name=f"ray-adopted-{run.id}", daemon=True
+            ).start()
+
     def _follow_adopted(self, actor: _Actor, run: Run, since: int) -> None:
+        ending = UNEXPECTED_FAILURE
         try:
-            self._relay(actor, run, since)
+            ending = self._relay(actor, run, since)
         except Exception:
             log.exception("following run %s after the restart failed", run.id)
-            if run.active:
-                self._end(run, Status.FAILED, "Training failed unexpectedly; please try again.")
         finally:
             self._retire(actor)
             self._adopted.pop(run.id, None)
-            self.on_done(run)
+            self.end(run, ending)
 
     # --- shutting down -----------------------------------------------------------------------------
 

@@ -27,10 +27,9 @@ def trained_runs() -> list:
 
 def _label(run) -> str:
     when = time.strftime("%H:%M", time.localtime(run.created))
-    accuracy = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
-    if (run.results or {}).get("test_mae") is not None:  # a regression
-        accuracy = f" · test MAE {run.results['test_mae']:,.4g}"
-    return f"{when} · {run.name or run.id} · {state.dataset_title(run.dataset)}{accuracy}"
+    value = run.task.headline_value(run.results)
+    result = "" if value is None else f" · {run.headline() if run.task.is_regression else f'{100 * value:.1f} %'}"
+    return f"{when} · {run.name or run.id} · {state.dataset_title(run.dataset)}{result}"
 
 
 def pick_trained_run(key: str):

@@ -57,10 +57,8 @@ def sidebar_status() -> None:
                 line = f"Run `{run.id}` is training: follow it on **Train**."
             else:
                 line = f"Run `{run.id}`: {STATUS_LABELS.get(run.status, run.status).lower()}"
-                if run.test_accuracy is not None:
-                    line += f", test accuracy {100 * run.test_accuracy:.1f} %"
-                elif (run.results or {}).get("test_mae") is not None:  # a regression
-                    line += f", test MAE {run.results['test_mae']:,.4g}"
+                if run.headline():
+                    line += f", {run.headline()}"
             st.markdown(line)
 
 
@@ -99,10 +97,8 @@ def run_status(run: Run) -> None:
         # The same training time as Results shows: the epochs themselves, validation included.
         trained = sum(e.get("seconds", 0.0) for e in run.epoch_history()) or p.elapsed
         text = f"{label} after {p.epoch} epoch(s) in {format_seconds(trained)}"
-        if run.test_accuracy is not None:
-            text += f" — test accuracy **{100 * run.test_accuracy:.2f} %**"
-        elif (run.results or {}).get("test_mae") is not None:  # a regression
-            text += f" — test MAE **{run.results['test_mae']:,.4g}**"
+        if run.headline():
+            text += f" — {run.headline(decimals=2, bold=True)}"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
     if run.message and not run.active:
         (st.error if run.status == Status.FAILED else st.caption)(run.message)

@@ -5,7 +5,6 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.data.datasets import CLASSIFICATION, REGRESSION
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
 from core.training.hyperparams import LOSSES
@@ -17,9 +16,8 @@ from dashboard.session import state
 
 def run_label(run) -> str:
     when = time.strftime("%H:%M:%S", time.localtime(run.created))
-    acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
-    mae = regression.headline(run.results)
-    acc += f" · {mae}" if mae else ""
+    value = run.task.headline_value(run.results)
+    acc = "" if value is None else f" · {run.headline() if run.task.is_regression else f'{100 * value:.1f} %'}"
     return f"{when} · {run.name or run.id} · {STATUS_LABELS.get(run.status, run.status).lower()}{acc}"
 
 
@@ -76,7 +74,7 @@ run = state.manager().get(chosen, state.user_id())
 run_status(run)
 results = run.results or {}
 hp = run.hyperparameters
-is_regression = regression.is_regression_run(run)
+is_regression = run.task.is_regression
 columns = st.columns(5 if is_regression else 4)
 if is_regression:  # test MAE, RMSE and R²
     regression.test_metrics(columns[:3], results)
@@ -90,7 +88,7 @@ sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 summary_col, settings_col = st.columns([3, 2], gap="large")
 with summary_col:
     st.subheader("Model summary")
-    show_shape_table(analyze(run.spec, task=REGRESSION if is_regression else CLASSIFICATION), key="results_shapes")
+    show_shape_table(analyze(run.spec, task=run.task.name), key="results_shapes")
 with settings_col:
     st.subheader("Settings used")
     settings = {
@@ -123,7 +121,7 @@ with settings_col:
             on_click="ignore",
         )
 
-st.subheader(f"{'MAE' if is_regression else 'Accuracy'} and loss during training")
+st.subheader(f"{run.task.metric_title} and loss during training")
 coaching.coached_history(run, key="results_history")  # the chart, marked, with what the curves say
 
 if results and is_regression:

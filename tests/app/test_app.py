@@ -1,6 +1,6 @@
 """AppTest tests of the dashboard pages: what a learner sees and can do on each page."""
 
-from helpers import app_run, rerun, shape_rows, table_with, use_shapes, wait_until_ended
+from helpers import app_run, rerun, shape_rows, table_with, use_shapes, wait_for
 
 
 def test_build_page_shows_model1_summary(app):
@@ -86,7 +86,8 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     rerun(app)
     run_id = app.session_state["playground"].run_id
     assert run_id and app.query_params["run"] == [run_id] or app.query_params["run"] == run_id
-    run = wait_until_ended(app, run_id)
+    run = wait_for(app_run(run_id), 120)
+    rerun(app)
     assert run.status == "finished", run.message
     assert any("test accuracy" in s.value for s in app.success)
     app.switch_page("views/results.py")
@@ -105,8 +106,8 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     app.number_input(key="more_epochs").set_value(1)
     app.button(key="train_more").click()
     rerun(app)
-    wait_until_ended(app, run_id)
-    run = app_run(run_id)
+    run = wait_for(app_run(run_id), 120)
+    rerun(app)
     assert run.status == "finished" and [e["epoch"] for e in run.epoch_history()] == [1, 2, 3]
     assert any("after 3 epoch(s)" in s.value for s in app.success)
 

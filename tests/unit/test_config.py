@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import MAX_MESSAGE_MB, MAX_UPLOAD_MB, Settings, SettingsError
+from core.config import MAX_MESSAGE_MB, MAX_UPLOAD_MB
 
 CONFIG = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
 
@@ -27,7 +27,20 @@ def test_streamlit_does_not_collect_garbage_after_every_rerun():
     assert CONFIG["runner"]["postScriptGC"] is False
 
 
+def test_one_table_of_environment_numbers_is_documented_and_within_pils_limit():
+    from PIL import Image
+
+    from core.config import ENV_NUMBERS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert [name for name in ENV_NUMBERS if f"`CNN_PLAYGROUND_{name}`" not in readme] == []
+    assert ENV_NUMBERS["IMPORT_MAX_PIXELS"].high <= Image.MAX_IMAGE_PIXELS
+    assert all(s.low <= s.default <= s.high for s in ENV_NUMBERS.values())
+
+
 def test_ray_runner_settings_from_the_environment():
+    from core.config import Settings, SettingsError
+
     settings = Settings.from_env(
         {
             "CNN_PLAYGROUND_RUNNER": "ray",
