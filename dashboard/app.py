@@ -26,6 +26,6 @@ page = st.navigation(
 )
 sidebar_status()
 challenge_banner()
-if state.manager().notice:  # e.g. the training cluster cannot be reached, so this server trains instead
-    st.warning(state.manager().notice, icon=":material/cloud_off:")
+if session.manager().notice:  # e.g. the training cluster cannot be reached, so this server trains instead
+    st.warning(session.manager().notice, icon=":material/cloud_off:")
 page.run()
