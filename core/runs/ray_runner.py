@@ -323,8 +323,10 @@ class RayRunner(Runner):
         max_runs_per_worker: an actor is replaced after this many runs (model.fit leaks a little memory).
         warm_datasets: built-in data sets put in the object store at start-up and pulled by every actor.
         """
-        import ray
-
+        try:
+            import ray
+        except ImportError as error:
+            raise RunnerUnavailable("The ray runner needs the ray package on this server (pip install ray).") from error
         self._ray = ray
         self.namespace = store_namespace(store)
         self._started_ray = connect(self.namespace, local_cpus)
@@ -383,8 +385,11 @@ class RayRunner(Runner):
             log.info("data set %s is not available on this server: not warmed on the cluster", name)
 
     def _warm_refs(self) -> dict:
+        """The built-in data sets in the object store, for a new actor to pull before its first run."""
+        from core.data.datasets import DATASETS
+
         with self._lock:
-            return {name: ref for name, (_, ref) in self._data_refs.items()}
+            return {name: ref for name, (_, ref) in self._data_refs.items() if name in DATASETS}
 
     # --- actors ------------------------------------------------------------------------------------
 

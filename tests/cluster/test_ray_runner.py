@@ -174,6 +174,20 @@ def test_results_have_the_same_shape_as_the_process_runners_for_the_same_seed(ma
         assert {k: remote[k].shape for k in remote} == {k: here[k].shape for k in here}
 
 
+def test_a_run_waits_in_the_apps_queue_until_the_cluster_has_free_cpus(cluster, manager, tmp_path):
+    """The module's manager holds both worker CPUs: another app's slot waits, and so does its run."""
+    other = RunManager(RunStore(tmp_path), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
+    try:
+        run = other.start(SPEC, "shapes", Hyperparameters(epochs=1, batch_size=16, limit_train=300, limit_test=50))
+        time.sleep(3.0)
+        assert run.status == Status.QUEUED and other.queue_position(run.id) == 1
+        cluster[0].add_node(num_cpus=1, object_store_memory=OBJECT_STORE)  # a machine joins
+        assert run.wait(120)
+        assert run.status == Status.FINISHED, run.message
+    finally:
+        other.runner.shutdown()
+
+
 SERVER = """
 import sys, time
 from core.data.datasets import SHAPE_CLASSES, make_shapes
@@ -196,7 +210,8 @@ time.sleep(600)
 
 def test_after_a_server_restart_a_run_still_training_is_followed_again_to_its_end(cluster, manager, tmp_path):
     """A first server starts a run and is killed mid-run; a second server on the same store finds it."""
-    cluster[0].add_node(num_cpus=1, object_store_memory=OBJECT_STORE)  # the module's two CPUs are taken
+    if ray.available_resources().get("CPU", 0) < 1:  # the module's manager holds the two first nodes' CPUs
+        cluster[0].add_node(num_cpus=1, object_store_memory=OBJECT_STORE)
     env = {**os.environ, "RAY_ADDRESS": cluster[0].address, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "2"}
     first = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(tmp_path)],
