@@ -10,7 +10,7 @@ import core.runs.manager
 from core.model.presets import PRESETS
 from core.runs.record import Ending, Run, Status
 from core.training.hyperparams import Hyperparameters
-from dashboard.session import state
+from dashboard import session
 
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
 
@@ -189,4 +189,4 @@ def restart_app_server() -> None:
     """As if the server restarted: the process-wide run manager is rebuilt, on the store folder
     CNN_PLAYGROUND_HOME names now (each test has its own)."""
     core.runs.manager.reset_default_manager()
-    state.manager.clear()
+    session.manager.clear()

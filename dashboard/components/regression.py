@@ -7,17 +7,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.insight.mistakes import PredictionsUnavailable
+from core.insight.mistakes import PredictionsUnavailable, largest_errors
 from core.training.evaluation import load_regression_predictions
-from core.training.tasks import format_number
+from dashboard import session
 from dashboard.charts import regression as regression_charts
-from dashboard.session import state
+from dashboard.components.labels import number
 
 WORST_ROWS = 10
-
-
-def number(value) -> str:
-    return "—" if value is None else format_number(value)
 
 
 def test_metrics(columns, results: dict) -> None:
@@ -47,7 +43,7 @@ def results_section(run, results: dict) -> None:
     """Predicted against actual, the errors, and the test rows with the largest errors."""
     target = results.get("target_name") or "target"
     try:
-        predicted, y_true = load_regression_predictions(state.manager().store, run.id)
+        predicted, y_true = load_regression_predictions(session.manager().store, run.id)
     except PredictionsUnavailable as error:
         st.info(str(error))
         return
@@ -69,7 +65,7 @@ def results_section(run, results: dict) -> None:
             "around 0 is good; a curve or a funnel shape means the network misses a pattern in the data."
         )
     st.subheader("The test rows with the largest errors")
-    worst = np.argsort(-np.abs(predicted - y_true), kind="stable")[:WORST_ROWS]
+    worst = largest_errors(y_true, predicted, WORST_ROWS)
     table = pd.DataFrame(
         {
             "Test row": worst,

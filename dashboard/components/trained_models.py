@@ -1,35 +1,24 @@
 """Picking one of the user's trained runs and holding its model for this browser session only.
 
-Models live in ``st.session_state`` (never in a cache shared between users), loaded in Keras' safe
+Models are held by the session (never in a cache shared between users), loaded in Keras' safe
 mode from the run store's own ``.keras`` files; a session keeps at most a couple of them.
 """
 
 from __future__ import annotations
-
-import time
 
 import streamlit as st
 
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.insight.inspection import ModelUnavailable, load_run_model
 from core.runs.record import Status
-from dashboard.session import state
-
-MODELS_KEY = "_session_models"
-MAX_SESSION_MODELS = 2
+from dashboard import session
+from dashboard.components.labels import run_label
 
 
 def trained_runs() -> list:
     """The user's ended runs that have a saved model, newest first."""
-    store = state.manager().store
-    return [r for r in state.own_runs() if r.status in Status.ENDED and store.model_path(r.id).is_file()]
-
-
-def _label(run) -> str:
-    when = time.strftime("%H:%M", time.localtime(run.created))
-    value = run.task.headline_value(run.results)
-    result = "" if value is None else f" · {run.headline() if run.task.is_regression else f'{100 * value:.1f} %'}"
-    return f"{when} · {run.name or run.id} · {state.dataset_title(run.dataset)}{result}"
+    store = session.manager().store
+    return [r for r in session.own_runs() if r.status in Status.ENDED and store.model_path(r.id).is_file()]
 
 
 def pick_trained_run(key: str):
@@ -41,13 +30,13 @@ def pick_trained_run(key: str):
         return None
     ids = [r.id for r in runs]
     by_id = {r.id: r for r in runs}
-    followed = state.followed_run()
+    followed = session.followed_run()
     default = ids.index(followed.id) if followed is not None and followed.id in by_id else 0
     chosen = st.selectbox(
         "Trained model",
         ids,
         index=default,
-        format_func=lambda i: _label(by_id[i]),
+        format_func=lambda i: run_label(by_id[i], session.dataset_title(by_id[i].dataset)),
         key=key,
         help="One of your finished runs; each keeps the network as it was after training.",
     )
@@ -56,21 +45,19 @@ def pick_trained_run(key: str):
 
 def session_model(run):
     """The run's trained Keras model, loaded once per session; None (with a plain message) if it cannot be."""
-    if state.manager().get(run.id, state.user_id()) is None:  # only the user's own, whatever reaches here
+    if session.own_run(run.id) is None:  # only the user's own runs, whatever reaches this function
         st.error("This run belongs to someone else.")
         return None
-    models: dict = st.session_state.setdefault(MODELS_KEY, {})
-    if run.id not in models:
+    model = session.held_model(run.id)
+    if model is None:
         try:
             with st.spinner("Opening the trained model…"):
-                model = load_run_model(state.manager().store, run.id)
+                model = load_run_model(session.manager().store, run.id)
         except ModelUnavailable as error:
             st.error(str(error), icon=":material/error:")
             return None
-        while len(models) >= MAX_SESSION_MODELS:
-            models.pop(next(iter(models)))  # the oldest: a session rarely switches back and forth
-        models[run.id] = model
-    return models[run.id]
+        session.hold_model(run.id, model)
+    return model
 
 
 def class_names_or_stop(run) -> tuple[str, ...]:

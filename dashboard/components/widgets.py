@@ -7,19 +7,9 @@ import streamlit as st
 
 from core.model.spec import LAYER_TYPES, Analysis, format_shape
 from core.runs.record import Run, Status
+from dashboard import session
 from dashboard.charts import training as charts
-from dashboard.session import state
-
-STATUS_LABELS = {
-    Status.QUEUED: "Waiting for a free training slot",
-    Status.RUNNING: "Training",
-    Status.STOPPING: "Stopping after this batch",
-    Status.PAUSED: "Paused",
-    Status.STOPPED: "Stopped",
-    Status.FINISHED: "Finished",
-    Status.FAILED: "Failed",
-    Status.INTERRUPTED: "Interrupted",
-}
+from dashboard.components.labels import format_seconds, status_label
 
 
 def shape_table(analysis: Analysis) -> pd.DataFrame:
@@ -41,41 +31,34 @@ def show_shape_table(analysis: Analysis, key: str) -> None:
 
 
 def sidebar_status() -> None:
-    pg = state.playground()
+    pg = session.playground()
     with st.sidebar:
         st.caption("Current model")
-        st.markdown(f"**{state.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
-        analysis = state.analysis()
+        st.markdown(f"**{session.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
+        analysis = session.analysis()
         if analysis.ok:
             st.markdown(f"{analysis.total_params:,} params · ready to train")
         else:
             st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
-        run = state.followed_run()
+        run = session.followed_run()
         if run is not None:
             # The sidebar is not polled: say nothing here that goes stale while the run trains.
             if run.active:
                 line = f"Run `{run.id}` is training: follow it on **Train**."
             else:
-                line = f"Run `{run.id}`: {STATUS_LABELS.get(run.status, run.status).lower()}"
+                line = f"Run `{run.id}`: {status_label(run.status).lower()}"
                 if run.headline():
                     line += f", {run.headline()}"
             st.markdown(line)
 
 
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
-
-
 def run_status(run: Run) -> None:
     """Status line, progress bar and any message of a run."""
     p = run.progress()
-    label = STATUS_LABELS.get(run.status, run.status)
+    label = status_label(run.status)
     if run.active:
         if run.status == Status.QUEUED:
-            position = state.manager().queue_position(run.id)
+            position = session.manager().queue_position(run.id)
             text = (
                 f"{label}: number {position} in the queue. Other trainings are running; press Stop to cancel."
                 if position
@@ -117,8 +100,7 @@ def history_chart(run: Run, key: str, findings=()) -> None:
 
 
 def _arg_changed(index: int, arg: str, key: str) -> None:
-    value = st.session_state[key]
-    state.set_layer_arg(index, arg, value)
+    session.set_layer_arg(index, arg, session.widget_value(key))
 
 
 def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:
@@ -185,7 +167,7 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             icon=":material/arrow_upward:",
             help="Move up",
             disabled=index == 0,
-            on_click=state.move_layer,
+            on_click=session.move_layer,
             args=(index, -1),
         )
         b[1].button(
@@ -194,7 +176,7 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             icon=":material/arrow_downward:",
             help="Move down",
             disabled=index == count - 1,
-            on_click=state.move_layer,
+            on_click=session.move_layer,
             args=(index, 1),
         )
         b[2].button(
@@ -202,11 +184,16 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             key=f"{prefix}_dup",
             icon=":material/content_copy:",
             help="Duplicate",
-            on_click=state.duplicate_layer,
+            on_click=session.duplicate_layer,
             args=(index,),
         )
         b[3].button(
-            "", key=f"{prefix}_del", icon=":material/delete:", help="Remove", on_click=state.remove_layer, args=(index,)
+            "",
+            key=f"{prefix}_del",
+            icon=":material/delete:",
+            help="Remove",
+            on_click=session.remove_layer,
+            args=(index,),
         )
         if layer_type is not None:
             st.caption(layer_type.summary)

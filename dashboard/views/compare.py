@@ -1,19 +1,16 @@
 """Compare: several of your runs side by side — curves overlaid, a leaderboard, and what differs."""
 
-import time
-
 import pandas as pd
 import streamlit as st
 
 from core.insight import compare
+from dashboard import session
 from dashboard.charts import training as charts
-from dashboard.components.widgets import STATUS_LABELS
-from dashboard.session import state
+from dashboard.components.labels import run_label, status_label
+from dashboard.components.leaderboard import leaderboard_frame
 
 POLL_SECONDS = 1.0
-WIDGET_KEY = "compare_runs"
-CHOSEN_KEY = "_compare_chosen"  # survives page switches, unlike the widget's own state
-DEFAULT_FOR_KEY = "_compare_default_for"  # the followed run the default selection was made for
+WIDGET_KEY = "compare_runs"  # the choice itself is kept by the session: it survives page switches
 HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28)"
 LEADERBOARD_FORMATS = {
     "Test accuracy (%)": "{:.2f}",
@@ -21,13 +18,7 @@ LEADERBOARD_FORMATS = {
     "Test loss": "{:.4f}",
     "Params": "{:,}",
     "Training time (s)": "{:.1f}",
-}
-
-
-def run_label(run) -> str:
-    acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
-    when = time.strftime("%H:%M", time.localtime(run.created))
-    return f"{run.id} · {run.name or 'unnamed'} · {when}{acc}"
+}  # (the Styler's formats: the values stay numbers, so a click on a header sorts them as numbers)
 
 
 def legend_label(run) -> str:
@@ -35,24 +26,22 @@ def legend_label(run) -> str:
     return f"{run.id} · {name}" if name else run.id
 
 
-def _remember_choice() -> None:
-    st.session_state[CHOSEN_KEY] = list(st.session_state[WIDGET_KEY])
+def _remember_choice(followed_id: str | None) -> None:
+    session.set_compare_choice(followed_id, session.widget_value(WIDGET_KEY))
 
 
 def initial_choice(runs, followed_id) -> list[str]:
     """The followed run and its parent by default; the user's own choice while the followed run stays the same."""
     ids = {r.id for r in runs}
-    if CHOSEN_KEY not in st.session_state or st.session_state.get(DEFAULT_FOR_KEY) != followed_id:
-        st.session_state[CHOSEN_KEY] = compare.default_selection(runs, followed_id)
-        st.session_state[DEFAULT_FOR_KEY] = followed_id
-    return [i for i in st.session_state[CHOSEN_KEY] if i in ids]  # deleted runs drop out
+    chosen = session.compare_choice(followed_id)
+    if chosen is None:
+        chosen = compare.default_selection(runs, followed_id)
+        session.set_compare_choice(followed_id, chosen)
+    return [i for i in chosen if i in ids]  # deleted runs drop out
 
 
 def leaderboard_table(runs, colours):
-    frame = pd.DataFrame(compare.leaderboard(runs))
-    frame["Status"] = [STATUS_LABELS.get(s, s) for s in frame["Status"]]
-    if "Test MAE" in frame and frame["Test accuracy (%)"].isna().all():  # only regressions: no accuracy
-        frame = frame.drop(columns="Test accuracy (%)")
+    frame = leaderboard_frame(compare.leaderboard(runs))
     return frame.style.apply(
         lambda col: [f"color: {colours[v]}; font-weight: bold" for v in col], subset=["Run"]
     ).format({k: f for k, f in LEADERBOARD_FORMATS.items() if k in frame.columns}, na_rep="—")
@@ -70,8 +59,7 @@ def diff_table(runs, only_differences: bool):
 
 
 def comparison(run_ids: list[str], polling: bool) -> None:
-    uid = state.user_id()
-    runs = [r for r in (state.manager().get(i, uid) for i in run_ids) if r is not None]
+    runs = [r for r in map(session.own_run, run_ids) if r is not None]
     if polling and not any(r.active for r in runs):
         st.rerun()  # the last live run ended: redraw the page once, which stops the polling
     colours = charts.run_colours([r.id for r in runs])
@@ -79,7 +67,7 @@ def comparison(run_ids: list[str], polling: bool) -> None:
         if run.active:
             p = run.progress()
             st.caption(
-                f"Run {run.id} is {STATUS_LABELS.get(run.status, run.status).lower()}: epoch "
+                f"Run {run.id} is {status_label(run.status).lower()}: epoch "
                 f"{min(p.epoch + 1, p.epochs)} of {p.epochs} — its curves grow as it trains."
             )
 
@@ -135,20 +123,22 @@ def comparison(run_ids: list[str], polling: bool) -> None:
 
 st.title("Compare runs")
 st.caption("Put your runs side by side: which one learns faster, which generalises better, and what you changed.")
-runs = state.own_runs()
+runs = session.own_runs()
 if not runs:
     st.info("No runs yet: build a model and press **Train**. Then change one thing, train again and compare.")
     st.stop()
 
 by_id = {r.id: r for r in runs}
-followed = state.followed_run()
-st.session_state[WIDGET_KEY] = initial_choice(runs, followed.id if followed is not None else None)
+followed = session.followed_run()
+followed_id = followed.id if followed is not None else None
+session.set_widget_value(WIDGET_KEY, initial_choice(runs, followed_id))
 chosen = st.multiselect(
     "Runs to compare",
     list(by_id),
     format_func=lambda i: run_label(by_id[i]),
     key=WIDGET_KEY,
     on_change=_remember_choice,
+    args=(followed_id,),
     placeholder="Choose runs",
     help="Your runs, newest first. By default: the run you follow and the run it was cloned "
     "from, else your two newest runs.",

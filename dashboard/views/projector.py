@@ -1,15 +1,14 @@
 """Projector: a class leaderboard or one run's live chart, in type readable from the back of a room."""
 
-import pandas as pd
 import streamlit as st
 
 from core.classroom import leaderboard
+from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.classroom import big_numbers
-from dashboard.components.widgets import STATUS_LABELS
-from dashboard.session import state
+from dashboard.components.labels import percent, run_label, status_label
+from dashboard.components.leaderboard import leaderboard_frame
 
-BOARD_PARAM = "board"
 LARGE_FONT = 22
 
 
@@ -19,17 +18,13 @@ def large(fig):
     return fig
 
 
-def percent(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
-
-
 @st.fragment(run_every=3)
 def class_board(code: str) -> None:
-    challenge = state.challenges().get(code)
+    challenge = session.challenges().get(code)
     if challenge is None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
-    rows = leaderboard(state.manager().classroom_runs(code), challenge)
+    rows = leaderboard(session.manager().classroom_runs(code), challenge)
     st.markdown(f"<div style='font-size:3rem;font-weight:700'>{challenge.title}</div>", unsafe_allow_html=True)
     if not rows:
         st.markdown(
@@ -37,36 +32,26 @@ def class_board(code: str) -> None:
             unsafe_allow_html=True,
         )
         return
-    table = pd.DataFrame(
-        [
-            {
-                "#": r["rank"],
-                "Learner": r["learner"],
-                "Test accuracy": percent(r["test_accuracy"]),
-                "Params": f"{r['params']:,}",
-                "Architecture": r["architecture"],
-            }
-            for r in rows[:15]
-        ]
-    )
+    table = leaderboard_frame(rows[:15], ["#", "Learner", "Test accuracy", "Params", "Architecture"])
+    table["Params"] = table["Params"].map("{:,}".format)
     html = table.to_html(index=False, border=0).replace("<table", "<table style='font-size:1.7rem;width:100%'")
     st.markdown(html.replace("<th>", "<th style='text-align:left'>"), unsafe_allow_html=True)
 
 
 def visible_runs():
     """The user's own runs; a logged-in teacher also sees the runs of every challenge."""
-    runs = state.own_runs()
-    if st.session_state.get("is_teacher"):
+    runs = session.own_runs()
+    if session.is_teacher():
         mine = {r.id for r in runs}
-        runs += [r for r in state.manager().classroom_runs() if r.id not in mine]
+        runs += [r for r in session.manager().classroom_runs() if r.id not in mine]
     return runs
 
 
 def visible_run(run_id: str):
     """One of the user's own runs; for a logged-in teacher, also any learner's challenge run."""
-    run = state.manager().get(run_id, state.user_id())
-    if run is None and st.session_state.get("is_teacher"):
-        run = state.manager().classroom_run(run_id)
+    run = session.own_run(run_id)
+    if run is None and session.is_teacher():
+        run = session.manager().classroom_run(run_id)
     return run
 
 
@@ -86,7 +71,7 @@ def show_run(run) -> None:
     last = epochs[-1] if epochs else {}
     big_numbers(
         [
-            ("Status", STATUS_LABELS.get(run.status, run.status)),
+            ("Status", status_label(run.status)),
             ("Epoch", f"{min(p.epoch + (1 if run.active else 0), p.epochs)} / {p.epochs}"),
             ("Validation accuracy", percent(last.get("val_accuracy"))),
             ("Test accuracy", percent(run.test_accuracy)),
@@ -99,14 +84,14 @@ def show_run(run) -> None:
 
 
 st.title("Projector")
-board = st.query_params.get(BOARD_PARAM) or state.playground().challenge
+board = session.board_in_url() or session.playground().challenge
 mode = st.segmented_control(
     "Show", ["Class leaderboard", "One run"], key="projector_mode", default="Class leaderboard" if board else "One run"
 )
 if mode == "Class leaderboard":
-    codes = {c.code: c for c in state.challenges().list()} if st.session_state.get("is_teacher") else {}
+    codes = {c.code: c for c in session.challenges().list()} if session.is_teacher() else {}
     if board and board not in codes:
-        codes[board] = state.challenges().get(board)
+        codes[board] = session.challenges().get(board)
     if not codes:
         st.info("Open this page from a challenge link, or log in on the Teacher page to choose a challenge.")
     else:
@@ -126,15 +111,13 @@ elif mode == "One run":
     else:
         ids = [r.id for r in runs]
         by_id = {r.id: r for r in runs}
-        followed = state.playground().run_id
+        followed = session.playground().run_id
         run_id = st.selectbox(
             "Run",
             ids,
             index=ids.index(followed) if followed in ids else 0,
             key="projector_run",
-            format_func=lambda i: (
-                f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
-            ),
+            format_func=lambda i: run_label(by_id[i]),
         )
         run = visible_run(run_id)
         if run.active:

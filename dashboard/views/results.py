@@ -8,28 +8,22 @@ import streamlit as st
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
 from core.training.hyperparams import LOSSES
+from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
-from dashboard.components.widgets import STATUS_LABELS, format_seconds, run_status, show_shape_table
-from dashboard.session import state
-
-
-def run_label(run) -> str:
-    when = time.strftime("%H:%M:%S", time.localtime(run.created))
-    value = run.task.headline_value(run.results)
-    acc = "" if value is None else f" · {run.headline() if run.task.is_regression else f'{100 * value:.1f} %'}"
-    return f"{when} · {run.name or run.id} · {STATUS_LABELS.get(run.status, run.status).lower()}{acc}"
+from dashboard.components.labels import format_seconds, run_label
+from dashboard.components.widgets import run_status, show_shape_table
 
 
 def delete_run(run_id: str) -> None:
     try:
-        state.manager().delete(run_id, state.user_id())
+        session.delete_run(run_id)
     except RunRejected as rejected:
-        st.session_state["results_message"] = " ".join(rejected.problems)
+        session.leave_message("results", " ".join(rejected.problems))
         return
-    if state.playground().run_id == run_id:
-        state.follow_run(None)
-    st.session_state["results_message"] = "Run deleted."
+    if session.playground().run_id == run_id:
+        session.follow_run(None)
+    session.leave_message("results", "Run deleted.")
 
 
 def runs_table(runs) -> pd.DataFrame:
@@ -39,7 +33,7 @@ def runs_table(runs) -> pd.DataFrame:
                 "Run": r.id,
                 "Started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
                 "Name": r.name,
-                "Data set": state.dataset_title(r.dataset),
+                "Data set": session.dataset_title(r.dataset),
                 "Status": r.status,
                 "Params": f"{r.params:,}",
                 "Epochs": r.epoch,
@@ -55,21 +49,21 @@ def runs_table(runs) -> pd.DataFrame:
 
 
 st.title("Results")
-if message := st.session_state.pop("results_message", None):
+if message := session.take_message("results"):
     st.toast(message)
-runs = state.own_runs()
+runs = session.own_runs()
 if not runs:
     st.info("No runs yet: build a model and press **Train**. Your finished runs are listed here.")
     st.stop()
 
-followed = state.followed_run()
+followed = session.followed_run()
 ids = [r.id for r in runs]
 by_id = {r.id: r for r in runs}
 default = ids.index(followed.id) if followed is not None and followed.id in ids else 0
 chosen = st.selectbox("Run", ids, index=default, format_func=lambda i: run_label(by_id[i]), key="results_run")
 if followed is None or chosen != followed.id:
-    state.follow_run(chosen)
-run = state.manager().get(chosen, state.user_id())
+    session.follow_run(chosen)
+run = session.own_run(chosen)
 
 run_status(run)
 results = run.results or {}
@@ -92,7 +86,7 @@ with summary_col:
 with settings_col:
     st.subheader("Settings used")
     settings = {
-        "Data set": state.dataset_title(run.dataset),
+        "Data set": session.dataset_title(run.dataset),
         "Optimizer": hp.optimizer,
         "Learning rate": f"{hp.effective_learning_rate:g}",
         "Epochs": hp.epochs,
@@ -109,7 +103,7 @@ with settings_col:
         width="stretch",
         key="results_settings",
     )
-    model_file = state.manager().store.model_path(run.id)
+    model_file = session.manager().store.model_path(run.id)
     if model_file.exists():
         st.download_button(
             "Download the trained model (.keras)",

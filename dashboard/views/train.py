@@ -4,46 +4,47 @@ import streamlit as st
 
 from core.data.datasets import REGRESSION
 from core.runs.manager import RunRejected
-from core.training.hyperparams import LOSSES, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
+from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
+from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS
+from dashboard import session
 from dashboard.components.widgets import history_chart, run_status
-from dashboard.session import state
 
 POLL_SECONDS = 1.0
-BATCH_SIZES = [16, 32, 64, 128, 256, 512]
+BATCH_SIZES = list(FIELDS["batch_size"].options)  # labels, help, ranges and steps: the field table
 
 
 def _set(name: str, key: str, transform=lambda v: v) -> None:
-    state.set_hyperparameters(**{name: transform(st.session_state[key])})
+    session.set_hyperparameters(**{name: transform(session.widget_value(key))})
 
 
 def _set_optimizer() -> None:
     # A new optimizer starts from its own usual learning rate.
-    name = st.session_state["hp_optimizer"]
-    state.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
-    st.session_state.pop("hp_learning_rate", None)  # the widget is redrawn with the new value
+    name = session.widget_value("hp_optimizer")
+    session.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
+    session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 
 def start_training() -> None:
-    pg = state.playground()
-    current = state.followed_run()
+    pg = session.playground()
+    current = session.followed_run()
     if current is not None and current.active:
         return  # a second quick click on Train: the first run is already starting
     try:
-        run = state.manager().start(
+        run = session.manager().start(
             pg.spec,
             pg.dataset,
             pg.hyperparameters,
-            owner=state.user_id(),
+            owner=session.user_id(),
             name=_run_name(pg),
             parent_id=pg.parent_id,
-            challenge=state.active_challenge(),
-            learner=state.learner_name(),
+            challenge=session.active_challenge(),
+            learner=session.learner_name(),
         )
     except RunRejected as rejected:
-        st.session_state["train_problems"] = rejected.problems
+        session.set_training_problems(rejected.problems)
         return
-    st.session_state.pop("train_problems", None)
-    state.follow_run(run.id)
+    session.set_training_problems([])
+    session.follow_run(run.id)
 
 
 def _run_name(pg) -> str:
@@ -51,170 +52,151 @@ def _run_name(pg) -> str:
     return f"{pg.preset} · {hp.optimizer} lr {hp.effective_learning_rate:g} · {hp.epochs} ep"
 
 
-def stop_training(run_id: str) -> None:
-    state.manager().stop(run_id, state.user_id())
-
-
-def toggle_pause(run_id: str) -> None:
-    manager, owner = state.manager(), state.user_id()
-    run = manager.get(run_id, owner)
-    if run is not None and run.pause_requested:
-        manager.resume(run_id, owner)
-    else:
-        manager.pause(run_id, owner)
-
-
 def train_more(run_id: str) -> None:
     try:
-        state.manager().continue_run(run_id, int(st.session_state["more_epochs"]), state.user_id())
+        session.train_more(run_id, int(session.widget_value("more_epochs")))
     except RunRejected as rejected:
-        st.session_state["train_problems"] = rejected.problems
+        session.set_training_problems(rejected.problems)
         return
-    st.session_state.pop("train_problems", None)
+    session.set_training_problems([])
 
 
-pg = state.playground()
+pg = session.playground()
 hp = pg.hyperparameters
 st.title("Train")
 settings, live = st.columns([1, 3], gap="large")
 
 with settings:
     st.subheader("Settings")
-    challenge = state.active_challenge()
+    challenge = session.active_challenge()
     max_epochs = challenge.max_epochs if challenge is not None else MAX_EPOCHS
 
     def shown(control: str) -> bool:
-        return state.control(control) != "hidden"
+        return session.control(control) != "hidden"
 
     def locked(control: str) -> bool:
-        return state.control(control) == "locked"
+        return session.control(control) == "locked"
 
     opt_names = list(OPTIMIZERS)
     if shown("optimizer"):
         st.selectbox(
-            "Optimizer",
+            FIELDS["optimizer"].label,
             opt_names,
             index=opt_names.index(hp.optimizer),
             key="hp_optimizer",
             on_change=_set_optimizer,
             format_func=lambda n: OPTIMIZERS[n].keras_name,
             disabled=locked("optimizer"),
-            help="How the weights are updated after each batch.",
+            help=FIELDS["optimizer"].help,
         )
         st.caption(OPTIMIZERS[hp.optimizer].summary)
     if shown("learning_rate"):
         st.number_input(
-            "Learning rate",
-            min_value=0.00001,
-            max_value=10.0,
+            FIELDS["learning_rate"].label,
+            *FIELDS["learning_rate"].app_range,
             value=float(hp.effective_learning_rate),
-            step=0.0005,
+            step=FIELDS["learning_rate"].step,
             format="%.5f",
             key="hp_learning_rate",
             disabled=locked("learning_rate"),
             on_change=_set,
             args=("learning_rate", "hp_learning_rate"),
-            help="How big each update step is. Too high and the loss jumps around or becomes NaN; "
-            "too low and learning is slow.",
+            help=FIELDS["learning_rate"].help,
         )
     if shown("epochs"):
         st.number_input(
-            "Epochs",
-            1,
+            FIELDS["epochs"].label,
+            FIELDS["epochs"].low,
             max_epochs,
             min(hp.epochs, max_epochs),
             key="hp_epochs",
             on_change=_set,
             args=("epochs", "hp_epochs"),
             disabled=locked("epochs"),
-            help="How many times the network sees the whole training set.",
+            help=FIELDS["epochs"].help,
         )
     if shown("batch_size"):
         st.selectbox(
-            "Batch size",
+            FIELDS["batch_size"].label,
             BATCH_SIZES,
             index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
             key="hp_batch_size",
             on_change=_set,
             args=("batch_size", "hp_batch_size"),
             disabled=locked("batch_size"),
-            help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).",
+            help=FIELDS["batch_size"].help,
         )
-    regression = state.current_data().task == REGRESSION
+    regression = session.current_data().task == REGRESSION
     if regression:
         losses = list(LOSSES)
         st.selectbox(
-            "Loss",
+            FIELDS["loss"].label,
             losses,
             index=losses.index(hp.loss) if hp.loss in losses else 0,
             key="hp_loss",
             on_change=_set,
             args=("loss", "hp_loss"),
             format_func=lambda n: LOSSES[n].title,
-            help="What the network makes smaller while it learns to predict the number.",
+            help=FIELDS["loss"].help,
         )
         st.caption(LOSSES[hp.loss].summary)
     if shown("validation_split"):
         st.slider(
-            "Validation split",
-            0.0,
-            0.5,
+            FIELDS["validation_split"].label,
+            *FIELDS["validation_split"].app_range,
             float(hp.validation_split),
-            0.05,
+            FIELDS["validation_split"].step,
             key="hp_validation_split",
             on_change=_set,
             args=("validation_split", "hp_validation_split"),
             disabled=locked("validation_split"),
-            help="The share of training images held back to check, after each epoch, how well the "
-            "network does on images it did not learn from.",
+            help=FIELDS["validation_split"].help,
         )
     if shown("seed"):
         st.number_input(
-            "Seed",
-            0,
-            2**31 - 1,
+            FIELDS["seed"].label,
+            *FIELDS["seed"].app_range,
             hp.seed,
             key="hp_seed",
             on_change=_set,
             args=("seed", "hp_seed"),
             disabled=locked("seed"),
-            help="The same seed and settings give the same run again.",
+            help=FIELDS["seed"].help,
         )
     if shown("early_stopping_patience"):
         st.number_input(
-            "Early stopping: patience (0 = off)",
-            0,
+            FIELDS["early_stopping_patience"].label,
+            0,  # off
             max_epochs,
             min(hp.early_stopping_patience or 0, max_epochs),
             key="hp_patience",
             disabled=locked("early_stopping_patience"),
             on_change=_set,
             args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
-            help="Stop when the validation loss has not improved for this many epochs in a row, and keep the "
-            "weights of the best epoch.",
+            help=FIELDS["early_stopping_patience"].help,
         )
     if challenge is None:
         with st.expander("Quick experiment"):
             st.number_input(
-                "Use only the first N training images (0 = all)",
-                0,
-                10**7,
+                FIELDS["limit_train"].label,
+                0,  # all
+                FIELDS["limit_train"].app_range[1],
                 hp.limit_train or 0,
-                step=1000,
+                step=FIELDS["limit_train"].step,
                 key="hp_limit_train",
                 on_change=_set,
                 args=("limit_train", "hp_limit_train", lambda v: int(v) or None),
             )
 
-    run = state.followed_run()
-    analysis = state.analysis()
+    run = session.followed_run()
+    analysis = session.analysis()
     busy = run is not None and run.active
     reason = ""
     if not analysis.ok:
         reason = f"The model has {len(analysis.problems)} problem(s): fix them on Build first."
     elif busy:
         reason = "A run is already training: stop it or wait for it to end."
-    hp_problems = state.playground().hyperparameters.problems()
+    hp_problems = session.playground().hyperparameters.problems()
     if hp_problems and not reason:
         reason = " ".join(hp_problems)
     st.button(
@@ -234,7 +216,7 @@ with settings:
         icon=":material/play_arrow:" if paused else ":material/pause:",
         disabled=not busy or run.status == "stopping",
         width="stretch",
-        on_click=toggle_pause,
+        on_click=session.toggle_pause,
         args=(run.id if run else "",),
         help="Pause after the current batch; resume where it stopped.",
     )
@@ -244,19 +226,19 @@ with settings:
         icon=":material/stop:",
         disabled=not busy,
         width="stretch",
-        on_click=stop_training,
+        on_click=session.stop_run,
         args=(run.id if run else "",),
         help="Stop after the current batch.",
     )
     if reason:
         st.warning(reason, icon=":material/block:")
-    for problem in st.session_state.get("train_problems", []):
+    for problem in session.training_problems():
         st.error(problem)
 
 
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel(run_id: str) -> None:
-    run = state.manager().get(run_id, state.user_id())
+    run = session.own_run(run_id)
     if run is None:
         return
     run_status(run)
@@ -266,7 +248,7 @@ def live_panel(run_id: str) -> None:
 
 
 with live:
-    run = state.followed_run()
+    run = session.followed_run()
     if run is None:
         st.subheader("Live training chart")
         st.info(

@@ -126,3 +126,17 @@ def test_streamlit_still_has_the_cleanup_hook_we_neutralise():
 
     assert hasattr(script_runner, "_clean_problem_modules")
     assert script_runner._clean_problem_modules.__name__ == "_clean_problem_modules_without_keras"
+
+
+def test_train_widgets_offer_exactly_what_a_share_link_may_carry(app):
+    """The Train page and share links read one field table: every setting a widget can produce opens."""
+    from core.share import LINK_LIMITS
+
+    app.switch_page("views/train.py")
+    rerun(app)
+    lr, seed = app.number_input(key="hp_learning_rate"), app.number_input(key="hp_seed")
+    split = app.slider(key="hp_validation_split")
+    assert (lr.min, lr.max) == LINK_LIMITS["learning_rate"] and (seed.min, seed.max) == LINK_LIMITS["seed"]
+    assert (split.min, split.max) == LINK_LIMITS["validation_split"]
+    assert (app.number_input(key="hp_epochs").min, app.number_input(key="hp_epochs").max) == LINK_LIMITS["epochs"]
+    assert app.number_input(key="hp_limit_train").max == LINK_LIMITS["limit_train"][1]

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 import core.data.datasets
 import core.runs.manager
-from dashboard.session import state
+from dashboard import session
 
 TIMEOUT = 60
 ANN, BOB = "a1a1a1a1a1a1a1a1", "b2b2b2b2b2b2b2b2"  # valid anonymous user ids
@@ -92,7 +92,7 @@ def test_import_colour_images_then_build_train_and_see_results():
 
     pg = at.session_state["playground"]
     name = pg.dataset
-    assert name.startswith("own-") and state.dataset_title(name) == "My colours"
+    assert name.startswith("own-") and session.dataset_title(name) == "My colours"
     assert at.selectbox(key="dataset_choice").value == name
     assert any(
         s.value.startswith("Imported **My colours**: 20 training and 4 test images of 16×16 colour in 2 classes")
@@ -172,8 +172,8 @@ def test_imported_set_is_only_its_owners_and_survives_a_restart():
     rerun(again)
     assert again.session_state["playground"].dataset in core.data.datasets.DATASETS
     assert "Ann's set" not in again.selectbox(key="dataset_choice").options
-    assert state.user_datasets().list(ANN) == []
-    assert state.dataset_title(name) == "a deleted data set"
+    assert session.user_datasets().list(ANN) == []
+    assert session.dataset_title(name) == "a deleted data set"
 
 
 def test_refused_archive_says_why_and_keeps_the_data_set():
@@ -188,7 +188,7 @@ def test_refused_archive_says_why_and_keeps_the_data_set():
     at.button(key="import_images").click()
     rerun(at)
     assert any(e.value.startswith("Give the data set a name") for e in at.error)
-    assert state.user_datasets().list(ANN) == []
+    assert session.user_datasets().list(ANN) == []
 
 
 def test_mnist_offline_says_how_to_get_it_and_keeps_the_data_set(tmp_path, monkeypatch):
@@ -201,5 +201,5 @@ def test_mnist_offline_says_how_to_get_it_and_keeps_the_data_set(tmp_path, monke
     message = at.error[0].value
     assert message.startswith("MNIST digits is not available on this computer and could not be downloaded.")
     assert "set MNIST_DIR to it" in message and "Traceback" not in message
-    assert any(f"Your model still uses {state.dataset_title(before)}" in i.value for i in at.info)
+    assert any(f"Your model still uses {session.dataset_title(before)}" in i.value for i in at.info)
     assert at.session_state["playground"].dataset == before

@@ -235,6 +235,7 @@ def test_an_unknown_loss_is_refused_plainly():
 
 def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
     from core.insight.compare import diff_runs, leaderboard, overlay_series
+    from dashboard.components.leaderboard import leaderboard_frame
 
     def run(run_id, mae, created):
         r = Run(
@@ -252,9 +253,10 @@ def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
         return r
 
     board = leaderboard([run("worse", 3.0, 2), run("better", 1.25, 1)])
-    assert [row["Run"] for row in board] == ["better", "worse"]
-    assert board[0]["Test MAE"] == 1.25 and board[0]["Test accuracy (%)"] is None
-    assert list(board[0])[:5] == ["Run", "Name", "Status", "Test accuracy (%)", "Test MAE"]
+    assert [row["run_id"] for row in board] == ["better", "worse"]
+    assert board[0]["test_mae"] == 1.25 and board[0]["test_accuracy"] is None
+    table = leaderboard_frame(board)  # as Compare shows it: no accuracy column for regressions only
+    assert list(table.columns)[:4] == ["Run", "Name", "Status", "Test MAE"] and table["Test MAE"][0] == 1.25
     rows = overlay_series([run("a", 2.0, 1)])
     assert {"run": "a", "metric": "mae", "split": "validation", "epoch": 1, "value": 4.0} in rows
     with_mae = run("b", 2.0, 3)
