@@ -36,7 +36,9 @@ ENV_NUMBERS: dict[str, EnvNumber] = {
     s.name: s
     for s in [
         EnvNumber("MAX_TRAININGS", 0, 0, 64, "trainings at once; 0 means one per two cores"),
-        EnvNumber("WORKER_MAX_RUNS", 20, 1, 10_000, "with the process runner: runs before a worker is replaced"),
+        EnvNumber("WORKER_MAX_RUNS", 20, 1, 10_000, "with the process or ray runner: runs before a worker is replaced"),
+        EnvNumber("RAY_CPUS_PER_RUN", 2, 1, 256, "with the ray runner: CPUs each training asks the cluster for"),
+        EnvNumber("RAY_LOCAL_CPUS", 0, 0, 1024, "with the ray runner and no RAY_ADDRESS: CPUs of the local Ray"),
         EnvNumber("PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9, "most parameters a model may have"),
         EnvNumber(
             "MEMORY_BUDGET_MB", 0, 0, 10**7, "most MB one training may need (estimated); 0: sized for the machine"
@@ -83,7 +85,7 @@ DEFAULT_MAX_WAITING_PER_USER = ENV_NUMBERS["MAX_WAITING_PER_USER"].default
 @dataclass(frozen=True)
 class Settings:
     # A name in core.runs.runners.RUNNERS: "process" (pre-started worker processes, the app's default, so
-    # one run can never take the server down), "thread" (this process: the CLI and the tests), ...
+    # one run can never take the server down), "thread" (this process: the CLI and the tests), "ray"
     runner: str = "process"
     max_trainings: int = ENV_NUMBERS["MAX_TRAININGS"].default  # 0 means one per two cores
     worker_max_runs: int = ENV_NUMBERS["WORKER_MAX_RUNS"].default  # a worker process is replaced after this many
@@ -91,6 +93,9 @@ class Settings:
     memory_budget_mb: int = ENV_NUMBERS["MEMORY_BUDGET_MB"].default  # 0: sized for the machine and the slots
     max_waiting_per_user: int = DEFAULT_MAX_WAITING_PER_USER  # runs one user may have waiting in the queue
     teacher_password: str = ""  # empty: classroom teacher actions are disabled
+    ray_cpus_per_run: int = ENV_NUMBERS["RAY_CPUS_PER_RUN"].default  # with "ray": CPUs each run's actor asks for
+    ray_gpu: bool = False  # with "ray": each run asks for a GPU when the cluster has one
+    ray_local_cpus: int = ENV_NUMBERS["RAY_LOCAL_CPUS"].default  # with "ray", no RAY_ADDRESS: 0 means all CPUs
 
     @property
     def concurrency(self) -> int:
@@ -108,6 +113,9 @@ class Settings:
         if runner not in RUNNERS:
             choices = " or ".join(f"'{name}'" for name in RUNNERS)
             raise SettingsError(f"{PREFIX}RUNNER must be {choices} (got {runner!r}).")
+        gpu = env.get(PREFIX + "RAY_GPU", "0").strip().lower()
+        if gpu not in ("0", "1", "yes", "no", "true", "false", ""):
+            raise SettingsError(f"{PREFIX}RAY_GPU must be 1 (use a GPU where the cluster has one) or 0 (got {gpu!r}).")
         return cls(
             runner=runner,
             max_trainings=env_number(env, "MAX_TRAININGS"),
@@ -116,6 +124,9 @@ class Settings:
             memory_budget_mb=env_number(env, "MEMORY_BUDGET_MB"),
             max_waiting_per_user=env_number(env, "MAX_WAITING_PER_USER"),
             teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""),
+            ray_cpus_per_run=env_number(env, "RAY_CPUS_PER_RUN"),
+            ray_gpu=gpu in ("1", "yes", "true"),
+            ray_local_cpus=env_number(env, "RAY_LOCAL_CPUS"),
         )
 
 
