@@ -66,6 +66,7 @@ class Run:
         parent_id: str | None = None,
         challenge: str | None = None,
         learner: str = "",
+        experiment: str | None = None,
     ):
         self.id = run_id or new_run_id()
         self.spec = spec
@@ -78,6 +79,7 @@ class Run:
         self.parent_id = parent_id  # the run this one was cloned from ("change one thing")
         self.challenge = challenge  # the classroom challenge it was trained for, if any
         self.learner = learner  # the learner's chosen display name on a class leaderboard
+        self.experiment = experiment  # the experiment (core.experiments) this run is a variant of, if any
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._resumed = threading.Event()  # cleared while the user has paused the run
@@ -286,6 +288,7 @@ class Run:
                 "parent_id": self.parent_id,
                 "challenge": self.challenge,
                 "learner": self.learner,
+                "experiment": self.experiment,
                 "spec": self.spec,
                 "dataset": self.dataset,
                 "hyperparameters": self.hyperparameters.to_dict(),
@@ -315,6 +318,7 @@ class Run:
             parent_id=record.get("parent_id"),
             challenge=record.get("challenge"),
             learner=record.get("learner", ""),
+            experiment=record.get("experiment"),
         )
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
             setattr(run, key, record.get(key))
