@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from core.classroom import leaderboard
+from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.classroom import big_numbers
 from dashboard.components.widgets import STATUS_LABELS
-from dashboard.session import state
 
 BOARD_PARAM = "board"
 LARGE_FONT = 22
@@ -25,11 +25,11 @@ def percent(value) -> str:
 
 @st.fragment(run_every=3)
 def class_board(code: str) -> None:
-    challenge = state.challenges().get(code)
+    challenge = session.challenges().get(code)
     if challenge is None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
-    rows = leaderboard(state.manager().list(), challenge)
+    rows = leaderboard(session.manager().list(), challenge)
     st.markdown(f"<div style='font-size:3rem;font-weight:700'>{challenge.title}</div>", unsafe_allow_html=True)
     if not rows:
         st.markdown(
@@ -55,16 +55,16 @@ def class_board(code: str) -> None:
 
 def visible_runs():
     """The user's own runs; a logged-in teacher also sees the runs of every challenge."""
-    runs = state.own_runs()
+    runs = session.own_runs()
     if st.session_state.get("is_teacher"):
         mine = {r.id for r in runs}
-        runs += [r for r in state.manager().list() if r.challenge and r.id not in mine]
+        runs += [r for r in session.manager().list() if r.challenge and r.id not in mine]
     return runs
 
 
 @st.fragment(run_every=1)
 def live_run(run_id: str) -> None:
-    run = state.manager().get(run_id)
+    run = session.manager().get(run_id)
     if run is None:
         return
     show_run(run)
@@ -91,14 +91,14 @@ def show_run(run) -> None:
 
 
 st.title("Projector")
-board = st.query_params.get(BOARD_PARAM) or state.playground().challenge
+board = st.query_params.get(BOARD_PARAM) or session.playground().challenge
 mode = st.segmented_control(
     "Show", ["Class leaderboard", "One run"], key="projector_mode", default="Class leaderboard" if board else "One run"
 )
 if mode == "Class leaderboard":
-    codes = {c.code: c for c in state.challenges().list()} if st.session_state.get("is_teacher") else {}
+    codes = {c.code: c for c in session.challenges().list()} if st.session_state.get("is_teacher") else {}
     if board and board not in codes:
-        codes[board] = state.challenges().get(board)
+        codes[board] = session.challenges().get(board)
     if not codes:
         st.info("Open this page from a challenge link, or log in on the Teacher page to choose a challenge.")
     else:
@@ -118,7 +118,7 @@ elif mode == "One run":
     else:
         ids = [r.id for r in runs]
         by_id = {r.id: r for r in runs}
-        followed = state.playground().run_id
+        followed = session.playground().run_id
         run_id = st.selectbox(
             "Run",
             ids,
@@ -128,7 +128,7 @@ elif mode == "One run":
                 f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
             ),
         )
-        run = state.manager().get(run_id)
+        run = session.manager().get(run_id)
         if run.active:
             live_run(run_id)
         else:
