@@ -4,6 +4,7 @@ Pages and components use only the names below; nothing outside this package touc
 ``st.session_state`` or ``st.query_params``.
 """
 
+from . import experiments
 from .identity import learner_name, remember_user_in_browser, user_id
 from .links import board_in_url
 from .playground import Playground, fit_spec_to_data
@@ -45,6 +46,7 @@ __all__ = [
     "current_data",
     "dataset_options",
     "dataset_title",
+    "experiments",
     "delete_own_dataset",
     "duplicate_layer",
     "fit_spec_to_data",
