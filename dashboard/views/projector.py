@@ -4,9 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from core.classroom import leaderboard
+from core.experiments.engine import results_table
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.classroom import big_numbers
+from dashboard.components.experiments import pareto_views
 from dashboard.components.widgets import STATUS_LABELS
 
 BOARD_PARAM = "board"
@@ -90,10 +92,21 @@ def show_run(run) -> None:
         st.plotly_chart(large(fig), key="projector_chart")
 
 
+@st.fragment(run_every=3)
+def experiment_pareto(experiment) -> None:
+    """An experiment's Pareto views in large type; they fill in as its runs finish."""
+    runs = {i: r for i in experiment.run_ids if (r := session.manager().get(i)) is not None}
+    st.markdown(f"<div style='font-size:2.4rem;font-weight:700'>{experiment.name}</div>", unsafe_allow_html=True)
+    pareto_views(experiment, results_table(experiment, runs), key="projector_pareto", clickable=False, style=large)
+
+
 st.title("Projector")
 board = st.query_params.get(BOARD_PARAM) or session.playground().challenge
 mode = st.segmented_control(
-    "Show", ["Class leaderboard", "One run"], key="projector_mode", default="Class leaderboard" if board else "One run"
+    "Show",
+    ["Class leaderboard", "One run", "Experiment"],
+    key="projector_mode",
+    default="Class leaderboard" if board else "One run",
 )
 if mode == "Class leaderboard":
     codes = {c.code: c for c in session.challenges().list()} if st.session_state.get("is_teacher") else {}
@@ -133,3 +146,12 @@ elif mode == "One run":
             live_run(run_id)
         else:
             show_run(run)
+elif mode == "Experiment":
+    experiments = {e.id: e for e in session.experiments.projectable_experiments()}
+    if not experiments:
+        st.info("No experiments yet: set one up on the Experiment page.")
+    else:
+        chosen = st.selectbox(
+            "Experiment", list(experiments), format_func=lambda i: experiments[i].name, key="projector_experiment"
+        )
+        experiment_pareto(experiments[chosen])

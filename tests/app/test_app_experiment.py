@@ -72,6 +72,14 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
     assert any(d.proto.label == "Download all variants (CSV)" for d in app.get("download_button"))
     assert len(app.get("plotly_chart")) >= 4  # two Pareto views, parallel coordinates, effects
 
+    # The Projector shows the experiment's Pareto views.
+    open_page(app, "projector")
+    app.button_group(key="projector_mode").set_value("Experiment")
+    rerun(app)
+    assert app.selectbox(key="projector_experiment").value == experiment.id
+    assert len(app.get("plotly_chart")) == 2
+    open_page(app, "experiment")
+
     # Reopened from the list after setting up a new one.
     app.button(key="xp_new").click()
     rerun(app)
@@ -88,3 +96,19 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
     pg = app.session_state["playground"]
     assert pg.parent_id in experiment.run_ids
     assert pg.spec == manager.get(pg.parent_id).spec
+
+
+def test_learning_rate_finder_suggests_a_value_and_uses_it(app):
+    use_shapes(app)
+    open_page(app, "train")
+    app.button(key="lr_find").click()
+    rerun(app)
+    reason = next(m.value for m in app.markdown if m.value.startswith("The loss"))
+    assert len(app.get("plotly_chart")) == 1
+    use = app.button(key="lr_use")
+    suggestion = float(use.label.removeprefix("Use it: "))
+    assert f"learning rate of {suggestion:g}" in reason and 1e-5 <= suggestion <= 1
+    use.click()
+    rerun(app)
+    assert app.session_state["playground"].hyperparameters.learning_rate == suggestion
+    assert app.number_input(key="hp_learning_rate").value == suggestion
