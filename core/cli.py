@@ -269,7 +269,7 @@ def cmd_experiment(args) -> int:
     if not plan.runnable:
         raise UserError("No variant of this experiment can train: see the reasons above.")
     size = len(load_dataset(args.dataset).x_train)
-    speeds = past_speeds(manager.store.list(), lambda name: size if name == args.dataset else None)
+    speeds = past_speeds(manager.list("cli"), lambda name: size if name == args.dataset else None)
     estimate = estimate_plan(plan.runnable, size, speeds, manager.runner.slots)
     print(
         f"{len(plan.runnable)} runs; estimated time: "

@@ -198,10 +198,13 @@ def start_experiment(
 
 
 def experiment_runs(manager, experiment: Experiment) -> dict:
-    """run id -> Run (the live object while it trains) for the experiment's runs that still exist."""
+    """run id -> Run (the live object while it trains) for the experiment's runs that still exist.
+
+    The runs are read in the experiment owner's name: whoever may open the experiment may see its runs.
+    """
     runs = {}
     for run_id in experiment.run_ids:
-        run = manager.get(run_id)
+        run = manager.get(run_id, experiment.owner)
         if run is not None:
             runs[run_id] = run
     return runs
@@ -209,7 +212,7 @@ def experiment_runs(manager, experiment: Experiment) -> dict:
 
 def stop_experiment(manager, experiment: Experiment) -> int:
     """Stop every run of the experiment still training or waiting; returns how many were stopped."""
-    return sum(1 for run_id in experiment.run_ids if manager.stop(run_id))
+    return sum(1 for run_id in experiment.run_ids if manager.stop(run_id, experiment.owner))
 
 
 def is_running(runs: dict) -> bool:

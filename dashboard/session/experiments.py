@@ -12,22 +12,18 @@ from core.experiments.factors import FactorOption
 from core.experiments.factors import factor_options as model_factor_options
 from core.experiments.plan import Plan, manager_check
 
-from .identity import learner_name, user_id
+from .identity import is_teacher, learner_name, user_id
+from .memory import is_new_click
+from .runs import own_run
 from .services import manager
 from .state import active_challenge, clone_run, follow_run, playground
 
 _OPEN_KEY = "_experiment_id"
 _LR_KEY = "_lr_finding"
-_TEACHER_KEY = "is_teacher"
-_CLICK_KEY = "_experiment_click"
 
 
 def store() -> engine.ExperimentStore:
     return engine.ExperimentStore(manager().store)
-
-
-def is_teacher() -> bool:
-    return bool(st.session_state.get(_TEACHER_KEY))
 
 
 def own_experiments() -> list[engine.Experiment]:
@@ -67,9 +63,7 @@ def default_factors(options: dict) -> list[str]:
 
 def new_click(run_id: str | None) -> bool:
     """True once per new click on a point (a chart keeps its selection over reruns)."""
-    previous = st.session_state.get(_CLICK_KEY)
-    st.session_state[_CLICK_KEY] = run_id
-    return run_id is not None and run_id != previous
+    return is_new_click("experiment_pareto", run_id)
 
 
 def check():
@@ -81,7 +75,7 @@ def check():
 def estimate(plan: Plan):
     """The time the plan's runs will take, from the speed of this server's past runs on the same data set."""
     size = len(load_dataset(plan.dataset).x_train)
-    runs = manager().list()
+    runs = manager().list(user_id())  # this user's runs: they measure this server's speed as well as any
     speeds = past_speeds(runs, lambda name: size if name == plan.dataset else None)
     return estimate_plan(plan.runnable, size, speeds, manager().runner.slots)
 
@@ -104,14 +98,21 @@ def stop(experiment: engine.Experiment) -> int:
 
 
 def runs(experiment: engine.Experiment) -> dict:
-    """The experiment's runs (only the user's own: an experiment only ever has the owner's runs)."""
-    return {k: r for k, r in engine.experiment_runs(manager(), experiment).items() if r.owner == experiment.owner}
+    """The runs of one of the user's experiments (opened_experiment() only gives the user's own)."""
+    return engine.experiment_runs(manager(), experiment)
+
+
+def projected_runs(experiment: engine.Experiment) -> dict:
+    """The runs of an experiment on the Projector: the user's own, or (for the teacher) a challenge's runs."""
+    if experiment.owner == user_id():
+        return engine.experiment_runs(manager(), experiment)
+    found = {i: manager().classroom_run(i) for i in experiment.run_ids}
+    return {i: r for i, r in found.items() if r is not None}
 
 
 def open_run(run_id: str) -> bool:
     """Follow one of the user's runs (the Results page shows it); False when it is not theirs."""
-    run = manager().get(run_id)
-    if run is None or run.owner != user_id():
+    if own_run(run_id) is None:
         return False
     follow_run(run_id)
     return True
@@ -119,8 +120,8 @@ def open_run(run_id: str) -> bool:
 
 def open_in_build(run_id: str) -> bool:
     """The run's model and settings go into the builder, as 'Clone and edit' does."""
-    run = manager().get(run_id)
-    if run is None or run.owner != user_id():
+    run = own_run(run_id)
+    if run is None:
         return False
     clone_run(run)
     return True

@@ -9,13 +9,12 @@ import streamlit as st
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from dashboard import session
 from dashboard.charts import training as charts
+from dashboard.charts.inspection import THUMBNAIL, enlarge
 from dashboard.components.csv_import import import_csv_section, show_table
 from dashboard.components.image_import import delete_dataset_button, import_images_section, stored_report
 
 SAMPLES_PER_CLASS = 8
-THUMBNAIL = 84  # pixels: small images are upscaled without smoothing so pixels stay visible
 CHANNELS = {"red": "Reds", "green": "Greens", "blue": "Blues"}  # a colour channel and its heatmap colours
-UNAVAILABLE_KEY = "dataset_unavailable"  # (name, message) of the last choice that could not be loaded
 
 
 @st.cache_data(show_spinner=False)
@@ -25,23 +24,17 @@ def sample_indices(name: str, per_class: int) -> dict[int, list[int]]:
     return {c: np.flatnonzero(labels == c)[:per_class].tolist() for c in np.unique(labels).tolist()}
 
 
-def upscale(image: np.ndarray) -> np.ndarray:
-    factor = max(1, THUMBNAIL // image.shape[0])
-    image = image.repeat(factor, axis=0).repeat(factor, axis=1)
-    return image[..., 0] if image.shape[-1] == 1 else image
-
-
 def choose_dataset() -> None:
     # In the widget's callback, so the sidebar (drawn before the page) already shows the new data set.
-    name = st.session_state["dataset_choice"]
+    name = session.widget_value("dataset_choice")
     try:
         load_dataset(name)
     except DatasetUnavailable as error:
-        st.session_state[UNAVAILABLE_KEY] = (name, str(error))  # the page explains it
+        session.set_unavailable_dataset((name, str(error)))  # the page explains it
         return
-    st.session_state.pop(UNAVAILABLE_KEY, None)
+    session.set_unavailable_dataset(None)
     session.set_dataset(name)
-    st.session_state["dataset_switched"] = True
+    session.leave_message("dataset_switched")
 
 
 def describe(name: str) -> str:
@@ -61,10 +54,10 @@ def describe(name: str) -> str:
 def show_choice(data) -> str:
     """The data set selectbox (and Delete for your own); returns the name chosen."""
     names = session.dataset_options()
-    choice = st.session_state.get("dataset_choice")
-    failed = (st.session_state.get(UNAVAILABLE_KEY) or ("", ""))[0]  # kept chosen, so the page can say why
+    choice = session.widget_value("dataset_choice")
+    failed = (session.unavailable_dataset() or ("", ""))[0]  # kept chosen, so the page can say why
     if choice not in names or choice not in (data.name, failed):
-        st.session_state["dataset_choice"] = data.name  # the model's data set (it may have changed on another page)
+        session.set_widget_value("dataset_choice", data.name)  # the model's (it may have changed on another page)
     in_challenge = session.active_challenge() is not None
     own = data.name not in DATASETS and not in_challenge
     choice_col, delete_col = st.columns([6, 1], vertical_alignment="bottom") if own else (st.container(), None)
@@ -100,7 +93,7 @@ def show_images(data) -> None:
     for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():
         name_col, images_col = st.columns([1, 6], vertical_alignment="center")
         name_col.markdown(f"**{data.class_names[label]}**")
-        images_col.image([upscale(data.x_train[i]) for i in indices], width=THUMBNAIL)
+        images_col.image([enlarge(data.x_train[i]) for i in indices], width=THUMBNAIL)
 
     st.subheader("Class balance")
     train_counts = np.bincount(data.y_train, minlength=data.num_classes)
@@ -139,7 +132,7 @@ def show_colour_pixels(data) -> None:
     index = image_col.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
     image = data.x_train[index]
     label = data.class_names[data.y_train[index]]
-    image_col.image(upscale(image), caption=label, width=2 * THUMBNAIL)
+    image_col.image(enlarge(image), caption=label, width=2 * THUMBNAIL)
     channel = image_col.segmented_control("Colour channel", list(CHANNELS), default="red", key="pixel_channel") or "red"
     chart_col.plotly_chart(
         charts.pixel_heatmap(
@@ -156,12 +149,12 @@ pg = session.playground()
 st.title("Look at the data")
 data = session.current_data()  # before the choice: an imported set deleted elsewhere falls back first
 chosen = show_choice(data)
-unavailable = st.session_state.get(UNAVAILABLE_KEY)
+unavailable = session.unavailable_dataset()
 if unavailable and unavailable[0] == chosen != pg.dataset:  # say why, keep the model as it was
     st.error(unavailable[1], icon=":material/cloud_off:")
     st.info(f"Your model still uses {session.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no download.")
     st.stop()
-if st.session_state.pop("dataset_switched", False):
+if session.take_message("dataset_switched"):
     st.toast(
         f"Model adapted to {data.title}: input {'×'.join(map(str, data.input_shape))}, "
         f"{data.output_units} output unit(s)."

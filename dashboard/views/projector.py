@@ -11,7 +11,6 @@ from dashboard.components.classroom import big_numbers
 from dashboard.components.experiments import pareto_views
 from dashboard.components.widgets import STATUS_LABELS
 
-BOARD_PARAM = "board"
 LARGE_FONT = 22
 
 
@@ -31,7 +30,7 @@ def class_board(code: str) -> None:
     if challenge is None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
-    rows = leaderboard(session.manager().list(), challenge)
+    rows = leaderboard(session.manager().classroom_runs(code), challenge)
     st.markdown(f"<div style='font-size:3rem;font-weight:700'>{challenge.title}</div>", unsafe_allow_html=True)
     if not rows:
         st.markdown(
@@ -58,15 +57,23 @@ def class_board(code: str) -> None:
 def visible_runs():
     """The user's own runs; a logged-in teacher also sees the runs of every challenge."""
     runs = session.own_runs()
-    if st.session_state.get("is_teacher"):
+    if session.is_teacher():
         mine = {r.id for r in runs}
-        runs += [r for r in session.manager().list() if r.challenge and r.id not in mine]
+        runs += [r for r in session.manager().classroom_runs() if r.id not in mine]
     return runs
+
+
+def visible_run(run_id: str):
+    """One of the user's own runs; for a logged-in teacher, also any learner's challenge run."""
+    run = session.own_run(run_id)
+    if run is None and session.is_teacher():
+        run = session.manager().classroom_run(run_id)
+    return run
 
 
 @st.fragment(run_every=1)
 def live_run(run_id: str) -> None:
-    run = session.manager().get(run_id)
+    run = visible_run(run_id)
     if run is None:
         return
     show_run(run)
@@ -95,13 +102,13 @@ def show_run(run) -> None:
 @st.fragment(run_every=3)
 def experiment_pareto(experiment) -> None:
     """An experiment's Pareto views in large type; they fill in as its runs finish."""
-    runs = {i: r for i in experiment.run_ids if (r := session.manager().get(i)) is not None}
+    runs = session.experiments.projected_runs(experiment)
     st.markdown(f"<div style='font-size:2.4rem;font-weight:700'>{experiment.name}</div>", unsafe_allow_html=True)
     pareto_views(experiment, results_table(experiment, runs), key="projector_pareto", clickable=False, style=large)
 
 
 st.title("Projector")
-board = st.query_params.get(BOARD_PARAM) or session.playground().challenge
+board = session.board_in_url() or session.playground().challenge
 mode = st.segmented_control(
     "Show",
     ["Class leaderboard", "One run", "Experiment"],
@@ -109,7 +116,7 @@ mode = st.segmented_control(
     default="Class leaderboard" if board else "One run",
 )
 if mode == "Class leaderboard":
-    codes = {c.code: c for c in session.challenges().list()} if st.session_state.get("is_teacher") else {}
+    codes = {c.code: c for c in session.challenges().list()} if session.is_teacher() else {}
     if board and board not in codes:
         codes[board] = session.challenges().get(board)
     if not codes:
@@ -141,7 +148,7 @@ elif mode == "One run":
                 f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
             ),
         )
-        run = session.manager().get(run_id)
+        run = visible_run(run_id)
         if run.active:
             live_run(run_id)
         else:

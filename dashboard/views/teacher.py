@@ -3,11 +3,18 @@
 import pandas as pd
 import streamlit as st
 
-from core.classroom import CONTROLS, Challenge, check_teacher_password, leaderboard, new_code
+from core.classroom import (
+    CONTROLS,
+    Challenge,
+    check_teacher_password,
+    leaderboard,
+    new_code,
+    setup_problems,
+    starting_model_warning,
+)
 from core.config import Settings, SettingsError
-from core.data.datasets import DATASETS, load_dataset
+from core.data.datasets import DATASETS
 from core.model.presets import PRESETS
-from core.model.spec import analyze
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from dashboard import session
 from dashboard.components.classroom import app_link
@@ -38,15 +45,15 @@ def log_in() -> None:
     except SettingsError as error:
         password = ""
         st.error(str(error))
-    if check_teacher_password(st.session_state.get("teacher_password", ""), password):
-        st.session_state["is_teacher"] = True
+    if check_teacher_password(session.widget_value("teacher_password", ""), password):
+        session.sign_in_teacher()
     else:
-        st.session_state["teacher_login_failed"] = True
+        session.leave_message("teacher_login_failed")
 
 
 def reset_leaderboard(code: str) -> None:
     session.challenges().reset(code)
-    st.session_state["confirm_reset"] = False
+    session.set_widget_value("confirm_reset", False)
     st.toast("The leaderboard starts afresh.")
 
 
@@ -64,11 +71,11 @@ if not Settings.from_env().teacher_password:
         icon=":material/lock:",
     )
     st.stop()
-if not st.session_state.get("is_teacher"):
+if not session.is_teacher():
     with st.form("teacher_login"):
         st.text_input("Teacher password", type="password", key="teacher_password")
         st.form_submit_button("Log in", on_click=log_in)
-    if st.session_state.pop("teacher_login_failed", False):
+    if session.take_message("teacher_login_failed"):
         st.error("That password is not right.")
     st.stop()
 
@@ -96,18 +103,13 @@ with create:
         hidden = st.multiselect("Hidden", list(CONTROLS), format_func=CONTROLS.get)
         created = st.form_submit_button("Create challenge", type="primary")
     if created:
-        problems = []
-        if not title.strip():
-            problems.append("Give the challenge a title.")
-        if epochs > max_epochs:
-            problems.append("The starting number of epochs is above the most epochs allowed.")
-        if problems:
-            for problem in problems:
-                st.error(problem)
-        else:
-            hp = Hyperparameters(
-                optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
-            )
+        hp = Hyperparameters(
+            optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
+        )
+        problems = setup_problems(title, int(max_epochs), hp)
+        for problem in problems:
+            st.error(problem)
+        if not problems:
             challenge = session.challenges().save(
                 Challenge(
                     code=new_code(),
@@ -121,16 +123,11 @@ with create:
                     hidden=tuple(hidden),
                 )
             )
-            st.session_state["teacher_challenge"] = challenge.code
+            session.set_teacher_challenge(challenge.code)
             st.success("Challenge created. Share this link with your class:")
             st.code(app_link("", PAGE, challenge=challenge.code), language=None)
-            data = load_dataset(dataset)
-            start = analyze(PRESETS[preset].spec(data.input_shape, data.num_classes)).total_params
-            if start > max_params:
-                st.warning(
-                    f"The starting model has {start:,} parameters, more than the {int(max_params):,} "
-                    "allowed: learners must shrink it before they can train."
-                )
+            if warning := starting_model_warning(challenge):
+                st.warning(warning)
 
 
 with manage:
@@ -140,9 +137,7 @@ with manage:
         st.stop()
     codes = [c.code for c in challenges]
     by_code = {c.code: c for c in challenges}
-    default = (
-        codes.index(st.session_state["teacher_challenge"]) if st.session_state.get("teacher_challenge") in codes else 0
-    )
+    default = codes.index(session.teacher_challenge()) if session.teacher_challenge() in codes else 0
     code = st.selectbox(
         "Challenge",
         codes,
@@ -160,7 +155,7 @@ with manage:
 
     @st.fragment(run_every=3)
     def live_leaderboard() -> None:
-        rows = leaderboard(session.manager().list(), session.challenges().get(code) or challenge)
+        rows = leaderboard(session.manager().classroom_runs(code), session.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
             st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")

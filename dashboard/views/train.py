@@ -14,14 +14,14 @@ BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 
 
 def _set(name: str, key: str, transform=lambda v: v) -> None:
-    session.set_hyperparameters(**{name: transform(st.session_state[key])})
+    session.set_hyperparameters(**{name: transform(session.widget_value(key))})
 
 
 def _set_optimizer() -> None:
     # A new optimizer starts from its own usual learning rate.
-    name = st.session_state["hp_optimizer"]
+    name = session.widget_value("hp_optimizer")
     session.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
-    st.session_state.pop("hp_learning_rate", None)  # the widget is redrawn with the new value
+    session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 
 def start_training() -> None:
@@ -41,9 +41,9 @@ def start_training() -> None:
             learner=session.learner_name(),
         )
     except RunRejected as rejected:
-        st.session_state["train_problems"] = rejected.problems
+        session.set_training_problems(rejected.problems)
         return
-    st.session_state.pop("train_problems", None)
+    session.set_training_problems([])
     session.follow_run(run.id)
 
 
@@ -52,26 +52,13 @@ def _run_name(pg) -> str:
     return f"{pg.preset} · {hp.optimizer} lr {hp.effective_learning_rate:g} · {hp.epochs} ep"
 
 
-def stop_training(run_id: str) -> None:
-    session.manager().stop(run_id)
-
-
-def toggle_pause(run_id: str) -> None:
-    manager = session.manager()
-    run = manager.get(run_id)
-    if run is not None and run.pause_requested:
-        manager.resume(run_id)
-    else:
-        manager.pause(run_id)
-
-
 def train_more(run_id: str) -> None:
     try:
-        session.manager().continue_run(run_id, int(st.session_state["more_epochs"]))
+        session.train_more(run_id, int(session.widget_value("more_epochs")))
     except RunRejected as rejected:
-        st.session_state["train_problems"] = rejected.problems
+        session.set_training_problems(rejected.problems)
         return
-    st.session_state.pop("train_problems", None)
+    session.set_training_problems([])
 
 
 pg = session.playground()
@@ -235,7 +222,7 @@ with settings:
         icon=":material/play_arrow:" if paused else ":material/pause:",
         disabled=not busy or run.status == "stopping",
         width="stretch",
-        on_click=toggle_pause,
+        on_click=session.toggle_pause,
         args=(run.id if run else "",),
         help="Pause after the current batch; resume where it stopped.",
     )
@@ -245,13 +232,13 @@ with settings:
         icon=":material/stop:",
         disabled=not busy,
         width="stretch",
-        on_click=stop_training,
+        on_click=session.stop_run,
         args=(run.id if run else "",),
         help="Stop after the current batch.",
     )
     if reason:
         st.warning(reason, icon=":material/block:")
-    for problem in st.session_state.get("train_problems", []):
+    for problem in session.training_problems():
         st.error(problem)
 
 
@@ -267,7 +254,7 @@ def find_learning_rate() -> None:
 
 def use_learning_rate(value: float) -> None:
     session.set_hyperparameters(learning_rate=value)
-    st.session_state.pop("hp_learning_rate", None)  # the widget is redrawn with the new value
+    session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 
 def lr_finder_section(model_ok: bool, busy: bool) -> None:
@@ -307,7 +294,7 @@ def lr_finder_section(model_ok: bool, busy: bool) -> None:
 
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel(run_id: str) -> None:
-    run = session.manager().get(run_id)
+    run = session.own_run(run_id)
     if run is None:
         return
     run_status(run)

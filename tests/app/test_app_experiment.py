@@ -55,11 +55,11 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
     manager = core.runs.manager.default_manager()
     (experiment,) = ExperimentStore(manager.store).list(uid)
     assert len(experiment.run_ids) == 4
-    runs = [manager.get(i) for i in experiment.run_ids]
+    runs = [manager.get(i, uid) for i in experiment.run_ids]
     assert {r.experiment for r in runs} == {experiment.id} and {r.owner for r in runs} == {uid}
     assert {(r.hyperparameters.limit_train, r.hyperparameters.seed) for r in runs} == {(300, 42)}
     deadline = time.time() + 240
-    while any(manager.get(i).active for i in experiment.run_ids):
+    while any(manager.get(i, uid).active for i in experiment.run_ids):
         assert time.time() < deadline, "the experiment did not end"
         time.sleep(0.5)
     rerun(app)
@@ -95,7 +95,7 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
     rerun(app)
     pg = app.session_state["playground"]
     assert pg.parent_id in experiment.run_ids
-    assert pg.spec == manager.get(pg.parent_id).spec
+    assert pg.spec == manager.get(pg.parent_id, uid).spec
 
 
 def test_learning_rate_finder_suggests_a_value_and_uses_it(app):

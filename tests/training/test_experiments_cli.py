@@ -50,7 +50,7 @@ def test_an_experiment_runs_its_variants_as_tagged_runs_and_collects_them(tmp_pa
     kept = table[table["layer6"] == "keep"]["params"]
     assert (removed.to_numpy() < kept.to_numpy()).all()
     for run_id in table["run_id"]:
-        run = manager.get(run_id)
+        run = manager.get(run_id, "me")
         assert run.experiment == experiment.id and run.owner == "me"
     assert ExperimentStore(manager.store).get(experiment.id).run_ids == list(table["run_id"])
 
@@ -66,7 +66,7 @@ def test_an_experiment_is_stopped_as_a_group(tmp_path):
         check=manager_check(manager, "shapes"),
     )
     experiment = start_experiment(manager, plan, owner="me")
-    first = manager.get(experiment.run_ids[0])
+    first = manager.get(experiment.run_ids[0], "me")
     while not first.batch_history():
         first.wait(0.05)
     assert stop_experiment(manager, experiment) == 3
