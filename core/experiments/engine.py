@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.experiments.factors import Factor, format_value
+from core.experiments.factors import Factor, format_value, short_label
 from core.experiments.plan import Plan
 from core.runs.record import Status
 from core.runs.store import RunStore
@@ -133,7 +133,7 @@ def new_experiment_id() -> str:
 
 
 def default_name(plan: Plan) -> str:
-    return "Vary " + ", ".join((f.label or f.key).lower() for f in plan.factors)
+    return "Vary " + ", ".join(short_label(f.key) for f in plan.factors)
 
 
 def start_experiment(
@@ -185,7 +185,8 @@ def start_experiment(
                     plan.dataset,
                     variant.hyperparameters,
                     owner=owner,
-                    name=f"{experiment.name} #{variant.index}: {variant.describe(plan.factors)}",
+                    name=f"Experiment #{variant.index}: {variant.short(plan.factors)}"
+                    + (f" · seed {variant.seed}" if len(plan.seeds) > 1 else ""),
                     challenge=challenge,
                     learner=learner,
                     experiment=experiment.id,

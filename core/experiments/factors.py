@@ -99,6 +99,15 @@ def factor_label(key: str, spec: dict) -> str:
     return key
 
 
+def short_label(key: str) -> str:
+    """The factor's name in a few words, for run names: 'layer 3 filters', 'add at 7', 'learning rate'."""
+    if match := _ADD_KEY.match(key):
+        return f"add at {match.group(1)}"
+    if match := _LAYER_KEY.match(key):
+        return f"layer {match.group(1)} " + (match.group(2) or "kept").replace("_", " ")
+    return key.replace("_", " ")
+
+
 def _parse_number(text: str, whole: bool, key: str):
     try:
         value = float(text)

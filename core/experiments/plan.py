@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.experiments.factors import Factor, FactorError, apply_values, format_value
+from core.experiments.factors import Factor, FactorError, apply_values, format_value, short_label
 from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
 from core.training.hyperparams import Hyperparameters
 
@@ -41,6 +41,10 @@ class Variant:
     def describe(self, factors: list[Factor]) -> str:
         """'filters 32 · optimizer sgd' (and the seed when repeats differ)."""
         return " · ".join(f"{f.label or f.key} {format_value(self.values[f.key])}" for f in factors)
+
+    def short(self, factors: list[Factor]) -> str:
+        """'layer 3 filters 32 · optimizer sgd', for run names."""
+        return " · ".join(f"{short_label(f.key)} {format_value(self.values[f.key])}" for f in factors)
 
 
 @dataclass
