@@ -8,8 +8,10 @@ its runs are normal runs tagged with the experiment's id.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
+import threading
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -21,6 +23,8 @@ from core.experiments.plan import Plan
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS experiments (
@@ -146,13 +150,13 @@ def start_experiment(
     learner: str = "",
     estimate_seconds: float | None = None,
 ) -> Experiment:
-    """Queue a run for every variant that passes its checks, save the experiment and return it.
+    """Save the experiment and start feeding its variants into the run queue; returns at once.
 
-    A variant the manager still refuses (something changed since the plan was made) is kept in the
-    record with the manager's reasons and no run.
+    The variants go into the same queue as single runs, but a few at a time (see :class:`Feeder`): every
+    training slot can take one, and never more than one of them waits in the queue, so an experiment of
+    sixty runs does not hold back everyone else's single runs, nor runs into a per-user waiting limit. A
+    variant the manager refuses at its start is kept in the record with the manager's reasons and no run.
     """
-    from core.runs.manager import RunRejected
-
     experiment = Experiment(
         new_experiment_id(),
         owner,
@@ -163,39 +167,120 @@ def start_experiment(
         plan.factors,
         plan.mode,
         plan.seeds,
-        [],
+        [
+            {
+                "index": v.index,
+                "values": v.values,
+                "seed": v.seed,
+                "params": v.params,
+                "problems": list(v.problems),
+                "run_id": None,
+                "pending": v.ok,  # waits for its turn to be queued
+            }
+            for v in plan.variants
+        ],
         challenge=challenge.code if challenge is not None else None,
         estimate_seconds=estimate_seconds,
     )
     store = ExperimentStore(manager.store)
     store.save(experiment)  # first, so the runs' tag always points at a saved experiment
-    for variant in plan.variants:
-        entry = {
-            "index": variant.index,
-            "values": variant.values,
-            "seed": variant.seed,
-            "params": variant.params,
-            "problems": list(variant.problems),
-            "run_id": None,
-        }
-        if variant.ok:
-            try:
-                run = manager.start(
-                    variant.spec,
-                    plan.dataset,
-                    variant.hyperparameters,
-                    owner=owner,
-                    name=f"Experiment #{variant.index}: {variant.short(plan.factors)}"
-                    + (f" · seed {variant.seed}" if len(plan.seeds) > 1 else ""),
-                    challenge=challenge,
-                    learner=learner,
-                    experiment=experiment.id,
-                )
-                entry["run_id"] = run.id
-            except RunRejected as rejected:
-                entry["problems"] = rejected.problems
-        experiment.variants.append(entry)
-    return store.save(experiment)
+    feeder = Feeder(manager, store, experiment, [v for v in plan.variants if v.ok], challenge, learner)
+    with _feeders_lock:
+        _feeders[experiment.id] = feeder
+    feeder.feed()  # the first ones at once, so the page shows them starting
+    feeder.start()
+    return experiment
+
+
+_feeders: dict[str, Feeder] = {}
+_feeders_lock = threading.Lock()
+
+
+class Feeder(threading.Thread):
+    """Starts an experiment's variants as training slots free up: while fewer of its runs are active than
+    there are slots and none of them is waiting, the next variant is queued. Never touches any UI."""
+
+    def __init__(
+        self, manager, store: ExperimentStore, experiment: Experiment, variants: list, challenge, learner: str
+    ):
+        super().__init__(name=f"experiment-{experiment.id}", daemon=True)
+        self.manager = manager
+        self.store = store
+        self.experiment = experiment
+        self.variants = list(variants)  # plan variants not yet started, in order
+        self.challenge = challenge
+        self.learner = learner
+        self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+
+    def _entry(self, index: int) -> dict:
+        return next(v for v in self.experiment.variants if v["index"] == index)
+
+    def feed(self) -> None:
+        """Queue as many variants as the rule allows now; save the record when something changed."""
+        from core.runs.manager import RunRejected
+
+        with self._lock:
+            changed = False
+            while self.variants and not self.cancelled.is_set():
+                runs = experiment_runs(self.manager, self.experiment).values()
+                active = [r for r in runs if r.active]
+                if any(r.status == Status.QUEUED for r in active) or len(active) >= self.manager.runner.slots:
+                    break
+                variant = self.variants.pop(0)
+                entry = self._entry(variant.index)
+                entry["pending"] = False
+                changed = True
+                try:
+                    run = self.manager.start(
+                        variant.spec,
+                        self.experiment.dataset,
+                        variant.hyperparameters,
+                        owner=self.experiment.owner,
+                        name=f"Experiment #{variant.index}: {variant.short(self.experiment.factors)}"
+                        + (f" · seed {variant.seed}" if len(self.experiment.seeds) > 1 else ""),
+                        challenge=self.challenge,
+                        learner=self.learner,
+                        experiment=self.experiment.id,
+                    )
+                    entry["run_id"] = run.id
+                except RunRejected as rejected:
+                    entry["problems"] = rejected.problems
+            if changed:
+                self.store.save(self.experiment)
+
+    def cancel(self) -> None:
+        """No further variant starts; the ones not started yet are marked so in the record."""
+        with self._lock:
+            self.cancelled.set()
+            for variant in self.variants:
+                entry = self._entry(variant.index)
+                entry["pending"], entry["cancelled"] = False, True
+            self.variants = []
+            self.store.save(self.experiment)
+
+    def run(self) -> None:
+        try:
+            while self.variants and not self.cancelled.is_set():
+                self.feed()
+                active = [r for r in experiment_runs(self.manager, self.experiment).values() if r.active]
+                if active:
+                    active[0].wait(0.5)
+                else:
+                    self.cancelled.wait(0.5)
+        except Exception:  # the record must still say which variants never started
+            log.exception("experiment %s: feeding its variants failed", self.experiment.id)
+            self.cancel()
+        finally:
+            with _feeders_lock:
+                _feeders.pop(self.experiment.id, None)
+
+
+def is_feeding(experiment: Experiment) -> bool:
+    """Whether this process is still starting the experiment's variants."""
+    with _feeders_lock:
+        feeder = _feeders.get(experiment.id)
+    return feeder is not None and feeder.is_alive() and bool(feeder.variants)
 
 
 def experiment_runs(manager, experiment: Experiment) -> dict:
@@ -212,12 +297,28 @@ def experiment_runs(manager, experiment: Experiment) -> dict:
 
 
 def stop_experiment(manager, experiment: Experiment) -> int:
-    """Stop every run of the experiment still training or waiting; returns how many were stopped."""
+    """Stop the experiment as a group: no further variant starts, and every run still training or waiting
+    stops; returns how many runs were stopped."""
+    with _feeders_lock:
+        feeder = _feeders.get(experiment.id)
+    if feeder is not None:
+        feeder.cancel()
     return sum(1 for run_id in experiment.run_ids if manager.stop(run_id, experiment.owner))
 
 
-def is_running(runs: dict) -> bool:
-    return any(run.active for run in runs.values())
+def is_running(experiment: Experiment, runs: dict) -> bool:
+    """Runs still training or waiting, or variants still to be started."""
+    return any(run.active for run in runs.values()) or is_feeding(experiment)
+
+
+def status_of(variant: dict, run) -> str:
+    if run is not None:
+        return run.status
+    if variant.get("pending"):
+        return "waiting"
+    if variant.get("cancelled"):
+        return "not started"
+    return "rejected" if variant["problems"] else "deleted"
 
 
 def results_table(experiment: Experiment, runs: dict) -> pd.DataFrame:
@@ -234,7 +335,7 @@ def results_table(experiment: Experiment, runs: dict) -> pd.DataFrame:
         row.update(
             {
                 "seed": variant["seed"],
-                "status": run.status if run is not None else ("rejected" if variant["problems"] else "deleted"),
+                "status": status_of(variant, run),
                 "params": run.params if run is not None else variant["params"],
             }
         )
@@ -254,15 +355,22 @@ def results_table(experiment: Experiment, runs: dict) -> pd.DataFrame:
 
 
 def wait_for_experiment(manager, experiment: Experiment, on_progress=None, poll: float = 0.5) -> pd.DataFrame:
-    """Block until every run has ended and return the results table.
+    """Block until every variant has started and every run has ended; return the results table.
 
     ``on_progress(done, total, runs)`` is called after each poll (the CLI prints a progress line).
     """
+    store = ExperimentStore(manager.store)
+    total = sum(1 for v in experiment.variants if v.get("pending") or v.get("run_id"))
     while True:
+        experiment = store.get(experiment.id) or experiment  # the feeder adds run ids as it starts them
         runs = experiment_runs(manager, experiment)
         done = sum(1 for run in runs.values() if run.status in Status.ENDED)
         if on_progress is not None:
-            on_progress(done, len(experiment.run_ids), runs)
-        if not is_running(runs):
+            on_progress(done, total, runs)
+        if not is_running(experiment, runs):
             return results_table(experiment, runs)
-        next(iter(r for r in runs.values() if r.active)).wait(poll)
+        active = [r for r in runs.values() if r.active]
+        if active:
+            active[0].wait(poll)
+        else:
+            time.sleep(poll)

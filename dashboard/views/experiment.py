@@ -232,7 +232,7 @@ def live_view(experiment_id: str) -> None:
     st.progress(done / max(len(runs), 1), text=f"{done} of {len(runs)} runs done, {training} training")
     metric = "mae" if any((r.results or {}).get("test_mae") is not None for r in runs.values()) else "accuracy"
     st.plotly_chart(small_multiples_figure(curves(experiment, runs), metric), key="xp_live")
-    if not is_running(runs):
+    if not is_running(experiment, runs):
         st.rerun()  # all ended: draw the results once, which stops the polling
 
 
@@ -297,7 +297,7 @@ def results_view(experiment, runs: dict, table) -> None:
 def experiment_view(experiment) -> None:
     runs = session.experiments.runs(experiment)
     table = results_table(experiment, runs)
-    running = is_running(runs)
+    running = is_running(experiment, runs)
     st.subheader(experiment.name)
     st.caption(
         f"{session.dataset_title(experiment.dataset)} · {len(experiment.run_ids)} runs · "

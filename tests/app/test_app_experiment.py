@@ -53,15 +53,16 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
     rerun(app)
     uid = app.session_state["_user_id"]
     manager = core.runs.manager.default_manager()
-    (experiment,) = ExperimentStore(manager.store).list(uid)
-    assert len(experiment.run_ids) == 4
+    store = ExperimentStore(manager.store)
+    (experiment,) = store.list(uid)
+    deadline = time.time() + 240
+    while len(experiment.run_ids) < 4 or any(manager.get(i, uid).active for i in experiment.run_ids):
+        assert time.time() < deadline, "the experiment did not end"
+        time.sleep(0.5)
+        experiment = store.get(experiment.id)  # its variants are queued as training slots free up
     runs = [manager.get(i, uid) for i in experiment.run_ids]
     assert {r.experiment for r in runs} == {experiment.id} and {r.owner for r in runs} == {uid}
     assert {(r.hyperparameters.limit_train, r.hyperparameters.seed) for r in runs} == {(300, 42)}
-    deadline = time.time() + 240
-    while any(manager.get(i, uid).active for i in experiment.run_ids):
-        assert time.time() < deadline, "the experiment did not end"
-        time.sleep(0.5)
     rerun(app)
 
     texts = [m.value for m in app.markdown]

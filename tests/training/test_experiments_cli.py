@@ -4,6 +4,7 @@
 import csv
 import subprocess
 import sys
+import time
 
 import pytest
 from helpers import REAL_FASHION_MNIST
@@ -42,6 +43,16 @@ def test_an_experiment_runs_its_variants_as_tagged_runs_and_collects_them(tmp_pa
     factors = [parse_factor("layer1.filters=4,8", SHAPES_SPEC), parse_factor("layer6=keep,remove", SHAPES_SPEC)]
     plan = plan_experiment(SHAPES_SPEC, QUICK, "shapes", factors, check=manager_check(manager, "shapes"))
     experiment = start_experiment(manager, plan, owner="me")
+    most_active, most_waiting = 0, 0
+    while True:  # fed as slots free up: never more active than slots, never more than one waiting
+        saved = ExperimentStore(manager.store).get(experiment.id)
+        runs = [manager.get(i, "me") for i in saved.run_ids]
+        most_active = max(most_active, sum(r.active for r in runs))
+        most_waiting = max(most_waiting, sum(r.status == "queued" for r in runs))
+        if len(runs) == 4 and not any(r.active for r in runs):
+            break
+        time.sleep(0.05)
+    assert most_active <= 2 and most_waiting <= 1
     table = wait_for_experiment(manager, experiment)
     assert list(table["status"]) == ["finished"] * 4
     assert table["test_accuracy"].between(0, 1).all() and (table["train_seconds"] > 0).all()
@@ -56,7 +67,7 @@ def test_an_experiment_runs_its_variants_as_tagged_runs_and_collects_them(tmp_pa
 
 
 def test_an_experiment_is_stopped_as_a_group(tmp_path):
-    manager = RunManager(RunStore(tmp_path), max_concurrent=1)
+    manager = RunManager(RunStore(tmp_path), max_concurrent=2)
     hp = Hyperparameters(epochs=50, batch_size=16, seed=3)
     plan = plan_experiment(
         SHAPES_SPEC,
@@ -69,9 +80,10 @@ def test_an_experiment_is_stopped_as_a_group(tmp_path):
     first = manager.get(experiment.run_ids[0], "me")
     while not first.batch_history():
         first.wait(0.05)
-    assert stop_experiment(manager, experiment) == 3
+    assert stop_experiment(manager, experiment) == 2  # two slots: the third variant was not queued yet
     table = wait_for_experiment(manager, experiment)
-    assert set(table["status"]) == {"stopped"}
+    assert list(table["status"]) == ["stopped", "stopped", "not started"]
+    assert len(ExperimentStore(manager.store).get(experiment.id).run_ids) == 2
 
 
 def test_cli_experiment_writes_one_row_per_variant(cli, tmp_path):
