@@ -28,7 +28,7 @@ def main() -> int:
 
     from core.data.datasets import load_dataset
     from core.experiments.engine import start_experiment, wait_for_experiment
-    from core.experiments.estimate import estimate_plan, format_duration, past_speeds
+    from core.experiments.estimate import estimate_plan, format_duration, measured_speeds
     from core.experiments.factors import parse_factor
     from core.experiments.plan import manager_check, plan_experiment
     from core.model.presets import PRESETS
@@ -58,7 +58,7 @@ def main() -> int:
     factors = [parse_factor("layer3.filters=16,32,64", spec), parse_factor("optimizer=adam,sgd", spec)]
     plan = plan_experiment(spec, hp, "fashion_mnist", factors, check=manager_check(manager, "fashion_mnist"))
     size = len(data.x_train)
-    speeds = past_speeds(manager.list("bench"), lambda name: size if name == "fashion_mnist" else None)
+    speeds = measured_speeds(manager.store, "fashion_mnist", size)
     estimate = estimate_plan(plan.runnable, size, speeds, manager.runner.slots)
     print(f"{len(plan.runnable)} runs; estimate: " + (estimate.text() if estimate else "none (no past runs)"))
 

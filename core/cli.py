@@ -225,7 +225,7 @@ def cmd_train(args) -> int:
 
 def _experiment_progress(done: int, total: int, runs: dict) -> str:
     training = sum(1 for run in runs.values() if run.status in ("running", "stopping", "paused"))
-    waiting = sum(1 for run in runs.values() if run.status == "queued")
+    waiting = total - done - training  # queued, or not yet fed into the queue
     width = 30
     filled = int(width * done / total) if total else width
     return (
@@ -236,7 +236,7 @@ def _experiment_progress(done: int, total: int, runs: dict) -> str:
 
 def cmd_experiment(args) -> int:
     from core.experiments.engine import start_experiment, wait_for_experiment
-    from core.experiments.estimate import estimate_plan, past_speeds
+    from core.experiments.estimate import estimate_plan, measured_speeds
     from core.experiments.factors import FactorError, parse_factor
     from core.experiments.plan import manager_check, plan_experiment
     from core.runs.manager import RunManager
@@ -269,7 +269,7 @@ def cmd_experiment(args) -> int:
     if not plan.runnable:
         raise UserError("No variant of this experiment can train: see the reasons above.")
     size = len(load_dataset(args.dataset).x_train)
-    speeds = past_speeds(manager.list("cli"), lambda name: size if name == args.dataset else None)
+    speeds = measured_speeds(manager.store, args.dataset, size)
     estimate = estimate_plan(plan.runnable, size, speeds, manager.runner.slots)
     print(
         f"{len(plan.runnable)} runs; estimated time: "

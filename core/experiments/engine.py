@@ -221,7 +221,6 @@ class Feeder(threading.Thread):
         from core.runs.manager import RunRejected
 
         with self._lock:
-            changed = False
             while self.variants and not self.cancelled.is_set():
                 runs = experiment_runs(self.manager, self.experiment).values()
                 active = [r for r in runs if r.active]
@@ -230,7 +229,6 @@ class Feeder(threading.Thread):
                 variant = self.variants.pop(0)
                 entry = self._entry(variant.index)
                 entry["pending"] = False
-                changed = True
                 try:
                     run = self.manager.start(
                         variant.spec,
@@ -246,8 +244,7 @@ class Feeder(threading.Thread):
                     entry["run_id"] = run.id
                 except RunRejected as rejected:
                     entry["problems"] = rejected.problems
-            if changed:
-                self.store.save(self.experiment)
+                self.store.save(self.experiment)  # before the lock is released: see is_feeding
 
     def cancel(self) -> None:
         """No further variant starts; the ones not started yet are marked so in the record."""
@@ -280,7 +277,21 @@ def is_feeding(experiment: Experiment) -> bool:
     """Whether this process is still starting the experiment's variants."""
     with _feeders_lock:
         feeder = _feeders.get(experiment.id)
-    return feeder is not None and feeder.is_alive() and bool(feeder.variants)
+    if feeder is None:
+        return False
+    with feeder._lock:  # a variant being started is saved before this answers
+        return feeder.is_alive() and bool(feeder.variants)
+
+
+def refresh(manager, experiment: Experiment) -> tuple[Experiment, dict, bool]:
+    """The experiment as saved now, its runs, and whether anything is still to run.
+
+    Asks the feeder first and reads the record after, so a variant started in between is never missed.
+    """
+    feeding = is_feeding(experiment)
+    experiment = ExperimentStore(manager.store).get(experiment.id) or experiment
+    runs = experiment_runs(manager, experiment)
+    return experiment, runs, feeding or any(run.active for run in runs.values())
 
 
 def experiment_runs(manager, experiment: Experiment) -> dict:
@@ -304,11 +315,6 @@ def stop_experiment(manager, experiment: Experiment) -> int:
     if feeder is not None:
         feeder.cancel()
     return sum(1 for run_id in experiment.run_ids if manager.stop(run_id, experiment.owner))
-
-
-def is_running(experiment: Experiment, runs: dict) -> bool:
-    """Runs still training or waiting, or variants still to be started."""
-    return any(run.active for run in runs.values()) or is_feeding(experiment)
 
 
 def status_of(variant: dict, run) -> str:
@@ -359,15 +365,13 @@ def wait_for_experiment(manager, experiment: Experiment, on_progress=None, poll:
 
     ``on_progress(done, total, runs)`` is called after each poll (the CLI prints a progress line).
     """
-    store = ExperimentStore(manager.store)
     total = sum(1 for v in experiment.variants if v.get("pending") or v.get("run_id"))
     while True:
-        experiment = store.get(experiment.id) or experiment  # the feeder adds run ids as it starts them
-        runs = experiment_runs(manager, experiment)
+        experiment, runs, running = refresh(manager, experiment)  # the feeder adds run ids as it starts them
         done = sum(1 for run in runs.values() if run.status in Status.ENDED)
         if on_progress is not None:
             on_progress(done, total, runs)
-        if not is_running(experiment, runs):
+        if not running:
             return results_table(experiment, runs)
         active = [r for r in runs.values() if r.active]
         if active:

@@ -65,6 +65,12 @@ def past_speeds(runs, train_size: Callable[[str], int | None]) -> list[Speed]:
     return speeds
 
 
+def measured_speeds(store, dataset: str, train_size: int) -> list[Speed]:
+    """The speed of every ended run on ``dataset`` in the store, whoever trained it: only their timings and
+    sizes are read, and only this aggregate is ever shown."""
+    return past_speeds(store.list(), lambda name: train_size if name == dataset else None)
+
+
 def _trend(speeds: list[Speed]) -> float:
     """Slope of log(seconds per example) against log(params), kept between 0 and 1 (bigger is not faster;
     time grows at most in proportion)."""

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.data.datasets import load_dataset
 from core.experiments import engine
-from core.experiments.estimate import estimate_plan, past_speeds
+from core.experiments.estimate import estimate_plan, measured_speeds
 from core.experiments.factors import FactorOption
 from core.experiments.factors import factor_options as model_factor_options
 from core.experiments.plan import Plan, manager_check
@@ -75,8 +75,7 @@ def check():
 def estimate(plan: Plan):
     """The time the plan's runs will take, from the speed of this server's past runs on the same data set."""
     size = len(load_dataset(plan.dataset).x_train)
-    runs = manager().list(user_id())  # this user's runs: they measure this server's speed as well as any
-    speeds = past_speeds(runs, lambda name: size if name == plan.dataset else None)
+    speeds = measured_speeds(manager().store, plan.dataset, size)
     return estimate_plan(plan.runnable, size, speeds, manager().runner.slots)
 
 
@@ -97,9 +96,10 @@ def stop(experiment: engine.Experiment) -> int:
     return engine.stop_experiment(manager(), experiment)
 
 
-def runs(experiment: engine.Experiment) -> dict:
-    """The runs of one of the user's experiments (opened_experiment() only gives the user's own)."""
-    return engine.experiment_runs(manager(), experiment)
+def progress(experiment: engine.Experiment) -> tuple[engine.Experiment, dict, bool]:
+    """One of the user's experiments as saved now (opened_experiment() only gives the user's own), its runs,
+    and whether anything is still to run."""
+    return engine.refresh(manager(), experiment)
 
 
 def projected_runs(experiment: engine.Experiment) -> dict:

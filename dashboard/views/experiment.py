@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.experiments.analysis import findings, finished, metric_of
-from core.experiments.engine import is_running, results_table
+from core.experiments.engine import results_table
 from core.experiments.estimate import format_duration
 from core.experiments.factors import FactorError, format_value, log_spaced, make_factor, parse_value
 from core.experiments.plan import MAX_FACTORS, MAX_RUNS, MAX_SEEDS, plan_experiment
@@ -226,13 +226,15 @@ def live_view(experiment_id: str) -> None:
     experiment = session.experiments.opened_experiment()
     if experiment is None or experiment.id != experiment_id:
         return
-    runs = session.experiments.runs(experiment)
+    experiment, runs, running = session.experiments.progress(experiment)
+    total = sum(1 for v in experiment.variants if v.get("run_id") or v.get("pending"))
     done = sum(1 for r in runs.values() if r.status in Status.ENDED)
     training = sum(1 for r in runs.values() if r.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED))
-    st.progress(done / max(len(runs), 1), text=f"{done} of {len(runs)} runs done, {training} training")
+    waiting = total - done - training
+    st.progress(done / max(total, 1), text=f"{done} of {total} runs done, {training} training, {waiting} waiting")
     metric = "mae" if any((r.results or {}).get("test_mae") is not None for r in runs.values()) else "accuracy"
     st.plotly_chart(small_multiples_figure(curves(experiment, runs), metric), key="xp_live")
-    if not is_running(experiment, runs):
+    if not running:
         st.rerun()  # all ended: draw the results once, which stops the polling
 
 
@@ -295,9 +297,8 @@ def results_view(experiment, runs: dict, table) -> None:
 
 
 def experiment_view(experiment) -> None:
-    runs = session.experiments.runs(experiment)
+    experiment, runs, running = session.experiments.progress(experiment)
     table = results_table(experiment, runs)
-    running = is_running(experiment, runs)
     st.subheader(experiment.name)
     st.caption(
         f"{session.dataset_title(experiment.dataset)} · {len(experiment.run_ids)} runs · "
