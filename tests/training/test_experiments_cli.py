@@ -144,3 +144,21 @@ def test_cli_lr_find_suggests_a_learning_rate(cli):
     assert "The loss fell fastest at a learning rate of" in done.stdout
     suggestion = float(done.stdout.strip().splitlines()[-1].removeprefix("Suggested learning rate: "))
     assert 1e-5 <= suggestion <= 1
+
+
+def test_an_experiment_on_worker_processes_keeps_its_tag_in_the_store(tmp_path):
+    manager = RunManager(RunStore(tmp_path), runner="process", max_concurrent=1, max_runs_per_worker=5)
+    try:
+        plan = plan_experiment(
+            SHAPES_SPEC,
+            QUICK,
+            "shapes",
+            [parse_factor("layer1.filters=4,8", SHAPES_SPEC)],
+            check=manager_check(manager, "shapes"),
+        )
+        experiment = start_experiment(manager, plan, owner="me")
+        table = wait_for_experiment(manager, experiment)
+        assert list(table["status"]) == ["finished", "finished"]
+        assert {manager.store.load(i).experiment for i in table["run_id"]} == {experiment.id}
+    finally:
+        manager.runner.shutdown()
