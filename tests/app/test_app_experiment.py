@@ -5,7 +5,8 @@ import time
 from helpers import open_page, rerun, table_with, use_shapes
 
 import core.runs.manager
-from core.experiments.engine import ExperimentStore
+from core.experiments.engine import ExperimentStore, stop_experiment, wait_for_experiment
+from dashboard import session
 
 
 def metrics(at) -> dict:
@@ -113,3 +114,31 @@ def test_learning_rate_finder_suggests_a_value_and_uses_it(app):
     rerun(app)
     assert app.session_state["playground"].hyperparameters.learning_rate == suggestion
     assert app.number_input(key="hp_learning_rate").value == suggestion
+
+
+def test_in_a_challenge_variants_that_break_its_rules_are_listed_and_the_rest_start(monkeypatch):
+    from test_app_classroom import fresh_app, make_challenge
+
+    core.runs.manager._default = None
+    session.manager.clear()
+    challenge = make_challenge()  # blank preset, at most 20,000 parameters, optimizer locked to adam
+    app = fresh_app(challenge=challenge.code)
+    open_page(app, "experiment")
+    app.selectbox(key="xp_factor_0").select("add2")
+    rerun(app)
+    app.multiselect(key="xp_values_0_add2").set_value(["none", "Dense"])
+    rerun(app)
+    assert app.selectbox(key="xp_factor_1").value == "optimizer"
+    assert metrics(app)["Runs"] == "1" and metrics(app)["Break a limit"] == "3"
+    why = dict(zip(table_with(app, "Why")["Values"], table_with(app, "Why")["Why"]))
+    assert "allows at most 20,000" in why["Add a layer at position 2 Dense · Optimizer adam"]
+    assert "optimizer is set by your teacher" in why["Add a layer at position 2 none · Optimizer sgd"]
+    app.button(key="xp_start").click()
+    rerun(app)
+    manager = core.runs.manager.default_manager()
+    (experiment,) = ExperimentStore(manager.store).list(app.session_state["_user_id"])
+    assert experiment.challenge == challenge.code
+    run = manager.get(experiment.run_ids[0], experiment.owner)
+    assert run.challenge == challenge.code and run.hyperparameters.optimizer == "adam"
+    stop_experiment(manager, experiment)  # no training thread left running when the tests end
+    wait_for_experiment(manager, experiment)
