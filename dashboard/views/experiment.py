@@ -15,7 +15,7 @@ from core.training.hyperparams import Hyperparameters
 from dashboard import session
 from dashboard.charts.experiments import effects_figure, parallel_coordinates_figure, small_multiples_figure
 from dashboard.components.experiments import pareto_views
-from dashboard.components.widgets import STATUS_LABELS
+from dashboard.components.labels import STATUS_LABELS
 
 POLL_SECONDS = 2.0
 NONE = ""

@@ -1,6 +1,5 @@
 """Projector: a class leaderboard or one run's live chart, in type readable from the back of a room."""
 
-import pandas as pd
 import streamlit as st
 
 from core.classroom import leaderboard
@@ -9,7 +8,8 @@ from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.classroom import big_numbers
 from dashboard.components.experiments import pareto_views
-from dashboard.components.widgets import STATUS_LABELS
+from dashboard.components.labels import percent, run_label, status_label
+from dashboard.components.leaderboard import leaderboard_frame
 
 LARGE_FONT = 22
 
@@ -18,10 +18,6 @@ def large(fig):
     fig.update_layout(font={"size": LARGE_FONT}, height=560, title_font={"size": LARGE_FONT + 6})
     fig.update_annotations(font_size=LARGE_FONT + 4)
     return fig
-
-
-def percent(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
 
 
 @st.fragment(run_every=3)
@@ -38,18 +34,8 @@ def class_board(code: str) -> None:
             unsafe_allow_html=True,
         )
         return
-    table = pd.DataFrame(
-        [
-            {
-                "#": r["rank"],
-                "Learner": r["learner"],
-                "Test accuracy": percent(r["test_accuracy"]),
-                "Params": f"{r['params']:,}",
-                "Architecture": r["architecture"],
-            }
-            for r in rows[:15]
-        ]
-    )
+    table = leaderboard_frame(rows[:15], ["#", "Learner", "Test accuracy", "Params", "Architecture"])
+    table["Params"] = table["Params"].map("{:,}".format)
     html = table.to_html(index=False, border=0).replace("<table", "<table style='font-size:1.7rem;width:100%'")
     st.markdown(html.replace("<th>", "<th style='text-align:left'>"), unsafe_allow_html=True)
 
@@ -87,7 +73,7 @@ def show_run(run) -> None:
     last = epochs[-1] if epochs else {}
     big_numbers(
         [
-            ("Status", STATUS_LABELS.get(run.status, run.status)),
+            ("Status", status_label(run.status)),
             ("Epoch", f"{min(p.epoch + (1 if run.active else 0), p.epochs)} / {p.epochs}"),
             ("Validation accuracy", percent(last.get("val_accuracy"))),
             ("Test accuracy", percent(run.test_accuracy)),
@@ -144,9 +130,7 @@ elif mode == "One run":
             ids,
             index=ids.index(followed) if followed in ids else 0,
             key="projector_run",
-            format_func=lambda i: (
-                f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
-            ),
+            format_func=lambda i: run_label(by_id[i]),
         )
         run = visible_run(run_id)
         if run.active:

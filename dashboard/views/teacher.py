@@ -1,6 +1,5 @@
 """Teacher: create a classroom challenge, share its link, watch and reset the class leaderboard."""
 
-import pandas as pd
 import streamlit as st
 
 from core.classroom import (
@@ -15,28 +14,16 @@ from core.classroom import (
 from core.config import Settings, SettingsError
 from core.data.datasets import DATASETS
 from core.model.presets import PRESETS
+from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from dashboard import session
 from dashboard.components.classroom import app_link
+from dashboard.components.leaderboard import leaderboard_frame
 
 PAGE = "teacher"
 
 
-def leaderboard_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "#": r["rank"],
-                "Learner": r["learner"],
-                "Architecture": r["architecture"],
-                "Params": f"{r['params']:,}",
-                "Epochs": r["epochs"],
-                "Test accuracy (%)": round(100 * r["test_accuracy"], 2),
-            }
-            for r in rows
-        ],
-        columns=["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"],
-    )
+CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"]
 
 
 def log_in() -> None:
@@ -96,9 +83,10 @@ with create:
         st.markdown("**Training settings** (the starting values, and the values of locked or hidden controls)")
         c1, c2, c3, c4 = st.columns(4)
         optimizer = c1.selectbox("Optimizer", list(OPTIMIZERS), format_func=lambda n: OPTIMIZERS[n].keras_name)
-        learning_rate = c2.number_input("Learning rate", 0.00001, 10.0, 0.001, format="%.5f")
+        learning_rate = c2.number_input("Learning rate", *FIELDS["learning_rate"].app_range, 0.001, format="%.5f")
         epochs = c3.number_input("Epochs", 1, MAX_EPOCHS, 3)
-        batch_size = c4.selectbox("Batch size", [16, 32, 64, 128, 256], index=3)
+        batch_sizes = list(FIELDS["batch_size"].options)
+        batch_size = c4.selectbox("Batch size", batch_sizes, index=batch_sizes.index(128))
         locked = st.multiselect("Locked (shown, not changeable)", list(CONTROLS), format_func=CONTROLS.get)
         hidden = st.multiselect("Hidden", list(CONTROLS), format_func=CONTROLS.get)
         created = st.form_submit_button("Create challenge", type="primary")
@@ -158,7 +146,8 @@ with manage:
         rows = leaderboard(session.manager().classroom_runs(code), session.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
-            st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")
+            table = leaderboard_frame(rows, CLASS_COLUMNS).style.format({"Params": "{:,}"})
+            st.dataframe(table, hide_index=True, width="stretch")
         else:
             st.caption("Finished runs of your learners appear here as they come in.")
 

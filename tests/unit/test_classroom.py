@@ -8,14 +8,14 @@ from core.classroom import (
     Challenge,
     ChallengeStore,
     check_teacher_password,
-    describe_architecture,
     leaderboard,
     new_code,
     setup_problems,
     starting_model_warning,
 )
+from core.insight.compare import describe_architecture
 from core.model.presets import PRESETS
-from core.runs.manager import RunManager, RunRejected
+from core.runs.manager import RunRejected
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -55,14 +55,13 @@ def test_challenge_rules_in_plain_words():
     assert "set by your teacher: optimizer, batch size, seed" in challenge.rules()
 
 
-def test_manager_enforces_the_challenge_and_tags_the_run(tmp_path):
-    manager = RunManager(RunStore(tmp_path))
+def test_manager_enforces_the_challenge_and_tags_the_run(manager):
     challenge = make_challenge(max_params=50_000)
     with pytest.raises(RunRejected, match="at most 50,000"):
         manager.start(SPEC, "shapes", challenge.hyperparameters, challenge=challenge)
     small = dict(SPEC, layers=[{"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "softmax"}])
     run = manager.start(small, "shapes", challenge.hyperparameters, owner="u1", challenge=challenge, learner="Ada")
-    assert run.wait(60) and run.status == Status.FINISHED
+    assert run.wait(5) and run.status == Status.FINISHED
     stored = manager.store.load(run.id)
     assert (stored.challenge, stored.learner) == (challenge.code, "Ada")
 
