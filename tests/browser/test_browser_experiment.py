@@ -46,6 +46,7 @@ def test_a_two_by_two_experiment_runs_and_its_pareto_points_open_their_runs(app_
         choose(page, "dataset_choice", "Shapes (synthetic)")
         idle(page)
         go_to(page, "Train", "Train")
+        expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Shapes (synthetic)")
         set_number(page, "hp_epochs", 2)
 
         go_to(page, "Experiment", "Experiment")
@@ -53,6 +54,7 @@ def test_a_two_by_two_experiment_runs_and_its_pareto_points_open_their_runs(app_
         idle(page)
         expect(page.locator(".st-key-xp_factor_1 input[role=combobox]")).to_have_value("Optimizer")  # adam, sgd
         set_number(page, "xp_limit_train", 300)
+        expect(page.get_by_text(re.compile(r"2 epochs, batch \d+\) on Shapes \(synthetic\)"))).to_be_visible()
         expect(page.locator('[data-testid="stMetric"]', has_text="Runs")).to_contain_text("4")
         expect(page.locator('[data-testid="stMetric"]', has_text="Break a limit")).to_contain_text("0")
         no_app_errors(page)
