@@ -1,9 +1,10 @@
 """How long an experiment will take, from the measured speed of past runs on this server.
 
 Each ended run in the store tells how many seconds one training example took through one epoch at its
-parameter count. A variant's time is its examples × epochs times the speed of the past runs nearest to
-it in parameters (on a log scale) — scaled along the trend when the past runs span several sizes. The
-total wall time divides the sum by the training slots that run at once.
+parameter count, and how long the rest of the run took (building, testing and saving the model). A
+variant's time is its examples × epochs times the speed of the past runs nearest to it in parameters (on
+a log scale) — scaled along the trend when the past runs span several sizes — plus the past runs' median
+rest. The total wall time divides the sum by the training slots that run at once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ NEIGHBOURS = 5
 class Speed:
     params: int
     seconds_per_example: float  # one example through one epoch, while it trained
+    overhead: float = 0.0  # the rest of the run: building the model, testing it, saving it
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,15 @@ def past_speeds(runs, train_size: Callable[[str], int | None]) -> list[Speed]:
             continue
         examples = fit_examples(run.hyperparameters, size) * epochs
         if examples > 0:
-            speeds.append(Speed(run.params, seconds / examples))
+            speeds.append(Speed(run.params, seconds / examples, _overhead(run, seconds)))
     return speeds
+
+
+def _overhead(run, train_seconds: float) -> float:
+    """The run's time from start to end beyond its training epochs (0 when not known)."""
+    if not run.started or not run.ended:
+        return 0.0
+    return max(0.0, run.ended - run.started - (run.paused_seconds or 0.0) - train_seconds)
 
 
 def measured_speeds(store, dataset: str, train_size: int) -> list[Speed]:
@@ -95,8 +104,10 @@ def estimate_plan(variants, train_size: int, speeds: list[Speed], slots: int = 1
     """The time of the variants that will run; None when no past run has been measured yet."""
     if not speeds:
         return None
+    overhead = statistics.median(s.overhead for s in speeds)
     per_variant = [
         seconds_per_example(v.params, speeds) * fit_examples(v.hyperparameters, train_size) * v.hyperparameters.epochs
+        + overhead
         for v in variants
     ]
     total = sum(per_variant)

@@ -423,3 +423,12 @@ def test_lr_finder_says_so_when_the_loss_never_falls():
     assert finding.suggestion is None and "hardly fell" in finding.reason
     nan = suggest_learning_rate(lrs[:5], [np.nan] * 5)
     assert nan.suggestion is None and "Too few batches" in nan.reason
+
+
+def test_estimate_adds_the_rest_of_a_run_beyond_its_epochs():
+    run = finished_run(100_000, 18.0)  # 18 s of epochs
+    run.started, run.ended = 1000.0, 1000.0 + 18.0 + 4.0  # and 4 s to build, test and save
+    (speed,) = past_speeds([run], {"fashion_mnist": 60_000}.get)
+    assert speed.overhead == pytest.approx(4.0)
+    variant = SimpleNamespace(params=100_000, hyperparameters=Hyperparameters(epochs=1, limit_train=10_000))
+    assert estimate_plan([variant], 60_000, [speed]).per_variant == pytest.approx([9.0 + 4.0])
