@@ -76,16 +76,19 @@ def main() -> int:
         ].to_string(index=False)
     )
     own = table["train_seconds"].sum()
+    runs = [manager.get(run_id, "bench") for run_id in table["run_id"]]
+    whole = sum(r.ended - r.started - r.paused_seconds for r in runs if r.started and r.ended)
     print()
     print(f"{'':34}{'seconds':>10}")
     print(f"{'wall time, start to last end':34}{wall:10.1f}")
     print(f"{'sum of the runs own train times':34}{own:10.1f}")
     print(f"{'wall / sum':34}{wall / own:10.2f}")
+    print(f"{'sum of the runs start-to-end times':34}{whole:10.1f}")
     if estimate:
         print(f"{'estimated wall time (before start)':34}{estimate.wall_seconds:10.1f}")
         print(f"{'estimated sum of run times':34}{estimate.total_seconds:10.1f}")
         print(f"{'estimate / real wall':34}{estimate.wall_seconds / wall:10.2f}")
-        print(f"{'estimated sum / real sum':34}{estimate.total_seconds / own:10.2f}")
+        print(f"{'estimated sum / start-to-end sum':34}{estimate.total_seconds / whole:10.2f}")
     print(f"(wall {format_duration(wall)}); {_common.machine().replace(' at start', ' at the end')}")
     return 0
 
