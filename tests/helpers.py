@@ -38,8 +38,9 @@ TIMEOUT = 60
 
 
 def table_with(at: AppTest, column: str):
-    """The first table on the page that has this column (AppTest does not expose dataframe keys)."""
-    for frame in at.dataframe:
+    """The first table on the page that has this column (AppTest does not expose dataframe keys); static
+    tables (st.table, the model summaries) and data grids (st.dataframe) alike."""
+    for frame in [*at.table, *at.dataframe]:
         if column in frame.value.columns:
             return frame.value
     raise AssertionError(f"no table with a {column!r} column")

@@ -36,20 +36,31 @@ def shape_table(analysis: Analysis) -> pd.DataFrame:
 
 
 def show_shape_table(analysis: Analysis, key: str) -> None:
-    st.dataframe(shape_table(analysis), hide_index=True, width="stretch", key=key)
+    # A static table: the interactive data grid costs the browser far more to load and draw, and a
+    # model summary has nothing to sort or scroll.
+    with st.container(key=key):
+        st.table(shape_table(analysis), hide_index=True)
     st.markdown(f"**Total params: {analysis.total_params:,}**")
 
 
-def sidebar_status() -> None:
+def sidebar_status(show_model: bool = True) -> None:
+    """The data set, the model's size or problems, and the followed run.
+
+    Build passes ``show_model=False``: its editor reruns alone on an edit (a fragment), which would leave
+    these lines stale, and the page itself shows them.
+    """
     pg = session.playground()
     with st.sidebar:
         st.caption("Current model")
-        st.markdown(f"**{session.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
-        analysis = session.analysis()
-        if analysis.ok:
-            st.markdown(f"{analysis.total_params:,} params · ready to train")
+        if show_model:
+            st.markdown(f"**{session.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
+            analysis = session.analysis()
+            if analysis.ok:
+                st.markdown(f"{analysis.total_params:,} params · ready to train")
+            else:
+                st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
         else:
-            st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
+            st.markdown(f"**{session.dataset_title(pg.dataset)}** · its layers and size are on this page")
         run = session.followed_run()
         if run is not None:
             # The sidebar is not polled: say nothing here that goes stale while the run trains.
@@ -222,7 +233,10 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             more_args = [a for a in layer_type.args if a.advanced]
             _arg_grid(index, layer, main_args, prefix)
             if more_args:
-                with st.expander("More settings"):
-                    _arg_grid(index, layer, more_args, prefix)
+                # Lazy: the advanced widgets are made only while it is open (most cards stay closed).
+                more = st.expander("More settings", key=f"{prefix}_more", on_change="rerun")
+                if more.open:
+                    with more:
+                        _arg_grid(index, layer, more_args, prefix)
         for problem in analysis.problems_at(index):
             st.error(f"{problem.message} — **{problem.fix}**.", icon=":material/error:")
