@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.data.datasets import REGRESSION
 from core.runs.manager import RunRejected
-from core.training.hyperparams import LOSSES, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
+from core.training.hyperparams import LOSSES, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS, SCHEDULES
 from dashboard import session
 from dashboard.components.widgets import history_chart, run_status
 
@@ -116,6 +116,18 @@ with settings:
             args=("learning_rate", "hp_learning_rate"),
             help="How big each update step is. Too high and the loss jumps around or becomes NaN; "
             "too low and learning is slow.",
+        )
+        # The schedule goes with the learning rate (a teacher's lock or hiding of it covers both).
+        schedules = list(SCHEDULES)
+        st.selectbox(
+            "Learning-rate schedule",
+            schedules,
+            index=schedules.index(hp.learning_rate_schedule) if hp.learning_rate_schedule in schedules else 0,
+            key="hp_schedule",
+            disabled=locked("learning_rate"),
+            on_change=_set,
+            args=("learning_rate_schedule", "hp_schedule"),
+            help=" ".join(f"{name}: {text}" for name, text in SCHEDULES.items()),
         )
     if shown("epochs"):
         st.number_input(

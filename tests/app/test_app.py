@@ -127,3 +127,33 @@ def test_streamlit_still_has_the_cleanup_hook_we_neutralise():
 
     assert hasattr(script_runner, "_clean_problem_modules")
     assert script_runner._clean_problem_modules.__name__ == "_clean_problem_modules_without_keras"
+
+
+def total_params_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Total params:"))
+
+
+def test_an_edit_in_the_layer_editor_updates_the_parameter_total(app):
+    assert total_params_line(app) == "**Total params: 108,618**"
+    v = app.session_state["playground"].builder_version
+    app.number_input(key=f"b{v}_0_filters").set_value(17)
+    rerun(app)
+    # conv 1: 17·(9+1) = 170; conv 2: 32·(9·17+1) = 4,928; the rest unchanged (1,290 + 102,528)
+    assert total_params_line(app) == "**Total params: 108,916**"
+    assert table_with(app, "Params")["Params"][0] == "170"
+
+
+def test_build_leaves_the_model_size_to_the_page_and_other_pages_show_it_in_the_sidebar(app):
+    sidebar = [m.value for m in app.sidebar.markdown]
+    assert any("its layers and size are on this page" in line for line in sidebar)
+    assert not any("params · ready to train" in line for line in sidebar)
+    app.switch_page("views/train.py")
+    rerun(app)
+    assert "108,618 params · ready to train" in [m.value for m in app.sidebar.markdown]
+
+
+def test_the_keras_code_is_made_only_when_its_expander_is_opened(app):
+    assert not any("keras.Sequential" in c.value for c in app.code)
+    app.session_state["build_code"] = True  # what opening the expander does
+    rerun(app)
+    assert any("keras.Sequential" in c.value and "layers.Conv2D(16" in c.value for c in app.code)
