@@ -41,8 +41,9 @@ TOTAL_JS = """() => {
     const m = document.body.innerText.match(/Total params: ([\\d,]+)/);
     return m ? m[1] : null;
 }"""
+# Only the live chart of the run just started (the page also shows the previous run's final chart).
 POINTS_JS = """() => {
-    for (const plot of document.querySelectorAll('.js-plotly-plot'))
+    for (const plot of document.querySelectorAll('.st-key-live_chart .js-plotly-plot'))
         for (const trace of plot.data || [])
             if ((trace.name || '').includes('per batch') && Array.isArray(trace.x) && trace.x.length) return true;
     return false;

@@ -35,11 +35,26 @@ def shape_table(analysis: Analysis) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Layer (type)", "Output shape", "Params"])
 
 
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A Markdown table of a small frame (numbers right-aligned, as in Keras' summary)."""
+
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|")
+
+    numeric = [frame[c].astype(str).str.match(r"^[\d,—.]+$").all() for c in frame.columns]
+    lines = [
+        "| " + " | ".join(map(cell, frame.columns)) + " |",
+        "| " + " | ".join("---:" if right else "---" for right in numeric) + " |",
+    ]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def show_shape_table(analysis: Analysis, key: str) -> None:
-    # A static table: the interactive data grid costs the browser far more to load and draw, and a
+    # Markdown, not a data grid or st.table: both need the browser to load Arrow's large scripts, and a
     # model summary has nothing to sort or scroll.
     with st.container(key=key):
-        st.table(shape_table(analysis), hide_index=True)
+        st.markdown(markdown_table(shape_table(analysis)))
     st.markdown(f"**Total params: {analysis.total_params:,}**")
 
 
