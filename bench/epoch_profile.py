@@ -11,7 +11,7 @@ process, after a warm-up that traces every function measured:
   the epoch itself (the fit call's set-up of the data, outside the epoch, is printed apart);
 - **plain fit + validation**: the same with `validation_split=0.1` (what the app does), at the fit's batch
   size and at the trainer's validation batch size;
-- **trainer**: core's `execute_run` (the RunRecorder callback streaming every batch into a Run, validation,
+- **trainer**: core's `train_run` (the RunRecorder callback streaming every batch into a Run, validation,
   as the app trains), its second epoch (the first one traces the functions).
 
 Prints each figure per round (rounds alternate the order), the medians, and the ratios to the kernel sum
@@ -103,7 +103,7 @@ def main() -> int:
     from core.model.presets import PRESETS
     from core.model.spec import build_model
     from core.runs.record import Run
-    from core.training.trainer import VALIDATION_BATCH, execute_run
+    from core.training.trainer import VALIDATION_BATCH, train_run
 
     print(_common.machine(), flush=True)
     preset = PRESETS["model1"]
@@ -170,14 +170,15 @@ def main() -> int:
 
     def trainer():
         run = Run(preset.spec(), "fashion_mnist", type(hp)(**{**hp.to_dict(), "epochs": 2}))
-        execute_run(run)
+        ending = train_run(run)
+        run.finish(ending.status, ending.message, ending.results)
         return run.epoch_history()[-1]["seconds"]
 
     measures = {
         "plain fit, no validation": lambda: plain(),
         f"plain fit + validation (batch {hp.batch_size})": lambda: plain(hp.validation_split),
         f"plain fit + validation (batch {VALIDATION_BATCH})": lambda: plain(hp.validation_split, VALIDATION_BATCH),
-        "trainer (execute_run), 2nd epoch": trainer,
+        "trainer (train_run), 2nd epoch": trainer,
     }
     results = {name: [] for name in measures}
     setup = []  # seconds of each plain fit call outside its epoch: the data's conversion, the iterator

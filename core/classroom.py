@@ -9,12 +9,14 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-import sqlite3
 import time
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 
-from core.model.spec import LAYER_TYPES
+from core.data.datasets import load_dataset
+from core.insight import compare
+from core.model.presets import PRESETS
+from core.model.spec import analyze
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -111,12 +113,12 @@ class ChallengeStore:
     """Challenges live in the run store's database, beside the runs."""
 
     def __init__(self, store: RunStore):
-        self.path = store.path
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+        self.store = store
+        with closing(store.connect()) as db, db:
             db.execute(_SCHEMA)
 
     def _connect(self):
-        return closing(sqlite3.connect(self.path, timeout=30))
+        return closing(self.store.connect())
 
     def save(self, challenge: Challenge) -> Challenge:
         with self._connect() as db, db:
@@ -145,48 +147,40 @@ class ChallengeStore:
         return self.save(replace(challenge, reset_at=time.time()))
 
 
-def describe_architecture(spec: dict) -> str:
-    """A compact one-line description: Conv2D 16 3×3 → MaxPooling2D 2×2 → Flatten → Dense 10."""
-    parts = []
-    for layer in spec.get("layers", []):
-        kind = layer.get("type", "?")
-        if kind not in LAYER_TYPES:
-            parts.append(str(kind))
-            continue
-        detail = []
-        for key in ("filters", "units"):
-            if key in layer:
-                detail.append(str(layer[key]))
-        for key in ("kernel_size", "pool_size"):
-            if key in layer:
-                size = layer[key]
-                h, w = (size[0], size[1]) if isinstance(size, (list, tuple)) else (size, size)
-                detail.append(f"{h}×{w}")
-        if "rate" in layer:
-            detail.append(f"{layer['rate']:g}")
-        parts.append(" ".join([kind, *detail]))
-    return " → ".join(parts)
-
-
 def leaderboard(runs: list[Run], challenge: Challenge) -> list[dict]:
-    """Finished runs of the challenge since its last reset, best test accuracy first."""
-    rows = [
-        {
-            "learner": run.learner or "anonymous",
-            "architecture": describe_architecture(run.spec),
-            "params": run.params,
-            "epochs": run.epoch,
-            "test_accuracy": run.test_accuracy,
-            "run_id": run.id,
-            "ended": run.ended,
-        }
+    """The class leaderboard: the challenge's finished runs since its last reset, on the one leaderboard
+    (core.insight.compare.leaderboard): best test accuracy first; equal accuracy, the smaller model first."""
+    counted = [
+        run
         for run in runs
         if run.challenge == challenge.code
         and run.status == Status.FINISHED
         and run.test_accuracy is not None
         and (run.ended or 0) >= challenge.reset_at
     ]
-    rows.sort(key=lambda r: (-r["test_accuracy"], r["params"], r["ended"] or 0))
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-    return rows
+    return compare.leaderboard(counted)
+
+
+# --- a teacher's new challenge --------------------------------------------------------------------
+
+
+def setup_problems(title: str, max_epochs: int, hyperparameters: Hyperparameters) -> list[str]:
+    """Why a teacher's new challenge cannot be created as filled in (empty when it can)."""
+    found = []
+    if not title.strip():
+        found.append("Give the challenge a title.")
+    if hyperparameters.epochs > max_epochs:
+        found.append("The starting number of epochs is above the most epochs allowed.")
+    return found
+
+
+def starting_model_warning(challenge: Challenge) -> str | None:
+    """A word for the teacher when the challenge's starting model breaks its own parameter limit."""
+    data = load_dataset(challenge.dataset)
+    start = analyze(PRESETS[challenge.preset].spec(data.input_shape, data.num_classes)).total_params
+    if start <= challenge.max_params:
+        return None
+    return (
+        f"The starting model has {start:,} parameters, more than the {challenge.max_params:,} allowed: "
+        "learners must shrink it before they can train."
+    )

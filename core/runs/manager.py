@@ -1,21 +1,27 @@
 """Starting, finding, stopping and deleting runs: the API the dashboard and the CLI drive.
 
-Runs train in the background through a runner (core/runners.py: threads of this process, or worker
-processes), at most ``max_concurrent`` at once; the rest wait in a queue, in order. Live runs are served
-from memory; ended ones from the store.
+The manager owns a run's lifecycle: it checks a run (analysing its spec once), saves it when it starts,
+as it progresses (a hook on the run) and when it ends (``_end``: finish, save, close, forget), and checks
+who may see or control it. Runs train in the background through a runner (core.runs.runners: threads
+of this process, worker processes, ...), at most ``max_concurrent`` at once; the rest wait in a queue,
+in order. The runner calls a trainer (the Keras one unless the manager is handed another). Live runs
+are served from memory; ended ones from the store.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from core.config import Settings, default_concurrency
 from core.data.datasets import DatasetUnavailable, load_dataset
-from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
-from core.runs.record import Run, Status
-from core.runs.runners import ProcessRunner, ThreadRunner
+from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
+from core.runs.record import Ending, Run, Status
+from core.runs.runners import KerasTrainer, Trainer, runner_class
 from core.runs.store import RunStore
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
+
+log = logging.getLogger(__name__)
 
 
 class RunRejected(Exception):
@@ -26,40 +32,48 @@ class RunRejected(Exception):
         self.problems = problems
 
 
-RUNNERS = {"thread": ThreadRunner, "process": ProcessRunner}
-
-
 class RunManager:
+    """Args:
+    store: where runs are saved.
+    max_concurrent: trainings at once (default: one per two cores).
+    param_budget: the most parameters a model may have.
+    runner: a name in core.runs.runners.RUNNERS ("thread", "process", ...).
+    trainer: what trains one run (core.runs.runners.Trainer); the Keras trainer by default.
+    runner_options: passed on to the runner (e.g. the process runner's max_runs_per_worker).
+    """
+
     def __init__(
         self,
         store: RunStore,
         max_concurrent: int | None = None,
         param_budget: int = DEFAULT_PARAM_BUDGET,
         runner: str = "thread",
+        trainer: Trainer | None = None,
         **runner_options,
     ):
-        if runner not in RUNNERS:
-            raise ValueError(f"Unknown runner {runner!r}; choose one of {', '.join(RUNNERS)}.")
+        runner_type = runner_class(runner)
         self.store = store
         self.param_budget = param_budget
         self._live: dict[str, Run] = {}
         self._lock = threading.Lock()
         store.mark_interrupted()
-        self.runner = RUNNERS[runner](store, max_concurrent or default_concurrency(), self._forget, **runner_options)
+        slots = max_concurrent or default_concurrency()
+        self.runner = runner_type(store, slots, self._end, trainer or KerasTrainer(), **runner_options)
 
-    def _forget(self, run: Run) -> None:
-        with self._lock:
-            if self._live.get(run.id) is run:
-                del self._live[run.id]
+    # --- starting --------------------------------------------------------------------------------
 
     def check(self, spec: dict, dataset: str, hyperparameters: Hyperparameters) -> list[str]:
         """Every reason this run could not train, in plain words (empty when it can)."""
+        return self._assess(spec, dataset, hyperparameters)[2]
+
+    def _assess(self, spec: dict, dataset: str, hyperparameters: Hyperparameters):
+        """(data set, analysis, problems): the spec is analysed here, once per start."""
         try:
             data = load_dataset(dataset)
         except DatasetUnavailable as error:
-            return [str(error)]
+            return None, None, [str(error)]
         analysis = analyze_for(spec, data, param_budget=self.param_budget)
-        return [p.text() for p in analysis.problems] + hyperparameters.problems()
+        return data, analysis, [p.text() for p in analysis.problems] + hyperparameters.problems()
 
     def start(
         self,
@@ -77,13 +91,12 @@ class RunManager:
 
         With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too.
         """
-        problems = self.check(spec, dataset, hyperparameters)
+        data, analysis, problems = self._assess(spec, dataset, hyperparameters)
         if problems:
             raise RunRejected(problems)
-        data = load_dataset(dataset)
         if data.owner and data.owner != owner:
             raise RunRejected(["This data set was imported by someone else: choose one of yours."])
-        params = analyze_for(spec, data, param_budget=self.param_budget).total_params
+        params = analysis.total_params
         if challenge is not None:
             problems = challenge.problems(dataset, params, hyperparameters)
             if problems:
@@ -98,22 +111,21 @@ class RunManager:
             parent_id=parent_id,
             challenge=challenge.code if challenge is not None else None,
             learner=learner,
+            task=data.task,
         )
-        with self._lock:
-            self._live[run.id] = run
-        self.store.save(run)
-        self.runner.submit(run)
+        self._admit(run, analysis)
         return run
 
-    def continue_run(self, run_id: str, extra_epochs: int) -> Run:
-        """Train an ended run ``extra_epochs`` more from its saved weights and optimizer state."""
+    def continue_run(self, run_id: str, extra_epochs: int, owner: str) -> Run:
+        """Train the owner's ended run ``extra_epochs`` more from its saved weights and optimizer state."""
         if not isinstance(extra_epochs, int) or not 1 <= extra_epochs <= MAX_EPOCHS:
             raise RunRejected([f"Choose between 1 and {MAX_EPOCHS} more epochs."])
-        with self._lock:
-            live = self._live.get(run_id)
-            if live is not None and not live.wait(0):
-                raise RunRejected(["This run is still training: wait for it to end, then train it more."])
-        run = self.store.load(run_id)
+        run = self.get(run_id, owner)
+        if run is None:
+            raise RunRejected(["This run no longer exists."])
+        if not run.wait(0):
+            raise RunRejected(["This run is still training: wait for it to end, then train it more."])
+        run = self.store.load(run_id)  # a fresh copy with its full batch history, as saved at its end
         if run is None:
             raise RunRejected(["This run no longer exists."])
         if run.status not in (Status.FINISHED, Status.STOPPED) or not self.store.model_path(run_id).exists():
@@ -121,58 +133,112 @@ class RunManager:
         if run.epoch + extra_epochs > MAX_EPOCHS:
             raise RunRejected([f"A run can have at most {MAX_EPOCHS} epochs in all; it has {run.epoch}."])
         run.reopen(extra_epochs)
-        with self._lock:
-            self._live[run.id] = run
-        self.store.save(run)
-        self.runner.submit(run, continue_training=True)
+        self._admit(run, None, continue_training=True)  # it trains its saved model: nothing to analyse
         return run
 
-    def pause(self, run_id: str) -> bool:
+    # --- the lifecycle: the one place runs are saved and ended ------------------------------------
+
+    def _admit(self, run: Run, analysis: Analysis | None, continue_training: bool = False) -> None:
+        run.analysis = analysis
+        run.on_progress = self._save
         with self._lock:
-            run = self._live.get(run_id)
+            self._live[run.id] = run
+        self._save(run)
+        self.runner.submit(run, continue_training=continue_training)
+
+    def _save(self, run: Run) -> None:
+        """Save the run as it is now: when it starts, when it begins training, after each epoch, at its end."""
+        self.store.save(run)
+
+    def _end(self, run: Run, ending: Ending) -> None:
+        """The runner's report that ``run`` is over: finish it, save it, wake its readers, forget it."""
+        try:
+            run.finish(ending.status, ending.message, ending.results)
+            self._save(run)
+        except Exception:  # the readers must still be woken, and the slot must go on
+            log.exception("could not save the end of run %s", run.id)
+        finally:
+            run.on_progress = None
+            run.close()
+            with self._lock:
+                if self._live.get(run.id) is run:
+                    del self._live[run.id]
+
+    # --- reading and controlling one's own runs ---------------------------------------------------
+    # Every method here takes the asking user (``owner``): another user's run, or a malformed id, is
+    # simply not found. Pages never compare owners themselves.
+
+    def get(self, run_id: str, owner: str) -> Run | None:
+        """The run, if it belongs to ``owner``; a live run is the live object, so its status is current."""
+        run = self._any(run_id)
+        return run if run is not None and run.owner == owner else None
+
+    def list(self, owner: str) -> list[Run]:
+        """The owner's runs, newest first; live ones are the live objects, so their status is current."""
+        return self._with_live(self.store.list(owner))
+
+    def pause(self, run_id: str, owner: str) -> bool:
+        run = self._live_run(run_id, owner)
         return run.request_pause() if run is not None else False
 
-    def resume(self, run_id: str) -> bool:
-        with self._lock:
-            run = self._live.get(run_id)
+    def resume(self, run_id: str, owner: str) -> bool:
+        run = self._live_run(run_id, owner)
         return run.resume() if run is not None else False
 
-    def get(self, run_id: str) -> Run | None:
-        with self._lock:
-            run = self._live.get(run_id)
-        return run if run is not None else self.store.load(run_id)
-
-    def list(self, owner: str | None = None) -> list[Run]:
-        """Runs newest first; live ones are the live objects, so their status is current."""
-        with self._lock:
-            live = dict(self._live)
-        return [live.get(r.id, r) for r in self.store.list(owner)]
-
-    def stop(self, run_id: str) -> bool:
+    def stop(self, run_id: str, owner: str) -> bool:
         """Stop a training run after its current batch; a waiting run is cancelled at once."""
-        with self._lock:
-            run = self._live.get(run_id)
+        run = self._live_run(run_id, owner)
         if run is None:
             return False
         return run.request_stop() and (self.runner.cancel(run_id) or True)
+
+    def delete(self, run_id: str, owner: str) -> bool:
+        """Delete an ended run and its files. A run still training must be stopped first."""
+        run = self.get(run_id, owner)
+        if run is None:
+            return False
+        # Ask the run itself (is its worker done with it, final state saved?): the worker thread
+        # leaves _live only a moment after that, and a reader woken by run.wait() may delete at once.
+        if not run.wait(0):
+            raise RunRejected(["This run is still training: stop it first, then delete it."])
+        return self.store.delete(run_id)
 
     def queue_position(self, run_id: str) -> int | None:
         """1 when the run starts next; None when it is not waiting."""
         return self.runner.queue.position(run_id)
 
-    def delete(self, run_id: str) -> bool:
-        """Delete an ended run and its files. A run still training must be stopped first."""
+    # --- the classroom: reading other users' runs -------------------------------------------------
+
+    def classroom_runs(self, challenge: str | None = None) -> list[Run]:
+        """Runs trained for a classroom challenge (``challenge``'s only, when given), whoever owns them.
+
+        Owner-less on purpose: a class leaderboard ranks every learner's runs, and a teacher's projector
+        shows them. Only runs a learner trained *for a challenge* are visible this way, never others.
+        """
+        runs = [r for r in self.store.list() if r.challenge and (challenge is None or r.challenge == challenge)]
+        return self._with_live(runs)
+
+    def classroom_run(self, run_id: str) -> Run | None:
+        """One run trained for a classroom challenge, whoever owns it (the teacher's projector)."""
+        run = self._any(run_id)
+        return run if run is not None and run.challenge else None
+
+    # --- inside ----------------------------------------------------------------------------------
+
+    def _any(self, run_id: str) -> Run | None:
         with self._lock:
             run = self._live.get(run_id)
-            # Ask the run itself (is its worker done with it, final state saved?): the worker thread
-            # leaves _live only a moment after that, and a reader woken by run.wait() may delete at once.
-            if run is not None and not run.wait(0):
-                raise RunRejected(["This run is still training: stop it first, then delete it."])
-        return self.store.delete(run_id)
+        return run if run is not None else self.store.load(run_id)
 
-    def active_runs(self) -> list[Run]:
+    def _live_run(self, run_id: str, owner: str) -> Run | None:
         with self._lock:
-            return list(self._live.values())
+            run = self._live.get(run_id)
+        return run if run is not None and run.owner == owner else None
+
+    def _with_live(self, runs: list[Run]) -> list[Run]:
+        with self._lock:
+            live = dict(self._live)
+        return [live.get(r.id, r) for r in runs]
 
 
 _default: RunManager | None = None
@@ -196,30 +262,11 @@ def default_manager() -> RunManager:
         return _default
 
 
-def start_run(
-    spec: dict,
-    dataset: str,
-    optimizer: str = "adam",
-    learning_rate: float | None = None,
-    epochs: int = 5,
-    batch_size: int = 64,
-    validation_split: float = 0.1,
-    seed: int = 42,
-    limit_train: int | None = None,
-    limit_test: int | None = None,
-    *,
-    owner: str = "",
-    manager: RunManager | None = None,
-) -> Run:
-    """Start training in the background and return the run immediately (see RunManager.start)."""
-    hp = Hyperparameters(
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_split=validation_split,
-        seed=seed,
-        limit_train=limit_train,
-        limit_test=limit_test,
-    )
-    return (manager or default_manager()).start(spec, dataset, hp, owner=owner)
+def reset_default_manager() -> None:
+    """Forget the process's manager (its runs train on); the next default_manager() is built afresh from
+    the settings then in force. For tests, and for a server that changed its store folder."""
+    global _default
+    with _default_lock:
+        old, _default = _default, None
+    if old is not None:
+        old.runner.shutdown()

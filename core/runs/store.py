@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
+
 from core.runs.record import Run, Status
 
 HOME_ENV = "CNN_PLAYGROUND_HOME"
+# Run ids are secrets.token_hex(6) (core.runs.record.new_run_id). Anything else (a URL's ?run=../x) is
+# never looked up and never becomes a file name: the store's files stay inside its folder.
+_RUN_ID = re.compile(r"[0-9a-f]{12}")
+
+
+def is_run_id(value) -> bool:
+    """Whether ``value`` has the form of a run id (12 lowercase hex digits)."""
+    return isinstance(value, str) and _RUN_ID.fullmatch(value) is not None
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -48,6 +60,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+class PredictionsUnavailable(Exception):
+    """The run has no readable saved test predictions; the message says why in plain words."""
+
+
+def _checked(run_id: str) -> str:
+    if not is_run_id(run_id):
+        raise ValueError(f"Not a run id: {run_id!r}")
+    return run_id
+
+
 class RunStore:
     """Each call opens its own connection, so any thread may use the store."""
 
@@ -56,10 +78,13 @@ class RunStore:
         self.models_dir = self.home / "models"
         self.models_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "runs.sqlite3"
-        with closing(self._connect()) as db, db:
+        with closing(self.connect()) as db, db:
             db.executescript(_SCHEMA)
 
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
+        """A new connection to the store's database, in WAL mode (readers never wait for the writer).
+
+        Everything kept in this database (runs, classroom challenges) opens it here, one way."""
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         return db
@@ -67,10 +92,27 @@ class RunStore:
     # --- files beside the database ---------------------------------------------------------------
 
     def model_path(self, run_id: str) -> Path:
-        return self.models_dir / f"{run_id}.keras"
+        return self.models_dir / f"{_checked(run_id)}.keras"
 
     def predictions_path(self, run_id: str) -> Path:
-        return self.models_dir / f"{run_id}.predictions.npz"
+        return self.models_dir / f"{_checked(run_id)}.predictions.npz"
+
+    def save_predictions(self, run_id: str, arrays: dict[str, np.ndarray]) -> None:
+        """The run's test-set predictions (the arrays its task saves: core.training.tasks)."""
+        np.savez_compressed(self.predictions_path(run_id), **arrays)
+
+    def read_predictions(self, run_id: str) -> dict[str, np.ndarray]:
+        """The arrays of the run's saved test predictions; PredictionsUnavailable when there are none."""
+        path = self.predictions_path(run_id) if is_run_id(run_id) else None
+        if path is None or not path.is_file():
+            raise PredictionsUnavailable(
+                "This run has no saved test predictions: only runs that reached the test set keep them."
+            )
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return {key: np.asarray(data[key]) for key in data.files}
+        except (OSError, ValueError) as error:
+            raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from error
 
     # --- records ---------------------------------------------------------------------------------
 
@@ -78,7 +120,7 @@ class RunStore:
         """Insert or update the run. Without batches, the stored batch history is left as it was."""
         summary = run.summary_record()
         epochs = json.dumps(run.epoch_history())
-        with closing(self._connect()) as db, db:
+        with closing(self.connect()) as db, db:
             if with_batches:
                 db.execute(
                     "INSERT INTO runs (id, owner, created, status, pid, summary, epochs, batches) "
@@ -104,7 +146,10 @@ class RunStore:
                 )
 
     def load(self, run_id: str) -> Run | None:
-        with closing(self._connect()) as db:
+        """The stored run, or None when there is none with this id (or the id is malformed)."""
+        if not is_run_id(run_id):
+            return None
+        with closing(self.connect()) as db:
             row = db.execute("SELECT summary, epochs, batches FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             return None
@@ -117,12 +162,15 @@ class RunStore:
         if owner is not None:
             query += " WHERE owner = ?"
             args = (owner,)
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             rows = db.execute(query + " ORDER BY created DESC", args).fetchall()
         return [Run.from_record(json.loads(s), None, json.loads(e)) for s, e in rows]
 
     def delete(self, run_id: str) -> bool:
-        with closing(self._connect()) as db, db:
+        """Delete the run and its files; False when there is none (a malformed id touches nothing)."""
+        if not is_run_id(run_id):
+            return False
+        with closing(self.connect()) as db, db:
             deleted = db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
         for path in (self.model_path(run_id), self.predictions_path(run_id)):
             path.unlink(missing_ok=True)
@@ -134,7 +182,7 @@ class RunStore:
         ``live_ids`` are the runs this process is training right now.
         """
         placeholders = ",".join("?" * len(Status.ACTIVE))
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             rows = db.execute(
                 f"SELECT id, pid FROM runs WHERE status IN ({placeholders})", tuple(Status.ACTIVE)
             ).fetchall()

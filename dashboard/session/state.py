@@ -19,6 +19,7 @@ from core.training.hyperparams import Hyperparameters
 from . import links
 from .identity import user_id
 from .playground import Playground, fit_spec_to_data
+from .runs import own_run
 from .services import available_dataset, challenges, dataset_title, manager, user_datasets
 
 STATE_KEY = "playground"
@@ -196,16 +197,12 @@ def followed_run():
     run_id = state.run_id or links.run_in_url()
     if not run_id:
         return None
-    run = manager().get(run_id)
-    if run is None or run.owner != user_id():
+    run = own_run(run_id)
+    if run is None:
         return None
     state.run_id = run_id
     links.show_run_in_url(run_id)  # page switches clear the URL: keep the run findable on refresh
     return run
-
-
-def own_runs():
-    return manager().list(owner=user_id())
 
 
 def clone_run(run) -> None:

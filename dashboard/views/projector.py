@@ -1,13 +1,13 @@
 """Projector: a class leaderboard or one run's live chart, in type readable from the back of a room."""
 
-import pandas as pd
 import streamlit as st
 
 from core.classroom import leaderboard
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.classroom import big_numbers
-from dashboard.components.widgets import STATUS_LABELS
+from dashboard.components.labels import percent, run_label, status_label
+from dashboard.components.leaderboard import leaderboard_frame
 
 LARGE_FONT = 22
 
@@ -18,17 +18,13 @@ def large(fig):
     return fig
 
 
-def percent(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
-
-
 @st.fragment(run_every=3)
 def class_board(code: str) -> None:
     challenge = session.challenges().get(code)
     if challenge is None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
-    rows = leaderboard(session.manager().list(), challenge)
+    rows = leaderboard(session.manager().classroom_runs(code), challenge)
     st.markdown(f"<div style='font-size:3rem;font-weight:700'>{challenge.title}</div>", unsafe_allow_html=True)
     if not rows:
         st.markdown(
@@ -36,18 +32,8 @@ def class_board(code: str) -> None:
             unsafe_allow_html=True,
         )
         return
-    table = pd.DataFrame(
-        [
-            {
-                "#": r["rank"],
-                "Learner": r["learner"],
-                "Test accuracy": percent(r["test_accuracy"]),
-                "Params": f"{r['params']:,}",
-                "Architecture": r["architecture"],
-            }
-            for r in rows[:15]
-        ]
-    )
+    table = leaderboard_frame(rows[:15], ["#", "Learner", "Test accuracy", "Params", "Architecture"])
+    table["Params"] = table["Params"].map("{:,}".format)
     html = table.to_html(index=False, border=0).replace("<table", "<table style='font-size:1.7rem;width:100%'")
     st.markdown(html.replace("<th>", "<th style='text-align:left'>"), unsafe_allow_html=True)
 
@@ -57,13 +43,21 @@ def visible_runs():
     runs = session.own_runs()
     if session.is_teacher():
         mine = {r.id for r in runs}
-        runs += [r for r in session.manager().list() if r.challenge and r.id not in mine]
+        runs += [r for r in session.manager().classroom_runs() if r.id not in mine]
     return runs
+
+
+def visible_run(run_id: str):
+    """One of the user's own runs; for a logged-in teacher, also any learner's challenge run."""
+    run = session.own_run(run_id)
+    if run is None and session.is_teacher():
+        run = session.manager().classroom_run(run_id)
+    return run
 
 
 @st.fragment(run_every=1)
 def live_run(run_id: str) -> None:
-    run = session.manager().get(run_id)
+    run = visible_run(run_id)
     if run is None:
         return
     show_run(run)
@@ -77,7 +71,7 @@ def show_run(run) -> None:
     last = epochs[-1] if epochs else {}
     big_numbers(
         [
-            ("Status", STATUS_LABELS.get(run.status, run.status)),
+            ("Status", status_label(run.status)),
             ("Epoch", f"{min(p.epoch + (1 if run.active else 0), p.epochs)} / {p.epochs}"),
             ("Validation accuracy", percent(last.get("val_accuracy"))),
             ("Test accuracy", percent(run.test_accuracy)),
@@ -123,11 +117,9 @@ elif mode == "One run":
             ids,
             index=ids.index(followed) if followed in ids else 0,
             key="projector_run",
-            format_func=lambda i: (
-                f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
-            ),
+            format_func=lambda i: run_label(by_id[i]),
         )
-        run = session.manager().get(run_id)
+        run = visible_run(run_id)
         if run.active:
             live_run(run_id)
         else:

@@ -1,35 +1,29 @@
 """Teacher: create a classroom challenge, share its link, watch and reset the class leaderboard."""
 
-import pandas as pd
 import streamlit as st
 
-from core.classroom import CONTROLS, Challenge, check_teacher_password, leaderboard, new_code
+from core.classroom import (
+    CONTROLS,
+    Challenge,
+    check_teacher_password,
+    leaderboard,
+    new_code,
+    setup_problems,
+    starting_model_warning,
+)
 from core.config import Settings, SettingsError
-from core.data.datasets import DATASETS, load_dataset
+from core.data.datasets import DATASETS
 from core.model.presets import PRESETS
-from core.model.spec import analyze
+from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from dashboard import session
 from dashboard.components.classroom import app_link
+from dashboard.components.leaderboard import leaderboard_frame
 
 PAGE = "teacher"
 
 
-def leaderboard_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "#": r["rank"],
-                "Learner": r["learner"],
-                "Architecture": r["architecture"],
-                "Params": f"{r['params']:,}",
-                "Epochs": r["epochs"],
-                "Test accuracy (%)": round(100 * r["test_accuracy"], 2),
-            }
-            for r in rows
-        ],
-        columns=["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"],
-    )
+CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"]
 
 
 def log_in() -> None:
@@ -89,25 +83,21 @@ with create:
         st.markdown("**Training settings** (the starting values, and the values of locked or hidden controls)")
         c1, c2, c3, c4 = st.columns(4)
         optimizer = c1.selectbox("Optimizer", list(OPTIMIZERS), format_func=lambda n: OPTIMIZERS[n].keras_name)
-        learning_rate = c2.number_input("Learning rate", 0.00001, 10.0, 0.001, format="%.5f")
+        learning_rate = c2.number_input("Learning rate", *FIELDS["learning_rate"].app_range, 0.001, format="%.5f")
         epochs = c3.number_input("Epochs", 1, MAX_EPOCHS, 3)
-        batch_size = c4.selectbox("Batch size", [16, 32, 64, 128, 256], index=3)
+        batch_sizes = list(FIELDS["batch_size"].options)
+        batch_size = c4.selectbox("Batch size", batch_sizes, index=batch_sizes.index(128))
         locked = st.multiselect("Locked (shown, not changeable)", list(CONTROLS), format_func=CONTROLS.get)
         hidden = st.multiselect("Hidden", list(CONTROLS), format_func=CONTROLS.get)
         created = st.form_submit_button("Create challenge", type="primary")
     if created:
-        problems = []
-        if not title.strip():
-            problems.append("Give the challenge a title.")
-        if epochs > max_epochs:
-            problems.append("The starting number of epochs is above the most epochs allowed.")
-        if problems:
-            for problem in problems:
-                st.error(problem)
-        else:
-            hp = Hyperparameters(
-                optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
-            )
+        hp = Hyperparameters(
+            optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
+        )
+        problems = setup_problems(title, int(max_epochs), hp)
+        for problem in problems:
+            st.error(problem)
+        if not problems:
             challenge = session.challenges().save(
                 Challenge(
                     code=new_code(),
@@ -124,13 +114,8 @@ with create:
             session.set_teacher_challenge(challenge.code)
             st.success("Challenge created. Share this link with your class:")
             st.code(app_link("", PAGE, challenge=challenge.code), language=None)
-            data = load_dataset(dataset)
-            start = analyze(PRESETS[preset].spec(data.input_shape, data.num_classes)).total_params
-            if start > max_params:
-                st.warning(
-                    f"The starting model has {start:,} parameters, more than the {int(max_params):,} "
-                    "allowed: learners must shrink it before they can train."
-                )
+            if warning := starting_model_warning(challenge):
+                st.warning(warning)
 
 
 with manage:
@@ -158,10 +143,11 @@ with manage:
 
     @st.fragment(run_every=3)
     def live_leaderboard() -> None:
-        rows = leaderboard(session.manager().list(), session.challenges().get(code) or challenge)
+        rows = leaderboard(session.manager().classroom_runs(code), session.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
-            st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")
+            table = leaderboard_frame(rows, CLASS_COLUMNS).style.format({"Params": "{:,}"})
+            st.dataframe(table, hide_index=True, width="stretch")
         else:
             st.caption("Finished runs of your learners appear here as they come in.")
 

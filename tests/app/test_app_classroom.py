@@ -1,10 +1,8 @@
 """AppTest tests of classroom mode: the teacher page, a learner's restricted builder, the leaderboard."""
 
-import pytest
-from helpers import APP, rerun
+from helpers import APP, app_run, rerun
 from streamlit.testing.v1 import AppTest
 
-import core.runs.manager
 from core.classroom import Challenge, new_code
 from core.training.hyperparams import Hyperparameters
 from dashboard import session
@@ -17,12 +15,6 @@ def fresh_app(**query) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-@pytest.fixture(autouse=True)
-def fresh_manager():
-    core.runs.manager._default = None
-    session.manager.clear()
 
 
 def make_challenge(**changes) -> Challenge:
@@ -91,7 +83,7 @@ def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
     at.button(key="train").click()
     rerun(at)
     run_id = at.session_state["playground"].run_id
-    run = core.runs.manager.default_manager().get(run_id)
+    run = app_run(run_id)
     assert run.wait(60) and run.status == "finished", run.message
     assert (run.challenge, run.learner) == (challenge.code, "Ada")
 

@@ -11,7 +11,7 @@ from core.model.spec import analyze
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import COSINE_FLOOR, Hyperparameters
-from core.training.trainer import execute_run
+from core.training.trainer import train_run
 
 FAST = PRESETS["fast"]
 
@@ -22,7 +22,8 @@ def trained(tmp_path_factory):
     store = RunStore(tmp_path_factory.mktemp("runs"))
     hp = Hyperparameters(**{**FAST.app_hyperparameters.to_dict(), "epochs": 2, "limit_train": 600, "limit_test": 200})
     run = Run(FAST.spec(num_classes=5), "shapes", hp)
-    execute_run(run, store)
+    ending = train_run(run, store)
+    run.finish(ending.status, ending.message, ending.results)
     return run, store
 
 
@@ -51,7 +52,8 @@ def test_a_constant_schedule_keeps_the_learning_rate(tmp_path):
     store = RunStore(tmp_path)
     hp = Hyperparameters(learning_rate=0.003, epochs=1, batch_size=64, limit_train=300, limit_test=100)
     run = Run(FAST.spec(num_classes=5), "shapes", hp)
-    execute_run(run, store)
+    ending = train_run(run, store)
+    run.finish(ending.status, ending.message, ending.results)
     assert run.status == Status.FINISHED, run.message
     model = keras.models.load_model(store.model_path(run.id))
     assert float(model.optimizer.learning_rate) == pytest.approx(0.003)

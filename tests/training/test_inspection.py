@@ -31,7 +31,6 @@ from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from dashboard.charts import inspection as charts
-from dashboard.components.mistakes import most_confused_pair
 
 SHAPE = (28, 28, 1)
 
@@ -68,9 +67,9 @@ def test_a_missing_model_is_a_plain_message(tmp_path):
 
 def test_a_damaged_model_file_is_a_plain_message(tmp_path):
     store = RunStore(tmp_path)
-    store.model_path("broken").write_bytes(b"this is not a keras file")
+    store.model_path("0badc0ffee00").write_bytes(b"this is not a keras file")
     with pytest.raises(ModelUnavailable, match="cannot be opened"):
-        load_run_model(store, "broken")
+        load_run_model(store, "0badc0ffee00")
 
 
 # --- filters, feature maps, Grad-CAM ----------------------------------------------------------------
@@ -321,8 +320,3 @@ def test_enlarge_keeps_pixels_sharp():
     big = charts.enlarge(image, 84)
     assert big.shape == (84, 84) and big.dtype == np.uint8
     assert (big[:3, :3] == 255).all() and big[3, 3] == 0
-
-
-def test_the_gallery_opens_on_the_most_frequent_confusion():
-    assert most_confused_pair([[5, 1, 0], [4, 7, 0], [0, 2, 9]]) == (1, 0)
-    assert most_confused_pair([[5, 0], [0, 7]]) == (0, 0)  # no mistake: the first class's correct answers

@@ -8,12 +8,14 @@ from core.classroom import (
     Challenge,
     ChallengeStore,
     check_teacher_password,
-    describe_architecture,
     leaderboard,
     new_code,
+    setup_problems,
+    starting_model_warning,
 )
+from core.insight.compare import describe_architecture
 from core.model.presets import PRESETS
-from core.runs.manager import RunManager, RunRejected
+from core.runs.manager import RunRejected
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -53,14 +55,13 @@ def test_challenge_rules_in_plain_words():
     assert "set by your teacher: optimizer, batch size, seed" in challenge.rules()
 
 
-def test_manager_enforces_the_challenge_and_tags_the_run(tmp_path):
-    manager = RunManager(RunStore(tmp_path))
+def test_manager_enforces_the_challenge_and_tags_the_run(manager):
     challenge = make_challenge(max_params=50_000)
     with pytest.raises(RunRejected, match="at most 50,000"):
         manager.start(SPEC, "shapes", challenge.hyperparameters, challenge=challenge)
     small = dict(SPEC, layers=[{"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "softmax"}])
     run = manager.start(small, "shapes", challenge.hyperparameters, owner="u1", challenge=challenge, learner="Ada")
-    assert run.wait(60) and run.status == Status.FINISHED
+    assert run.wait(5) and run.status == Status.FINISHED
     stored = manager.store.load(run.id)
     assert (stored.challenge, stored.learner) == (challenge.code, "Ada")
 
@@ -114,3 +115,16 @@ def test_describe_architecture():
         ],
     }
     assert describe_architecture(spec) == "Conv2D 8 3×5 → Dropout 0.25 → GlobalAveragePooling2D → Dense 10"
+
+
+def test_a_new_challenge_needs_a_title_and_starting_epochs_within_its_limit():
+    hp = Hyperparameters(epochs=3)
+    assert setup_problems("Tiny models", 5, hp) == []
+    assert setup_problems("  ", 5, hp) == ["Give the challenge a title."]
+    assert setup_problems("Tiny models", 2, hp) == ["The starting number of epochs is above the most epochs allowed."]
+
+
+def test_the_teacher_is_told_when_the_starting_model_breaks_the_parameter_limit():
+    assert starting_model_warning(make_challenge(max_params=120_000)) is None  # model1 on shapes: 107,973
+    warning = starting_model_warning(make_challenge(max_params=50_000))
+    assert warning.startswith("The starting model has 107,973 parameters, more than the 50,000 allowed")
