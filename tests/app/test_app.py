@@ -170,3 +170,13 @@ def test_train_widgets_offer_exactly_what_a_share_link_may_carry(app):
     assert (split.min, split.max) == LINK_LIMITS["validation_split"]
     assert (app.number_input(key="hp_epochs").min, app.number_input(key="hp_epochs").max) == LINK_LIMITS["epochs"]
     assert app.number_input(key="hp_limit_train").max == LINK_LIMITS["limit_train"][1]
+
+
+def test_a_layers_more_settings_are_made_when_opened_and_still_edit_the_model(app):
+    v = app.session_state["playground"].builder_version
+    assert not [s for s in app.selectbox if s.key == f"b{v}_0_padding"]
+    app.session_state[f"b{v}_0_more"] = True  # what opening the card's "More settings" does
+    rerun(app)
+    app.selectbox(key=f"b{v}_0_padding").select("same")
+    rerun(app)
+    assert table_with(app, "Output shape")["Output shape"][0] == "(None, 28, 28, 16)"
