@@ -19,13 +19,17 @@ For each action it also prints what the browser did (Chrome's own counters over 
 layout and style time, and the number of DOM elements afterwards), to show where a page's time goes.
 The hello app gives the floor for a new session and a page switch (Hello ↔ DataFrame demo).
 
-    .venv/bin/python bench/page_speed.py [--repeats 5] [--no-hello] [--no-train]
+With `--baseline REF` the app at that git commit (a temporary worktree) is measured first, in the same run,
+and the ratios printed.
+
+    .venv/bin/python bench/page_speed.py [--repeats 5] [--no-hello] [--no-train] [--baseline REF]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -33,7 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import _app
 from _app import CHROMIUM, CHROMIUM_ARGS, FIRST_LOAD_MS, AppServer, python
+from _common import ROOT
 
 VIEWPORT = {"width": 1366, "height": 768}
 IDLE_JS = "() => document.querySelector('.stApp')?.getAttribute('data-test-script-state') === 'notRunning'"
@@ -246,6 +252,39 @@ async def bench_hello(browser, url: str, repeats: int) -> dict[str, list[dict]]:
     return results
 
 
+@contextlib.contextmanager
+def checkout(ref: str, folder: Path):
+    """The app's code at a git ref, in a temporary worktree (with this checkout's virtualenv)."""
+    subprocess.run(["git", "worktree", "add", "--detach", str(folder), ref], cwd=ROOT, check=True, capture_output=True)
+    try:
+        (folder / ".venv").symlink_to(ROOT / ".venv")
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True)
+
+
+async def bench_app_at(browser, root: Path, tmp: Path, args) -> dict[str, list[dict]]:
+    _app.ROOT = root  # AppServer runs `streamlit run dashboard/app.py` from this folder
+    try:
+        app = AppServer(tmp / f"home-{root.name}", tmp / f"app-{root.name}.log").start()
+        try:
+            return await bench_app(browser, app.url, args.repeats, args.train)
+        finally:
+            app.stop()
+    finally:
+        _app.ROOT = ROOT
+
+
+def print_app(title: str, results: dict[str, list[dict]]) -> None:
+    print(f"{title} (load average now {os.getloadavg()[0]:.2f}):")
+    print(summary("  new session usable", results["new session"], 2.0))
+    print(summary("  builder edit reflected", results["builder edit"], 0.25))
+    print(summary("  page switch (Build ↔ Train)", results["page switch"], 0.5))
+    print(summary("  page switch (Build ↔ Data)", results["page switch, Data"], 0.5))
+    if results["train"]:
+        print(summary("  Train → first chart point", results["train"], 2.0))
+
+
 async def main_async(args) -> None:
     from playwright.async_api import async_playwright
 
@@ -253,18 +292,19 @@ async def main_async(args) -> None:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
-                app = AppServer(Path(tmp) / "home", Path(tmp) / "app.log").start()
-                try:
-                    results = await bench_app(browser, app.url, args.repeats, args.train)
-                finally:
-                    app.stop()
-                print(f"CNN Playground (load average now {os.getloadavg()[0]:.2f}):")
-                print(summary("  new session usable", results["new session"], 2.0))
-                print(summary("  builder edit reflected", results["builder edit"], 0.25))
-                print(summary("  page switch (Build ↔ Train)", results["page switch"], 0.5))
-                print(summary("  page switch (Build ↔ Data)", results["page switch, Data"], 0.5))
-                if results["train"]:
-                    print(summary("  Train → first chart point", results["train"], 2.0))
+                tmp = Path(tmp)
+                if args.baseline:
+                    with checkout(args.baseline, tmp / "baseline") as root:
+                        before = await bench_app_at(browser, root, tmp, args)
+                    print_app(f"CNN Playground at {args.baseline} (the baseline)", before)
+                results = await bench_app_at(browser, ROOT, tmp, args)
+                print_app("CNN Playground (this checkout)", results)
+                if args.baseline:
+                    for name in ("new session", "builder edit", "page switch", "page switch, Data", "train"):
+                        if results[name] and before[name]:
+                            now = statistics.median(s["seconds"] for s in results[name])
+                            then = statistics.median(s["seconds"] for s in before[name])
+                            print(f"  {name}: {then:.2f} s → {now:.2f} s ({now / then:.2f}×)")
                 if args.hello:
                     hello = HelloServer(Path(tmp) / "hello-home", Path(tmp) / "hello.log").start()
                     try:
@@ -288,6 +328,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-hello", dest="hello", action="store_false", help="skip the streamlit hello floor")
     parser.add_argument("--no-train", dest="train", action="store_false", help="skip Train → first chart point")
+    parser.add_argument("--baseline", help="a git ref: measure the app at that commit first, in the same run")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPU core(s), load average {os.getloadavg()[0]:.2f} at start; Chromium 1366×768")
     asyncio.run(main_async(args))
