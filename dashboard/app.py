@@ -24,6 +24,6 @@ page = st.navigation(
         st.Page("views/teacher.py", title="Teacher", icon=":material/school:"),
     ]
 )
-sidebar_status(show_model=page.title != "Build")  # Build shows the model itself, edited in a fragment
+sidebar_status()
 challenge_banner()
 page.run()

@@ -48,24 +48,16 @@ def show_shape_table(analysis: Analysis, key: str) -> None:
     st.markdown(f"**Total params: {analysis.total_params:,}**")
 
 
-def sidebar_status(show_model: bool = True) -> None:
-    """The data set, the model's size or problems, and the followed run.
-
-    Build passes ``show_model=False``: its editor reruns alone on an edit (a fragment), which would leave
-    these lines stale, and the page itself shows them.
-    """
+def sidebar_status() -> None:
     pg = session.playground()
     with st.sidebar:
         st.caption("Current model")
-        if show_model:
-            st.markdown(f"**{session.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
-            analysis = session.analysis()
-            if analysis.ok:
-                st.markdown(f"{analysis.total_params:,} params · ready to train")
-            else:
-                st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
+        st.markdown(f"**{session.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
+        analysis = session.analysis()
+        if analysis.ok:
+            st.markdown(f"{analysis.total_params:,} params · ready to train")
         else:
-            st.markdown(f"**{session.dataset_title(pg.dataset)}** · its layers and size are on this page")
+            st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
         run = session.followed_run()
         if run is not None:
             # The sidebar is not polled: say nothing here that goes stale while the run trains.

@@ -18,7 +18,7 @@ def add_chosen_layer() -> None:
 
 
 def preset_picker(pg, data) -> None:
-    """Preset choice, outside the editor's fragment: loading one reruns the whole page (and the sidebar)."""
+    """Preset choice and what the chosen preset is (with its measured accuracy and training time)."""
     fitting = presets_for(data.is_images)  # a table gets Dense-only starting points
     names = list(fitting)
     if session.control("preset") == "hidden":
@@ -109,9 +109,10 @@ def model_summary(pg, analysis) -> None:
     sharing.share_expander()
 
 
-@st.fragment
+# Not a fragment: measured side by side (bench/page_speed.py --baseline), an edit reran no faster in one
+# and the sidebar would go stale.
 def model_editor() -> None:
-    """Layer cards, Add a layer and the summary: an edit reruns only this part of the page."""
+    """Layer cards, Add a layer and the summary."""
     pg, data = session.playground(), session.current_data()
     left, right = st.columns([1, 1], gap="large")
     analysis = session.analysis()

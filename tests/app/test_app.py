@@ -142,13 +142,12 @@ def test_an_edit_in_the_layer_editor_updates_the_parameter_total(app):
     assert table_with(app, "Params")["Params"][0] == "170"
 
 
-def test_build_leaves_the_model_size_to_the_page_and_other_pages_show_it_in_the_sidebar(app):
-    sidebar = [m.value for m in app.sidebar.markdown]
-    assert any("its layers and size are on this page" in line for line in sidebar)
-    assert not any("params · ready to train" in line for line in sidebar)
-    app.switch_page("views/train.py")
-    rerun(app)
+def test_an_edit_on_build_updates_the_sidebar_too(app):
     assert "108,618 params · ready to train" in [m.value for m in app.sidebar.markdown]
+    v = app.session_state["playground"].builder_version
+    app.number_input(key=f"b{v}_0_filters").set_value(17)
+    rerun(app)
+    assert "108,916 params · ready to train" in [m.value for m in app.sidebar.markdown]
 
 
 def test_the_keras_code_is_made_only_when_its_expander_is_opened(app):

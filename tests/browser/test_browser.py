@@ -75,16 +75,14 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
         expect(page.get_by_text(f"Total params: {expected_params:,}")).to_be_visible()
         expect(page.get_by_text("Ready to train — go to")).to_be_visible()
         expect(page.get_by_text("images of 28×28×1 from Shapes (synthetic)")).to_be_visible()
-        # Build's editor reruns alone on an edit, so the sidebar leaves the model's size to the page.
-        expect(sidebar).to_contain_text("Shapes (synthetic) · its layers and size are on this page")
+        expect(sidebar).to_contain_text(f"Shapes (synthetic) · {len(preset.layers)} layers")
+        expect(sidebar).to_contain_text(f"{expected_params:,} params · ready to train")
         idle(page)
         no_app_errors(page)
         shots.take(page, "build")
 
         # Train: settings, then Train; the live chart grows while the run goes on.
         go_to(page, "Train", "Train")
-        expect(sidebar).to_contain_text(f"Shapes (synthetic) · {len(preset.layers)} layers")
-        expect(sidebar).to_contain_text(f"{expected_params:,} params · ready to train")
         epochs = page.locator(".st-key-hp_epochs input")
         epochs.fill(str(EPOCHS))
         epochs.press("Enter")
