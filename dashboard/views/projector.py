@@ -3,9 +3,11 @@
 import streamlit as st
 
 from core.classroom import leaderboard
+from core.experiments.engine import results_table
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.classroom import big_numbers
+from dashboard.components.experiments import pareto_views
 from dashboard.components.labels import percent, run_label, status_label
 from dashboard.components.leaderboard import leaderboard_frame
 
@@ -83,10 +85,21 @@ def show_run(run) -> None:
         st.plotly_chart(large(fig), key="projector_chart")
 
 
+@st.fragment(run_every=3)
+def experiment_pareto(experiment) -> None:
+    """An experiment's Pareto views in large type; they fill in as its runs finish."""
+    runs = session.experiments.projected_runs(experiment)
+    st.markdown(f"<div style='font-size:2.4rem;font-weight:700'>{experiment.name}</div>", unsafe_allow_html=True)
+    pareto_views(experiment, results_table(experiment, runs), key="projector_pareto", clickable=False, style=large)
+
+
 st.title("Projector")
 board = session.board_in_url() or session.playground().challenge
 mode = st.segmented_control(
-    "Show", ["Class leaderboard", "One run"], key="projector_mode", default="Class leaderboard" if board else "One run"
+    "Show",
+    ["Class leaderboard", "One run", "Experiment"],
+    key="projector_mode",
+    default="Class leaderboard" if board else "One run",
 )
 if mode == "Class leaderboard":
     codes = {c.code: c for c in session.challenges().list()} if session.is_teacher() else {}
@@ -124,3 +137,12 @@ elif mode == "One run":
             live_run(run_id)
         else:
             show_run(run)
+elif mode == "Experiment":
+    experiments = {e.id: e for e in session.experiments.projectable_experiments()}
+    if not experiments:
+        st.info("No experiments yet: set one up on the Experiment page.")
+    else:
+        chosen = st.selectbox(
+            "Experiment", list(experiments), format_func=lambda i: experiments[i].name, key="projector_experiment"
+        )
+        experiment_pareto(experiments[chosen])
