@@ -13,10 +13,26 @@ import textwrap
 from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
 from core.messages import quote
 from core.model.spec import LAYER_TYPES, keras_kwargs, layer_names
-from core.training.hyperparams import OPTIMIZERS, Hyperparameters
+from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
 from core.validation import InvalidInput, check_hyperparameters, check_spec
 
 POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",)}
+
+
+def _schedule_code(hp: Hyperparameters) -> str:
+    """Lines that turn `learning_rate` into the run's schedule (core.training.trainer.learning_rate)."""
+    if hp.learning_rate_schedule != "cosine":
+        return ""
+    return f"""    # Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
+    batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
+    learning_rate = keras.optimizers.schedules.CosineDecay(
+        {hp.effective_learning_rate!r}, decay_steps=args.epochs * batches, alpha={COSINE_FLOOR!r}
+    )
+"""
+
+
+def _learning_rate_arg(hp: Hyperparameters) -> str:
+    return "learning_rate" if hp.learning_rate_schedule == "cosine" else repr(hp.effective_learning_rate)
 
 
 def _layer_call(layer: dict, name: str) -> str:
@@ -140,8 +156,8 @@ def main():
 
 {textwrap.indent(code, "    ")}
     model.summary()
-    model.compile(
-        optimizer=keras.optimizers.{optimizer}(learning_rate={hp.effective_learning_rate!r}),
+{_schedule_code(hp)}    model.compile(
+        optimizer=keras.optimizers.{optimizer}(learning_rate={_learning_rate_arg(hp)}),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

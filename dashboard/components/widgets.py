@@ -26,8 +26,26 @@ def shape_table(analysis: Analysis) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Layer (type)", "Output shape", "Params"])
 
 
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A Markdown table of a small frame (numbers right-aligned, as in Keras' summary)."""
+
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|")
+
+    numeric = [frame[c].astype(str).str.match(r"^[\d,—.]+$").all() for c in frame.columns]
+    lines = [
+        "| " + " | ".join(map(cell, frame.columns)) + " |",
+        "| " + " | ".join("---:" if right else "---" for right in numeric) + " |",
+    ]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def show_shape_table(analysis: Analysis, key: str) -> None:
-    st.dataframe(shape_table(analysis), hide_index=True, width="stretch", key=key)
+    # Markdown, not a data grid or st.table: both need the browser to load Arrow's large scripts, and a
+    # model summary has nothing to sort or scroll.
+    with st.container(key=key):
+        st.markdown(markdown_table(shape_table(analysis)))
     memory = analysis.memory
     if memory is None:
         st.markdown(f"**Total params: {analysis.total_params:,}**")
@@ -216,8 +234,11 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             more_args = [a for a in layer_type.args if a.advanced]
             _arg_grid(index, layer, main_args, prefix)
             if more_args:
-                with st.expander("More settings"):
-                    _arg_grid(index, layer, more_args, prefix)
+                # Lazy: the advanced widgets are made only while it is open (most cards stay closed).
+                more = st.expander("More settings", key=f"{prefix}_more", on_change="rerun")
+                if more.open:
+                    with more:
+                        _arg_grid(index, layer, more_args, prefix)
         for problem in analysis.problems_at(index):
             st.error(f"{problem.message} — **{problem.fix}**.", icon=":material/error:")
         sandbox_link(index, layer, analysis)  # a window that does not fit: try the numbers in the sandbox
