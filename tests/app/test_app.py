@@ -133,12 +133,12 @@ def total_params_line(at) -> str:
 
 
 def test_an_edit_in_the_layer_editor_updates_the_parameter_total(app):
-    assert total_params_line(app) == "**Total params: 108,618**"
+    assert total_params_line(app).startswith("**Total params: 108,618** · **Training memory: about ")
     v = app.session_state["playground"].builder_version
     app.number_input(key=f"b{v}_0_filters").set_value(17)
     rerun(app)
     # conv 1: 17·(9+1) = 170; conv 2: 32·(9·17+1) = 4,928; the rest unchanged (1,290 + 102,528)
-    assert total_params_line(app) == "**Total params: 108,916**"
+    assert total_params_line(app).startswith("**Total params: 108,916** · ")
     assert table_with(app, "Params")["Params"][0] == "170"
 
 
