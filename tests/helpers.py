@@ -202,3 +202,19 @@ def restart_app_server() -> None:
     CNN_PLAYGROUND_HOME names now (each test has its own)."""
     core.runs.manager.reset_default_manager()
     session.manager.clear()
+
+
+# A model with every kind of automatic Keras layer name (conv, pooling, batch norm, global pooling, dense).
+MIXED_LAYERS_SPEC = {
+    "input_shape": [28, 28, 1],
+    "layers": [
+        {"type": "Conv2D", "filters": 4, "kernel_size": 3},
+        {"type": "MaxPooling2D"},
+        {"type": "Conv2D", "filters": 4, "kernel_size": 3},
+        {"type": "BatchNormalization"},
+        {"type": "MaxPooling2D"},
+        {"type": "GlobalAveragePooling2D"},
+        {"type": "Dense", "units": 8},
+        {"type": "Dense", "units": 3, "activation": "softmax"},
+    ],
+}
