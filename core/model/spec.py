@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.messages import quote as _short
+from core.numbers import is_finite_number, is_whole_number
 
 DEFAULT_PARAM_BUDGET = 5_000_000
 MAX_LAYERS = 100
@@ -481,25 +482,12 @@ def layer_names(spec: dict) -> list[str]:
     return names
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _finite_number(value) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
 def _check_arg(arg: Arg, value) -> str | None:
     """Return a plain message when the value does not fit the argument, else None."""
     if value is None:
         return None if arg.allow_none else f"{arg.label.lower()} must be set"
     if arg.kind == "int":
-        if not _is_int(value):
+        if not is_whole_number(value):
             return f"{arg.label.lower()} must be a whole number (got {_short(value)})"
         if value < 1:
             return f"{arg.label.lower()} must be at least 1 (got {_short(value)})"
@@ -507,14 +495,16 @@ def _check_arg(arg: Arg, value) -> str | None:
             return f"{arg.label.lower()} must be at most {arg.maximum:,} (got {_short(value)})"
     elif arg.kind == "pair":
         values = list(value) if isinstance(value, (list, tuple)) else [value]
-        if not (len(values) == (2 if isinstance(value, (list, tuple)) else 1) and all(_is_int(v) for v in values)):
+        if not (
+            len(values) == (2 if isinstance(value, (list, tuple)) else 1) and all(is_whole_number(v) for v in values)
+        ):
             return f"{arg.label.lower()} must be a whole number or a pair of two whole numbers (got {_short(value)})"
         if min(values) < 1:
             return f"{arg.label.lower()} must be at least 1 (got {_short(value)})"
         if arg.maximum is not None and max(values) > arg.maximum:
             return f"{arg.label.lower()} must be at most {int(arg.maximum)} (got {_short(value)})"
     elif arg.kind == "float":
-        if not _finite_number(value):
+        if not is_finite_number(value):
             return f"{arg.label.lower()} must be a number (got {_short(value)})"
         if arg.name == "rate" and not (0 <= value < 1):
             return f"the dropout rate must be at least 0 and below 1 (got {_short(value)})"
@@ -588,7 +578,7 @@ def _shape_problems(spec_input) -> tuple[Shape | None, list[Problem]]:
     if (
         not isinstance(spec_input, (list, tuple))
         or len(spec_input) not in (1, 3)
-        or not all(_is_int(v) and 0 < v <= MAX_INPUT_SIDE for v in spec_input)
+        or not all(is_whole_number(v) and 0 < v <= MAX_INPUT_SIDE for v in spec_input)
     ):
         return None, [
             Problem(
@@ -697,7 +687,7 @@ def analyze(
                 "use fewer filters or units, or add pooling before Flatten to shrink the Dense layer",
             )
         )
-    if _is_int(batch_size) and batch_size > 0 and all(r.output_shape is not None for r in analysis.layers):
+    if is_whole_number(batch_size) and batch_size > 0 and all(r.output_shape is not None for r in analysis.layers):
         analysis.memory = analysis.training_memory(batch_size)
         over = analysis.memory.over_budget_problem(memory_budget_mb) if memory_budget_mb else None
         if over is not None:

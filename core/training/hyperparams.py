@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 
 from core.messages import quote as _short
+from core.numbers import is_finite_number, is_whole_number
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Field:
             if isinstance(value, str) and value in self.choices:
                 return None
             return f"Unknown {self.subject} {_short(value)}: choose one of {', '.join(self.choices)}."
-        ok = _whole(value) if self.kind is int else _number(value)
+        ok = is_whole_number(value) if self.kind is int else is_finite_number(value)
         if ok and self.low is not None:
             ok = value > self.low if self.low_open else value >= self.low
         if ok and self.high is not None:
@@ -296,17 +296,3 @@ class Hyperparameters:
         if self.early_stopping_patience is not None and self.validation_split == 0:
             found.append("Early stopping watches the validation loss: set a validation split above 0.")
         return found
-
-
-def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _number(value) -> bool:
-    """A real, finite number: not True/False, not NaN or infinity, not text."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
