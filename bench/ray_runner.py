@@ -27,6 +27,9 @@ import time
 
 import _common
 
+# The simulated nodes all live on this machine: keep every Ray service on 127.0.0.1 (read at Ray's import).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
 FIRST_POINT_HP = {"epochs": 1, "batch_size": 64, "limit_train": 2000, "limit_test": 200}
 
 
@@ -121,7 +124,8 @@ def scaling(nodes: int, runs: int) -> float:
         spec = spec_for("shapes")
         hp = hyperparameters(epochs=2, batch_size=32, limit_train=1000, limit_test=200)
         began = time.perf_counter()
-        started = [manager.start(spec, "shapes", hp) for _ in range(runs)]
+        # One run per learner, as in a class (each learner may have only a few runs waiting).
+        started = [manager.start(spec, "shapes", hp, owner=f"learner-{i}") for i in range(runs)]
         for run in started:
             run.wait()
         seconds = time.perf_counter() - began

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("unit", "training", "app", "browser", "cluster")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Test clusters (tests/cluster) run every Ray service on 127.0.0.1, never on this machine's network address.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 # Never try Keras' download during tests (no internet here; it would only be slow).
 os.environ["CNN_PLAYGROUND_OFFLINE"] = "1"
 # The app's default runner is worker processes; the page tests (AppTest, and the served app of the

@@ -74,17 +74,25 @@ def _gcs_reachable(address: str, timeout: float = 5.0) -> bool:
         return False
 
 
+# Ray's switch for multi-machine clusters: "0" keeps every service of a local Ray on 127.0.0.1.
+LOOPBACK_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
 def connect(namespace: str, local_cpus: int | None = None) -> bool:
     """Join the cluster at $RAY_ADDRESS, or start a local Ray with ``local_cpus`` CPUs.
 
     Returns True when this call started Ray (then the runner shuts it down), False when Ray was
     already connected. Raises RunnerUnavailable with a plain message when the cluster cannot be reached.
     """
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    if not address:
+        # A local Ray serves this machine only: keep its services on loopback instead of the address Ray
+        # would pick for other machines to reach (read when Ray is first imported).
+        os.environ.setdefault(LOOPBACK_ONLY_ENV, "0")
     import ray
 
     if ray.is_initialized():
         return False
-    address = os.environ.get("RAY_ADDRESS", "").strip()
     options = {
         "namespace": namespace,
         "logging_level": logging.WARNING,
