@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from core.classroom import ChallengeStore
 from core.config import Settings, default_concurrency
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
@@ -77,11 +78,14 @@ class RunManager:
 
         With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too.
         """
+        if challenge is not None:
+            challenge = self._current_challenge(challenge.code, challenge)
         problems = self.check(spec, dataset, hyperparameters)
         if problems:
             raise RunRejected(problems)
         data = load_dataset(dataset)
-        if data.owner and data.owner != owner:
+        # A teacher's own data set is open to the learners of the challenge that uses it, for training only.
+        if data.owner and data.owner != owner and (challenge is None or challenge.dataset != dataset):
             raise RunRejected(["This data set was imported by someone else: choose one of yours."])
         params = analyze_for(spec, data, param_budget=self.param_budget).total_params
         if challenge is not None:
@@ -120,12 +124,25 @@ class RunManager:
             raise RunRejected(["Only a finished or stopped run with a saved model can train on."])
         if run.epoch + extra_epochs > MAX_EPOCHS:
             raise RunRejected([f"A run can have at most {MAX_EPOCHS} epochs in all; it has {run.epoch}."])
+        if run.challenge:
+            problems = self._current_challenge(run.challenge).more_epochs_problems(run.epoch, extra_epochs)
+            if problems:
+                raise RunRejected(problems)
         run.reopen(extra_epochs)
         with self._lock:
             self._live[run.id] = run
         self.store.save(run)
         self.runner.submit(run, continue_training=True)
         return run
+
+    def _current_challenge(self, code: str, given=None):
+        """The challenge as the store has it now (the teacher may have edited or closed it since)."""
+        challenge = ChallengeStore(self.store).get(code)
+        if challenge is not None:
+            return challenge
+        if given is not None:  # not stored (the API with a challenge of its own): its rules still hold
+            return given
+        raise RunRejected(["This run's classroom challenge was deleted by your teacher: it takes no more training."])
 
     def pause(self, run_id: str) -> bool:
         with self._lock:

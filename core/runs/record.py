@@ -36,7 +36,8 @@ class Progress:
     batch: int  # batches done in the current epoch
     batches_per_epoch: int
     elapsed: float
-    eta: float | None  # seconds left, when it can be estimated
+    eta: float | None  # seconds left, when it can be estimated (training, validation and the test set)
+    phase: str = ""  # "validating" or "testing" while the run evaluates; "" while it trains
 
     @property
     def fraction(self) -> float:
@@ -91,14 +92,21 @@ class Run:
         self.epoch = 0
         self.batch = 0
         self.batches_per_epoch = 0
+        self.phase = ""  # "validating" or "testing" while the worker evaluates (see Progress)
+        self.epoch_started: float | None = None  # when the current epoch began (for the time left)
+        self.eval_sizes: dict = {}  # {"validation": n, "test": n}: examples evaluated each epoch / at the end
+        self._continued_from = 0  # epochs of the history before the latest "train more"
         self._batches: list[dict] = []
         self._epochs: list[dict] = []
         self.results: dict | None = None
 
     # --- written by the worker ---------------------------------------------------------------
 
-    def begin(self, batches_per_epoch: int) -> None:
+    def begin(self, batches_per_epoch: int, eval_sizes: dict | None = None) -> None:
         with self._lock:
+            self.eval_sizes = dict(eval_sizes or {})
+            self.phase = ""
+            self.epoch_started = time.time()
             self.status = Status.STOPPING if self._stop.is_set() else Status.RUNNING
             if self.started is None or not self._epochs:
                 self.started = time.time()
@@ -127,6 +135,14 @@ class Run:
             self._epochs.append(metrics)
             self.epoch = len(self._epochs)
             self.batch = 0
+            self.phase = ""
+            self.epoch_started = time.time()
+
+    def set_phase(self, phase: str) -> None:
+        """'validating', 'testing' or '' (training): what the worker is doing, for the page to say."""
+        with self._lock:
+            self.phase = phase
+        self._state_changed()
 
     def finish(self, status: str, message: str = "", results: dict | None = None) -> None:
         with self._lock:
@@ -202,6 +218,9 @@ class Run:
                 self._epochs.append(payload)
             for key in ("epoch", "batch", "batches_per_epoch", "started", "paused_seconds", "params"):
                 setattr(self, key, state[key])
+            for key in ("phase", "epoch_started", "eval_sizes"):
+                if key in state:
+                    setattr(self, key, state[key])
             # Stop pressed here and not yet seen by the worker: keep showing "stopping".
             if not (self._stop.is_set() and state["status"] in (Status.RUNNING, Status.PAUSED)):
                 self.status = state["status"]
@@ -226,6 +245,7 @@ class Run:
     def reopen(self, extra_epochs: int) -> None:
         """An ended run goes back to the queue to train ``extra_epochs`` more, extending its history."""
         with self._lock:
+            self._continued_from = len(self._epochs)
             self.hyperparameters = Hyperparameters.from_dict(
                 {**self.hyperparameters.to_dict(), "epochs": self.epoch + extra_epochs}
             )
@@ -259,12 +279,46 @@ class Run:
             epochs = self.hyperparameters.epochs
             now = self.ended or time.time()
             elapsed = (now - self.started - self.paused_seconds) if self.started else 0.0
-            done = self.epoch * self.batches_per_epoch + self.batch
-            total = epochs * self.batches_per_epoch
             eta = None
-            if self.status in Status.ACTIVE and done and total:
-                eta = elapsed / done * (total - done)
-            return Progress(self.status, self.epoch, epochs, self.batch, self.batches_per_epoch, elapsed, eta)
+            if self.status in Status.ACTIVE and self.phase != "testing":
+                eta = self._seconds_left(now, elapsed)
+            return Progress(
+                self.status, self.epoch, epochs, self.batch, self.batches_per_epoch, elapsed, eta, self.phase
+            )
+
+    def _seconds_left(self, now: float, elapsed: float) -> float | None:
+        """Training, validation and test evaluation still to come (called with the lock held).
+
+        From the end of the first epoch on it uses measured epochs: their training part (the later
+        epochs, as the first includes building the model's graph) and their validation part; the test
+        set is timed like validation, scaled by its size. Before that, the time per batch so far.
+        """
+        per_epoch = self.batches_per_epoch
+        total = self.hyperparameters.epochs * per_epoch
+        done = self.epoch * per_epoch + self.batch
+        if not total or not done:
+            return None
+        sizes = self.eval_sizes or {}
+        measured = [e for e in self._epochs[self._continued_from :] if "seconds" in e]
+        if not measured:  # in the first epoch: batches so far, and validation guessed at 1/3 of training speed
+            per_batch = elapsed / done
+            per_example = per_batch / max(self.hyperparameters.batch_size, 1) / 3
+            return (total - done) * per_batch + per_example * (
+                sizes.get("validation", 0) * (self.hyperparameters.epochs - self.epoch) + sizes.get("test", 0)
+            )
+        steady = measured[1:] or measured
+        train = sum(e["seconds"] - e.get("val_seconds", 0.0) for e in steady) / len(steady)
+        validation = sum(e.get("val_seconds", 0.0) for e in steady) / len(steady)
+        val_examples = sizes.get("validation", 0)
+        if val_examples and validation > 0:
+            test = validation * sizes.get("test", 0) / val_examples
+        else:  # no validation to time: a forward pass costs about a third of a training step
+            test = train / max(per_epoch * self.hyperparameters.batch_size, 1) / 3 * sizes.get("test", 0)
+        epochs_left = self.hyperparameters.epochs - self.epoch
+        in_epoch = 0.0
+        if self.epoch_started is not None and epochs_left > 0:
+            in_epoch = min(max(now - self.epoch_started, 0.0), train + validation)
+        return max(epochs_left * (train + validation) - in_epoch, 0.0) + test
 
     @property
     def active(self) -> bool:

@@ -12,6 +12,7 @@ import time
 import keras
 import numpy as np
 
+from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import analyze_for, build_model, strip_ansi
 from core.runs.record import Run, Status
@@ -50,10 +51,20 @@ class RunRecorder(keras.callbacks.Callback):
         self.factors = factors or {}
         self._epoch = 0
         self._epoch_started = 0.0
+        self._validation_started = 0.0
+        self._validation_seconds = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._epoch_started = time.perf_counter()
+        self._validation_seconds = 0.0
+
+    def on_test_begin(self, logs=None):  # inside fit: the epoch's validation
+        self._validation_started = time.perf_counter()
+        self.run.set_phase("validating")
+
+    def on_test_end(self, logs=None):
+        self._validation_seconds = time.perf_counter() - self._validation_started
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -72,7 +83,11 @@ class RunRecorder(keras.callbacks.Callback):
             raise StopRequested
 
     def on_epoch_end(self, epoch, logs=None):
-        metrics = {"epoch": epoch + 1, "seconds": time.perf_counter() - self._epoch_started}
+        metrics = {
+            "epoch": epoch + 1,
+            "seconds": time.perf_counter() - self._epoch_started,
+            "val_seconds": self._validation_seconds,
+        }
         metrics.update(convert_logs(logs or {}, self.factors))
         self.run.record_epoch(metrics)
         if self.on_epoch is not None:
@@ -169,8 +184,13 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     initial_epoch = run.epoch if continue_training else 0
     x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
     y_train = _slice(dataset.y_train, hp.limit_train)
-    n_fit = len(x_train) - int(len(x_train) * hp.validation_split)
-    run.begin(batches_per_epoch=math.ceil(n_fit / hp.batch_size))
+    n_validation = int(len(x_train) * hp.validation_split)
+    n_fit = len(x_train) - n_validation
+    n_test = len(dataset.x_test) if hp.limit_test is None else min(hp.limit_test, len(dataset.x_test))
+    run.begin(
+        batches_per_epoch=math.ceil(n_fit / hp.batch_size),
+        eval_sizes={"validation": n_validation, "test": n_test + _hidden_test_size(run, store)},
+    )
     if store is not None:
         store.save(run)
     scaling = task.scaling(y_train, model)  # a regression trains on standardised targets
@@ -203,7 +223,9 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     except StopRequested:
         stopped = True
     scaling.fold_into(model)  # the model now predicts the target in its own units
+    run.set_phase("testing")
     results = evaluate_run(model, run, dataset, hp, store)
+    results.update(score_hidden_test(model, run, store))
     if stopped:
         run.finish(
             Status.STOPPED,
@@ -219,6 +241,27 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
         )
     else:
         run.finish(Status.FINISHED, "", results)
+
+
+def _hidden_test_size(run: Run, store: RunStore | None) -> int:
+    if not run.challenge or store is None:
+        return 0
+    hidden = load_hidden_test(store.home, run.challenge)
+    return 0 if hidden is None else len(hidden[1])
+
+
+def score_hidden_test(model, run: Run, store: RunStore | None) -> dict:
+    """The run's accuracy on its challenge's hidden test set, for the leaderboard only (no predictions
+    or labels are kept: the learner's pages never see that set)."""
+    if not run.challenge or store is None:
+        return {}
+    hidden = load_hidden_test(store.home, run.challenge)
+    if hidden is None:
+        return {}
+    x, y = hidden
+    x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
+    predicted = model.predict(x, batch_size=PREDICT_BATCH, verbose=0).argmax(axis=1)
+    return {HIDDEN_SCORE: float(np.mean(predicted == y))}
 
 
 def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore | None) -> dict:

@@ -88,11 +88,23 @@ def run_status(run: Run) -> None:
                 f"Paused in epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, after batch {p.batch}: "
                 "press Resume to go on."
             )
-        else:
+        elif p.phase == "testing":
+            tested = (run.eval_sizes or {}).get("test")
             text = (
-                f"{label}: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, batch {p.batch} of "
-                f"{p.batches_per_epoch} · elapsed {format_seconds(p.elapsed)} · "
-                f"about {format_seconds(p.eta)} left"
+                f"{label}: training done; now measuring the test set"
+                + (f" ({tested:,} examples)" if tested else "")
+                + f"… · elapsed {format_seconds(p.elapsed)}"
+            )
+        else:
+            doing = (
+                "checking the validation set"
+                if p.phase == "validating"
+                else f"batch {p.batch} of {p.batches_per_epoch}"
+            )
+            left = f"about {format_seconds(p.eta)} left" if p.eta is not None else "time left known after a few batches"
+            text = (
+                f"{label}: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, {doing} · "
+                f"elapsed {format_seconds(p.elapsed)} · {left} (test set included)"
             )
         st.progress(p.fraction, text=text)
     else:
