@@ -425,3 +425,46 @@ def leaderboard(runs: list[Run], challenge: Challenge) -> list[dict]:
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
     return rows
+
+
+def race(runs: list[Run], challenge: Challenge) -> list[dict]:
+    """Every learner's current run of the challenge (their newest since the last reset), for the live race.
+
+    Each entry: learner, run_id, status, active, ``batches`` and ``epochs`` (the run's history),
+    ``batches_per_epoch``, and ``score`` (the latest validation accuracy, else the latest training
+    accuracy), with ``leader`` True for the best score. Learners are told apart by their browser, so two
+    learners who typed the same name still race separately.
+    """
+    newest: dict[str, Run] = {}
+    for run in runs:
+        if run.challenge != challenge.code or (run.created or 0) < challenge.reset_at:
+            continue
+        if run.status not in Status.ACTIVE and run.status != Status.FINISHED and run.status != Status.STOPPED:
+            continue  # failed or interrupted: the learner's previous one stays on the board
+        key = run.owner or run.id
+        if key not in newest or run.created > newest[key].created:
+            newest[key] = run
+    entries = []
+    for run in sorted(newest.values(), key=lambda r: r.created):
+        epochs = run.epoch_history()
+        batches = run.batch_history()
+        validation = [e["val_accuracy"] for e in epochs if e.get("val_accuracy") is not None]
+        training = [b["accuracy"] for b in batches if b.get("accuracy") is not None]
+        score = validation[-1] if validation else (training[-1] if training else None)
+        entries.append(
+            {
+                "learner": run.learner or "anonymous",
+                "run_id": run.id,
+                "status": run.status,
+                "active": run.active,
+                "batches": batches,
+                "epochs": epochs,
+                "batches_per_epoch": run.batches_per_epoch or 1,
+                "score": score,
+                "leader": False,
+            }
+        )
+    scored = [e for e in entries if e["score"] is not None]
+    if scored:
+        max(scored, key=lambda e: e["score"])["leader"] = True
+    return entries
