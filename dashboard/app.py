@@ -3,13 +3,13 @@
 import dashboard.runtime  # noqa: F401,I001  (first: heavy imports and the Streamlit/Keras fixes)
 import streamlit as st
 
-from dashboard.session import state
+from dashboard import session
 from dashboard.components.classroom import challenge_banner
 from dashboard.components.widgets import sidebar_status
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
-state.remember_user_in_browser()
-state.playground()
+session.remember_user_in_browser()
+session.playground()
 
 page = st.navigation(
     [

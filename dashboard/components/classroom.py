@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import state
+from dashboard import session
 
 
 def challenge_banner() -> None:
-    challenge = state.active_challenge()
+    challenge = session.active_challenge()
     if challenge is None:
         return
-    state.keep_challenge_in_url()
+    session.keep_challenge_in_url()
     with st.container(border=True, key="challenge_banner"):
         text, name = st.columns([3, 1], vertical_alignment="center")
         text.markdown(
-            f":material/school: **Challenge: {challenge.title}** — {state.dataset_title(challenge.dataset)}, "
+            f":material/school: **Challenge: {challenge.title}** — {session.dataset_title(challenge.dataset)}, "
             f"{challenge.rules()}. Your finished runs go on the class leaderboard."
         )
         name.text_input("Your name on the leaderboard", key="learner_name", max_chars=40, placeholder="e.g. Ada")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.insight.coaching import MIN_EPOCHS, coach_run
-
-from .widgets import history_chart
+from dashboard.components.widgets import history_chart
 
 ICONS = {
     "overfitting": ":material/trending_up:",

@@ -10,8 +10,8 @@ import streamlit as st
 from core.config import MAX_UPLOAD_MB
 from core.data import tabular
 from core.data.tabular import TableError
+from dashboard import session
 from dashboard.charts import regression as regression_charts
-from dashboard.session import state
 
 SOURCE_KEY = "csv_source"  # the table being imported: file name, parsed frame, columns — or the error reading it
 OUTCOME_KEY = "csv_import_outcome"  # {"error": str} or {"name": str, "report": [str]}
@@ -69,8 +69,8 @@ def _run_import() -> None:
     except TableError as error:
         st.session_state[OUTCOME_KEY] = {"error": str(error)}
         return
-    name = tabular.save_table(prepared, owner=state.user_id(), title=title, store=state.user_datasets())
-    state.set_dataset(name)  # a table: the model becomes the tabular preset (state.set_dataset)
+    name = tabular.save_table(prepared, owner=session.user_id(), title=title, store=session.user_datasets())
+    session.set_dataset(name)  # a table: the model becomes the tabular preset (session.set_dataset)
     st.session_state["dataset_choice"] = name
     st.session_state[OUTCOME_KEY] = {"name": name, "report": prepared.report}
 
@@ -176,7 +176,7 @@ def show_outcome(outcome: dict) -> None:
         st.error(outcome["error"], icon=":material/error:")
         return
     st.success(
-        f"Imported **{state.dataset_title(outcome['name'])}**. Your model now uses it with the tabular "
+        f"Imported **{session.dataset_title(outcome['name'])}**. Your model now uses it with the tabular "
         "preset (see **Build**).",
         icon=":material/check_circle:",
     )
@@ -195,7 +195,7 @@ def show_table(data) -> None:
     c3.metric("Inputs per row", len(data.feature_names) or data.input_shape[0])
     c4.metric("Predicts", data.target_name or "a number")
     st.caption(f"Loaded from: {data.source}")
-    details = (state.user_datasets().meta(data.name) or {}).get("details", {})
+    details = (session.user_datasets().meta(data.name) or {}).get("details", {})
     if details.get("report"):
         with st.expander("How the table was prepared"):
             for line in details["report"]:

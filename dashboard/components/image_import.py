@@ -15,7 +15,7 @@ from core.data.image_import import (
     ImportLimits,
     import_image_folders,
 )
-from dashboard.session import state
+from dashboard import session
 
 OUTCOME_KEY = "image_import_outcome"  # {"file": upload id, "error": str or "name": str, "report": HealthReport}
 
@@ -45,8 +45,8 @@ def _run_import() -> None:
         name, report = import_image_folders(
             upload.getvalue(),
             title=st.session_state.get("image_name", ""),
-            owner=state.user_id(),
-            store=state.user_datasets(),
+            owner=session.user_id(),
+            store=session.user_datasets(),
             size=st.session_state["image_size"],
             grey=st.session_state["image_grey"],
             limits=import_limits(),
@@ -58,15 +58,15 @@ def _run_import() -> None:
             "report": getattr(error, "report", None),
         }
         return
-    state.set_dataset(name)
+    session.set_dataset(name)
     st.session_state["dataset_choice"] = name
     st.session_state[OUTCOME_KEY] = {"file": upload.file_id, "name": name, "report": report}
 
 
 def _delete(name: str) -> None:
-    if state.delete_own_dataset(name):
+    if session.delete_own_dataset(name):
         st.session_state.pop(OUTCOME_KEY, None)
-        st.toast(f"Deleted the data set; your model now uses {state.dataset_title(state.playground().dataset)}.")
+        st.toast(f"Deleted the data set; your model now uses {session.dataset_title(session.playground().dataset)}.")
 
 
 def import_images_section() -> None:
@@ -122,7 +122,7 @@ def show_outcome(outcome: dict) -> None:
         st.error(outcome["error"], icon=":material/error:")
     else:
         st.success(
-            f"Imported **{state.dataset_title(outcome['name'])}**: {report.train_images:,} training and "
+            f"Imported **{session.dataset_title(outcome['name'])}**: {report.train_images:,} training and "
             f"{report.test_images:,} test images of {report.image_format} in {len(report.classes)} classes. "
             "Your model now uses it (see **Build**).",
             icon=":material/check_circle:",
@@ -161,7 +161,7 @@ def delete_dataset_button(name: str) -> None:
     """For one of the user's own data sets: delete it, after a confirmation."""
     with st.popover("Delete", icon=":material/delete:", help="Delete this imported data set"):
         st.markdown(
-            f"Delete **{state.dataset_title(name)}** for good? Runs trained on it stay in your list, "
+            f"Delete **{session.dataset_title(name)}** for good? Runs trained on it stay in your list, "
             "but cannot train more or predict."
         )
         st.button("Delete it", key="delete_dataset", type="primary", on_click=_delete, args=(name,))
@@ -169,7 +169,7 @@ def delete_dataset_button(name: str) -> None:
 
 def stored_report(name: str) -> None:
     """For an imported image set: what its import skipped or left out (kept with it, without file names)."""
-    details = (state.user_datasets().meta(name) or {}).get("details", {})
+    details = (session.user_datasets().meta(name) or {}).get("details", {})
     if details.get("source") != "image folders (zip)":
         return
     notes = [

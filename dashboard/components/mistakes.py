@@ -18,8 +18,8 @@ from core.insight.mistakes import (
     load_predictions,
     pair_examples,
 )
+from dashboard import session
 from dashboard.charts.inspection import clickable_confusion_figure, enlarge, selected_cell
-from dashboard.session import state
 
 PER_ROW = 6
 PAIR_LIMIT = 24
@@ -96,7 +96,7 @@ def confusion_matrix_section(run, results: dict) -> None:
     left.selectbox("True class", options, format_func=names.__getitem__, key=true_key)
     right.selectbox("Predicted as", options, format_func=names.__getitem__, key=predicted_key)
     try:
-        predictions = load_predictions(state.manager().store, run.id)
+        predictions = load_predictions(session.manager().store, run.id)
         images = load_dataset(run.dataset).x_test[: len(predictions.y_true)]
     except (PredictionsUnavailable, DatasetUnavailable) as error:
         st.info(str(error))

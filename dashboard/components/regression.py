@@ -11,8 +11,8 @@ from core.data.datasets import REGRESSION, DatasetUnavailable, load_dataset
 from core.insight.mistakes import PredictionsUnavailable
 from core.training.evaluation import load_regression_predictions
 from core.training.tasks import is_regression
+from dashboard import session
 from dashboard.charts import regression as regression_charts
-from dashboard.session import state
 
 WORST_ROWS = 10
 
@@ -64,7 +64,7 @@ def results_section(run, results: dict) -> None:
     """Predicted against actual, the errors, and the test rows with the largest errors."""
     target = results.get("target_name") or "target"
     try:
-        predicted, y_true = load_regression_predictions(state.manager().store.predictions_path(run.id))
+        predicted, y_true = load_regression_predictions(session.manager().store.predictions_path(run.id))
     except PredictionsUnavailable as error:
         st.info(str(error))
         return

@@ -9,8 +9,7 @@ import streamlit as st
 from core.data.datasets import DATASETS
 from core.export import run_bundle
 from core.share import share_url
-
-from . import state
+from dashboard import session
 
 
 def run_actions(run) -> None:
@@ -24,10 +23,11 @@ def run_actions(run) -> None:
         help="Open this run's model, data set and settings (same seed) in the builder: change one "
         "thing, train it, and Compare shows the two runs side by side.",
     ):
-        state.clone_run(run)
+        session.clone_run(run)
+        st.switch_page("views/build.py")
     bundle_col.download_button(
         "Download everything (.zip)",
-        partial(run_bundle, run, state.manager().store),
+        partial(run_bundle, run, session.manager().store),
         file_name=f"cnn-playground-{run.id}.zip",
         mime="application/zip",
         key="download_bundle",
@@ -44,9 +44,9 @@ def run_actions(run) -> None:
 
 def build_banner() -> None:
     """Messages at the top of Build: a share link that was opened, and the run this model is a copy of."""
-    for notice in state.take_notices():
+    for notice in session.take_notices():
         st.info(notice, icon=":material/info:")
-    parent = state.playground().parent_id
+    parent = session.playground().parent_id
     if parent:
         st.info(
             f"This model is a copy of run `{parent}`: change one thing, train it, then open **Compare** to "
@@ -57,7 +57,7 @@ def build_banner() -> None:
 
 def share_expander() -> None:
     """A link that opens this app with the current model and training settings in the builder."""
-    pg = state.playground()
+    pg = session.playground()
     with st.expander("Share this model", icon=":material/share:"):
         if pg.dataset not in DATASETS:
             st.caption(

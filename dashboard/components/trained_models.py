@@ -13,7 +13,7 @@ import streamlit as st
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.insight.inspection import ModelUnavailable, load_run_model
 from core.runs.record import Status
-from dashboard.session import state
+from dashboard import session
 
 MODELS_KEY = "_session_models"
 MAX_SESSION_MODELS = 2
@@ -21,8 +21,8 @@ MAX_SESSION_MODELS = 2
 
 def trained_runs() -> list:
     """The user's ended runs that have a saved model, newest first."""
-    store = state.manager().store
-    return [r for r in state.own_runs() if r.status in Status.ENDED and store.model_path(r.id).is_file()]
+    store = session.manager().store
+    return [r for r in session.own_runs() if r.status in Status.ENDED and store.model_path(r.id).is_file()]
 
 
 def _label(run) -> str:
@@ -30,7 +30,7 @@ def _label(run) -> str:
     accuracy = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
     if (run.results or {}).get("test_mae") is not None:  # a regression
         accuracy = f" · test MAE {run.results['test_mae']:,.4g}"
-    return f"{when} · {run.name or run.id} · {state.dataset_title(run.dataset)}{accuracy}"
+    return f"{when} · {run.name or run.id} · {session.dataset_title(run.dataset)}{accuracy}"
 
 
 def pick_trained_run(key: str):
@@ -42,7 +42,7 @@ def pick_trained_run(key: str):
         return None
     ids = [r.id for r in runs]
     by_id = {r.id: r for r in runs}
-    followed = state.followed_run()
+    followed = session.followed_run()
     default = ids.index(followed.id) if followed is not None and followed.id in by_id else 0
     chosen = st.selectbox(
         "Trained model",
@@ -57,14 +57,14 @@ def pick_trained_run(key: str):
 
 def session_model(run):
     """The run's trained Keras model, loaded once per session; None (with a plain message) if it cannot be."""
-    if run.owner != state.user_id():  # only the user's own runs, whatever reaches this function
+    if run.owner != session.user_id():  # only the user's own runs, whatever reaches this function
         st.error("This run belongs to someone else.")
         return None
     models: dict = st.session_state.setdefault(MODELS_KEY, {})
     if run.id not in models:
         try:
             with st.spinner("Opening the trained model…"):
-                model = load_run_model(state.manager().store, run.id)
+                model = load_run_model(session.manager().store, run.id)
         except ModelUnavailable as error:
             st.error(str(error), icon=":material/error:")
             return None

@@ -7,8 +7,8 @@ import streamlit as st
 
 from core.model.spec import LAYER_TYPES, Analysis, format_shape
 from core.runs.record import Run, Status
-
-from . import charts, state
+from dashboard import session
+from dashboard.charts import training as charts
 
 STATUS_LABELS = {
     Status.QUEUED: "Waiting for a free training slot",
@@ -41,16 +41,16 @@ def show_shape_table(analysis: Analysis, key: str) -> None:
 
 
 def sidebar_status() -> None:
-    pg = state.playground()
+    pg = session.playground()
     with st.sidebar:
         st.caption("Current model")
-        st.markdown(f"**{state.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
-        analysis = state.analysis()
+        st.markdown(f"**{session.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
+        analysis = session.analysis()
         if analysis.ok:
             st.markdown(f"{analysis.total_params:,} params · ready to train")
         else:
             st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
-        run = state.followed_run()
+        run = session.followed_run()
         if run is not None:
             # The sidebar is not polled: say nothing here that goes stale while the run trains.
             if run.active:
@@ -77,7 +77,7 @@ def run_status(run: Run) -> None:
     label = STATUS_LABELS.get(run.status, run.status)
     if run.active:
         if run.status == Status.QUEUED:
-            position = state.manager().queue_position(run.id)
+            position = session.manager().queue_position(run.id)
             text = (
                 f"{label}: number {position} in the queue. Other trainings are running; press Stop to cancel."
                 if position
@@ -134,7 +134,7 @@ def history_chart(run: Run, key: str, findings=()) -> None:
 
 def _arg_changed(index: int, arg: str, key: str) -> None:
     value = st.session_state[key]
-    state.set_layer_arg(index, arg, value)
+    session.set_layer_arg(index, arg, value)
 
 
 def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:
@@ -201,7 +201,7 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             icon=":material/arrow_upward:",
             help="Move up",
             disabled=index == 0,
-            on_click=state.move_layer,
+            on_click=session.move_layer,
             args=(index, -1),
         )
         b[1].button(
@@ -210,7 +210,7 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             icon=":material/arrow_downward:",
             help="Move down",
             disabled=index == count - 1,
-            on_click=state.move_layer,
+            on_click=session.move_layer,
             args=(index, 1),
         )
         b[2].button(
@@ -218,11 +218,16 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             key=f"{prefix}_dup",
             icon=":material/content_copy:",
             help="Duplicate",
-            on_click=state.duplicate_layer,
+            on_click=session.duplicate_layer,
             args=(index,),
         )
         b[3].button(
-            "", key=f"{prefix}_del", icon=":material/delete:", help="Remove", on_click=state.remove_layer, args=(index,)
+            "",
+            key=f"{prefix}_del",
+            icon=":material/delete:",
+            help="Remove",
+            on_click=session.remove_layer,
+            args=(index,),
         )
         if layer_type is not None:
             st.caption(layer_type.summary)

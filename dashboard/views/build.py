@@ -7,17 +7,17 @@ import streamlit as st
 from core.model.codegen import snippet
 from core.model.presets import presets_for
 from core.model.spec import LAYER_TYPES
+from dashboard import session
 from dashboard.components import sharing
 from dashboard.components.widgets import layer_card, show_shape_table
-from dashboard.session import state
 
 
 def add_chosen_layer() -> None:
     # Read the choices at click time, not the values bound when the button was drawn.
-    state.insert_layer(st.session_state["add_layer_position"], st.session_state["add_layer_type"])
+    session.insert_layer(st.session_state["add_layer_position"], st.session_state["add_layer_type"])
 
 
-pg = state.playground()
+pg = session.playground()
 st.title("Build your network")
 sharing.build_banner()  # an opened share link, or the run this model is a copy of
 st.caption(
@@ -28,11 +28,11 @@ st.caption(
 left, right = st.columns([1, 1], gap="large")
 
 with left:
-    data = state.current_data()
+    data = session.current_data()
     fitting = presets_for(data.is_images)  # a table gets Dense-only starting points
     names = list(fitting)
-    if state.control("preset") != "hidden":
-        preset_locked = state.control("preset") == "locked"
+    if session.control("preset") != "hidden":
+        preset_locked = session.control("preset") == "locked"
         preset_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
         chosen = preset_col.selectbox(
             "Preset",
@@ -45,7 +45,7 @@ with left:
         button_col.button(
             "Load preset",
             key="load_preset",
-            on_click=state.load_preset,
+            on_click=session.load_preset,
             args=(chosen,),
             disabled=preset_locked,
             help="Set by your teacher for this challenge."
@@ -59,11 +59,11 @@ with left:
                 "this data set is a table."
             )
 
-    analysis = state.analysis()
+    analysis = session.analysis()
     data_shape = "×".join(map(str, pg.spec["input_shape"]))
     inputs = f"images of {data_shape}" if data.is_images else f"table rows of {data_shape} numbers"
     st.markdown(
-        f"**Input**: {inputs} from {state.dataset_title(pg.dataset)} (change the data set on the **Data** page)"
+        f"**Input**: {inputs} from {session.dataset_title(pg.dataset)} (change the data set on the **Data** page)"
     )
     layers = pg.spec["layers"]
     for index, layer in enumerate(layers):

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core.insight import compare
+from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.widgets import STATUS_LABELS
-from dashboard.session import state
 
 POLL_SECONDS = 1.0
 WIDGET_KEY = "compare_runs"
@@ -70,8 +70,8 @@ def diff_table(runs, only_differences: bool):
 
 
 def comparison(run_ids: list[str], polling: bool) -> None:
-    uid = state.user_id()
-    runs = [r for r in (state.manager().get(i) for i in run_ids) if r is not None and r.owner == uid]
+    uid = session.user_id()
+    runs = [r for r in (session.manager().get(i) for i in run_ids) if r is not None and r.owner == uid]
     if polling and not any(r.active for r in runs):
         st.rerun()  # the last live run ended: redraw the page once, which stops the polling
     colours = charts.run_colours([r.id for r in runs])
@@ -135,13 +135,13 @@ def comparison(run_ids: list[str], polling: bool) -> None:
 
 st.title("Compare runs")
 st.caption("Put your runs side by side: which one learns faster, which generalises better, and what you changed.")
-runs = state.own_runs()
+runs = session.own_runs()
 if not runs:
     st.info("No runs yet: build a model and press **Train**. Then change one thing, train again and compare.")
     st.stop()
 
 by_id = {r.id: r for r in runs}
-followed = state.followed_run()
+followed = session.followed_run()
 st.session_state[WIDGET_KEY] = initial_choice(runs, followed.id if followed is not None else None)
 chosen = st.multiselect(
     "Runs to compare",

@@ -7,10 +7,10 @@ import numpy as np
 import streamlit as st
 
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
+from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.csv_import import import_csv_section, show_table
 from dashboard.components.image_import import delete_dataset_button, import_images_section, stored_report
-from dashboard.session import state
 
 SAMPLES_PER_CLASS = 8
 THUMBNAIL = 84  # pixels: small images are upscaled without smoothing so pixels stay visible
@@ -40,7 +40,7 @@ def choose_dataset() -> None:
         st.session_state[UNAVAILABLE_KEY] = (name, str(error))  # the page explains it
         return
     st.session_state.pop(UNAVAILABLE_KEY, None)
-    state.set_dataset(name)
+    session.set_dataset(name)
     st.session_state["dataset_switched"] = True
 
 
@@ -48,7 +48,7 @@ def describe(name: str) -> str:
     """The registry's description, or what the user imported and when."""
     if name in DATASETS:
         return DATASETS[name].description
-    meta = state.user_datasets().meta(name)
+    meta = session.user_datasets().meta(name)
     if meta is None:
         return ""
     when = time.strftime("%d %b %Y, %H:%M", time.localtime(meta["created"]))
@@ -60,18 +60,18 @@ def describe(name: str) -> str:
 
 def show_choice(data) -> str:
     """The data set selectbox (and Delete for your own); returns the name chosen."""
-    names = state.dataset_options()
+    names = session.dataset_options()
     choice = st.session_state.get("dataset_choice")
     failed = (st.session_state.get(UNAVAILABLE_KEY) or ("", ""))[0]  # kept chosen, so the page can say why
     if choice not in names or choice not in (data.name, failed):
         st.session_state["dataset_choice"] = data.name  # the model's data set (it may have changed on another page)
-    in_challenge = state.active_challenge() is not None
+    in_challenge = session.active_challenge() is not None
     own = data.name not in DATASETS and not in_challenge
     choice_col, delete_col = st.columns([6, 1], vertical_alignment="bottom") if own else (st.container(), None)
     chosen = choice_col.selectbox(
         "Data set",
         names,
-        format_func=state.dataset_title,
+        format_func=session.dataset_title,
         key="dataset_choice",
         on_change=choose_dataset,
         disabled=in_challenge,
@@ -152,21 +152,21 @@ def show_colour_pixels(data) -> None:
     )
 
 
-pg = state.playground()
+pg = session.playground()
 st.title("Look at the data")
-data = state.current_data()  # before the choice: an imported set deleted elsewhere falls back first
+data = session.current_data()  # before the choice: an imported set deleted elsewhere falls back first
 chosen = show_choice(data)
 unavailable = st.session_state.get(UNAVAILABLE_KEY)
 if unavailable and unavailable[0] == chosen != pg.dataset:  # say why, keep the model as it was
     st.error(unavailable[1], icon=":material/cloud_off:")
-    st.info(f"Your model still uses {state.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no download.")
+    st.info(f"Your model still uses {session.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no download.")
     st.stop()
 if st.session_state.pop("dataset_switched", False):
     st.toast(
         f"Model adapted to {data.title}: input {'×'.join(map(str, data.input_shape))}, "
         f"{data.output_units} output unit(s)."
     )
-if state.active_challenge() is None:
+if session.active_challenge() is None:
     import_images_section()
     import_csv_section()
 if data.is_images:

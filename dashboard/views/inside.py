@@ -9,11 +9,11 @@ import streamlit as st
 from core.data.datasets import load_dataset
 from core.insight.inspection import NotInspectable, conv_filters, feature_maps, grad_cam, predict_probabilities
 from core.insight.mistakes import PredictionsUnavailable, load_predictions
+from dashboard import session
 from dashboard.charts import inspection as charts
 from dashboard.components.own_image import uploaded_image
 from dashboard.components.regression import not_for_regression
 from dashboard.components.trained_models import class_names_or_stop, pick_trained_run, session_model
-from dashboard.session import state
 
 LAYER_WORDS = {
     "Conv2D": "Each square is what one filter found: bright where its pattern appears in the image.",
@@ -33,7 +33,7 @@ def _test_images(run):
     """The run's test images, as many as it was evaluated on, and its predictions (or None)."""
     data = load_dataset(run.dataset)
     try:
-        predictions = load_predictions(state.manager().store, run.id)
+        predictions = load_predictions(session.manager().store, run.id)
     except PredictionsUnavailable:
         predictions = None
     count = len(predictions.y_true) if predictions is not None else (run.hyperparameters.limit_test or len(data.x_test))

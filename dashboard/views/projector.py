@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from core.classroom import leaderboard, race
+from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.charts.race import race_chart
 from dashboard.components.classroom import big_numbers
 from dashboard.components.widgets import STATUS_LABELS
-from dashboard.session import state
 
 BOARD_PARAM = "board"
 LARGE_FONT = 22
@@ -52,11 +52,11 @@ def title_html(text: str) -> str:
 @st.fragment(run_every=2)
 def class_race(code: str) -> None:
     """Every learner's current run as a live curve, the leader starred; the leaderboard beside it."""
-    challenge = state.challenges().get(code)
+    challenge = session.challenges().get(code)
     if challenge is None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
-    runs = state.manager().list()
+    runs = session.manager().list()
     entries = race(runs, challenge)
     rows = leaderboard(runs, challenge)
     st.markdown(title_html(challenge.title), unsafe_allow_html=True)
@@ -84,16 +84,16 @@ def class_race(code: str) -> None:
 
 def visible_runs():
     """The user's own runs; a logged-in teacher also sees the runs of every challenge."""
-    runs = state.own_runs()
+    runs = session.own_runs()
     if st.session_state.get("is_teacher"):
         mine = {r.id for r in runs}
-        runs += [r for r in state.manager().list() if r.challenge and r.id not in mine]
+        runs += [r for r in session.manager().list() if r.challenge and r.id not in mine]
     return runs
 
 
 @st.fragment(run_every=1)
 def live_run(run_id: str) -> None:
-    run = state.manager().get(run_id)
+    run = session.manager().get(run_id)
     if run is None:
         return
     show_run(run)
@@ -119,16 +119,16 @@ def show_run(run) -> None:
         st.plotly_chart(large(fig), key="projector_chart")
 
 
-board = st.query_params.get(BOARD_PARAM) or state.playground().challenge
+board = st.query_params.get(BOARD_PARAM) or session.playground().challenge
 # One compact row of controls: the race and the board need the screen's height (1920×1080, no scrolling).
 mode_col, choice_col = st.columns([1, 2], vertical_alignment="bottom")
 mode = mode_col.segmented_control(
     "Projector", ["Live race", "One run"], key="projector_mode", default="Live race" if board else "One run"
 )
 if mode == "Live race":
-    codes = {c.code: c for c in state.challenges().list()} if st.session_state.get("is_teacher") else {}
+    codes = {c.code: c for c in session.challenges().list()} if st.session_state.get("is_teacher") else {}
     if board and board not in codes:
-        codes[board] = state.challenges().get(board)
+        codes[board] = session.challenges().get(board)
     codes = {code: c for code, c in codes.items() if c is not None}
     if not codes:
         st.info("Open this page from a challenge link, or log in on the Teacher page to choose a challenge.")
@@ -149,7 +149,7 @@ elif mode == "One run":
     else:
         ids = [r.id for r in runs]
         by_id = {r.id: r for r in runs}
-        followed = state.playground().run_id
+        followed = session.playground().run_id
         run_id = choice_col.selectbox(
             "Run",
             ids,
@@ -159,7 +159,7 @@ elif mode == "One run":
                 f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
             ),
         )
-        run = state.manager().get(run_id)
+        run = session.manager().get(run_id)
         if run.active:
             live_run(run_id)
         else:

@@ -9,10 +9,10 @@ from core.data.datasets import CLASSIFICATION, REGRESSION
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
 from core.training.hyperparams import LOSSES
+from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
 from dashboard.components.widgets import STATUS_LABELS, format_seconds, run_status, show_shape_table
-from dashboard.session import state
 
 
 def run_label(run) -> str:
@@ -25,12 +25,12 @@ def run_label(run) -> str:
 
 def delete_run(run_id: str) -> None:
     try:
-        state.manager().delete(run_id)
+        session.manager().delete(run_id)
     except RunRejected as rejected:
         st.session_state["results_message"] = " ".join(rejected.problems)
         return
-    if state.playground().run_id == run_id:
-        state.follow_run(None)
+    if session.playground().run_id == run_id:
+        session.follow_run(None)
     st.session_state["results_message"] = "Run deleted."
 
 
@@ -41,7 +41,7 @@ def runs_table(runs) -> pd.DataFrame:
                 "Run": r.id,
                 "Started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
                 "Name": r.name,
-                "Data set": state.dataset_title(r.dataset),
+                "Data set": session.dataset_title(r.dataset),
                 "Status": r.status,
                 "Params": f"{r.params:,}",
                 "Epochs": r.epoch,
@@ -59,19 +59,19 @@ def runs_table(runs) -> pd.DataFrame:
 st.title("Results")
 if message := st.session_state.pop("results_message", None):
     st.toast(message)
-runs = state.own_runs()
+runs = session.own_runs()
 if not runs:
     st.info("No runs yet: build a model and press **Train**. Your finished runs are listed here.")
     st.stop()
 
-followed = state.followed_run()
+followed = session.followed_run()
 ids = [r.id for r in runs]
 by_id = {r.id: r for r in runs}
 default = ids.index(followed.id) if followed is not None and followed.id in ids else 0
 chosen = st.selectbox("Run", ids, index=default, format_func=lambda i: run_label(by_id[i]), key="results_run")
 if followed is None or chosen != followed.id:
-    state.follow_run(chosen)
-run = state.manager().get(chosen)
+    session.follow_run(chosen)
+run = session.manager().get(chosen)
 
 run_status(run)
 results = run.results or {}
@@ -94,7 +94,7 @@ with summary_col:
 with settings_col:
     st.subheader("Settings used")
     settings = {
-        "Data set": state.dataset_title(run.dataset),
+        "Data set": session.dataset_title(run.dataset),
         "Optimizer": hp.optimizer,
         "Learning rate": f"{hp.effective_learning_rate:g}",
         "Epochs": hp.epochs,
@@ -111,7 +111,7 @@ with settings_col:
         width="stretch",
         key="results_settings",
     )
-    model_file = state.manager().store.model_path(run.id)
+    model_file = session.manager().store.model_path(run.id)
     if model_file.exists():
         st.download_button(
             "Download the trained model (.keras)",

@@ -9,8 +9,8 @@ from core.data.datasets import DATASETS, load_dataset
 from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
+from dashboard import session
 from dashboard.components.classroom import app_link
-from dashboard.session import state
 
 PAGE = "teacher"
 
@@ -45,7 +45,7 @@ def log_in() -> None:
 
 
 def reset_leaderboard(code: str) -> None:
-    state.challenges().reset(code)
+    session.challenges().reset(code)
     st.session_state["confirm_reset"] = False
     st.toast("The leaderboard starts afresh.")
 
@@ -77,13 +77,13 @@ create, manage = st.tabs(["New challenge", "Your challenges"])
 with create:
     with st.form("new_challenge"):
         title = st.text_input("Title", "Best Fashion-MNIST CNN", max_chars=80)
-        names = [n for n in DATASETS if state.available_dataset(n) == n]
+        names = [n for n in DATASETS if session.available_dataset(n) == n]
         c1, c2 = st.columns(2)
-        dataset = c1.selectbox("Data set", names, format_func=state.dataset_title)
+        dataset = c1.selectbox("Data set", names, format_func=session.dataset_title)
         preset = c2.selectbox("Starting model", list(PRESETS), format_func=lambda n: PRESETS[n].title)
         c1, c2 = st.columns(2)
         max_params = c1.number_input(
-            "Most parameters a model may have", 1_000, state.manager().param_budget, 150_000, step=10_000
+            "Most parameters a model may have", 1_000, session.manager().param_budget, 150_000, step=10_000
         )
         max_epochs = c2.number_input("Most epochs", 1, MAX_EPOCHS, 5)
         st.markdown("**Training settings** (the starting values, and the values of locked or hidden controls)")
@@ -108,7 +108,7 @@ with create:
             hp = Hyperparameters(
                 optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
             )
-            challenge = state.challenges().save(
+            challenge = session.challenges().save(
                 Challenge(
                     code=new_code(),
                     title=title.strip(),
@@ -134,7 +134,7 @@ with create:
 
 
 with manage:
-    challenges = state.challenges().list()
+    challenges = session.challenges().list()
     if not challenges:
         st.info("No challenges yet: create one in the first tab.")
         st.stop()
@@ -151,7 +151,7 @@ with manage:
         format_func=lambda c: f"{by_code[c].title} ({c})",
     )
     challenge = by_code[code]
-    st.markdown(f"{state.dataset_title(challenge.dataset)}, {challenge.rules()}.")
+    st.markdown(f"{session.dataset_title(challenge.dataset)}, {challenge.rules()}.")
     link_col, board_col = st.columns(2)
     link_col.markdown("**Link for learners**")
     link_col.code(app_link("", PAGE, challenge=code), language=None)
@@ -160,7 +160,7 @@ with manage:
 
     @st.fragment(run_every=3)
     def live_leaderboard() -> None:
-        rows = leaderboard(state.manager().list(), state.challenges().get(code) or challenge)
+        rows = leaderboard(session.manager().list(), session.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
             st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")

@@ -5,45 +5,45 @@ import streamlit as st
 from core.data.datasets import REGRESSION
 from core.runs.manager import RunRejected
 from core.training.hyperparams import LOSSES, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
+from dashboard import session
 from dashboard.components.widgets import history_chart, run_status
-from dashboard.session import state
 
 POLL_SECONDS = 1.0
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 
 
 def _set(name: str, key: str, transform=lambda v: v) -> None:
-    state.set_hyperparameters(**{name: transform(st.session_state[key])})
+    session.set_hyperparameters(**{name: transform(st.session_state[key])})
 
 
 def _set_optimizer() -> None:
     # A new optimizer starts from its own usual learning rate.
     name = st.session_state["hp_optimizer"]
-    state.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
+    session.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
     st.session_state.pop("hp_learning_rate", None)  # the widget is redrawn with the new value
 
 
 def start_training() -> None:
-    pg = state.playground()
-    current = state.followed_run()
+    pg = session.playground()
+    current = session.followed_run()
     if current is not None and current.active:
         return  # a second quick click on Train: the first run is already starting
     try:
-        run = state.manager().start(
+        run = session.manager().start(
             pg.spec,
             pg.dataset,
             pg.hyperparameters,
-            owner=state.user_id(),
+            owner=session.user_id(),
             name=_run_name(pg),
             parent_id=pg.parent_id,
-            challenge=state.active_challenge(),
-            learner=state.learner_name(),
+            challenge=session.active_challenge(),
+            learner=session.learner_name(),
         )
     except RunRejected as rejected:
         st.session_state["train_problems"] = rejected.problems
         return
     st.session_state.pop("train_problems", None)
-    state.follow_run(run.id)
+    session.follow_run(run.id)
 
 
 def _run_name(pg) -> str:
@@ -52,11 +52,11 @@ def _run_name(pg) -> str:
 
 
 def stop_training(run_id: str) -> None:
-    state.manager().stop(run_id)
+    session.manager().stop(run_id)
 
 
 def toggle_pause(run_id: str) -> None:
-    manager = state.manager()
+    manager = session.manager()
     run = manager.get(run_id)
     if run is not None and run.pause_requested:
         manager.resume(run_id)
@@ -66,28 +66,28 @@ def toggle_pause(run_id: str) -> None:
 
 def train_more(run_id: str) -> None:
     try:
-        state.manager().continue_run(run_id, int(st.session_state["more_epochs"]))
+        session.manager().continue_run(run_id, int(st.session_state["more_epochs"]))
     except RunRejected as rejected:
         st.session_state["train_problems"] = rejected.problems
         return
     st.session_state.pop("train_problems", None)
 
 
-pg = state.playground()
+pg = session.playground()
 hp = pg.hyperparameters
 st.title("Train")
 settings, live = st.columns([1, 3], gap="large")
 
 with settings:
     st.subheader("Settings")
-    challenge = state.active_challenge()
+    challenge = session.active_challenge()
     max_epochs = challenge.max_epochs if challenge is not None else MAX_EPOCHS
 
     def shown(control: str) -> bool:
-        return state.control(control) != "hidden"
+        return session.control(control) != "hidden"
 
     def locked(control: str) -> bool:
-        return state.control(control) == "locked"
+        return session.control(control) == "locked"
 
     opt_names = list(OPTIMIZERS)
     if shown("optimizer"):
@@ -140,7 +140,7 @@ with settings:
             disabled=locked("batch_size"),
             help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).",
         )
-    regression = state.current_data().task == REGRESSION
+    regression = session.current_data().task == REGRESSION
     if regression:
         losses = list(LOSSES)
         st.selectbox(
@@ -206,15 +206,15 @@ with settings:
                 args=("limit_train", "hp_limit_train", lambda v: int(v) or None),
             )
 
-    run = state.followed_run()
-    analysis = state.analysis()
+    run = session.followed_run()
+    analysis = session.analysis()
     busy = run is not None and run.active
     reason = ""
     if not analysis.ok:
         reason = f"The model has {len(analysis.problems)} problem(s): fix them on Build first."
     elif busy:
         reason = "A run is already training: stop it or wait for it to end."
-    hp_problems = state.playground().hyperparameters.problems()
+    hp_problems = session.playground().hyperparameters.problems()
     if hp_problems and not reason:
         reason = " ".join(hp_problems)
     st.button(
@@ -256,7 +256,7 @@ with settings:
 
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel(run_id: str) -> None:
-    run = state.manager().get(run_id)
+    run = session.manager().get(run_id)
     if run is None:
         return
     run_status(run)
@@ -266,7 +266,7 @@ def live_panel(run_id: str) -> None:
 
 
 with live:
-    run = state.followed_run()
+    run = session.followed_run()
     if run is None:
         st.subheader("Live training chart")
         st.info(

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 import core.runs.manager
 from core.classroom import Challenge, new_code
 from core.training.hyperparams import Hyperparameters
-from dashboard.session import state
+from dashboard import session
 
 
 def fresh_app(**query) -> AppTest:
@@ -22,7 +22,7 @@ def fresh_app(**query) -> AppTest:
 @pytest.fixture(autouse=True)
 def fresh_manager():
     core.runs.manager._default = None
-    state.manager.clear()
+    session.manager.clear()
 
 
 def make_challenge(**changes) -> Challenge:
@@ -40,7 +40,7 @@ def make_challenge(**changes) -> Challenge:
         hidden=("seed",),
     )
     values.update(changes)
-    return state.challenges().save(Challenge(**values))
+    return session.challenges().save(Challenge(**values))
 
 
 def test_teacher_page_is_off_without_a_configured_password(monkeypatch):
@@ -70,7 +70,7 @@ def test_teacher_logs_in_and_creates_a_challenge_with_a_link(monkeypatch):
     assert any("Challenge created" in s.value for s in at.success)
     code = at.session_state["teacher_challenge"]
     assert any(f"?challenge={code}" in c.value for c in at.code)
-    assert state.challenges().get(code).title == "Tiny models"
+    assert session.challenges().get(code).title == "Tiny models"
 
 
 def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():

@@ -9,7 +9,7 @@ import core.runs.manager
 from core.model.presets import PRESETS
 from core.share import encode
 from core.training.hyperparams import Hyperparameters
-from dashboard.session import state
+from dashboard import session
 
 QUICK = Hyperparameters(epochs=2, batch_size=32, limit_train=300, limit_test=100, seed=5)
 
@@ -111,7 +111,7 @@ def shared_model() -> dict:
 
 def open_app(**query) -> AppTest:
     core.runs.manager._default = None
-    state.manager.clear()
+    session.manager.clear()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for key, value in query.items():
         at.query_params[key] = value

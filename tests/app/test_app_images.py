@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import core.data.datasets
 import core.runs.manager
-from dashboard.session import state
+from dashboard import session
 
 TIMEOUT = 60
 ANN, BOB = "a1a1a1a1a1a1a1a1", "b2b2b2b2b2b2b2b2"  # valid anonymous user ids
@@ -56,7 +56,7 @@ def open_app(owner: str) -> AppTest:
 @pytest.fixture
 def fresh_manager():
     core.runs.manager._default = None  # the process-wide manager is rebuilt on this test's store folder
-    state.manager.clear()
+    session.manager.clear()
 
 
 def import_zip(at: AppTest, data: bytes, name: str, size: int = 16, grey: bool = False) -> AppTest:
@@ -100,7 +100,7 @@ def test_import_colour_images_then_build_train_and_see_results(fresh_manager):
 
     pg = at.session_state["playground"]
     name = pg.dataset
-    assert name.startswith("own-") and state.dataset_title(name) == "My colours"
+    assert name.startswith("own-") and session.dataset_title(name) == "My colours"
     assert at.selectbox(key="dataset_choice").value == name
     assert any(
         s.value.startswith("Imported **My colours**: 20 training and 4 test images of 16×16 colour in 2 classes")
@@ -165,7 +165,7 @@ def test_imported_set_is_only_its_owners_and_survives_a_restart(fresh_manager):
     # A restart: a new manager and an empty data set cache; the files on disk are read again.
     core.data.datasets.forget_dataset(name)
     core.runs.manager._default = None
-    state.manager.clear()
+    session.manager.clear()
     again = open_page(open_app(ANN), "data")
     assert "Ann's set" in again.selectbox(key="dataset_choice").options
     again.selectbox(key="dataset_choice").select(name)
@@ -184,8 +184,8 @@ def test_imported_set_is_only_its_owners_and_survives_a_restart(fresh_manager):
     rerun(again)
     assert again.session_state["playground"].dataset in core.data.datasets.DATASETS
     assert "Ann's set" not in again.selectbox(key="dataset_choice").options
-    assert state.user_datasets().list(ANN) == []
-    assert state.dataset_title(name) == "a deleted data set"
+    assert session.user_datasets().list(ANN) == []
+    assert session.dataset_title(name) == "a deleted data set"
 
 
 def test_refused_archive_says_why_and_keeps_the_data_set(fresh_manager):
@@ -200,7 +200,7 @@ def test_refused_archive_says_why_and_keeps_the_data_set(fresh_manager):
     at.button(key="import_images").click()
     rerun(at)
     assert any(e.value.startswith("Give the data set a name") for e in at.error)
-    assert state.user_datasets().list(ANN) == []
+    assert session.user_datasets().list(ANN) == []
 
 
 def test_mnist_offline_says_how_to_get_it_and_keeps_the_data_set(fresh_manager, tmp_path, monkeypatch):
@@ -213,5 +213,5 @@ def test_mnist_offline_says_how_to_get_it_and_keeps_the_data_set(fresh_manager, 
     message = at.error[0].value
     assert message.startswith("MNIST digits is not available on this computer and could not be downloaded.")
     assert "set MNIST_DIR to it" in message and "Traceback" not in message
-    assert any(f"Your model still uses {state.dataset_title(before)}" in i.value for i in at.info)
+    assert any(f"Your model still uses {session.dataset_title(before)}" in i.value for i in at.info)
     assert at.session_state["playground"].dataset == before

@@ -16,7 +16,7 @@ from core.model.presets import DEFAULT_PRESET, PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
-from dashboard.session import state
+from dashboard import session
 
 TIMEOUT = 60
 OWNER = "0123456789abcdef"  # a valid anonymous user id: the AppTest session opens with it in the URL
@@ -38,7 +38,7 @@ def finished(tmp_path_factory):
 def open_app(monkeypatch, home, owner: str = OWNER) -> AppTest:
     monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(home))
     core.runs.manager._default = None  # the process-wide manager is rebuilt on this store folder
-    state.manager.clear()
+    session.manager.clear()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["u"] = owner
     return rerun(at)

@@ -1,0 +1,113 @@
+"""What the URL carries besides the user: the run the session follows, the classroom challenge it
+joined, and share links (?s=...) that open a model in a new session."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.model.presets import PRESETS
+from core.share import PARAM as SHARE_PARAM
+from core.share import ShareLinkError
+from core.share import decode as decode_share
+from core.training.hyperparams import Hyperparameters
+
+from .identity import user_id
+from .playground import Playground, fit_spec_to_data
+from .services import available_dataset, challenges, dataset_title, manager
+
+RUN_PARAM = "run"
+CHALLENGE_PARAM = "challenge"
+BOARD_PARAM = "board"
+
+
+def open_from_url(state: Playground) -> None:
+    """A new session starts from its URL: a share link, else the followed run; and a challenge link."""
+    if not _open_share_link(state):
+        _reopen_followed_run(state)
+    _join_challenge(state)
+
+
+def run_in_url() -> str | None:
+    return st.query_params.get(RUN_PARAM)
+
+
+def show_run_in_url(run_id: str | None) -> None:
+    """Page switches clear the URL: the followed run is put back so a refresh finds it."""
+    if run_id:
+        if st.query_params.get(RUN_PARAM) != run_id:
+            st.query_params[RUN_PARAM] = run_id
+    elif RUN_PARAM in st.query_params:
+        del st.query_params[RUN_PARAM]
+
+
+def show_challenge_in_url(code: str) -> None:
+    """Page switches clear the URL; the challenge code stays in it so a refresh keeps the session in it."""
+    if st.query_params.get(CHALLENGE_PARAM) != code:
+        st.query_params[CHALLENGE_PARAM] = code
+
+
+def board_in_url() -> str | None:
+    """The challenge whose leaderboard the Projector page was opened for (?board=CODE)."""
+    return st.query_params.get(BOARD_PARAM)
+
+
+def _reopen_followed_run(state: Playground) -> None:
+    """After a browser refresh (a new session), the builder shows the model of the run in the URL."""
+    run_id = run_in_url()
+    run = manager().get(run_id) if run_id else None
+    if run is None or run.owner != user_id() or available_dataset(run.dataset) != run.dataset:
+        return
+    state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
+    state.run_id = run.id
+
+
+def _join_challenge(state: Playground) -> None:
+    """A session opened from a teacher's link (?challenge=CODE) starts with the challenge's set-up."""
+    code = st.query_params.get(CHALLENGE_PARAM)
+    if not code:
+        return
+    challenge = challenges().get(code)
+    if challenge is None:
+        state.notices.append(
+            "This classroom challenge link is not valid (it may have been mistyped or "
+            "removed): you are in the free playground instead."
+        )
+        del st.query_params[CHALLENGE_PARAM]
+        return
+    if available_dataset(challenge.dataset) != challenge.dataset:
+        state.notices.append(
+            f"This challenge needs {dataset_title(challenge.dataset)}, which is not available "
+            "on this server: ask your teacher."
+        )
+        return
+    state.challenge = code
+    state.dataset, state.preset = challenge.dataset, challenge.preset
+    state.hyperparameters = challenge.hyperparameters
+    state.replace_spec(fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))
+
+
+def _open_share_link(state: Playground) -> bool:
+    """A new session opened from a share link (?s=...) starts with the shared model in the builder."""
+    token = st.query_params.get(SHARE_PARAM)
+    if token is None:
+        return False
+    del st.query_params[SHARE_PARAM]  # consumed: the URL no longer claims to describe the edited model
+    try:
+        shared = decode_share(token)
+    except ShareLinkError as error:
+        state.notices.append(f"{error} The default model is loaded instead.")
+        return False
+    dataset, spec = shared["dataset"], shared["spec"]
+    if available_dataset(dataset) != dataset:
+        notice = (
+            f"The shared model was made for {dataset_title(dataset)}, which is not available here: "
+            f"it is loaded for {dataset_title('shapes')} instead."
+        )
+        dataset = "shapes"
+    else:
+        notice = "The shared model and its training settings are loaded: train it, or change it first."
+    state.dataset, state.preset = dataset, shared["preset"]
+    state.hyperparameters = Hyperparameters.from_dict(shared["hyperparameters"])
+    state.replace_spec(fit_spec_to_data(spec, dataset))  # a no-op for links the app made
+    state.notices.append(notice)
+    return True

@@ -1,0 +1,43 @@
+"""What every session shares: the process's run manager, the stores beside it, and data-set look-ups."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.classroom import ChallengeStore
+from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
+from core.data.user_datasets import UserDatasetStore, is_user_dataset
+from core.runs.manager import RunManager, default_manager
+
+
+@st.cache_resource
+def manager() -> RunManager:
+    """The process's run manager, shared by every session (each sees only its own runs)."""
+    return default_manager()
+
+
+def challenges() -> ChallengeStore:
+    return ChallengeStore(manager().store)
+
+
+def user_datasets() -> UserDatasetStore:
+    """Data sets users imported, stored beside the runs (so a test's or server's home holds both)."""
+    return UserDatasetStore(manager().store.home)
+
+
+def available_dataset(preferred: str = "fashion_mnist") -> str:
+    """``preferred`` when it can be loaded here, else the synthetic shapes (which always can)."""
+    try:
+        load_dataset(preferred)
+        return preferred
+    except DatasetUnavailable:
+        return "shapes"
+
+
+def dataset_title(name: str) -> str:
+    if name in DATASETS:
+        return DATASETS[name].title
+    if not is_user_dataset(name):
+        return name
+    meta = user_datasets().meta(name)
+    return meta["title"] if meta else "a deleted data set"
