@@ -1,5 +1,7 @@
 """AppTest tests of classroom mode: the teacher page, a learner's restricted builder, the leaderboard."""
 
+import json
+
 import pytest
 from helpers import APP, rerun
 from streamlit.testing.v1 import AppTest
@@ -100,7 +102,9 @@ def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
     board.query_params["board"] = challenge.code
     rerun(board)
     html = " ".join(m.value for m in board.markdown)
-    assert "Shapes sprint" in html and "Ada" in html and "Flatten → Dense 5" in html
+    assert "Shapes sprint" in html and "Ada" in html and "Leaderboard" in html
+    race = json.loads(board.get("plotly_chart")[0].proto.spec)  # the live race: Ada's curve, starred
+    assert race["data"][0]["name"].startswith("★ Ada")
 
 
 def test_a_model_over_the_challenge_limit_cannot_train():
