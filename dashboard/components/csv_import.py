@@ -13,8 +13,7 @@ from core.data.tabular import TableError
 from dashboard import session
 from dashboard.charts import regression as regression_charts
 
-SOURCE_KEY = "csv_source"  # the table being imported: file name, parsed frame, columns — or the error reading it
-OUTCOME_KEY = "csv_import_outcome"  # {"error": str} or {"name": str, "report": [str]}
+OUTCOME = "csv"  # the import's outcome in the session: {"error": str} or {"name": str, "report": [str]}
 WIDGET_KEYS = ("csv_target", "csv_title")
 FEATURES_KEY = "csv_features_"  # + the target's name: the feature choice starts afresh for a new target
 PREVIEW_ROWS = 10
@@ -22,9 +21,8 @@ KIND_LABELS = {tabular.NUMBER: "number", tabular.CATEGORY: "category", tabular.L
 
 
 def _forget_choices() -> None:
-    st.session_state.pop(OUTCOME_KEY, None)
-    for key in [*WIDGET_KEYS, *(k for k in st.session_state if str(k).startswith(FEATURES_KEY))]:
-        st.session_state.pop(key, None)
+    session.set_import_outcome(OUTCOME, None)
+    session.reset_widgets(*WIDGET_KEYS, prefix=FEATURES_KEY)
 
 
 def read_source(data: bytes, file_name: str, title: str, target: str | None = None) -> dict:
@@ -40,39 +38,39 @@ def read_source(data: bytes, file_name: str, title: str, target: str | None = No
 
 def _use_example() -> None:
     _forget_choices()
-    st.session_state[SOURCE_KEY] = read_source(
-        tabular.example_bytes(), tabular.EXAMPLE_CSV.name, tabular.EXAMPLE_TITLE, tabular.EXAMPLE_TARGET
+    session.set_table_being_imported(
+        read_source(tabular.example_bytes(), tabular.EXAMPLE_CSV.name, tabular.EXAMPLE_TITLE, tabular.EXAMPLE_TARGET)
     )
 
 
 def _take_upload() -> None:
     _forget_choices()
-    upload = st.session_state.get("csv_file")
+    upload = session.widget_value("csv_file")
     if upload is None:
-        st.session_state.pop(SOURCE_KEY, None)
+        session.set_table_being_imported(None)
         return
-    st.session_state[SOURCE_KEY] = read_source(upload.getvalue(), upload.name, Path(upload.name).stem[:60])
+    session.set_table_being_imported(read_source(upload.getvalue(), upload.name, Path(upload.name).stem[:60]))
 
 
 def _run_import() -> None:
     # A callback, so the data set choice and the sidebar already show the new data set on this rerun.
-    source = st.session_state.get(SOURCE_KEY) or {}
-    target = st.session_state.get("csv_target")
+    source = session.table_being_imported() or {}
+    target = session.widget_value("csv_target")
     if "frame" not in source or target is None:
-        st.session_state[OUTCOME_KEY] = {"error": "Choose a CSV file (or the example) first."}
+        session.set_import_outcome(OUTCOME, {"error": "Choose a CSV file (or the example) first."})
         return
-    title = (st.session_state.get("csv_title") or "").strip() or source["title"] or "My table"
+    title = (session.widget_value("csv_title") or "").strip() or source["title"] or "My table"
     try:
         prepared = tabular.prepare(
-            source["frame"], target, st.session_state.get(FEATURES_KEY + target), source=source["name"]
+            source["frame"], target, session.widget_value(FEATURES_KEY + target), source=source["name"]
         )
     except TableError as error:
-        st.session_state[OUTCOME_KEY] = {"error": str(error)}
+        session.set_import_outcome(OUTCOME, {"error": str(error)})
         return
     name = tabular.save_table(prepared, owner=session.user_id(), title=title, store=session.user_datasets())
     session.set_dataset(name)  # a table: the model becomes the tabular preset (session.set_dataset)
-    st.session_state["dataset_choice"] = name
-    st.session_state[OUTCOME_KEY] = {"name": name, "report": prepared.report}
+    session.set_widget_value("dataset_choice", name)
+    session.set_import_outcome(OUTCOME, {"name": name, "report": prepared.report})
 
 
 def columns_table(columns) -> pd.DataFrame:
@@ -93,8 +91,8 @@ def columns_table(columns) -> pd.DataFrame:
 
 def import_csv_section() -> None:
     """An expander: upload a CSV or take the example, look at it, choose the columns, import it."""
-    source = st.session_state.get(SOURCE_KEY)
-    outcome = st.session_state.get(OUTCOME_KEY)
+    source = session.table_being_imported()
+    outcome = session.import_outcome(OUTCOME)
     with st.expander(
         "Import a table (CSV) to predict a number",
         icon=":material/table_chart:",

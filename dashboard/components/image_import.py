@@ -17,7 +17,7 @@ from core.data.image_import import (
 )
 from dashboard import session
 
-OUTCOME_KEY = "image_import_outcome"  # {"file": upload id, "error": str or "name": str, "report": HealthReport}
+OUTCOME = "images"  # the import's outcome in the session: {"file": upload id, "error": str or "name": str, "report"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,51 +27,49 @@ def import_limits() -> ImportLimits:
 
 
 def _forget_outcome() -> None:
-    st.session_state.pop(OUTCOME_KEY, None)  # a new file: the last import's report no longer applies
+    session.set_import_outcome(OUTCOME, None)  # a new file: the last import's report no longer applies
 
 
 def _upload_id() -> str | None:
-    upload = st.session_state.get("image_zip")
+    upload = session.widget_value("image_zip")
     return upload.file_id if upload is not None else None
 
 
 def _run_import() -> None:
     # A callback, so the data set choice and the sidebar already show the new data set on this rerun.
-    upload = st.session_state.get("image_zip")
+    upload = session.widget_value("image_zip")
     if upload is None:
-        st.session_state[OUTCOME_KEY] = {"file": None, "error": "Choose a zip file first."}
+        session.set_import_outcome(OUTCOME, {"file": None, "error": "Choose a zip file first."})
         return
     try:
         name, report = import_image_folders(
             upload.getvalue(),
-            title=st.session_state.get("image_name", ""),
+            title=session.widget_value("image_name", ""),
             owner=session.user_id(),
             store=session.user_datasets(),
-            size=st.session_state["image_size"],
-            grey=st.session_state["image_grey"],
+            size=session.widget_value("image_size"),
+            grey=session.widget_value("image_grey"),
             limits=import_limits(),
         )
     except ImageImportError as error:
-        st.session_state[OUTCOME_KEY] = {
-            "file": upload.file_id,
-            "error": str(error),
-            "report": getattr(error, "report", None),
-        }
+        session.set_import_outcome(
+            OUTCOME, {"file": upload.file_id, "error": str(error), "report": getattr(error, "report", None)}
+        )
         return
     session.set_dataset(name)
-    st.session_state["dataset_choice"] = name
-    st.session_state[OUTCOME_KEY] = {"file": upload.file_id, "name": name, "report": report}
+    session.set_widget_value("dataset_choice", name)
+    session.set_import_outcome(OUTCOME, {"file": upload.file_id, "name": name, "report": report})
 
 
 def _delete(name: str) -> None:
     if session.delete_own_dataset(name):
-        st.session_state.pop(OUTCOME_KEY, None)
+        session.set_import_outcome(OUTCOME, None)
         st.toast(f"Deleted the data set; your model now uses {session.dataset_title(session.playground().dataset)}.")
 
 
 def import_images_section() -> None:
     """An expander with the upload form, the limits, and the health report of the file last imported."""
-    outcome = st.session_state.get(OUTCOME_KEY)
+    outcome = session.import_outcome(OUTCOME)
     if outcome is not None and outcome["file"] != _upload_id():
         outcome = None  # the form was left or cleared: the report belongs to a file no longer there
     with st.expander("Import your own images", icon=":material/upload_file:", expanded=outcome is not None):

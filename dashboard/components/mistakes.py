@@ -62,11 +62,10 @@ def _pair_sentence(count: int, true: str, predicted: str) -> str:
 
 def _take_click(chart_key: str, true_key: str, predicted_key: str) -> None:
     """A new click on a cell sets the two class pickers (they are drawn after the chart)."""
-    cell = selected_cell(st.session_state.get(chart_key))
-    last_key = f"{chart_key}_last_click"
-    if cell is not None and cell != st.session_state.get(last_key):
-        st.session_state[true_key], st.session_state[predicted_key] = cell
-    st.session_state[last_key] = cell
+    cell = selected_cell(session.widget_value(chart_key))
+    if session.is_new_click(chart_key, cell):
+        session.set_widget_value(true_key, cell[0])
+        session.set_widget_value(predicted_key, cell[1])
 
 
 def confusion_matrix_section(run, results: dict) -> None:
@@ -76,9 +75,7 @@ def confusion_matrix_section(run, results: dict) -> None:
     chart_key, true_key, predicted_key = (f"{part}_{run.id}" for part in ("confusion", "errs_true", "errs_pred"))
     _take_click(chart_key, true_key, predicted_key)
     default = most_confused_pair(matrix)
-    st.session_state.setdefault(true_key, default[0])
-    st.session_state.setdefault(predicted_key, default[1])
-    pair = st.session_state[true_key], st.session_state[predicted_key]
+    pair = session.default_widget_value(true_key, default[0]), session.default_widget_value(predicted_key, default[1])
     st.plotly_chart(
         clickable_confusion_figure(matrix, names, selected=pair),
         key=chart_key,
@@ -101,7 +98,7 @@ def confusion_matrix_section(run, results: dict) -> None:
     except (PredictionsUnavailable, DatasetUnavailable) as error:
         st.info(str(error))
         return
-    true, predicted = st.session_state[true_key], st.session_state[predicted_key]
+    true, predicted = session.widget_value(true_key), session.widget_value(predicted_key)
     _pair_gallery(predictions, images, names, true, predicted)
     st.subheader("The most confident mistakes")
     mistakes = confident_mistakes(predictions, MISTAKES_LIMIT)

@@ -1,6 +1,6 @@
 """Picking one of the user's trained runs and holding its model for this browser session only.
 
-Models live in ``st.session_state`` (never in a cache shared between users), loaded in Keras' safe
+Models are held by the session (never in a cache shared between users), loaded in Keras' safe
 mode from the run store's own ``.keras`` files; a session keeps at most a couple of them.
 """
 
@@ -14,9 +14,6 @@ from core.data.datasets import DatasetUnavailable, load_dataset
 from core.insight.inspection import ModelUnavailable, load_run_model
 from core.runs.record import Status
 from dashboard import session
-
-MODELS_KEY = "_session_models"
-MAX_SESSION_MODELS = 2
 
 
 def trained_runs() -> list:
@@ -60,18 +57,16 @@ def session_model(run):
     if run.owner != session.user_id():  # only the user's own runs, whatever reaches this function
         st.error("This run belongs to someone else.")
         return None
-    models: dict = st.session_state.setdefault(MODELS_KEY, {})
-    if run.id not in models:
+    model = session.held_model(run.id)
+    if model is None:
         try:
             with st.spinner("Opening the trained model…"):
                 model = load_run_model(session.manager().store, run.id)
         except ModelUnavailable as error:
             st.error(str(error), icon=":material/error:")
             return None
-        while len(models) >= MAX_SESSION_MODELS:
-            models.pop(next(iter(models)))  # the oldest: a session rarely switches back and forth
-        models[run.id] = model
-    return models[run.id]
+        session.hold_model(run.id, model)
+    return model
 
 
 def class_names_or_stop(run) -> tuple[str, ...]:

@@ -133,8 +133,7 @@ def history_chart(run: Run, key: str, findings=()) -> None:
 
 
 def _arg_changed(index: int, arg: str, key: str) -> None:
-    value = st.session_state[key]
-    session.set_layer_arg(index, arg, value)
+    session.set_layer_arg(index, arg, session.widget_value(key))
 
 
 def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:

@@ -14,7 +14,7 @@ from dashboard.components.widgets import layer_card, show_shape_table
 
 def add_chosen_layer() -> None:
     # Read the choices at click time, not the values bound when the button was drawn.
-    session.insert_layer(st.session_state["add_layer_position"], st.session_state["add_layer_type"])
+    session.insert_layer(session.widget_value("add_layer_position"), session.widget_value("add_layer_type"))
 
 
 pg = session.playground()

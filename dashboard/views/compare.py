@@ -11,9 +11,7 @@ from dashboard.charts import training as charts
 from dashboard.components.widgets import STATUS_LABELS
 
 POLL_SECONDS = 1.0
-WIDGET_KEY = "compare_runs"
-CHOSEN_KEY = "_compare_chosen"  # survives page switches, unlike the widget's own state
-DEFAULT_FOR_KEY = "_compare_default_for"  # the followed run the default selection was made for
+WIDGET_KEY = "compare_runs"  # the choice itself is kept by the session: it survives page switches
 HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28)"
 LEADERBOARD_FORMATS = {
     "Test accuracy (%)": "{:.2f}",
@@ -35,17 +33,18 @@ def legend_label(run) -> str:
     return f"{run.id} · {name}" if name else run.id
 
 
-def _remember_choice() -> None:
-    st.session_state[CHOSEN_KEY] = list(st.session_state[WIDGET_KEY])
+def _remember_choice(followed_id: str | None) -> None:
+    session.set_compare_choice(followed_id, session.widget_value(WIDGET_KEY))
 
 
 def initial_choice(runs, followed_id) -> list[str]:
     """The followed run and its parent by default; the user's own choice while the followed run stays the same."""
     ids = {r.id for r in runs}
-    if CHOSEN_KEY not in st.session_state or st.session_state.get(DEFAULT_FOR_KEY) != followed_id:
-        st.session_state[CHOSEN_KEY] = compare.default_selection(runs, followed_id)
-        st.session_state[DEFAULT_FOR_KEY] = followed_id
-    return [i for i in st.session_state[CHOSEN_KEY] if i in ids]  # deleted runs drop out
+    chosen = session.compare_choice(followed_id)
+    if chosen is None:
+        chosen = compare.default_selection(runs, followed_id)
+        session.set_compare_choice(followed_id, chosen)
+    return [i for i in chosen if i in ids]  # deleted runs drop out
 
 
 def leaderboard_table(runs, colours):
@@ -142,13 +141,15 @@ if not runs:
 
 by_id = {r.id: r for r in runs}
 followed = session.followed_run()
-st.session_state[WIDGET_KEY] = initial_choice(runs, followed.id if followed is not None else None)
+followed_id = followed.id if followed is not None else None
+session.set_widget_value(WIDGET_KEY, initial_choice(runs, followed_id))
 chosen = st.multiselect(
     "Runs to compare",
     list(by_id),
     format_func=lambda i: run_label(by_id[i]),
     key=WIDGET_KEY,
     on_change=_remember_choice,
+    args=(followed_id,),
     placeholder="Choose runs",
     help="Your runs, newest first. By default: the run you follow and the run it was cloned "
     "from, else your two newest runs.",

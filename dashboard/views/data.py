@@ -15,7 +15,6 @@ from dashboard.components.image_import import delete_dataset_button, import_imag
 SAMPLES_PER_CLASS = 8
 THUMBNAIL = 84  # pixels: small images are upscaled without smoothing so pixels stay visible
 CHANNELS = {"red": "Reds", "green": "Greens", "blue": "Blues"}  # a colour channel and its heatmap colours
-UNAVAILABLE_KEY = "dataset_unavailable"  # (name, message) of the last choice that could not be loaded
 
 
 @st.cache_data(show_spinner=False)
@@ -33,15 +32,15 @@ def upscale(image: np.ndarray) -> np.ndarray:
 
 def choose_dataset() -> None:
     # In the widget's callback, so the sidebar (drawn before the page) already shows the new data set.
-    name = st.session_state["dataset_choice"]
+    name = session.widget_value("dataset_choice")
     try:
         load_dataset(name)
     except DatasetUnavailable as error:
-        st.session_state[UNAVAILABLE_KEY] = (name, str(error))  # the page explains it
+        session.set_unavailable_dataset((name, str(error)))  # the page explains it
         return
-    st.session_state.pop(UNAVAILABLE_KEY, None)
+    session.set_unavailable_dataset(None)
     session.set_dataset(name)
-    st.session_state["dataset_switched"] = True
+    session.leave_message("dataset_switched")
 
 
 def describe(name: str) -> str:
@@ -61,10 +60,10 @@ def describe(name: str) -> str:
 def show_choice(data) -> str:
     """The data set selectbox (and Delete for your own); returns the name chosen."""
     names = session.dataset_options()
-    choice = st.session_state.get("dataset_choice")
-    failed = (st.session_state.get(UNAVAILABLE_KEY) or ("", ""))[0]  # kept chosen, so the page can say why
+    choice = session.widget_value("dataset_choice")
+    failed = (session.unavailable_dataset() or ("", ""))[0]  # kept chosen, so the page can say why
     if choice not in names or choice not in (data.name, failed):
-        st.session_state["dataset_choice"] = data.name  # the model's data set (it may have changed on another page)
+        session.set_widget_value("dataset_choice", data.name)  # the model's (it may have changed on another page)
     in_challenge = session.active_challenge() is not None
     own = data.name not in DATASETS and not in_challenge
     choice_col, delete_col = st.columns([6, 1], vertical_alignment="bottom") if own else (st.container(), None)
@@ -156,12 +155,12 @@ pg = session.playground()
 st.title("Look at the data")
 data = session.current_data()  # before the choice: an imported set deleted elsewhere falls back first
 chosen = show_choice(data)
-unavailable = st.session_state.get(UNAVAILABLE_KEY)
+unavailable = session.unavailable_dataset()
 if unavailable and unavailable[0] == chosen != pg.dataset:  # say why, keep the model as it was
     st.error(unavailable[1], icon=":material/cloud_off:")
     st.info(f"Your model still uses {session.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no download.")
     st.stop()
-if st.session_state.pop("dataset_switched", False):
+if session.take_message("dataset_switched"):
     st.toast(
         f"Model adapted to {data.title}: input {'×'.join(map(str, data.input_shape))}, "
         f"{data.output_units} output unit(s)."

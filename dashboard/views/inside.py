@@ -60,13 +60,12 @@ def from_mistakes(run) -> Chosen | None:
     if not wrong:
         st.success("This network got every test image right: there is no mistake to look at.")
         return None
-    key = f"inside_mistake_{run.id}"
     if (
         st.button("Show another mistake", key="inside_next_mistake", icon=":material/shuffle:")
-        or st.session_state.get(key) not in wrong
+        or session.shown_mistake(run.id) not in wrong
     ):
-        st.session_state[key] = int(np.random.default_rng().choice(wrong))
-    index = st.session_state[key]
+        session.show_mistake(run.id, int(np.random.default_rng().choice(wrong)))
+    index = session.shown_mistake(run.id)
     true, predicted = int(predictions.y_true[index]), int(predictions.predicted[index])
     return Chosen(
         _as_input(data.x_test[index]),

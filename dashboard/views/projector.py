@@ -12,7 +12,6 @@ from dashboard.charts.race import race_chart
 from dashboard.components.classroom import big_numbers
 from dashboard.components.widgets import STATUS_LABELS
 
-BOARD_PARAM = "board"
 LARGE_FONT = 22
 
 
@@ -85,7 +84,7 @@ def class_race(code: str) -> None:
 def visible_runs():
     """The user's own runs; a logged-in teacher also sees the runs of every challenge."""
     runs = session.own_runs()
-    if st.session_state.get("is_teacher"):
+    if session.is_teacher():
         mine = {r.id for r in runs}
         runs += [r for r in session.manager().list() if r.challenge and r.id not in mine]
     return runs
@@ -119,14 +118,14 @@ def show_run(run) -> None:
         st.plotly_chart(large(fig), key="projector_chart")
 
 
-board = st.query_params.get(BOARD_PARAM) or session.playground().challenge
+board = session.board_in_url() or session.playground().challenge
 # One compact row of controls: the race and the board need the screen's height (1920×1080, no scrolling).
 mode_col, choice_col = st.columns([1, 2], vertical_alignment="bottom")
 mode = mode_col.segmented_control(
     "Projector", ["Live race", "One run"], key="projector_mode", default="Live race" if board else "One run"
 )
 if mode == "Live race":
-    codes = {c.code: c for c in session.challenges().list()} if st.session_state.get("is_teacher") else {}
+    codes = {c.code: c for c in session.challenges().list()} if session.is_teacher() else {}
     if board and board not in codes:
         codes[board] = session.challenges().get(board)
     codes = {code: c for code, c in codes.items() if c is not None}

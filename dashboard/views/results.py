@@ -27,11 +27,11 @@ def delete_run(run_id: str) -> None:
     try:
         session.manager().delete(run_id)
     except RunRejected as rejected:
-        st.session_state["results_message"] = " ".join(rejected.problems)
+        session.leave_message("results", " ".join(rejected.problems))
         return
     if session.playground().run_id == run_id:
         session.follow_run(None)
-    st.session_state["results_message"] = "Run deleted."
+    session.leave_message("results", "Run deleted.")
 
 
 def runs_table(runs) -> pd.DataFrame:
@@ -57,7 +57,7 @@ def runs_table(runs) -> pd.DataFrame:
 
 
 st.title("Results")
-if message := st.session_state.pop("results_message", None):
+if message := session.take_message("results"):
     st.toast(message)
 runs = session.own_runs()
 if not runs:

@@ -38,15 +38,15 @@ def log_in() -> None:
     except SettingsError as error:
         password = ""
         st.error(str(error))
-    if check_teacher_password(st.session_state.get("teacher_password", ""), password):
-        st.session_state["is_teacher"] = True
+    if check_teacher_password(session.widget_value("teacher_password", ""), password):
+        session.sign_in_teacher()
     else:
-        st.session_state["teacher_login_failed"] = True
+        session.leave_message("teacher_login_failed")
 
 
 def reset_leaderboard(code: str) -> None:
     session.challenges().reset(code)
-    st.session_state["confirm_reset"] = False
+    session.set_widget_value("confirm_reset", False)
     st.toast("The leaderboard starts afresh.")
 
 
@@ -64,11 +64,11 @@ if not Settings.from_env().teacher_password:
         icon=":material/lock:",
     )
     st.stop()
-if not st.session_state.get("is_teacher"):
+if not session.is_teacher():
     with st.form("teacher_login"):
         st.text_input("Teacher password", type="password", key="teacher_password")
         st.form_submit_button("Log in", on_click=log_in)
-    if st.session_state.pop("teacher_login_failed", False):
+    if session.take_message("teacher_login_failed"):
         st.error("That password is not right.")
     st.stop()
 
@@ -121,7 +121,7 @@ with create:
                     hidden=tuple(hidden),
                 )
             )
-            st.session_state["teacher_challenge"] = challenge.code
+            session.set_teacher_challenge(challenge.code)
             st.success("Challenge created. Share this link with your class:")
             st.code(app_link("", PAGE, challenge=challenge.code), language=None)
             data = load_dataset(dataset)
@@ -140,9 +140,7 @@ with manage:
         st.stop()
     codes = [c.code for c in challenges]
     by_code = {c.code: c for c in challenges}
-    default = (
-        codes.index(st.session_state["teacher_challenge"]) if st.session_state.get("teacher_challenge") in codes else 0
-    )
+    default = codes.index(session.teacher_challenge()) if session.teacher_challenge() in codes else 0
     code = st.selectbox(
         "Challenge",
         codes,

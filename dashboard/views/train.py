@@ -13,14 +13,14 @@ BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 
 
 def _set(name: str, key: str, transform=lambda v: v) -> None:
-    session.set_hyperparameters(**{name: transform(st.session_state[key])})
+    session.set_hyperparameters(**{name: transform(session.widget_value(key))})
 
 
 def _set_optimizer() -> None:
     # A new optimizer starts from its own usual learning rate.
-    name = st.session_state["hp_optimizer"]
+    name = session.widget_value("hp_optimizer")
     session.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
-    st.session_state.pop("hp_learning_rate", None)  # the widget is redrawn with the new value
+    session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 
 def start_training() -> None:
@@ -40,9 +40,9 @@ def start_training() -> None:
             learner=session.learner_name(),
         )
     except RunRejected as rejected:
-        st.session_state["train_problems"] = rejected.problems
+        session.set_training_problems(rejected.problems)
         return
-    st.session_state.pop("train_problems", None)
+    session.set_training_problems([])
     session.follow_run(run.id)
 
 
@@ -66,11 +66,11 @@ def toggle_pause(run_id: str) -> None:
 
 def train_more(run_id: str) -> None:
     try:
-        session.manager().continue_run(run_id, int(st.session_state["more_epochs"]))
+        session.manager().continue_run(run_id, int(session.widget_value("more_epochs")))
     except RunRejected as rejected:
-        st.session_state["train_problems"] = rejected.problems
+        session.set_training_problems(rejected.problems)
         return
-    st.session_state.pop("train_problems", None)
+    session.set_training_problems([])
 
 
 pg = session.playground()
@@ -250,7 +250,7 @@ with settings:
     )
     if reason:
         st.warning(reason, icon=":material/block:")
-    for problem in st.session_state.get("train_problems", []):
+    for problem in session.training_problems():
         st.error(problem)
 
 
