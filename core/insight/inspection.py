@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.runs.store import RunStore
+from core.runs.store import RunStore, is_run_id
 
 MAX_FILTERS = 64  # filters shown per Conv2D layer
 MAX_FEATURE_MAPS = 16  # channels shown per conv/pool layer
@@ -30,8 +30,8 @@ class NotInspectable(Exception):
 
 def load_run_model(store: RunStore, run_id: str):
     """The run's trained model from the store. Only the store's own ``.keras`` file, in safe mode."""
-    path = store.model_path(run_id)
-    if not path.is_file():
+    path = store.model_path(run_id) if is_run_id(run_id) else None
+    if path is None or not path.is_file():
         raise ModelUnavailable(
             "This run has no saved model: only runs that trained to the end (or were "
             "stopped after training began) keep one."

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.runs.store import RunStore
+from core.runs.store import RunStore, is_run_id
 
 
 class PredictionsUnavailable(Exception):
@@ -40,8 +40,8 @@ class Example:
 
 
 def load_predictions(store: RunStore, run_id: str) -> Predictions:
-    path = store.predictions_path(run_id)
-    if not path.is_file():
+    path = store.predictions_path(run_id) if is_run_id(run_id) else None
+    if path is None or not path.is_file():
         raise PredictionsUnavailable(
             "This run has no saved test predictions: only runs that reached the test set keep them."
         )

@@ -109,15 +109,16 @@ class RunManager:
         self.runner.submit(run)
         return run
 
-    def continue_run(self, run_id: str, extra_epochs: int) -> Run:
-        """Train an ended run ``extra_epochs`` more from its saved weights and optimizer state."""
+    def continue_run(self, run_id: str, extra_epochs: int, owner: str) -> Run:
+        """Train the owner's ended run ``extra_epochs`` more from its saved weights and optimizer state."""
         if not isinstance(extra_epochs, int) or not 1 <= extra_epochs <= MAX_EPOCHS:
             raise RunRejected([f"Choose between 1 and {MAX_EPOCHS} more epochs."])
-        with self._lock:
-            live = self._live.get(run_id)
-            if live is not None and not live.wait(0):
-                raise RunRejected(["This run is still training: wait for it to end, then train it more."])
-        run = self.store.load(run_id)
+        run = self.get(run_id, owner)
+        if run is None:
+            raise RunRejected(["This run no longer exists."])
+        if not run.wait(0):
+            raise RunRejected(["This run is still training: wait for it to end, then train it more."])
+        run = self.store.load(run_id)  # a fresh copy with its full batch history, as saved at its end
         if run is None:
             raise RunRejected(["This run no longer exists."])
         if run.status not in (Status.FINISHED, Status.STOPPED) or not self.store.model_path(run_id).exists():
@@ -144,52 +145,81 @@ class RunManager:
             return given
         raise RunRejected(["This run's classroom challenge was deleted by your teacher: it takes no more training."])
 
-    def pause(self, run_id: str) -> bool:
-        with self._lock:
-            run = self._live.get(run_id)
+    # --- reading and controlling one's own runs ---------------------------------------------------
+    # Every method here takes the asking user (``owner``): another user's run, or a malformed id, is
+    # simply not found. Pages never compare owners themselves.
+
+    def get(self, run_id: str, owner: str) -> Run | None:
+        """The run, if it belongs to ``owner``; a live run is the live object, so its status is current."""
+        run = self._any(run_id)
+        return run if run is not None and run.owner == owner else None
+
+    def list(self, owner: str) -> list[Run]:
+        """The owner's runs, newest first; live ones are the live objects, so their status is current."""
+        return self._with_live(self.store.list(owner))
+
+    def pause(self, run_id: str, owner: str) -> bool:
+        run = self._live_run(run_id, owner)
         return run.request_pause() if run is not None else False
 
-    def resume(self, run_id: str) -> bool:
-        with self._lock:
-            run = self._live.get(run_id)
+    def resume(self, run_id: str, owner: str) -> bool:
+        run = self._live_run(run_id, owner)
         return run.resume() if run is not None else False
 
-    def get(self, run_id: str) -> Run | None:
-        with self._lock:
-            run = self._live.get(run_id)
-        return run if run is not None else self.store.load(run_id)
-
-    def list(self, owner: str | None = None) -> list[Run]:
-        """Runs newest first; live ones are the live objects, so their status is current."""
-        with self._lock:
-            live = dict(self._live)
-        return [live.get(r.id, r) for r in self.store.list(owner)]
-
-    def stop(self, run_id: str) -> bool:
+    def stop(self, run_id: str, owner: str) -> bool:
         """Stop a training run after its current batch; a waiting run is cancelled at once."""
-        with self._lock:
-            run = self._live.get(run_id)
+        run = self._live_run(run_id, owner)
         if run is None:
             return False
         return run.request_stop() and (self.runner.cancel(run_id) or True)
+
+    def delete(self, run_id: str, owner: str) -> bool:
+        """Delete an ended run and its files. A run still training must be stopped first."""
+        run = self.get(run_id, owner)
+        if run is None:
+            return False
+        # Ask the run itself (is its worker done with it, final state saved?): the worker thread
+        # leaves _live only a moment after that, and a reader woken by run.wait() may delete at once.
+        if not run.wait(0):
+            raise RunRejected(["This run is still training: stop it first, then delete it."])
+        return self.store.delete(run_id)
 
     def queue_position(self, run_id: str) -> int | None:
         """1 when the run starts next; None when it is not waiting."""
         return self.runner.queue.position(run_id)
 
-    def delete(self, run_id: str) -> bool:
-        """Delete an ended run and its files. A run still training must be stopped first."""
+    # --- the classroom: reading other users' runs -------------------------------------------------
+
+    def classroom_runs(self, challenge: str | None = None) -> list[Run]:
+        """Runs trained for a classroom challenge (``challenge``'s only, when given), whoever owns them.
+
+        Owner-less on purpose: a class leaderboard ranks every learner's runs, and a teacher's projector
+        shows them. Only runs a learner trained *for a challenge* are visible this way, never others.
+        """
+        runs = [r for r in self.store.list() if r.challenge and (challenge is None or r.challenge == challenge)]
+        return self._with_live(runs)
+
+    def classroom_run(self, run_id: str) -> Run | None:
+        """One run trained for a classroom challenge, whoever owns it (the teacher's projector)."""
+        run = self._any(run_id)
+        return run if run is not None and run.challenge else None
+
+    # --- inside ----------------------------------------------------------------------------------
+
+    def _any(self, run_id: str) -> Run | None:
         with self._lock:
             run = self._live.get(run_id)
-            # Ask the run itself (is its worker done with it, final state saved?): the worker thread
-            # leaves _live only a moment after that, and a reader woken by run.wait() may delete at once.
-            if run is not None and not run.wait(0):
-                raise RunRejected(["This run is still training: stop it first, then delete it."])
-        return self.store.delete(run_id)
+        return run if run is not None else self.store.load(run_id)
 
-    def active_runs(self) -> list[Run]:
+    def _live_run(self, run_id: str, owner: str) -> Run | None:
         with self._lock:
-            return list(self._live.values())
+            run = self._live.get(run_id)
+        return run if run is not None and run.owner == owner else None
+
+    def _with_live(self, runs: list[Run]) -> list[Run]:
+        with self._lock:
+            live = dict(self._live)
+        return [live.get(r.id, r) for r in runs]
 
 
 _default: RunManager | None = None
@@ -211,32 +241,3 @@ def default_manager() -> RunManager:
                 **options,
             )
         return _default
-
-
-def start_run(
-    spec: dict,
-    dataset: str,
-    optimizer: str = "adam",
-    learning_rate: float | None = None,
-    epochs: int = 5,
-    batch_size: int = 64,
-    validation_split: float = 0.1,
-    seed: int = 42,
-    limit_train: int | None = None,
-    limit_test: int | None = None,
-    *,
-    owner: str = "",
-    manager: RunManager | None = None,
-) -> Run:
-    """Start training in the background and return the run immediately (see RunManager.start)."""
-    hp = Hyperparameters(
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_split=validation_split,
-        seed=seed,
-        limit_train=limit_train,
-        limit_test=limit_test,
-    )
-    return (manager or default_manager()).start(spec, dataset, hp, owner=owner)

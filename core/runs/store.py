@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -11,6 +12,15 @@ from pathlib import Path
 from core.runs.record import Run, Status
 
 HOME_ENV = "CNN_PLAYGROUND_HOME"
+# Run ids are secrets.token_hex(6) (core.runs.record.new_run_id). Anything else (a URL's ?run=../x) is
+# never looked up and never becomes a file name: the store's files stay inside its folder.
+_RUN_ID = re.compile(r"[0-9a-f]{12}")
+
+
+def is_run_id(value) -> bool:
+    """Whether ``value`` has the form of a run id (12 lowercase hex digits)."""
+    return isinstance(value, str) and _RUN_ID.fullmatch(value) is not None
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -48,6 +58,12 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _checked(run_id: str) -> str:
+    if not is_run_id(run_id):
+        raise ValueError(f"Not a run id: {run_id!r}")
+    return run_id
+
+
 class RunStore:
     """Each call opens its own connection, so any thread may use the store."""
 
@@ -67,10 +83,10 @@ class RunStore:
     # --- files beside the database ---------------------------------------------------------------
 
     def model_path(self, run_id: str) -> Path:
-        return self.models_dir / f"{run_id}.keras"
+        return self.models_dir / f"{_checked(run_id)}.keras"
 
     def predictions_path(self, run_id: str) -> Path:
-        return self.models_dir / f"{run_id}.predictions.npz"
+        return self.models_dir / f"{_checked(run_id)}.predictions.npz"
 
     # --- records ---------------------------------------------------------------------------------
 
@@ -104,6 +120,9 @@ class RunStore:
                 )
 
     def load(self, run_id: str) -> Run | None:
+        """The stored run, or None when there is none with this id (or the id is malformed)."""
+        if not is_run_id(run_id):
+            return None
         with closing(self._connect()) as db:
             row = db.execute("SELECT summary, epochs, batches FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
@@ -122,6 +141,9 @@ class RunStore:
         return [Run.from_record(json.loads(s), None, json.loads(e)) for s, e in rows]
 
     def delete(self, run_id: str) -> bool:
+        """Delete the run and its files; False when there is none (a malformed id touches nothing)."""
+        if not is_run_id(run_id):
+            return False
         with closing(self._connect()) as db, db:
             deleted = db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
         for path in (self.model_path(run_id), self.predictions_path(run_id)):

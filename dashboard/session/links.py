@@ -54,8 +54,8 @@ def board_in_url() -> str | None:
 def _reopen_followed_run(state: Playground) -> None:
     """After a browser refresh (a new session), the builder shows the model of the run in the URL."""
     run_id = run_in_url()
-    run = manager().get(run_id) if run_id else None
-    if run is None or run.owner != user_id() or available_dataset(run.dataset) != run.dataset:
+    run = manager().get(run_id, user_id()) if run_id else None
+    if run is None or available_dataset(run.dataset) != run.dataset:
         return
     state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
     state.run_id = run.id

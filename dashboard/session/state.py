@@ -196,8 +196,8 @@ def followed_run():
     run_id = state.run_id or links.run_in_url()
     if not run_id:
         return None
-    run = manager().get(run_id)
-    if run is None or run.owner != user_id():
+    run = manager().get(run_id, user_id())
+    if run is None:
         return None
     state.run_id = run_id
     links.show_run_in_url(run_id)  # page switches clear the URL: keep the run findable on refresh
@@ -205,7 +205,7 @@ def followed_run():
 
 
 def own_runs():
-    return manager().list(owner=user_id())
+    return manager().list(user_id())
 
 
 def clone_run(run) -> None:

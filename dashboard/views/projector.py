@@ -55,7 +55,7 @@ def class_race(code: str) -> None:
     if challenge is None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
-    runs = session.manager().list()
+    runs = session.manager().classroom_runs(code)
     entries = race(runs, challenge)
     rows = leaderboard(runs, challenge)
     st.markdown(title_html(challenge.title), unsafe_allow_html=True)
@@ -86,13 +86,21 @@ def visible_runs():
     runs = session.own_runs()
     if session.is_teacher():
         mine = {r.id for r in runs}
-        runs += [r for r in session.manager().list() if r.challenge and r.id not in mine]
+        runs += [r for r in session.manager().classroom_runs() if r.id not in mine]
     return runs
+
+
+def visible_run(run_id: str):
+    """One of the user's own runs; for a logged-in teacher, also any learner's challenge run."""
+    run = session.manager().get(run_id, session.user_id())
+    if run is None and session.is_teacher():
+        run = session.manager().classroom_run(run_id)
+    return run
 
 
 @st.fragment(run_every=1)
 def live_run(run_id: str) -> None:
-    run = session.manager().get(run_id)
+    run = visible_run(run_id)
     if run is None:
         return
     show_run(run)
@@ -158,7 +166,7 @@ elif mode == "One run":
                 f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
             ),
         )
-        run = session.manager().get(run_id)
+        run = visible_run(run_id)
         if run.active:
             live_run(run_id)
         else:

@@ -158,7 +158,7 @@ with manage:
 
     @st.fragment(run_every=3)
     def live_leaderboard() -> None:
-        rows = leaderboard(session.manager().list(), session.challenges().get(code) or challenge)
+        rows = leaderboard(session.manager().classroom_runs(code), session.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
             st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")

@@ -52,21 +52,21 @@ def _run_name(pg) -> str:
 
 
 def stop_training(run_id: str) -> None:
-    session.manager().stop(run_id)
+    session.manager().stop(run_id, session.user_id())
 
 
 def toggle_pause(run_id: str) -> None:
-    manager = session.manager()
-    run = manager.get(run_id)
+    manager, owner = session.manager(), session.user_id()
+    run = manager.get(run_id, owner)
     if run is not None and run.pause_requested:
-        manager.resume(run_id)
+        manager.resume(run_id, owner)
     else:
-        manager.pause(run_id)
+        manager.pause(run_id, owner)
 
 
 def train_more(run_id: str) -> None:
     try:
-        session.manager().continue_run(run_id, int(session.widget_value("more_epochs")))
+        session.manager().continue_run(run_id, int(session.widget_value("more_epochs")), session.user_id())
     except RunRejected as rejected:
         session.set_training_problems(rejected.problems)
         return
@@ -256,7 +256,7 @@ with settings:
 
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel(run_id: str) -> None:
-    run = session.manager().get(run_id)
+    run = session.manager().get(run_id, session.user_id())
     if run is None:
         return
     run_status(run)

@@ -1,8 +1,6 @@
 """AppTest tests of the dashboard pages: what a learner sees and can do on each page."""
 
-from helpers import rerun, shape_rows, table_with, use_shapes, wait_until_ended
-
-import core.runs.manager
+from helpers import app_run, rerun, shape_rows, table_with, use_shapes, wait_until_ended
 
 
 def test_build_page_shows_model1_summary(app):
@@ -108,7 +106,7 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     app.button(key="train_more").click()
     rerun(app)
     wait_until_ended(app, run_id)
-    run = core.runs.manager.default_manager().get(run_id)
+    run = app_run(run_id)
     assert run.status == "finished" and [e["epoch"] for e in run.epoch_history()] == [1, 2, 3]
     assert any("after 3 epoch(s)" in s.value for s in app.success)
 

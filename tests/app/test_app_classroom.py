@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from helpers import APP, rerun
+from helpers import APP, app_run, rerun
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
@@ -93,7 +93,7 @@ def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
     at.button(key="train").click()
     rerun(at)
     run_id = at.session_state["playground"].run_id
-    run = core.runs.manager.default_manager().get(run_id)
+    run = app_run(run_id)
     assert run.wait(60) and run.status == "finished", run.message
     assert (run.challenge, run.learner) == (challenge.code, "Ada")
 

@@ -2,7 +2,7 @@
 
 import time
 
-from helpers import APP, TIMEOUT, rerun, shape_rows, table_with
+from helpers import APP, TIMEOUT, app_run, rerun, shape_rows, table_with
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
@@ -18,7 +18,7 @@ def wait_for(at: AppTest, run_id: str, seconds: float = 120):
     """Poll like the page does (AppTest never fires run_every) until the run ends."""
     deadline = time.time() + seconds
     while time.time() < deadline:
-        run = core.runs.manager.default_manager().get(run_id)
+        run = app_run(run_id)
         if not run.active:
             return run
         time.sleep(0.3)

@@ -9,7 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from helpers import APP, open_page, rerun
+from helpers import APP, app_run, open_page, rerun
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -138,10 +138,10 @@ def test_import_colour_images_then_build_train_and_see_results(fresh_manager):
     rerun(at)
     run_id = at.session_state["playground"].run_id
     deadline = time.time() + 120
-    while core.runs.manager.default_manager().get(run_id).active and time.time() < deadline:
+    while app_run(run_id).active and time.time() < deadline:
         time.sleep(0.5)
         rerun(at)
-    run = core.runs.manager.default_manager().get(run_id)
+    run = app_run(run_id)
     assert run.status == "finished" and run.dataset == name, run.message
     open_page(at, "results")
     metrics = {m.label: m.value for m in at.metric}

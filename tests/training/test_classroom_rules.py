@@ -36,11 +36,11 @@ def test_train_more_keeps_the_challenges_epoch_cap():
     run = manager.start(SMALL, "shapes", hp, owner="u1", challenge=challenge)
     assert run.wait(60) and run.status == Status.FINISHED, run.message
     with pytest.raises(RunRejected, match="set More epochs to at most 1"):
-        manager.continue_run(run.id, 3)
-    more = manager.continue_run(run.id, 1)
+        manager.continue_run(run.id, 3, "u1")
+    more = manager.continue_run(run.id, 1, "u1")
     assert more.wait(60) and more.epoch == 2
     with pytest.raises(RunRejected, match="already has the 2 epochs"):
-        manager.continue_run(run.id, 1)
+        manager.continue_run(run.id, 1, "u1")
 
 
 def test_learners_train_on_the_teachers_data_set_only_in_its_challenge():
@@ -87,6 +87,6 @@ def test_hidden_test_set_is_kept_from_learners_and_scores_the_leaderboard():
     assert run.wait(60) and run.status == Status.FINISHED, run.message
     assert run.results["test_examples"] == 400  # the learner's results: the visible test set only
     assert sum(map(sum, run.results["confusion_matrix"])) == 400
-    rows = leaderboard(manager.list(), challenge)
+    rows = leaderboard(manager.classroom_runs(code), challenge)
     assert rows[0]["test_accuracy"] == run.results[HIDDEN_SCORE] != run.results["test_accuracy"]
     assert ChallengeStore(manager.store).delete(code) and load_hidden_test(manager.store.home, code) is None

@@ -68,9 +68,9 @@ def test_a_missing_model_is_a_plain_message(tmp_path):
 
 def test_a_damaged_model_file_is_a_plain_message(tmp_path):
     store = RunStore(tmp_path)
-    store.model_path("broken").write_bytes(b"this is not a keras file")
+    store.model_path("0badc0ffee00").write_bytes(b"this is not a keras file")
     with pytest.raises(ModelUnavailable, match="cannot be opened"):
-        load_run_model(store, "broken")
+        load_run_model(store, "0badc0ffee00")
 
 
 # --- filters, feature maps, Grad-CAM ----------------------------------------------------------------

@@ -35,11 +35,11 @@ def test_queue_positions_and_cancelling_a_waiting_run(tmp_path):
         2,
     )
     assert second.status == Status.QUEUED
-    assert manager.stop(second.id)  # cancel while waiting: ends at once
+    assert manager.stop(second.id, "")  # cancel while waiting: ends at once
     assert second.wait(1) and second.status == Status.STOPPED and "Cancelled" in second.message
     assert manager.queue_position(third.id) == 1
     assert manager.store.load(second.id).status == Status.STOPPED
-    manager.stop(first.id)
+    manager.stop(first.id, "")
     assert third.wait(90) and third.status == Status.FINISHED
 
 
@@ -69,12 +69,12 @@ def test_process_runner_streams_metrics_pauses_and_finishes(process_manager):
     run = manager.start(SPEC, "shapes", Hyperparameters(epochs=2, batch_size=16, limit_train=400, limit_test=50))
     wait_for(lambda: len(run.batch_history()) >= 2)
     assert run.active  # metrics arrive while the worker process trains
-    assert manager.pause(run.id)
+    assert manager.pause(run.id, "")
     wait_for(lambda: run.status == Status.PAUSED)
     held = len(run.batch_history())
     time.sleep(0.5)
     assert len(run.batch_history()) <= held + 1
-    manager.resume(run.id)
+    manager.resume(run.id, "")
     assert run.wait(90)
     assert run.status == Status.FINISHED
     assert [e["epoch"] for e in run.epoch_history()] == [1, 2]
@@ -89,7 +89,7 @@ def test_process_runner_stop_and_recycling(process_manager):
     before = manager.runner.worker_pids()
     run = manager.start(SPEC, "shapes", LONG)
     wait_for(lambda: len(run.batch_history()) >= 3)
-    manager.stop(run.id)
+    manager.stop(run.id, "")
     assert run.wait(60) and run.status == Status.STOPPED
     # This worker has now trained its 2 runs: the next run gets a fresh process.
     after = manager.start(SPEC, "shapes", QUICK)
@@ -115,10 +115,10 @@ def test_stop_twice_and_stop_after_the_end_are_harmless(tmp_path):
     manager = RunManager(RunStore(tmp_path))
     run = manager.start(SPEC, "shapes", LONG)
     wait_for(lambda: len(run.batch_history()) >= 1)
-    assert manager.stop(run.id)
-    manager.stop(run.id)  # a second click while stopping
+    assert manager.stop(run.id, "")
+    manager.stop(run.id, "")  # a second click while stopping
     assert run.wait(60) and run.status == Status.STOPPED
-    assert not manager.stop(run.id)  # Stop on an ended run does nothing
+    assert not manager.stop(run.id, "")  # Stop on an ended run does nothing
     assert manager.store.load(run.id).status == Status.STOPPED
 
 

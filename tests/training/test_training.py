@@ -8,7 +8,7 @@ import pytest
 from helpers import REAL_FASHION_MNIST, wait_for
 
 from core.model.presets import PRESETS
-from core.runs.manager import RunManager, RunRejected, start_run
+from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -45,17 +45,8 @@ def manager(store):
 @pytest.fixture(scope="module")
 def watched_run(manager):
     """A short run, polled while it trains as a page would: what each poll saw."""
-    run = start_run(
-        SHAPES_MODEL1,
-        "shapes",
-        optimizer="adam",
-        epochs=2,
-        batch_size=32,
-        limit_train=800,
-        limit_test=200,
-        seed=3,
-        manager=manager,
-    )
+    hp = Hyperparameters(optimizer="adam", epochs=2, batch_size=32, limit_train=800, limit_test=200, seed=3)
+    run = manager.start(SHAPES_MODEL1, "shapes", hp)
     polls = []
     while run.active:
         polls.append((run.status, len(run.batch_history()), len(run.epoch_history()), run.progress()))
@@ -154,8 +145,8 @@ def test_finished_run_is_in_the_store(watched_run, store, manager):
     assert stored.epoch_history() == run.epoch_history()
     assert len(stored.batch_history()) == len(run.batch_history())
     assert stored.results["confusion_matrix"] == run.results["confusion_matrix"]
-    assert manager.get(run.id).test_accuracy == run.test_accuracy
-    assert run.id in [r.id for r in manager.list()]
+    assert manager.get(run.id, "").test_accuracy == run.test_accuracy
+    assert run.id in [r.id for r in manager.list("")]
 
 
 # --- stop, failures, rejection -------------------------------------------------------------------
@@ -166,7 +157,7 @@ def test_stop_takes_effect_within_one_batch_and_skips_validation(manager):
     run = manager.start(SHAPES_MODEL1, "shapes", hp)
     wait_for(lambda: len(run.batch_history()) >= 3 or not run.active, interval=0.005)
     seen = len(run.batch_history())
-    assert manager.stop(run.id) is True
+    assert manager.stop(run.id, "") is True
     assert run.status in (Status.STOPPING, Status.STOPPED)
     finish(run)
     extra = len(run.batch_history()) - seen
@@ -176,7 +167,7 @@ def test_stop_takes_effect_within_one_batch_and_skips_validation(manager):
     assert run.epoch_history() == []  # the interrupted epoch was neither finished nor validated
     assert run.progress().epoch == 0 and run.batch < run.batches_per_epoch
     assert run.results["test_examples"] == 100  # evaluated with the weights at that moment
-    assert manager.stop(run.id) is False  # nothing left to stop
+    assert manager.stop(run.id, "") is False  # nothing left to stop
 
 
 def test_diverging_loss_fails_with_a_plain_message(manager):
@@ -195,7 +186,7 @@ def test_diverging_loss_fails_with_a_plain_message(manager):
 
 
 def test_invalid_spec_is_rejected_with_plain_problems(manager):
-    before = {r.id for r in manager.list()}
+    before = {r.id for r in manager.list("")}
     with pytest.raises(RunRejected) as info:
         manager.start(PRESETS["model1"].spec(), "shapes", Hyperparameters(epochs=1))
     assert info.value.problems == [
@@ -210,7 +201,7 @@ def test_invalid_spec_is_rejected_with_plain_problems(manager):
     with pytest.raises(RunRejected) as info:
         manager.start(SHAPES_MODEL1, "no_such_data", Hyperparameters())
     assert info.value.problems[0].startswith("Unknown data set 'no_such_data'")
-    assert {r.id for r in manager.list()} == before  # nothing was stored
+    assert {r.id for r in manager.list("")} == before  # nothing was stored
 
 
 def test_param_budget_of_the_manager(store):
@@ -257,11 +248,11 @@ def test_queued_run_waits_for_a_slot_and_can_be_cancelled(manager):
         wait_for(lambda: first.status == Status.RUNNING and first.batch_history())
         assert second.status == Status.QUEUED
         assert second.progress().status == Status.QUEUED and second.batch_history() == []
-        assert {r.id for r in manager.active_runs()} >= {first.id, second.id}
+        assert {r.id for r in manager.list("") if r.active} >= {first.id, second.id}
         assert manager.store.load(second.id).status == Status.QUEUED
 
         # A queued run is cancelled at once, without waiting for the running one to end.
-        assert manager.stop(second.id) is True
+        assert manager.stop(second.id, "") is True
         wait_for(lambda: not second.active, timeout=5)
         assert first.active
         assert second.status == Status.STOPPED and second.message == "Cancelled before it started."
@@ -270,16 +261,16 @@ def test_queued_run_waits_for_a_slot_and_can_be_cancelled(manager):
 
         # A run still training cannot be deleted.
         with pytest.raises(RunRejected) as info:
-            manager.delete(first.id)
+            manager.delete(first.id, "")
         assert info.value.problems == ["This run is still training: stop it first, then delete it."]
         assert manager.store.load(first.id) is not None
     finally:
-        manager.stop(first.id)
+        manager.stop(first.id, "")
         finish(first)
-    assert manager.delete(first.id) is True
+    assert manager.delete(first.id, "") is True
     assert manager.store.load(first.id) is None
     assert not manager.store.model_path(first.id).exists()
-    assert manager.delete(second.id) is True
+    assert manager.delete(second.id, "") is True
 
 
 def test_plain_error_messages():

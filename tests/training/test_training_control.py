@@ -22,13 +22,13 @@ def manager(tmp_path):
 def test_pause_holds_training_until_resume(manager):
     run = manager.start(SPEC, "shapes", Hyperparameters(epochs=2, batch_size=16, limit_train=400, limit_test=50))
     wait_for(lambda: len(run.batch_history()) >= 2)
-    assert manager.pause(run.id)
+    assert manager.pause(run.id, "")
     wait_for(lambda: run.status == Status.PAUSED)
     held = len(run.batch_history())
     time.sleep(0.6)
     assert len(run.batch_history()) == held  # nothing trains while paused
     assert run.progress().status == "paused"
-    assert manager.resume(run.id)
+    assert manager.resume(run.id, "")
     assert run.wait(60)
     assert run.status == Status.FINISHED
     assert run.paused_seconds >= 0.5
@@ -38,9 +38,9 @@ def test_pause_holds_training_until_resume(manager):
 def test_stop_while_paused_ends_the_run_as_stopped(manager):
     run = manager.start(SPEC, "shapes", Hyperparameters(epochs=3, batch_size=16, limit_train=400, limit_test=50))
     wait_for(lambda: len(run.batch_history()) >= 1)
-    manager.pause(run.id)
+    manager.pause(run.id, "")
     wait_for(lambda: run.status == Status.PAUSED)
-    assert manager.stop(run.id)
+    assert manager.stop(run.id, "")
     assert run.wait(60)
     assert run.status == Status.STOPPED
     assert run.results is not None  # the weights at that moment are still tested
@@ -52,7 +52,7 @@ def test_train_more_extends_the_same_history(manager):
     assert run.wait(60) and run.status == Status.FINISHED
     first_losses = [e["loss"] for e in run.epoch_history()]
     steps_before = run.batch_history()[-1]["step"]
-    more = manager.continue_run(run.id, 2)
+    more = manager.continue_run(run.id, 2, "")
     assert more.id == run.id
     assert more.wait(60), more.message
     assert more.status == Status.FINISHED, more.message
@@ -68,14 +68,14 @@ def test_train_more_extends_the_same_history(manager):
 
 def test_train_more_refuses_runs_that_cannot(manager):
     with pytest.raises(RunRejected, match="no longer exists"):
-        manager.continue_run("nonexistent", 1)
+        manager.continue_run("nonexistent", 1, "")
     run = manager.start(SPEC, "shapes", Hyperparameters(epochs=3, batch_size=16, limit_train=400, limit_test=50))
     with pytest.raises(RunRejected, match="still training"):
-        manager.continue_run(run.id, 1)
-    manager.stop(run.id)
+        manager.continue_run(run.id, 1, "")
+    manager.stop(run.id, "")
     run.wait(60)
     with pytest.raises(RunRejected, match="between 1 and"):
-        manager.continue_run(run.id, 0)
+        manager.continue_run(run.id, 0, "")
 
 
 def test_early_stopping_says_why_it_stopped(manager):

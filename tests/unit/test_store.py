@@ -8,6 +8,7 @@ import textwrap
 from contextlib import closing
 
 import pytest
+from helpers import finished_run
 
 from core.model.presets import PRESETS
 from core.runs.manager import RunManager
@@ -16,45 +17,6 @@ from core.runs.store import RunStore, default_home
 from core.training.hyperparams import Hyperparameters
 
 SPEC = PRESETS["model1"].spec(num_classes=5)
-
-
-def make_run(owner="alice", name="first try", created=None, epochs=2, batches_per_epoch=3) -> Run:
-    """A finished run with history and results, built by hand (no training needed to test the store)."""
-    run = Run(
-        SPEC,
-        "shapes",
-        Hyperparameters(epochs=epochs, batch_size=16, seed=5),
-        owner=owner,
-        name=name,
-        created=created,
-        params=107_973,
-    )
-    run.begin(batches_per_epoch)
-    for epoch in range(epochs):
-        for batch in range(batches_per_epoch):
-            run.record_batch(epoch, batch, loss=1.5 - 0.1 * batch, accuracy=0.3 + 0.05 * batch)
-        run.record_epoch(
-            {
-                "epoch": epoch + 1,
-                "loss": 1.2 - epoch / 10,
-                "accuracy": 0.5,
-                "val_loss": 1.3,
-                "val_accuracy": 0.45,
-                "seconds": 0.7,
-            }
-        )
-    run.finish(
-        Status.FINISHED,
-        "",
-        {
-            "test_accuracy": 0.75,
-            "test_loss": 0.8,
-            "test_examples": 4,
-            "confusion_matrix": [[1, 0], [1, 2]],
-            "per_class_accuracy": [1.0, 0.6667],
-        },
-    )
-    return run
 
 
 def test_default_home_follows_the_environment(tmp_path, monkeypatch):
@@ -66,7 +28,7 @@ def test_default_home_follows_the_environment(tmp_path, monkeypatch):
 
 
 def test_store_survives_reopening(tmp_path):
-    run = make_run()
+    run = finished_run()
     RunStore(tmp_path).save(run)
 
     reopened = RunStore(tmp_path)  # as after a restart of the process
@@ -91,7 +53,7 @@ def test_store_survives_reopening(tmp_path):
 
 def test_list_is_newest_first_and_filters_by_owner(tmp_path):
     store = RunStore(tmp_path)
-    old, new, other = make_run(created=100.0), make_run(created=200.0), make_run(owner="bob", created=150.0)
+    old, new, other = finished_run(created=100.0), finished_run(created=200.0), finished_run(owner="bob", created=150.0)
     for run in (old, new, other):
         store.save(run)
     assert [r.id for r in store.list()] == [new.id, other.id, old.id]
@@ -101,7 +63,7 @@ def test_list_is_newest_first_and_filters_by_owner(tmp_path):
 
 def test_saving_again_updates_and_can_keep_the_batches(tmp_path):
     store = RunStore(tmp_path)
-    run = make_run()
+    run = finished_run()
     store.save(run)
     run.record_epoch({"epoch": 3, "loss": 0.9})
     store.save(run, with_batches=False)
@@ -113,7 +75,7 @@ def test_saving_again_updates_and_can_keep_the_batches(tmp_path):
 
 def test_delete_removes_the_row_and_the_model_files(tmp_path):
     store = RunStore(tmp_path)
-    run, kept = make_run(), make_run()
+    run, kept = finished_run(), finished_run()
     store.save(run)
     store.save(kept)
     for path in (store.model_path(run.id), store.predictions_path(run.id), store.model_path(kept.id)):
@@ -160,15 +122,15 @@ def test_run_left_running_by_a_dead_process_is_interrupted_with_history_kept(tmp
     assert RunStore(tmp_path).load(run_id).status == Status.RUNNING  # as the dead process left it
 
     manager = RunManager(RunStore(tmp_path), max_concurrent=1)  # a restarted server
-    run = manager.get(run_id)
+    run = manager.get(run_id, "bob")
     assert run.status == Status.INTERRUPTED
     assert run.message == ("The server stopped while this run was training; the history up to that point is kept.")
     assert not run.active and run.ended is not None
     assert [e["epoch"] for e in run.epoch_history()] == [1]
     assert run.epoch_history()[0]["val_accuracy"] == 0.25
     assert len(run.batch_history()) == 5
-    assert [r.status for r in manager.list()] == [Status.INTERRUPTED]
-    assert manager.delete(run_id) is True  # interrupted runs can be cleaned up
+    assert [r.status for r in manager.list("bob")] == [Status.INTERRUPTED]
+    assert manager.delete(run_id, "bob") is True  # interrupted runs can be cleaned up
 
 
 def test_run_of_a_live_process_is_left_alone(tmp_path):

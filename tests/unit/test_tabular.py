@@ -259,7 +259,7 @@ def test_a_small_dense_network_learns_a_linear_table(tmp_path):
     assert predicted.shape == y_true.shape == (120,)
     assert regression_metrics(predicted, y_true)["mae"] == pytest.approx(results["test_mae"])
     with pytest.raises(PredictionsUnavailable, match="no saved test predictions"):
-        load_regression_predictions(store.predictions_path("nosuchrun"))
+        load_regression_predictions(store.predictions_path("0123456789ab"))
 
 
 def test_mae_loss_is_used_when_chosen(tmp_path):
