@@ -226,6 +226,8 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     run.set_phase("testing")
     results = evaluate_run(model, run, dataset, hp, store)
     results.update(score_hidden_test(model, run, store))
+    # How many examples the run really learnt from (a limit above the data set's size is no limit).
+    results["train_examples"], results["train_examples_available"] = len(x_train), len(dataset.x_train)
     if stopped:
         run.finish(
             Status.STOPPED,

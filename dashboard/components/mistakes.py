@@ -44,7 +44,7 @@ def example_gallery(examples: list[Example], images: np.ndarray, class_names, pe
         for column, example in zip(columns, examples[start : start + per_row]):
             with column:
                 true, predicted = class_names[example.true], class_names[example.predicted]
-                st.image(enlarge(images[example.index]), caption=f"#{example.index}, a {true}")
+                st.image(enlarge(images[example.index]), caption=f"#{example.index} · class: {true}")
                 st.progress(
                     min(max(example.confidence, 0.0), 1.0), text=f"{predicted}: {100 * example.confidence:.0f} %"
                 )

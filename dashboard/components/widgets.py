@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -37,7 +39,43 @@ def shape_table(analysis: Analysis) -> pd.DataFrame:
 
 def show_shape_table(analysis: Analysis, key: str) -> None:
     st.dataframe(shape_table(analysis), hide_index=True, width="stretch", key=key)
-    st.markdown(f"**Total params: {analysis.total_params:,}**")
+    if analysis.ok:
+        st.markdown(f"**Total params: {analysis.total_params:,}**")
+    else:  # the layers after a problem have no parameter count: a sum would be a wrong, partial total
+        st.markdown("**Total params: —** (known once every layer fits: fix the problems first)")
+
+
+# Accessible names of the layer cards' icon-only buttons, by the end of their keys. Streamlit gives a
+# button no aria-label and draws its help only on hover, so a screen reader would say just "button".
+ICON_BUTTON_NAMES = {
+    "_up": "Move layer {n} up",
+    "_down": "Move layer {n} down",
+    "_dup": "Duplicate layer {n}",
+    "_del": "Remove layer {n}",
+}
+_NAME_ICON_BUTTONS = """<script>
+(() => {
+  const names = %s;
+  const label = () => document.querySelectorAll('[class*="st-key-b"] button').forEach((button) => {
+    const holder = button.closest('[class*="st-key-b"]');
+    const key = [...holder.classList].find((c) => c.startsWith('st-key-b'));
+    const match = key && key.match(/^st-key-b\\d+_(\\d+)(_[a-z]+)$/);
+    if (!match || !names[match[2]]) return;
+    const name = names[match[2]].replace('{n}', Number(match[1]) + 1);
+    if (button.getAttribute('aria-label') !== name) button.setAttribute('aria-label', name);
+  });
+  label();
+  if (!window.__cnnIconNames) {
+    window.__cnnIconNames = new MutationObserver(label);
+    window.__cnnIconNames.observe(document.body, {childList: true, subtree: true});
+  }
+})();
+</script>"""
+
+
+def name_icon_buttons() -> None:
+    """Give the layer cards' icon buttons names a screen reader says ("Move layer 2 up")."""
+    st.html(_NAME_ICON_BUTTONS % json.dumps(ICON_BUTTON_NAMES), unsafe_allow_javascript=True)
 
 
 def sidebar_status() -> None:

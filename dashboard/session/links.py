@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data.datasets import load_dataset
 from core.model.presets import PRESETS
 from core.share import PARAM as SHARE_PARAM
 from core.share import ShareLinkError
@@ -22,9 +23,8 @@ BOARD_PARAM = "board"
 
 def open_from_url(state: Playground) -> None:
     """A new session starts from its URL: a share link, else the followed run; and a challenge link."""
-    if not _open_share_link(state):
-        _reopen_followed_run(state)
-    _join_challenge(state)
+    opened = _open_share_link(state) or _reopen_followed_run(state)
+    _join_challenge(state, keep_model=opened)
 
 
 def run_in_url() -> str | None:
@@ -51,18 +51,23 @@ def board_in_url() -> str | None:
     return st.query_params.get(BOARD_PARAM)
 
 
-def _reopen_followed_run(state: Playground) -> None:
+def _reopen_followed_run(state: Playground) -> bool:
     """After a browser refresh (a new session), the builder shows the model of the run in the URL."""
     run_id = run_in_url()
     run = manager().get(run_id, user_id()) if run_id else None
     if run is None or available_dataset(run.dataset) != run.dataset:
-        return
+        return False
     state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
     state.run_id = run.id
+    return True
 
 
-def _join_challenge(state: Playground) -> None:
-    """A session opened from a teacher's link (?challenge=CODE) starts with the challenge's set-up."""
+def _join_challenge(state: Playground, keep_model: bool = False) -> None:
+    """A session opened from a teacher's link (?challenge=CODE) starts with the challenge's set-up.
+
+    With ``keep_model`` (the link also carried a shared model, or the session's run after a refresh) the
+    model stays, fitted to the challenge's data set, and only the challenge's rules are applied to it.
+    """
     code = st.query_params.get(CHALLENGE_PARAM)
     if not code:
         return
@@ -81,6 +86,12 @@ def _join_challenge(state: Playground) -> None:
         )
         return
     state.challenge = code
+    data = load_dataset(challenge.dataset)
+    if keep_model and data.is_images == (len(state.spec.get("input_shape") or ()) == 3):
+        state.dataset = challenge.dataset
+        state.hyperparameters = challenge.apply(state.hyperparameters)
+        state.replace_spec(fit_spec_to_data(state.spec, challenge.dataset))
+        return
     state.dataset, state.preset = challenge.dataset, challenge.preset
     state.hyperparameters = challenge.hyperparameters
     state.replace_spec(fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))

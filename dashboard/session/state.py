@@ -7,6 +7,7 @@ Pages read and change the Playground only through these functions.
 from __future__ import annotations
 
 import copy
+import time
 
 import streamlit as st
 
@@ -18,6 +19,7 @@ from core.training.hyperparams import Hyperparameters
 
 from . import links
 from .identity import user_id
+from .inputs import reset_widgets
 from .playground import Playground, fit_spec_to_data
 from .services import available_dataset, challenges, dataset_title, manager, user_datasets
 
@@ -46,16 +48,47 @@ def take_notices() -> list[str]:
 # --- the classroom challenge ---------------------------------------------------------------------
 
 
+CHALLENGE_REREAD_SECONDS = 10  # a teacher's edit (or closing) reaches the learners' pages this soon
+
+
 def active_challenge() -> Challenge | None:
-    """The session's challenge, read from the store once: its rules never change after creation (a reset
-    only moves the leaderboard's start, which the leaderboard reads afresh), and every control asks."""
+    """The session's challenge, read from the store at most every few seconds (every control asks, on
+    every rerun); the run manager reads it afresh whenever a run starts, so an edit always holds."""
     code = playground().challenge
     if not code:
         return None
-    cached = st.session_state.get(_CHALLENGE_KEY)
-    if cached is None or cached.code != code:
-        cached = st.session_state[_CHALLENGE_KEY] = challenges().get(code)
+    cached, read_at = st.session_state.get(_CHALLENGE_KEY, (None, 0.0))
+    if cached is None or cached.code != code or time.monotonic() - read_at > CHALLENGE_REREAD_SECONDS:
+        fresh = challenges().get(code)
+        if fresh is None:  # deleted by the teacher: the session goes on as a free playground
+            playground().challenge = None
+            return None
+        if cached is not None and cached.code == code and fresh != cached:
+            st.session_state[_CHALLENGE_KEY] = (fresh, time.monotonic())
+            keep_challenge_rules()
+        cached = fresh
+        st.session_state[_CHALLENGE_KEY] = (cached, time.monotonic())
     return cached
+
+
+def keep_challenge_rules() -> None:
+    """Put the challenge's rules back after anything that brought settings from elsewhere (a preset, a
+    clone, a share link, a data set switch, an edit by the teacher): its data set, and every training
+    setting the learner cannot change. The Train page's controls then show the values that hold."""
+    state = playground()
+    challenge = active_challenge()
+    if challenge is None:
+        return
+    if state.dataset != challenge.dataset:
+        state.dataset = challenge.dataset
+        data = load_dataset(challenge.dataset)
+        if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):
+            state.preset = challenge.preset  # the model cannot fit this kind of data: the challenge's start
+            state.replace_spec(fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))
+        else:
+            state.replace_spec(fit_spec_to_data(state.spec, challenge.dataset))
+    state.hyperparameters = challenge.apply(state.hyperparameters)
+    reset_widgets(prefix="hp_")
 
 
 def keep_challenge_in_url() -> None:
@@ -90,19 +123,32 @@ def load_preset(name: str) -> None:
     preset = ALL_PRESETS[name]
     state.preset = name
     state.parent_id = None  # a fresh start, not a change to a run
-    state.hyperparameters = preset.app_hyperparameters
+    state.hyperparameters = _within_data(preset.app_hyperparameters, state.dataset)
     state.replace_spec(fit_spec_to_data(preset.spec(), state.dataset))
+    keep_challenge_rules()
 
 
 def set_dataset(name: str) -> None:
     state = playground()
     state.dataset = name
+    state.hyperparameters = _within_data(state.hyperparameters, name)
     is_images = load_dataset(name).is_images
     if is_images != (len(state.spec.get("input_shape") or ()) == 3):
         # From images to a table or back: the layers cannot fit the other kind, so start from its preset.
         load_preset(default_preset_for(is_images))
     else:
         state.replace_spec(fit_spec_to_data(state.spec, name))
+    keep_challenge_rules()
+
+
+def _within_data(hp: Hyperparameters, dataset: str) -> Hyperparameters:
+    """A limit on training images that the data set does not reach is no limit: it is dropped, so the
+    settings, the coaching and the run's record all say how many images were really used."""
+    limit, available = hp.limit_train, len(load_dataset(dataset).x_train)
+    if limit is not None and limit >= available:
+        hp = Hyperparameters.from_dict({**hp.to_dict(), "limit_train": None})
+        reset_widgets("hp_limit_train")
+    return hp
 
 
 def set_layer_arg(index: int, arg: str, value) -> None:
@@ -219,3 +265,4 @@ def clone_run(run) -> None:
     state.hyperparameters = run.hyperparameters
     state.parent_id = run.id
     state.replace_spec(copy.deepcopy(run.spec))
+    keep_challenge_rules()
