@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.datasets import CLASSIFICATION, Dataset
+from core.data.datasets import CLASSIFICATION, Dataset, load_dataset
 from core.data.user_datasets import UserDatasetStore
-from core.model.spec import LAYER_TYPES
+from core.model.presets import PRESETS
+from core.model.spec import LAYER_TYPES, analyze
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -468,3 +469,28 @@ def race(runs: list[Run], challenge: Challenge) -> list[dict]:
     if scored:
         max(scored, key=lambda e: e["score"])["leader"] = True
     return entries
+
+
+# --- a teacher's new challenge --------------------------------------------------------------------
+
+
+def setup_problems(title: str, max_epochs: int, hyperparameters: Hyperparameters) -> list[str]:
+    """Why a teacher's new challenge cannot be created as filled in (empty when it can)."""
+    found = []
+    if not title.strip():
+        found.append("Give the challenge a title.")
+    if hyperparameters.epochs > max_epochs:
+        found.append("The starting number of epochs is above the most epochs allowed.")
+    return found
+
+
+def starting_model_warning(challenge: Challenge) -> str | None:
+    """A word for the teacher when the challenge's starting model breaks its own parameter limit."""
+    data = load_dataset(challenge.dataset)
+    start = analyze(PRESETS[challenge.preset].spec(data.input_shape, data.num_classes)).total_params
+    if start <= challenge.max_params:
+        return None
+    return (
+        f"The starting model has {start:,} parameters, more than the {challenge.max_params:,} allowed: "
+        "learners must shrink it before they can train."
+    )

@@ -1,4 +1,7 @@
-"""Which test images a run gets wrong, and how sure it was: from its saved predictions. Pure NumPy."""
+"""Which test images (or table rows) a run gets wrong, and how sure it was: from its saved predictions.
+
+Pure NumPy.
+"""
 
 from __future__ import annotations
 
@@ -75,7 +78,39 @@ def pair_examples(
     return _examples(predictions, _most_confident_first(predictions.confidence, hits)[:limit])
 
 
+def mistake_indices(predictions: Predictions) -> np.ndarray:
+    """The positions in the test set of every wrongly classified image, in test-set order."""
+    return np.flatnonzero(predictions.predicted != predictions.y_true)
+
+
 def confident_mistakes(predictions: Predictions, limit: int | None = 16) -> list[Example]:
     """Every wrongly classified test image, the ones the network was surest about first."""
-    wrong = np.flatnonzero(predictions.predicted != predictions.y_true)
+    wrong = mistake_indices(predictions)
     return _examples(predictions, _most_confident_first(predictions.confidence, wrong)[:limit])
+
+
+def most_confused_pair(matrix) -> tuple[int, int]:
+    """(true, predicted) of the off-diagonal cell with the most images; (0, 0) when there is no mistake."""
+    matrix = np.asarray(matrix)
+    off = matrix.copy()
+    np.fill_diagonal(off, -1)
+    if off.max() <= 0:
+        return 0, 0
+    true, predicted = np.unravel_index(int(off.argmax()), off.shape)
+    return int(true), int(predicted)
+
+
+def evaluated_test_count(predictions: Predictions | None, limit_test: int | None, available: int) -> int:
+    """How many test images the run was evaluated on (the first ones of its data set).
+
+    As many as its saved predictions, else its ``limit_test`` setting, else all; never more than the
+    ``available`` test images the data set has now.
+    """
+    count = len(predictions.y_true) if predictions is not None else (limit_test or available)
+    return min(count, available)
+
+
+def largest_errors(y_true, predicted, limit: int | None = None) -> np.ndarray:
+    """A regression's test rows by the size of their error, largest first (ties keep test-set order)."""
+    errors = np.abs(np.asarray(predicted, dtype=np.float64) - np.asarray(y_true, dtype=np.float64))
+    return np.argsort(-errors, kind="stable")[:limit]

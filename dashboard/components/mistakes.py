@@ -16,6 +16,7 @@ from core.insight.mistakes import (
     PredictionsUnavailable,
     confident_mistakes,
     load_predictions,
+    most_confused_pair,
     pair_examples,
 )
 from dashboard import session
@@ -24,17 +25,6 @@ from dashboard.charts.inspection import clickable_confusion_figure, enlarge, sel
 PER_ROW = 6
 PAIR_LIMIT = 24
 MISTAKES_LIMIT = 12
-
-
-def most_confused_pair(matrix) -> tuple[int, int]:
-    """The off-diagonal cell with the most images (the first diagonal cell when there is no mistake)."""
-    matrix = np.asarray(matrix)
-    off = matrix.copy()
-    np.fill_diagonal(off, -1)
-    if off.max() <= 0:
-        return 0, 0
-    true, predicted = np.unravel_index(int(off.argmax()), off.shape)
-    return int(true), int(predicted)
 
 
 def example_gallery(examples: list[Example], images: np.ndarray, class_names, per_row: int = PER_ROW) -> None:

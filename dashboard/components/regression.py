@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.data.datasets import REGRESSION, DatasetUnavailable, load_dataset
-from core.insight.mistakes import PredictionsUnavailable
+from core.insight.mistakes import PredictionsUnavailable, largest_errors
 from core.training.evaluation import load_regression_predictions
 from core.training.tasks import is_regression
 from dashboard import session
@@ -86,7 +86,7 @@ def results_section(run, results: dict) -> None:
             "around 0 is good; a curve or a funnel shape means the network misses a pattern in the data."
         )
     st.subheader("The test rows with the largest errors")
-    worst = np.argsort(-np.abs(predicted - y_true), kind="stable")[:WORST_ROWS]
+    worst = largest_errors(y_true, predicted, WORST_ROWS)
     table = pd.DataFrame(
         {
             "Test row": worst,

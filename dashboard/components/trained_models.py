@@ -54,7 +54,7 @@ def pick_trained_run(key: str):
 
 def session_model(run):
     """The run's trained Keras model, loaded once per session; None (with a plain message) if it cannot be."""
-    if session.manager().get(run.id, session.user_id()) is None:  # only the user's own, whatever reaches here
+    if session.own_run(run.id) is None:  # only the user's own runs, whatever reaches this function
         st.error("This run belongs to someone else.")
         return None
     model = session.held_model(run.id)

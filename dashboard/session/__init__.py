@@ -29,6 +29,7 @@ from .memory import (
     unavailable_dataset,
 )
 from .playground import Playground, fit_spec_to_data
+from .runs import delete_run, own_run, own_runs, stop_run, toggle_pause, train_more
 from .services import available_dataset, challenges, dataset_title, manager, user_datasets
 from .state import (
     active_challenge,
@@ -45,7 +46,6 @@ from .state import (
     keep_challenge_in_url,
     load_preset,
     move_layer,
-    own_runs,
     param_budget,
     playground,
     remove_layer,
@@ -70,6 +70,7 @@ __all__ = [
     "dataset_title",
     "default_widget_value",
     "delete_own_dataset",
+    "delete_run",
     "duplicate_layer",
     "fit_spec_to_data",
     "follow_run",
@@ -86,6 +87,7 @@ __all__ = [
     "load_preset",
     "manager",
     "move_layer",
+    "own_run",
     "own_runs",
     "param_budget",
     "playground",
@@ -105,10 +107,13 @@ __all__ = [
     "show_mistake",
     "shown_mistake",
     "sign_in_teacher",
+    "stop_run",
     "table_being_imported",
     "take_message",
     "take_notices",
     "teacher_challenge",
+    "toggle_pause",
+    "train_more",
     "training_problems",
     "unavailable_dataset",
     "user_datasets",

@@ -12,9 +12,9 @@ from core.share import ShareLinkError
 from core.share import decode as decode_share
 from core.training.hyperparams import Hyperparameters
 
-from .identity import user_id
 from .playground import Playground, fit_spec_to_data
-from .services import available_dataset, challenges, dataset_title, manager
+from .runs import own_run
+from .services import available_dataset, challenges, dataset_title
 
 RUN_PARAM = "run"
 CHALLENGE_PARAM = "challenge"
@@ -54,7 +54,7 @@ def board_in_url() -> str | None:
 def _reopen_followed_run(state: Playground) -> bool:
     """After a browser refresh (a new session), the builder shows the model of the run in the URL."""
     run_id = run_in_url()
-    run = manager().get(run_id, user_id()) if run_id else None
+    run = own_run(run_id) if run_id else None
     if run is None or available_dataset(run.dataset) != run.dataset:
         return False
     state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters

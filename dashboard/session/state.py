@@ -21,6 +21,7 @@ from . import links
 from .identity import user_id
 from .inputs import reset_widgets
 from .playground import Playground, fit_spec_to_data
+from .runs import own_run
 from .services import available_dataset, challenges, dataset_title, manager, user_datasets
 
 STATE_KEY = "playground"
@@ -242,16 +243,12 @@ def followed_run():
     run_id = state.run_id or links.run_in_url()
     if not run_id:
         return None
-    run = manager().get(run_id, user_id())
+    run = own_run(run_id)
     if run is None:
         return None
     state.run_id = run_id
     links.show_run_in_url(run_id)  # page switches clear the URL: keep the run findable on refresh
     return run
-
-
-def own_runs():
-    return manager().list(user_id())
 
 
 def clone_run(run) -> None:

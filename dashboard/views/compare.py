@@ -69,8 +69,7 @@ def diff_table(runs, only_differences: bool):
 
 
 def comparison(run_ids: list[str], polling: bool) -> None:
-    uid = session.user_id()
-    runs = [r for r in (session.manager().get(i, uid) for i in run_ids) if r is not None]
+    runs = [r for r in map(session.own_run, run_ids) if r is not None]
     if polling and not any(r.active for r in runs):
         st.rerun()  # the last live run ended: redraw the page once, which stops the polling
     colours = charts.run_colours([r.id for r in runs])

@@ -9,11 +9,11 @@ import streamlit as st
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from dashboard import session
 from dashboard.charts import training as charts
+from dashboard.charts.inspection import THUMBNAIL, enlarge
 from dashboard.components.csv_import import import_csv_section, show_table
 from dashboard.components.image_import import delete_dataset_button, import_images_section, stored_report
 
 SAMPLES_PER_CLASS = 8
-THUMBNAIL = 84  # pixels: small images are upscaled without smoothing so pixels stay visible
 CHANNELS = {"red": "Reds", "green": "Greens", "blue": "Blues"}  # a colour channel and its heatmap colours
 
 
@@ -22,12 +22,6 @@ def sample_indices(name: str, per_class: int) -> dict[int, list[int]]:
     """The first few training images of each class (stable between reruns)."""
     labels = load_dataset(name).y_train
     return {c: np.flatnonzero(labels == c)[:per_class].tolist() for c in np.unique(labels).tolist()}
-
-
-def upscale(image: np.ndarray) -> np.ndarray:
-    factor = max(1, THUMBNAIL // image.shape[0])
-    image = image.repeat(factor, axis=0).repeat(factor, axis=1)
-    return image[..., 0] if image.shape[-1] == 1 else image
 
 
 def choose_dataset() -> None:
@@ -99,7 +93,7 @@ def show_images(data) -> None:
     for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():
         name_col, images_col = st.columns([1, 6], vertical_alignment="center")
         name_col.markdown(f"**{data.class_names[label]}**")
-        images_col.image([upscale(data.x_train[i]) for i in indices], width=THUMBNAIL)
+        images_col.image([enlarge(data.x_train[i]) for i in indices], width=THUMBNAIL)
 
     st.subheader("Class balance")
     train_counts = np.bincount(data.y_train, minlength=data.num_classes)
@@ -138,7 +132,7 @@ def show_colour_pixels(data) -> None:
     index = image_col.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
     image = data.x_train[index]
     label = data.class_names[data.y_train[index]]
-    image_col.image(upscale(image), caption=label, width=2 * THUMBNAIL)
+    image_col.image(enlarge(image), caption=label, width=2 * THUMBNAIL)
     channel = image_col.segmented_control("Colour channel", list(CHANNELS), default="red", key="pixel_channel") or "red"
     chart_col.plotly_chart(
         charts.pixel_heatmap(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.data.datasets import load_dataset
 from core.insight.inspection import NotInspectable, conv_filters, feature_maps, grad_cam, predict_probabilities
-from core.insight.mistakes import PredictionsUnavailable, load_predictions
+from core.insight.mistakes import PredictionsUnavailable, evaluated_test_count, load_predictions, mistake_indices
 from dashboard import session
 from dashboard.charts import inspection as charts
 from dashboard.components.own_image import uploaded_image
@@ -36,8 +36,7 @@ def _test_images(run):
         predictions = load_predictions(session.manager().store, run.id)
     except PredictionsUnavailable:
         predictions = None
-    count = len(predictions.y_true) if predictions is not None else (run.hyperparameters.limit_test or len(data.x_test))
-    return data, min(count, len(data.x_test)), predictions
+    return data, evaluated_test_count(predictions, run.hyperparameters.limit_test, len(data.x_test)), predictions
 
 
 def _as_input(pixels: np.ndarray) -> np.ndarray:
@@ -58,7 +57,7 @@ def from_mistakes(run) -> Chosen | None:
     if predictions is None:
         st.info("This run has no saved test predictions, so its mistakes are unknown: pick a test image instead.")
         return None
-    wrong = np.flatnonzero(predictions.predicted != predictions.y_true).tolist()
+    wrong = mistake_indices(predictions).tolist()
     if not wrong:
         st.success("This network got every test image right: there is no mistake to look at.")
         return None

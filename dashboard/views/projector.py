@@ -92,7 +92,7 @@ def visible_runs():
 
 def visible_run(run_id: str):
     """One of the user's own runs; for a logged-in teacher, also any learner's challenge run."""
-    run = session.manager().get(run_id, session.user_id())
+    run = session.own_run(run_id)
     if run is None and session.is_teacher():
         run = session.manager().classroom_run(run_id)
     return run

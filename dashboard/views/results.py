@@ -25,7 +25,7 @@ def run_label(run) -> str:
 
 def delete_run(run_id: str) -> None:
     try:
-        session.manager().delete(run_id, session.user_id())
+        session.delete_run(run_id)
     except RunRejected as rejected:
         session.leave_message("results", " ".join(rejected.problems))
         return
@@ -80,7 +80,7 @@ default = ids.index(followed.id) if followed is not None and followed.id in ids 
 chosen = st.selectbox("Run", ids, index=default, format_func=lambda i: run_label(by_id[i]), key="results_run")
 if followed is None or chosen != followed.id:
     session.follow_run(chosen)
-run = session.manager().get(chosen, session.user_id())
+run = session.own_run(chosen)
 
 run_status(run)
 results = run.results or {}

@@ -3,11 +3,18 @@
 import pandas as pd
 import streamlit as st
 
-from core.classroom import CONTROLS, Challenge, check_teacher_password, leaderboard, new_code
+from core.classroom import (
+    CONTROLS,
+    Challenge,
+    check_teacher_password,
+    leaderboard,
+    new_code,
+    setup_problems,
+    starting_model_warning,
+)
 from core.config import Settings, SettingsError
-from core.data.datasets import DATASETS, load_dataset
+from core.data.datasets import DATASETS
 from core.model.presets import PRESETS
-from core.model.spec import analyze
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from dashboard import session
 from dashboard.components.classroom import app_link
@@ -96,18 +103,13 @@ with create:
         hidden = st.multiselect("Hidden", list(CONTROLS), format_func=CONTROLS.get)
         created = st.form_submit_button("Create challenge", type="primary")
     if created:
-        problems = []
-        if not title.strip():
-            problems.append("Give the challenge a title.")
-        if epochs > max_epochs:
-            problems.append("The starting number of epochs is above the most epochs allowed.")
-        if problems:
-            for problem in problems:
-                st.error(problem)
-        else:
-            hp = Hyperparameters(
-                optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
-            )
+        hp = Hyperparameters(
+            optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
+        )
+        problems = setup_problems(title, int(max_epochs), hp)
+        for problem in problems:
+            st.error(problem)
+        if not problems:
             challenge = session.challenges().save(
                 Challenge(
                     code=new_code(),
@@ -124,13 +126,8 @@ with create:
             session.set_teacher_challenge(challenge.code)
             st.success("Challenge created. Share this link with your class:")
             st.code(app_link("", PAGE, challenge=challenge.code), language=None)
-            data = load_dataset(dataset)
-            start = analyze(PRESETS[preset].spec(data.input_shape, data.num_classes)).total_params
-            if start > max_params:
-                st.warning(
-                    f"The starting model has {start:,} parameters, more than the {int(max_params):,} "
-                    "allowed: learners must shrink it before they can train."
-                )
+            if warning := starting_model_warning(challenge):
+                st.warning(warning)
 
 
 with manage:

@@ -53,22 +53,9 @@ def _run_name(pg) -> str:
     return f"{pg.preset} · {hp.optimizer} lr {hp.effective_learning_rate:g}"
 
 
-def stop_training(run_id: str) -> None:
-    session.manager().stop(run_id, session.user_id())
-
-
-def toggle_pause(run_id: str) -> None:
-    manager, owner = session.manager(), session.user_id()
-    run = manager.get(run_id, owner)
-    if run is not None and run.pause_requested:
-        manager.resume(run_id, owner)
-    else:
-        manager.pause(run_id, owner)
-
-
 def train_more(run_id: str) -> None:
     try:
-        session.manager().continue_run(run_id, int(session.widget_value("more_epochs")), session.user_id())
+        session.train_more(run_id, int(session.widget_value("more_epochs")))
     except RunRejected as rejected:
         session.set_training_problems(rejected.problems)
         return
@@ -107,7 +94,7 @@ def training_actions() -> None:
         icon=":material/play_arrow:" if paused else ":material/pause:",
         disabled=not busy or run.status == "stopping",
         width="stretch",
-        on_click=toggle_pause,
+        on_click=session.toggle_pause,
         args=(run.id if run else "",),
         help="Pause after the current batch; resume where it stopped.",
     )
@@ -117,7 +104,7 @@ def training_actions() -> None:
         icon=":material/stop:",
         disabled=not busy,
         width="stretch",
-        on_click=stop_training,
+        on_click=session.stop_run,
         args=(run.id if run else "",),
         help="Stop after the current batch.",
     )
@@ -293,7 +280,7 @@ with settings:
 
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel(run_id: str) -> None:
-    run = session.manager().get(run_id, session.user_id())
+    run = session.own_run(run_id)
     if run is None:
         return
     run_status(run)

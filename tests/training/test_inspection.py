@@ -31,7 +31,6 @@ from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from dashboard.charts import inspection as charts
-from dashboard.components.mistakes import most_confused_pair
 
 SHAPE = (28, 28, 1)
 
@@ -321,8 +320,3 @@ def test_enlarge_keeps_pixels_sharp():
     big = charts.enlarge(image, 84)
     assert big.shape == (84, 84) and big.dtype == np.uint8
     assert (big[:3, :3] == 255).all() and big[3, 3] == 0
-
-
-def test_the_gallery_opens_on_the_most_frequent_confusion():
-    assert most_confused_pair([[5, 1, 0], [4, 7, 0], [0, 2, 9]]) == (1, 0)
-    assert most_confused_pair([[5, 0], [0, 7]]) == (0, 0)  # no mistake: the first class's correct answers

@@ -11,6 +11,8 @@ from core.classroom import (
     describe_architecture,
     leaderboard,
     new_code,
+    setup_problems,
+    starting_model_warning,
 )
 from core.model.presets import PRESETS
 from core.runs.manager import RunManager, RunRejected
@@ -204,3 +206,16 @@ def test_teacher_token_is_signed_expires_and_dies_with_the_password(tmp_path):
     assert not check_teacher_token(f"{int(expires) + 3600}.{signature}", secret, "s3cret", now=1030.0)
     assert not check_teacher_token("garbage", secret, "s3cret")
     assert not check_teacher_token(token, b"another server", "s3cret", now=1030.0)
+
+
+def test_a_new_challenge_needs_a_title_and_starting_epochs_within_its_limit():
+    hp = Hyperparameters(epochs=3)
+    assert setup_problems("Tiny models", 5, hp) == []
+    assert setup_problems("  ", 5, hp) == ["Give the challenge a title."]
+    assert setup_problems("Tiny models", 2, hp) == ["The starting number of epochs is above the most epochs allowed."]
+
+
+def test_the_teacher_is_told_when_the_starting_model_breaks_the_parameter_limit():
+    assert starting_model_warning(make_challenge(max_params=120_000)) is None  # model1 on shapes: 107,973
+    warning = starting_model_warning(make_challenge(max_params=50_000))
+    assert warning.startswith("The starting model has 107,973 parameters, more than the 50,000 allowed")
