@@ -494,3 +494,69 @@ def starting_model_warning(challenge: Challenge) -> str | None:
         f"The starting model has {start:,} parameters, more than the {challenge.max_params:,} allowed: "
         "learners must shrink it before they can train."
     )
+
+
+class ChallengeRejected(Exception):
+    """A teacher's challenge cannot be saved as filled in; ``problems`` say what to change."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def create_challenge(
+    challenges: ChallengeStore,
+    *,
+    teacher: str,
+    title: str,
+    dataset: str,
+    preset: str,
+    max_params: int,
+    max_epochs: int,
+    hyperparameters: Hyperparameters,
+    locked=(),
+    hidden=(),
+    hidden_test: int = 0,
+) -> Challenge:
+    """Check and save a new challenge; with ``hidden_test`` its learners get a copy of the data set
+    without that many test examples, which only score the leaderboard (see keep_back_hidden_test).
+
+    ``teacher`` is the teacher's user id: a data set they imported may be the challenge's.
+    Raises ChallengeRejected with plain sentences when it cannot be made.
+    """
+    problems = setup_problems(title, max_epochs, hyperparameters) + hyperparameters.problems()
+    data = load_dataset(dataset)
+    if data.owner and data.owner != teacher:
+        problems.append("That data set was imported by someone else: choose one of yours.")
+    if hidden_test:
+        if data.task != CLASSIFICATION:
+            problems.append("A hidden test set is scored by accuracy: it needs a data set of classes.")
+        elif not 1 <= hidden_test <= len(data.x_test) // 2:
+            problems.append(
+                f"Keep back between 1 and {len(data.x_test) // 2:,} test images (half of the "
+                f"{len(data.x_test):,} this data set has), or 0 for none."
+            )
+    if problems:
+        raise ChallengeRejected(problems)
+    code = new_code()
+    if hidden_test:
+        dataset = keep_back_hidden_test(challenges.home, code, data, hidden_test, owner=teacher)
+    return challenges.save(
+        Challenge(
+            code=code,
+            title=title.strip(),
+            dataset=dataset,
+            preset=preset,
+            max_params=int(max_params),
+            max_epochs=int(max_epochs),
+            hyperparameters=hyperparameters,
+            locked=tuple(c for c in locked if c not in hidden),
+            hidden=tuple(hidden),
+            hidden_test=int(hidden_test),
+        )
+    )
+
+
+def edit_problems(challenge: Challenge, title: str, max_epochs: int, hyperparameters: Hyperparameters) -> list[str]:
+    """Why an edit of a challenge cannot be saved (empty when it can)."""
+    return setup_problems(title, max_epochs, hyperparameters) + hyperparameters.problems()
