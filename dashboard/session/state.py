@@ -52,23 +52,24 @@ def take_notices() -> list[str]:
 CHALLENGE_REREAD_SECONDS = 10  # a teacher's edit (or closing) reaches the learners' pages this soon
 
 
-def active_challenge() -> Challenge | None:
+def active_challenge(fresh: bool = False) -> Challenge | None:
     """The session's challenge, read from the store at most every few seconds (every control asks, on
-    every rerun); the run manager reads it afresh whenever a run starts, so an edit always holds."""
+    every rerun), or now with ``fresh``; the run manager reads it afresh whenever a run starts, so an
+    edit always holds. When the teacher changed it, its rules are applied to the session at once."""
     code = playground().challenge
     if not code:
         return None
     cached, read_at = st.session_state.get(_CHALLENGE_KEY, (None, 0.0))
-    if cached is None or cached.code != code or time.monotonic() - read_at > CHALLENGE_REREAD_SECONDS:
-        fresh = challenges().get(code)
-        if fresh is None:  # deleted by the teacher: the session goes on as a free playground
+    if fresh or cached is None or cached.code != code or time.monotonic() - read_at > CHALLENGE_REREAD_SECONDS:
+        current = challenges().get(code)
+        if current is None:  # deleted by the teacher: the session goes on as a free playground
             playground().challenge = None
+            st.session_state.pop(_CHALLENGE_KEY, None)
             return None
-        if cached is not None and cached.code == code and fresh != cached:
-            st.session_state[_CHALLENGE_KEY] = (fresh, time.monotonic())
-            keep_challenge_rules()
-        cached = fresh
-        st.session_state[_CHALLENGE_KEY] = (cached, time.monotonic())
+        st.session_state[_CHALLENGE_KEY] = (current, time.monotonic())
+        if cached is not None and cached.code == code and current != cached:
+            _apply_rules(current)
+        cached = current
     return cached
 
 
@@ -76,10 +77,13 @@ def keep_challenge_rules() -> None:
     """Put the challenge's rules back after anything that brought settings from elsewhere (a preset, a
     clone, a share link, a data set switch, an edit by the teacher): its data set, and every training
     setting the learner cannot change. The Train page's controls then show the values that hold."""
+    challenge = active_challenge(fresh=True)
+    if challenge is not None:
+        _apply_rules(challenge)
+
+
+def _apply_rules(challenge: Challenge) -> None:
     state = playground()
-    challenge = active_challenge()
-    if challenge is None:
-        return
     if state.dataset != challenge.dataset:
         state.dataset = challenge.dataset
         data = load_dataset(challenge.dataset)
@@ -214,8 +218,13 @@ def current_data():
 
 
 def dataset_options() -> list[str]:
-    """Every data set this user may choose: the built-in ones, then their own imported ones (newest first)."""
-    return list(DATASETS) + [meta["id"] for meta in user_datasets().list(user_id())]
+    """Every data set this user may choose: the built-in ones, then their own imported ones (newest
+    first); in a challenge also its data set, which may be the teacher's own."""
+    names = list(DATASETS) + [meta["id"] for meta in user_datasets().list(user_id())]
+    challenge = active_challenge()
+    if challenge is not None and challenge.dataset not in names:
+        names.append(challenge.dataset)
+    return names
 
 
 def delete_own_dataset(name: str) -> bool:
