@@ -143,7 +143,7 @@ def learner_trains_and_clones(tab, url: str, code: str, name: str) -> None:
     previous = None
     for attempt in ("first", "clone"):
         train.click()
-        tab.wait_for_url(lambda url: run_id_in(url) not in (None, previous))
+        tab.wait_for_url(lambda url, before=previous: run_id_in(url) not in (None, before))
         previous = run_id_in(tab.url)
         expect(tab.get_by_role("heading", name=re.compile(rf"^Run {previous}: "))).to_be_visible()
         # 1 or 2 epochs: the preset brings its own epochs, held within the challenge's 2
