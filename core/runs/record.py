@@ -6,6 +6,7 @@ each from its own position in the history, so no reader drains anything from ano
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -289,9 +290,10 @@ class Run:
     def _seconds_left(self, now: float, elapsed: float) -> float | None:
         """Training, validation and test evaluation still to come (called with the lock held).
 
-        From the end of the first epoch on it uses measured epochs: their training part (the later
-        epochs, as the first includes building the model's graph) and their validation part; the test
-        set is timed like validation, scaled by its size. Before that, the time per batch so far.
+        From the end of the first epoch on it uses what was measured: the pace of the epoch under way
+        (or of the latest epoch; the first one at its steady pace, without building the graphs), the
+        latest validation, and the test set timed like the validation, scaled by its size. Before that,
+        the time per batch so far.
         """
         per_epoch = self.batches_per_epoch
         total = self.hyperparameters.epochs * per_epoch
@@ -306,14 +308,32 @@ class Run:
             return (total - done) * per_batch + per_example * (
                 sizes.get("validation", 0) * (self.hyperparameters.epochs - self.epoch) + sizes.get("test", 0)
             )
-        steady = measured[1:] or measured
-        train = sum(e["seconds"] - e.get("val_seconds", 0.0) for e in steady) / len(steady)
-        validation = sum(e.get("val_seconds", 0.0) for e in steady) / len(steady)
+        latest = measured[-1]
+        batch_size = max(self.hyperparameters.batch_size, 1)
         val_examples = sizes.get("validation", 0)
-        if val_examples and validation > 0:
-            test = validation * sizes.get("test", 0) / val_examples
+        first_of_session = len(measured) == 1  # its time includes building the model's graphs
+        # Training: the pace of the epoch under way once a few batches are done (it follows a server
+        # that got busier or quieter), else the latest epoch's (the first one at its steady pace).
+        if self.batch >= 3 and self.epoch_started is not None:
+            train = (now - self.epoch_started) / self.batch * per_epoch
+        elif first_of_session and "train_batch_seconds" in latest:
+            train = latest["train_batch_seconds"] * per_epoch
+        else:
+            train = latest["seconds"] - latest.get("val_seconds", 0.0)
+        validation = latest.get("val_seconds", 0.0)
+        val_batches = math.ceil(val_examples / batch_size)
+        first = measured[0]
+        steady_first_validation = first.get("val_batch_seconds", 0.0) * val_batches
+        # The first evaluation builds its graph; the test set's predict builds its own once too.
+        eval_setup = (
+            max(first.get("val_seconds", 0.0) - steady_first_validation, 0.0) if steady_first_validation else 0.0
+        )
+        if first_of_session and steady_first_validation:
+            validation = min(validation, steady_first_validation)
+        if val_examples and validation:
+            test = eval_setup + validation / val_examples * sizes.get("test", 0)  # timed like the validation
         else:  # no validation to time: a forward pass costs about a third of a training step
-            test = train / max(per_epoch * self.hyperparameters.batch_size, 1) / 3 * sizes.get("test", 0)
+            test = train / max(per_epoch * batch_size, 1) / 3 * sizes.get("test", 0)
         epochs_left = self.hyperparameters.epochs - self.epoch
         in_epoch = 0.0
         if self.epoch_started is not None and epochs_left > 0:

@@ -53,11 +53,15 @@ class RunRecorder(keras.callbacks.Callback):
         self._epoch_started = 0.0
         self._validation_started = 0.0
         self._validation_seconds = 0.0
+        # Steady pace, for the time left: batches after the first (which builds the step's graph).
+        self._train_marks: list[tuple[int, float]] = []  # (batches done, time) after batch 1 and the last
+        self._test_marks: list[tuple[int, float]] = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._epoch_started = time.perf_counter()
         self._validation_seconds = 0.0
+        self._train_marks, self._test_marks = [], []
 
     def on_test_begin(self, logs=None):  # inside fit: the epoch's validation
         self._validation_started = time.perf_counter()
@@ -65,6 +69,20 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_test_end(self, logs=None):
         self._validation_seconds = time.perf_counter() - self._validation_started
+
+    @staticmethod
+    def _mark(marks: list, batches_done: int) -> None:
+        now = time.perf_counter()
+        if len(marks) < 2:
+            marks.append((batches_done, now))
+        else:
+            marks[1] = (batches_done, now)
+
+    @staticmethod
+    def _seconds_per_batch(marks: list) -> float | None:
+        if len(marks) < 2 or marks[1][0] <= marks[0][0]:
+            return None
+        return (marks[1][1] - marks[0][1]) / (marks[1][0] - marks[0][0])
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -74,11 +92,13 @@ class RunRecorder(keras.callbacks.Callback):
         value = logs.get(self.metric)
         value = None if value is None else float(value) * self.factors.get(self.metric, 1.0)
         self.run.record_batch(self._epoch, batch, loss * self.factors.get("loss", 1.0), **{self.metric: value})
+        self._mark(self._train_marks, batch + 1)
         self.run.wait_while_paused()
         if self.run.stop_requested:
             raise StopRequested
 
     def on_test_batch_end(self, batch, logs=None):
+        self._mark(self._test_marks, batch + 1)
         if self.run.stop_requested:  # Stop during validation: don't finish it
             raise StopRequested
 
@@ -88,6 +108,13 @@ class RunRecorder(keras.callbacks.Callback):
             "seconds": time.perf_counter() - self._epoch_started,
             "val_seconds": self._validation_seconds,
         }
+        # The epoch at a steady pace (without building graphs), for the time left of later epochs
+        per_train_batch = self._seconds_per_batch(self._train_marks)
+        per_test_batch = self._seconds_per_batch(self._test_marks)
+        if per_train_batch is not None:
+            metrics["train_batch_seconds"] = per_train_batch
+        if per_test_batch is not None:
+            metrics["val_batch_seconds"] = per_test_batch
         metrics.update(convert_logs(logs or {}, self.factors))
         self.run.record_epoch(metrics)
         if self.on_epoch is not None:
