@@ -1,6 +1,6 @@
 """Time for model1 to reach the seed notebook's 89.4 % test accuracy on Fashion-MNIST.
 
-Trains through core's own trainer (core.training.trainer.execute_run, as the app does) with model1's app
+Trains through core's own trainer (core.training.trainer.train_run, as the app does) with model1's app
 hyperparameters (PRESETS["model1"].app_hyperparameters) unless flags override them. At the end of
 every epoch the model is evaluated on the whole test set; that evaluation is NOT counted as training
 time. Training time is the sum of the trainer's per-epoch seconds (each epoch including its
@@ -82,9 +82,10 @@ def main() -> int:
             if args.stop_at_target and accuracy >= args.target:
                 self.run.request_stop()
 
-    training.RunRecorder = EvaluatingRecorder  # execute_run looks the recorder up at call time
+    training.RunRecorder = EvaluatingRecorder  # train_run looks the recorder up at call time
     run = Run(PRESETS["model1"].spec(), "fashion_mnist", hp)
-    training.execute_run(run)
+    ending = training.train_run(run)
+    run.finish(ending.status, ending.message, ending.results)
     if run.status not in ("finished", "stopped"):
         print(f"Run {run.status}: {run.message}")
         return 1

@@ -99,6 +99,7 @@ def main() -> None:
     )
     run = Run(spec, data.name, hp)
     run.begin(batches_per_epoch=batches)
+    run.on_progress = store.save  # the run saved after each epoch, as the run manager's hook does
 
     def new_model():
         keras.utils.set_random_seed(42)
@@ -109,7 +110,7 @@ def main() -> None:
         return model
 
     models = {"plain": new_model(), "trainer": new_model()}
-    callbacks = {"plain": lambda: [], "trainer": lambda: [RunRecorder(run, on_epoch=store.save)]}
+    callbacks = {"plain": lambda: [], "trainer": lambda: [RunRecorder(run)]}
 
     def fit(mode, x_part, y_part, epochs):
         keras.utils.set_random_seed(7)  # the same shuffling for both

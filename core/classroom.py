@@ -11,7 +11,6 @@ import hmac
 import json
 import os
 import secrets
-import sqlite3
 import threading
 import time
 from contextlib import closing
@@ -22,8 +21,9 @@ import numpy as np
 
 from core.data.datasets import CLASSIFICATION, Dataset, load_dataset
 from core.data.user_datasets import UserDatasetStore
+from core.insight import compare
 from core.model.presets import PRESETS
-from core.model.spec import LAYER_TYPES, analyze
+from core.model.spec import analyze
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -321,13 +321,12 @@ class ChallengeStore:
     """Challenges live in the run store's database, beside the runs."""
 
     def __init__(self, store: RunStore):
-        self.path = store.path
-        self.home = store.home
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+        self.store = store
+        with closing(store.connect()) as db, db:
             db.execute(_SCHEMA)
 
     def _connect(self):
-        return closing(sqlite3.connect(self.path, timeout=30))
+        return closing(self.store.connect())
 
     def save(self, challenge: Challenge) -> Challenge:
         with self._connect() as db, db:
@@ -359,7 +358,7 @@ class ChallengeStore:
         """Delete the challenge (its runs stay with their learners) and any hidden test set it kept."""
         with self._connect() as db, db:
             deleted = db.execute("DELETE FROM challenges WHERE code = ?", (code,)).rowcount > 0
-        hidden_test_path(self.home, code).unlink(missing_ok=True)
+        hidden_test_path(self.store.home, code).unlink(missing_ok=True)
         return deleted
 
     def reset(self, code: str) -> Challenge | None:
@@ -368,29 +367,6 @@ class ChallengeStore:
         if challenge is None:
             return None
         return self.save(replace(challenge, reset_at=time.time()))
-
-
-def describe_architecture(spec: dict) -> str:
-    """A compact one-line description: Conv2D 16 3×3 → MaxPooling2D 2×2 → Flatten → Dense 10."""
-    parts = []
-    for layer in spec.get("layers", []):
-        kind = layer.get("type", "?")
-        if kind not in LAYER_TYPES:
-            parts.append(str(kind))
-            continue
-        detail = []
-        for key in ("filters", "units"):
-            if key in layer:
-                detail.append(str(layer[key]))
-        for key in ("kernel_size", "pool_size"):
-            if key in layer:
-                size = layer[key]
-                h, w = (size[0], size[1]) if isinstance(size, (list, tuple)) else (size, size)
-                detail.append(f"{h}×{w}")
-        if "rate" in layer:
-            detail.append(f"{layer['rate']:g}")
-        parts.append(" ".join([kind, *detail]))
-    return " → ".join(parts)
 
 
 HIDDEN_SCORE = "hidden_test_accuracy"  # a run's accuracy on its challenge's hidden test set, in its results
@@ -404,28 +380,18 @@ def leaderboard_score(run: Run, challenge: Challenge) -> float | None:
 
 
 def leaderboard(runs: list[Run], challenge: Challenge) -> list[dict]:
-    """Finished runs of the challenge since its last reset, best test accuracy first (on the hidden
-    test set when the challenge keeps one)."""
-    rows = [
-        {
-            "learner": run.learner or "anonymous",
-            "architecture": describe_architecture(run.spec),
-            "params": run.params,
-            "epochs": run.epoch,
-            "test_accuracy": leaderboard_score(run, challenge),
-            "run_id": run.id,
-            "ended": run.ended,
-        }
+    """The class leaderboard: the challenge's finished runs since its last reset, on the one leaderboard
+    (core.insight.compare.leaderboard): best score first (the test accuracy, or the accuracy on the
+    hidden test set when the challenge keeps one); equal scores, the smaller model first."""
+    counted = [
+        run
         for run in runs
         if run.challenge == challenge.code
         and run.status == Status.FINISHED
         and leaderboard_score(run, challenge) is not None
         and (run.ended or 0) >= challenge.reset_at
     ]
-    rows.sort(key=lambda r: (-r["test_accuracy"], r["params"], r["ended"] or 0))
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-    return rows
+    return compare.leaderboard(counted, score=lambda run: leaderboard_score(run, challenge))
 
 
 def race(runs: list[Run], challenge: Challenge) -> list[dict]:
@@ -540,7 +506,7 @@ def create_challenge(
         raise ChallengeRejected(problems)
     code = new_code()
     if hidden_test:
-        dataset = keep_back_hidden_test(challenges.home, code, data, hidden_test, owner=teacher)
+        dataset = keep_back_hidden_test(challenges.store.home, code, data, hidden_test, owner=teacher)
     return challenges.save(
         Challenge(
             code=code,

@@ -15,8 +15,10 @@ from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.image_import import DEFAULT_SIZE as DEFAULT_IMAGE_SIZE
 from core.data.image_import import SIZES as IMAGE_SIZES
 from core.model.presets import PRESETS
-from core.model.spec import analyze, format_shape
-from core.training.hyperparams import OPTIMIZERS, Hyperparameters
+from core.model.spec import DEFAULT_PARAM_BUDGET, analyze, format_shape
+from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
+
+CLI_FIELDS = [f for f in HYPERPARAMETER_FIELDS if f.cli]
 
 
 class UserError(Exception):
@@ -133,20 +135,7 @@ def cmd_export(args) -> int:
 
 def _hyperparameters(args, preset) -> Hyperparameters:
     base = preset.app_hyperparameters if preset else Hyperparameters()
-    chosen = {
-        k: getattr(args, k)
-        for k in (
-            "optimizer",
-            "learning_rate",
-            "epochs",
-            "batch_size",
-            "validation_split",
-            "seed",
-            "limit_train",
-            "limit_test",
-        )
-        if getattr(args, k, None) is not None
-    }
+    chosen = {f.name: getattr(args, f.name) for f in CLI_FIELDS if getattr(args, f.name, None) is not None}
     if "optimizer" in chosen and "learning_rate" not in chosen:
         chosen["learning_rate"] = None  # the chosen optimizer's own default
     hp = Hyperparameters.from_dict({**base.to_dict(), **chosen})
@@ -215,7 +204,7 @@ def cmd_train(args) -> int:
     Path(args.out).write_text(json.dumps(report, indent=2))
     if run.message:
         print(run.message, file=sys.stderr)
-    if results.get("test_mae") is not None:  # a regression
+    if results and run.task.is_regression:
         print(f"Test MAE {results['test_mae']:.4g}, RMSE {results['test_rmse']:.4g}; wrote {args.out}", file=sys.stderr)
     elif results:
         print(
@@ -291,19 +280,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a spec; exit 2 with its problems")
     _add_model_source(p)
     p.add_argument("--dataset", choices=list(DATASETS), help="check against this data set's shape and classes")
-    p.add_argument("--param-budget", type=int, default=5_000_000, help="most parameters allowed (default 5,000,000)")
+    p.add_argument(
+        "--param-budget",
+        type=int,
+        default=DEFAULT_PARAM_BUDGET,
+        help=f"most parameters allowed (default {DEFAULT_PARAM_BUDGET:,})",
+    )
     p.set_defaults(func=cmd_validate)
 
     def add_hyperparameters(p):
         p.add_argument("--dataset", choices=list(DATASETS), default="fashion_mnist")
-        p.add_argument("--epochs", type=int)
-        p.add_argument("--batch-size", type=int)
-        p.add_argument("--optimizer", choices=list(OPTIMIZERS))
-        p.add_argument("--learning-rate", type=float)
-        p.add_argument("--validation-split", type=float, help="share of training data for validation (default 0.1)")
-        p.add_argument("--limit-train", type=int, help="train on the first N examples only")
-        p.add_argument("--limit-test", type=int, help="test on the first N examples only")
-        p.add_argument("--seed", type=int)
+        for f in CLI_FIELDS:  # one --flag per training setting of the field table
+            p.add_argument(
+                "--" + f.name.replace("_", "-"),
+                type=None if f.kind is str else f.kind,
+                choices=list(f.choices) or None,
+                help=f.help.replace("%", "%%"),
+            )
 
     p = sub.add_parser("export", help="print a runnable Keras script that builds and trains the model")
     _add_model_source(p)

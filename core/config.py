@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from core.model.spec import DEFAULT_PARAM_BUDGET
+from core.runs.runners import RUNNERS
 
 PREFIX = "CNN_PLAYGROUND_"
 # The web server's limits in .streamlit/config.toml must equal these (a test checks): the app's own
@@ -18,16 +19,52 @@ class SettingsError(ValueError):
     """A setting has a value the app cannot use; the message says which and what is allowed."""
 
 
+@dataclass(frozen=True)
+class EnvNumber:
+    """A whole-number setting read from CNN_PLAYGROUND_<name>, with its default and allowed range."""
+
+    name: str
+    default: int
+    low: int
+    high: int
+    meaning: str
+
+
+# Every whole-number setting the environment can give, server and image import alike (the README's
+# table lists them): Settings and core.data.image_import.ImportLimits both read this table.
+ENV_NUMBERS: dict[str, EnvNumber] = {
+    s.name: s
+    for s in [
+        EnvNumber("MAX_TRAININGS", 0, 0, 64, "trainings at once; 0 means one per two cores"),
+        EnvNumber("WORKER_MAX_RUNS", 20, 1, 10_000, "with the process runner: runs before a worker is replaced"),
+        EnvNumber("PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9, "most parameters a model may have"),
+        EnvNumber("IMPORT_MAX_FILES", 10_000, 1, 10**7, "image import: most entries in a zip"),
+        EnvNumber("IMPORT_MAX_TOTAL_MB", 1_000, 1, 10**7, "image import: most MB a zip may unpack to"),
+        EnvNumber("IMPORT_MAX_FILE_MB", 50, 1, 10**7, "image import: most MB one file may unpack to"),
+        EnvNumber("IMPORT_MAX_RATIO", 100, 1, 10**7, "image import: most a file over 1 MB may be compressed"),
+        # At most PIL's own bomb limit: above it PIL would refuse the image before our check could say why.
+        EnvNumber("IMPORT_MAX_PIXELS", 40_000_000, 1, 89_478_485, "image import: most pixels of one image"),
+        EnvNumber("IMPORT_MAX_PER_CLASS", 2_000, 1, 10**7, "image import: most images used per class"),
+    ]
+}
+
+
+def env_number(env, name: str) -> int:
+    """The setting CNN_PLAYGROUND_<name> (an entry of ENV_NUMBERS) from ``env``, checked against its range."""
+    setting = ENV_NUMBERS[name]
+    return env_whole_number(env, name, setting.default, setting.low, setting.high)
+
+
 def default_concurrency() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
 @dataclass(frozen=True)
 class Settings:
-    runner: str = "thread"  # "thread" (in this process) or "process" (pre-started worker processes)
-    max_trainings: int = 0  # trainings at once; 0 means one per two cores
-    worker_max_runs: int = 20  # a worker process is replaced after this many runs
-    param_budget: int = DEFAULT_PARAM_BUDGET
+    runner: str = "thread"  # a name in core.runs.runners.RUNNERS: "thread" (this process), "process", ...
+    max_trainings: int = ENV_NUMBERS["MAX_TRAININGS"].default  # 0 means one per two cores
+    worker_max_runs: int = ENV_NUMBERS["WORKER_MAX_RUNS"].default  # a worker process is replaced after this many
+    param_budget: int = ENV_NUMBERS["PARAM_BUDGET"].default
     teacher_password: str = ""  # empty: classroom teacher actions are disabled
 
     @property
@@ -38,13 +75,14 @@ class Settings:
     def from_env(cls, environ=None) -> Settings:
         env = os.environ if environ is None else environ
         runner = env.get(PREFIX + "RUNNER", "thread").strip().lower()
-        if runner not in ("thread", "process"):
-            raise SettingsError(f"{PREFIX}RUNNER must be 'thread' or 'process' (got {runner!r}).")
+        if runner not in RUNNERS:
+            choices = " or ".join(f"'{name}'" for name in RUNNERS)
+            raise SettingsError(f"{PREFIX}RUNNER must be {choices} (got {runner!r}).")
         return cls(
             runner=runner,
-            max_trainings=env_whole_number(env, "MAX_TRAININGS", 0, 0, 64),
-            worker_max_runs=env_whole_number(env, "WORKER_MAX_RUNS", 20, 1, 10_000),
-            param_budget=env_whole_number(env, "PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9),
+            max_trainings=env_number(env, "MAX_TRAININGS"),
+            worker_max_runs=env_number(env, "WORKER_MAX_RUNS"),
+            param_budget=env_number(env, "PARAM_BUDGET"),
             teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""),
         )
 

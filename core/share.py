@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from core.data.datasets import DATASETS
 from core.model.presets import PRESETS
 from core.model.spec import layer_problems  # one layer's own checks, shared with analyze()
-from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
+from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
 
 PARAM = "s"
 VERSION = 1
@@ -26,14 +26,9 @@ MAX_JSON_BYTES = 64_000  # decompressed: stops a tiny link from expanding into a
 MAX_LAYERS = 100
 MAX_INPUT_SIDE = 4_096
 
-# What the Train page's widgets accept: a link may only carry settings the app itself can produce.
-LINK_LIMITS = {
-    "learning_rate": (1e-5, 10.0),
-    "validation_split": (0.0, 0.5),
-    "seed": (0, 2**31 - 1),
-    "epochs": (1, MAX_EPOCHS),
-    "limit_train": (1, 10**7),
-}
+# What the Train page's widgets accept (core.training.hyperparams.HYPERPARAMETER_FIELDS): a link may only
+# carry settings the app itself can produce.
+LINK_LIMITS = {f.name: f.app_range for f in HYPERPARAMETER_FIELDS if f.kind is not str and None not in f.app_range}
 
 
 class ShareLinkError(ValueError):
@@ -115,7 +110,8 @@ def _check_hyperparameters(data) -> Hyperparameters:
         raise ShareLinkError("The link's training settings cannot be used: " + " ".join(problems))
     for name, (low, high) in LINK_LIMITS.items():
         value = getattr(hp, name)
-        if value is not None and not low <= value <= high:
+        outside = value is not None and ((low is not None and value < low) or (high is not None and value > high))
+        if outside:
             raise ShareLinkError(
                 f"The link's {name.replace('_', ' ')} ({value}) is outside what the app allows ({low:g} to {high:g})."
             )

@@ -9,6 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import FakeTrainer
+
+from core.runs.manager import RunManager
+from core.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("unit", "training", "app", "browser")
@@ -22,6 +26,19 @@ os.environ["CNN_PLAYGROUND_OFFLINE"] = "1"
 def _isolated_home(tmp_path_factory, monkeypatch):
     """Runs and the Keras cache go to temporary folders, never the user's data dir."""
     monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture
+def fake_trainer():
+    """A trainer that trains nothing (tests/helpers.py): runs end in milliseconds."""
+    return FakeTrainer()
+
+
+@pytest.fixture
+def manager(tmp_path, fake_trainer):
+    """A run manager on its own store, one slot, with the fake trainer: for queue, pause, stop and
+    ownership tests. Tests of training itself build a manager with the real trainer."""
+    return RunManager(RunStore(tmp_path / "store"), max_concurrent=1, trainer=fake_trainer)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Small helpers shared by the test modules."""
+"""Small helpers shared by the test modules: waiting, a fake trainer, hand-made runs, AppTest pages."""
 
+import threading
 import time
 from pathlib import Path
 
@@ -7,18 +8,94 @@ from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
 from core.model.presets import PRESETS
-from core.runs.record import Run, Status
+from core.runs.record import Ending, Run, Status
 from core.training.hyperparams import Hyperparameters
+from dashboard import session
 
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
 
 
-def wait_for(condition, timeout: float = 60.0, interval: float = 0.02) -> None:
-    """Poll until condition() is true; fail the test after ``timeout`` seconds."""
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
+# Specs beyond the presets that exercise the other shape rules (strides, 'same', pairs, no bias...).
+EXTRA_SPECS = {
+    "strides_and_pairs": {
+        "input_shape": [28, 28, 1],
+        "layers": [
+            {"type": "Conv2D", "filters": 8, "kernel_size": [3, 5], "strides": 2, "activation": "relu"},
+            {"type": "AveragePooling2D", "pool_size": 3, "strides": 1},
+            {"type": "Conv2D", "filters": 4, "kernel_size": 2, "strides": [1, 2], "padding": "same", "use_bias": False},
+            {"type": "MaxPooling2D", "pool_size": [2, 3], "padding": "same"},
+            {"type": "BatchNormalization"},
+            {"type": "GlobalMaxPooling2D"},
+            {"type": "Dense", "units": 7, "activation": "softmax", "use_bias": False},
+        ],
+    },
+    "colour_same_padding": {
+        "input_shape": [32, 32, 3],
+        "layers": [
+            {"type": "Conv2D", "filters": 12, "kernel_size": 5, "padding": "same", "activation": "relu"},
+            {"type": "MaxPooling2D", "pool_size": 2, "strides": 3, "padding": "same"},
+            {"type": "Dropout", "rate": 0.5},
+            {"type": "Flatten"},
+            {"type": "Dense", "units": 20, "activation": "tanh"},
+            {"type": "BatchNormalization"},
+            {"type": "Dense", "units": 10, "activation": "softmax"},
+        ],
+    },
+}
+
+
+def wait_for(target, timeout: float = 60.0, interval: float = 0.01):
+    """Wait until ``target`` holds and return it; fail the test after ``timeout`` seconds.
+
+    ``target`` is a Run (waited for until it has ended, on the run's own event) or a condition, a
+    function polled every ``interval`` seconds until it returns something true.
+    """
+    if isinstance(target, Run):
+        assert target.wait(timeout), f"run still {target.status} after {timeout} s"
+        return target
+    deadline = time.monotonic() + timeout
+    while not (value := target()):
+        assert time.monotonic() < deadline, "timed out"
         time.sleep(interval)
+    return value
+
+
+FAKE_RESULTS = {"test_accuracy": 0.5, "test_loss": 1.0, "test_examples": 2}
+
+
+class FakeTrainer:
+    """A trainer that trains nothing, for tests of queueing, pausing, stopping and ordering (milliseconds).
+
+    It records batches and epochs into the run as the Keras trainer does and honours pause and stop
+    between batches. While ``gate`` is closed (``FakeTrainer(open=False)``, or ``gate.clear()``) each run
+    holds before its next batch, keeping its slot, until the test opens it (``gate.set()``) or stops it.
+    """
+
+    def __init__(self, batches_per_epoch: int = 3, open: bool = True):
+        self.batches_per_epoch = batches_per_epoch
+        self.gate = threading.Event()
+        if open:
+            self.gate.set()
+        self.started: list[str] = []  # run ids in the order they began training
+        self.prepared = 0
+
+    def prepare(self, threads: int) -> None:
+        self.prepared += 1
+
+    def train(self, run: Run, store, *, continue_training: bool = False) -> Ending:
+        self.started.append(run.id)
+        run.begin(self.batches_per_epoch)
+        for epoch in range(run.epoch if continue_training else 0, run.hyperparameters.epochs):
+            for batch in range(self.batches_per_epoch):
+                while not self.gate.wait(0.005) and not run.stop_requested:
+                    pass
+                if not run.stop_requested:
+                    run.record_batch(epoch, batch, loss=1.0 / (epoch + batch + 1), accuracy=0.5)
+                    run.wait_while_paused()
+                if run.stop_requested:
+                    return Ending(Status.STOPPED, f"Stopped by you after {run.epoch} complete epoch(s).", FAKE_RESULTS)
+            run.record_epoch({"epoch": epoch + 1, "loss": 0.5, "accuracy": 0.5, "seconds": 0.001})
+        return Ending(Status.FINISHED, "", FAKE_RESULTS)
 
 
 def rerun(at):
@@ -108,13 +185,8 @@ def app_run(run_id: str):
     return None if stored is None else manager.get(run_id, stored.owner)
 
 
-def wait_until_ended(at: AppTest, run_id: str, timeout: float = 120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        rerun(at)  # AppTest does not fire run_every: poll by hand
-        run = app_run(run_id)
-        if not run.active:
-            break
-        time.sleep(0.5)
-    rerun(at)
-    return run
+def restart_app_server() -> None:
+    """As if the server restarted: the process-wide run manager is rebuilt, on the store folder
+    CNN_PLAYGROUND_HOME names now (each test has its own)."""
+    core.runs.manager.reset_default_manager()
+    session.manager.clear()

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image, ImageOps
 
-from core.config import MAX_UPLOAD_MB, env_whole_number
+from core.config import ENV_NUMBERS, MAX_UPLOAD_MB, env_number
 from core.data.datasets import DATASETS
 
 MB = 1024 * 1024
@@ -61,14 +61,14 @@ class ImportLimits:
     """What an archive may contain. Defaults suit a classroom server; each can be set from the environment."""
 
     max_archive_mb: int = MAX_UPLOAD_MB  # the web server's upload limit (.streamlit/config.toml)
-    max_files: int = 10_000
-    max_total_mb: int = 1_000  # declared unpacked size of all files together
-    max_file_mb: int = 50  # declared unpacked size of one file
-    max_ratio: int = 100  # unpacked size / packed size of one file larger than 1 MB
-    max_pixels: int = 40_000_000  # width × height of one image, read from its header before decoding
-    max_per_class: int = 2_000  # images used per class; the rest are skipped
+    max_files: int = ENV_NUMBERS["IMPORT_MAX_FILES"].default
+    max_total_mb: int = ENV_NUMBERS["IMPORT_MAX_TOTAL_MB"].default  # declared unpacked size of all files together
+    max_file_mb: int = ENV_NUMBERS["IMPORT_MAX_FILE_MB"].default  # declared unpacked size of one file
+    max_ratio: int = ENV_NUMBERS["IMPORT_MAX_RATIO"].default  # unpacked / packed size of one file over 1 MB
+    max_pixels: int = ENV_NUMBERS["IMPORT_MAX_PIXELS"].default  # width × height of one image, from its header
+    max_per_class: int = ENV_NUMBERS["IMPORT_MAX_PER_CLASS"].default  # images used per class; the rest skipped
 
-    ENV = {  # not a field (no annotation): setting name -> environment variable after CNN_PLAYGROUND_
+    ENV = {  # not a field (no annotation): setting name -> its entry in core.config.ENV_NUMBERS
         "max_files": "IMPORT_MAX_FILES",
         "max_total_mb": "IMPORT_MAX_TOTAL_MB",
         "max_file_mb": "IMPORT_MAX_FILE_MB",
@@ -81,14 +81,7 @@ class ImportLimits:
     def from_env(cls, environ=None) -> ImportLimits:
         """Defaults, overridden by CNN_PLAYGROUND_IMPORT_MAX_... variables (SettingsError if out of range)."""
         env = os.environ if environ is None else environ
-        # Above PIL's own bomb limit, PIL would refuse the image before our check could say why.
-        highest = {"max_pixels": Image.MAX_IMAGE_PIXELS or 10**9}
-        return cls(
-            **{
-                name: env_whole_number(env, var, getattr(cls, name), 1, highest.get(name, 10**7))
-                for name, var in cls.ENV.items()
-            }
-        )
+        return cls(**{name: env_number(env, var) for name, var in cls.ENV.items()})
 
     def text(self) -> str:
         return (

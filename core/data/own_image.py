@@ -64,6 +64,7 @@ def has_dark_background(images: np.ndarray) -> bool:
 
 
 def _to_pil(image) -> Image.Image:
+    """A PIL image from a PIL image, or an H×W(×1 or ×3) array of 0..1 floats or 0..255 values."""
     if isinstance(image, Image.Image):
         return image
     array = np.asarray(image)
@@ -87,11 +88,6 @@ def _flatten_transparency(image: Image.Image, steps: list[str]) -> Image.Image:
 def _unit_array(image: Image.Image) -> np.ndarray:
     array = np.asarray(image, dtype=np.float32) / 255.0
     return array[..., None] if array.ndim == 2 else array
-
-
-def _to_uint8_image(array: np.ndarray) -> Image.Image:
-    pixels = (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8)
-    return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
 
 
 def _pad_to_square(array: np.ndarray, size: int, fill: np.ndarray) -> np.ndarray:
@@ -164,6 +160,6 @@ def preprocess_image(
             if size >= width
             else f"It was enlarged from {size}×{size} to {width}×{height} pixels."
         )
-        array = _unit_array(_to_uint8_image(array).resize((width, height), Image.Resampling.LANCZOS))
+        array = _unit_array(_to_pil(np.clip(array, 0.0, 1.0)).resize((width, height), Image.Resampling.LANCZOS))
     steps.append("Its pixel values are divided by 255, so they lie between 0 and 1 like the training images.")
     return PreparedImage(array.astype(np.float32), steps, inverted)

@@ -33,10 +33,6 @@ TEST_FRACTION = 0.2
 SPLIT_SEED = 0
 SNIFF_BYTES = 64_000
 NUMBER_LIKE = 0.8  # a text column whose entries are mostly numbers is probably numbers with typos
-# A network's output starts near 0 and moves in small steps: a target in the hundreds of thousands takes
-# very long to reach, so large targets can be counted in thousands or millions instead.
-TARGET_UNITS = {1: "", 1_000: "thousands", 1_000_000: "millions"}
-LARGE_TARGET = 10_000
 
 EXAMPLE_CSV = Path(__file__).resolve().parent / "synthetic_house_prices.csv"
 EXAMPLE_TITLE = "House prices (synthetic example)"
@@ -330,12 +326,6 @@ def split_indices(n: int, test_fraction: float = TEST_FRACTION, seed: int = SPLI
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
-def suggested_target_unit(frame: pd.DataFrame, target: str) -> int:
-    """1, or 1,000 / 1,000,000 when the target's values are that large (see TARGET_UNITS)."""
-    size = float(pd.to_numeric(frame[target], errors="coerce").abs().max())
-    return max((u for u in TARGET_UNITS if size >= LARGE_TARGET * u / 1_000), default=1)
-
-
 def prepare(
     frame: pd.DataFrame,
     target: str,
@@ -344,14 +334,11 @@ def prepare(
     test_fraction: float = TEST_FRACTION,
     seed: int = SPLIT_SEED,
     source: str = "",
-    target_unit: int = 1,
 ) -> PreparedTable:
     """Float32 arrays for a regression of ``target`` on ``features`` (default: every usable column).
 
-    ``target_unit`` 1,000 or 1,000,000 counts the target in thousands or millions (see TARGET_UNITS).
+    Targets of any size train alike: the trainer standardises them (core.training.target_scaling).
     """
-    if target_unit not in TARGET_UNITS:
-        raise TableError(f"The target can be counted in units of {', '.join(f'{u:,}' for u in TARGET_UNITS)}.")
     _check_target(frame, target)
     columns = {c.name: c for c in describe(frame)}
     features = _chosen_features(frame, target, features, columns)
@@ -371,7 +358,7 @@ def prepare(
             "are needed. Fill in the missing values in the CSV, or leave out the columns that have "
             "most of them."
         )
-    y = used[target].to_numpy(dtype=np.float64) / target_unit
+    y = used[target].to_numpy(dtype=np.float64)
     if np.unique(y).size <= 1:
         raise TableError(
             f"In the rows that can be used, the target {target!r} has the same value ({y[0]:g}) "
@@ -402,11 +389,7 @@ def prepare(
     x = np.hstack(blocks).astype(np.float32)
     y = y.astype(np.float32)
     left_out = {c.name: c.reason for c in columns.values() if c.kind == LEFT_OUT and c.name != target}
-    target_name = f"{target} ({TARGET_UNITS[target_unit]})" if target_unit != 1 else target
-    if target_unit != 1:
-        report.append(
-            f"The target {target!r} is counted in {TARGET_UNITS[target_unit]}: the network predicts {target_name}."
-        )
+    target_name = target
     report.append(
         f"{len(train):,} rows to train on and {len(test):,} held back to test (a {1 - test_fraction:.0%}"
         f"/{test_fraction:.0%} split, shuffled with seed {seed})."
@@ -425,7 +408,6 @@ def prepare(
         "left_out": left_out,
         "target": {
             "name": target,
-            "unit": target_unit,
             "mean": float(y[train].mean()),
             "std": float(y[train].std()),
             "min": float(y.min()),

@@ -1,4 +1,4 @@
-"""Comparing runs: curves to overlay, what differs between them, and a leaderboard. Pure functions.
+"""Comparing runs: curves to overlay, what differs between them, and the leaderboard. Pure functions.
 
 Layers are matched by their Keras name (conv2d, conv2d_1, dropout, ...), the names the model summary
 shows, so adding one layer shows up as one new row instead of shifting every layer below it.
@@ -7,6 +7,7 @@ shows, so adding one layer shows up as one new row instead of shifting every lay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from core.model.spec import LAYER_TYPES, layer_names
 from core.training.hyperparams import Hyperparameters
@@ -87,15 +88,12 @@ def diff_runs(runs) -> list[DiffRow]:
         DiffRow("Training", label, tuple(format_value(get(hp)) for hp in hps))
         for label, get in HYPERPARAMETER_ROWS.items()
     ]
-    if any((r.results or {}).get("task") == "regression" for r in runs):  # the loss is a choice for these only
+    if any(r.task.is_regression for r in runs):  # the loss is a choice for these only
         rows.append(
             DiffRow(
                 "Training",
                 "Loss",
-                tuple(
-                    "cross-entropy" if (r.results or {}).get("test_accuracy") is not None else r.hyperparameters.loss
-                    for r in runs
-                ),
+                tuple(r.hyperparameters.loss if r.task.is_regression else "cross-entropy" for r in runs),
             )
         )
     specs = [r.spec if isinstance(r.spec, dict) else {} for r in runs]
@@ -150,45 +148,77 @@ def overlay_series(runs) -> list[dict]:
 
 
 def _rank(row: dict) -> tuple:
-    """Best first: highest test accuracy, then (regressions) lowest test MAE, then runs without a result."""
-    if row["Test accuracy (%)"] is not None:
-        return 0, -row["Test accuracy (%)"], -row["_created"]
-    if row.get("Test MAE") is not None:
-        return 1, row["Test MAE"], -row["_created"]
-    return 2, 0, -row["_created"]
+    """Best first: the highest score; for regressions (no score), the lowest test MAE; then runs without a
+    result, newest first. Equal results: the smaller model first, then the one that ended first."""
+    tie = (row["params"] or 0, row["ended"] or 0, -(row["created"] or 0))
+    if row["score"] is not None:
+        return 0, -row["score"], *tie
+    if row["test_mae"] is not None:
+        return 1, row["test_mae"], *tie
+    return 2, 0, 0, 0, -(row["created"] or 0)
 
 
-def leaderboard(runs) -> list[dict]:
-    """One row per run, best test result first (runs without a test result last, newest first among them).
+def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
+    """The one leaderboard (Compare, the class board): one row per run, best first, ranked 1, 2, ...
 
-    Regression runs have a "Test MAE" column (their test accuracy stays empty).
+    ``score(run)`` is what ranks the runs, higher is better: the run's test accuracy unless a class
+    leaderboard scores on its hidden test set; a run without one (a regression, or a run without a test result) comes after, as ``_rank``
+    says. Each row: rank, run_id, name, learner, architecture, status, score, test_accuracy, test_mae,
+    test_loss, params, train_seconds (from the epoch history when the results lack it), epochs,
+    parent_id, created, ended.
     """
     rows = []
     for run in runs:
         results = run.results or {}
-        accuracy = results.get("test_accuracy")
         seconds = results.get("train_seconds")
         if seconds is None:
             seconds = sum(e.get("seconds", 0.0) for e in run.epoch_history()) or None
         rows.append(
             {
-                "Run": run.id,
-                "Name": run.name,
-                "Status": run.status,
-                "Test accuracy (%)": None if accuracy is None else round(100 * accuracy, 2),
-                **({"Test MAE": round(results["test_mae"], 4)} if results.get("test_mae") is not None else {}),
-                "Test loss": None if results.get("test_loss") is None else round(results["test_loss"], 4),
-                "Params": run.params,
-                "Training time (s)": None if seconds is None else round(seconds, 1),
-                "Epochs": run.epoch,
-                "Cloned from": run.parent_id or "",
-                "_created": run.created,
+                "run_id": run.id,
+                "name": run.name,
+                "learner": run.learner or "anonymous",
+                "architecture": describe_architecture(run.spec if isinstance(run.spec, dict) else {}),
+                "status": run.status,
+                "score": score(run),
+                "test_accuracy": results.get("test_accuracy"),
+                "test_mae": results.get("test_mae"),
+                "test_loss": results.get("test_loss"),
+                "params": run.params,
+                "train_seconds": seconds,
+                "epochs": run.epoch,
+                "parent_id": run.parent_id or "",
+                "created": run.created,
+                "ended": run.ended,
             }
         )
     rows.sort(key=_rank)
-    for row in rows:
-        del row["_created"]
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
     return rows
+
+
+def describe_architecture(spec: dict) -> str:
+    """A compact one-line description: Conv2D 16 3×3 → MaxPooling2D 2×2 → Flatten → Dense 10."""
+    parts = []
+    for layer in spec.get("layers", []):
+        kind = layer.get("type", "?")
+        if kind not in LAYER_TYPES:
+            parts.append(str(kind))
+            continue
+        detail = []
+        for key in ("filters", "units"):
+            if key in layer:
+                detail.append(str(layer[key]))
+        for key in ("kernel_size", "pool_size"):
+            if key in layer:
+                size = layer[key]
+                h, w = (size[0], size[1]) if isinstance(size, (list, tuple)) else (size, size)
+                detail.append(f"{h}×{w}")
+        if "rate" in layer:
+            detail.append(f"{layer['rate']:g}")
+        parts.append(" ".join([kind, *detail]))
+    return " → ".join(parts)
 
 
 def default_selection(runs, followed_id: str | None) -> list[str]:

@@ -9,11 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.runs.store import RunStore, is_run_id
-
-
-class PredictionsUnavailable(Exception):
-    """The run has no saved test predictions; the message says why in plain words."""
+from core.runs.store import PredictionsUnavailable, RunStore  # the exception, also for this module's callers
 
 
 @dataclass(frozen=True)
@@ -43,16 +39,12 @@ class Example:
 
 
 def load_predictions(store: RunStore, run_id: str) -> Predictions:
-    path = store.predictions_path(run_id) if is_run_id(run_id) else None
-    if path is None or not path.is_file():
-        raise PredictionsUnavailable(
-            "This run has no saved test predictions: only runs that reached the test set keep them."
-        )
+    """A classification run's saved test predictions; PredictionsUnavailable when there are none."""
+    arrays = store.read_predictions(run_id)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return Predictions(np.asarray(data["probabilities"]), np.asarray(data["y_true"], dtype=np.int64))
-    except (OSError, KeyError, ValueError) as error:
-        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from error
+        return Predictions(arrays["probabilities"], np.asarray(arrays["y_true"], dtype=np.int64))
+    except KeyError as error:
+        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from None
 
 
 def _examples(predictions: Predictions, indices: np.ndarray) -> list[Example]:

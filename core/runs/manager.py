@@ -1,22 +1,28 @@
 """Starting, finding, stopping and deleting runs: the API the dashboard and the CLI drive.
 
-Runs train in the background through a runner (core/runners.py: threads of this process, or worker
-processes), at most ``max_concurrent`` at once; the rest wait in a queue, in order. Live runs are served
-from memory; ended ones from the store.
+The manager owns a run's lifecycle: it checks a run (analysing its spec once), saves it when it starts,
+as it progresses (a hook on the run) and when it ends (``_end``: finish, save, close, forget), and checks
+who may see or control it. Runs train in the background through a runner (core.runs.runners: threads
+of this process, worker processes, ...), at most ``max_concurrent`` at once; the rest wait in a queue,
+in order. The runner calls a trainer (the Keras one unless the manager is handed another). Live runs
+are served from memory; ended ones from the store.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from core.classroom import ChallengeStore
 from core.config import Settings, default_concurrency
 from core.data.datasets import DatasetUnavailable, load_dataset
-from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
-from core.runs.record import Run, Status
-from core.runs.runners import ProcessRunner, ThreadRunner
+from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
+from core.runs.record import Ending, Run, Status
+from core.runs.runners import KerasTrainer, Trainer, runner_class
 from core.runs.store import RunStore
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
+
+log = logging.getLogger(__name__)
 
 
 class RunRejected(Exception):
@@ -27,40 +33,48 @@ class RunRejected(Exception):
         self.problems = problems
 
 
-RUNNERS = {"thread": ThreadRunner, "process": ProcessRunner}
-
-
 class RunManager:
+    """Args:
+    store: where runs are saved.
+    max_concurrent: trainings at once (default: one per two cores).
+    param_budget: the most parameters a model may have.
+    runner: a name in core.runs.runners.RUNNERS ("thread", "process", ...).
+    trainer: what trains one run (core.runs.runners.Trainer); the Keras trainer by default.
+    runner_options: passed on to the runner (e.g. the process runner's max_runs_per_worker).
+    """
+
     def __init__(
         self,
         store: RunStore,
         max_concurrent: int | None = None,
         param_budget: int = DEFAULT_PARAM_BUDGET,
         runner: str = "thread",
+        trainer: Trainer | None = None,
         **runner_options,
     ):
-        if runner not in RUNNERS:
-            raise ValueError(f"Unknown runner {runner!r}; choose one of {', '.join(RUNNERS)}.")
+        runner_type = runner_class(runner)
         self.store = store
         self.param_budget = param_budget
         self._live: dict[str, Run] = {}
         self._lock = threading.Lock()
         store.mark_interrupted()
-        self.runner = RUNNERS[runner](store, max_concurrent or default_concurrency(), self._forget, **runner_options)
+        slots = max_concurrent or default_concurrency()
+        self.runner = runner_type(store, slots, self._end, trainer or KerasTrainer(), **runner_options)
 
-    def _forget(self, run: Run) -> None:
-        with self._lock:
-            if self._live.get(run.id) is run:
-                del self._live[run.id]
+    # --- starting --------------------------------------------------------------------------------
 
     def check(self, spec: dict, dataset: str, hyperparameters: Hyperparameters) -> list[str]:
         """Every reason this run could not train, in plain words (empty when it can)."""
+        return self._assess(spec, dataset, hyperparameters)[2]
+
+    def _assess(self, spec: dict, dataset: str, hyperparameters: Hyperparameters):
+        """(data set, analysis, problems): the spec is analysed here, once per start."""
         try:
             data = load_dataset(dataset)
         except DatasetUnavailable as error:
-            return [str(error)]
+            return None, None, [str(error)]
         analysis = analyze_for(spec, data, param_budget=self.param_budget)
-        return [p.text() for p in analysis.problems] + hyperparameters.problems()
+        return data, analysis, [p.text() for p in analysis.problems] + hyperparameters.problems()
 
     def start(
         self,
@@ -80,14 +94,13 @@ class RunManager:
         """
         if challenge is not None:
             challenge = self._current_challenge(challenge.code, challenge)
-        problems = self.check(spec, dataset, hyperparameters)
+        data, analysis, problems = self._assess(spec, dataset, hyperparameters)
         if problems:
             raise RunRejected(problems)
-        data = load_dataset(dataset)
         # A teacher's own data set is open to the learners of the challenge that uses it, for training only.
         if data.owner and data.owner != owner and (challenge is None or challenge.dataset != dataset):
             raise RunRejected(["This data set was imported by someone else: choose one of yours."])
-        params = analyze_for(spec, data, param_budget=self.param_budget).total_params
+        params = analysis.total_params
         if challenge is not None:
             problems = challenge.problems(dataset, params, hyperparameters)
             if problems:
@@ -102,11 +115,9 @@ class RunManager:
             parent_id=parent_id,
             challenge=challenge.code if challenge is not None else None,
             learner=learner,
+            task=data.task,
         )
-        with self._lock:
-            self._live[run.id] = run
-        self.store.save(run)
-        self.runner.submit(run)
+        self._admit(run, analysis)
         return run
 
     def continue_run(self, run_id: str, extra_epochs: int, owner: str) -> Run:
@@ -130,11 +141,36 @@ class RunManager:
             if problems:
                 raise RunRejected(problems)
         run.reopen(extra_epochs)
+        self._admit(run, None, continue_training=True)  # it trains its saved model: nothing to analyse
+        return run
+
+    # --- the lifecycle: the one place runs are saved and ended ------------------------------------
+
+    def _admit(self, run: Run, analysis: Analysis | None, continue_training: bool = False) -> None:
+        run.analysis = analysis
+        run.on_progress = self._save
         with self._lock:
             self._live[run.id] = run
+        self._save(run)
+        self.runner.submit(run, continue_training=continue_training)
+
+    def _save(self, run: Run) -> None:
+        """Save the run as it is now: when it starts, when it begins training, after each epoch, at its end."""
         self.store.save(run)
-        self.runner.submit(run, continue_training=True)
-        return run
+
+    def _end(self, run: Run, ending: Ending) -> None:
+        """The runner's report that ``run`` is over: finish it, save it, wake its readers, forget it."""
+        try:
+            run.finish(ending.status, ending.message, ending.results)
+            self._save(run)
+        except Exception:  # the readers must still be woken, and the slot must go on
+            log.exception("could not save the end of run %s", run.id)
+        finally:
+            run.on_progress = None
+            run.close()
+            with self._lock:
+                if self._live.get(run.id) is run:
+                    del self._live[run.id]
 
     def _current_challenge(self, code: str, given=None):
         """The challenge as the store has it now (the teacher may have edited or closed it since)."""
@@ -241,3 +277,13 @@ def default_manager() -> RunManager:
                 **options,
             )
         return _default
+
+
+def reset_default_manager() -> None:
+    """Forget the process's manager (its runs train on); the next default_manager() is built afresh from
+    the settings then in force. For tests, and for a server that changed its store folder."""
+    global _default
+    with _default_lock:
+        old, _default = _default, None
+    if old is not None:
+        old.runner.shutdown()

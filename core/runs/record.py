@@ -1,7 +1,8 @@
 """A training run as a record: settings, live status and append-only history, safe to read from any thread.
 
 The worker thread writes to it; any number of readers (a page, a refreshed tab, a projector) poll it,
-each from its own position in the history, so no reader drains anything from another.
+each from its own position in the history, so no reader drains anything from another. The run manager
+(core.runs.manager) starts, saves and ends runs; a run only records what happens to it.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import math
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS, Task, task_of_record
 
 
 class Status:
@@ -47,7 +50,17 @@ class Progress:
         return min(done / total, 1.0) if total else 0.0
 
 
+@dataclass(frozen=True)
+class Ending:
+    """How a run ended, as a trainer or runner reports it to the manager (which alone ends runs)."""
+
+    status: str  # one of Status.ENDED
+    message: str = ""  # plain-language reason, shown beside the status
+    results: dict | None = None  # test-set results, when the run reached the test set
+
+
 def new_run_id() -> str:
+    """A run's id: 12 hex digits (core.runs.store checks ids against this form)."""
     return secrets.token_hex(6)
 
 
@@ -68,6 +81,7 @@ class Run:
         parent_id: str | None = None,
         challenge: str | None = None,
         learner: str = "",
+        task: Task | str = "classification",
     ):
         self.id = run_id or new_run_id()
         self.spec = spec
@@ -80,6 +94,13 @@ class Run:
         self.parent_id = parent_id  # the run this one was cloned from ("change one thing")
         self.challenge = challenge  # the classroom challenge it was trained for, if any
         self.learner = learner  # the learner's chosen display name on a class leaderboard
+        # Classification or regression (core.training.tasks): its loss, metric, labels and headline result.
+        self.task: Task = TASKS[task] if isinstance(task, str) else task
+        # The spec's analysis (core.model.spec.Analysis) made once when the run starts, for the trainer;
+        # not stored: a continued run trains its saved model.
+        self.analysis = None
+        # Called after the run begins and after each epoch (the manager saves the run there).
+        self.on_progress: Callable[[Run], None] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._resumed = threading.Event()  # cleared while the user has paused the run
@@ -115,6 +136,7 @@ class Run:
                 self.paused_seconds += time.time() - (self.ended or time.time())
             self.ended = None
             self.batches_per_epoch = batches_per_epoch
+        self._progressed()
 
     def record_batch(
         self, epoch: int, batch: int, loss: float, accuracy: float | None = None, **metrics: float | None
@@ -138,6 +160,7 @@ class Run:
             self.batch = 0
             self.phase = ""
             self.epoch_started = time.time()
+        self._progressed()
 
     def set_phase(self, phase: str) -> None:
         """'validating', 'testing' or '' (training): what the worker is doing, for the page to say."""
@@ -145,7 +168,12 @@ class Run:
             self.phase = phase
         self._state_changed()
 
+    def _progressed(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self)
+
     def finish(self, status: str, message: str = "", results: dict | None = None) -> None:
+        """Record the run's end (called by the manager's ``_end``, and by the store for interrupted runs)."""
         with self._lock:
             self.status = status
             self.message = message
@@ -154,7 +182,7 @@ class Run:
             self.ended = time.time()
 
     def close(self) -> None:
-        """The worker is done with the run (its final state is saved): wake everyone waiting on it."""
+        """The run's final state is saved: wake everyone waiting on it (the manager's ``_end`` calls this)."""
         self._done.set()
 
     # --- control -----------------------------------------------------------------------------
@@ -206,12 +234,12 @@ class Run:
         self._state_changed()
 
     def _state_changed(self) -> None:
-        """Hook for copies of a run in another process (see core.runs.runners.RelayRun)."""
+        """Hook for copies of a run in another process (see core.runs.process_runner.RelayRun)."""
 
-    # --- mirrored from a worker process (core.runs.runners.ProcessRunner) ---------------------------
+    # --- mirrored from a worker process (core.runs.process_runner.ProcessRunner) ----------------------
 
     def apply_remote(self, kind: str, payload, state: dict) -> None:
-        """Take over a change the worker's copy of this run made."""
+        """Take over a change the worker's copy of this run made ("begin", "state", "batch" or "epoch")."""
         with self._lock:
             if kind == "batch":
                 self._batches.append(payload)
@@ -225,6 +253,8 @@ class Run:
             # Stop pressed here and not yet seen by the worker: keep showing "stopping".
             if not (self._stop.is_set() and state["status"] in (Status.RUNNING, Status.PAUSED)):
                 self.status = state["status"]
+        if kind in ("begin", "epoch"):
+            self._progressed()
 
     def apply_final(self, record: dict) -> None:
         with self._lock:
@@ -348,6 +378,10 @@ class Run:
     def test_accuracy(self) -> float | None:
         return (self.results or {}).get("test_accuracy")
 
+    def headline(self, decimals: int = 1, bold: bool = False) -> str:
+        """The run's test result in a few words ('test accuracy 87.5 %', 'test MAE 12.3'); '' without one."""
+        return self.task.headline(self.results, decimals, bold)
+
     # --- persistence -------------------------------------------------------------------------
 
     def summary_record(self) -> dict:
@@ -360,6 +394,7 @@ class Run:
                 "parent_id": self.parent_id,
                 "challenge": self.challenge,
                 "learner": self.learner,
+                "task": self.task.name,
                 "spec": self.spec,
                 "dataset": self.dataset,
                 "hyperparameters": self.hyperparameters.to_dict(),
@@ -389,6 +424,7 @@ class Run:
             parent_id=record.get("parent_id"),
             challenge=record.get("challenge"),
             learner=record.get("learner", ""),
+            task=task_of_record(record),
         )
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
             setattr(run, key, record.get(key))

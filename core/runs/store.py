@@ -9,6 +9,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
+
 from core.runs.record import Run, Status
 
 HOME_ENV = "CNN_PLAYGROUND_HOME"
@@ -58,6 +60,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+class PredictionsUnavailable(Exception):
+    """The run has no readable saved test predictions; the message says why in plain words."""
+
+
 def _checked(run_id: str) -> str:
     if not is_run_id(run_id):
         raise ValueError(f"Not a run id: {run_id!r}")
@@ -72,10 +78,13 @@ class RunStore:
         self.models_dir = self.home / "models"
         self.models_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "runs.sqlite3"
-        with closing(self._connect()) as db, db:
+        with closing(self.connect()) as db, db:
             db.executescript(_SCHEMA)
 
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
+        """A new connection to the store's database, in WAL mode (readers never wait for the writer).
+
+        Everything kept in this database (runs, classroom challenges) opens it here, one way."""
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         return db
@@ -88,13 +97,30 @@ class RunStore:
     def predictions_path(self, run_id: str) -> Path:
         return self.models_dir / f"{_checked(run_id)}.predictions.npz"
 
+    def save_predictions(self, run_id: str, arrays: dict[str, np.ndarray]) -> None:
+        """The run's test-set predictions (the arrays its task saves: core.training.tasks)."""
+        np.savez_compressed(self.predictions_path(run_id), **arrays)
+
+    def read_predictions(self, run_id: str) -> dict[str, np.ndarray]:
+        """The arrays of the run's saved test predictions; PredictionsUnavailable when there are none."""
+        path = self.predictions_path(run_id) if is_run_id(run_id) else None
+        if path is None or not path.is_file():
+            raise PredictionsUnavailable(
+                "This run has no saved test predictions: only runs that reached the test set keep them."
+            )
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return {key: np.asarray(data[key]) for key in data.files}
+        except (OSError, ValueError) as error:
+            raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from error
+
     # --- records ---------------------------------------------------------------------------------
 
     def save(self, run: Run, *, with_batches: bool = True) -> None:
         """Insert or update the run. Without batches, the stored batch history is left as it was."""
         summary = run.summary_record()
         epochs = json.dumps(run.epoch_history())
-        with closing(self._connect()) as db, db:
+        with closing(self.connect()) as db, db:
             if with_batches:
                 db.execute(
                     "INSERT INTO runs (id, owner, created, status, pid, summary, epochs, batches) "
@@ -123,7 +149,7 @@ class RunStore:
         """The stored run, or None when there is none with this id (or the id is malformed)."""
         if not is_run_id(run_id):
             return None
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             row = db.execute("SELECT summary, epochs, batches FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             return None
@@ -136,7 +162,7 @@ class RunStore:
         if owner is not None:
             query += " WHERE owner = ?"
             args = (owner,)
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             rows = db.execute(query + " ORDER BY created DESC", args).fetchall()
         return [Run.from_record(json.loads(s), None, json.loads(e)) for s, e in rows]
 
@@ -144,7 +170,7 @@ class RunStore:
         """Delete the run and its files; False when there is none (a malformed id touches nothing)."""
         if not is_run_id(run_id):
             return False
-        with closing(self._connect()) as db, db:
+        with closing(self.connect()) as db, db:
             deleted = db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
         for path in (self.model_path(run_id), self.predictions_path(run_id)):
             path.unlink(missing_ok=True)
@@ -156,7 +182,7 @@ class RunStore:
         ``live_ids`` are the runs this process is training right now.
         """
         placeholders = ",".join("?" * len(Status.ACTIVE))
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             rows = db.execute(
                 f"SELECT id, pid FROM runs WHERE status IN ({placeholders})", tuple(Status.ACTIVE)
             ).fetchall()

@@ -78,19 +78,15 @@ def summarize_regression(predicted: np.ndarray, y_true: np.ndarray, target_name:
     }
 
 
-def load_regression_predictions(path) -> tuple[np.ndarray, np.ndarray]:
-    """A regression run's saved test predictions and true values (store.predictions_path(run_id)).
+def load_regression_predictions(store, run_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """A regression run's saved test predictions and true values, from ``store`` (a core.runs.store.RunStore).
 
-    Raises core.insight.mistakes.PredictionsUnavailable with a plain message when there are none.
+    Raises core.runs.store.PredictionsUnavailable with a plain message when there are none.
     """
-    from core.insight.mistakes import PredictionsUnavailable
+    from core.runs.store import PredictionsUnavailable
 
+    arrays = store.read_predictions(run_id)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return np.asarray(data["predictions"], dtype=np.float64), np.asarray(data["y_true"], dtype=np.float64)
-    except FileNotFoundError:
-        raise PredictionsUnavailable(
-            "This run has no saved test predictions: only runs that reached the test set keep them."
-        ) from None
-    except (OSError, KeyError, ValueError) as error:
-        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from error
+        return np.asarray(arrays["predictions"], dtype=np.float64), np.asarray(arrays["y_true"], dtype=np.float64)
+    except KeyError as error:
+        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from None

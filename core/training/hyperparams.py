@@ -48,7 +48,196 @@ MAX_BATCH_SIZE = 4096
 
 
 @dataclass(frozen=True)
+class Field:
+    """One training setting: its type, the engine's bounds, and how the app offers it.
+
+    ``Hyperparameters.problems()`` checks values against ``low``/``high``; share links and the Train
+    page's widgets use the ``app_*`` range (what a widget can produce, within the engine's bounds);
+    the CLI makes a ``--flag`` of each field with ``cli`` set.
+    """
+
+    name: str
+    kind: type  # int (a whole number), float, or str (a key of ``choices``)
+    label: str  # the widget's label
+    subject: str  # the setting in a sentence: "The learning rate must be ..."
+    default: object
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # low itself is not allowed ("above 0")
+    high_open: bool = False  # high itself is not allowed ("below 0.9")
+    optional: bool = False  # None is allowed (the optimizer's default, no limit, off)
+    choices: tuple[str, ...] = ()  # str fields: the registry's keys
+    app_low: float | None = None  # the app's widget range, where narrower than the engine's bounds
+    app_high: float | None = None
+    step: float | None = None  # the widget's step
+    options: tuple = ()  # a select box's values, when the widget offers a list (batch sizes)
+    cli: bool = True
+
+    @property
+    def app_range(self) -> tuple[float, float]:
+        """The smallest and largest value the app's widgets (and so share links) may carry."""
+        low = self.app_low if self.app_low is not None else self.low
+        high = self.app_high if self.app_high is not None else self.high
+        return low, high
+
+    def problem(self, value) -> str | None:
+        """The plain-language reason ``value`` cannot be used, or None when it can."""
+        if value is None and self.optional:
+            return None
+        if self.kind is str:
+            if value in self.choices:
+                return None
+            return f"Unknown {self.subject} {value!r}: choose one of {', '.join(self.choices)}."
+        if self.kind is int:
+            ok = _whole(value)
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if ok and self.low is not None:
+            ok = value > self.low if self.low_open else value >= self.low
+        if ok and self.high is not None:
+            ok = value < self.high if self.high_open else value <= self.high
+        return None if ok else f"{self.subject} must be {self._rule()} (got {value})."
+
+    def _rule(self) -> str:
+        low, high = _plain(self.low), _plain(self.high)
+        if self.kind is int:
+            if self.high is not None:
+                return f"a whole number from {low} to {high}"
+            return f"a whole number above {_plain(self.low - 1)}" if self.low else f"a whole number, {low} or more"
+        lower = f"above {low}" if self.low_open else f"at least {low}"
+        upper = f"below {high}" if self.high_open else f"at most {high}"
+        return f"a number {lower} and {upper}"
+
+
+def _plain(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+# The one table of training settings (as TensorFlow Playground's State lists its own): validation,
+# share links, the CLI and the Train page's widgets all read it. Problems are reported in this order.
+HYPERPARAMETER_FIELDS: tuple[Field, ...] = (
+    Field(
+        "optimizer",
+        str,
+        "Optimizer",
+        "optimizer",
+        "adam",
+        "How the weights are updated after each batch.",
+        choices=tuple(OPTIMIZERS),
+    ),
+    Field(
+        "learning_rate",
+        float,
+        "Learning rate",
+        "The learning rate",
+        None,
+        "How big each update step is. Too high and the loss jumps around or becomes NaN; too low and learning is slow.",
+        low=0.0,
+        high=10.0,
+        low_open=True,
+        optional=True,  # None: the optimizer's usual default
+        app_low=1e-5,
+        step=0.0005,
+    ),
+    Field(
+        "epochs",
+        int,
+        "Epochs",
+        "Epochs",
+        5,
+        "How many times the network sees the whole training set.",
+        low=1,
+        high=MAX_EPOCHS,
+    ),
+    Field(
+        "batch_size",
+        int,
+        "Batch size",
+        "Batch size",
+        64,
+        f"How many images are used for each update (at most {MAX_BATCH_SIZE}).",
+        low=1,
+        high=MAX_BATCH_SIZE,
+        options=(16, 32, 64, 128, 256, 512),
+    ),
+    Field(
+        "validation_split",
+        float,
+        "Validation split",
+        "The validation split",
+        0.1,
+        "The share of training images held back to check, after each epoch, how well the network does on "
+        "images it did not learn from.",
+        low=0.0,
+        high=0.9,
+        high_open=True,
+        app_high=0.5,
+        step=0.05,
+    ),
+    Field(
+        "seed",
+        int,
+        "Seed",
+        "The seed",
+        42,
+        "The same seed and settings give the same run again.",
+        low=0,
+        app_high=2**31 - 1,
+    ),
+    Field(
+        "early_stopping_patience",
+        int,
+        "Early stopping: patience (0 = off)",
+        "Early-stopping patience",
+        None,
+        "Stop when the validation loss has not improved for this many epochs in a row, and keep the weights "
+        "of the best epoch.",
+        low=1,
+        high=MAX_EPOCHS,
+        optional=True,  # None: no early stopping
+        cli=False,
+    ),
+    Field(
+        "loss",
+        str,
+        "Loss",
+        "loss",
+        "mse",
+        "What the network makes smaller while it learns to predict the number.",
+        choices=tuple(LOSSES),
+        cli=False,
+    ),
+    Field(
+        "limit_train",
+        int,
+        "Use only the first N training images (0 = all)",
+        "Limit train",
+        None,
+        "Train on the first N examples only (quick experiments).",
+        low=1,
+        optional=True,
+        app_high=10**7,
+        step=1000,
+    ),
+    Field(
+        "limit_test",
+        int,
+        "Use only the first N test images",
+        "Limit test",
+        None,
+        "Test on the first N examples only.",
+        low=1,
+        optional=True,
+    ),
+)
+FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in HYPERPARAMETER_FIELDS}
+
+
+@dataclass(frozen=True)
 class Hyperparameters:
+    """A run's training settings; the fields, bounds, labels and defaults are in HYPERPARAMETER_FIELDS."""
+
     optimizer: str = "adam"
     learning_rate: float | None = None  # None means the optimizer's usual default
     epochs: int = 5
@@ -76,32 +265,9 @@ class Hyperparameters:
 
     def problems(self) -> list[str]:
         """Plain-language reasons these settings cannot be used; empty when they are fine."""
-        found = []
-        if self.optimizer not in OPTIMIZERS:
-            found.append(f"Unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}.")
-        lr = self.learning_rate
-        if lr is not None and (not isinstance(lr, (int, float)) or not math.isfinite(lr) or not 0 < lr <= 10):
-            found.append(f"The learning rate must be a number above 0 and at most 10 (got {lr}).")
-        if not _whole(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
-            found.append(f"Epochs must be a whole number from 1 to {MAX_EPOCHS} (got {self.epochs}).")
-        if not _whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            found.append(f"Batch size must be a whole number from 1 to {MAX_BATCH_SIZE} (got {self.batch_size}).")
-        vs = self.validation_split
-        if not isinstance(vs, (int, float)) or not 0 <= vs < 0.9:
-            found.append(f"The validation split must be at least 0 and below 0.9 (got {vs}).")
-        if not _whole(self.seed) or self.seed < 0:
-            found.append(f"The seed must be a whole number, 0 or more (got {self.seed}).")
-        patience = self.early_stopping_patience
-        if patience is not None and (not _whole(patience) or not 1 <= patience <= MAX_EPOCHS):
-            found.append(f"Early-stopping patience must be a whole number from 1 to {MAX_EPOCHS} (got {patience}).")
-        if patience is not None and self.validation_split == 0:
+        found = [p for f in HYPERPARAMETER_FIELDS if (p := f.problem(getattr(self, f.name))) is not None]
+        if self.early_stopping_patience is not None and self.validation_split == 0:
             found.append("Early stopping watches the validation loss: set a validation split above 0.")
-        if self.loss not in LOSSES:
-            found.append(f"Unknown loss {self.loss!r}: choose one of {', '.join(LOSSES)}.")
-        for name in ("limit_train", "limit_test"):
-            value = getattr(self, name)
-            if value is not None and (not _whole(value) or value < 1):
-                found.append(f"{name.replace('_', ' ').capitalize()} must be a whole number above 0 (got {value}).")
         return found
 
 

@@ -58,9 +58,6 @@ class TargetScaling:
 class Unscaled:
     """Classification: nothing to scale."""
 
-    def for_targets(self, y, model) -> Unscaled:
-        return self
-
     def standardise(self, y):
         return y
 

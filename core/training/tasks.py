@@ -1,7 +1,8 @@
 """What training and evaluation do differently per task (classification, regression): a registry.
 
-The trainer looks the data set's task up here for its loss, the metric recorded beside the loss in
-every batch, the test-set summary and the arrays saved as the run's predictions. Pure NumPy.
+A run carries its task (``run.task``): the trainer takes its loss, the metric recorded beside the loss in
+every batch, the test-set summary and the arrays saved as the run's predictions; pages and the CLI take
+its labels and headline result, so nothing else decides "is this a regression?". Pure NumPy.
 """
 
 from __future__ import annotations
@@ -11,21 +12,51 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.data.datasets import CLASSIFICATION, REGRESSION
+from core.data.datasets import CLASSIFICATION, REGRESSION, USER_PREFIX
 from core.training.evaluation import summarize_predictions, summarize_regression
 from core.training.hyperparams import LOSSES, Hyperparameters
 from core.training.target_scaling import TargetScaling, Unscaled
+
+
+def format_number(value: float) -> str:
+    """About four significant digits, without an exponent for large values: 12.35, 1,234, 123,457."""
+    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
 @dataclass(frozen=True)
 class Task:
     name: str
     metric: str  # Keras metric compiled and recorded per batch beside the loss ("accuracy", "mae")
+    metric_title: str  # that metric in headings: "Accuracy", "MAE"
+    headline_key: str  # the test result that ranks runs of this task ("test_accuracy", "test_mae")
     keras_loss: Callable[[Hyperparameters], str]
     summarize: Callable  # (model outputs, y_test, dataset, hyperparameters) -> results dict
     saved_outputs: Callable[[np.ndarray, np.ndarray], dict]  # (outputs, y_test) -> arrays of the predictions file
-    measure: str  # what the test set measures, in words ("accuracy", "errors")
+    measure: str  # what the test set measures, in words ("accuracy is", "errors are")
     scaling: Callable  # (y_train, model) -> how targets are scaled while training (core.training.target_scaling)
+
+    @property
+    def is_regression(self) -> bool:
+        return self.name == REGRESSION
+
+    def headline_value(self, results: dict | None) -> float | None:
+        """The headline test result (accuracy as a 0–1 share, or the MAE); None before the test set."""
+        return (results or {}).get(self.headline_key)
+
+    def headline(self, results: dict | None, decimals: int = 1, bold: bool = False) -> str:
+        """'test accuracy 87.5 %' or 'test MAE 12.35'; '' when the run has no test result.
+
+        Args:
+            decimals: of the accuracy's percentage.
+            bold: the number in Markdown bold (**87.50 %**).
+        """
+        value = self.headline_value(results)
+        if value is None:
+            return ""
+        number = format_number(value) if self.is_regression else f"{100 * value:.{decimals}f} %"
+        if bold:
+            number = f"**{number}**"
+        return f"test MAE {number}" if self.is_regression else f"test accuracy {number}"
 
 
 TASKS: dict[str, Task] = {
@@ -34,6 +65,8 @@ TASKS: dict[str, Task] = {
         Task(
             CLASSIFICATION,
             "accuracy",
+            "Accuracy",
+            "test_accuracy",
             lambda hp: "sparse_categorical_crossentropy",
             lambda outputs, y, data, hp: summarize_predictions(outputs, y, data.class_names),
             lambda outputs, y: {"probabilities": outputs.astype(np.float32), "y_true": y},
@@ -43,6 +76,8 @@ TASKS: dict[str, Task] = {
         Task(
             REGRESSION,
             "mae",
+            "MAE",
+            "test_mae",
             lambda hp: LOSSES[hp.loss].keras_name,
             lambda outputs, y, data, hp: summarize_regression(outputs.reshape(-1), y, data.target_name, hp.loss),
             lambda outputs, y: {"predictions": outputs.reshape(-1).astype(np.float32), "y_true": y},
@@ -53,6 +88,22 @@ TASKS: dict[str, Task] = {
 }
 
 
-def is_regression(results: dict | None) -> bool:
-    """Whether a run's results are a regression's (MAE, RMSE, R²) rather than a classification's."""
-    return (results or {}).get("task") == REGRESSION
+def task_of_record(record: dict) -> Task:
+    """A stored run's task. Runs stored before the task was recorded tell it by their results (a
+    regression's carry "task": "regression" and a test MAE); one that ended before the test set, by its
+    data set (only tables imported by users are regressions)."""
+    if record.get("task") in TASKS:
+        return TASKS[record["task"]]
+    results = record.get("results") or {}
+    if results:
+        regression = results.get("task") == REGRESSION or results.get("test_mae") is not None
+        return TASKS[REGRESSION if regression else CLASSIFICATION]
+    dataset = record.get("dataset", "")
+    if isinstance(dataset, str) and dataset.startswith(USER_PREFIX):
+        from core.data.datasets import DatasetUnavailable, load_dataset
+
+        try:
+            return TASKS[load_dataset(dataset).task]
+        except DatasetUnavailable:
+            pass
+    return TASKS[CLASSIFICATION]

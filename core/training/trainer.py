@@ -1,6 +1,8 @@
-"""Training one run: build the model from its spec, fit it while streaming metrics, evaluate, save.
+"""Training one run: build the model from its spec, fit it while streaming metrics, evaluate, save the model.
 
-Runs in a worker thread. It only writes to the Run object and the store; it never touches any UI.
+Runs in a runner's slot (a thread, a worker process). It records into the Run object and writes the
+model files beside the store, then says how the run ended (an Ending); the run manager saves and ends
+the run. It never touches any UI.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ import numpy as np
 from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import analyze_for, build_model, strip_ansi
-from core.runs.record import Run, Status
+from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import OPTIMIZERS, Hyperparameters
 from core.training.target_scaling import convert_logs
-from core.training.tasks import TASKS
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,9 @@ class RunRecorder(keras.callbacks.Callback):
     ``factors`` turn a regression's standardised values into the target's units (core.training.target_scaling).
     """
 
-    def __init__(self, run: Run, on_epoch=None, metric: str = "accuracy", factors: dict | None = None):
+    def __init__(self, run: Run, metric: str = "accuracy", factors: dict | None = None):
         super().__init__()
         self.run = run
-        self.on_epoch = on_epoch
         self.metric = metric
         self.factors = factors or {}
         self._epoch = 0
@@ -116,9 +116,7 @@ class RunRecorder(keras.callbacks.Callback):
         if per_test_batch is not None:
             metrics["val_batch_seconds"] = per_test_batch
         metrics.update(convert_logs(logs or {}, self.factors))
-        self.run.record_epoch(metrics)
-        if self.on_epoch is not None:
-            self.on_epoch(self.run)
+        self.run.record_epoch(metrics)  # the manager saves the run here (its progress hook)
 
 
 def make_optimizer(hyperparameters: Hyperparameters):
@@ -144,35 +142,25 @@ def _slice(array: np.ndarray, limit: int | None) -> np.ndarray:
     return array if limit is None else array[:limit]
 
 
-def execute_run(run: Run, store: RunStore | None = None, *, continue_training: bool = False) -> None:
-    """Train the run to its end (finished, stopped or failed). Never raises.
+def train_run(run: Run, store: RunStore | None = None, *, continue_training: bool = False) -> Ending:
+    """Train the run to its end and say how it ended (finished, stopped or failed). Never raises an Exception.
 
     With ``continue_training`` the run's saved model (weights and optimizer state) trains on from its
-    last epoch up to ``run.hyperparameters.epochs``, extending the same history.
+    last epoch up to ``run.hyperparameters.epochs``, extending the same history. Without a ``store``
+    nothing is written to disk.
     """
-
-    def save():
-        if store is not None:
-            store.save(run)
-
     try:
-        _train_and_evaluate(run, store, continue_training)
+        return _train_and_evaluate(run, store, continue_training)
     except LossDiverged as error:  # expected, and its message is already plain: no traceback in the log
-        run.finish(Status.FAILED, str(error))
+        return Ending(Status.FAILED, str(error))
     except Exception as error:  # a run must always end with a message, never silently
         log.exception("run %s failed", run.id)
-        run.finish(Status.FAILED, plain_error(error))
-    finally:
-        try:
-            save()
-        except Exception:
-            log.exception("could not save run %s", run.id)
-        run.close()
+        return Ending(Status.FAILED, plain_error(error))
 
 
-def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, task=TASKS["classification"]):
+def _prepare_model(run: Run, store: RunStore | None, continue_training: bool):
     """A new compiled model for the run's spec, or its saved model to train on (weights and optimizer)."""
-    hp = run.hyperparameters
+    hp, task = run.hyperparameters, run.task
     if continue_training:
         path = store.model_path(run.id) if store is not None else None
         if path is None or not path.exists():
@@ -195,19 +183,15 @@ def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int,
     )
 
 
-def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: bool = False) -> None:
-    hp = run.hyperparameters
+def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: bool = False) -> Ending:
+    hp, task = run.hyperparameters, run.task
     dataset = load_dataset(run.dataset)
-    # The parameter budget is the RunManager's to enforce (it may be configured above the default).
-    analysis = analyze_for(run.spec, dataset, param_budget=math.inf)
-    problems = [p.text() for p in analysis.problems] + hp.problems()
-    if problems:
-        run.finish(Status.FAILED, "The model cannot be trained: " + " ".join(problems))
-        return
-    run.params = analysis.total_params
+    if not continue_training:  # a continued run trains its saved model, which was checked when it started
+        problems = _problems(run, dataset)
+        if problems:
+            return Ending(Status.FAILED, "The model cannot be trained: " + " ".join(problems))
     # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
-    task = TASKS[dataset.task]
-    model = _prepare_model(run, store, continue_training, task)
+    model = _prepare_model(run, store, continue_training)
     initial_epoch = run.epoch if continue_training else 0
     x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
     y_train = _slice(dataset.y_train, hp.limit_train)
@@ -218,17 +202,11 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
         batches_per_epoch=math.ceil(n_fit / hp.batch_size),
         eval_sizes={"validation": n_validation, "test": n_test + _hidden_test_size(run, store)},
     )
-    if store is not None:
-        store.save(run)
     scaling = task.scaling(y_train, model)  # a regression trains on standardised targets
     if continue_training:
         scaling.unfold_from(model)
     factors = scaling.log_factors(hp.loss)
-    callbacks = [
-        RunRecorder(
-            run, on_epoch=lambda r: store.save(r) if store is not None else None, metric=task.metric, factors=factors
-        )
-    ]
+    callbacks = [RunRecorder(run, metric=task.metric, factors=factors)]
     early = None
     if hp.early_stopping_patience:
         early = keras.callbacks.EarlyStopping(
@@ -256,20 +234,28 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     # How many examples the run really learnt from (a limit above the data set's size is no limit).
     results["train_examples"], results["train_examples_available"] = len(x_train), len(dataset.x_train)
     if stopped:
-        run.finish(
+        return Ending(
             Status.STOPPED,
             f"Stopped by you after {run.epoch} complete epoch(s); "
             f"the test {task.measure} for the weights at that moment.",
             results,
         )
-    elif early is not None and early.stopped_epoch > 0:
-        run.finish(
+    if early is not None and early.stopped_epoch > 0:
+        return Ending(
             Status.FINISHED,
             _early_stopping_message(early, hp.early_stopping_patience, factors.get("loss", 1.0)),
             results,
         )
-    else:
-        run.finish(Status.FINISHED, "", results)
+    return Ending(Status.FINISHED, "", results)
+
+
+def _problems(run: Run, dataset) -> list[str]:
+    """Why the run cannot train. Its analysis travels with it from the manager's check; only a run handed
+    to the trainer directly (a script, a test) is analysed here. The parameter budget is the manager's
+    to enforce (a server may allow more than the default), so none is applied here."""
+    analysis = run.analysis if run.analysis is not None else analyze_for(run.spec, dataset, param_budget=math.inf)
+    run.params = analysis.total_params
+    return [p.text() for p in analysis.problems] + run.hyperparameters.problems()
 
 
 def _hidden_test_size(run: Run, store: RunStore | None) -> int:
@@ -297,11 +283,11 @@ def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore 
     """Test-set metrics, plus the saved model and predictions beside the store."""
     x_test = _slice(dataset.as_float("x_test"), hp.limit_test)
     y_test = _slice(dataset.y_test, hp.limit_test)
-    task = TASKS[dataset.task]
+    task = run.task
     outputs = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
     results = task.summarize(outputs, y_test, dataset, hp)
     results["train_seconds"] = sum(e["seconds"] for e in run.epoch_history())
     if store is not None:
         model.save(store.model_path(run.id))
-        np.savez_compressed(store.predictions_path(run.id), **task.saved_outputs(outputs, y_test))
+        store.save_predictions(run.id, task.saved_outputs(outputs, y_test))
     return results

@@ -7,28 +7,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.data.datasets import REGRESSION, DatasetUnavailable, load_dataset
 from core.insight.mistakes import PredictionsUnavailable, largest_errors
 from core.training.evaluation import load_regression_predictions
-from core.training.tasks import is_regression
 from dashboard import session
 from dashboard.charts import regression as regression_charts
+from dashboard.components.labels import number
 
 WORST_ROWS = 10
-
-
-def number(value) -> str:
-    return "—" if value is None else f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-
-
-def is_regression_run(run) -> bool:
-    """From the run's results, else from its data set (a run that has not reached the test set yet)."""
-    if run.results:
-        return is_regression(run.results)
-    try:
-        return load_dataset(run.dataset).task == REGRESSION
-    except DatasetUnavailable:
-        return False
 
 
 def test_metrics(columns, results: dict) -> None:
@@ -54,17 +39,11 @@ def test_metrics(columns, results: dict) -> None:
     )
 
 
-def headline(results: dict | None) -> str:
-    """A short result for status lines, e.g. 'test MAE 12.3'; '' without results."""
-    mae = (results or {}).get("test_mae")
-    return "" if mae is None else f"test MAE {number(mae)}"
-
-
 def results_section(run, results: dict) -> None:
     """Predicted against actual, the errors, and the test rows with the largest errors."""
     target = results.get("target_name") or "target"
     try:
-        predicted, y_true = load_regression_predictions(session.manager().store.predictions_path(run.id))
+        predicted, y_true = load_regression_predictions(session.manager().store, run.id)
     except PredictionsUnavailable as error:
         st.info(str(error))
         return
@@ -106,7 +85,7 @@ def _decimals(values: np.ndarray) -> int:
 
 def not_for_regression(run, what: str) -> bool:
     """True (and says so plainly) when ``run`` is a regression, which ``what`` (a page's purpose) cannot show."""
-    if not is_regression_run(run):
+    if not run.task.is_regression:
         return False
     st.info(
         f"{what} works on networks that classify images. This run predicts a number from the rows of a "

@@ -6,28 +6,19 @@ mode from the run store's own ``.keras`` files; a session keeps at most a couple
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.insight.inspection import ModelUnavailable, load_run_model
 from core.runs.record import Status
 from dashboard import session
+from dashboard.components.labels import run_label
 
 
 def trained_runs() -> list:
     """The user's ended runs that have a saved model, newest first."""
     store = session.manager().store
     return [r for r in session.own_runs() if r.status in Status.ENDED and store.model_path(r.id).is_file()]
-
-
-def _label(run) -> str:
-    when = time.strftime("%H:%M", time.localtime(run.created))
-    accuracy = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
-    if (run.results or {}).get("test_mae") is not None:  # a regression
-        accuracy = f" · test MAE {run.results['test_mae']:,.4g}"
-    return f"{when} · {run.name or run.id} · {session.dataset_title(run.dataset)}{accuracy}"
 
 
 def pick_trained_run(key: str):
@@ -45,7 +36,7 @@ def pick_trained_run(key: str):
         "Trained model",
         ids,
         index=default,
-        format_func=lambda i: _label(by_id[i]),
+        format_func=lambda i: run_label(by_id[i], session.dataset_title(by_id[i].dataset)),
         key=key,
         help="One of your finished runs; each keeps the network as it was after training.",
     )

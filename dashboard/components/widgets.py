@@ -11,17 +11,7 @@ from core.model.spec import LAYER_TYPES, Analysis, format_shape
 from core.runs.record import Run, Status
 from dashboard import session
 from dashboard.charts import training as charts
-
-STATUS_LABELS = {
-    Status.QUEUED: "Waiting for a free training slot",
-    Status.RUNNING: "Training",
-    Status.STOPPING: "Stopping after this batch",
-    Status.PAUSED: "Paused",
-    Status.STOPPED: "Stopped",
-    Status.FINISHED: "Finished",
-    Status.FAILED: "Failed",
-    Status.INTERRUPTED: "Interrupted",
-}
+from dashboard.components.labels import format_seconds, status_label
 
 
 def shape_table(analysis: Analysis) -> pd.DataFrame:
@@ -94,25 +84,16 @@ def sidebar_status() -> None:
             if run.active:
                 line = f"Run `{run.id}` is training: follow it on **Train**."
             else:
-                line = f"Run `{run.id}`: {STATUS_LABELS.get(run.status, run.status).lower()}"
-                if run.test_accuracy is not None:
-                    line += f", test accuracy {100 * run.test_accuracy:.1f} %"
-                elif (run.results or {}).get("test_mae") is not None:  # a regression
-                    line += f", test MAE {run.results['test_mae']:,.4g}"
+                line = f"Run `{run.id}`: {status_label(run.status).lower()}"
+                if run.headline():
+                    line += f", {run.headline()}"
             st.markdown(line)
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 def run_status(run: Run) -> None:
     """Status line, progress bar and any message of a run."""
     p = run.progress()
-    label = STATUS_LABELS.get(run.status, run.status)
+    label = status_label(run.status)
     if run.active:
         if run.status == Status.QUEUED:
             position = session.manager().queue_position(run.id)
@@ -149,10 +130,8 @@ def run_status(run: Run) -> None:
         # The same training time as Results shows: the epochs themselves, validation included.
         trained = sum(e.get("seconds", 0.0) for e in run.epoch_history()) or p.elapsed
         text = f"{label} after {p.epoch} epoch(s) in {format_seconds(trained)}"
-        if run.test_accuracy is not None:
-            text += f" — test accuracy **{100 * run.test_accuracy:.2f} %**"
-        elif (run.results or {}).get("test_mae") is not None:  # a regression
-            text += f" — test MAE **{run.results['test_mae']:,.4g}**"
+        if run.headline():
+            text += f" — {run.headline(decimals=2, bold=True)}"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
     if run.message and not run.active:
         (st.error if run.status == Status.FAILED else st.caption)(run.message)

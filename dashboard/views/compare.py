@@ -1,14 +1,13 @@
 """Compare: several of your runs side by side — curves overlaid, a leaderboard, and what differs."""
 
-import time
-
 import pandas as pd
 import streamlit as st
 
 from core.insight import compare
 from dashboard import session
 from dashboard.charts import training as charts
-from dashboard.components.widgets import STATUS_LABELS
+from dashboard.components.labels import run_label, status_label
+from dashboard.components.leaderboard import leaderboard_frame
 
 POLL_SECONDS = 1.0
 WIDGET_KEY = "compare_runs"  # the choice itself is kept by the session: it survives page switches
@@ -19,13 +18,7 @@ LEADERBOARD_FORMATS = {
     "Test loss": "{:.4f}",
     "Params": "{:,}",
     "Training time (s)": "{:.1f}",
-}
-
-
-def run_label(run) -> str:
-    acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
-    when = time.strftime("%H:%M", time.localtime(run.created))
-    return f"{run.id} · {run.name or 'unnamed'} · {when}{acc}"
+}  # (the Styler's formats: the values stay numbers, so a click on a header sorts them as numbers)
 
 
 def legend_label(run) -> str:
@@ -48,10 +41,7 @@ def initial_choice(runs, followed_id) -> list[str]:
 
 
 def leaderboard_table(runs, colours):
-    frame = pd.DataFrame(compare.leaderboard(runs))
-    frame["Status"] = [STATUS_LABELS.get(s, s) for s in frame["Status"]]
-    if "Test MAE" in frame and frame["Test accuracy (%)"].isna().all():  # only regressions: no accuracy
-        frame = frame.drop(columns="Test accuracy (%)")
+    frame = leaderboard_frame(compare.leaderboard(runs))
     return frame.style.apply(
         lambda col: [f"color: {colours[v]}; font-weight: bold" for v in col], subset=["Run"]
     ).format({k: f for k, f in LEADERBOARD_FORMATS.items() if k in frame.columns}, na_rep="—")
@@ -77,7 +67,7 @@ def comparison(run_ids: list[str], polling: bool) -> None:
         if run.active:
             p = run.progress()
             st.caption(
-                f"Run {run.id} is {STATUS_LABELS.get(run.status, run.status).lower()}: epoch "
+                f"Run {run.id} is {status_label(run.status).lower()}: epoch "
                 f"{min(p.epoch + 1, p.epochs)} of {p.epochs} — its curves grow as it trains."
             )
 

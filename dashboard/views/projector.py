@@ -2,7 +2,6 @@
 
 from html import escape
 
-import pandas as pd
 import streamlit as st
 
 from core.classroom import leaderboard, race
@@ -10,7 +9,8 @@ from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.charts.race import race_chart
 from dashboard.components.classroom import big_numbers
-from dashboard.components.widgets import STATUS_LABELS
+from dashboard.components.labels import percent, run_label, status_label
+from dashboard.components.leaderboard import leaderboard_frame
 
 LARGE_FONT = 22
 
@@ -21,24 +21,10 @@ def large(fig):
     return fig
 
 
-def percent(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
-
-
 def board_html(rows: list[dict], limit: int = 10) -> str:
     """The leaderboard as an HTML table in large type (the top ``limit`` runs)."""
-    table = pd.DataFrame(
-        [
-            {
-                "#": r["rank"],
-                "Learner": r["learner"],
-                "Test accuracy": percent(r["test_accuracy"]),
-                "Params": f"{r['params']:,}",
-                "Epochs": r["epochs"],
-            }
-            for r in rows[:limit]
-        ]
-    )
+    table = leaderboard_frame(rows[:limit], ["#", "Learner", "Test accuracy", "Params", "Epochs"])
+    table["Params"] = table["Params"].map("{:,}".format)
     html = table.to_html(index=False, border=0, escape=True)
     html = html.replace("<table", "<table style='font-size:1.6rem;width:100%'")
     return html.replace("<th>", "<th style='text-align:left'>")
@@ -114,7 +100,7 @@ def show_run(run) -> None:
     last = epochs[-1] if epochs else {}
     big_numbers(
         [
-            ("Status", STATUS_LABELS.get(run.status, run.status)),
+            ("Status", status_label(run.status)),
             ("Epoch", f"{min(p.epoch + (1 if run.active else 0), p.epochs)} / {p.epochs}"),
             ("Validation accuracy", percent(last.get("val_accuracy"))),
             ("Test accuracy", percent(run.test_accuracy)),
@@ -162,9 +148,7 @@ elif mode == "One run":
             ids,
             index=ids.index(followed) if followed in ids else 0,
             key="projector_run",
-            format_func=lambda i: (
-                f"{by_id[i].learner or by_id[i].name or i} · {STATUS_LABELS.get(by_id[i].status, by_id[i].status)}"
-            ),
+            format_func=lambda i: run_label(by_id[i]),
         )
         run = visible_run(run_id)
         if run.active:

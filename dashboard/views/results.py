@@ -5,22 +5,14 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.data.datasets import CLASSIFICATION, REGRESSION
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
 from core.training.hyperparams import LOSSES
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
-from dashboard.components.widgets import STATUS_LABELS, format_seconds, run_status, show_shape_table
-
-
-def run_label(run) -> str:
-    when = time.strftime("%H:%M:%S", time.localtime(run.created))
-    acc = f" · {100 * run.test_accuracy:.1f} %" if run.test_accuracy is not None else ""
-    mae = regression.headline(run.results)
-    acc += f" · {mae}" if mae else ""
-    return f"{when} · {run.name or run.id} · {STATUS_LABELS.get(run.status, run.status).lower()}{acc}"
+from dashboard.components.labels import format_seconds, run_label
+from dashboard.components.widgets import run_status, show_shape_table
 
 
 def delete_run(run_id: str) -> None:
@@ -85,7 +77,7 @@ run = session.own_run(chosen)
 run_status(run)
 results = run.results or {}
 hp = run.hyperparameters
-is_regression = regression.is_regression_run(run)
+is_regression = run.task.is_regression
 columns = st.columns(5 if is_regression else 4)
 if is_regression:  # test MAE, RMSE and R²
     regression.test_metrics(columns[:3], results)
@@ -99,7 +91,7 @@ sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 summary_col, settings_col = st.columns([3, 2], gap="large")
 with summary_col:
     st.subheader("Model summary")
-    show_shape_table(analyze(run.spec, task=REGRESSION if is_regression else CLASSIFICATION), key="results_shapes")
+    show_shape_table(analyze(run.spec, task=run.task.name), key="results_shapes")
 with settings_col:
     st.subheader("Settings used")
     settings = {
@@ -134,7 +126,7 @@ with settings_col:
             on_click="ignore",
         )
 
-st.subheader(f"{'MAE' if is_regression else 'Accuracy'} and loss during training")
+st.subheader(f"{run.task.metric_title} and loss during training")
 coaching.coached_history(run, key="results_history")  # the chart, marked, with what the curves say
 
 if results and is_regression:

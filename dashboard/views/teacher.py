@@ -1,7 +1,6 @@
 """Teacher: create, edit, close and delete classroom challenges; share their links; watch and reset the
 class leaderboard."""
 
-import pandas as pd
 import streamlit as st
 
 from core.classroom import (
@@ -14,30 +13,18 @@ from core.classroom import (
 )
 from core.data.datasets import CLASSIFICATION, DATASETS, DatasetUnavailable, load_dataset
 from core.model.presets import PRESETS
+from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from core.training.speed import describe_seconds, measure_speed
 from dashboard import session
 from dashboard.components.classroom import app_link
+from dashboard.components.leaderboard import leaderboard_frame
 
 PAGE = "teacher"
-BATCH_SIZES = [16, 32, 64, 128, 256]
+BATCH_SIZES = list(FIELDS["batch_size"].options)
 
 
-def leaderboard_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "#": r["rank"],
-                "Learner": r["learner"],
-                "Architecture": r["architecture"],
-                "Params": f"{r['params']:,}",
-                "Epochs": r["epochs"],
-                "Test accuracy (%)": round(100 * r["test_accuracy"], 2),
-            }
-            for r in rows
-        ],
-        columns=["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"],
-    )
+CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"]
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -180,7 +167,11 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
         key=f"{prefix}optimizer",
     )
     c2.number_input(
-        "Learning rate", 0.00001, 10.0, float(hp.effective_learning_rate), format="%.5f", key=f"{prefix}learning_rate"
+        "Learning rate",
+        *FIELDS["learning_rate"].app_range,
+        float(hp.effective_learning_rate),
+        format="%.5f",
+        key=f"{prefix}learning_rate",
     )
     c3.number_input("Epochs", 1, MAX_EPOCHS, hp.epochs, key=f"{prefix}epochs")
     c4.selectbox(
@@ -372,7 +363,8 @@ with manage_tab:
         rows = leaderboard(session.manager().classroom_runs(code), session.challenges().get(code) or challenge)
         st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
-            st.dataframe(leaderboard_table(rows), hide_index=True, width="stretch")
+            table = leaderboard_frame(rows, CLASS_COLUMNS).style.format({"Params": "{:,}"})
+            st.dataframe(table, hide_index=True, width="stretch")
         else:
             st.caption("Finished runs of your learners appear here as they come in.")
 

@@ -4,12 +4,13 @@ import streamlit as st
 
 from core.data.datasets import REGRESSION
 from core.runs.manager import RunRejected
-from core.training.hyperparams import LOSSES, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS
+from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
+from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS
 from dashboard import session
 from dashboard.components.widgets import history_chart, run_status
 
 POLL_SECONDS = 1.0
-BATCH_SIZES = [16, 32, 64, 128, 256, 512]
+BATCH_SIZES = list(FIELDS["batch_size"].options)  # labels, help, ranges and steps: the field table
 
 
 def _set(name: str, key: str, transform=lambda v: v) -> None:
@@ -161,117 +162,111 @@ with settings:
     opt_names = list(OPTIMIZERS)
     if shown("optimizer"):
         st.selectbox(
-            "Optimizer",
+            FIELDS["optimizer"].label,
             opt_names,
             index=opt_names.index(hp.optimizer),
             key="hp_optimizer",
             on_change=_set_optimizer,
             format_func=lambda n: OPTIMIZERS[n].keras_name,
             disabled=locked("optimizer"),
-            help="How the weights are updated after each batch.",
+            help=FIELDS["optimizer"].help,
         )
         st.caption(OPTIMIZERS[hp.optimizer].summary)
     if shown("learning_rate"):
         st.number_input(
-            "Learning rate",
-            min_value=0.00001,
-            max_value=10.0,
+            FIELDS["learning_rate"].label,
+            *FIELDS["learning_rate"].app_range,
             value=float(hp.effective_learning_rate),
-            step=0.0005,
+            step=FIELDS["learning_rate"].step,
             format="%.5f",
             key="hp_learning_rate",
             disabled=locked("learning_rate"),
             on_change=_set,
             args=("learning_rate", "hp_learning_rate"),
-            help="How big each update step is. Too high and the loss jumps around or becomes NaN; "
-            "too low and learning is slow.",
+            help=FIELDS["learning_rate"].help,
         )
     if shown("epochs"):
         st.number_input(
-            "Epochs",
-            1,
+            FIELDS["epochs"].label,
+            FIELDS["epochs"].low,
             max_epochs,
             min(hp.epochs, max_epochs),
             key="hp_epochs",
             on_change=_set,
             args=("epochs", "hp_epochs"),
             disabled=locked("epochs"),
-            help="How many times the network sees the whole training set.",
+            help=FIELDS["epochs"].help,
         )
     if shown("batch_size"):
         st.selectbox(
-            "Batch size",
+            FIELDS["batch_size"].label,
             BATCH_SIZES,
             index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
             key="hp_batch_size",
             on_change=_set,
             args=("batch_size", "hp_batch_size"),
             disabled=locked("batch_size"),
-            help=f"How many images are used for each update (at most {MAX_BATCH_SIZE}).",
+            help=FIELDS["batch_size"].help,
         )
     regression = session.current_data().task == REGRESSION
     if regression:
         losses = list(LOSSES)
         st.selectbox(
-            "Loss",
+            FIELDS["loss"].label,
             losses,
             index=losses.index(hp.loss) if hp.loss in losses else 0,
             key="hp_loss",
             on_change=_set,
             args=("loss", "hp_loss"),
             format_func=lambda n: LOSSES[n].title,
-            help="What the network makes smaller while it learns to predict the number.",
+            help=FIELDS["loss"].help,
         )
         st.caption(LOSSES[hp.loss].summary)
     if shown("validation_split"):
         st.slider(
-            "Validation split",
-            0.0,
-            0.5,
+            FIELDS["validation_split"].label,
+            *FIELDS["validation_split"].app_range,
             float(hp.validation_split),
-            0.05,
+            FIELDS["validation_split"].step,
             key="hp_validation_split",
             on_change=_set,
             args=("validation_split", "hp_validation_split"),
             disabled=locked("validation_split"),
-            help="The share of training images held back to check, after each epoch, how well the "
-            "network does on images it did not learn from.",
+            help=FIELDS["validation_split"].help,
         )
     if shown("seed"):
         st.number_input(
-            "Seed",
-            0,
-            2**31 - 1,
+            FIELDS["seed"].label,
+            *FIELDS["seed"].app_range,
             hp.seed,
             key="hp_seed",
             on_change=_set,
             args=("seed", "hp_seed"),
             disabled=locked("seed"),
-            help="The same seed and settings give the same run again.",
+            help=FIELDS["seed"].help,
         )
     if shown("early_stopping_patience"):
         st.number_input(
-            "Early stopping: patience (0 = off)",
-            0,
+            FIELDS["early_stopping_patience"].label,
+            0,  # off
             max_epochs,
             min(hp.early_stopping_patience or 0, max_epochs),
             key="hp_patience",
             disabled=locked("early_stopping_patience"),
             on_change=_set,
             args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
-            help="Stop when the validation loss has not improved for this many epochs in a row, and keep the "
-            "weights of the best epoch.",
+            help=FIELDS["early_stopping_patience"].help,
         )
     if challenge is not None and challenge.train_images:
         st.caption(f"Each run trains on {challenge.train_images:,} images, as your teacher set.")
     if challenge is None:
         with st.expander("Quick experiment"):
             st.number_input(
-                "Use only the first N training images (0 = all)",
-                0,
-                10**7,
+                FIELDS["limit_train"].label,
+                0,  # all
+                FIELDS["limit_train"].app_range[1],
                 hp.limit_train or 0,
-                step=1000,
+                step=FIELDS["limit_train"].step,
                 key="hp_limit_train",
                 on_change=_set,
                 args=("limit_train", "hp_limit_train", lambda v: int(v) or None),

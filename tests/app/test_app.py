@@ -1,6 +1,6 @@
 """AppTest tests of the dashboard pages: what a learner sees and can do on each page."""
 
-from helpers import app_run, rerun, shape_rows, table_with, use_shapes, wait_until_ended
+from helpers import app_run, rerun, shape_rows, table_with, use_shapes, wait_for
 
 
 def test_build_page_shows_model1_summary(app):
@@ -86,7 +86,8 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     rerun(app)
     run_id = app.session_state["playground"].run_id
     assert run_id and app.query_params["run"] == [run_id] or app.query_params["run"] == run_id
-    run = wait_until_ended(app, run_id)
+    run = wait_for(app_run(run_id), 120)
+    rerun(app)
     assert run.status == "finished", run.message
     assert any("test accuracy" in s.value for s in app.success)
     app.switch_page("views/results.py")
@@ -105,8 +106,8 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     app.number_input(key="more_epochs").set_value(1)
     app.button(key="train_more").click()
     rerun(app)
-    wait_until_ended(app, run_id)
-    run = app_run(run_id)
+    run = wait_for(app_run(run_id), 120)
+    rerun(app)
     assert run.status == "finished" and [e["epoch"] for e in run.epoch_history()] == [1, 2, 3]
     assert any("after 3 epoch(s)" in s.value for s in app.success)
 
@@ -125,3 +126,17 @@ def test_streamlit_still_has_the_cleanup_hook_we_neutralise():
 
     assert hasattr(script_runner, "_clean_problem_modules")
     assert script_runner._clean_problem_modules.__name__ == "_clean_problem_modules_without_keras"
+
+
+def test_train_widgets_offer_exactly_what_a_share_link_may_carry(app):
+    """The Train page and share links read one field table: every setting a widget can produce opens."""
+    from core.share import LINK_LIMITS
+
+    app.switch_page("views/train.py")
+    rerun(app)
+    lr, seed = app.number_input(key="hp_learning_rate"), app.number_input(key="hp_seed")
+    split = app.slider(key="hp_validation_split")
+    assert (lr.min, lr.max) == LINK_LIMITS["learning_rate"] and (seed.min, seed.max) == LINK_LIMITS["seed"]
+    assert (split.min, split.max) == LINK_LIMITS["validation_split"]
+    assert (app.number_input(key="hp_epochs").min, app.number_input(key="hp_epochs").max) == LINK_LIMITS["epochs"]
+    assert app.number_input(key="hp_limit_train").max == LINK_LIMITS["limit_train"][1]

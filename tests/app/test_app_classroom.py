@@ -6,7 +6,6 @@ import pytest
 from helpers import APP, app_run, rerun
 from streamlit.testing.v1 import AppTest
 
-import core.runs.manager
 from core.classroom import Challenge, new_code
 from core.training.hyperparams import Hyperparameters
 from dashboard import session
@@ -23,9 +22,7 @@ def fresh_app(**query) -> AppTest:
 
 
 @pytest.fixture(autouse=True)
-def fresh_manager():
-    core.runs.manager._default = None
-    session.manager.clear()
+def fresh_login_throttle():
     teacher_login._throttle.clear()  # wrong passwords of earlier tests do not slow this one
 
 

@@ -1,28 +1,14 @@
 """AppTest tests of "change one thing", Compare, coaching on Results, and share links."""
 
-import time
-
-from helpers import APP, TIMEOUT, app_run, rerun, shape_rows, table_with
+from helpers import APP, TIMEOUT, app_run, rerun, shape_rows, table_with, wait_for
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
 from core.model.presets import PRESETS
 from core.share import encode
 from core.training.hyperparams import Hyperparameters
-from dashboard import session
 
 QUICK = Hyperparameters(epochs=2, batch_size=32, limit_train=300, limit_test=100, seed=5)
-
-
-def wait_for(at: AppTest, run_id: str, seconds: float = 120):
-    """Poll like the page does (AppTest never fires run_every) until the run ends."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        run = app_run(run_id)
-        if not run.active:
-            return run
-        time.sleep(0.3)
-    raise AssertionError(f"run {run_id} did not end within {seconds} s")
 
 
 def texts(elements) -> list[str]:
@@ -33,7 +19,7 @@ def test_clone_change_one_thing_train_and_compare(app):
     uid = app.session_state["_user_id"]
     spec = PRESETS["model1"].spec(num_classes=5)
     parent = core.runs.manager.default_manager().start(spec, "shapes", QUICK, owner=uid, name="the original")
-    assert wait_for(app, parent.id).status == "finished"
+    assert wait_for(app_run(parent.id)).status == "finished"
 
     # Results: coaching under the chart, then "Clone and edit" opens the builder with the run's settings.
     app.switch_page("views/results.py")
@@ -59,7 +45,7 @@ def test_clone_change_one_thing_train_and_compare(app):
     rerun(app)
     child_id = app.session_state["playground"].run_id
     assert child_id != parent.id
-    child = wait_for(app, child_id)
+    child = wait_for(app_run(child_id))
     assert child.status == "finished" and child.parent_id == parent.id
 
     # Compare pairs them by default and shows the one difference.
@@ -110,8 +96,6 @@ def shared_model() -> dict:
 
 
 def open_app(**query) -> AppTest:
-    core.runs.manager._default = None
-    session.manager.clear()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for key, value in query.items():
         at.query_params[key] = value

@@ -4,12 +4,10 @@ shape, colour samples and pixels, a training run and its results), who can see i
 import base64
 import io
 import json
-import time
 import zipfile
 
 import numpy as np
-import pytest
-from helpers import APP, app_run, open_page, rerun
+from helpers import APP, app_run, open_page, rerun, restart_app_server, wait_for
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -53,12 +51,6 @@ def open_app(owner: str) -> AppTest:
     return rerun(at)
 
 
-@pytest.fixture
-def fresh_manager():
-    core.runs.manager._default = None  # the process-wide manager is rebuilt on this test's store folder
-    session.manager.clear()
-
-
 def import_zip(at: AppTest, data: bytes, name: str, size: int = 16, grey: bool = False) -> AppTest:
     at.file_uploader(key="image_zip").upload("images.zip", data, "application/zip")
     rerun(at)
@@ -92,7 +84,7 @@ def table(at: AppTest, column: str):
     raise AssertionError(f"no table with a {column!r} column")
 
 
-def test_import_colour_images_then_build_train_and_see_results(fresh_manager):
+def test_import_colour_images_then_build_train_and_see_results():
     at = open_page(open_app(ANN), "data")
     assert at.file_uploader(key="image_zip").allowed_type == [".zip"]
     assert any("at most 50 MB" in c.value and "10,000 files" in c.value for c in at.caption)  # limits stated
@@ -137,11 +129,8 @@ def test_import_colour_images_then_build_train_and_see_results(fresh_manager):
     at.button(key="train").click()
     rerun(at)
     run_id = at.session_state["playground"].run_id
-    deadline = time.time() + 120
-    while app_run(run_id).active and time.time() < deadline:
-        time.sleep(0.5)
-        rerun(at)
-    run = app_run(run_id)
+    run = wait_for(app_run(run_id), 120)
+    rerun(at)
     assert run.status == "finished" and run.dataset == name, run.message
     open_page(at, "results")
     metrics = {m.label: m.value for m in at.metric}
@@ -149,7 +138,7 @@ def test_import_colour_images_then_build_train_and_see_results(fresh_manager):
     assert any("My colours" in str(v) for v in table(at, "Test accuracy (%)")["Data set"])
 
 
-def test_imported_set_is_only_its_owners_and_survives_a_restart(fresh_manager):
+def test_imported_set_is_only_its_owners_and_survives_a_restart():
     at = open_page(open_app(ANN), "data")
     import_zip(at, colour_zip(4), "Ann's set", size=24, grey=True)
     name = at.session_state["playground"].dataset
@@ -164,8 +153,7 @@ def test_imported_set_is_only_its_owners_and_survives_a_restart(fresh_manager):
 
     # A restart: a new manager and an empty data set cache; the files on disk are read again.
     core.data.datasets.forget_dataset(name)
-    core.runs.manager._default = None
-    session.manager.clear()
+    restart_app_server()
     again = open_page(open_app(ANN), "data")
     assert "Ann's set" in again.selectbox(key="dataset_choice").options
     again.selectbox(key="dataset_choice").select(name)
@@ -188,7 +176,7 @@ def test_imported_set_is_only_its_owners_and_survives_a_restart(fresh_manager):
     assert session.dataset_title(name) == "a deleted data set"
 
 
-def test_refused_archive_says_why_and_keeps_the_data_set(fresh_manager):
+def test_refused_archive_says_why_and_keeps_the_data_set():
     at = open_page(open_app(ANN), "data")
     before = at.session_state["playground"].dataset
     import_zip(at, one_class_zip(), "Reds only")
@@ -203,7 +191,7 @@ def test_refused_archive_says_why_and_keeps_the_data_set(fresh_manager):
     assert session.user_datasets().list(ANN) == []
 
 
-def test_mnist_offline_says_how_to_get_it_and_keeps_the_data_set(fresh_manager, tmp_path, monkeypatch):
+def test_mnist_offline_says_how_to_get_it_and_keeps_the_data_set(tmp_path, monkeypatch):
     monkeypatch.delenv("MNIST_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no-keras-cache"))  # no mnist.npz anywhere
     at = open_page(open_app(ANN), "data")

@@ -5,18 +5,16 @@ import json
 
 import numpy as np
 import pytest
-from helpers import APP, open_page, rerun
+from helpers import APP, open_page, rerun, restart_app_server
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import core.runs.manager
 from core.data.datasets import load_dataset
 from core.insight.mistakes import load_predictions, pair_examples
 from core.model.presets import DEFAULT_PRESET, PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
-from dashboard import session
 
 TIMEOUT = 60
 OWNER = "0123456789abcdef"  # a valid anonymous user id: the AppTest session opens with it in the URL
@@ -37,8 +35,7 @@ def finished(tmp_path_factory):
 
 def open_app(monkeypatch, home, owner: str = OWNER) -> AppTest:
     monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(home))
-    core.runs.manager._default = None  # the process-wide manager is rebuilt on this store folder
-    session.manager.clear()
+    restart_app_server()  # the process-wide manager is rebuilt on this store folder
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["u"] = owner
     return rerun(at)

@@ -1,7 +1,7 @@
 """AppTest: a regression on a CSV table — the example, the builder for tables, training, results, bad files."""
 
 import pytest
-from helpers import rerun, table_with, wait_until_ended
+from helpers import app_run, rerun, table_with, wait_for
 
 from core.data import tabular
 
@@ -61,7 +61,8 @@ def test_example_to_results_builder_offers_table_layers_and_results_show_mae(app
     assert app.session_state["playground"].hyperparameters.loss == "mae"
     app.button(key="train").click()
     rerun(app)
-    run = wait_until_ended(app, app.session_state["playground"].run_id)
+    run = wait_for(app_run(app.session_state["playground"].run_id), 120)
+    rerun(app)
     assert run.status == "finished", run.message
     assert any("test MAE" in s.value for s in app.success)
     assert set(run.batch_history()[-1]) == {"step", "epoch", "loss", "mae"}

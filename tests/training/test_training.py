@@ -27,11 +27,6 @@ LINEAR = {
 TIMEOUT = 120
 
 
-def finish(run, timeout=TIMEOUT):
-    assert run.wait(timeout), f"run still {run.status} after {timeout}s"
-    return run
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return RunStore(tmp_path_factory.mktemp("runs"))
@@ -51,7 +46,7 @@ def watched_run(manager):
     while run.active:
         polls.append((run.status, len(run.batch_history()), len(run.epoch_history()), run.progress()))
         time.sleep(0.002)
-    finish(run)
+    wait_for(run, TIMEOUT)
     return run, polls
 
 
@@ -159,7 +154,7 @@ def test_stop_takes_effect_within_one_batch_and_skips_validation(manager):
     seen = len(run.batch_history())
     assert manager.stop(run.id, "") is True
     assert run.status in (Status.STOPPING, Status.STOPPED)
-    finish(run)
+    wait_for(run, TIMEOUT)
     extra = len(run.batch_history()) - seen
     assert extra <= 2, f"{extra} batches were trained after Stop"
     assert run.status == Status.STOPPED
@@ -172,7 +167,7 @@ def test_stop_takes_effect_within_one_batch_and_skips_validation(manager):
 
 def test_diverging_loss_fails_with_a_plain_message(manager):
     hp = Hyperparameters(optimizer="sgd", learning_rate=10.0, epochs=3, batch_size=32, limit_train=600, limit_test=50)
-    run = finish(manager.start(LINEAR, "shapes", hp))
+    run = wait_for(manager.start(LINEAR, "shapes", hp), TIMEOUT)
     assert run.status == Status.FAILED
     assert run.message in (
         "The loss became NaN (not a number) — lower the learning rate and train again.",
@@ -223,7 +218,7 @@ def test_a_larger_param_budget_of_the_manager_is_honoured_by_the_trainer(store):
     }
     generous = RunManager(store, max_concurrent=1, param_budget=10_000_000)
     hp = Hyperparameters(optimizer="adam", epochs=1, batch_size=32, limit_train=64, limit_test=20)
-    run = finish(generous.start(big, "shapes", hp))
+    run = wait_for(generous.start(big, "shapes", hp), TIMEOUT)
     assert run.params == 5_530_005
     assert run.status == Status.FINISHED, run.message
 
@@ -231,46 +226,13 @@ def test_a_larger_param_budget_of_the_manager_is_honoured_by_the_trainer(store):
 def test_same_seed_gives_the_same_losses(manager):
     def losses(seed):
         hp = Hyperparameters(optimizer="adam", epochs=2, batch_size=32, limit_train=300, limit_test=50, seed=seed)
-        run = finish(manager.start(SHAPES_MODEL1, "shapes", hp))
+        run = wait_for(manager.start(SHAPES_MODEL1, "shapes", hp), TIMEOUT)
         assert run.status == Status.FINISHED
         return [e["loss"] for e in run.epoch_history()] + [e["val_loss"] for e in run.epoch_history()]
 
     first = losses(11)
     assert losses(11) == pytest.approx(first, rel=1e-5)
     assert losses(12) != pytest.approx(first, rel=1e-3)
-
-
-def test_queued_run_waits_for_a_slot_and_can_be_cancelled(manager):
-    hp = Hyperparameters(optimizer="adam", epochs=2, batch_size=8, limit_train=2000, limit_test=50)
-    first = manager.start(SHAPES_MODEL1, "shapes", hp)
-    second = manager.start(SHAPES_MODEL1, "shapes", hp)
-    try:
-        wait_for(lambda: first.status == Status.RUNNING and first.batch_history())
-        assert second.status == Status.QUEUED
-        assert second.progress().status == Status.QUEUED and second.batch_history() == []
-        assert {r.id for r in manager.list("") if r.active} >= {first.id, second.id}
-        assert manager.store.load(second.id).status == Status.QUEUED
-
-        # A queued run is cancelled at once, without waiting for the running one to end.
-        assert manager.stop(second.id, "") is True
-        wait_for(lambda: not second.active, timeout=5)
-        assert first.active
-        assert second.status == Status.STOPPED and second.message == "Cancelled before it started."
-        assert second.batch_history() == [] and second.results is None
-        assert finish(second, timeout=5) and manager.store.load(second.id).status == Status.STOPPED
-
-        # A run still training cannot be deleted.
-        with pytest.raises(RunRejected) as info:
-            manager.delete(first.id, "")
-        assert info.value.problems == ["This run is still training: stop it first, then delete it."]
-        assert manager.store.load(first.id) is not None
-    finally:
-        manager.stop(first.id, "")
-        finish(first)
-    assert manager.delete(first.id, "") is True
-    assert manager.store.load(first.id) is None
-    assert not manager.store.model_path(first.id).exists()
-    assert manager.delete(second.id, "") is True
 
 
 def test_plain_error_messages():
@@ -292,7 +254,7 @@ def test_model1_learns_real_fashion_mnist(manager, monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
     hp = PRESETS["model1"].app_hyperparameters
     hp = Hyperparameters(**{**hp.to_dict(), "epochs": 2, "limit_train": 3000, "limit_test": 1000})
-    run = finish(manager.start(PRESETS["model1"].spec(), "fashion_mnist", hp))
+    run = wait_for(manager.start(PRESETS["model1"].spec(), "fashion_mnist", hp), TIMEOUT)
     assert run.status == Status.FINISHED, run.message
     assert run.params == 108_618
     assert run.results["test_examples"] == 1000

@@ -1,12 +1,13 @@
-"""Pause and resume, training a finished run more, early stopping: the engine side."""
+"""Stop while paused, training a finished run more, early stopping: what the Keras trainer does.
 
-import time
+Pause, resume and refusals as control flow: tests/unit/test_manager.py.
+"""
 
 import pytest
 from helpers import wait_for
 
 from core.model.presets import PRESETS
-from core.runs.manager import RunManager, RunRejected
+from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -16,23 +17,8 @@ SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 
 @pytest.fixture
 def manager(tmp_path):
+    """With the real trainer: these tests are about what training does when paused, continued, stopped early."""
     return RunManager(RunStore(tmp_path / "store"))
-
-
-def test_pause_holds_training_until_resume(manager):
-    run = manager.start(SPEC, "shapes", Hyperparameters(epochs=2, batch_size=16, limit_train=400, limit_test=50))
-    wait_for(lambda: len(run.batch_history()) >= 2)
-    assert manager.pause(run.id, "")
-    wait_for(lambda: run.status == Status.PAUSED)
-    held = len(run.batch_history())
-    time.sleep(0.6)
-    assert len(run.batch_history()) == held  # nothing trains while paused
-    assert run.progress().status == "paused"
-    assert manager.resume(run.id, "")
-    assert run.wait(60)
-    assert run.status == Status.FINISHED
-    assert run.paused_seconds >= 0.5
-    assert len(run.batch_history()) > held
 
 
 def test_stop_while_paused_ends_the_run_as_stopped(manager):
@@ -64,18 +50,6 @@ def test_train_more_extends_the_same_history(manager):
     assert more.batch_history()[-1]["step"] > steps_before
     stored = manager.store.load(run.id)
     assert stored.epoch == 4 and stored.hyperparameters.epochs == 4 and len(stored.epoch_history()) == 4
-
-
-def test_train_more_refuses_runs_that_cannot(manager):
-    with pytest.raises(RunRejected, match="no longer exists"):
-        manager.continue_run("nonexistent", 1, "")
-    run = manager.start(SPEC, "shapes", Hyperparameters(epochs=3, batch_size=16, limit_train=400, limit_test=50))
-    with pytest.raises(RunRejected, match="still training"):
-        manager.continue_run(run.id, 1, "")
-    manager.stop(run.id, "")
-    run.wait(60)
-    with pytest.raises(RunRejected, match="between 1 and"):
-        manager.continue_run(run.id, 0, "")
 
 
 def test_early_stopping_says_why_it_stopped(manager):

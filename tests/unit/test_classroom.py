@@ -3,17 +3,18 @@
 import time
 
 import pytest
+from helpers import FakeTrainer
 
 from core.classroom import (
     Challenge,
     ChallengeStore,
     check_teacher_password,
-    describe_architecture,
     leaderboard,
     new_code,
     setup_problems,
     starting_model_warning,
 )
+from core.insight.compare import describe_architecture
 from core.model.presets import PRESETS
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Run, Status
@@ -55,14 +56,13 @@ def test_challenge_rules_in_plain_words():
     assert "set by your teacher: optimizer, batch size, seed" in challenge.rules()
 
 
-def test_manager_enforces_the_challenge_and_tags_the_run(tmp_path):
-    manager = RunManager(RunStore(tmp_path))
+def test_manager_enforces_the_challenge_and_tags_the_run(manager):
     challenge = make_challenge(max_params=50_000)
     with pytest.raises(RunRejected, match="at most 50,000"):
         manager.start(SPEC, "shapes", challenge.hyperparameters, challenge=challenge)
     small = dict(SPEC, layers=[{"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "softmax"}])
     run = manager.start(small, "shapes", challenge.hyperparameters, owner="u1", challenge=challenge, learner="Ada")
-    assert run.wait(60) and run.status == Status.FINISHED
+    assert run.wait(5) and run.status == Status.FINISHED
     stored = manager.store.load(run.id)
     assert (stored.challenge, stored.learner) == (challenge.code, "Ada")
 
@@ -136,7 +136,7 @@ def test_apply_puts_back_every_value_a_learner_cannot_change():
 
 
 def test_test_set_and_training_images_cannot_be_changed_around_the_page(tmp_path):
-    manager = RunManager(RunStore(tmp_path))
+    manager = RunManager(RunStore(tmp_path), trainer=FakeTrainer())
     challenge = make_challenge()
     small = dict(SPEC, layers=[{"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "softmax"}])
     one_image = Hyperparameters.from_dict({**challenge.hyperparameters.to_dict(), "limit_test": 1})
@@ -148,7 +148,7 @@ def test_test_set_and_training_images_cannot_be_changed_around_the_page(tmp_path
 
 
 def test_a_closed_challenge_takes_no_runs_and_the_store_reads_the_latest(tmp_path):
-    manager = RunManager(RunStore(tmp_path))
+    manager = RunManager(RunStore(tmp_path), trainer=FakeTrainer())
     challenges = ChallengeStore(manager.store)
     challenge = challenges.save(make_challenge())
     challenges.update(challenge.code, closed=True)

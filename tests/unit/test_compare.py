@@ -2,11 +2,14 @@
 
 import copy
 
+import pandas as pd
+
 from core.insight.compare import default_selection, diff_runs, leaderboard, overlay_series
 from core.model.presets import PRESETS
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
 from dashboard.charts.training import compare_chart, run_colours
+from dashboard.components.leaderboard import leaderboard_frame
 
 
 def make_run(
@@ -131,11 +134,15 @@ def test_leaderboard_is_best_first_with_unfinished_runs_last():
         make_run(run_id="best", created=2, accuracy=0.9234, seconds=12.34),
     ]
     board = leaderboard(runs)
-    assert [row["Run"] for row in board] == ["best", "ok", "new"]
-    assert board[0]["Test accuracy (%)"] == 92.34 and board[0]["Training time (s)"] == 12.3
-    assert board[1]["Training time (s)"] == 4.5  # from the epoch history when the results lack it
-    assert board[2]["Test accuracy (%)"] is None and board[1]["Epochs"] == 2
-    assert set(board[0]) == {
+    assert [(row["rank"], row["run_id"]) for row in board] == [(1, "best"), (2, "ok"), (3, "new")]
+    assert board[0]["test_accuracy"] == 0.9234 and board[0]["train_seconds"] == 12.34
+    assert board[1]["train_seconds"] == 4.5  # from the epoch history when the results lack it
+    assert board[2]["test_accuracy"] is None and board[1]["epochs"] == 2
+    table = leaderboard_frame(board)  # as Compare shows it
+    assert table["Run"].tolist() == ["best", "ok", "new"]
+    assert table["Test accuracy (%)"][0] == 92.34 and table["Training time (s)"].tolist()[:2] == [12.3, 4.5]
+    assert pd.isna(table["Test accuracy (%)"][2]) and table["Status"][0] == "Finished"
+    assert list(table.columns) == [
         "Run",
         "Name",
         "Status",
@@ -145,7 +152,21 @@ def test_leaderboard_is_best_first_with_unfinished_runs_last():
         "Training time (s)",
         "Epochs",
         "Cloned from",
-    }
+    ]
+
+
+def test_equal_results_rank_the_smaller_model_first_then_the_earlier_finish():
+    small, big, late = (make_run(run_id=i, accuracy=0.9) for i in ("small", "big", "late"))
+    small.params, big.params, late.params = 500, 1000, 500
+    small.ended, big.ended, late.ended = 20.0, 10.0, 30.0
+    assert [row["run_id"] for row in leaderboard([late, big, small])] == ["small", "late", "big"]
+
+
+def test_a_leaderboard_ranks_by_the_score_it_is_given():
+    runs = [make_run(run_id="a", accuracy=0.9), make_run(run_id="b", accuracy=0.8)]
+    hidden = {"a": 0.7, "b": 0.75}  # e.g. the accuracy on a class's hidden test set
+    board = leaderboard(runs, score=lambda run: hidden[run.id])
+    assert [(row["run_id"], row["score"], row["test_accuracy"]) for row in board] == [("b", 0.75, 0.8), ("a", 0.7, 0.9)]
 
 
 def test_default_pairs_the_followed_run_with_its_parent():

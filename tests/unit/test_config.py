@@ -23,3 +23,14 @@ def test_size_limits_match_the_apps_checks():
 def test_streamlit_does_not_collect_garbage_after_every_rerun():
     # With TensorFlow loaded, gc.collect(2) after each poll holds the GIL ~0.4 s and starves training.
     assert CONFIG["runner"]["postScriptGC"] is False
+
+
+def test_one_table_of_environment_numbers_is_documented_and_within_pils_limit():
+    from PIL import Image
+
+    from core.config import ENV_NUMBERS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert [name for name in ENV_NUMBERS if f"`CNN_PLAYGROUND_{name}`" not in readme] == []
+    assert ENV_NUMBERS["IMPORT_MAX_PIXELS"].high <= Image.MAX_IMAGE_PIXELS
+    assert all(s.low <= s.default <= s.high for s in ENV_NUMBERS.values())

@@ -15,6 +15,7 @@ from core.runs.manager import RunManager
 from core.runs.record import Run, Status
 from core.runs.store import RunStore, default_home
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS, task_of_record
 
 SPEC = PRESETS["model1"].spec(num_classes=5)
 
@@ -150,3 +151,30 @@ def test_run_of_a_live_process_is_left_alone(tmp_path):
         db.execute("UPDATE runs SET pid = ?", (2**22 + 12345,))  # above any pid_max: no such process
     assert store.mark_interrupted() == 2
     assert {store.load(run.id).status, store.load(queued.id).status} == {Status.INTERRUPTED}
+
+
+def test_a_run_knows_its_task_and_runs_stored_before_it_was_recorded_still_do(tmp_path):
+    store = RunStore(tmp_path)
+    regression = finished_run()
+    regression.task = TASKS["regression"]
+    regression.results = {"task": "regression", "test_mae": 12.345, "test_loss": 3.0}
+    store.save(regression)
+    assert store.load(regression.id).task.is_regression
+    assert store.load(regression.id).headline() == "test MAE 12.35"
+    classification = finished_run()
+    store.save(classification)
+    assert store.load(classification.id).headline() == "test accuracy 75.0 %"
+    assert store.load(classification.id).headline(decimals=2, bold=True) == "test accuracy **75.00 %**"
+    assert classification.task.metric_title == "Accuracy" and regression.task.metric_title == "MAE"
+
+    # Records saved before runs had a "task": told by their results, or else by their data set.
+    def legacy(record: dict, **changes) -> dict:
+        record = {**record, **changes}
+        del record["task"]
+        return record
+
+    old_regression = legacy(regression.summary_record())
+    assert task_of_record(old_regression).is_regression
+    assert task_of_record(legacy(regression.summary_record(), results={"test_mae": 1.0})).is_regression
+    assert not task_of_record(legacy(classification.summary_record())).is_regression
+    assert not task_of_record(legacy(classification.summary_record(), results=None)).is_regression

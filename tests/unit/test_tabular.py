@@ -1,4 +1,7 @@
-"""The CSV pipeline (reading, column choices, encoding, normalisation, bad files) and regression training."""
+"""The CSV pipeline (reading, column choices, encoding, normalisation, bad files); regression results.
+
+Training on tables: tests/training/test_regression_training.py.
+"""
 
 import io
 
@@ -9,13 +12,10 @@ import pytest
 from core.data import tabular
 from core.data.datasets import load_dataset
 from core.data.tabular import TableError, describe, prepare, read_csv, save_table, target_candidates
-from core.insight.mistakes import PredictionsUnavailable
 from core.model.presets import TABLE_PRESETS
 from core.runs.record import Run
-from core.runs.store import RunStore
-from core.training.evaluation import load_regression_predictions, regression_metrics, summarize_regression
+from core.training.evaluation import regression_metrics, summarize_regression
 from core.training.hyperparams import Hyperparameters
-from core.training.trainer import execute_run
 
 
 def csv_bytes(frame: pd.DataFrame, **options) -> bytes:
@@ -96,14 +96,6 @@ def test_columns_that_cannot_be_used_are_left_out_with_their_reason():
     assert any("'name' was left out: text with 30 different values" in line for line in table.report)
     with pytest.raises(TableError, match="The column 'name' cannot be an input: text with 30"):
         prepare(frame, "price", ["area", "name"])
-
-
-def test_large_targets_can_be_counted_in_thousands():
-    frame = houses().assign(price=lambda f: f["price"] * 1000)
-    assert tabular.suggested_target_unit(frame, "price") == 1000
-    table = prepare(frame, "price", target_unit=1000)
-    assert table.target_name == "price (thousands)" and table.y_train.max() < 400
-    assert tabular.suggested_target_unit(houses(), "price") == 1
 
 
 # --- bad files ----------------------------------------------------------------------------------
@@ -237,87 +229,13 @@ def test_regression_metrics_on_known_numbers():
     assert summarize_regression(predicted, y_true, "price", "mse")["test_loss"] == pytest.approx(1.25 / 4)
 
 
-def test_a_small_dense_network_learns_a_linear_table(tmp_path):
-    rng = np.random.default_rng(0)
-    a, b = rng.uniform(-2, 2, 600), rng.uniform(-2, 2, 600)
-    frame = pd.DataFrame({"a": a, "b": b, "y": 3 * a - 2 * b + 1 + rng.normal(0, 0.1, 600)})
-    name = save_table(prepare(frame, "y"), owner="u1", title="linear")
-    spec = TABLE_PRESETS["tabular"].spec(input_shape=(2,), num_classes=1)
-    store = RunStore(tmp_path / "home")
-    run = Run(spec, name, Hyperparameters(optimizer="adam", learning_rate=0.01, epochs=25, batch_size=32), owner="u1")
-    execute_run(run, store)
-    assert run.status == "finished", run.message
-    results = run.results
-    std = float(np.std(load_dataset(name).y_test))
-    assert results["test_mae"] < 0.1 * std and results["test_r2"] > 0.98
-    assert results["test_rmse"] >= results["test_mae"] and results["target_name"] == "y"
-    assert "test_accuracy" not in results and run.test_accuracy is None
-    batch = run.batch_history()[-1]
-    assert set(batch) == {"step", "epoch", "loss", "mae"} and batch["mae"] < 0.5
-    assert {"loss", "mae", "val_loss", "val_mae"} <= set(run.epoch_history()[-1])
-    predicted, y_true = load_regression_predictions(store.predictions_path(run.id))
-    assert predicted.shape == y_true.shape == (120,)
-    assert regression_metrics(predicted, y_true)["mae"] == pytest.approx(results["test_mae"])
-    with pytest.raises(PredictionsUnavailable, match="no saved test predictions"):
-        load_regression_predictions(store.predictions_path("0123456789ab"))
-
-
-def test_mae_loss_is_used_when_chosen(tmp_path):
-    frame = pd.DataFrame({"a": np.arange(40.0), "y": 2 * np.arange(40.0)})
-    name = save_table(prepare(frame, "y"), owner="u1", title="line")
-    run = Run(
-        TABLE_PRESETS["linear"].spec(input_shape=(1,), num_classes=1),
-        name,
-        Hyperparameters(learning_rate=0.05, epochs=2, batch_size=8, loss="mae"),
-        owner="u1",
-    )
-    execute_run(run, RunStore(tmp_path / "home"))
-    assert run.status == "finished", run.message
-    epoch = run.epoch_history()[-1]
-    assert epoch["loss"] == pytest.approx(epoch["mae"], rel=1e-4)  # the loss is the mean absolute error
-    assert run.results["loss"] == "mae" and run.results["test_loss"] == pytest.approx(run.results["test_mae"])
-
-
 def test_an_unknown_loss_is_refused_plainly():
     assert Hyperparameters(loss="huber").problems() == ["Unknown loss 'huber': choose one of mse, mae."]
 
 
-def test_targets_of_any_size_train_alike_and_the_model_predicts_real_units(tmp_path):
-    """Targets are standardised while training and folded back: prices in millions train like small numbers."""
-    import keras
-
-    rng = np.random.default_rng(1)
-    a = rng.uniform(-2, 2, 300)
-    frame = pd.DataFrame({"a": a, "y": 2e6 * a + 5e6 + rng.normal(0, 1e4, 300)})
-    name = save_table(prepare(frame, "y"), owner="u1", title="millions")
-    store = RunStore(tmp_path / "home")
-    run = Run(
-        TABLE_PRESETS["linear"].spec(input_shape=(1,), num_classes=1),
-        name,
-        Hyperparameters(learning_rate=0.05, epochs=15, batch_size=16),
-        owner="u1",
-    )
-    execute_run(run, store)
-    assert run.status == "finished", run.message
-    assert run.results["test_r2"] > 0.99 and run.results["test_mae"] < 5e4
-    assert run.epoch_history()[-1]["mae"] < 5e4  # the live values are in the target's units too
-    model = keras.models.load_model(store.model_path(run.id))
-    data = load_dataset(name)
-    predicted = model.predict(data.x_test, verbose=0).reshape(-1)
-    assert regression_metrics(predicted, data.y_test)["mae"] == pytest.approx(run.results["test_mae"], rel=1e-4)
-    kernel, bias = model.layers[-1].get_weights()
-    assert 4e6 < float(bias[0]) < 6e6  # the saved model's own numbers are in real units
-
-    # Training on continues from the same point: the scaling is undone and redone around the new epochs.
-    before = run.results["test_mae"]
-    run.reopen(2)
-    execute_run(run, store, continue_training=True)
-    assert run.status == "finished" and [e["epoch"] for e in run.epoch_history()][-3:] == [15, 16, 17]
-    assert run.results["test_mae"] < 2 * before
-
-
 def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
     from core.insight.compare import diff_runs, leaderboard, overlay_series
+    from dashboard.components.leaderboard import leaderboard_frame
 
     def run(run_id, mae, created):
         r = Run(
@@ -326,6 +244,7 @@ def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
             Hyperparameters(),
             run_id=run_id,
             created=created,
+            task="regression",
         )
         r.record_epoch(
             {"epoch": 1, "loss": mae**2, "mae": mae, "val_loss": 2 * mae**2, "val_mae": 2 * mae, "seconds": 1.0}
@@ -334,9 +253,10 @@ def test_compare_ranks_regression_runs_by_test_mae_and_overlays_their_mae():
         return r
 
     board = leaderboard([run("worse", 3.0, 2), run("better", 1.25, 1)])
-    assert [row["Run"] for row in board] == ["better", "worse"]
-    assert board[0]["Test MAE"] == 1.25 and board[0]["Test accuracy (%)"] is None
-    assert list(board[0])[:5] == ["Run", "Name", "Status", "Test accuracy (%)", "Test MAE"]
+    assert [row["run_id"] for row in board] == ["better", "worse"]
+    assert board[0]["test_mae"] == 1.25 and board[0]["test_accuracy"] is None
+    table = leaderboard_frame(board)  # as Compare shows it: no accuracy column for regressions only
+    assert list(table.columns)[:4] == ["Run", "Name", "Status", "Test MAE"] and table["Test MAE"][0] == 1.25
     rows = overlay_series([run("a", 2.0, 1)])
     assert {"run": "a", "metric": "mae", "split": "validation", "epoch": 1, "value": 4.0} in rows
     with_mae = run("b", 2.0, 3)

@@ -1,0 +1,79 @@
+"""The Keras models built from specs agree with the analysis: layer names, shapes, parameter counts."""
+
+import keras
+import pytest
+from helpers import EXTRA_SPECS
+
+from core.model.codegen import model_code
+from core.model.presets import PRESETS
+from core.model.spec import analyze, build_model, layer_names
+
+SEED_PARAMS = {"model1": 108_618, "model2": 75_594, "model3": 142_538}
+
+
+@pytest.mark.parametrize("name, params", SEED_PARAMS.items())
+def test_keras_builds_the_notebook_presets_with_the_seed_parameter_counts(name, params):
+    assert build_model(PRESETS[name].spec()).count_params() == params
+
+
+@pytest.mark.parametrize("name", [*PRESETS, *EXTRA_SPECS])
+def test_analyze_matches_what_keras_builds(name):
+    spec = PRESETS[name].spec() if name in PRESETS else EXTRA_SPECS[name]
+    analysis = analyze(spec)
+    assert analysis.ok, [p.text() for p in analysis.problems]
+    model = build_model(spec)
+    assert len(model.layers) == len(analysis.layers)
+    for report, layer in zip(analysis.layers, model.layers):
+        assert report.name == layer.name
+        assert report.output_shape == tuple(layer.output.shape[1:]), report.name
+        assert report.params == layer.count_params(), report.name
+    assert analysis.total_params == model.count_params()
+
+
+def test_preset_resized_to_other_data_keeps_keras_in_agreement():
+    spec = PRESETS["model1"].spec((32, 32, 3), 5)
+    assert spec["input_shape"] == [32, 32, 3] and spec["layers"][-1]["units"] == 5
+    assert analyze(spec, (32, 32, 3), 5).total_params == build_model(spec).count_params()
+    # resizing must not change the preset itself
+    assert PRESETS["model1"].layers[-1]["units"] == 10
+
+
+def test_model_code_builds_the_same_model():
+    spec = PRESETS["model2"].spec()
+    namespace = {"keras": keras, "layers": keras.layers}
+    exec(model_code(spec), namespace)
+    assert namespace["model"].count_params() == 75_594
+    assert [l.name for l in namespace["model"].layers] == layer_names(spec)
+
+
+def test_layer_names_follow_keras_automatic_naming():
+    spec = {
+        "input_shape": [28, 28, 1],
+        "layers": [
+            {"type": "Conv2D", "filters": 4, "kernel_size": 3},
+            {"type": "MaxPooling2D"},
+            {"type": "Conv2D", "filters": 4, "kernel_size": 3},
+            {"type": "BatchNormalization"},
+            {"type": "MaxPooling2D"},
+            {"type": "GlobalAveragePooling2D"},
+            {"type": "Dense", "units": 8},
+            {"type": "Dense", "units": 3, "activation": "softmax"},
+        ],
+    }
+    assert layer_names(spec) == [
+        "conv2d",
+        "max_pooling2d",
+        "conv2d_1",
+        "batch_normalization",
+        "max_pooling2d_1",
+        "global_average_pooling2d",
+        "dense",
+        "dense_1",
+    ]
+    # The same names Keras gives unnamed layers in a fresh session.
+    keras.backend.clear_session()
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1))]
+        + [getattr(keras.layers, l["type"])(**{k: v for k, v in l.items() if k != "type"}) for l in spec["layers"]]
+    )
+    assert [layer.name for layer in model.layers] == layer_names(spec)
