@@ -13,6 +13,7 @@ from core.model.presets import PRESETS
 from core.runs.record import Status
 from core.share import encode
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS
 from dashboard.components.widgets import ICON_BUTTON_NAMES
 
 QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300)
@@ -93,7 +94,9 @@ def test_the_runs_table_has_no_none_for_a_regression(app):
     uid = app.session_state["_user_id"]
     store = core.runs.manager.default_manager().store
     images = finished_run(owner=uid, name="images")
-    table = finished_run(owner=uid, name="table")
+    images.results["class_names"] = ["square", "circle"]
+    table = finished_run(owner=uid, name="table", created=time.time() - 100)  # older: the images run is shown
+    table.task = TASKS["regression"]
     table.results = {"task": "regression", "test_mae": 1.25, "test_loss": 2.0}
     for run in (images, table):
         store.save(run)
