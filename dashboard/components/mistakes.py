@@ -78,7 +78,7 @@ def confusion_matrix_section(run, results: dict) -> None:
             selection_mode="points",
         )
     with cell_col:
-        st.markdown("**Why it errs**")
+        st.subheader("Why it errs")
         st.caption(
             "Click a cell of the matrix (or pick the two classes here) to see its test images, the ones the "
             "network was surest about first. The bar under each image is how sure it was of its answer."
