@@ -311,7 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("bundle", help="write a run's zip bundle: training script, model, history, metrics")
+    p = sub.add_parser(
+        "bundle",
+        help="write a run's zip bundle: training script, model, history, metrics, model card, architecture "
+        "picture (SVG, PNG), TensorFlow Lite float32 and int8",
+    )
     p.add_argument("run_id")
     p.add_argument("--out", metavar="FILE.zip", help="default: cnn-playground-RUN_ID.zip")
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")

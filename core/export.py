@@ -1,4 +1,5 @@
-"""One zip bundle per run: a runnable training script, the trained model, the history and the metrics."""
+"""One zip bundle per run: a runnable training script, the trained model, the history and the metrics, the
+model card, the architecture picture and the model for phones (TensorFlow Lite, float32 and int8)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import zipfile
 import pandas as pd
 
 from core.model.codegen import training_script
+from core.model.diagram import build_diagram, to_png, to_svg
 from core.runs.record import Run
 from core.runs.store import RunStore
 
@@ -24,6 +26,13 @@ MODEL_LINE = 'model.keras    the trained model: keras.saving.load_model("model.k
 DATA_LINES = """history.csv    accuracy (a regression: MAE) and loss after every epoch (training and validation)
 metrics.json   the test results and the settings used: test accuracy and loss, confusion matrix and
                per-class accuracy (a regression: test MAE, RMSE and R²)
+model_card.md  the model card: data, training settings, test results, mistakes, size and speed, intended
+               use and limits, in plain words
+architecture.svg, architecture.png   the model drawn as a picture (same drawing, two formats)
+"""
+TFLITE_LINES = """model_float32.tflite   TensorFlow Lite model for phones and small devices, full precision
+model_int8.tflite      the same, quantized to 8-bit integers (about 4× smaller); model_card.md lists
+                       both files' size and test accuracy measured with the TFLite interpreter
 """
 
 
@@ -74,11 +83,44 @@ def metrics(run: Run) -> dict:
     }
 
 
-def run_bundle(run: Run, store: RunStore) -> bytes:
-    """The zip file's bytes; the model is left out when the run saved none (it failed or is still training)."""
+def _phone_files_and_speed(run: Run, store: RunStore):
+    """The run's TFLite files (made once, kept beside its model) and its speed, or why there are none."""
+    from core.data.datasets import DatasetUnavailable, load_dataset
+    from core.insight.inspection import ModelUnavailable, load_run_model
+    from core.insight.model_card import measure_speed
+    from core.model import tflite
+
+    try:
+        model = load_run_model(store, run.id)
+    except ModelUnavailable as error:
+        return [], None, str(error)
+    try:
+        speed = measure_speed(model, load_dataset(run.dataset).as_float("x_test"))
+    except DatasetUnavailable:
+        speed = None
+    try:
+        return tflite.make_files(store, run, model), speed, ""
+    except tflite.TFLiteUnavailable as error:
+        return [], speed, str(error)
+
+
+def run_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> bytes:
+    """The zip file's bytes; the model is left out when the run saved none (it failed or is still training).
+
+    With ``with_phone_model`` the TFLite files are made the first time (a few seconds) and kept beside the
+    run's model, and the model card gets the model's measured speed.
+    """
+    from core.insight.model_card import model_card
+    from core.model import tflite
+
     folder = bundle_folder(run)
     model_path = store.model_path(run.id)
     has_model = model_path.exists()
+    phone_files, speed, no_phone_reason = [], None, "this run saved no trained model"
+    if has_model and with_phone_model:
+        phone_files, speed, no_phone_reason = _phone_files_and_speed(run, store)
+    elif has_model:
+        no_phone_reason = "left out of this download"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         try:
@@ -92,10 +134,17 @@ def run_bundle(run: Run, store: RunStore) -> bytes:
             README_TITLE.format(run_id=run.id, name=run.name or "unnamed run")
             + script_lines
             + (MODEL_LINE if has_model else "")
-            + DATA_LINES,
+            + DATA_LINES
+            + (TFLITE_LINES if phone_files else f"(no .tflite files: {no_phone_reason})\n"),
         )
         if has_model:
             bundle.write(model_path, f"{folder}/model.keras")
         bundle.writestr(f"{folder}/history.csv", history_csv(run))
         bundle.writestr(f"{folder}/metrics.json", json.dumps(_strict_json(metrics(run)), indent=2, allow_nan=False))
+        bundle.writestr(f"{folder}/model_card.md", model_card(run, store, speed, phone_files))
+        diagram = build_diagram(run.spec, run.name or f"Run {run.id}")
+        bundle.writestr(f"{folder}/architecture.svg", to_svg(diagram))
+        bundle.writestr(f"{folder}/architecture.png", to_png(diagram))
+        for file in phone_files:
+            bundle.write(tflite.paths(store, run.id)[file.kind], f"{folder}/{file.filename}")
     return buffer.getvalue()

@@ -172,7 +172,7 @@ class RunStore:
             return False
         with closing(self.connect()) as db, db:
             deleted = db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
-        for path in (self.model_path(run_id), self.predictions_path(run_id)):
+        for path in self.models_dir.glob(f"{run_id}.*"):  # the model, its predictions, its TFLite files
             path.unlink(missing_ok=True)
         return bool(deleted)
 

@@ -12,6 +12,7 @@ from core.runs.record import Run, Status
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.labels import format_seconds, status_label
+from dashboard.components.shape_sandbox import sandbox_link
 
 
 def shape_table(analysis: Analysis) -> pd.DataFrame:
@@ -255,3 +256,4 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
                     _arg_grid(index, layer, more_args, prefix)
         for problem in analysis.problems_at(index):
             st.error(f"{problem.message} — **{problem.fix}**.", icon=":material/error:")
+        sandbox_link(index, layer, analysis)  # a window that does not fit: try the numbers in the sandbox

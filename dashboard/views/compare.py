@@ -6,6 +6,7 @@ import streamlit as st
 from core.insight import compare
 from dashboard import session
 from dashboard.charts import training as charts
+from dashboard.components.arch_diff import architecture_diff
 from dashboard.components.labels import run_label, status_label
 from dashboard.components.leaderboard import leaderboard_frame
 
@@ -151,3 +152,4 @@ if len(runs) == 1:
 
 live = any(by_id[i].active for i in chosen)
 st.fragment(run_every=POLL_SECONDS if live else None)(comparison)(chosen, live)
+architecture_diff([by_id[i] for i in chosen])

@@ -1,5 +1,5 @@
 """Inside the network: for one image, where the model looked (Grad-CAM), what each layer made of it
-(feature maps), and the filters it learned."""
+(feature maps), how one of its numbers was computed, and the filters it learned."""
 
 import hashlib
 
@@ -11,6 +11,7 @@ from core.insight.inspection import NotInspectable, conv_filters, feature_maps, 
 from core.insight.mistakes import PredictionsUnavailable, evaluated_test_count, load_predictions, mistake_indices
 from dashboard import session
 from dashboard.charts import inspection as charts
+from dashboard.components.arithmetic import how_this_number_was_computed
 from dashboard.components.own_image import uploaded_image
 from dashboard.components.regression import not_for_regression
 from dashboard.components.trained_models import class_names_or_stop, pick_trained_run, session_model
@@ -202,4 +203,5 @@ if chosen is None:
     st.stop()
 show_prediction_and_grad_cam(model, chosen, class_names)
 show_feature_maps(model, chosen.image)
+how_this_number_was_computed(model, chosen.image, class_names)
 show_filters(model)

@@ -11,7 +11,9 @@ from core.training.hyperparams import LOSSES
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
+from dashboard.components.diagram import architecture_picture
 from dashboard.components.labels import format_seconds, run_label
+from dashboard.components.model_export import model_card_section, phone_model_section
 from dashboard.components.widgets import run_status, show_shape_table
 
 
@@ -126,6 +128,13 @@ with settings_col:
             on_click="ignore",
         )
 
+with st.expander("The architecture as a picture", icon=":material/account_tree:"):
+    architecture_picture(
+        run.spec, run.name or f"Run {run.id}", key="results_diagram", file_stem=f"architecture-{run.id}"
+    )
+if not run.active:
+    model_card_section(run)
+
 st.subheader(f"{run.task.metric_title} and loss during training")
 coaching.coached_history(run, key="results_history")  # the chart, marked, with what the curves say
 
@@ -141,6 +150,9 @@ elif results:
     mistakes.confusion_matrix_section(run, results)  # clickable: shows the images of a cell
     st.subheader("Accuracy per class")
     st.plotly_chart(charts.per_class_accuracy_figure(results["per_class_accuracy"], names), key="per_class")
+
+if results and not run.active:
+    phone_model_section(run)
 
 st.divider()
 st.subheader("All your runs")

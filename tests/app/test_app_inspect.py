@@ -115,12 +115,17 @@ def test_a_click_on_a_cell_sets_the_class_pickers():
 def test_inside_shows_grad_cam_feature_maps_and_filters_with_captions(app, finished):
     open_page(app, "inside")
     assert app.title[0].value == "Inside the network"
-    assert [h.value for h in app.header] == ["What each layer makes of the image", "The filters it learned"]
+    assert [h.value for h in app.header] == [
+        "What each layer makes of the image",
+        "How this number was computed",
+        "The filters it learned",
+    ]
     assert {"The image", "Its answer", "Where it looked"} <= {s.value for s in app.subheader}
     captions = texts(app.caption)
     assert "Grad-CAM" in captions and "Feature maps" in captions and "filter" in captions
-    # answer bars + Grad-CAM + 4 conv/pool layers + 2 conv layers' filters
-    assert len(app.get("plotly_chart")) == 8
+    # answer bars + Grad-CAM + 4 conv/pool layers + 2 conv layers' filters, and how one number was computed:
+    # the first conv's map, the window on the image, its patch, kernel and products (one channel: grey)
+    assert len(app.get("plotly_chart")) == 8 + 5
     bars = bar_trace(app)
     assert sum(bars["x"]) == pytest.approx(100, abs=0.01)
     assert "Test image 0" in texts(app.markdown)
@@ -136,7 +141,7 @@ def test_inside_a_random_mistake(app, finished):
     assert "taken by the network for" in texts(app.markdown)
     app.button(key="inside_next_mistake").click()
     rerun(app)
-    assert len(app.get("plotly_chart")) == 8
+    assert len(app.get("plotly_chart")) == 8 + 5  # as for a test image
 
 
 def test_inside_with_an_uploaded_image(app):
@@ -150,7 +155,7 @@ def test_inside_with_an_uploaded_image(app):
     rerun(app)
     assert "Your image." in texts(app.markdown)
     assert "inverted" not in texts(app.caption)  # a test image is already light on dark
-    assert len(app.get("plotly_chart")) == 8
+    assert len(app.get("plotly_chart")) == 8 + 5  # as for a test image
 
 
 # --- Predict ----------------------------------------------------------------------------------------

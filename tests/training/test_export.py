@@ -45,6 +45,10 @@ def trained(tmp_path_factory):
     return store.load(run.id), store
 
 
+EXTRAS = ("model_card.md", "architecture.svg", "architecture.png")  # every bundle
+PHONE_FILES = ("model_float32.tflite", "model_int8.tflite")  # a bundle with a trained model
+
+
 def members(bundle: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
         return {info.filename: archive.read(info) for info in archive.infolist()}
@@ -55,7 +59,8 @@ def test_bundle_holds_script_model_history_and_metrics(trained, tmp_path):
     files = members(run_bundle(run, store))
     folder = f"cnn-playground-{run.id}"
     assert set(files) == {
-        f"{folder}/{name}" for name in ("README.txt", "train.py", "model.keras", "history.csv", "metrics.json")
+        f"{folder}/{name}"
+        for name in ("README.txt", "train.py", "model.keras", "history.csv", "metrics.json", *EXTRAS, *PHONE_FILES)
     }
     assert files[f"{folder}/train.py"].decode() == training_script(
         run.spec, "shapes", run.hyperparameters, "small · test"
@@ -104,11 +109,13 @@ def test_a_run_without_a_saved_model_is_bundled_without_it(tmp_path):
     run.finish(Status.FAILED, "The loss became NaN (not a number) — lower the learning rate and train again.")
     files = members(run_bundle(run, store))
     names = {name.split("/", 1)[1] for name in files}
-    assert names == {"README.txt", "train.py", "history.csv", "metrics.json"}
+    assert names == {"README.txt", "train.py", "history.csv", "metrics.json", *EXTRAS}
     metrics = json.loads(files[f"cnn-playground-{run.id}/metrics.json"])  # strict JSON: NaN became null
     assert metrics["status"] == "failed" and metrics["final_epoch"]["loss"] is None
     assert metrics["test_accuracy"] is None
-    assert "model.keras" not in files[f"cnn-playground-{run.id}/README.txt"].decode()
+    readme = files[f"cnn-playground-{run.id}/README.txt"].decode()
+    assert "model.keras" not in readme and "(no .tflite files: this run saved no trained model)" in readme
+    assert "no test results" in files[f"cnn-playground-{run.id}/model_card.md"].decode()
 
 
 def test_a_data_set_without_a_standalone_loader_is_bundled_without_a_script(tmp_path):
@@ -117,7 +124,7 @@ def test_a_data_set_without_a_standalone_loader_is_bundled_without_a_script(tmp_
     run.record_epoch({"epoch": 1, "loss": 1.2, "accuracy": 0.5, "seconds": 1.0})
     run.finish(Status.FINISHED, "", {"test_accuracy": 0.5, "test_loss": 1.3})
     files = members(run_bundle(run, store))
-    assert {name.split("/", 1)[1] for name in files} == {"README.txt", "history.csv", "metrics.json"}
+    assert {name.split("/", 1)[1] for name in files} == {"README.txt", "history.csv", "metrics.json", *EXTRAS}
     assert (
         "no train.py: No exported data loader for data set 'own-0123456789ab'"
         in files[f"cnn-playground-{run.id}/README.txt"].decode()

@@ -1,0 +1,249 @@
+"""A model card for a trained run: what it was trained on, how well it does, where it fails, how big and
+fast it is, and what it is (not) for, in plain words. Markdown, built from the run's stored numbers.
+
+Only :func:`measure_speed` runs the model (Keras); everything else reads the run's record and saved
+test predictions.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+import statistics
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.insight.mistakes import PredictionsUnavailable, confident_mistakes, load_predictions
+from core.runs.record import Run
+from core.runs.store import RunStore
+
+CONFUSED_PAIRS = 3
+EXAMPLE_MISTAKES = 5
+SPEED_REPEATS = 20
+
+
+def app_version() -> str:
+    try:
+        return importlib.metadata.version("cnn-playground")
+    except importlib.metadata.PackageNotFoundError:  # run from a source folder that was never installed
+        return "unknown (not installed)"
+
+
+@dataclass(frozen=True)
+class Speed:
+    single_ms: float  # one input at a time: the median time of one prediction
+    batch_ms: float  # per input, in one batch of ``batch`` inputs (median of a few)
+    batch: int
+
+
+def _median_seconds(call, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure_speed(model, inputs: np.ndarray) -> Speed:
+    """How long the Keras model takes per input on this computer (CPU), alone and in a batch of up to 256."""
+    sample = np.asarray(inputs[:256], dtype=np.float32)
+    model(sample[:1], training=False)  # the first calls trace the model: not part of the speed
+    model(sample, training=False)
+    single = _median_seconds(lambda: model(sample[:1], training=False), SPEED_REPEATS)
+    batch = _median_seconds(lambda: model(sample, training=False), 5) / len(sample)
+    return Speed(1000 * single, 1000 * batch, len(sample))
+
+
+def confused_pairs(matrix, limit: int = CONFUSED_PAIRS) -> list[tuple[int, int, int]]:
+    """The (true, predicted, count) pairs the model mixes up most often, most first; only real mistakes."""
+    matrix = np.asarray(matrix)
+    off = [(int(matrix[t, p]), t, p) for t in range(len(matrix)) for p in range(len(matrix)) if t != p]
+    off = sorted((c for c in off if c[0] > 0), key=lambda c: (-c[0], c[1], c[2]))
+    return [(t, p, count) for count, t, p in off[:limit]]
+
+
+def _pct(value) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f} %"
+
+
+def _size(size_bytes: int) -> str:
+    return f"{size_bytes / 1024:,.0f} KB" if size_bytes < 1024**2 else f"{size_bytes / 1024**2:,.1f} MB"
+
+
+def _dataset_title(run: Run) -> str:
+    from core.data.datasets import DatasetUnavailable, load_dataset
+
+    try:
+        return load_dataset(run.dataset).title
+    except DatasetUnavailable:  # an imported data set deleted since
+        return f"{run.dataset} (no longer on this server)"
+
+
+def _layers_line(spec: dict) -> str:
+    kinds = [layer.get("type", "?") for layer in spec.get("layers") or []]
+    counts = {k: kinds.count(k) for k in dict.fromkeys(kinds)}
+    return ", ".join(f"{n} {k}" for k, n in counts.items())
+
+
+def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_files=None) -> str:
+    """The card as Markdown. ``speed`` and ``tflite_files`` (core.model.tflite.TFLiteFile) add their lines."""
+    results = run.results or {}
+    hp = run.hyperparameters
+    regression = results.get("task") == "regression"
+    created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
+    input_shape = "×".join(str(v) for v in run.spec.get("input_shape") or [])
+    lines = [
+        f"# Model card: {run.name or 'unnamed run'} (run {run.id})",
+        "",
+        f"Created {created} with CNN Playground {app_version()}. Status: {run.status}"
+        + (f" — {run.message}" if run.message else "")
+        + ".",
+        "",
+        "## Data",
+        "",
+        f"- Data set: **{_dataset_title(run)}**, "
+        + (
+            f"images of {input_shape}."
+            if len(run.spec.get("input_shape") or ()) == 3
+            else f"rows of {input_shape} numbers."
+        ),
+    ]
+    class_names = results.get("class_names") or []
+    if regression:
+        lines.append(f"- Predicts one number: **{results.get('target_name', 'the target')}**.")
+    elif class_names:
+        lines.append(f"- {len(class_names)} classes: {', '.join(class_names)}.")
+    lines.append(
+        f"- Trained on {'the first ' + format(hp.limit_train, ',') if hp.limit_train else 'all'} training examples "
+        f"({100 * hp.validation_split:.0f} % of them held back for validation); tested on "
+        f"{results.get('test_examples', 0):,} test examples it never trained on."
+    )
+    lines += [
+        "",
+        "## Model and training",
+        "",
+        f"- {run.params:,} parameters in {len(run.spec.get('layers') or [])} layers: {_layers_line(run.spec)}.",
+        f"- Optimizer {hp.optimizer}, learning rate {hp.effective_learning_rate:g}, batch size {hp.batch_size}, "
+        f"{run.epoch} of {hp.epochs} epochs trained, seed {hp.seed}"
+        + (
+            f", early stopping after {hp.early_stopping_patience} epochs without progress"
+            if hp.early_stopping_patience
+            else ""
+        )
+        + ".",
+    ]
+    if results.get("train_seconds") is not None:
+        lines.append(f"- Training took {results['train_seconds']:.0f} s on this server's CPU.")
+    lines += ["", "## How well it does", ""]
+    predictions = None
+    if regression:
+        lines += _regression_results(results)
+    elif results.get("test_accuracy") is not None:
+        lines += _classification_results(results, class_names)
+        try:
+            predictions = load_predictions(store, run.id)
+        except PredictionsUnavailable:
+            predictions = None
+        if predictions is not None:
+            lines += _mistakes(predictions, class_names)
+    else:
+        lines.append("This run has no test results (it did not reach the test set).")
+    lines += ["", "## Size and speed", ""]
+    lines += _size_and_speed(run, store, speed, tflite_files)
+    lines += ["", "## Intended use and limits", ""]
+    lines += _use_and_limits(run, results, class_names, regression)
+    return "\n".join(lines) + "\n"
+
+
+def _classification_results(results: dict, class_names) -> list[str]:
+    lines = [
+        f"- Test accuracy: **{_pct(results['test_accuracy'])}** (test loss {results.get('test_loss', float('nan')):.4f}).",
+        "",
+        "| Class | Accuracy on its test images |",
+        "| --- | --- |",
+    ]
+    per_class = results.get("per_class_accuracy") or []
+    lines += [f"| {name} | {_pct(acc)} |" for name, acc in zip(class_names, per_class)]
+    pairs = confused_pairs(results.get("confusion_matrix") or [[0]])
+    if pairs:
+        lines += ["", "Most confused pairs (true class → what the model said):", ""]
+        lines += [f"- {class_names[t]} → {class_names[p]}: {count} test images" for t, p, count in pairs]
+    return lines
+
+
+def _mistakes(predictions, class_names) -> list[str]:
+    examples = confident_mistakes(predictions, EXAMPLE_MISTAKES)
+    if not examples:
+        return ["", "It got every test image right."]
+    lines = ["", "Example mistakes (the ones it was surest about):", ""]
+    lines += [
+        f"- test image {e.index}: a {class_names[e.true]}, taken for a {class_names[e.predicted]} "
+        f"({_pct(e.confidence)} sure)"
+        for e in examples
+    ]
+    return lines
+
+
+def _regression_results(results: dict) -> list[str]:
+    r2 = results.get("test_r2")
+    return [
+        f"- Test mean absolute error (MAE): **{results['test_mae']:.4g}**, root mean squared error "
+        f"{results['test_rmse']:.4g} (in the target's own units).",
+        f"- R²: {r2:.3f} (1 would be perfect, 0 no better than always guessing the mean)."
+        if r2 is not None
+        else "- R²: undefined (the test targets do not vary).",
+    ]
+
+
+def _size_and_speed(run: Run, store: RunStore, speed: Speed | None, tflite_files) -> list[str]:
+    lines = [f"- {run.params:,} parameters ({_size(run.params * 4)} as float32 weights)."]
+    model_path = store.model_path(run.id)
+    if model_path.is_file():
+        lines.append(f"- The Keras file (model.keras) is {_size(model_path.stat().st_size)}.")
+    for file in tflite_files or []:
+        measured = "accuracy" if file.metric == "accuracy" else "MAE"
+        value = _pct(file.tflite_value) if file.metric == "accuracy" else f"{file.tflite_value:.4g}"
+        keras = _pct(file.keras_value) if file.metric == "accuracy" else f"{file.keras_value:.4g}"
+        lines.append(
+            f"- TensorFlow Lite {file.kind} ({file.filename}): {_size(file.size_bytes)}, test {measured} {value} "
+            f"(Keras: {keras}, same {file.test_examples:,} test examples)."
+        )
+    if speed is not None:
+        item = "image" if len(run.spec.get("input_shape") or ()) == 3 else "row"
+        lines.append(
+            f"- Speed on this server's CPU: {speed.single_ms:.1f} ms for one {item} alone, "
+            f"{speed.batch_ms:.3f} ms per {item} in a batch of {speed.batch}."
+        )
+    return lines
+
+
+def _use_and_limits(run: Run, results: dict, class_names, regression: bool) -> list[str]:
+    dataset = _dataset_title(run)
+    if regression:
+        lines = [
+            f"- Made for learning: it predicts {results.get('target_name', 'the target')} from rows like those of "
+            f"{dataset}. Rows from elsewhere, or values far outside the training rows' range, can give "
+            "confidently wrong numbers.",
+        ]
+    else:
+        lines = [
+            f"- Made for learning and experiments: it sorts images like those of {dataset} into "
+            f"{len(class_names)} classes. It knows nothing else: any other picture is still put into one of "
+            "these classes, often with high certainty.",
+            "- Images must look like the training images (same size, colours and framing, object centred): "
+            "photos taken differently are likely to be misclassified.",
+        ]
+        per_class = [
+            (acc, name) for name, acc in zip(class_names, results.get("per_class_accuracy") or []) if acc is not None
+        ]
+        if per_class:
+            acc, name = min(per_class)
+            lines.append(f"- Weakest class: {name} ({_pct(acc)} right on its test images).")
+    lines.append(
+        "- The test figures come from one test set; on new data expect them to be lower, not higher. "
+        "Do not use it for decisions that matter to people."
+    )
+    return lines

@@ -1,0 +1,237 @@
+"""A trained model for phones and small devices: TensorFlow Lite files, float32 and int8.
+
+The conversion is Keras' own LiteRT export (``model.export(format="litert")``) restricted to TFLite's
+built-in operations, so every file runs in the plain interpreter (no TensorFlow "select" ops); a model
+with an operation that has no built-in is refused with a plain message. The int8 file is post-training
+quantized with a representative sample of the training images. Each file's test accuracy is measured with
+the TFLite interpreter on the same test images as the Keras model's, and sits beside it.
+
+Files are kept beside the run's ``.keras`` model with a small JSON report, and made again when the
+model changes (e.g. after "train more").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.runs.record import Run
+from core.runs.store import RunStore
+
+KINDS = ("float32", "int8")
+KIND_TITLES = {"float32": "float32 (full precision)", "int8": "int8 (quantized, about 4× smaller)"}
+REPRESENTATIVE_SAMPLES = 200  # training images that calibrate the int8 value ranges
+EVAL_BATCH = 256
+SUPPORTED_LAYERS = frozenset(
+    {
+        "Conv2D",
+        "MaxPooling2D",
+        "AveragePooling2D",
+        "BatchNormalization",
+        "Dropout",
+        "Flatten",
+        "GlobalAveragePooling2D",
+        "GlobalMaxPooling2D",
+        "Dense",
+    }
+)
+
+
+class TFLiteUnavailable(Exception):
+    """The model cannot become a TFLite file (or has nothing to measure); the message says why."""
+
+
+@dataclass(frozen=True)
+class TFLiteFile:
+    kind: str  # float32 or int8
+    size_bytes: int
+    metric: str  # "accuracy" or "mae"
+    tflite_value: float  # measured with the TFLite interpreter
+    keras_value: float  # the Keras model on the same test examples
+    test_examples: int
+
+    @property
+    def filename(self) -> str:
+        return f"model_{self.kind}.tflite"
+
+
+def check_layers(spec: dict) -> None:
+    """Refuse, in plain words, a spec with a layer type this export does not know to be convertible."""
+    unknown = sorted({layer.get("type", "?") for layer in spec.get("layers") or []} - SUPPORTED_LAYERS)
+    if unknown:
+        raise TFLiteUnavailable(
+            f"TensorFlow Lite cannot take the layer type(s) {', '.join(unknown)}: this model has no phone version."
+        )
+
+
+def convert(model, kind: str, representative: np.ndarray | None = None) -> bytes:
+    """The model as TFLite bytes; int8 needs ``representative`` inputs (a sample of the training data)."""
+    import tensorflow as tf
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    options: dict = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
+    if kind == "int8":
+        if representative is None or not len(representative):
+            raise TFLiteUnavailable("int8 quantization needs a sample of the training data, and there is none.")
+        sample = np.asarray(representative, dtype=np.float32)
+
+        def representative_dataset():
+            for row in sample:
+                yield [row[None]]
+
+        options = {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "representative_dataset": representative_dataset,
+            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
+        }
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.tflite"
+        try:
+            model.export(str(path), format="litert", verbose=False, **options)
+        except Exception as error:  # the converter's own error lists the ops it could not convert
+            raise TFLiteUnavailable(_plain_converter_error(error)) from error
+        return path.read_bytes()
+
+
+def _plain_converter_error(error: Exception) -> str:
+    text = str(error)
+    ops = sorted(set(re.findall(r"'tf\.(\w+)' op is neither", text)))
+    layers = sorted(set(re.findall(r'"[^"/@]+/([^"/@]+)/[^"/@]+@', text)))
+    what = f" ({', '.join(ops)})" if ops else ""
+    where = f" in layer {', '.join(layers)}" if layers else ""
+    return (
+        f"TensorFlow Lite has no built-in operation for part of this model{what}{where}, so it cannot run on a "
+        "phone as it is. Replace that layer or activation with a common one (e.g. ReLU) and train again."
+    )
+
+
+def predict(tflite_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
+    """The TFLite model's outputs for many inputs, run with the TFLite interpreter in batches."""
+    import tensorflow as tf
+
+    with warnings.catch_warnings():  # tf.lite's interpreter warns that it moves to ai_edge_litert (not installed)
+        warnings.simplefilter("ignore", UserWarning)
+        interpreter = tf.lite.Interpreter(model_content=tflite_bytes)
+    detail = interpreter.get_input_details()[0]
+    outputs = []
+    current = None
+    for start in range(0, len(inputs), EVAL_BATCH):
+        batch = np.asarray(inputs[start : start + EVAL_BATCH], dtype=np.float32)
+        if current != len(batch):
+            interpreter.resize_tensor_input(detail["index"], [len(batch), *batch.shape[1:]])
+            interpreter.allocate_tensors()
+            current = len(batch)
+        interpreter.set_tensor(detail["index"], batch)
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy())
+    return np.concatenate(outputs)
+
+
+def score(outputs: np.ndarray, y_true: np.ndarray, metric: str) -> float:
+    """Accuracy (share of right classes) or mean absolute error (a regression)."""
+    if metric == "accuracy":
+        return float(np.mean(outputs.argmax(axis=1) == np.asarray(y_true)))
+    return float(np.mean(np.abs(outputs.reshape(-1) - np.asarray(y_true, dtype=np.float64).reshape(-1))))
+
+
+# --- a run's files ---------------------------------------------------------------------------------
+
+
+def _run_data(run: Run):
+    from core.data.datasets import DatasetUnavailable, load_dataset
+
+    try:
+        data = load_dataset(run.dataset)
+    except DatasetUnavailable as error:
+        raise TFLiteUnavailable(f"The run's data set is not available, so nothing can be measured: {error}") from None
+    hp = run.hyperparameters
+    x_test = data.as_float("x_test")[: hp.limit_test or None]
+    y_test = data.y_test[: hp.limit_test or None]
+    train = data.as_float("x_train")[: hp.limit_train or None]
+    picks = np.random.default_rng(0).choice(len(train), min(REPRESENTATIVE_SAMPLES, len(train)), replace=False)
+    metric = "accuracy" if data.task == "classification" else "mae"
+    return train[np.sort(picks)], x_test, y_test, metric
+
+
+def paths(store: RunStore, run_id: str) -> dict[str, Path]:
+    folder = store.models_dir
+    return {kind: folder / f"{run_id}.{kind}.tflite" for kind in KINDS} | {"report": folder / f"{run_id}.tflite.json"}
+
+
+def _model_stamp(store: RunStore, run_id: str) -> int:
+    return store.model_path(run_id).stat().st_mtime_ns
+
+
+def saved_files(store: RunStore, run_id: str) -> list[TFLiteFile] | None:
+    """The run's TFLite files' report when they exist and were made from its current model, else None."""
+    where = paths(store, run_id)
+    try:
+        report = json.loads(where["report"].read_text())
+        if report["model_stamp"] != _model_stamp(store, run_id) or not all(where[k].is_file() for k in KINDS):
+            return None
+        return [TFLiteFile(**entry) for entry in report["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def make_files(store: RunStore, run: Run, model=None) -> list[TFLiteFile]:
+    """Convert the run's model to float32 and int8 TFLite, measure both on its test set, keep them.
+
+    Returns the saved report if the files are already there for the current model. ``model`` is the
+    run's loaded model, when the caller has it open already.
+    Raises TFLiteUnavailable with a plain message when the run has no model or it cannot be converted.
+    """
+    from core.insight.inspection import ModelUnavailable, load_run_model
+
+    existing = saved_files(store, run.id)
+    if existing is not None:
+        return existing
+    check_layers(run.spec)
+    try:
+        model = model if model is not None else load_run_model(store, run.id)
+    except ModelUnavailable as error:
+        raise TFLiteUnavailable(str(error)) from None
+    stamp = _model_stamp(store, run.id)
+    representative, x_test, y_test, metric = _run_data(run)
+    keras_value = score(model.predict(x_test, batch_size=EVAL_BATCH, verbose=0), y_test, metric)
+    where = paths(store, run.id)
+    files = []
+    for kind in KINDS:
+        content = convert(model, kind, representative)
+        where[kind].write_bytes(content)
+        value = score(predict(content, x_test), y_test, metric)
+        files.append(TFLiteFile(kind, len(content), metric, value, keras_value, int(len(y_test))))
+    where["report"].write_text(json.dumps({"model_stamp": stamp, "files": [asdict(f) for f in files]}))
+    return files
+
+
+def usage_snippet(file: TFLiteFile, input_shape, class_names=()) -> str:
+    """A short Python example that runs the file with the TFLite interpreter."""
+    shape = ", ".join(str(v) for v in input_shape)
+    answer = (
+        f"CLASS_NAMES = {list(class_names)!r}\nprint(CLASS_NAMES[int(np.argmax(scores))])"
+        if class_names
+        else "print(scores[0])  # the predicted number"
+    )
+    pixels = "pixels 0..255 divided by 255" if len(input_shape) == 3 else "normalised as in training"
+    return f"""import numpy as np
+import tensorflow as tf  # or: from ai_edge_litert.interpreter import Interpreter
+
+interpreter = tf.lite.Interpreter(model_path="{file.filename}")
+interpreter.allocate_tensors()
+inp = interpreter.get_input_details()[0]
+out = interpreter.get_output_details()[0]
+
+x = np.zeros((1, {shape}), dtype=np.float32)  # one input, {pixels}
+interpreter.set_tensor(inp["index"], x)
+interpreter.invoke()
+scores = interpreter.get_tensor(out["index"])[0]
+{answer}
+"""

@@ -1,0 +1,116 @@
+"""Results: the run's model card, and its model for phones and small devices (TensorFlow Lite)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.data.datasets import DatasetUnavailable, load_dataset
+from core.insight.model_card import Speed, measure_speed, model_card
+from core.model import tflite
+from dashboard import session
+from dashboard.components.trained_models import session_model
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _speed(run_id: str, model_stamp: int, _model, _inputs) -> Speed:
+    """Measured once per saved model (the stamp changes when "train more" saves a new one)."""
+    return measure_speed(_model, _inputs)
+
+
+def _run_speed(run) -> Speed | None:
+    store = session.manager().store
+    path = store.model_path(run.id)
+    if not path.is_file():
+        return None
+    model = session_model(run)
+    try:
+        inputs = load_dataset(run.dataset).as_float("x_test")
+    except DatasetUnavailable:
+        return None
+    if model is None:
+        return None
+    with st.spinner("Timing the model…"):
+        return _speed(run.id, path.stat().st_mtime_ns, model, inputs)
+
+
+def _smaller_headings(markdown: str) -> str:
+    """The card's headings two levels down, so it reads as a part of the page, not a page of its own."""
+    return "\n".join("##" + line if line.startswith("#") else line for line in markdown.splitlines())
+
+
+def model_card_section(run) -> None:
+    store = session.manager().store
+    with st.expander("Model card", icon=":material/badge:"):
+        card = model_card(run, store, _run_speed(run), tflite.saved_files(store, run.id))
+        st.markdown(_smaller_headings(card))
+        st.download_button(
+            "Download the model card (.md)",
+            card,
+            file_name=f"model-card-{run.id}.md",
+            mime="text/markdown",
+            key="download_model_card",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def _files_table(files, metric_title: str) -> pd.DataFrame:
+    as_text = (lambda v: f"{100 * v:.2f} %") if files[0].metric == "accuracy" else (lambda v: f"{v:.4g}")
+    return pd.DataFrame(
+        {
+            "File": [f.filename for f in files],
+            "Kind": [tflite.KIND_TITLES[f.kind] for f in files],
+            "Size": [f"{f.size_bytes / 1024:,.0f} KB" for f in files],
+            f"Test {metric_title} (TFLite)": [as_text(f.tflite_value) for f in files],
+            f"Test {metric_title} (Keras)": [as_text(f.keras_value) for f in files],
+        }
+    )
+
+
+def phone_model_section(run) -> None:
+    """Make (once) and offer the float32 and int8 TFLite files, each with its size and measured accuracy."""
+    store = session.manager().store
+    st.subheader("For phones and small devices")
+    st.caption(
+        "TensorFlow Lite runs the trained model on phones and boards like the Raspberry Pi. The int8 file "
+        "stores each weight in one byte instead of four (calibrated on a sample of the training images), so it "
+        "is about 4× smaller and faster; the table shows what that costs in accuracy, measured on the test set "
+        "with the TFLite interpreter."
+    )
+    if not store.model_path(run.id).is_file():
+        st.info("This run has no saved model to convert.")
+        return
+    files = tflite.saved_files(store, run.id)
+    if files is None:
+        slot = st.empty()
+        if not slot.button("Make the TensorFlow Lite files", key="make_tflite", icon=":material/smartphone:"):
+            return
+        slot.empty()  # made once: the button goes
+        try:
+            with st.spinner("Converting and measuring (a few seconds)…"):
+                files = tflite.make_files(store, run)
+        except tflite.TFLiteUnavailable as error:
+            st.info(str(error), icon=":material/block:")
+            return
+    metric_title = "accuracy" if files[0].metric == "accuracy" else "MAE"
+    st.dataframe(_files_table(files, metric_title), hide_index=True, key="tflite_table")
+    paths = tflite.paths(store, run.id)
+    columns = st.columns(len(files))
+    for column, file in zip(columns, files):
+        column.download_button(
+            f"Download {file.filename}",
+            paths[file.kind].read_bytes(),
+            file_name=f"cnn-playground-{run.id}-{file.filename}",
+            mime="application/octet-stream",
+            key=f"download_tflite_{file.kind}",
+            icon=":material/download:",
+            on_click="ignore",
+            width="stretch",
+        )
+    results = run.results or {}
+    st.markdown("Use it from Python (on a phone, the TFLite libraries for Android and iOS work the same way):")
+    st.code(
+        tflite.usage_snippet(files[-1], run.spec.get("input_shape") or (), results.get("class_names") or ()),
+        language="python",
+    )
