@@ -135,8 +135,8 @@ def learner_trains_and_clones(tab, url: str, code: str, name: str) -> None:
     button(tab, "load_preset").click()
     idle(tab)
     # The layer cards' icon buttons have names a screen reader says.
-    expect(tab.locator('button[aria-label="Move layer 2 up"]')).to_have_count(1)
-    expect(tab.locator('button[aria-label="Remove layer 1"]')).to_have_count(1)
+    expect(tab.locator('button[aria-label="Move layer 2 up"]:visible')).to_have_count(1)
+    expect(tab.locator('button[aria-label="Remove layer 1"]:visible')).to_have_count(1)
     go_to(tab, "Train", "Train")
     expect(tab.locator(".st-key-hp_learning_rate input")).to_be_disabled()  # locked, at the teacher's value
     expect(tab.locator(".st-key-hp_learning_rate input")).to_have_value("0.00100")
