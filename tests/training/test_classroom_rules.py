@@ -91,3 +91,17 @@ def test_hidden_test_set_is_kept_from_learners_and_scores_the_leaderboard():
     assert rows[0]["score"] == run.results[HIDDEN_SCORE]  # the board ranks by the hidden test set
     assert rows[0]["test_accuracy"] == run.results["test_accuracy"]  # the learner's own, visible figure
     assert ChallengeStore(manager.store).delete(code) and load_hidden_test(manager.store.home, code) is None
+
+
+def test_the_expected_time_of_a_run_comes_from_this_servers_measured_speed():
+    from core.data.datasets import load_dataset
+    from core.training.speed import describe_seconds, measure_speed
+
+    data = load_dataset("shapes")
+    speed = measure_speed(SMALL, "shapes", 32, examples=512)
+    assert speed.train_seconds_per_example > 0 and speed.predict_seconds_per_example > 0
+    quick = Hyperparameters(epochs=1, batch_size=32, limit_train=300)
+    longer = Hyperparameters(epochs=4, batch_size=32, limit_train=1200)
+    short = speed.run_seconds(quick, len(data.x_train), len(data.x_test))
+    assert speed.run_seconds(longer, len(data.x_train), len(data.x_test)) > short > 0
+    assert describe_seconds(42) == "about 45 s" and describe_seconds(125) == "about 3 min"
