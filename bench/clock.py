@@ -1,7 +1,7 @@
 """An honest clock: the time left the app shows during a run, against the time the run really took.
 
-Trains model1 through core's trainer in a background thread (as the app's thread runner does) and
-polls Run.progress() every 0.2 s. For each poll from the end of the first epoch on it compares the
+Trains model1 through a RunManager with the thread runner (as the app does), on a store in a temporary
+folder, and polls Run.progress() every 0.2 s. For each poll from the end of the first epoch on it compares the
 shown time left with the time the run then really still took (validation and the test set included),
 and prints the worst and median error, and what the page shows while the test set is measured. It also
 prints the teacher's expected time per run (core.training.speed, measured before the run) against the
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import threading
 import time
 
 import _common  # noqa: F401  (sys.path, quiet TensorFlow)
@@ -30,12 +29,14 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="print every poll")
     args = parser.parse_args()
 
+    import tempfile
+
     from core.data.datasets import load_dataset
     from core.model.presets import PRESETS
-    from core.runs.record import Run
+    from core.runs.manager import RunManager
+    from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters
     from core.training.speed import describe_seconds, measure_speed
-    from core.training.trainer import execute_run
 
     data = load_dataset(args.dataset)
     spec = PRESETS[args.preset].spec(data.input_shape, data.output_units)
@@ -45,15 +46,13 @@ def main() -> int:
     expected = speed.run_seconds(hp, len(data.x_train), len(data.x_test))
     print(f"measuring the speed took {time.perf_counter() - started:.1f} s; expected time per run {expected:.1f} s")
 
-    run = Run(spec, args.dataset, hp)
+    manager = RunManager(RunStore(tempfile.mkdtemp(prefix="clock-")), max_concurrent=1, runner="thread")
     polls: list[tuple[float, float | None, int, str]] = []  # (time, eta, epochs done, phase)
-    worker = threading.Thread(target=execute_run, args=(run,))
     began = time.perf_counter()
-    worker.start()
-    while worker.is_alive():
+    run = manager.start(spec, args.dataset, hp, owner="bench")
+    while not run.wait(0.2):
         p = run.progress()
         polls.append((time.perf_counter(), p.eta, p.epoch, p.phase))
-        time.sleep(0.2)
     ended = time.perf_counter()
     total = ended - began
     print(f"run: {run.status}, {run.epoch} epochs, {total:.1f} s in all (test accuracy {run.test_accuracy:.3f})")

@@ -344,7 +344,7 @@ class Run:
         first_of_session = len(measured) == 1  # its time includes building the model's graphs
         # Training: the pace of the epoch under way once a few batches are done (it follows a server
         # that got busier or quieter), else the latest epoch's (the first one at its steady pace).
-        if self.batch >= 3 and self.epoch_started is not None:
+        if self.batch >= max(3, per_epoch // 4) and self.epoch_started is not None:
             train = (now - self.epoch_started) / self.batch * per_epoch
         elif first_of_session and "train_batch_seconds" in latest:
             train = latest["train_batch_seconds"] * per_epoch
