@@ -36,7 +36,9 @@ ENV_NUMBERS: dict[str, EnvNumber] = {
     s.name: s
     for s in [
         EnvNumber("MAX_TRAININGS", 0, 0, 64, "trainings at once; 0 means one per two cores"),
-        EnvNumber("WORKER_MAX_RUNS", 20, 1, 10_000, "with the process runner: runs before a worker is replaced"),
+        EnvNumber("WORKER_MAX_RUNS", 20, 1, 10_000, "with the process or ray runner: runs before a worker is replaced"),
+        EnvNumber("RAY_CPUS_PER_RUN", 2, 1, 256, "with the ray runner: CPUs each training asks the cluster for"),
+        EnvNumber("RAY_LOCAL_CPUS", 0, 0, 1024, "with the ray runner and no RAY_ADDRESS: CPUs of the local Ray"),
         EnvNumber("PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9, "most parameters a model may have"),
         EnvNumber("IMPORT_MAX_FILES", 10_000, 1, 10**7, "image import: most entries in a zip"),
         EnvNumber("IMPORT_MAX_TOTAL_MB", 1_000, 1, 10**7, "image import: most MB a zip may unpack to"),
@@ -61,11 +63,14 @@ def default_concurrency() -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    runner: str = "thread"  # a name in core.runs.runners.RUNNERS: "thread" (this process), "process", ...
+    runner: str = "thread"  # a name in core.runs.runners.RUNNERS: "thread" (this process), "process", "ray"
     max_trainings: int = ENV_NUMBERS["MAX_TRAININGS"].default  # 0 means one per two cores
     worker_max_runs: int = ENV_NUMBERS["WORKER_MAX_RUNS"].default  # a worker process is replaced after this many
     param_budget: int = ENV_NUMBERS["PARAM_BUDGET"].default
     teacher_password: str = ""  # empty: classroom teacher actions are disabled
+    ray_cpus_per_run: int = ENV_NUMBERS["RAY_CPUS_PER_RUN"].default  # with "ray": CPUs each run's actor asks for
+    ray_gpu: bool = False  # with "ray": each run asks for a GPU when the cluster has one
+    ray_local_cpus: int = ENV_NUMBERS["RAY_LOCAL_CPUS"].default  # with "ray", no RAY_ADDRESS: 0 means all CPUs
 
     @property
     def concurrency(self) -> int:
@@ -78,12 +83,18 @@ class Settings:
         if runner not in RUNNERS:
             choices = " or ".join(f"'{name}'" for name in RUNNERS)
             raise SettingsError(f"{PREFIX}RUNNER must be {choices} (got {runner!r}).")
+        gpu = env.get(PREFIX + "RAY_GPU", "0").strip().lower()
+        if gpu not in ("0", "1", "yes", "no", "true", "false", ""):
+            raise SettingsError(f"{PREFIX}RAY_GPU must be 1 (use a GPU where the cluster has one) or 0 (got {gpu!r}).")
         return cls(
             runner=runner,
             max_trainings=env_number(env, "MAX_TRAININGS"),
             worker_max_runs=env_number(env, "WORKER_MAX_RUNS"),
             param_budget=env_number(env, "PARAM_BUDGET"),
             teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""),
+            ray_cpus_per_run=env_number(env, "RAY_CPUS_PER_RUN"),
+            ray_gpu=gpu in ("1", "yes", "true"),
+            ray_local_cpus=env_number(env, "RAY_LOCAL_CPUS"),
         )
 
 

@@ -27,4 +27,6 @@ page = st.navigation(
 )
 sidebar_status()
 challenge_banner()
+if session.manager().notice:  # e.g. the training cluster cannot be reached, so this server trains instead
+    st.warning(session.manager().notice, icon=":material/cloud_off:")
 page.run()

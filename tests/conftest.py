@@ -1,8 +1,8 @@
 """Shared test set-up: quiet TensorFlow, no downloads, no writes outside tmp dirs, markers by folder.
 
 The folders say what a test needs: unit (no TensorFlow), training (TensorFlow, small trainings), app
-(Streamlit's AppTest), browser (the served app in headless Chromium). Each test gets its folder's marker,
-so `-m unit` or `-m "not browser"` picks a layer.
+(Streamlit's AppTest), browser (the served app in headless Chromium), cluster (the Ray runner on a real
+local Ray cluster). Each test gets its folder's marker, so `-m unit` or `-m "not browser"` picks a layer.
 """
 
 import os
@@ -15,7 +15,7 @@ from core.runs.manager import RunManager
 from core.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("unit", "training", "app", "browser")
+LAYERS = ("unit", "training", "app", "browser", "cluster")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Never try Keras' download during tests (no internet here; it would only be slow).

@@ -337,6 +337,17 @@ def load_dataset(name: str) -> Dataset:
         return _cache[name]
 
 
+def provide_dataset(dataset: Dataset) -> None:
+    """Use this already-loaded data set under its name from now on (a cluster worker is sent it by the
+    server through Ray's object store instead of loading it itself)."""
+    for array in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test):
+        if array.flags.writeable:
+            array.setflags(write=False)
+    forget_dataset(dataset.name)
+    with _lock:
+        _cache[dataset.name] = dataset
+
+
 def forget_dataset(name: str) -> None:
     """Drop a (deleted) user data set from this process's cache."""
     with _lock:

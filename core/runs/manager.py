@@ -18,11 +18,17 @@ from core.config import Settings, default_concurrency
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
 from core.runs.record import Ending, Run, Status
-from core.runs.runners import KerasTrainer, Trainer, runner_class
+from core.runs.runners import KerasTrainer, RunnerUnavailable, Trainer, runner_class
 from core.runs.store import RunStore
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
 
 log = logging.getLogger(__name__)
+
+
+FALLBACK_NOTICE = (
+    "{reason} Training runs on this server instead, one or two at a time, until the app is restarted "
+    "with the cluster back."
+)
 
 
 class RunRejected(Exception):
@@ -57,9 +63,24 @@ class RunManager:
         self.param_budget = param_budget
         self._live: dict[str, Run] = {}
         self._lock = threading.Lock()
-        store.mark_interrupted()
+        self.notice = ""  # a plain message for every page when training is not as configured
         slots = max_concurrent or default_concurrency()
-        self.runner = runner_type(store, slots, self._end, trainer or KerasTrainer(), **runner_options)
+        trainer = trainer or KerasTrainer()
+        try:
+            self.runner = runner_type(store, slots, self._end, trainer, **runner_options)
+        except RunnerUnavailable as error:
+            # The documented choice (README, "Running on a cluster"): an unreachable cluster does not stop
+            # the class; this server trains, in worker processes, and every page says so.
+            self.notice = FALLBACK_NOTICE.format(reason=error)
+            log.warning(self.notice)
+            options = {k: v for k, v in runner_options.items() if k == "max_runs_per_worker"}
+            self.runner = runner_class("process")(store, slots, self._end, trainer, **options)
+        # Runs a cluster still trains for this store (after a restart) are live again; the others left
+        # active by a process that ended are marked interrupted.
+        self.runner.recover(self._adopt)
+        with self._lock:
+            live = frozenset(self._live)
+        store.mark_interrupted(live_ids=live)
 
     # --- starting --------------------------------------------------------------------------------
 
@@ -153,6 +174,12 @@ class RunManager:
             self._live[run.id] = run
         self._save(run)
         self.runner.submit(run, continue_training=continue_training)
+
+    def _adopt(self, run: Run) -> None:
+        """A run the runner found still training after a restart: live again, saved as it progresses."""
+        run.on_progress = self._save
+        with self._lock:
+            self._live[run.id] = run
 
     def _save(self, run: Run) -> None:
         """Save the run as it is now: when it starts, when it begins training, after each epoch, at its end."""
@@ -269,6 +296,14 @@ def default_manager() -> RunManager:
         if _default is None:
             settings = Settings.from_env()
             options = {"max_runs_per_worker": settings.worker_max_runs} if settings.runner == "process" else {}
+            if settings.runner == "ray":
+                options = {
+                    "max_runs_per_worker": settings.worker_max_runs,
+                    "cpus_per_run": settings.ray_cpus_per_run,
+                    "use_gpu": settings.ray_gpu,
+                    "local_cpus": settings.ray_local_cpus or None,
+                    "slots_from_cluster": not settings.max_trainings,  # unset: as many as the cluster holds
+                }
             _default = RunManager(
                 RunStore(),
                 max_concurrent=settings.concurrency,

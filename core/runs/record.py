@@ -431,6 +431,10 @@ class Run:
         run.paused_seconds = record.get("paused_seconds", 0.0)
         run._batches = list(batches or [])
         run._epochs = list(epochs or [])
+        if run.status == Status.PAUSED:  # a run followed again (core.runs.ray_runner): its controls as they were
+            run._resumed.clear()
+        elif run.status == Status.STOPPING:
+            run._stop.set()
         if run.status not in Status.ACTIVE:
             run._done.set()
         return run

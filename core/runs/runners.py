@@ -6,6 +6,7 @@ time; a subclass says how one slot trains one run (``Runner._train``). Runners a
 
 - ``thread`` (core.runs.thread_runner): slots are threads of this process (the default).
 - ``process`` (core.runs.process_runner): each slot owns a pre-started worker process.
+- ``ray`` (core.runs.ray_runner): each slot owns a warm actor on a Ray cluster.
 
 A runner never ends, saves or closes a run: it returns how the run ended (an ``Ending``) and the
 manager's ``end`` callback does all of that, in one place (``RunManager._end``).
@@ -29,10 +30,15 @@ log = logging.getLogger(__name__)
 RUNNERS: dict[str, str] = {
     "thread": "core.runs.thread_runner:ThreadRunner",
     "process": "core.runs.process_runner:ProcessRunner",
+    "ray": "core.runs.ray_runner:RayRunner",
 }
 
 CANCELLED = Ending(Status.STOPPED, "Cancelled before it started.")
 UNEXPECTED_FAILURE = Ending(Status.FAILED, "Training failed unexpectedly; please try again.")
+
+
+class RunnerUnavailable(Exception):
+    """The runner cannot train here (e.g. its cluster cannot be reached); the message says why, plainly."""
 
 
 def runner_class(name: str) -> type[Runner]:
@@ -157,9 +163,14 @@ class Runner:
     def shutdown(self) -> None:
         """Release what the runner holds beyond its threads (worker processes, a cluster)."""
 
+    def recover(self, admit: Callable[[Run], None]) -> None:
+        """Follow again the runs still training elsewhere since before this server started (a cluster's
+        actors outlive a restart): ``admit`` each (the manager takes it as live), then train it on to its
+        ``end``. Other runners have none: their runs ended with the process that trained them."""
+
     def _slot_loop(self, slot: int) -> None:
-        self._prepare_slot(slot)
         while True:
+            self._prepare_slot(slot)
             run, continue_training = self.queue.take()
             self.end(run, self._run_one(slot, run, continue_training))
 
@@ -173,7 +184,8 @@ class Runner:
             return UNEXPECTED_FAILURE
 
     def _prepare_slot(self, slot: int) -> None:
-        """Runs once in each slot's thread before its first run."""
+        """Runs in each slot's thread before each run: wait until the slot can train one (the Ray runner
+        waits for its actor to be placed on a node with free CPUs)."""
 
     def _train(self, slot: int, run: Run, continue_training: bool) -> Ending:
         """Train ``run`` in ``slot`` to its end and say how it ended; never end or save the run here.

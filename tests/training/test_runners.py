@@ -28,7 +28,7 @@ def test_settings_from_environment():
     )
     assert (settings.runner, settings.concurrency, settings.worker_max_runs) == ("process", 3, 5)
     assert Settings.from_env({}).runner == "thread"
-    with pytest.raises(SettingsError, match="must be 'thread' or 'process'"):
+    with pytest.raises(SettingsError, match="must be 'thread' or 'process' or 'ray'"):
         Settings.from_env({"CNN_PLAYGROUND_RUNNER": "gpu"})
     with pytest.raises(SettingsError, match="whole number"):
         Settings.from_env({"CNN_PLAYGROUND_MAX_TRAININGS": "many"})

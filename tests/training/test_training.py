@@ -8,7 +8,7 @@ import pytest
 from helpers import REAL_FASHION_MNIST, wait_for
 
 from core.model.presets import PRESETS
-from core.runs.manager import RunManager, RunRejected
+from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -178,32 +178,6 @@ def test_diverging_loss_fails_with_a_plain_message(manager):
     assert batches and all(math.isfinite(b["loss"]) for b in batches)  # nothing non-finite recorded
     assert len(batches) < 3 * 17  # it stopped early
     assert manager.store.load(run.id).status == Status.FAILED
-
-
-def test_invalid_spec_is_rejected_with_plain_problems(manager):
-    before = {r.id for r in manager.list("")}
-    with pytest.raises(RunRejected) as info:
-        manager.start(PRESETS["model1"].spec(), "shapes", Hyperparameters(epochs=1))
-    assert info.value.problems == [
-        "Layer 7: the output layer has 10 units but the data set has 5 classes — set the last Dense layer to 5 units."
-    ]
-    with pytest.raises(RunRejected) as info:
-        manager.start(SHAPES_MODEL1, "shapes", Hyperparameters(epochs=0, learning_rate=50, batch_size=32))
-    assert info.value.problems == [
-        "The learning rate must be a number above 0 and at most 10 (got 50).",
-        "Epochs must be a whole number from 1 to 200 (got 0).",
-    ]
-    with pytest.raises(RunRejected) as info:
-        manager.start(SHAPES_MODEL1, "no_such_data", Hyperparameters())
-    assert info.value.problems[0].startswith("Unknown data set 'no_such_data'")
-    assert {r.id for r in manager.list("")} == before  # nothing was stored
-
-
-def test_param_budget_of_the_manager(store):
-    small = RunManager(store, max_concurrent=1, param_budget=50_000)
-    with pytest.raises(RunRejected) as info:
-        small.start(SHAPES_MODEL1, "shapes", Hyperparameters())
-    assert "more than the limit of 50,000" in info.value.problems[0]
 
 
 def test_a_larger_param_budget_of_the_manager_is_honoured_by_the_trainer(store):

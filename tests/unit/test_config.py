@@ -3,6 +3,8 @@
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from core.config import MAX_MESSAGE_MB, MAX_UPLOAD_MB
 
 CONFIG = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
@@ -34,3 +36,33 @@ def test_one_table_of_environment_numbers_is_documented_and_within_pils_limit():
     assert [name for name in ENV_NUMBERS if f"`CNN_PLAYGROUND_{name}`" not in readme] == []
     assert ENV_NUMBERS["IMPORT_MAX_PIXELS"].high <= Image.MAX_IMAGE_PIXELS
     assert all(s.low <= s.default <= s.high for s in ENV_NUMBERS.values())
+
+
+def test_ray_runner_settings_from_the_environment():
+    from core.config import Settings, SettingsError
+
+    settings = Settings.from_env(
+        {
+            "CNN_PLAYGROUND_RUNNER": "ray",
+            "CNN_PLAYGROUND_RAY_CPUS_PER_RUN": "4",
+            "CNN_PLAYGROUND_RAY_GPU": "1",
+            "CNN_PLAYGROUND_RAY_LOCAL_CPUS": "6",
+        }
+    )
+    assert (settings.runner, settings.ray_cpus_per_run, settings.ray_gpu, settings.ray_local_cpus) == (
+        "ray",
+        4,
+        True,
+        6,
+    )
+    defaults = Settings.from_env({"CNN_PLAYGROUND_RUNNER": "ray"})
+    assert (defaults.ray_cpus_per_run, defaults.ray_gpu, defaults.ray_local_cpus, defaults.max_trainings) == (
+        2,
+        False,
+        0,
+        0,
+    )
+    with pytest.raises(SettingsError, match="RAY_GPU must be 1"):
+        Settings.from_env({"CNN_PLAYGROUND_RAY_GPU": "maybe"})
+    with pytest.raises(SettingsError, match="RAY_CPUS_PER_RUN must be between 1 and 256"):
+        Settings.from_env({"CNN_PLAYGROUND_RAY_CPUS_PER_RUN": "0"})

@@ -169,3 +169,29 @@ def test_the_trainer_gets_the_analysis_made_when_the_run_started(manager, fake_t
 def test_unknown_runner_is_refused(tmp_path):
     with pytest.raises(ValueError, match="Unknown runner 'gpu'; choose one of thread, process"):
         RunManager(RunStore(tmp_path), runner="gpu")
+
+
+def test_invalid_spec_is_rejected_with_plain_problems(manager):
+    before = {r.id for r in manager.list("")}
+    with pytest.raises(RunRejected) as info:
+        manager.start(PRESETS["model1"].spec(), "shapes", Hyperparameters(epochs=1))
+    assert info.value.problems == [
+        "Layer 7: the output layer has 10 units but the data set has 5 classes — set the last Dense layer to 5 units."
+    ]
+    with pytest.raises(RunRejected) as info:
+        manager.start(SPEC, "shapes", Hyperparameters(epochs=0, learning_rate=50, batch_size=32))
+    assert info.value.problems == [
+        "The learning rate must be a number above 0 and at most 10 (got 50).",
+        "Epochs must be a whole number from 1 to 200 (got 0).",
+    ]
+    with pytest.raises(RunRejected) as info:
+        manager.start(SPEC, "no_such_data", Hyperparameters())
+    assert info.value.problems[0].startswith("Unknown data set 'no_such_data'")
+    assert {r.id for r in manager.list("")} == before  # nothing was stored
+
+
+def test_param_budget_of_the_manager(tmp_path, fake_trainer):
+    small = RunManager(RunStore(tmp_path), max_concurrent=1, param_budget=50_000, trainer=fake_trainer)
+    with pytest.raises(RunRejected) as info:
+        small.start(SPEC, "shapes", Hyperparameters())
+    assert "more than the limit of 50,000" in info.value.problems[0]

@@ -3,15 +3,10 @@
 import pytest
 from helpers import finished_run
 
-from core.runs.manager import RunManager, RunRejected
+from core.runs.manager import RunRejected
 from core.runs.record import Run
-from core.runs.store import RunStore, is_run_id
+from core.runs.store import is_run_id
 from core.training.hyperparams import Hyperparameters
-
-
-@pytest.fixture
-def manager(tmp_path):
-    return RunManager(RunStore(tmp_path / "store"), max_concurrent=1)
 
 
 def test_a_user_sees_and_controls_only_their_own_runs(manager):
