@@ -214,6 +214,117 @@ def cmd_train(args) -> int:
     return 1 if run.status == "failed" else 0
 
 
+def _experiment_progress(done: int, total: int, runs: dict) -> str:
+    training = sum(1 for run in runs.values() if run.status in ("running", "stopping", "paused"))
+    waiting = total - done - training  # queued, or not yet fed into the queue
+    width = 30
+    filled = int(width * done / total) if total else width
+    return (
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs done, {training} training, "
+        f"{waiting} waiting   "
+    )
+
+
+def cmd_experiment(args) -> int:
+    from core.experiments.engine import start_experiment, wait_for_experiment
+    from core.experiments.estimate import estimate_plan, measured_speeds
+    from core.experiments.factors import FactorError, parse_factor
+    from core.experiments.plan import manager_check, plan_experiment
+    from core.runs.manager import RunManager
+    from core.runs.store import RunStore
+
+    spec, title = _read_spec(args)
+    preset = PRESETS.get(args.preset) if args.preset else None
+    hp = _hyperparameters(args, preset)
+    manager = RunManager(RunStore(args.home) if args.home else RunStore())
+    try:
+        factors = [parse_factor(text, spec) for text in args.vary]
+        plan = plan_experiment(
+            spec,
+            hp,
+            args.dataset,
+            factors,
+            check=manager_check(manager, args.dataset),
+            mode="random" if args.random else "grid",
+            sample=args.random,
+            repeats=args.repeats,
+        )
+    except FactorError as err:
+        raise UserError(str(err)) from None
+    for variant in plan.broken:
+        print(
+            f"Variant {variant.index} ({variant.describe(plan.factors)}) breaks a limit and is left out: "
+            + " ".join(variant.problems),
+            file=sys.stderr,
+        )
+    if not plan.runnable:
+        raise UserError("No variant of this experiment can train: see the reasons above.")
+    size = len(load_dataset(args.dataset).x_train)
+    speeds = measured_speeds(manager.store, args.dataset, size)
+    estimate = estimate_plan(plan.runnable, size, speeds, manager.runner.slots)
+    print(
+        f"{len(plan.runnable)} runs; estimated time: "
+        + (estimate.text() if estimate else "unknown (no past runs on this data set to measure from)"),
+        file=sys.stderr,
+    )
+    experiment = start_experiment(
+        manager,
+        plan,
+        owner="cli",
+        name=f"{title}: " + ", ".join(f.key for f in factors),
+        estimate_seconds=estimate.wall_seconds if estimate else None,
+    )
+    began = time.time()
+
+    def progress(done, total, runs):
+        print(_experiment_progress(done, total, runs), end="", file=sys.stderr, flush=True)
+
+    try:
+        table = wait_for_experiment(manager, experiment, on_progress=progress)
+    except KeyboardInterrupt:
+        from core.experiments.engine import stop_experiment
+
+        stop_experiment(manager, experiment)
+        table = wait_for_experiment(manager, experiment)
+    print(file=sys.stderr)
+    table.to_csv(args.out, index=False)
+    failed = table[table["status"] == "failed"]
+    for _, row in failed.iterrows():
+        print(f"Variant {row['variant']} failed (run {row['run_id']}).", file=sys.stderr)
+    print(
+        f"Experiment {experiment.id}: {len(experiment.run_ids)} runs in {time.time() - began:.0f} s; wrote {args.out}",
+        file=sys.stderr,
+    )
+    return 1 if len(failed) else 0
+
+
+def cmd_lr_find(args) -> int:
+    from core.training.lr_finder import lr_range_test
+
+    spec, _ = _read_spec(args)
+    preset = PRESETS.get(args.preset) if args.preset else None
+    hp = _hyperparameters(args, preset)
+    from core.model.spec import analyze_for
+
+    try:
+        data = load_dataset(args.dataset)
+    except DatasetUnavailable as err:
+        raise UserError(str(err)) from None
+    problems = [p.text() for p in analyze_for(spec, data).problems]
+    if problems:
+        raise UserError("The model cannot be trained:\n- " + "\n- ".join(problems))
+    print(
+        f"Range test: learning rate from 1e-5 to 1 over up to {args.steps} batches of {hp.batch_size}…", file=sys.stderr
+    )
+    finding = lr_range_test(spec, args.dataset, hp, steps=args.steps)
+    print(f"{len(finding.losses)} batches in {finding.seconds:.1f} s.", file=sys.stderr)
+    print(finding.reason)
+    if finding.suggestion is None:
+        return 1
+    print(f"Suggested learning rate: {finding.suggestion:g}")
+    return 0
+
+
 def cmd_bundle(args) -> int:
     from core.export import bundle_folder, run_bundle
     from core.runs.store import RunStore
@@ -310,6 +421,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.json", required=True)
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "experiment",
+        help="train every combination of some factors' values and write one CSV row per variant",
+        description="Vary up to three factors: --vary layerN.SETTING=V1,V2 (layerN as numbered on Build, e.g. "
+        "layer3.filters=16,32), --vary layerN=keep,remove, --vary addN=none,Dropout (a new layer at position N), "
+        "or a training setting: optimizer, learning_rate, batch_size, epochs (e.g. --vary optimizer=adam,sgd).",
+    )
+    _add_model_source(p)
+    add_hyperparameters(p)
+    p.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2", help="a factor and its values")
+    p.add_argument("--random", type=int, metavar="N", help="train a random sample of N combinations, not all")
+    p.add_argument("--repeats", type=int, default=1, help="seeds per variant, 1 to 3 (default 1)")
+    p.add_argument("--out", metavar="FILE.csv", required=True)
+    p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("lr-find", help="a learning-rate range test on a fresh copy of the model, with a suggestion")
+    _add_model_source(p)
+    add_hyperparameters(p)
+    p.add_argument("--steps", type=int, default=200, help="batches at most (default 200)")
+    p.set_defaults(func=cmd_lr_find)
 
     p = sub.add_parser(
         "bundle",

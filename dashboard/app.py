@@ -19,6 +19,7 @@ page = st.navigation(
         st.Page("views/train.py", title="Train", icon=":material/play_circle:"),
         st.Page("views/results.py", title="Results", icon=":material/insights:"),
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("views/experiment.py", title="Experiment", icon=":material/science:"),
         st.Page("views/inside.py", title="Inside the network", icon=":material/visibility:"),
         st.Page("views/predict.py", title="Predict", icon=":material/draw:"),
         st.Page("views/projector.py", title="Projector", icon=":material/cast_for_education:"),

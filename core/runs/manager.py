@@ -108,10 +108,12 @@ class RunManager:
         parent_id: str | None = None,
         challenge=None,
         learner: str = "",
+        experiment: str | None = None,
     ) -> Run:
         """Queue a run and return it at once; raises RunRejected with the reasons when it cannot train.
 
-        With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too.
+        With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too; ``experiment``
+        tags the run as a variant of that experiment (core.experiments).
         """
         if challenge is not None:
             challenge = self._current_challenge(challenge.code, challenge)
@@ -136,6 +138,7 @@ class RunManager:
             parent_id=parent_id,
             challenge=challenge.code if challenge is not None else None,
             learner=learner,
+            experiment=experiment,
             task=data.task,
         )
         self._admit(run, analysis)

@@ -81,6 +81,7 @@ class Run:
         parent_id: str | None = None,
         challenge: str | None = None,
         learner: str = "",
+        experiment: str | None = None,
         task: Task | str = "classification",
     ):
         self.id = run_id or new_run_id()
@@ -94,6 +95,7 @@ class Run:
         self.parent_id = parent_id  # the run this one was cloned from ("change one thing")
         self.challenge = challenge  # the classroom challenge it was trained for, if any
         self.learner = learner  # the learner's chosen display name on a class leaderboard
+        self.experiment = experiment  # the experiment (core.experiments) this run is a variant of, if any
         # Classification or regression (core.training.tasks): its loss, metric, labels and headline result.
         self.task: Task = TASKS[task] if isinstance(task, str) else task
         # The spec's analysis (core.model.spec.Analysis) made once when the run starts, for the trainer;
@@ -394,6 +396,7 @@ class Run:
                 "parent_id": self.parent_id,
                 "challenge": self.challenge,
                 "learner": self.learner,
+                "experiment": self.experiment,
                 "task": self.task.name,
                 "spec": self.spec,
                 "dataset": self.dataset,
@@ -424,6 +427,7 @@ class Run:
             parent_id=record.get("parent_id"),
             challenge=record.get("challenge"),
             learner=record.get("learner", ""),
+            experiment=record.get("experiment"),
             task=task_of_record(record),
         )
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):

@@ -4,6 +4,7 @@ Pages and components use only the names below; nothing outside this package touc
 ``st.session_state`` or ``st.query_params``.
 """
 
+from . import experiments
 from .identity import learner_name, remember_user_in_browser, user_id
 from .inputs import default_widget_value, reset_widgets, set_widget_value, widget_value
 from .links import board_in_url
@@ -70,6 +71,7 @@ __all__ = [
     "dataset_options",
     "dataset_title",
     "default_widget_value",
+    "experiments",
     "delete_own_dataset",
     "delete_run",
     "duplicate_layer",

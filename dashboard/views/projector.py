@@ -5,10 +5,12 @@ from html import escape
 import streamlit as st
 
 from core.classroom import leaderboard, race
+from core.experiments.engine import results_table
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.charts.race import race_chart
 from dashboard.components.classroom import big_numbers
+from dashboard.components.experiments import pareto_views
 from dashboard.components.labels import percent, run_label, status_label
 from dashboard.components.leaderboard import leaderboard_frame
 
@@ -112,11 +114,22 @@ def show_run(run) -> None:
         st.plotly_chart(large(fig), key="projector_chart")
 
 
+@st.fragment(run_every=3)
+def experiment_pareto(experiment) -> None:
+    """An experiment's Pareto views in large type; they fill in as its runs finish."""
+    runs = session.experiments.projected_runs(experiment)
+    st.markdown(f"<div style='font-size:2.4rem;font-weight:700'>{experiment.name}</div>", unsafe_allow_html=True)
+    pareto_views(experiment, results_table(experiment, runs), key="projector_pareto", clickable=False, style=large)
+
+
 board = session.board_in_url() or session.playground().challenge
 # One compact row of controls: the race and the board need the screen's height (1920×1080, no scrolling).
 mode_col, choice_col = st.columns([1, 2], vertical_alignment="bottom")
 mode = mode_col.segmented_control(
-    "Projector", ["Live race", "One run"], key="projector_mode", default="Live race" if board else "One run"
+    "Projector",
+    ["Live race", "One run", "Experiment"],
+    key="projector_mode",
+    default="Live race" if board else "One run",
 )
 if mode == "Live race":
     codes = {c.code: c for c in session.challenges().list()} if session.is_teacher() else {}
@@ -155,3 +168,12 @@ elif mode == "One run":
             live_run(run_id)
         else:
             show_run(run)
+elif mode == "Experiment":
+    experiments = {e.id: e for e in session.experiments.projectable_experiments()}
+    if not experiments:
+        st.info("No experiments yet: set one up on the Experiment page.")
+    else:
+        chosen = choice_col.selectbox(
+            "Experiment", list(experiments), format_func=lambda i: experiments[i].name, key="projector_experiment"
+        )
+        experiment_pareto(experiments[chosen])

@@ -1,0 +1,380 @@
+"""The experiment record and its runs: start every variant through the RunManager (the same queue as
+single runs), stop them as a group, and collect their results as one table.
+
+An experiment is saved in the run store's database (beside runs and challenges) and can be reopened;
+its runs are normal runs tagged with the experiment's id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sqlite3
+import threading
+import time
+from contextlib import closing
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.experiments.factors import Factor, format_value, short_label
+from core.experiments.plan import Plan
+from core.runs.record import Status
+from core.runs.store import RunStore
+from core.training.hyperparams import Hyperparameters
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiments (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, created REAL NOT NULL, record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS experiments_owner ON experiments (owner, created);
+"""
+
+# The result columns of a run, for each task: the first is the one analysis ranks by.
+CLASSIFICATION_METRICS = ("test_accuracy", "test_loss")
+REGRESSION_METRICS = ("test_mae", "test_rmse", "test_r2")
+
+
+@dataclass
+class Experiment:
+    id: str
+    owner: str
+    name: str
+    dataset: str
+    base_spec: dict
+    base_hyperparameters: Hyperparameters
+    factors: list[Factor]
+    mode: str
+    seeds: tuple[int, ...]
+    variants: list[dict]  # index, values, seed, params, problems, run_id (None when it broke a limit)
+    created: float = field(default_factory=time.time)
+    challenge: str | None = None
+    estimate_seconds: float | None = None  # the estimate shown before it started
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [v["run_id"] for v in self.variants if v.get("run_id")]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "owner": self.owner,
+            "name": self.name,
+            "dataset": self.dataset,
+            "base_spec": self.base_spec,
+            "base_hyperparameters": self.base_hyperparameters.to_dict(),
+            "factors": [f.to_dict() for f in self.factors],
+            "mode": self.mode,
+            "seeds": list(self.seeds),
+            "variants": self.variants,
+            "created": self.created,
+            "challenge": self.challenge,
+            "estimate_seconds": self.estimate_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Experiment:
+        return cls(
+            **{
+                **data,
+                "base_hyperparameters": Hyperparameters.from_dict(data["base_hyperparameters"]),
+                "factors": [Factor.from_dict(f) for f in data["factors"]],
+                "seeds": tuple(data["seeds"]),
+                "variants": [
+                    {**v, "values": {k: tuple(x) if isinstance(x, list) else x for k, x in v["values"].items()}}
+                    for v in data["variants"]
+                ],
+            }
+        )
+
+
+class ExperimentStore:
+    """Experiments live in the run store's database."""
+
+    def __init__(self, store: RunStore):
+        self.path = store.path
+        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self):
+        return closing(sqlite3.connect(self.path, timeout=30))
+
+    def save(self, experiment: Experiment) -> Experiment:
+        with self._connect() as db, db:
+            db.execute(
+                "INSERT INTO experiments (id, owner, created, record) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+                (experiment.id, experiment.owner, experiment.created, json.dumps(experiment.to_dict())),
+            )
+        return experiment
+
+    def get(self, experiment_id: str, owner: str | None = None) -> Experiment | None:
+        """The experiment; with ``owner``, only when it is theirs."""
+        with self._connect() as db:
+            row = db.execute("SELECT owner, record FROM experiments WHERE id = ?", (experiment_id,)).fetchone()
+        if row is None or (owner is not None and row[0] != owner):
+            return None
+        return Experiment.from_dict(json.loads(row[1]))
+
+    def list(self, owner: str | None = None) -> list[Experiment]:
+        """Newest first; with ``owner``, only theirs."""
+        query, args = "SELECT record FROM experiments", ()
+        if owner is not None:
+            query, args = query + " WHERE owner = ?", (owner,)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY created DESC", args).fetchall()
+        return [Experiment.from_dict(json.loads(r[0])) for r in rows]
+
+    def list_for_challenge(self, code: str) -> list[Experiment]:
+        return [e for e in self.list() if e.challenge == code]
+
+
+def new_experiment_id() -> str:
+    return "x" + secrets.token_hex(5)
+
+
+def default_name(plan: Plan) -> str:
+    return "Vary " + ", ".join(short_label(f.key) for f in plan.factors)
+
+
+def start_experiment(
+    manager,
+    plan: Plan,
+    *,
+    owner: str,
+    name: str = "",
+    challenge=None,
+    learner: str = "",
+    estimate_seconds: float | None = None,
+) -> Experiment:
+    """Save the experiment and start feeding its variants into the run queue; returns at once.
+
+    The variants go into the same queue as single runs, but a few at a time (see :class:`Feeder`): every
+    training slot can take one, and never more than one of them waits in the queue, so an experiment of
+    sixty runs does not hold back everyone else's single runs, nor runs into a per-user waiting limit. A
+    variant the manager refuses at its start is kept in the record with the manager's reasons and no run.
+    """
+    experiment = Experiment(
+        new_experiment_id(),
+        owner,
+        name or default_name(plan),
+        plan.dataset,
+        plan.base_spec,
+        plan.base_hyperparameters,
+        plan.factors,
+        plan.mode,
+        plan.seeds,
+        [
+            {
+                "index": v.index,
+                "values": v.values,
+                "seed": v.seed,
+                "params": v.params,
+                "problems": list(v.problems),
+                "run_id": None,
+                "pending": v.ok,  # waits for its turn to be queued
+            }
+            for v in plan.variants
+        ],
+        challenge=challenge.code if challenge is not None else None,
+        estimate_seconds=estimate_seconds,
+    )
+    store = ExperimentStore(manager.store)
+    store.save(experiment)  # first, so the runs' tag always points at a saved experiment
+    feeder = Feeder(manager, store, experiment, [v for v in plan.variants if v.ok], challenge, learner)
+    with _feeders_lock:
+        _feeders[experiment.id] = feeder
+    feeder.feed()  # the first ones at once, so the page shows them starting
+    feeder.start()
+    return experiment
+
+
+_feeders: dict[str, Feeder] = {}
+_feeders_lock = threading.Lock()
+
+
+class Feeder(threading.Thread):
+    """Starts an experiment's variants as training slots free up: while fewer of its runs are active than
+    there are slots and none of them is waiting, the next variant is queued. Never touches any UI."""
+
+    def __init__(
+        self, manager, store: ExperimentStore, experiment: Experiment, variants: list, challenge, learner: str
+    ):
+        super().__init__(name=f"experiment-{experiment.id}", daemon=True)
+        self.manager = manager
+        self.store = store
+        self.experiment = experiment
+        self.variants = list(variants)  # plan variants not yet started, in order
+        self.challenge = challenge
+        self.learner = learner
+        self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+
+    def _entry(self, index: int) -> dict:
+        return next(v for v in self.experiment.variants if v["index"] == index)
+
+    def feed(self) -> None:
+        """Queue as many variants as the rule allows now; save the record when something changed."""
+        from core.runs.manager import RunRejected
+
+        with self._lock:
+            while self.variants and not self.cancelled.is_set():
+                runs = experiment_runs(self.manager, self.experiment).values()
+                active = [r for r in runs if r.active]
+                if any(r.status == Status.QUEUED for r in active) or len(active) >= self.manager.runner.slots:
+                    break
+                variant = self.variants.pop(0)
+                entry = self._entry(variant.index)
+                entry["pending"] = False
+                try:
+                    run = self.manager.start(
+                        variant.spec,
+                        self.experiment.dataset,
+                        variant.hyperparameters,
+                        owner=self.experiment.owner,
+                        name=f"Experiment #{variant.index}: {variant.short(self.experiment.factors)}"
+                        + (f" · seed {variant.seed}" if len(self.experiment.seeds) > 1 else ""),
+                        challenge=self.challenge,
+                        learner=self.learner,
+                        experiment=self.experiment.id,
+                    )
+                    entry["run_id"] = run.id
+                except RunRejected as rejected:
+                    entry["problems"] = rejected.problems
+                self.store.save(self.experiment)  # before the lock is released: see is_feeding
+
+    def cancel(self) -> None:
+        """No further variant starts; the ones not started yet are marked so in the record."""
+        with self._lock:
+            self.cancelled.set()
+            for variant in self.variants:
+                entry = self._entry(variant.index)
+                entry["pending"], entry["cancelled"] = False, True
+            self.variants = []
+            self.store.save(self.experiment)
+
+    def run(self) -> None:
+        try:
+            while self.variants and not self.cancelled.is_set():
+                self.feed()
+                active = [r for r in experiment_runs(self.manager, self.experiment).values() if r.active]
+                if active:
+                    active[0].wait(0.5)
+                else:
+                    self.cancelled.wait(0.5)
+        except Exception:  # the record must still say which variants never started
+            log.exception("experiment %s: feeding its variants failed", self.experiment.id)
+            self.cancel()
+        finally:
+            with _feeders_lock:
+                _feeders.pop(self.experiment.id, None)
+
+
+def is_feeding(experiment: Experiment) -> bool:
+    """Whether this process is still starting the experiment's variants."""
+    with _feeders_lock:
+        feeder = _feeders.get(experiment.id)
+    if feeder is None:
+        return False
+    with feeder._lock:  # a variant being started is saved before this answers
+        return feeder.is_alive() and bool(feeder.variants)
+
+
+def refresh(manager, experiment: Experiment) -> tuple[Experiment, dict, bool]:
+    """The experiment as saved now, its runs, and whether anything is still to run.
+
+    Asks the feeder first and reads the record after, so a variant started in between is never missed.
+    """
+    feeding = is_feeding(experiment)
+    experiment = ExperimentStore(manager.store).get(experiment.id) or experiment
+    runs = experiment_runs(manager, experiment)
+    return experiment, runs, feeding or any(run.active for run in runs.values())
+
+
+def experiment_runs(manager, experiment: Experiment) -> dict:
+    """run id -> Run (the live object while it trains) for the experiment's runs that still exist.
+
+    The runs are read in the experiment owner's name: whoever may open the experiment may see its runs.
+    """
+    runs = {}
+    for run_id in experiment.run_ids:
+        run = manager.get(run_id, experiment.owner)
+        if run is not None:
+            runs[run_id] = run
+    return runs
+
+
+def stop_experiment(manager, experiment: Experiment) -> int:
+    """Stop the experiment as a group: no further variant starts, and every run still training or waiting
+    stops; returns how many runs were stopped."""
+    with _feeders_lock:
+        feeder = _feeders.get(experiment.id)
+    if feeder is not None:
+        feeder.cancel()
+    return sum(1 for run_id in experiment.run_ids if manager.stop(run_id, experiment.owner))
+
+
+def status_of(variant: dict, run) -> str:
+    if run is not None:
+        return run.status
+    if variant.get("pending"):
+        return "waiting"
+    if variant.get("cancelled"):
+        return "not started"
+    return "rejected" if variant["problems"] else "deleted"
+
+
+def results_table(experiment: Experiment, runs: dict) -> pd.DataFrame:
+    """One row per variant: its factor values, seed, status, params, test metrics, train_seconds, run_id.
+
+    Variants that broke a limit are rows with status 'rejected' and the reason in 'problem'.
+    """
+    rows = []
+    for variant in experiment.variants:
+        run = runs.get(variant.get("run_id"))
+        results = (run.results or {}) if run is not None else {}
+        row = {"variant": variant["index"]}
+        row.update({f.key: format_value(variant["values"][f.key]) for f in experiment.factors})
+        row.update(
+            {
+                "seed": variant["seed"],
+                "status": status_of(variant, run),
+                "params": run.params if run is not None else variant["params"],
+            }
+        )
+        metrics = REGRESSION_METRICS if results.get("test_mae") is not None else CLASSIFICATION_METRICS
+        for name in metrics:
+            row[name] = results.get(name)
+        row["train_seconds"] = results.get("train_seconds")
+        row["run_id"] = variant.get("run_id")
+        row["problem"] = " ".join(variant["problems"])
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if "test_mae" in frame and frame["test_mae"].notna().any():  # a regression: no accuracy columns
+        frame = frame.drop(columns=[c for c in CLASSIFICATION_METRICS if c in frame])
+    elif len(frame):
+        frame = frame.drop(columns=[c for c in REGRESSION_METRICS if c in frame])
+    return frame
+
+
+def wait_for_experiment(manager, experiment: Experiment, on_progress=None, poll: float = 0.5) -> pd.DataFrame:
+    """Block until every variant has started and every run has ended; return the results table.
+
+    ``on_progress(done, total, runs)`` is called after each poll (the CLI prints a progress line).
+    """
+    total = sum(1 for v in experiment.variants if v.get("pending") or v.get("run_id"))
+    while True:
+        experiment, runs, running = refresh(manager, experiment)  # the feeder adds run ids as it starts them
+        done = sum(1 for run in runs.values() if run.status in Status.ENDED)
+        if on_progress is not None:
+            on_progress(done, total, runs)
+        if not running:
+            return results_table(experiment, runs)
+        active = [r for r in runs.values() if r.active]
+        if active:
+            active[0].wait(poll)
+        else:
+            time.sleep(poll)
