@@ -206,7 +206,10 @@ def add_common_options(parser, timeout: float, run_timeout: float) -> None:
         help="seconds one session waits from Train to its run's end (queue wait included)",
     )
     parser.add_argument(
-        "--runner", choices=["thread", "process"], default="thread", help="the server's CNN_PLAYGROUND_RUNNER"
+        "--runner",
+        choices=["thread", "process"],
+        default="process",
+        help="the server's CNN_PLAYGROUND_RUNNER (the app's default: process)",
     )
     parser.add_argument(
         "--max-trainings",
@@ -377,5 +380,10 @@ def run_id_in(url: str) -> str | None:
     return parse_qs(urlparse(url).query).get("run", [None])[0]
 
 
-def user_in(url: str) -> str | None:
-    return parse_qs(urlparse(url).query).get("u", [None])[0]
+USER_COOKIE = "cnn_playground_user"
+
+
+async def user_of(session) -> str | None:
+    """The session's anonymous user id: its browser's cookie (the app never puts it in the URL)."""
+    cookies = await session.context.cookies()
+    return next((c["value"] for c in cookies if c["name"] == USER_COOKIE), None)

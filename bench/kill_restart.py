@@ -29,7 +29,7 @@ from _app import (  # noqa: E402
     launch,
     process_label,
     run_id_in,
-    user_in,
+    user_of,
     with_server,
 )
 from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
@@ -100,7 +100,7 @@ async def bench(args, server: AppServer) -> bool:
         browser = await launch(playwright)
         try:
             session = await Session("learner").open(browser, server.url)
-            user = user_in(session.page.url)
+            user = await user_of(session)
             await session.prepare_shapes_training(args.epochs)
 
             finished_id = await session.press_train(None)
@@ -148,10 +148,10 @@ async def bench(args, server: AppServer) -> bool:
 
             # The same browser context: a new session of the same browser, found again by its cookie.
             await session.goto_app(server.url)
-            same_user = user_in(session.page.url) == user
+            same_user = await user_of(session) == user
             print(
                 f"\nthe browser opened the restarted app: user id from the cookie "
-                f"{'is the same' if same_user else 'CHANGED'} ({user_in(session.page.url)})"
+                f"{'is the same' if same_user else 'CHANGED'}"
             )
             await session.go_to("Results", "Results")
             await session.idle()

@@ -32,7 +32,7 @@ from _app import (  # noqa: E402
     format_memory,
     launch,
     run_id_in,
-    user_in,
+    user_of,
     with_server,
 )
 from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
@@ -79,7 +79,7 @@ class Trainee(Session):
             self.clicked = time.monotonic()  # the click has happened in the page
             await self.page.wait_for_url(lambda url: run_id_in(url) is not None)
             self.run_id = run_id_in(self.page.url)
-            self.user = user_in(self.page.url)
+            self.user = await user_of(self)
             deadline = self.clicked + timeout_s
             while True:
                 snap = await self.snapshot()

@@ -15,8 +15,9 @@ from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.image_import import DEFAULT_SIZE as DEFAULT_IMAGE_SIZE
 from core.data.image_import import SIZES as IMAGE_SIZES
 from core.model.presets import PRESETS
-from core.model.spec import DEFAULT_PARAM_BUDGET, analyze, format_shape
+from core.model.spec import DEFAULT_PARAM_BUDGET, analyze, format_shape, structure_problems
 from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
+from core.validation import MAX_JSON_BYTES, InvalidInput, load_json, spec_problems
 
 CLI_FIELDS = [f for f in HYPERPARAMETER_FIELDS if f.cli]
 
@@ -36,15 +37,24 @@ def _read_spec(args) -> tuple[dict, str]:
         return spec, preset.title
     path = Path(args.spec)
     try:
-        return json.loads(path.read_text()), path.stem
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise UserError(f"The spec file {path} is larger than the {MAX_JSON_BYTES:,} bytes a spec can need.")
+        with path.open("rb") as file:
+            data = file.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         raise UserError(f"The spec file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"The spec file {path} cannot be read: {err}.") from None
-    except json.JSONDecodeError as err:
+    except OSError as err:
+        raise UserError(f"The spec file {path} cannot be read: {err.strerror or err}.") from None
+    try:
+        spec = load_json(data, what=f"spec file {path}")
+    except InvalidInput as err:
+        raise UserError(str(err)) from None
+    problems = structure_problems(spec)
+    if problems:
         raise UserError(
-            f"The spec file {path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})."
-        ) from None
+            f"The spec file {path} is not a model description:\n- " + "\n- ".join(p.text() for p in problems)
+        )
+    return spec, path.stem
 
 
 def _add_model_source(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +112,7 @@ def cmd_summary(args) -> int:
     spec, _ = _read_spec(args)
     data_shape, classes = _data_shape(args)
     print(summary_table(spec, data_shape, classes))
-    return 0
+    return 2 if spec_problems(spec) else 0  # a malformed layer; a model that merely does not fit is 0
 
 
 def cmd_validate(args) -> int:
@@ -124,7 +134,16 @@ def cmd_export(args) -> int:
     spec, title = _read_spec(args)
     preset = PRESETS.get(args.preset) if args.preset else None
     hp = _hyperparameters(args, preset)
-    script = training_script(spec, args.dataset, hp, title)
+    data_shape, classes = _data_shape(args)
+    analysis = analyze(spec, data_shape, classes)
+    if not analysis.ok:
+        raise UserError(
+            "The model cannot be exported until it is valid:\n- " + "\n- ".join(p.text() for p in analysis.problems)
+        )
+    try:
+        script = training_script(spec, args.dataset, hp, title)
+    except ValueError as err:  # InvalidInput, or a data set no standalone script can load
+        raise UserError(str(err)) from None
     if args.out:
         Path(args.out).write_text(script)
         print(f"Wrote {args.out}", file=sys.stderr)
@@ -466,7 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--grey", action="store_true", help="store grey images (default: colour)")
     p.add_argument(
-        "--owner", default="cli", help="the app user who may use it: the u=... in the app's address (default: cli)"
+        "--owner",
+        default="cli",
+        help="the app user who may use it: the value of the cnn_playground_user cookie in their browser (default: cli)",
     )
     p.add_argument("--home", help="store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_import_images)

@@ -40,6 +40,10 @@ ENV_NUMBERS: dict[str, EnvNumber] = {
         EnvNumber("RAY_CPUS_PER_RUN", 2, 1, 256, "with the ray runner: CPUs each training asks the cluster for"),
         EnvNumber("RAY_LOCAL_CPUS", 0, 0, 1024, "with the ray runner and no RAY_ADDRESS: CPUs of the local Ray"),
         EnvNumber("PARAM_BUDGET", DEFAULT_PARAM_BUDGET, 1_000, 10**9, "most parameters a model may have"),
+        EnvNumber(
+            "MEMORY_BUDGET_MB", 0, 0, 10**7, "most MB one training may need (estimated); 0: sized for the machine"
+        ),
+        EnvNumber("MAX_WAITING_PER_USER", 2, 1, 1_000, "runs one user may have waiting in the queue"),
         EnvNumber("IMPORT_MAX_FILES", 10_000, 1, 10**7, "image import: most entries in a zip"),
         EnvNumber("IMPORT_MAX_TOTAL_MB", 1_000, 1, 10**7, "image import: most MB a zip may unpack to"),
         EnvNumber("IMPORT_MAX_FILE_MB", 50, 1, 10**7, "image import: most MB one file may unpack to"),
@@ -61,12 +65,33 @@ def default_concurrency() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+def machine_memory_mb() -> int:
+    """The machine's physical memory in MB (4,096 when the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 1024**2
+    except (ValueError, OSError, AttributeError):
+        return 4_096
+
+
+def default_memory_budget_mb(slots: int) -> int:
+    """Half the machine's memory shared by the training slots (the app, its data sets and TensorFlow's
+    own runtime need the rest), at least 256 MB each."""
+    return max(256, machine_memory_mb() // 2 // max(1, slots))
+
+
+DEFAULT_MAX_WAITING_PER_USER = ENV_NUMBERS["MAX_WAITING_PER_USER"].default
+
+
 @dataclass(frozen=True)
 class Settings:
-    runner: str = "thread"  # a name in core.runs.runners.RUNNERS: "thread" (this process), "process", "ray"
+    # A name in core.runs.runners.RUNNERS: "process" (pre-started worker processes, the app's default, so
+    # one run can never take the server down), "thread" (this process: the CLI and the tests), "ray"
+    runner: str = "process"
     max_trainings: int = ENV_NUMBERS["MAX_TRAININGS"].default  # 0 means one per two cores
     worker_max_runs: int = ENV_NUMBERS["WORKER_MAX_RUNS"].default  # a worker process is replaced after this many
     param_budget: int = ENV_NUMBERS["PARAM_BUDGET"].default
+    memory_budget_mb: int = ENV_NUMBERS["MEMORY_BUDGET_MB"].default  # 0: sized for the machine and the slots
+    max_waiting_per_user: int = DEFAULT_MAX_WAITING_PER_USER  # runs one user may have waiting in the queue
     teacher_password: str = ""  # empty: classroom teacher actions are disabled
     ray_cpus_per_run: int = ENV_NUMBERS["RAY_CPUS_PER_RUN"].default  # with "ray": CPUs each run's actor asks for
     ray_gpu: bool = False  # with "ray": each run asks for a GPU when the cluster has one
@@ -76,10 +101,15 @@ class Settings:
     def concurrency(self) -> int:
         return self.max_trainings or default_concurrency()
 
+    @property
+    def memory_budget(self) -> int:
+        """MB one training may need: the setting, or half the machine's memory shared by the slots."""
+        return self.memory_budget_mb or default_memory_budget_mb(self.concurrency)
+
     @classmethod
     def from_env(cls, environ=None) -> Settings:
         env = os.environ if environ is None else environ
-        runner = env.get(PREFIX + "RUNNER", "thread").strip().lower()
+        runner = env.get(PREFIX + "RUNNER", "process").strip().lower()
         if runner not in RUNNERS:
             choices = " or ".join(f"'{name}'" for name in RUNNERS)
             raise SettingsError(f"{PREFIX}RUNNER must be {choices} (got {runner!r}).")
@@ -91,6 +121,8 @@ class Settings:
             max_trainings=env_number(env, "MAX_TRAININGS"),
             worker_max_runs=env_number(env, "WORKER_MAX_RUNS"),
             param_budget=env_number(env, "PARAM_BUDGET"),
+            memory_budget_mb=env_number(env, "MEMORY_BUDGET_MB"),
+            max_waiting_per_user=env_number(env, "MAX_WAITING_PER_USER"),
             teacher_password=env.get(PREFIX + "TEACHER_PASSWORD", ""),
             ray_cpus_per_run=env_number(env, "RAY_CPUS_PER_RUN"),
             ray_gpu=gpu in ("1", "yes", "true"),

@@ -11,20 +11,17 @@ import base64
 import binascii
 import json
 import zlib
-from dataclasses import fields
 from urllib.parse import urlsplit
 
 from core.data.datasets import DATASETS
 from core.model.presets import PRESETS
-from core.model.spec import layer_problems  # one layer's own checks, shared with analyze()
 from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
+from core.validation import InvalidInput, check_hyperparameters, check_name, check_spec, load_json
 
 PARAM = "s"
 VERSION = 1
 MAX_TOKEN_CHARS = 8_000  # browsers and servers cope with URLs far longer; a real model needs ~300
 MAX_JSON_BYTES = 64_000  # decompressed: stops a tiny link from expanding into a huge payload
-MAX_LAYERS = 100
-MAX_INPUT_SIDE = 4_096
 
 # What the Train page's widgets accept (core.training.hyperparams.HYPERPARAMETER_FIELDS): a link may only
 # carry settings the app itself can produce.
@@ -64,50 +61,23 @@ def _unpack(token: str) -> object:
             raise ShareLinkError("The share link holds far more than a model description.")
         if not inflater.eof:
             raise ShareLinkError("The share link is cut off: copy the whole link again.")
-        return json.loads(text.decode())
     except ShareLinkError:
         raise
-    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
+    except (binascii.Error, ValueError, zlib.error):
         raise ShareLinkError(
             "The share link is damaged (it may be cut off or mistyped): copy the whole link again."
         ) from None
-
-
-def _scalar(value) -> bool:
-    return value is None or isinstance(value, (bool, int, float, str))
-
-
-def _check_spec(spec) -> None:
-    if not isinstance(spec, dict) or set(spec) != {"input_shape", "layers"}:
-        raise ShareLinkError("The link's model description is not in the expected form.")
-    shape = spec["input_shape"]
-    if (
-        not isinstance(shape, list)
-        or len(shape) not in (1, 3)
-        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_INPUT_SIDE for v in shape)
-    ):
-        raise ShareLinkError("The link's input shape is not valid.")
-    layers = spec["layers"]
-    if not isinstance(layers, list) or not 0 < len(layers) <= MAX_LAYERS:
-        raise ShareLinkError(f"The link's model must have between 1 and {MAX_LAYERS} layers.")
-    for index, layer in enumerate(layers):
-        if isinstance(layer, dict) and not all(
-            _scalar(v) or (isinstance(v, list) and all(map(_scalar, v))) for v in layer.values()
-        ):
-            raise ShareLinkError(f"Layer {index + 1} of the link's model is not in the expected form.")
-        problems = layer_problems(index, layer)
-        if problems:
-            raise ShareLinkError(f"The link's model has a broken layer — {problems[0].text()}")
+    try:
+        return load_json(text, what="share link's content", max_bytes=MAX_JSON_BYTES)
+    except InvalidInput as error:
+        raise ShareLinkError(f"The share link is damaged: {str(error)[0].lower()}{str(error)[1:]}") from None
 
 
 def _check_hyperparameters(data) -> Hyperparameters:
-    names = {f.name for f in fields(Hyperparameters)}
-    if not isinstance(data, dict) or not set(data) <= names or not all(map(_scalar, data.values())):
-        raise ShareLinkError("The link's training settings are not in the expected form.")
-    hp = Hyperparameters.from_dict(data)
-    problems = hp.problems()
-    if problems:
-        raise ShareLinkError("The link's training settings cannot be used: " + " ".join(problems))
+    try:
+        hp = check_hyperparameters(data, "link's training settings")
+    except InvalidInput as error:
+        raise ShareLinkError(str(error)) from None
     for name, (low, high) in LINK_LIMITS.items():
         value = getattr(hp, name)
         outside = value is not None and ((low is not None and value < low) or (high is not None and value > high))
@@ -125,10 +95,11 @@ def decode(token: str) -> dict:
         raise ShareLinkError("This is not a CNN Playground share link, or one from a newer version.")
     if set(payload) != {"v", "dataset", "preset", "spec", "hyperparameters"}:
         raise ShareLinkError("The share link is incomplete: copy the whole link again.")
-    if payload["dataset"] not in DATASETS:
-        raise ShareLinkError(f"The link uses a data set this app does not know ({payload['dataset']!r}).")
-    if payload["preset"] not in PRESETS:
-        raise ShareLinkError(f"The link names a preset this app does not know ({payload['preset']!r}).")
-    _check_spec(payload["spec"])
+    try:
+        check_name(payload["dataset"], DATASETS, "link's data set")
+        check_name(payload["preset"], PRESETS, "link's preset")
+        check_spec(payload["spec"], "link's model")
+    except InvalidInput as error:
+        raise ShareLinkError(str(error)) from None
     _check_hyperparameters(payload["hyperparameters"])
     return {key: payload[key] for key in ("dataset", "preset", "spec", "hyperparameters")}

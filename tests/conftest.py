@@ -20,6 +20,10 @@ LAYERS = ("unit", "training", "app", "browser", "cluster")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Never try Keras' download during tests (no internet here; it would only be slow).
 os.environ["CNN_PLAYGROUND_OFFLINE"] = "1"
+# The app's default runner is worker processes; the page tests (AppTest, and the served app of the
+# browser tests, which inherits this environment) train in threads: quicker to start, same pages.
+# Tests of the process runner choose it explicitly.
+os.environ.setdefault("CNN_PLAYGROUND_RUNNER", "thread")
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,11 @@
 """Small helpers shared by the test modules: waiting, a fake trainer, hand-made runs, AppTest pages."""
 
+import re
 import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
@@ -156,9 +158,19 @@ APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 TIMEOUT = 60
 
 
+class _MarkdownTable:
+    """A Markdown table's rows as a DataFrame (empty when the Markdown is not a table)."""
+
+    def __init__(self, markdown):
+        lines = [line.strip() for line in markdown.value.splitlines() if line.strip().startswith("|")]
+        rows = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+        self.value = pd.DataFrame(rows[2:], columns=rows[0]) if len(rows) >= 2 else pd.DataFrame()
+
+
 def table_with(at: AppTest, column: str):
-    """The first table on the page that has this column (AppTest does not expose dataframe keys)."""
-    for frame in at.dataframe:
+    """The first table on the page that has this column (AppTest does not expose dataframe keys): data
+    grids (st.dataframe), static tables (st.table) and Markdown tables (the model summaries) alike."""
+    for frame in [*at.table, *at.dataframe, *map(_MarkdownTable, at.markdown)]:
         if column in frame.value.columns:
             return frame.value
     raise AssertionError(f"no table with a {column!r} column")
@@ -190,3 +202,19 @@ def restart_app_server() -> None:
     CNN_PLAYGROUND_HOME names now (each test has its own)."""
     core.runs.manager.reset_default_manager()
     session.manager.clear()
+
+
+# A model with every kind of automatic Keras layer name (conv, pooling, batch norm, global pooling, dense).
+MIXED_LAYERS_SPEC = {
+    "input_shape": [28, 28, 1],
+    "layers": [
+        {"type": "Conv2D", "filters": 4, "kernel_size": 3},
+        {"type": "MaxPooling2D"},
+        {"type": "Conv2D", "filters": 4, "kernel_size": 3},
+        {"type": "BatchNormalization"},
+        {"type": "MaxPooling2D"},
+        {"type": "GlobalAveragePooling2D"},
+        {"type": "Dense", "units": 8},
+        {"type": "Dense", "units": 3, "activation": "softmax"},
+    ],
+}

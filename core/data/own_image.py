@@ -13,6 +13,8 @@ from PIL import Image, UnidentifiedImageError
 
 BORDER_FRACTION = 1 / 14  # the outer rim looked at to judge the background (2 pixels of a 28×28 image)
 MAX_PIXELS = 40_000_000  # larger uploads are refused rather than decoded
+MAX_ASPECT = 20  # a picture more than 20 times wider than high (or the reverse) is not a photo or drawing
+WORKING_SIDE = 512  # every image is shrunk to at most this many pixels per side before any other step
 CONTENT_THRESHOLD = 0.25  # how far from the background colour a pixel must be to count as drawn
 CONTENT_SHARE = 20 / 28  # the drawn part fills this share of the side, as in MNIST
 
@@ -32,15 +34,44 @@ def open_image(data: bytes) -> Image.Image:
     """An uploaded file's bytes as a PIL image, or BadImage with a plain message."""
     try:
         image = Image.open(io.BytesIO(data))
-        if image.width * image.height > MAX_PIXELS:
-            raise BadImage(
-                f"This image is too large ({image.width}×{image.height} pixels); use one of at most 40 megapixels."
-            )
+        _check_size(image.width, image.height)
+        image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at a reduced size when it can
         image.load()
     except BadImage:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
         raise BadImage("This file is not an image that can be read (use a PNG or JPEG picture).") from error
+    return image
+
+
+def _check_size(width: int, height: int) -> None:
+    """Refuse, from the header alone, images too large or too narrow to be a picture of something."""
+    if width < 1 or height < 1:
+        raise BadImage("This image has no pixels.")
+    if width * height > MAX_PIXELS:
+        raise BadImage(
+            f"This image is too large ({width:,}×{height:,} pixels); use one of at most "
+            f"{MAX_PIXELS // 1_000_000} megapixels."
+        )
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise BadImage(
+            f"This image is {width:,}×{height:,} pixels: more than {MAX_ASPECT} times as long as it is wide. "
+            "Use a picture closer to a square, such as a photo or a drawing of one thing."
+        )
+
+
+def _working_size(image: Image.Image, steps: list[str]) -> Image.Image:
+    """The image shrunk to at most WORKING_SIDE pixels per side (keeping its shape) before anything else,
+    so later steps (padding, centring) work on a small array whatever was uploaded."""
+    if max(image.size) <= WORKING_SIDE:
+        return image
+    width, height = image.size
+    image = image.copy()
+    try:
+        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)
+    except ValueError:  # modes without filtered resizing (e.g. 16-bit grey)
+        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.NEAREST)
+    steps.append(f"It was first shrunk from {width}×{height} to {image.width}×{image.height} pixels.")
     return image
 
 
@@ -135,7 +166,9 @@ def preprocess_image(
     """
     height, width, channels = (int(v) for v in input_shape)
     steps: list[str] = []
-    pil = _flatten_transparency(_to_pil(image), steps)
+    pil = _to_pil(image)
+    _check_size(pil.width, pil.height)
+    pil = _flatten_transparency(_working_size(pil, steps), steps)
     mode = "L" if channels == 1 else "RGB"
     if pil.mode != mode:
         if mode == "L" and pil.mode not in ("1", "I", "I;16", "F"):

@@ -31,7 +31,9 @@ MAX_FEATURES = 500  # input columns after one-hot encoding
 MIN_ROWS = 10  # complete rows needed: enough to train on and to hold some back for testing
 TEST_FRACTION = 0.2
 SPLIT_SEED = 0
-SNIFF_BYTES = 64_000
+SNIFF_BYTES = 64_000  # the separator is guessed, and the header read, from at most this much of the start
+SNIFF_RECORDS = 20
+SEPARATORS = (",", ";", "\t", "|")
 NUMBER_LIKE = 0.8  # a text column whose entries are mostly numbers is probably numbers with typos
 
 EXAMPLE_CSV = Path(__file__).resolve().parent / "synthetic_house_prices.csv"
@@ -98,16 +100,66 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "The file is not UTF-8 text; it was read as Latin-1 (Western European)."
 
 
-def _sniff(text: str) -> tuple[str, str]:
-    """The value separator and the decimal mark, guessed from the start of the file."""
-    sample = text[:SNIFF_BYTES]
+def _first_records(sample: str, sep: str, complete: bool) -> list[list[str]]:
+    """Up to SNIFF_RECORDS rows of the sample split at ``sep`` (one linear pass of the csv module).
+
+    When the sample is cut from a longer text (``complete`` False), its last row may be cut too: dropped.
+    """
+    records = []
     try:
-        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        for record in csv.reader(io.StringIO(sample), delimiter=sep):
+            records.append(record)
+            if len(records) > SNIFF_RECORDS:
+                break
     except csv.Error:
-        sep = ","
+        pass
+    if not complete and len(records) <= SNIFF_RECORDS:
+        records = records[:-1]
+    return [r for r in records if r][:SNIFF_RECORDS]
+
+
+def _sniff(text: str) -> tuple[str, str, list[str]]:
+    """The value separator, the decimal mark and the header, from a bounded sample of the file's start.
+
+    Each candidate separator splits the first rows; the one that gives the most columns, the same number
+    in every row, wins (',' when none splits anything). Work is bounded by SNIFF_BYTES, whatever the file.
+    """
+    sample = text[:SNIFF_BYTES]
+    complete = len(text) <= SNIFF_BYTES
+    best, best_records = ",", None
+    for sep in SEPARATORS:
+        records = _first_records(sample, sep, complete)
+        if not records:
+            continue
+        width = len(records[0])
+        consistent = all(len(r) == width for r in records)
+        if best_records is None:
+            best_records = records
+        if consistent and width > 1 and (len(best_records[0]) <= 1 or width > len(best_records[0])):
+            best, best_records = sep, records
+    if not best_records:
+        raise TableError(
+            f"The first line of the file (its header, the column names) is longer than {SNIFF_BYTES // 1000} KB: "
+            "this is not a table this app can use. Keep only the columns you need in the CSV."
+        )
     # Spreadsheets that separate with ';' usually write decimals with a comma (3,5).
-    decimal = "," if sep == ";" and re.search(r"\d,\d", sample) else "."
-    return sep, decimal
+    decimal = "," if best == ";" and re.search(r"\d,\d", sample) else "."
+    return best, decimal, best_records[0]
+
+
+def _check_header(header: list[str]) -> None:
+    """Refuse a header with too many or mostly repeated names before the table is parsed."""
+    if len(header) > MAX_COLUMNS:
+        raise TableError(
+            f"The table has {len(header):,} columns; at most {MAX_COLUMNS} can be used. "
+            "Keep only the columns you need in the CSV."
+        )
+    names = [name.strip() for name in header]
+    if len(header) > 2 and len(set(names)) <= len(names) // 2:
+        raise TableError(
+            f"Most of the table's {len(names)} column names are repeated (only {len(set(names))} different): "
+            "give each column its own name in the first line."
+        )
 
 
 def read_csv(source: bytes | str | Path, *, max_mb: float = MAX_UPLOAD_MB) -> tuple[pd.DataFrame, list[str]]:
@@ -116,7 +168,8 @@ def read_csv(source: bytes | str | Path, *, max_mb: float = MAX_UPLOAD_MB) -> tu
     if not data.strip():
         raise TableError("The file is empty: it has no header and no rows.")
     text, encoding_note = _decode(data)
-    sep, decimal = _sniff(text)
+    sep, decimal, header = _sniff(text)
+    _check_header(header)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, nrows=MAX_ROWS + 1, skipinitialspace=True)
     except pd.errors.EmptyDataError:
@@ -305,7 +358,10 @@ def _check_target(frame: pd.DataFrame, target: str) -> None:
 
 def _chosen_features(frame: pd.DataFrame, target: str, features, columns: dict[str, Column]) -> list[str]:
     if features is None:
-        return [n for n, c in columns.items() if n != target and c.kind != LEFT_OUT]
+        usable = [n for n, c in columns.items() if n != target and c.kind != LEFT_OUT]
+        if not usable:
+            raise _no_usable_inputs(target, columns)
+        return usable
     features = list(dict.fromkeys(features))
     for name in features:
         if name not in columns:
@@ -317,6 +373,15 @@ def _chosen_features(frame: pd.DataFrame, target: str, features, columns: dict[s
     if not features:
         raise TableError("Choose at least one input column besides the target.")
     return features
+
+
+def _no_usable_inputs(target: str, columns: dict[str, Column]) -> TableError:
+    reasons = "; ".join(f"{name!r}: {c.reason}" for name, c in columns.items() if name != target)
+    return TableError(
+        f"No column besides the target {target!r} can be an input"
+        + (f" ({reasons[:300]})" if reasons else "")
+        + ": a network needs at least one column of numbers or of a few categories to predict from."
+    )
 
 
 def split_indices(n: int, test_fraction: float = TEST_FRACTION, seed: int = SPLIT_SEED):

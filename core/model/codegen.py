@@ -1,4 +1,9 @@
-"""Keras code for a spec: the snippet shown in the builder, and a runnable training script."""
+"""Keras code for a spec: the snippet shown in the builder, and a runnable training script.
+
+Nothing a user typed reaches the code except as a Python literal made by ``repr``: layer types and
+setting names must be the registry's own (the spec is validated first, and an invalid one is refused),
+and names and titles go into string constants, never into a docstring or a comment.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,34 @@ import inspect
 import textwrap
 
 from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
+from core.messages import quote
 from core.model.spec import LAYER_TYPES, keras_kwargs, layer_names
-from core.training.hyperparams import OPTIMIZERS, Hyperparameters
+from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
+from core.validation import InvalidInput, check_hyperparameters, check_spec
 
 POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",)}
 
 
+def _schedule_code(hp: Hyperparameters) -> str:
+    """Lines that turn `learning_rate` into the run's schedule (core.training.trainer.learning_rate)."""
+    if hp.learning_rate_schedule != "cosine":
+        return ""
+    return f"""    # Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
+    batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
+    learning_rate = keras.optimizers.schedules.CosineDecay(
+        {hp.effective_learning_rate!r}, decay_steps=args.epochs * batches, alpha={COSINE_FLOOR!r}
+    )
+"""
+
+
+def _learning_rate_arg(hp: Hyperparameters) -> str:
+    return "learning_rate" if hp.learning_rate_schedule == "cosine" else repr(hp.effective_learning_rate)
+
+
 def _layer_call(layer: dict, name: str) -> str:
+    layer_type = LAYER_TYPES[layer["type"]]  # check_spec has made sure it is the registry's
+    if any(layer_type.arg(key) is None for key in layer if key != "type"):
+        raise InvalidInput(f"{layer['type']} has a setting it does not know.")
     kwargs = keras_kwargs(layer)
     positional = [repr(kwargs.pop(key)) for key in POSITIONAL.get(layer["type"], ()) if key in kwargs]
     named = [f"{key}={value!r}" for key, value in kwargs.items()]
@@ -20,7 +46,11 @@ def _layer_call(layer: dict, name: str) -> str:
 
 
 def model_code(spec: dict) -> str:
-    """Python that builds the spec's model with Keras (the builder's "view code")."""
+    """Python that builds the spec's model with Keras (the builder's "view code").
+
+    Raises InvalidInput (a ValueError) with a plain message for a spec that is not valid.
+    """
+    check_spec(spec)
     lines = [f"    keras.Input(shape={tuple(spec['input_shape'])!r}),"]
     lines += [f"    {_layer_call(layer, name)}," for layer, name in zip(spec["layers"], layer_names(spec))]
     body = "\n".join(lines)
@@ -78,6 +108,8 @@ DATA_LOADERS = {
 
 def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, title: str = "") -> str:
     """A standalone Python script that builds, trains and evaluates the model like CNN Playground."""
+    if not isinstance(dataset, str):
+        raise InvalidInput("The data set must be named by its name.")
     if dataset not in DATA_LOADERS:
         if dataset.startswith(USER_PREFIX):  # imported in the app: its files stay on the server
             raise ValueError(
@@ -85,11 +117,12 @@ def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, 
                 "own CSV table or image folders), so a standalone script would need your original "
                 "file and the app's preparation of it (column encoding and normalisation, resizing)."
             )
-        raise ValueError(f"No exported data loader for data set {dataset!r}.")
-    hp = hyperparameters
+        raise ValueError(f"No exported data loader for data set {quote(dataset)}.")
+    hp = check_hyperparameters(hyperparameters)
+    code = model_code(spec)  # validates the spec
     optimizer = OPTIMIZERS[hp.optimizer].keras_name
-    used = ", ".join(sorted({layer["type"] for layer in spec["layers"] if layer.get("type") in LAYER_TYPES}))
-    return f'''"""{title or "A model"} — exported from CNN Playground.
+    used = ", ".join(sorted({layer["type"] for layer in spec["layers"]}))
+    return f'''"""A model exported from CNN Playground.
 
 Builds the model ({used}), trains it on {dataset} with the same hyperparameters and seed, and prints
 the test accuracy. Run:  python this_script.py   (add --epochs N or --limit-train N for a quick try)
@@ -101,14 +134,17 @@ import keras
 from keras import layers
 {DATA_LOADERS[dataset]()}
 
+TITLE = {(str(title) or "A model")!r}
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default={hp.epochs})
+    parser = argparse.ArgumentParser(description=TITLE + " — exported from CNN Playground.")
+    parser.add_argument("--epochs", type=int, default={hp.epochs!r})
     parser.add_argument("--limit-train", type=int, default={hp.limit_train!r})
     parser.add_argument("--limit-test", type=int, default={hp.limit_test!r})
     args = parser.parse_args()
 
-    keras.utils.set_random_seed({hp.seed})
+    keras.utils.set_random_seed({hp.seed!r})
     (x_train, y_train), (x_test, y_test) = load_data()
     x_train, y_train = x_train[:args.limit_train], y_train[:args.limit_train]
     x_test, y_test = x_test[:args.limit_test], y_test[:args.limit_test]
@@ -118,14 +154,14 @@ def main():
     if x_train.ndim == 3:
         x_train, x_test = x_train[..., None], x_test[..., None]
 
-{textwrap.indent(model_code(spec), "    ")}
+{textwrap.indent(code, "    ")}
     model.summary()
-    model.compile(
-        optimizer=keras.optimizers.{optimizer}(learning_rate={hp.effective_learning_rate!r}),
+{_schedule_code(hp)}    model.compile(
+        optimizer=keras.optimizers.{optimizer}(learning_rate={_learning_rate_arg(hp)}),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size={hp.batch_size},
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size={hp.batch_size!r},
               validation_split={hp.validation_split!r})
     test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"Test accuracy: {{test_accuracy:.4f}}  Test loss: {{test_loss:.4f}}")

@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.messages import quote as _short
+from core.numbers import is_finite_number, is_whole_number
+
 DEFAULT_PARAM_BUDGET = 5_000_000
+MAX_LAYERS = 100
+MAX_INPUT_SIDE = 4_096  # any one input dimension (pixels per side, channels, table features)
+SPEC_KEYS = ("input_shape", "layers")
+BYTES_PER_VALUE = 4  # float32
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear", "elu", "selu", "gelu", "swish", "leaky_relu")
 PADDINGS = ("valid", "same")
@@ -71,7 +78,7 @@ class LayerType:
 
 def _pair(value) -> tuple[int, int]:
     if isinstance(value, (list, tuple)):
-        return int(value[0]), int(value[1])
+        return int(value[0]), int(value[-1])
     return int(value), int(value)
 
 
@@ -375,6 +382,7 @@ class Analysis:
     input_shape: Shape | None
     layers: list[LayerReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    memory: MemoryEstimate | None = None  # training memory at the batch size asked for, when shapes are known
 
     @property
     def ok(self) -> bool:
@@ -387,6 +395,72 @@ class Analysis:
     def problems_at(self, index: int | None) -> list[Problem]:
         return [p for p in self.problems if p.layer == index]
 
+    def training_memory(self, batch_size: int) -> MemoryEstimate:
+        """The peak memory one training step of this model takes at ``batch_size`` (see MemoryEstimate)."""
+        per_layer = []
+        shape = self.input_shape
+        for report in self.layers:
+            if report.output_shape is None:
+                break
+            kept = _KEPT_TENSORS.get(report.type, 1)
+            per_layer.append((report, 2 * kept * math.prod(report.output_shape) * batch_size * BYTES_PER_VALUE))
+        inputs = math.prod(shape) * batch_size * BYTES_PER_VALUE if shape else 0
+        # Weights, their gradients and the optimizer's two slots per weight (Adam's moments).
+        params = 4 * self.total_params * BYTES_PER_VALUE
+        return MemoryEstimate(batch_size, inputs, params, per_layer)
+
+
+# Forward tensors a layer keeps for the backward pass, each with a gradient of the same size there:
+# its output (TensorFlow fuses a Conv2D's or Dense's activation into it), plus Dropout's mask and
+# BatchNormalization's normalised values. Checked against measured memory by bench/memory_estimate.py.
+_KEPT_TENSORS = {"Dropout": 2, "BatchNormalization": 2}
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Peak training memory of a model at one batch size, in bytes (float32).
+
+    Every layer's output for the whole batch and its gradient, plus the input batch, plus the weights,
+    their gradients and the optimizer's state. TensorFlow's own runtime and the data set are not counted.
+    """
+
+    batch_size: int
+    inputs_bytes: int
+    params_bytes: int
+    layers: list[tuple[LayerReport, int]]  # each layer with the bytes its activations take
+
+    @property
+    def total_bytes(self) -> int:
+        return self.inputs_bytes + self.params_bytes + sum(size for _, size in self.layers)
+
+    @property
+    def total_mb(self) -> float:
+        return self.total_bytes / 1024**2
+
+    @property
+    def costliest(self) -> tuple[LayerReport, int] | None:
+        return max(self.layers, key=lambda item: item[1], default=None)
+
+    def over_budget_problem(self, budget_mb: float) -> Problem | None:
+        """A plain problem naming the costliest layer when the estimate is over ``budget_mb``, else None."""
+        if self.total_mb <= budget_mb:
+            return None
+        costliest = self.costliest
+        where = ""
+        if costliest is not None:
+            report, size = costliest
+            where = (
+                f"; layer {report.index + 1} ({report.type}, output {_fmt_shape(report.output_shape)}) "
+                f"alone takes {size / 1024**2:,.0f} MB"
+            )
+        return Problem(
+            f"training this model at batch size {self.batch_size:,} needs about {self.total_mb:,.0f} MB of memory, "
+            f"more than the {budget_mb:,.0f} MB each training may use{where}",
+            "use a smaller batch size, fewer filters or units in that layer, or pooling or strides earlier "
+            "to shrink the feature maps",
+            costliest[0].index if costliest is not None else None,
+        )
+
 
 def _snake(name: str) -> str:
     """Keras' own rule: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
@@ -398,16 +472,14 @@ def layer_names(spec: dict) -> list[str]:
     """Keras-style unique names (conv2d, conv2d_1, ...), fixed per spec so summaries and code agree."""
     seen: dict[str, int] = {}
     names = []
-    for layer in spec.get("layers", []):
-        base = _snake(str(layer.get("type", "layer")))
+    layers = spec.get("layers") if isinstance(spec, dict) else None
+    for layer in layers if isinstance(layers, list) else []:
+        kind = layer.get("type") if isinstance(layer, dict) else None
+        base = _snake(kind) if isinstance(kind, str) and kind in LAYER_TYPES else "layer"
         n = seen.get(base, 0)
         seen[base] = n + 1
         names.append(base if n == 0 else f"{base}_{n}")
     return names
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_arg(arg: Arg, value) -> str | None:
@@ -415,31 +487,33 @@ def _check_arg(arg: Arg, value) -> str | None:
     if value is None:
         return None if arg.allow_none else f"{arg.label.lower()} must be set"
     if arg.kind == "int":
-        if not _is_int(value):
-            return f"{arg.label.lower()} must be a whole number (got {value!r})"
+        if not is_whole_number(value):
+            return f"{arg.label.lower()} must be a whole number (got {_short(value)})"
         if value < 1:
-            return f"{arg.label.lower()} must be at least 1 (got {value})"
+            return f"{arg.label.lower()} must be at least 1 (got {_short(value)})"
         if arg.maximum is not None and value > arg.maximum:
-            return f"{arg.label.lower()} must be at most {arg.maximum:,} (got {value:,})"
+            return f"{arg.label.lower()} must be at most {arg.maximum:,} (got {_short(value)})"
     elif arg.kind == "pair":
         values = list(value) if isinstance(value, (list, tuple)) else [value]
-        if not (len(values) in (1, 2) and all(_is_int(v) for v in values)):
-            return f"{arg.label.lower()} must be a whole number or a pair of whole numbers (got {value!r})"
+        if not (
+            len(values) == (2 if isinstance(value, (list, tuple)) else 1) and all(is_whole_number(v) for v in values)
+        ):
+            return f"{arg.label.lower()} must be a whole number or a pair of two whole numbers (got {_short(value)})"
         if min(values) < 1:
-            return f"{arg.label.lower()} must be at least 1 (got {value})"
+            return f"{arg.label.lower()} must be at least 1 (got {_short(value)})"
         if arg.maximum is not None and max(values) > arg.maximum:
-            return f"{arg.label.lower()} must be at most {int(arg.maximum)} (got {value})"
+            return f"{arg.label.lower()} must be at most {int(arg.maximum)} (got {_short(value)})"
     elif arg.kind == "float":
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-            return f"{arg.label.lower()} must be a number (got {value!r})"
+        if not is_finite_number(value):
+            return f"{arg.label.lower()} must be a number (got {_short(value)})"
         if arg.name == "rate" and not (0 <= value < 1):
-            return f"the dropout rate must be at least 0 and below 1 (got {value})"
+            return f"the dropout rate must be at least 0 and below 1 (got {_short(value)})"
     elif arg.kind == "choice":
-        if value not in arg.choices:
-            return f"{arg.label.lower()} must be one of {', '.join(arg.choices)} (got {value!r})"
+        if not isinstance(value, str) or value not in arg.choices:
+            return f"{arg.label.lower()} must be one of {', '.join(arg.choices)} (got {_short(value)})"
     elif arg.kind == "bool":
         if not isinstance(value, bool):
-            return f"{arg.label.lower()} must be true or false (got {value!r})"
+            return f"{arg.label.lower()} must be true or false (got {_short(value)})"
     return None
 
 
@@ -453,26 +527,31 @@ def layer_problems(index: int, layer: Any) -> list[Problem]:
     if not isinstance(layer, dict) or "type" not in layer:
         return [Problem("this layer has no type", "give it a type such as Conv2D or Dense", index)]
     kind = layer["type"]
+    if not isinstance(kind, str):
+        return [Problem("the layer type must be a name such as Conv2D or Dense", "write the type as text", index)]
     layer_type = LAYER_TYPES.get(kind)
     if layer_type is None:
-        close = difflib.get_close_matches(str(kind), LAYER_TYPES, n=1)
+        close = difflib.get_close_matches(kind[:100], LAYER_TYPES, n=1)
         hint = f"did you mean {close[0]}? " if close else ""
-        return [Problem(f"unknown layer type {kind!r}", f"{hint}supported types are {', '.join(LAYER_TYPES)}", index)]
+        return [
+            Problem(f"unknown layer type {_short(kind)}", f"{hint}supported types are {', '.join(LAYER_TYPES)}", index)
+        ]
     problems = []
     for key, value in layer.items():
         if key == "type":
             continue
-        arg = layer_type.arg(key)
+        arg = layer_type.arg(key) if isinstance(key, str) else None
         if arg is None:
+            key = str(key)
             names = [a.name for a in layer_type.args]
-            close = difflib.get_close_matches(key, names, n=1)
+            close = difflib.get_close_matches(key[:100], names, n=1)
             if close:
                 fix = f"did you mean {close[0]!r}"
             elif names:
                 fix = f"remove it; {kind} accepts {', '.join(names)}"
             else:
                 fix = f"remove it; {kind} takes no settings"
-            problems.append(Problem(f"{kind} has no setting {key!r}", fix, index))
+            problems.append(Problem(f"{kind} has no setting {_short(key)}", fix, index))
             continue
         message = _check_arg(arg, value)
         if message:
@@ -490,19 +569,64 @@ def layer_problems(index: int, layer: Any) -> list[Problem]:
     return problems
 
 
+def input_shape_problems(spec_input) -> list[Problem]:
+    """Why an input shape is not one a model can have (empty when it is fine)."""
+    return _shape_problems(spec_input)[1]
+
+
 def _shape_problems(spec_input) -> tuple[Shape | None, list[Problem]]:
     if (
         not isinstance(spec_input, (list, tuple))
         or len(spec_input) not in (1, 3)
-        or not all(_is_int(v) and v > 0 for v in spec_input)
+        or not all(is_whole_number(v) and 0 < v <= MAX_INPUT_SIDE for v in spec_input)
     ):
         return None, [
             Problem(
-                f"the input shape {spec_input!r} is not valid",
-                "use [height, width, channels] for images or [features] for tables",
+                f"the input shape {_short(spec_input)} is not valid",
+                "use [height, width, channels] for images or [features] for tables, "
+                f"each a whole number from 1 to {MAX_INPUT_SIDE:,}",
             )
         ]
     return tuple(spec_input), []
+
+
+def structure_problems(spec: Any) -> list[Problem]:
+    """What makes ``spec`` not a model description at all: its type, keys and nesting (not its shapes).
+
+    Cheap and total: any JSON value gets either [] or plain problems, so it runs before anything else.
+    """
+    if not isinstance(spec, dict):
+        return [Problem("the model description is not a JSON object", 'use {"input_shape": [...], "layers": [...]}')]
+    problems = [
+        Problem(f"the model description has an unknown part {_short(key)}", f"keep only {' and '.join(SPEC_KEYS)}")
+        for key in spec
+        if key not in SPEC_KEYS
+    ][:5]
+    layers = spec.get("layers")
+    if not isinstance(layers, list) or not layers:
+        problems.append(Problem("the model has no layers", "add layers, ending with a Dense output layer"))
+    elif len(layers) > MAX_LAYERS:
+        problems.append(
+            Problem(f"the model has {len(layers):,} layers, more than the limit of {MAX_LAYERS}", "remove layers")
+        )
+    else:
+        for index, layer in enumerate(layers):
+            if isinstance(layer, dict) and not all(_plain_value(v) for v in layer.values()):
+                problems.append(
+                    Problem(
+                        "a setting holds something other than a number, text, true/false or a pair of numbers",
+                        "give each setting a single value",
+                        index,
+                    )
+                )
+    return problems
+
+
+def _plain_value(value) -> bool:
+    scalar = (bool, int, float, str, type(None))
+    return isinstance(value, scalar) or (
+        isinstance(value, (list, tuple)) and len(value) <= 2 and all(isinstance(v, scalar) for v in value)
+    )
 
 
 def analyze(
@@ -511,20 +635,22 @@ def analyze(
     num_classes: int | None = None,
     task: str = "classification",
     param_budget: int = DEFAULT_PARAM_BUDGET,
+    batch_size: int | None = None,
+    memory_budget_mb: float | None = None,
 ) -> Analysis:
     """Compute each layer's output shape and params and list every problem, with its fix.
 
-    ``data_shape`` and ``num_classes`` describe the data set the model will be trained on.
+    ``data_shape`` and ``num_classes`` describe the data set the model will be trained on. With a
+    ``batch_size`` the analysis estimates the training memory too, and with ``memory_budget_mb`` a model
+    over that budget is a problem naming its costliest layer.
     """
-    if not isinstance(spec, dict):
-        return Analysis(
-            None,
-            problems=[
-                Problem("the model description is not a JSON object", 'use {"input_shape": [...], "layers": [...]}')
-            ],
-        )
+    structure = structure_problems(spec)
+    if structure and not (isinstance(spec, dict) and isinstance(spec.get("layers"), list) and spec["layers"]):
+        return Analysis(None, problems=structure)
+    if any(p.layer is not None for p in structure) or len(spec["layers"]) > MAX_LAYERS:
+        return Analysis(None, problems=structure)
     shape, problems = _shape_problems(spec.get("input_shape"))
-    analysis = Analysis(shape, problems=problems)
+    analysis = Analysis(shape, problems=structure + problems)
     if shape is not None and data_shape is not None and tuple(data_shape) != shape:
         analysis.problems.append(
             Problem(
@@ -532,10 +658,7 @@ def analyze(
                 f"set the input shape to {list(data_shape)}",
             )
         )
-    layers = spec.get("layers")
-    if not isinstance(layers, list) or not layers:
-        analysis.problems.append(Problem("the model has no layers", "add layers, ending with a Dense output layer"))
-        return analysis
+    layers = spec["layers"]
     names = layer_names(spec)
     for index, (name, layer) in enumerate(zip(names, layers)):
         own_problems = layer_problems(index, layer)
@@ -564,12 +687,31 @@ def analyze(
                 "use fewer filters or units, or add pooling before Flatten to shrink the Dense layer",
             )
         )
+    if is_whole_number(batch_size) and batch_size > 0 and all(r.output_shape is not None for r in analysis.layers):
+        analysis.memory = analysis.training_memory(batch_size)
+        over = analysis.memory.over_budget_problem(memory_budget_mb) if memory_budget_mb else None
+        if over is not None:
+            analysis.problems.append(over)
     return analysis
 
 
-def analyze_for(spec: Any, data, param_budget: int = DEFAULT_PARAM_BUDGET) -> Analysis:
+def analyze_for(
+    spec: Any,
+    data,
+    param_budget: int = DEFAULT_PARAM_BUDGET,
+    batch_size: int | None = None,
+    memory_budget_mb: float | None = None,
+) -> Analysis:
     """analyze() against a data set (anything with input_shape, num_classes and task)."""
-    return analyze(spec, data.input_shape, data.num_classes, task=data.task, param_budget=param_budget)
+    return analyze(
+        spec,
+        data.input_shape,
+        data.num_classes,
+        task=data.task,
+        param_budget=param_budget,
+        batch_size=batch_size,
+        memory_budget_mb=memory_budget_mb,
+    )
 
 
 def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, task: str) -> None:
@@ -590,7 +732,7 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
         if num_classes is not None and units != num_classes:
             analysis.problems.append(
                 Problem(
-                    f"the output layer has {units} units but the data set has {num_classes} classes",
+                    f"the output layer has {_short(units)} units but the data set has {num_classes} classes",
                     f"set the last Dense layer to {num_classes} units",
                     last_index,
                 )
@@ -598,7 +740,7 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
         if activation != "softmax":
             analysis.problems.append(
                 Problem(
-                    f"the output layer uses '{activation}', so its outputs are not class probabilities",
+                    f"the output layer uses {_short(activation)}, so its outputs are not class probabilities",
                     "set the last Dense layer's activation to softmax",
                     last_index,
                 )
@@ -607,7 +749,7 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
         if units != 1:
             analysis.problems.append(
                 Problem(
-                    f"the output layer has {units} units but a regression predicts one number",
+                    f"the output layer has {_short(units)} units but a regression predicts one number",
                     "set the last Dense layer to 1 unit",
                     last_index,
                 )
@@ -615,7 +757,7 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
         if activation != "linear":
             analysis.problems.append(
                 Problem(
-                    f"the output layer uses '{activation}', which limits the values it can predict",
+                    f"the output layer uses {_short(activation)}, which limits the values it can predict",
                     "set the last Dense layer's activation to linear",
                     last_index,
                 )

@@ -14,7 +14,7 @@ import logging
 import threading
 
 from core.classroom import ChallengeStore
-from core.config import Settings, default_concurrency
+from core.config import DEFAULT_MAX_WAITING_PER_USER, Settings, default_concurrency, default_memory_budget_mb
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
 from core.runs.record import Ending, Run, Status
@@ -46,6 +46,9 @@ class RunManager:
     param_budget: the most parameters a model may have.
     runner: a name in core.runs.runners.RUNNERS ("thread", "process", ...).
     trainer: what trains one run (core.runs.runners.Trainer); the Keras trainer by default.
+    memory_budget_mb: the most training memory a run may need, as analyze() estimates it (default: half
+        the machine's memory shared by the slots).
+    max_waiting_per_user: runs one owner may have waiting in the queue.
     runner_options: passed on to the runner (e.g. the process runner's max_runs_per_worker).
     """
 
@@ -56,15 +59,19 @@ class RunManager:
         param_budget: int = DEFAULT_PARAM_BUDGET,
         runner: str = "thread",
         trainer: Trainer | None = None,
+        memory_budget_mb: int | None = None,
+        max_waiting_per_user: int = DEFAULT_MAX_WAITING_PER_USER,
         **runner_options,
     ):
         runner_type = runner_class(runner)
         self.store = store
         self.param_budget = param_budget
+        slots = max_concurrent or default_concurrency()
+        self.memory_budget_mb = memory_budget_mb or default_memory_budget_mb(slots)
+        self.max_waiting_per_user = max_waiting_per_user
         self._live: dict[str, Run] = {}
         self._lock = threading.Lock()
         self.notice = ""  # a plain message for every page when training is not as configured
-        slots = max_concurrent or default_concurrency()
         trainer = trainer or KerasTrainer()
         try:
             self.runner = runner_type(store, slots, self._end, trainer, **runner_options)
@@ -90,12 +97,32 @@ class RunManager:
 
     def _assess(self, spec: dict, dataset: str, hyperparameters: Hyperparameters):
         """(data set, analysis, problems): the spec is analysed here, once per start."""
+        if not isinstance(hyperparameters, Hyperparameters):
+            return None, None, ["The training settings are not in the expected form."]
+        if not isinstance(dataset, str):
+            return None, None, ["The data set must be given by its name."]
         try:
             data = load_dataset(dataset)
         except DatasetUnavailable as error:
             return None, None, [str(error)]
-        analysis = analyze_for(spec, data, param_budget=self.param_budget)
+        analysis = self.analyze(spec, data, hyperparameters.batch_size)
         return data, analysis, [p.text() for p in analysis.problems] + hyperparameters.problems()
+
+    def analyze(self, spec: dict, data, batch_size: int | None):
+        """analyze() against ``data`` with this server's parameter and memory budgets at ``batch_size``."""
+        return analyze_for(
+            spec, data, param_budget=self.param_budget, batch_size=batch_size, memory_budget_mb=self.memory_budget_mb
+        )
+
+    def _waiting_problem(self, owner: str) -> str | None:
+        """The message when ``owner`` already has the most runs waiting for a slot (call with the lock held)."""
+        waiting = sum(1 for run in self._live.values() if run.owner == owner and run.status == Status.QUEUED)
+        if waiting < self.max_waiting_per_user:
+            return None
+        return (
+            f"You already have {waiting} run(s) waiting for a free training slot, the most one person may have: "
+            "wait for one of them to start, or stop one, then train again."
+        )
 
     def start(
         self,
@@ -172,9 +199,12 @@ class RunManager:
 
     def _admit(self, run: Run, analysis: Analysis | None, continue_training: bool = False) -> None:
         run.analysis = analysis
-        run.on_progress = self._save
         with self._lock:
+            waiting = self._waiting_problem(run.owner)  # checked and admitted under one lock: no race
+            if waiting is not None:
+                raise RunRejected([waiting])
             self._live[run.id] = run
+        run.on_progress = self._save
         self._save(run)
         self.runner.submit(run, continue_training=continue_training)
 
@@ -238,6 +268,17 @@ class RunManager:
         if run is None:
             return False
         return run.request_stop() and (self.runner.cancel(run_id) or True)
+
+    def shared_model(self, run_id: str) -> dict | None:
+        """The model a run was trained with — data set, spec and settings — whoever owns the run, or None.
+
+        What someone else's address bar (``?run=ID``) gives: the model, as a share link would, never
+        the run itself (its status, history, results or controls).
+        """
+        run = self.store.load(run_id) if isinstance(run_id, str) else None
+        if run is None:
+            return None
+        return {"dataset": run.dataset, "spec": run.spec, "hyperparameters": run.hyperparameters}
 
     def delete(self, run_id: str, owner: str) -> bool:
         """Delete an ended run and its files. A run still training must be stopped first."""
@@ -312,6 +353,8 @@ def default_manager() -> RunManager:
                 max_concurrent=settings.concurrency,
                 param_budget=settings.param_budget,
                 runner=settings.runner,
+                memory_budget_mb=settings.memory_budget,
+                max_waiting_per_user=settings.max_waiting_per_user,
                 **options,
             )
         return _default

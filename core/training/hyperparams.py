@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
+
+from core.messages import quote as _short
+from core.numbers import is_finite_number, is_whole_number
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,19 @@ LOSSES: dict[str, LossInfo] = {
     ),
 }
 
+# How the learning rate changes during a run. "cosine" is what lets the `fast` preset take big steps early
+# and still settle: measured by bench/fast_search.py.
+SCHEDULES: dict[str, str] = {
+    "constant": "The same learning rate for every batch.",
+    "cosine": "Starts at the learning rate and lowers it smoothly, along a cosine curve, to nearly zero by the "
+    "last epoch: big steps early, fine steps at the end.",
+}
+COSINE_FLOOR = 0.02  # the cosine schedule ends at 2 % of the learning rate, so "train more" still learns a little
+
 MAX_EPOCHS = 200
 MAX_BATCH_SIZE = 4096
+MAX_SEED = 2**31 - 1  # what every seeded library (NumPy, TensorFlow, Python) accepts
+MAX_LIMIT = 10**7  # limit_train / limit_test: more than any data set here has
 
 
 @dataclass(frozen=True)
@@ -86,24 +99,25 @@ class Field:
         if value is None and self.optional:
             return None
         if self.kind is str:
-            if value in self.choices:
+            if isinstance(value, str) and value in self.choices:
                 return None
-            return f"Unknown {self.subject} {value!r}: choose one of {', '.join(self.choices)}."
-        if self.kind is int:
-            ok = _whole(value)
-        else:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            return f"Unknown {self.subject} {_short(value)}: choose one of {', '.join(self.choices)}."
+        ok = is_whole_number(value) if self.kind is int else is_finite_number(value)
         if ok and self.low is not None:
             ok = value > self.low if self.low_open else value >= self.low
         if ok and self.high is not None:
             ok = value < self.high if self.high_open else value <= self.high
-        return None if ok else f"{self.subject} must be {self._rule()} (got {value})."
+        return None if ok else f"{self.subject} must be {self._rule()} (got {_short(value)})."
 
     def _rule(self) -> str:
         low, high = _plain(self.low), _plain(self.high)
         if self.kind is int:
             if self.high is not None:
-                return f"a whole number from {low} to {high}"
+                return (
+                    f"a whole number from {low} to {self.high:,}"
+                    if self.high >= 10_000
+                    else f"a whole number from {low} to {high}"
+                )
             return f"a whole number above {_plain(self.low - 1)}" if self.low else f"a whole number, {low} or more"
         lower = f"above {low}" if self.low_open else f"at least {low}"
         upper = f"below {high}" if self.high_open else f"at most {high}"
@@ -139,6 +153,15 @@ HYPERPARAMETER_FIELDS: tuple[Field, ...] = (
         optional=True,  # None: the optimizer's usual default
         app_low=1e-5,
         step=0.0005,
+    ),
+    Field(
+        "learning_rate_schedule",
+        str,
+        "Learning-rate schedule",
+        "learning-rate schedule",
+        "constant",
+        " ".join(f"{name}: {text}" for name, text in SCHEDULES.items()),
+        choices=tuple(SCHEDULES),
     ),
     Field(
         "epochs",
@@ -183,7 +206,7 @@ HYPERPARAMETER_FIELDS: tuple[Field, ...] = (
         42,
         "The same seed and settings give the same run again.",
         low=0,
-        app_high=2**31 - 1,
+        high=MAX_SEED,
     ),
     Field(
         "early_stopping_patience",
@@ -216,8 +239,8 @@ HYPERPARAMETER_FIELDS: tuple[Field, ...] = (
         None,
         "Train on the first N examples only (quick experiments).",
         low=1,
+        high=MAX_LIMIT,
         optional=True,
-        app_high=10**7,
         step=1000,
     ),
     Field(
@@ -228,6 +251,7 @@ HYPERPARAMETER_FIELDS: tuple[Field, ...] = (
         None,
         "Test on the first N examples only.",
         low=1,
+        high=MAX_LIMIT,
         optional=True,
     ),
 )
@@ -248,18 +272,21 @@ class Hyperparameters:
     limit_test: int | None = None
     early_stopping_patience: int | None = None  # stop after this many epochs without a better val loss
     loss: str = "mse"  # regression data sets only (see LOSSES); classification uses cross-entropy
+    learning_rate_schedule: str = "constant"  # see SCHEDULES
 
     @property
     def effective_learning_rate(self) -> float:
         if self.learning_rate is not None:
             return self.learning_rate
-        return OPTIMIZERS[self.optimizer].default_learning_rate if self.optimizer in OPTIMIZERS else 0.001
+        known = isinstance(self.optimizer, str) and self.optimizer in OPTIMIZERS
+        return OPTIMIZERS[self.optimizer].default_learning_rate if known else 0.001
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Hyperparameters:
+        """The settings in ``data``; unknown keys are ignored (see core.validation for the strict check)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -269,7 +296,3 @@ class Hyperparameters:
         if self.early_stopping_patience is not None and self.validation_split == 0:
             found.append("Early stopping watches the validation loss: set a validation split above 0.")
         return found
-
-
-def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

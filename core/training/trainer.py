@@ -19,7 +19,7 @@ from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import analyze_for, build_model, strip_ansi
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
-from core.training.hyperparams import OPTIMIZERS, Hyperparameters
+from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
 from core.training.target_scaling import convert_logs
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 NAN_MESSAGE = "The loss became NaN (not a number) — lower the learning rate and train again."
 INF_MESSAGE = "The loss became infinite — lower the learning rate and train again."
 PREDICT_BATCH = 512
+# Validation only runs forward passes: at the test predictions' batch size it takes fewer, fuller steps
+# than at a small training batch size (bench/epoch_profile.py), with the same results.
+VALIDATION_BATCH = PREDICT_BATCH
 
 
 class StopRequested(Exception):
@@ -119,9 +122,18 @@ class RunRecorder(keras.callbacks.Callback):
         self.run.record_epoch(metrics)  # the manager saves the run here (its progress hook)
 
 
-def make_optimizer(hyperparameters: Hyperparameters):
+def learning_rate(hyperparameters: Hyperparameters, steps_per_epoch: int):
+    """The optimizer's learning rate: a number, or a Keras schedule over the run's training steps."""
+    rate = hyperparameters.effective_learning_rate
+    if hyperparameters.learning_rate_schedule == "cosine":
+        steps = max(1, hyperparameters.epochs * steps_per_epoch)
+        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps, alpha=COSINE_FLOOR)
+    return rate
+
+
+def make_optimizer(hyperparameters: Hyperparameters, steps_per_epoch: int = 1):
     info = OPTIMIZERS[hyperparameters.optimizer]
-    return getattr(keras.optimizers, info.keras_name)(learning_rate=hyperparameters.effective_learning_rate)
+    return getattr(keras.optimizers, info.keras_name)(learning_rate=learning_rate(hyperparameters, steps_per_epoch))
 
 
 def plain_error(error: BaseException) -> str:
@@ -158,7 +170,7 @@ def train_run(run: Run, store: RunStore | None = None, *, continue_training: boo
         return Ending(Status.FAILED, plain_error(error))
 
 
-def _prepare_model(run: Run, store: RunStore | None, continue_training: bool):
+def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, steps_per_epoch: int = 1):
     """A new compiled model for the run's spec, or its saved model to train on (weights and optimizer)."""
     hp, task = run.hyperparameters, run.task
     if continue_training:
@@ -171,7 +183,7 @@ def _prepare_model(run: Run, store: RunStore | None, continue_training: bool):
         return keras.models.load_model(path, safe_mode=True)
     keras.utils.set_random_seed(hp.seed)
     model = build_model(run.spec)
-    model.compile(optimizer=make_optimizer(hp), loss=task.keras_loss(hp), metrics=[task.metric])
+    model.compile(optimizer=make_optimizer(hp, steps_per_epoch), loss=task.keras_loss(hp), metrics=[task.metric])
     return model
 
 
@@ -191,15 +203,16 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
         if problems:
             return Ending(Status.FAILED, "The model cannot be trained: " + " ".join(problems))
     # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
-    model = _prepare_model(run, store, continue_training)
-    initial_epoch = run.epoch if continue_training else 0
     x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
     y_train = _slice(dataset.y_train, hp.limit_train)
     n_validation = int(len(x_train) * hp.validation_split)
     n_fit = len(x_train) - n_validation
+    batches_per_epoch = math.ceil(n_fit / hp.batch_size)
+    model = _prepare_model(run, store, continue_training, batches_per_epoch)
+    initial_epoch = run.epoch if continue_training else 0
     n_test = len(dataset.x_test) if hp.limit_test is None else min(hp.limit_test, len(dataset.x_test))
     run.begin(
-        batches_per_epoch=math.ceil(n_fit / hp.batch_size),
+        batches_per_epoch=batches_per_epoch,
         eval_sizes={"validation": n_validation, "test": n_test + _hidden_test_size(run, store)},
     )
     scaling = task.scaling(y_train, model)  # a regression trains on standardised targets
@@ -222,6 +235,7 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
             initial_epoch=initial_epoch,
             batch_size=hp.batch_size,
             validation_split=hp.validation_split,
+            validation_batch_size=max(hp.batch_size, VALIDATION_BATCH),
             callbacks=callbacks,
             verbose=0,
         )

@@ -20,6 +20,7 @@ WINDOW_LAYERS = {
     "AveragePooling2D": ("pool_size", None),
 }
 STEP_KEY = "sandbox_step"
+OPEN_KEY = "sandbox_open"  # its expander: lazy, so a new session does not load Plotly for a closed sandbox
 
 
 def _first(value) -> int:
@@ -31,6 +32,7 @@ def _fill_from_layer(size: int, kernel: int, stride: int, padding: str) -> None:
     for name, value in (("size", size), ("kernel", kernel), ("stride", stride), ("padding", padding)):
         session.set_widget_value(KEYS[name], value)
     session.set_widget_value(STEP_KEY, 0)
+    session.set_widget_value(OPEN_KEY, True)
 
 
 def _layer_numbers(index: int, layer: dict, analysis: Analysis) -> tuple[int, int, int, str] | None:
@@ -66,6 +68,15 @@ def sandbox_link(index: int, layer: dict, analysis: Analysis) -> None:
 
 def shape_sandbox() -> None:
     st.subheader("Shape sandbox", anchor=ANCHOR)
+    # Lazy: made only while open. Its picture is the page's only Plotly chart, and Plotly's script is the
+    # largest a new session would otherwise load (bench/page_speed.py). A card's link opens it.
+    box = st.expander("How big is a layer's output? Try it", key=OPEN_KEY, on_change="rerun")
+    if box.open:
+        with box:
+            _sandbox_body()
+
+
+def _sandbox_body() -> None:
     st.caption(
         "How big is a layer's output? Move the sliders: the kernel (or pooling window) slides over the input "
         "stride cells at a time; each place it stops gives one output cell."

@@ -58,7 +58,10 @@ def build_banner() -> None:
 def share_expander() -> None:
     """A link that opens this app with the current model and training settings in the builder."""
     pg = session.playground()
-    with st.expander("Share this model", icon=":material/share:"):
+    box = st.expander("Share this model", icon=":material/share:", key="share_model", on_change="rerun")
+    if not box.open:  # lazy: the link (a code block, whose highlighter is a large script) only when opened
+        return
+    with box:
         if pg.dataset not in DATASETS:
             st.caption(
                 "This model trains on a data set you imported, which stays on this server and only you "

@@ -28,12 +28,44 @@ def shape_table(analysis: Analysis) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Layer (type)", "Output shape", "Params"])
 
 
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A Markdown table of a small frame (numbers right-aligned, as in Keras' summary)."""
+
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|")
+
+    numeric = [frame[c].astype(str).str.match(r"^[\d,—.]+$").all() for c in frame.columns]
+    lines = [
+        "| " + " | ".join(map(cell, frame.columns)) + " |",
+        "| " + " | ".join("---:" if right else "---" for right in numeric) + " |",
+    ]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def show_shape_table(analysis: Analysis, key: str) -> None:
-    st.dataframe(shape_table(analysis), hide_index=True, width="stretch", key=key)
-    if analysis.ok:
-        st.markdown(f"**Total params: {analysis.total_params:,}**")
-    else:  # the layers after a problem have no parameter count: a sum would be a wrong, partial total
+    # Markdown, not a data grid or st.table: both need the browser to load Arrow's large scripts, and a
+    # model summary has nothing to sort or scroll.
+    with st.container(key=key):
+        st.markdown(markdown_table(shape_table(analysis)))
+    if not analysis.ok:  # the layers after a problem have no parameter count: a sum would be a wrong, partial total
         st.markdown("**Total params: —** (known once every layer fits: fix the problems first)")
+        return
+    memory = analysis.memory
+    if memory is None:
+        st.markdown(f"**Total params: {analysis.total_params:,}**")
+        return
+    st.markdown(
+        f"**Total params: {analysis.total_params:,}** · **Training memory: about {format_megabytes(memory.total_mb)}** "
+        f"at batch size {memory.batch_size:,}",
+        help="An estimate of the memory one training step needs: every layer's output for the whole batch "
+        "and its gradient, plus the weights, their gradients and the optimizer's state (4 bytes per number). "
+        "A smaller batch size or smaller feature maps need less.",
+    )
+
+
+def format_megabytes(mb: float) -> str:
+    return f"{mb / 1024:,.1f} GB" if mb >= 1024 else f"{mb:,.0f} MB" if mb >= 10 else f"{mb:,.1f} MB"
 
 
 # Accessible names of the layer cards' icon-only buttons, by the end of their keys. Streamlit gives a
@@ -252,8 +284,11 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             more_args = [a for a in layer_type.args if a.advanced]
             _arg_grid(index, layer, main_args, prefix)
             if more_args:
-                with st.expander("More settings"):
-                    _arg_grid(index, layer, more_args, prefix)
+                # Lazy: the advanced widgets are made only while it is open (most cards stay closed).
+                more = st.expander("More settings", key=f"{prefix}_more", on_change="rerun")
+                if more.open:
+                    with more:
+                        _arg_grid(index, layer, more_args, prefix)
         for problem in analysis.problems_at(index):
             st.error(f"{problem.message} — **{problem.fix}**.", icon=":material/error:")
         sandbox_link(index, layer, analysis)  # a window that does not fit: try the numbers in the sandbox

@@ -1,4 +1,8 @@
-"""Who is using this browser: an anonymous id kept in a cookie and the URL, and the name they give."""
+"""Who is using this browser: an anonymous secret id kept in a cookie only, and the name they give.
+
+The id is what owns runs and imported data sets, so it is a secret: it is never put in a URL, on a
+page or in a share link. Copying someone's address bar gives their model at most (see links.py).
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,24 @@ import secrets
 
 import streamlit as st
 
-USER_PARAM = "u"
+OLD_USER_PARAM = "u"  # earlier versions put the id in the URL: removed wherever it still appears
 USER_COOKIE = "cnn_playground_user"
 _USER_KEY = "_user_id"
 _TOKEN = re.compile(r"^[0-9a-f]{12,32}$")
 
 
 def user_id() -> str:
-    """An anonymous id for this browser: from its cookie (new tabs), else the URL (refreshes), else new.
+    """This browser's anonymous id: from its cookie, else a new random one (128 bits) for a first visit.
 
-    The cookie wins over the URL, so a link carrying someone else's id does not open their runs.
+    Never read from the URL: a link, even one carrying an old ``u=`` id, cannot make you someone else.
     """
     uid = st.session_state.get(_USER_KEY)
     if not uid:
-        candidates = (_user_cookie(), st.query_params.get(USER_PARAM, ""))
-        uid = next((c for c in candidates if _TOKEN.match(c)), None) or secrets.token_hex(8)
+        cookie = _user_cookie()
+        uid = cookie if _TOKEN.match(cookie) else secrets.token_hex(16)
         st.session_state[_USER_KEY] = uid
-    if st.query_params.get(USER_PARAM) != uid:
-        st.query_params[USER_PARAM] = uid
+    if OLD_USER_PARAM in st.query_params:
+        del st.query_params[OLD_USER_PARAM]
     return uid
 
 
@@ -34,11 +38,20 @@ def _user_cookie() -> str:
 
 
 def remember_user_in_browser() -> None:
-    """Store the id in a cookie (one year) so a new tab of this browser finds its runs too."""
+    """Store the id in a cookie (one year) so a refresh or a new tab of this browser finds its runs too.
+
+    Streamlit cannot set cookies from the server, so a script in the page does it, in the first session
+    of a browser only (later ones send the cookie). The script then erases itself from the page, so the
+    id is not left in the page for anyone to read off it.
+    """
     uid = user_id()
     if _user_cookie() != uid:
         st.html(
-            f"<script>document.cookie = '{USER_COOKIE}={uid}; path=/; max-age=31536000; SameSite=Strict';</script>",
+            "<script>(() => {"
+            f"document.cookie = '{USER_COOKIE}={uid}; path=/; max-age=31536000; SameSite=Strict';"
+            "for (const s of document.querySelectorAll('script')) "
+            f"if (s.textContent.includes('{USER_COOKIE}=')) s.remove();"
+            "})();</script>",
             unsafe_allow_javascript=True,
         )
 

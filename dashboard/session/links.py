@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.datasets import load_dataset
+from core.data.user_datasets import is_user_dataset
 from core.model.presets import PRESETS
 from core.share import PARAM as SHARE_PARAM
 from core.share import ShareLinkError
@@ -14,7 +15,7 @@ from core.training.hyperparams import Hyperparameters
 
 from .playground import Playground, fit_spec_to_data
 from .runs import own_run
-from .services import available_dataset, challenges, dataset_title
+from .services import available_dataset, challenges, dataset_title, manager
 
 RUN_PARAM = "run"
 CHALLENGE_PARAM = "challenge"
@@ -52,13 +53,35 @@ def board_in_url() -> str | None:
 
 
 def _reopen_followed_run(state: Playground) -> bool:
-    """After a browser refresh (a new session), the builder shows the model of the run in the URL."""
+    """A new session opened on a URL with ``?run=``: after a refresh, the user's own run is followed again.
+
+    Someone else's address bar (a pasted link, a projected screen) gives the builder that run's model
+    and settings, as a share link would, but never the run itself: the run leaves the URL.
+    """
     run_id = run_in_url()
     run = own_run(run_id) if run_id else None
-    if run is None or available_dataset(run.dataset) != run.dataset:
+    if run is not None:
+        if available_dataset(run.dataset) == run.dataset:
+            state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
+            state.run_id = run.id
+            return True
         return False
-    state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
-    state.run_id = run.id
+    model = manager().shared_model(run_id) if run_id else None
+    if model is None:
+        return False
+    show_run_in_url(None)
+    dataset = model["dataset"]
+    if is_user_dataset(dataset) or available_dataset(dataset) != dataset:  # another's own data stays theirs
+        dataset = available_dataset()
+        if len(model["spec"].get("input_shape") or ()) != len(load_dataset(dataset).input_shape):
+            state.notices.append("This address showed someone else's run, on a data set you cannot use here.")
+            return False
+    state.dataset, state.hyperparameters = dataset, model["hyperparameters"]
+    state.replace_spec(fit_spec_to_data(model["spec"], dataset))
+    state.notices.append(
+        "This address showed someone else's run: its model and training settings are loaded into your "
+        "builder (their runs stay theirs). Train it to get your own run."
+    )
     return True
 
 

@@ -201,9 +201,16 @@ def set_hyperparameters(**changes) -> None:
 
 
 def analysis():
-    """Shapes, params and problems of the current spec against the current data set."""
+    """Shapes, params, training memory at the chosen batch size and problems of the current spec against
+    the current data set, with the server's (or the challenge's) budgets."""
     state = playground()
-    return analyze_for(state.spec, current_data(), param_budget=param_budget())
+    return analyze_for(
+        state.spec,
+        current_data(),
+        param_budget=param_budget(),
+        batch_size=state.hyperparameters.batch_size,
+        memory_budget_mb=manager().memory_budget_mb,
+    )
 
 
 def current_data():

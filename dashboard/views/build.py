@@ -33,61 +33,41 @@ def preset_caption(fitting: dict, chosen: str, pg) -> str:
     )
 
 
-pg = session.playground()
-st.title("Build your network")
-sharing.build_banner()  # an opened share link, or the run this model is a copy of
-st.caption(
-    "Start from a preset, then add, remove, move and tune layers. Shapes and parameter counts "
-    "update as you edit; problems are explained at the layer that has them."
-)
-
-left, right = st.columns([1, 1], gap="large")
-
-with left:
-    data = session.current_data()
+def preset_picker(pg, data) -> None:
+    """Preset choice and what the chosen preset is (with its measured accuracy and training time)."""
     fitting = presets_for(data.is_images)  # a table gets Dense-only starting points
     names = list(fitting)
-    if session.control("preset") != "hidden":
-        preset_locked = session.control("preset") == "locked"
-        preset_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-        chosen = preset_col.selectbox(
-            "Preset",
-            names,
-            index=names.index(pg.preset) if pg.preset in names else 0,
-            format_func=lambda n: fitting[n].title,
-            key="preset_choice",
-            disabled=preset_locked,
-        )
-        button_col.button(
-            "Load preset",
-            key="load_preset",
-            on_click=session.load_preset,
-            args=(chosen,),
-            disabled=preset_locked,
-            help="Set by your teacher for this challenge."
-            if preset_locked
-            else "Replace the current layers and training settings with this preset.",
-        )
-        st.caption(preset_caption(fitting, chosen, pg))
-        if not data.is_images:
-            st.caption(
-                "The image presets are not offered: their convolutions and pooling need images, and "
-                "this data set is a table."
-            )
-
-    analysis = session.analysis()
-    data_shape = "×".join(map(str, pg.spec["input_shape"]))
-    inputs = f"images of {data_shape}" if data.is_images else f"table rows of {data_shape} numbers"
-    st.markdown(
-        f"**Input**: {inputs} from {session.dataset_title(pg.dataset)} (change the data set on the **Data** page)"
+    if session.control("preset") == "hidden":
+        return
+    preset_locked = session.control("preset") == "locked"
+    preset_col, button_col, about_col = st.columns([3, 1, 4], vertical_alignment="bottom")
+    chosen = preset_col.selectbox(
+        "Preset",
+        names,
+        index=names.index(pg.preset) if pg.preset in names else 0,
+        format_func=lambda n: fitting[n].title,
+        key="preset_choice",
+        disabled=preset_locked,
     )
-    layers = pg.spec["layers"]
-    for index, layer in enumerate(layers):
-        layer_card(index, layer, analysis, pg.builder_version, len(layers))
-    name_icon_buttons()
-    if not layers:
-        st.info("The model has no layers yet: add some below, ending with a Dense output layer.")
+    button_col.button(
+        "Load preset",
+        key="load_preset",
+        on_click=session.load_preset,
+        args=(chosen,),
+        disabled=preset_locked,
+        help="Set by your teacher for this challenge."
+        if preset_locked
+        else "Replace the current layers and training settings with this preset.",
+    )
+    about_col.caption(preset_caption(fitting, chosen, pg))
+    if not data.is_images:
+        st.caption(
+            "The image presets are not offered: their convolutions and pooling need images, and "
+            "this data set is a table."
+        )
 
+
+def add_layer_box(data, layers: list) -> None:
     with st.container(border=True):
         st.markdown("**Add a layer**")
         kinds = [name for name, kind in LAYER_TYPES.items() if data.is_images or not kind.image_only]
@@ -96,7 +76,7 @@ with left:
             "Layer type", kinds, key="add_layer_type", help="Each type's purpose is shown on its card once added."
         )
         positions = list(range(len(layers) + 1))
-        position = c2.selectbox(
+        c2.selectbox(
             "Position",
             positions,
             index=len(positions) - 1 if len(layers) == 0 else max(len(layers) - 1, 0),
@@ -115,7 +95,8 @@ with left:
             )
         st.button("Add layer", key="add_layer", type="primary", icon=":material/add:", on_click=add_chosen_layer)
 
-with right:
+
+def model_summary(pg, analysis) -> None:
     st.subheader("Model summary")
     show_shape_table(analysis, key="build_shapes")
     if analysis.ok:
@@ -124,21 +105,62 @@ with right:
         st.error(f"{len(analysis.problems)} problem(s) to fix before training:", icon=":material/error:")
         for problem in analysis.problems:
             st.markdown(f"- {problem.text()}")
-    with st.expander("Keras code for this model"):
-        st.code(snippet(pg.spec), language="python")
-    with st.expander("Architecture as JSON"):
-        text = json.dumps(pg.spec, indent=2)
-        st.code(text, language="json")
-        st.download_button(
-            "Download spec.json",
-            text,
-            file_name="spec.json",
-            mime="application/json",
-            key="download_spec",
-            on_click="ignore",
-        )
+    # Lazy expanders: their code is made and sent only while open (highlighted code is many elements).
+    code_box = st.expander("Keras code for this model", key="build_code", on_change="rerun")
+    if code_box.open:
+        try:
+            code_box.code(snippet(pg.spec), language="python")
+        except ValueError as error:  # a layer or setting Keras does not have: no code is written for it
+            code_box.caption(f"The code appears once every layer is valid. {error}")
+    json_box = st.expander("Architecture as JSON", key="build_json", on_change="rerun")
+    if json_box.open:
+        with json_box:
+            text = json.dumps(pg.spec, indent=2)
+            st.code(text, language="json")
+            st.download_button(
+                "Download spec.json",
+                text,
+                file_name="spec.json",
+                mime="application/json",
+                key="download_spec",
+                on_click="ignore",
+            )
     sharing.share_expander()
-    st.subheader("Your network as a picture")
-    architecture_picture(pg.spec, "Your network", key="build_diagram")
-    if data.is_images:  # kernels and pooling windows slide over images only
-        shape_sandbox()
+
+
+# Not a fragment: measured side by side (bench/page_speed.py --baseline), an edit reran no faster in one
+# and the sidebar would go stale.
+def model_editor() -> None:
+    """Layer cards, Add a layer and the summary."""
+    pg, data = session.playground(), session.current_data()
+    left, right = st.columns([1, 1], gap="large")
+    analysis = session.analysis()
+    with left:
+        data_shape = "×".join(map(str, pg.spec["input_shape"]))
+        inputs = f"images of {data_shape}" if data.is_images else f"table rows of {data_shape} numbers"
+        st.markdown(
+            f"**Input**: {inputs} from {session.dataset_title(pg.dataset)} (change the data set on the **Data** page)"
+        )
+        layers = pg.spec["layers"]
+        for index, layer in enumerate(layers):
+            layer_card(index, layer, analysis, pg.builder_version, len(layers))
+        name_icon_buttons()
+        if not layers:
+            st.info("The model has no layers yet: add some below, ending with a Dense output layer.")
+        add_layer_box(data, layers)
+    with right:
+        model_summary(pg, analysis)
+        st.subheader("Your network as a picture")
+        architecture_picture(pg.spec, "Your network", key="build_diagram")
+        if data.is_images:  # kernels and pooling windows slide over images only
+            shape_sandbox()
+
+
+st.title("Build your network")
+sharing.build_banner()  # an opened share link, or the run this model is a copy of
+st.caption(
+    "Start from a preset, then add, remove, move and tune layers. Shapes and parameter counts "
+    "update as you edit; problems are explained at the layer that has them."
+)
+preset_picker(session.playground(), session.current_data())
+model_editor()

@@ -5,7 +5,7 @@ import streamlit as st
 from core.data.datasets import REGRESSION
 from core.runs.manager import RunRejected
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
-from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS
+from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS, SCHEDULES
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
 from dashboard.components.widgets import history_chart, run_status
@@ -185,6 +185,18 @@ with settings:
             on_change=_set,
             args=("learning_rate", "hp_learning_rate"),
             help=FIELDS["learning_rate"].help,
+        )
+        # The schedule goes with the learning rate (a teacher's lock or hiding of it covers both).
+        schedules = list(SCHEDULES)
+        st.selectbox(
+            FIELDS["learning_rate_schedule"].label,
+            schedules,
+            index=schedules.index(hp.learning_rate_schedule) if hp.learning_rate_schedule in schedules else 0,
+            key="hp_schedule",
+            disabled=locked("learning_rate"),
+            on_change=_set,
+            args=("learning_rate_schedule", "hp_schedule"),
+            help=FIELDS["learning_rate_schedule"].help,
         )
     if shown("epochs"):
         st.number_input(

@@ -128,6 +128,35 @@ def test_streamlit_still_has_the_cleanup_hook_we_neutralise():
     assert script_runner._clean_problem_modules.__name__ == "_clean_problem_modules_without_keras"
 
 
+def total_params_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Total params:"))
+
+
+def test_an_edit_in_the_layer_editor_updates_the_parameter_total(app):
+    assert total_params_line(app).startswith("**Total params: 108,618** · **Training memory: about ")
+    v = app.session_state["playground"].builder_version
+    app.number_input(key=f"b{v}_0_filters").set_value(17)
+    rerun(app)
+    # conv 1: 17·(9+1) = 170; conv 2: 32·(9·17+1) = 4,928; the rest unchanged (1,290 + 102,528)
+    assert total_params_line(app).startswith("**Total params: 108,916** · ")
+    assert table_with(app, "Params")["Params"][0] == "170"
+
+
+def test_an_edit_on_build_updates_the_sidebar_too(app):
+    assert "108,618 params · ready to train" in [m.value for m in app.sidebar.markdown]
+    v = app.session_state["playground"].builder_version
+    app.number_input(key=f"b{v}_0_filters").set_value(17)
+    rerun(app)
+    assert "108,916 params · ready to train" in [m.value for m in app.sidebar.markdown]
+
+
+def test_the_keras_code_is_made_only_when_its_expander_is_opened(app):
+    assert not any("keras.Sequential" in c.value for c in app.code)
+    app.session_state["build_code"] = True  # what opening the expander does
+    rerun(app)
+    assert any("keras.Sequential" in c.value and "layers.Conv2D(16" in c.value for c in app.code)
+
+
 def test_train_widgets_offer_exactly_what_a_share_link_may_carry(app):
     """The Train page and share links read one field table: every setting a widget can produce opens."""
     from core.share import LINK_LIMITS
@@ -140,3 +169,13 @@ def test_train_widgets_offer_exactly_what_a_share_link_may_carry(app):
     assert (split.min, split.max) == LINK_LIMITS["validation_split"]
     assert (app.number_input(key="hp_epochs").min, app.number_input(key="hp_epochs").max) == LINK_LIMITS["epochs"]
     assert app.number_input(key="hp_limit_train").max == LINK_LIMITS["limit_train"][1]
+
+
+def test_a_layers_more_settings_are_made_when_opened_and_still_edit_the_model(app):
+    v = app.session_state["playground"].builder_version
+    assert not [s for s in app.selectbox if s.key == f"b{v}_0_padding"]
+    app.session_state[f"b{v}_0_more"] = True  # what opening the card's "More settings" does
+    rerun(app)
+    app.selectbox(key=f"b{v}_0_padding").select("same")
+    rerun(app)
+    assert table_with(app, "Output shape")["Output shape"][0] == "(None, 28, 28, 16)"

@@ -126,6 +126,9 @@ def test_a_damaged_share_link_loads_the_default_model_with_a_plain_message():
 def test_build_page_shows_a_share_link_of_the_current_model(app):
     app.button(key=f"b{app.session_state['playground'].builder_version}_1_del").click()  # remove a pooling layer
     rerun(app)
+    assert not [c for c in app.code if "?s=" in c.value]  # made only when its expander is opened
+    app.session_state["share_model"] = True  # what opening "Share this model" does
+    rerun(app)
     [code] = [c.value for c in app.code if "?s=" in c.value]
     token = code.split("?s=", 1)[1]
     at = open_app(s=token)

@@ -42,7 +42,7 @@ def app(monkeypatch, finished):
     core.runs.manager._default = None
     session.manager.clear()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["u"] = OWNER
+    at.session_state["_user_id"] = OWNER  # as if its browser sent the owner's cookie (AppTest has none)
     return rerun(at)
 
 
@@ -97,6 +97,9 @@ def test_inside_keeps_its_choices_within_another_runs_smaller_layer(app, finishe
 
 def test_build_shows_the_picture_and_the_sandbox_flags_a_window_that_does_not_fit(app):
     assert any("svg" in url for image in app.get("image") for url in image.value), "no architecture picture"
+    assert not [s for s in app.slider if s.key == "sandbox_size"]  # made only when opened
+    app.session_state["sandbox_open"] = True  # what opening its expander does
+    rerun(app)
     app.slider(key="sandbox_size").set_value(6)
     app.slider(key="sandbox_kernel").set_value(9)
     rerun(app)

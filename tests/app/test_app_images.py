@@ -7,7 +7,7 @@ import json
 import zipfile
 
 import numpy as np
-from helpers import APP, app_run, open_page, rerun, restart_app_server, wait_for
+from helpers import APP, app_run, open_page, rerun, restart_app_server, table_with, wait_for
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -47,7 +47,7 @@ def one_class_zip() -> bytes:
 
 def open_app(owner: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["u"] = owner
+    at.session_state["_user_id"] = owner  # as if its browser sent the owner's cookie (AppTest has none)
     return rerun(at)
 
 
@@ -119,7 +119,7 @@ def test_import_colour_images_then_build_train_and_see_results():
     # Build follows: 16×16×3 input, 2 output units, ready to train.
     open_page(at, "build")
     assert any("images of 16×16×3 from My colours" in m.value for m in at.markdown)
-    assert table(at, "Output shape")["Output shape"].iloc[-1] == "(None, 2)"
+    assert table_with(at, "Output shape")["Output shape"].iloc[-1] == "(None, 2)"  # a Markdown table now
     assert any("Ready to train" in s.value for s in at.success)
 
     # Train a short run on it and see its results.

@@ -37,7 +37,7 @@ def open_app(monkeypatch, home, owner: str = OWNER) -> AppTest:
     monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(home))
     restart_app_server()  # the process-wide manager is rebuilt on this store folder
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["u"] = owner
+    at.session_state["_user_id"] = owner  # as if its browser sent the owner's cookie (AppTest has none)
     return rerun(at)
 
 

@@ -47,7 +47,9 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
         page.goto(app_url + "/", timeout=FIRST_LOAD_MS)
         expect(page.get_by_role("heading", name="Build your network")).to_be_visible(timeout=FIRST_LOAD_MS)
         expect(page.get_by_text("Total params:")).to_be_visible(timeout=FIRST_LOAD_MS)
-        assert parse_qs(urlparse(page.url).query).get("u"), f"no anonymous user id in the URL: {page.url}"
+        # The anonymous user id is kept in a cookie, never in the URL.
+        page.wait_for_function("() => document.cookie.includes('cnn_playground_user=')")
+        assert "u" not in parse_qs(urlparse(page.url).query), page.url
 
         # Data: the synthetic shapes set, which needs no download and trains in seconds.
         go_to(page, "Data", "Look at the data")
@@ -110,7 +112,7 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
         shots.take(page, "train-stopped")
 
         # A second run with the same settings, refreshed mid-run: a new session finds it again from the
-        # URL (?u=...&run=...) and it trains to its end.
+        # URL (?run=...) and the user from the cookie, and it trains to its end.
         run_id = start_run(page, previous=stopped_id)
         before_reload = wait_for_more_points(page, 0)
         page.reload(timeout=FIRST_LOAD_MS)

@@ -14,7 +14,7 @@ from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 
 pytestmark = pytest.mark.browser
-OWNER = "0123456789abcdef0123"  # the anonymous user id the browser opens the app with (?u=)
+OWNER = "0123456789abcdef0123"  # the anonymous user id of the browser (its cookie)
 
 
 @pytest.fixture
@@ -65,7 +65,8 @@ def metric(page, label: str) -> str:
 
 
 def test_clicking_a_feature_map_square_shows_its_sum_equal_to_the_shown_value(served, page):
-    page.goto(f"{served}/?u={OWNER}", timeout=FIRST_LOAD_MS)
+    page.context.add_cookies([{"name": "cnn_playground_user", "value": OWNER, "url": served}])
+    page.goto(f"{served}/", timeout=FIRST_LOAD_MS)
     expect(page.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
     go_to(page, "Inside the network", "Inside the network")
     heading = page.get_by_role("heading", name="How this number was computed")

@@ -26,7 +26,7 @@ def test_exported_shapes_script_trains_model1(tmp_path, subprocess_env):
     spec = PRESETS["model1"].spec(num_classes=5)
     assert analyze(spec, (28, 28, 1), 5).total_params == 107_973
     script = training_script(spec, "shapes", PRESETS["model1"].app_hyperparameters, "Model 1")
-    assert script.startswith('"""Model 1 — exported from CNN Playground.')
+    assert "TITLE = 'Model 1'" in script
     done = run_script(script, tmp_path, subprocess_env, "--epochs", "1", "--limit-train", "200", "--limit-test", "50")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Total params: 107,973" in done.stdout

@@ -2,7 +2,7 @@
 
 import keras
 import pytest
-from helpers import EXTRA_SPECS
+from helpers import EXTRA_SPECS, MIXED_LAYERS_SPEC
 
 from core.model.codegen import model_code
 from core.model.presets import PRESETS
@@ -46,30 +46,8 @@ def test_model_code_builds_the_same_model():
     assert [l.name for l in namespace["model"].layers] == layer_names(spec)
 
 
-def test_layer_names_follow_keras_automatic_naming():
-    spec = {
-        "input_shape": [28, 28, 1],
-        "layers": [
-            {"type": "Conv2D", "filters": 4, "kernel_size": 3},
-            {"type": "MaxPooling2D"},
-            {"type": "Conv2D", "filters": 4, "kernel_size": 3},
-            {"type": "BatchNormalization"},
-            {"type": "MaxPooling2D"},
-            {"type": "GlobalAveragePooling2D"},
-            {"type": "Dense", "units": 8},
-            {"type": "Dense", "units": 3, "activation": "softmax"},
-        ],
-    }
-    assert layer_names(spec) == [
-        "conv2d",
-        "max_pooling2d",
-        "conv2d_1",
-        "batch_normalization",
-        "max_pooling2d_1",
-        "global_average_pooling2d",
-        "dense",
-        "dense_1",
-    ]
+def test_layer_names_are_the_names_keras_gives():
+    spec = MIXED_LAYERS_SPEC
     # The same names Keras gives unnamed layers in a fresh session.
     keras.backend.clear_session()
     model = keras.Sequential(

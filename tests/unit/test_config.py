@@ -27,6 +27,19 @@ def test_streamlit_does_not_collect_garbage_after_every_rerun():
     assert CONFIG["runner"]["postScriptGC"] is False
 
 
+def test_the_server_settings_for_runs_and_their_defaults():
+    from core.config import Settings, SettingsError, default_memory_budget_mb
+
+    default = Settings.from_env({})
+    assert default.runner == "process"  # the app's default: one run can never take the server down
+    assert default.max_waiting_per_user == 2
+    assert default.memory_budget == default_memory_budget_mb(default.concurrency) >= 256
+    chosen = Settings.from_env({"CNN_PLAYGROUND_MEMORY_BUDGET_MB": "800", "CNN_PLAYGROUND_MAX_WAITING_PER_USER": "5"})
+    assert (chosen.memory_budget, chosen.max_waiting_per_user) == (800, 5)
+    with pytest.raises(SettingsError, match="MAX_WAITING_PER_USER must be between 1 and 1,000"):
+        Settings.from_env({"CNN_PLAYGROUND_MAX_WAITING_PER_USER": "0"})
+
+
 def test_one_table_of_environment_numbers_is_documented_and_within_pils_limit():
     from PIL import Image
 

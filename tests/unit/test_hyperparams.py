@@ -19,8 +19,8 @@ def test_problems_come_from_the_table_in_plain_words():
         "Epochs must be a whole number from 1 to 200 (got 0).",
     ]
     assert Hyperparameters(seed=-1, limit_train=0).problems() == [
-        "The seed must be a whole number, 0 or more (got -1).",
-        "Limit train must be a whole number above 0 (got 0).",
+        "The seed must be a whole number from 0 to 2,147,483,647 (got -1).",
+        "Limit train must be a whole number from 1 to 10,000,000 (got 0).",
     ]
     assert Hyperparameters(optimizer="adamw").problems()[0].startswith("Unknown optimizer 'adamw': choose one of adam")
     assert Hyperparameters(validation_split=float("nan")).problems() == [

@@ -38,7 +38,7 @@ def test_queue_positions_and_cancelling_a_waiting_run(manager, fake_trainer):
 
 def test_runs_start_in_the_order_they_were_queued(tmp_path):
     trainer = FakeTrainer(open=False)
-    manager = RunManager(RunStore(tmp_path), max_concurrent=1, trainer=trainer)
+    manager = RunManager(RunStore(tmp_path), max_concurrent=1, trainer=trainer, max_waiting_per_user=5)
     runs = [manager.start(SPEC, "shapes", QUICK) for _ in range(5)]
     wait_for(lambda: trainer.started == [runs[0].id])
     assert [r.status for r in runs[1:]] == [Status.QUEUED] * 4

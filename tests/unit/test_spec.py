@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+from helpers import MIXED_LAYERS_SPEC
 
 from core.model.presets import PRESETS
 from core.model.spec import (
@@ -70,19 +71,7 @@ def test_model1_for_five_classes_has_107973_params():
 
 
 def test_layer_names_follow_keras_automatic_naming_rules():
-    spec = {
-        "input_shape": [28, 28, 1],
-        "layers": [
-            {"type": "Conv2D", "filters": 4, "kernel_size": 3},
-            {"type": "MaxPooling2D"},
-            {"type": "Conv2D", "filters": 4, "kernel_size": 3},
-            {"type": "BatchNormalization"},
-            {"type": "MaxPooling2D"},
-            {"type": "GlobalAveragePooling2D"},
-            {"type": "Dense", "units": 8},
-            {"type": "Dense", "units": 3, "activation": "softmax"},
-        ],
-    }
+    spec = MIXED_LAYERS_SPEC
     assert layer_names(spec) == [
         "conv2d",
         "max_pooling2d",

@@ -289,3 +289,77 @@ def test_regression_charts_show_the_rows_the_diagonal_and_the_errors():
     assert chart.layout.yaxis.type == "log" and chart.layout.yaxis2.type == "log"
     classification = training_chart([{"step": 1, "epoch": 1, "loss": 1.0, "accuracy": 0.5}], [], 1)
     assert classification.layout.annotations[0].text == "Accuracy" and classification.layout.yaxis.type != "log"
+
+
+# --- hostile files: bounded work, plain messages ---------------------------------------------------
+
+
+@pytest.fixture
+def no_sniffer(monkeypatch):
+    """csv.Sniffer is quadratic on quote-heavy text: the reader must never use it."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("csv.Sniffer used")
+
+    monkeypatch.setattr(tabular.csv, "Sniffer", refuse)
+
+
+def test_a_quote_heavy_file_is_read_without_the_sniffer_and_in_bounded_time(no_sniffer):
+    import threading
+    import time
+
+    ticks, done = [time.perf_counter()], threading.Event()
+
+    def other_user():  # another session's thread must keep running meanwhile
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=other_user)
+    thread.start()
+    started = time.perf_counter()
+    try:
+        for data in ((',"\n' * 5400).encode(), ('"' * 16_000).encode(), (',"\n' * 2_000_000).encode()):
+            try:
+                read_csv(data)
+            except TableError as error:
+                assert str(error)[0].isupper()
+    finally:
+        done.set()
+        thread.join()
+    assert time.perf_counter() - started < 10  # generous: Sniffer alone took 4 s on the first 16 KB file
+    # The other thread was never held up for long (Sniffer held the GIL for seconds).
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 1.5
+
+
+@pytest.mark.parametrize("columns", [20_000, 400_000])
+def test_a_header_of_thousands_of_columns_is_refused_before_parsing(columns, monkeypatch, no_sniffer):
+    def parse(*args, **kwargs):
+        raise AssertionError("the table was parsed")
+
+    monkeypatch.setattr(tabular.pd, "read_csv", parse)
+    data = (",".join(["a"] * columns) + "\n" + ",".join(["1"] * columns) + "\n").encode()
+    with pytest.raises(TableError, match=r"columns; at most 100|longer than 64 KB"):
+        read_csv(data)
+
+
+def test_the_separator_is_guessed_from_a_bounded_sample(monkeypatch):
+    seen = []
+    original = tabular._first_records
+    monkeypatch.setattr(tabular, "_first_records", lambda sample, *a: seen.append(len(sample)) or original(sample, *a))
+    frame, notes = read_csv(csv_bytes(houses(5_000), sep=";"))
+    assert list(frame.columns) == ["area", "district", "price"] and "semicolons" in notes[0]
+    assert max(seen) <= tabular.SNIFF_BYTES
+
+
+def test_mostly_repeated_column_names_are_refused():
+    data = b"a,a,a,a,b\n" + b"1,2,3,4,5\n" * 20
+    with pytest.raises(TableError, match="Most of the table's 5 column names are repeated"):
+        read_csv(data)
+
+
+def test_a_table_with_no_usable_input_column_gets_a_plain_error():
+    frame = pd.DataFrame({"name": [f"n{i}" for i in range(30)], "price": np.arange(30.0)})
+    with pytest.raises(TableError, match="No column besides the target 'price' can be an input") as error:
+        prepare(frame, "price")
+    assert "'name': text with 30 different values" in str(error.value)

@@ -1,0 +1,135 @@
+"""Each image preset trained with its own app defaults on Fashion-MNIST, timed in model-1 epochs.
+
+Trains model 1 first (its app defaults: Adam 0.002, batch 128, 8 epochs): its training time / its epochs
+is the unit, "one model-1 epoch" on this machine in this run. Then each other preset trains with its app
+defaults from the command line, `python -m core train --preset NAME --out r.json` (a fresh process each,
+a temporary run store). For each it records the test accuracy on the full 10,000-image test set, the
+training time (the trainer's per-epoch seconds, validation included, as the app shows it), the same in
+model-1 epochs, and the process's CPU seconds (TensorFlow's import and the test evaluation included: a
+cross-check less sensitive to other load on a shared machine than the wall clock; printed beside it). The figures go into core/model/preset_figures.json, which the
+presets' descriptions quote: nothing there is typed by hand.
+
+With `--presets a,b` only those are trained (model 1 always, for the unit) and merged into the file.
+
+    .venv/bin/python bench/presets.py [--presets fast,modern] [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+
+
+def train(name: str, home: str) -> dict:
+    """One preset with its app defaults on the full data set, exactly as a user would train it from the
+    command line (`python -m core train --preset NAME --out r.json`): the figures of that run."""
+    from core.model.presets import PRESETS
+
+    hp = PRESETS[name].app_hyperparameters
+    out = Path(home) / f"{name}.json"
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--preset", name, "--home", home, "--out", str(out)],
+        cwd=_common.ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: the CLI failed:\n{done.stderr[-2000:]}")
+    report = json.loads(out.read_text())
+    if report["status"] != "finished":
+        raise SystemExit(f"{name}: the run {report['status']}: {report['message']}")
+    seconds = [e["seconds"] for e in report["history"]]
+    return {
+        "test_accuracy": round(report["test_accuracy"], 4),
+        "epochs": hp.epochs,
+        "batch_size": hp.batch_size,
+        "train_seconds": round(sum(seconds), 1),
+        "epoch_seconds": [round(s, 1) for s in seconds],
+        # the whole process (TensorFlow's import and the test evaluation too): a load-robust cross-check
+        "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
+        "load_at_start": round(load, 2),
+    }
+
+
+def main() -> int:
+    from core.model.presets import FIGURES_PATH, PRESETS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", default=",".join(PRESETS), help="comma-separated preset names (default all)")
+    parser.add_argument("--dry-run", action="store_true", help="print the figures, do not write the file")
+    args = parser.parse_args()
+    names = [n for n in args.presets.split(",") if n]
+    unknown = [n for n in names if n not in PRESETS]
+    if unknown:
+        parser.error(f"unknown preset(s): {', '.join(unknown)}")
+
+    print(_common.machine(), flush=True)
+    home = tempfile.mkdtemp(prefix="bench-presets-")
+    figures = {"model1": train("model1", home)}
+    unit = figures["model1"]["train_seconds"] / figures["model1"]["epochs"]
+    print(f"model1: {figures['model1']}; one model-1 epoch = {unit:.1f} s", flush=True)
+    for name in names:
+        if name == "model1":
+            continue
+        figures[name] = train(name, home)
+        print(f"{name}: {figures[name]}", flush=True)
+    for figure in figures.values():
+        figure["model1_epochs"] = round(figure["train_seconds"] / unit, 2)
+
+    print(f"\n{'preset':8} {'test acc':>8} {'train s':>8} {'model-1 epochs':>15} {'process CPU s':>14}")
+    for name, figure in figures.items():
+        print(
+            f"{name:8} {100 * figure['test_accuracy']:7.2f}% {figure['train_seconds']:8.1f} "
+            f"{figure['model1_epochs']:15.2f} {figure['cpu_seconds']:14.1f}"
+        )
+    if "fast" in figures:
+        fast, eight = figures["fast"], 8 * unit
+        print(
+            f"fast vs 8 model-1 epochs: {fast['train_seconds']:.1f} s / {eight:.1f} s = "
+            f"{fast['train_seconds'] / eight:.2f}; test accuracy "
+            f"{100 * fast['test_accuracy']:.2f} % (target ≥ 91 % within 8 model-1 epochs: "
+            f"{'met' if fast['test_accuracy'] >= 0.91 and fast['model1_epochs'] <= 8 else 'NOT met'})"
+        )
+    if args.dry_run:
+        return 0
+    try:
+        stored = json.loads(FIGURES_PATH.read_text())
+    except (OSError, ValueError):
+        stored = {}
+    presets = stored.get("presets", {})
+    if set(figures) != set(PRESETS):  # a partial run: others' figures came from another unit
+        for name in figures:
+            presets[name] = {**figures[name], "measured": datetime.date.today().isoformat()}
+    else:
+        presets = {n: {**f, "measured": datetime.date.today().isoformat()} for n, f in figures.items()}
+    FIGURES_PATH.write_text(
+        json.dumps(
+            {
+                "about": "Written by bench/presets.py: each preset trained with its app defaults on the full "
+                "Fashion-MNIST; model1_epochs = training time / the time of one model-1 epoch in the same run.",
+                "machine": f"{os.cpu_count()} CPU core(s)",
+                "presets": presets,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {FIGURES_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,23 @@
+"""What counts as a number in a user's input, shared by the layer registry and the training settings.
+
+JSON and Python both let ``True`` pass as 1 and ints grow beyond any float; a setting must be neither.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def is_whole_number(value) -> bool:
+    """An int that is not True/False."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_finite_number(value) -> bool:
+    """A real, finite number: not True/False, not NaN or infinity, not text, not an int too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
