@@ -6,14 +6,21 @@ rules are checked by the RunManager when a learner's run starts, not only by the
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import os
 import secrets
+import threading
 import time
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
-from core.data.datasets import load_dataset
+import numpy as np
+
+from core.data.datasets import CLASSIFICATION, Dataset, load_dataset
+from core.data.user_datasets import UserDatasetStore
 from core.insight import compare
 from core.model.presets import PRESETS
 from core.model.spec import analyze
@@ -50,6 +57,8 @@ class Challenge:
     hidden: tuple[str, ...] = ()
     created: float = field(default_factory=time.time)
     reset_at: float = 0.0  # runs that ended before this do not count on the leaderboard
+    closed: bool = False  # a closed challenge takes no new runs; its leaderboard stays
+    hidden_test: int = 0  # test examples kept back from learners, used only for the leaderboard score
 
     def fixed(self, control: str) -> bool:
         return control in self.locked or control in self.hidden
@@ -79,25 +88,81 @@ class Challenge:
             text += "; set by your teacher: " + ", ".join(fixed)
         return text
 
+    @property
+    def train_images(self) -> int | None:
+        """Training images per run (a quick challenge), or None for the whole training set."""
+        return self.hyperparameters.limit_train
+
+    def apply(self, hp: Hyperparameters) -> Hyperparameters:
+        """``hp`` with the challenge's fixed values: locked and hidden controls, the training images per
+        run and the test set; epochs (and early-stopping patience) brought within the cap.
+
+        Every way into a challenge (its link, a preset, a clone, a share link, a data set switch) goes
+        through this, so a learner never holds a setting they could not change back.
+        """
+        fixed = {c: getattr(self.hyperparameters, c) for c in HYPERPARAMETER_CONTROLS if self.fixed(c)}
+        values = {
+            **hp.to_dict(),
+            **fixed,
+            "limit_train": self.hyperparameters.limit_train,
+            "limit_test": self.hyperparameters.limit_test,
+        }
+        if not isinstance(values["epochs"], int) or values["epochs"] > self.max_epochs:
+            values["epochs"] = self.max_epochs
+        patience = values["early_stopping_patience"]
+        if isinstance(patience, int) and patience > self.max_epochs:
+            values["early_stopping_patience"] = self.max_epochs
+        return Hyperparameters.from_dict(values)
+
     def problems(self, dataset: str, params: int, hp: Hyperparameters) -> list[str]:
-        """Why a learner's run breaks the challenge's rules (empty when it follows them)."""
+        """Why a learner's run breaks the challenge's rules (empty when it follows them).
+
+        Each sentence names what to change. Values the learner cannot change (data set, locked
+        controls, training images, test set) are put right by ``apply`` on every path into the
+        challenge; they are still checked here, so no other path (an old tab, the API) gets round them.
+        """
         found = []
+        if self.closed:
+            found.append("Your teacher has closed this challenge: it takes no new runs.")
         if dataset != self.dataset:
-            found.append(f"This challenge uses the {self.dataset} data set.")
+            found.append(
+                "This challenge uses its own data set, not the one of this model: open the challenge "
+                "link again to get it back."
+            )
         if params > self.max_params:
             found.append(
                 f"The model has {params:,} parameters; this challenge allows at most "
-                f"{self.max_params:,}. Use fewer filters or units, or add pooling before Flatten."
+                f"{self.max_params:,}. On Build, use fewer filters or units, or add pooling before Flatten."
             )
         if hp.epochs > self.max_epochs:
-            found.append(f"This challenge allows at most {self.max_epochs} epochs.")
+            found.append(f"This challenge allows at most {self.max_epochs} epochs: lower Epochs.")
         for control in HYPERPARAMETER_CONTROLS:
             if self.fixed(control) and getattr(hp, control) != getattr(self.hyperparameters, control):
                 found.append(
                     f"The {CONTROLS[control].lower()} is set by your teacher "
-                    f"({getattr(self.hyperparameters, control)})."
+                    f"({getattr(self.hyperparameters, control)}): open the challenge link again to get it back."
                 )
+        for name, what in (("limit_train", "training images per run"), ("limit_test", "test set")):
+            if getattr(hp, name) != getattr(self.hyperparameters, name):
+                found.append(f"The {what} is set by your teacher in this challenge: open the challenge link again.")
         return found
+
+    def more_epochs_problems(self, epochs_done: int, extra_epochs: int) -> list[str]:
+        """Why a run of this challenge cannot train ``extra_epochs`` more (empty when it can)."""
+        if self.closed:
+            return ["Your teacher has closed this challenge: it takes no new training."]
+        left = self.max_epochs - epochs_done
+        if extra_epochs <= left:
+            return []
+        if left <= 0:
+            return [
+                f"This run already has the {self.max_epochs} epochs this challenge allows. To do better, "
+                "change the model on Build and train a new run."
+            ]
+        return [
+            f"This challenge allows {self.max_epochs} epochs in all and this run has {epochs_done}: "
+            f"set More epochs to at most {left}."
+        ]
 
 
 def new_code() -> str:
@@ -107,6 +172,149 @@ def new_code() -> str:
 def check_teacher_password(given: str, configured: str) -> bool:
     """Constant-time comparison; with no password configured, nobody is a teacher."""
     return bool(configured) and hmac.compare_digest(given.encode(), configured.encode())
+
+
+# --- teacher login: slowed down after failures, remembered by a signed token (never the password) ---
+
+TOKEN_SECONDS = 12 * 3600  # a teacher's login lasts a school day
+SERVER_KEY = "*"  # the throttle's key for all sessions of the server together
+
+
+class LoginThrottle:
+    """Wrong passwords make the next try wait: after ``free`` failures for a key (a browser session,
+    or the whole server with its own larger allowance), each further failure doubles the wait, up to
+    ``longest`` seconds. A right password clears its session's count, not the server's.
+    """
+
+    def __init__(self, free: int = 3, server_free: int = 20, first_wait: float = 2.0, longest: float = 300.0):
+        self.free, self.server_free = free, server_free
+        self.first_wait, self.longest = first_wait, longest
+        self._failures: dict[str, tuple[int, float]] = {}  # key -> (failures, time of the last)
+        self._lock = threading.Lock()
+
+    def _wait(self, key: str, free: int, now: float) -> float:
+        count, last = self._failures.get(key, (0, 0.0))
+        if count < free:
+            return 0.0
+        wait = min(self.first_wait * 2 ** (count - free), self.longest)
+        return max(0.0, last + wait - now)
+
+    def seconds_to_wait(self, session: str, now: float | None = None) -> float:
+        """How long this session must wait before its next try (0: it may try now)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            return max(self._wait(session, self.free, now), self._wait(SERVER_KEY, self.server_free, now))
+
+    def failed(self, session: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self._lock:
+            for key in (session, SERVER_KEY):
+                count, _ = self._failures.get(key, (0, 0.0))
+                self._failures[key] = (count + 1, now)
+
+    def succeeded(self, session: str) -> None:
+        with self._lock:
+            self._failures.pop(session, None)
+
+
+def server_secret(home: Path) -> bytes:
+    """This server's signing key: CNN_PLAYGROUND_SECRET, else a random key kept in the store's home
+    (readable by the server's user only), made on first use."""
+    configured = os.environ.get("CNN_PLAYGROUND_SECRET", "")
+    if configured:
+        return configured.encode()
+    path = Path(home) / "secret.key"
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError):
+        pass
+    key = secrets.token_bytes(32)
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.hex())
+    try:
+        os.link(tmp, path)  # the first server to write it wins; everyone then reads the same key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def _token_signature(secret: bytes, password: str, expires: int) -> str:
+    # The password is part of the key: changing it logs every teacher out.
+    key = hmac.new(secret, password.encode(), hashlib.sha256).digest()
+    return hmac.new(key, f"teacher:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def make_teacher_token(secret: bytes, password: str, now: float | None = None, seconds: int = TOKEN_SECONDS) -> str:
+    """A token that proves a teacher logged in, until it expires: ``expiry.signature``."""
+    expires = int((time.time() if now is None else now) + seconds)
+    return f"{expires}.{_token_signature(secret, password, expires)}"
+
+
+def check_teacher_token(token: str, secret: bytes, password: str, now: float | None = None) -> bool:
+    """True for an unexpired token made with this server's secret and the current password."""
+    if not password or not isinstance(token, str) or token.count(".") != 1:
+        return False
+    expires, signature = token.split(".")
+    if not expires.isdigit() or int(expires) < (time.time() if now is None else now):
+        return False
+    return hmac.compare_digest(signature, _token_signature(secret, password, int(expires)))
+
+
+# --- a hidden test set: kept back from learners, scored only for the leaderboard -------------------
+
+
+def hidden_test_path(home: Path, code: str) -> Path:
+    """Where a challenge's hidden test set is kept: not an ``own-`` name, so no page can load it as data."""
+    return Path(home) / "datasets" / f"hidden-{code}.npz"
+
+
+def split_hidden_test(x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0):
+    """``count`` test examples, drawn at random, kept back; returns (visible x, visible y, hidden x, hidden y)."""
+    if not 1 <= count < len(x_test):
+        raise ValueError(f"Keep back between 1 and {len(x_test) - 1} test examples (got {count}).")
+    order = np.random.default_rng(seed).permutation(len(x_test))
+    hidden, visible = np.sort(order[:count]), np.sort(order[count:])
+    return x_test[visible], y_test[visible], x_test[hidden], y_test[hidden]
+
+
+def save_hidden_test(home: Path, code: str, x: np.ndarray, y: np.ndarray) -> None:
+    path = hidden_test_path(home, code)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, x=x, y=y)
+    os.replace(tmp, path)
+
+
+def keep_back_hidden_test(home: Path, code: str, dataset: Dataset, count: int, owner: str) -> str:
+    """Keep ``count`` of the data set's test examples back for challenge ``code``'s leaderboard.
+
+    The learners' data set becomes a copy without them (an imported data set of ``owner``, the
+    teacher); the kept-back examples go to a file no page reads. Returns the copy's name.
+    """
+    if dataset.task != CLASSIFICATION:
+        raise ValueError("A hidden test set is scored by accuracy: it needs a data set of classes.")
+    x_test, y_test, x_hidden, y_hidden = split_hidden_test(dataset.x_test, dataset.y_test, count)
+    save_hidden_test(home, code, x_hidden, y_hidden)
+    return UserDatasetStore(home).save(
+        owner=owner,
+        title=f"{dataset.title} (challenge {code})",
+        arrays={"x_train": dataset.x_train, "y_train": dataset.y_train, "x_test": x_test, "y_test": y_test},
+        class_names=dataset.class_names,
+        details={"hidden_test": int(count), "challenge": code, "from": dataset.name},
+    )
+
+
+def load_hidden_test(home: Path, code: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The challenge's hidden test set (images, labels), or None when it keeps none."""
+    try:
+        with np.load(hidden_test_path(home, code), allow_pickle=False) as data:
+            return data["x"], data["y"]
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 class ChallengeStore:
@@ -139,6 +347,20 @@ class ChallengeStore:
             rows = db.execute("SELECT record FROM challenges ORDER BY created DESC").fetchall()
         return [Challenge.from_dict(json.loads(r[0])) for r in rows]
 
+    def update(self, code: str, **changes) -> Challenge | None:
+        """Change a challenge's title, limits or settings (its code and creation time stay)."""
+        challenge = self.get(code)
+        if challenge is None:
+            return None
+        return self.save(replace(challenge, **changes))
+
+    def delete(self, code: str) -> bool:
+        """Delete the challenge (its runs stay with their learners) and any hidden test set it kept."""
+        with self._connect() as db, db:
+            deleted = db.execute("DELETE FROM challenges WHERE code = ?", (code,)).rowcount > 0
+        hidden_test_path(self.store.home, code).unlink(missing_ok=True)
+        return deleted
+
     def reset(self, code: str) -> Challenge | None:
         """Start the leaderboard afresh: earlier runs stay stored but no longer count."""
         challenge = self.get(code)
@@ -147,18 +369,72 @@ class ChallengeStore:
         return self.save(replace(challenge, reset_at=time.time()))
 
 
+HIDDEN_SCORE = "hidden_test_accuracy"  # a run's accuracy on its challenge's hidden test set, in its results
+
+
+def leaderboard_score(run: Run, challenge: Challenge) -> float | None:
+    """The accuracy the leaderboard ranks by: on the hidden test set when the challenge keeps one."""
+    if challenge.hidden_test:
+        return (run.results or {}).get(HIDDEN_SCORE)
+    return run.test_accuracy
+
+
 def leaderboard(runs: list[Run], challenge: Challenge) -> list[dict]:
     """The class leaderboard: the challenge's finished runs since its last reset, on the one leaderboard
-    (core.insight.compare.leaderboard): best test accuracy first; equal accuracy, the smaller model first."""
+    (core.insight.compare.leaderboard): best score first (the test accuracy, or the accuracy on the
+    hidden test set when the challenge keeps one); equal scores, the smaller model first."""
     counted = [
         run
         for run in runs
         if run.challenge == challenge.code
         and run.status == Status.FINISHED
-        and run.test_accuracy is not None
+        and leaderboard_score(run, challenge) is not None
         and (run.ended or 0) >= challenge.reset_at
     ]
-    return compare.leaderboard(counted)
+    return compare.leaderboard(counted, score=lambda run: leaderboard_score(run, challenge))
+
+
+def race(runs: list[Run], challenge: Challenge) -> list[dict]:
+    """Every learner's current run of the challenge (their newest since the last reset), for the live race.
+
+    Each entry: learner, run_id, status, active, ``batches`` and ``epochs`` (the run's history),
+    ``batches_per_epoch``, and ``score`` (the latest validation accuracy, else the latest training
+    accuracy), with ``leader`` True for the best score. Learners are told apart by their browser, so two
+    learners who typed the same name still race separately.
+    """
+    newest: dict[str, Run] = {}
+    for run in runs:
+        if run.challenge != challenge.code or (run.created or 0) < challenge.reset_at:
+            continue
+        if run.status not in Status.ACTIVE and run.status != Status.FINISHED and run.status != Status.STOPPED:
+            continue  # failed or interrupted: the learner's previous one stays on the board
+        key = run.owner or run.id
+        if key not in newest or run.created > newest[key].created:
+            newest[key] = run
+    entries = []
+    for run in sorted(newest.values(), key=lambda r: r.created):
+        epochs = run.epoch_history()
+        batches = run.batch_history()
+        validation = [e["val_accuracy"] for e in epochs if e.get("val_accuracy") is not None]
+        training = [b["accuracy"] for b in batches if b.get("accuracy") is not None]
+        score = validation[-1] if validation else (training[-1] if training else None)
+        entries.append(
+            {
+                "learner": run.learner or "anonymous",
+                "run_id": run.id,
+                "status": run.status,
+                "active": run.active,
+                "batches": batches,
+                "epochs": epochs,
+                "batches_per_epoch": run.batches_per_epoch or 1,
+                "score": score,
+                "leader": False,
+            }
+        )
+    scored = [e for e in entries if e["score"] is not None]
+    if scored:
+        max(scored, key=lambda e: e["score"])["leader"] = True
+    return entries
 
 
 # --- a teacher's new challenge --------------------------------------------------------------------
@@ -184,3 +460,69 @@ def starting_model_warning(challenge: Challenge) -> str | None:
         f"The starting model has {start:,} parameters, more than the {challenge.max_params:,} allowed: "
         "learners must shrink it before they can train."
     )
+
+
+class ChallengeRejected(Exception):
+    """A teacher's challenge cannot be saved as filled in; ``problems`` say what to change."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def create_challenge(
+    challenges: ChallengeStore,
+    *,
+    teacher: str,
+    title: str,
+    dataset: str,
+    preset: str,
+    max_params: int,
+    max_epochs: int,
+    hyperparameters: Hyperparameters,
+    locked=(),
+    hidden=(),
+    hidden_test: int = 0,
+) -> Challenge:
+    """Check and save a new challenge; with ``hidden_test`` its learners get a copy of the data set
+    without that many test examples, which only score the leaderboard (see keep_back_hidden_test).
+
+    ``teacher`` is the teacher's user id: a data set they imported may be the challenge's.
+    Raises ChallengeRejected with plain sentences when it cannot be made.
+    """
+    problems = setup_problems(title, max_epochs, hyperparameters) + hyperparameters.problems()
+    data = load_dataset(dataset)
+    if data.owner and data.owner != teacher:
+        problems.append("That data set was imported by someone else: choose one of yours.")
+    if hidden_test:
+        if data.task != CLASSIFICATION:
+            problems.append("A hidden test set is scored by accuracy: it needs a data set of classes.")
+        elif not 1 <= hidden_test <= len(data.x_test) // 2:
+            problems.append(
+                f"Keep back between 1 and {len(data.x_test) // 2:,} test images (half of the "
+                f"{len(data.x_test):,} this data set has), or 0 for none."
+            )
+    if problems:
+        raise ChallengeRejected(problems)
+    code = new_code()
+    if hidden_test:
+        dataset = keep_back_hidden_test(challenges.store.home, code, data, hidden_test, owner=teacher)
+    return challenges.save(
+        Challenge(
+            code=code,
+            title=title.strip(),
+            dataset=dataset,
+            preset=preset,
+            max_params=int(max_params),
+            max_epochs=int(max_epochs),
+            hyperparameters=hyperparameters,
+            locked=tuple(c for c in locked if c not in hidden),
+            hidden=tuple(hidden),
+            hidden_test=int(hidden_test),
+        )
+    )
+
+
+def edit_problems(challenge: Challenge, title: str, max_epochs: int, hyperparameters: Hyperparameters) -> list[str]:
+    """Why an edit of a challenge cannot be saved (empty when it can)."""
+    return setup_problems(title, max_epochs, hyperparameters) + hyperparameters.problems()

@@ -178,6 +178,8 @@ def _progress_line(run) -> str:
             + (f" mae {mae:.4g}" if mae is not None else "")
         )
     eta = f" ETA {p.eta:.0f}s" if p.eta is not None else ""
+    if p.phase == "testing":
+        eta = " testing"
     epoch = min(p.epoch + 1, p.epochs)
     return (
         f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {epoch}/{p.epochs} "

@@ -9,6 +9,7 @@ from dashboard.components.widgets import sidebar_status
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
 session.remember_user_in_browser()
+session.remember_teacher_in_browser()
 session.playground()
 
 page = st.navigation(

@@ -6,6 +6,7 @@ import gzip
 import os
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,6 +300,11 @@ DATASETS: dict[str, DatasetInfo] = {
 _cache: dict[str, Dataset] = {}
 _float_arrays: dict[tuple[int, str], np.ndarray] = {}
 _lock = threading.Lock()
+# A built-in set that could not be found or downloaded is not looked for again for a while: every page
+# asks for the data set, and each try of Keras' download on an offline server waits for the network.
+RETRY_UNAVAILABLE_SECONDS = 600.0
+_unavailable: dict[tuple, tuple[float, str]] = {}
+_WHERE_TO_LOOK = ("FASHION_MNIST_DIR", "MNIST_DIR", "KERAS_HOME", "CNN_PLAYGROUND_OFFLINE")
 
 
 def load_dataset(name: str) -> Dataset:
@@ -310,8 +316,17 @@ def load_dataset(name: str) -> Dataset:
         raise DatasetUnavailable(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
     with _lock:
         if name not in _cache:
+            where = (name, *(os.environ.get(v) for v in _WHERE_TO_LOOK))  # a new folder is looked in at once
+            failed = _unavailable.get(where)
+            if failed is not None and time.monotonic() - failed[0] < RETRY_UNAVAILABLE_SECONDS:
+                raise DatasetUnavailable(failed[1])
             if name in DATASETS:
-                dataset = DATASETS[name].loader()
+                try:
+                    dataset = DATASETS[name].loader()
+                except DatasetUnavailable as error:
+                    _unavailable[where] = (time.monotonic(), str(error))
+                    raise
+                _unavailable.pop(where, None)
             else:
                 from core.data.user_datasets import UserDatasetStore
 

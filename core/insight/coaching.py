@@ -46,8 +46,9 @@ class Curves:
     batches: Sequence[dict]
     has_dropout: bool = False
     learning_rate: float | None = None
-    limit_train: int | None = None
+    limit_train: int | None = None  # the examples it trained on, when fewer than the data set has
     failure: str = ""  # the run's failure message, when it failed
+    examples: str = "images"  # what the data set holds: "images", or "rows" of a table
 
     def series(self, key: str) -> list[float]:
         return [float(e[key]) for e in self.epochs if e.get(key) is not None]
@@ -178,9 +179,9 @@ def overfitting(curves: Curves) -> Finding | None:
     else:
         dropout = "Add a Dropout layer (rate 0.25) before the Dense layers"
     more_data = (
-        f"train on more images (this run used only {curves.limit_train:,})"
+        f"train on more {curves.examples} (this run used only {curves.limit_train:,})"
         if curves.limit_train
-        else "use more training images"
+        else f"use more training {curves.examples}"
     )
     return Finding(
         "overfitting",
@@ -189,7 +190,7 @@ def overfitting(curves: Curves) -> Finding | None:
         f"Validation loss was lowest at epoch {epoch} ({_fmt(low['val_loss'])}) and rose to "
         f"{_fmt(last['val_loss'])} by epoch {last['epoch']}, while training loss kept falling from "
         f"{_fmt(low['loss'])} to {_fmt(last['loss'])}: the network is memorising the training "
-        "images instead of learning what generalises.",
+        f"{curves.examples} instead of learning what generalises.",
         f"{dropout}, train for about {epoch} epochs (the best point), or {more_data}.",
     )
 
@@ -229,7 +230,7 @@ def good_fit(curves: Curves) -> Finding | None:
         "Learning steadily",
         n,
         f"Over {n} epochs {train}; there is no validation set to check for overfitting.",
-        "Set a validation split on Train to see how the network does on images it did not learn from.",
+        f"Set a validation split on Train to see how the network does on {curves.examples} it did not learn from.",
     )
 
 
@@ -241,9 +242,10 @@ def coach(
     learning_rate: float | None = None,
     limit_train: int | None = None,
     failure: str = "",
+    examples: str = "images",
 ) -> list[Finding]:
     """Every finding the rules make, or a single good-fit finding, or nothing when it is too early to tell."""
-    curves = Curves(list(epochs), list(batches), has_dropout, learning_rate, limit_train, failure)
+    curves = Curves(list(epochs), list(batches), has_dropout, learning_rate, limit_train, failure, examples)
     found = [f for rule in RULES.values() if (f := rule(curves)) is not None]
     if found:
         return found
@@ -260,6 +262,16 @@ def coach_run(run) -> list[Finding]:
         run.batch_history(),
         has_dropout=any(isinstance(layer, dict) and layer.get("type") == "Dropout" for layer in layers),
         learning_rate=hp.effective_learning_rate,
-        limit_train=hp.limit_train,
+        limit_train=_examples_used(run),
         failure=run.message if run.status == Status.FAILED else "",
+        examples="images" if isinstance(run.spec, dict) and len(run.spec.get("input_shape") or ()) == 3 else "rows",
     )
+
+
+def _examples_used(run) -> int | None:
+    """The training examples the run used, when a limit cut the data set short (else None)."""
+    results = run.results or {}
+    if "train_examples" in results:
+        used, available = results["train_examples"], results.get("train_examples_available", 0)
+        return used if used < available else None
+    return run.hyperparameters.limit_train  # a run from before the count was kept

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from core.classroom import ChallengeStore
 from core.config import DEFAULT_MAX_WAITING_PER_USER, Settings, default_concurrency, default_memory_budget_mb
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
@@ -141,10 +142,13 @@ class RunManager:
         With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too; ``experiment``
         tags the run as a variant of that experiment (core.experiments).
         """
+        if challenge is not None:
+            challenge = self._current_challenge(challenge.code, challenge)
         data, analysis, problems = self._assess(spec, dataset, hyperparameters)
         if problems:
             raise RunRejected(problems)
-        if data.owner and data.owner != owner:
+        # A teacher's own data set is open to the learners of the challenge that uses it, for training only.
+        if data.owner and data.owner != owner and (challenge is None or challenge.dataset != dataset):
             raise RunRejected(["This data set was imported by someone else: choose one of yours."])
         params = analysis.total_params
         if challenge is not None:
@@ -183,6 +187,10 @@ class RunManager:
             raise RunRejected(["Only a finished or stopped run with a saved model can train on."])
         if run.epoch + extra_epochs > MAX_EPOCHS:
             raise RunRejected([f"A run can have at most {MAX_EPOCHS} epochs in all; it has {run.epoch}."])
+        if run.challenge:
+            problems = self._current_challenge(run.challenge).more_epochs_problems(run.epoch, extra_epochs)
+            if problems:
+                raise RunRejected(problems)
         run.reopen(extra_epochs)
         self._admit(run, None, continue_training=True)  # it trains its saved model: nothing to analyse
         return run
@@ -223,6 +231,15 @@ class RunManager:
             with self._lock:
                 if self._live.get(run.id) is run:
                     del self._live[run.id]
+
+    def _current_challenge(self, code: str, given=None):
+        """The challenge as the store has it now (the teacher may have edited or closed it since)."""
+        challenge = ChallengeStore(self.store).get(code)
+        if challenge is not None:
+            return challenge
+        if given is not None:  # not stored (the API with a challenge of its own): its rules still hold
+            return given
+        raise RunRejected(["This run's classroom challenge was deleted by your teacher: it takes no more training."])
 
     # --- reading and controlling one's own runs ---------------------------------------------------
     # Every method here takes the asking user (``owner``): another user's run, or a malformed id, is

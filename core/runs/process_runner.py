@@ -67,14 +67,17 @@ class RelayRun(Run):
                 "started": self.started,
                 "paused_seconds": self.paused_seconds,
                 "params": self.params,
+                "phase": self.phase,
+                "epoch_started": self.epoch_started,
+                "eval_sizes": self.eval_sizes,
             }
         try:
             self.conn.send((kind, payload, state))
         except (BrokenPipeError, EOFError, OSError):
             raise ServerGone from None
 
-    def begin(self, batches_per_epoch: int) -> None:
-        super().begin(batches_per_epoch)
+    def begin(self, batches_per_epoch: int, eval_sizes: dict | None = None) -> None:
+        super().begin(batches_per_epoch, eval_sizes)
         self._send("begin")
 
     def record_batch(self, *args, **kwargs) -> None:

@@ -7,6 +7,7 @@ each from its own position in the history, so no reader drains anything from ano
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -39,7 +40,8 @@ class Progress:
     batch: int  # batches done in the current epoch
     batches_per_epoch: int
     elapsed: float
-    eta: float | None  # seconds left, when it can be estimated
+    eta: float | None  # seconds left, when it can be estimated (training, validation and the test set)
+    phase: str = ""  # "validating" or "testing" while the run evaluates; "" while it trains
 
     @property
     def fraction(self) -> float:
@@ -114,14 +116,21 @@ class Run:
         self.epoch = 0
         self.batch = 0
         self.batches_per_epoch = 0
+        self.phase = ""  # "validating" or "testing" while the worker evaluates (see Progress)
+        self.epoch_started: float | None = None  # when the current epoch began (for the time left)
+        self.eval_sizes: dict = {}  # {"validation": n, "test": n}: examples evaluated each epoch / at the end
+        self._continued_from = 0  # epochs of the history before the latest "train more"
         self._batches: list[dict] = []
         self._epochs: list[dict] = []
         self.results: dict | None = None
 
     # --- written by the worker ---------------------------------------------------------------
 
-    def begin(self, batches_per_epoch: int) -> None:
+    def begin(self, batches_per_epoch: int, eval_sizes: dict | None = None) -> None:
         with self._lock:
+            self.eval_sizes = dict(eval_sizes or {})
+            self.phase = ""
+            self.epoch_started = time.time()
             self.status = Status.STOPPING if self._stop.is_set() else Status.RUNNING
             if self.started is None or not self._epochs:
                 self.started = time.time()
@@ -151,7 +160,15 @@ class Run:
             self._epochs.append(metrics)
             self.epoch = len(self._epochs)
             self.batch = 0
+            self.phase = ""
+            self.epoch_started = time.time()
         self._progressed()
+
+    def set_phase(self, phase: str) -> None:
+        """'validating', 'testing' or '' (training): what the worker is doing, for the page to say."""
+        with self._lock:
+            self.phase = phase
+        self._state_changed()
 
     def _progressed(self) -> None:
         if self.on_progress is not None:
@@ -232,6 +249,9 @@ class Run:
                 self._epochs.append(payload)
             for key in ("epoch", "batch", "batches_per_epoch", "started", "paused_seconds", "params"):
                 setattr(self, key, state[key])
+            for key in ("phase", "epoch_started", "eval_sizes"):
+                if key in state:
+                    setattr(self, key, state[key])
             # Stop pressed here and not yet seen by the worker: keep showing "stopping".
             if not (self._stop.is_set() and state["status"] in (Status.RUNNING, Status.PAUSED)):
                 self.status = state["status"]
@@ -258,6 +278,7 @@ class Run:
     def reopen(self, extra_epochs: int) -> None:
         """An ended run goes back to the queue to train ``extra_epochs`` more, extending its history."""
         with self._lock:
+            self._continued_from = len(self._epochs)
             self.hyperparameters = Hyperparameters.from_dict(
                 {**self.hyperparameters.to_dict(), "epochs": self.epoch + extra_epochs}
             )
@@ -291,12 +312,65 @@ class Run:
             epochs = self.hyperparameters.epochs
             now = self.ended or time.time()
             elapsed = (now - self.started - self.paused_seconds) if self.started else 0.0
-            done = self.epoch * self.batches_per_epoch + self.batch
-            total = epochs * self.batches_per_epoch
             eta = None
-            if self.status in Status.ACTIVE and done and total:
-                eta = elapsed / done * (total - done)
-            return Progress(self.status, self.epoch, epochs, self.batch, self.batches_per_epoch, elapsed, eta)
+            if self.status in Status.ACTIVE and self.phase != "testing":
+                eta = self._seconds_left(now, elapsed)
+            return Progress(
+                self.status, self.epoch, epochs, self.batch, self.batches_per_epoch, elapsed, eta, self.phase
+            )
+
+    def _seconds_left(self, now: float, elapsed: float) -> float | None:
+        """Training, validation and test evaluation still to come (called with the lock held).
+
+        From the end of the first epoch on it uses what was measured: the pace of the epoch under way
+        (or of the latest epoch; the first one at its steady pace, without building the graphs), the
+        latest validation, and the test set timed like the validation, scaled by its size. Before that,
+        the time per batch so far.
+        """
+        per_epoch = self.batches_per_epoch
+        total = self.hyperparameters.epochs * per_epoch
+        done = self.epoch * per_epoch + self.batch
+        if not total or not done:
+            return None
+        sizes = self.eval_sizes or {}
+        measured = [e for e in self._epochs[self._continued_from :] if "seconds" in e]
+        if not measured:  # in the first epoch: batches so far, and validation guessed at 1/3 of training speed
+            per_batch = elapsed / done
+            per_example = per_batch / max(self.hyperparameters.batch_size, 1) / 3
+            return (total - done) * per_batch + per_example * (
+                sizes.get("validation", 0) * (self.hyperparameters.epochs - self.epoch) + sizes.get("test", 0)
+            )
+        latest = measured[-1]
+        batch_size = max(self.hyperparameters.batch_size, 1)
+        val_examples = sizes.get("validation", 0)
+        first_of_session = len(measured) == 1  # its time includes building the model's graphs
+        # Training: the pace of the epoch under way once a few batches are done (it follows a server
+        # that got busier or quieter), else the latest epoch's (the first one at its steady pace).
+        if self.batch >= max(3, per_epoch // 4) and self.epoch_started is not None:
+            train = (now - self.epoch_started) / self.batch * per_epoch
+        elif first_of_session and "train_batch_seconds" in latest:
+            train = latest["train_batch_seconds"] * per_epoch
+        else:
+            train = latest["seconds"] - latest.get("val_seconds", 0.0)
+        validation = latest.get("val_seconds", 0.0)
+        val_batches = math.ceil(val_examples / batch_size)
+        first = measured[0]
+        steady_first_validation = first.get("val_batch_seconds", 0.0) * val_batches
+        # The first evaluation builds its graph; the test set's predict builds its own once too.
+        eval_setup = (
+            max(first.get("val_seconds", 0.0) - steady_first_validation, 0.0) if steady_first_validation else 0.0
+        )
+        if first_of_session and steady_first_validation:
+            validation = min(validation, steady_first_validation)
+        if val_examples and validation:
+            test = eval_setup + validation / val_examples * sizes.get("test", 0)  # timed like the validation
+        else:  # no validation to time: a forward pass costs about a third of a training step
+            test = train / max(per_epoch * batch_size, 1) / 3 * sizes.get("test", 0)
+        epochs_left = self.hyperparameters.epochs - self.epoch
+        in_epoch = 0.0
+        if self.epoch_started is not None and epochs_left > 0:
+            in_epoch = min(max(now - self.epoch_started, 0.0), train + validation)
+        return max(epochs_left * (train + validation) - in_epoch, 0.0) + test
 
     @property
     def active(self) -> bool:

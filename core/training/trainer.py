@@ -14,6 +14,7 @@ import time
 import keras
 import numpy as np
 
+from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.model.spec import analyze_for, build_model, strip_ansi
 from core.runs.record import Ending, Run, Status
@@ -53,10 +54,38 @@ class RunRecorder(keras.callbacks.Callback):
         self.factors = factors or {}
         self._epoch = 0
         self._epoch_started = 0.0
+        self._validation_started = 0.0
+        self._validation_seconds = 0.0
+        # Steady pace, for the time left: batches after the first (which builds the step's graph).
+        self._train_marks: list[tuple[int, float]] = []  # (batches done, time) after batch 1 and the last
+        self._test_marks: list[tuple[int, float]] = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._epoch_started = time.perf_counter()
+        self._validation_seconds = 0.0
+        self._train_marks, self._test_marks = [], []
+
+    def on_test_begin(self, logs=None):  # inside fit: the epoch's validation
+        self._validation_started = time.perf_counter()
+        self.run.set_phase("validating")
+
+    def on_test_end(self, logs=None):
+        self._validation_seconds = time.perf_counter() - self._validation_started
+
+    @staticmethod
+    def _mark(marks: list, batches_done: int) -> None:
+        now = time.perf_counter()
+        if len(marks) < 2:
+            marks.append((batches_done, now))
+        else:
+            marks[1] = (batches_done, now)
+
+    @staticmethod
+    def _seconds_per_batch(marks: list) -> float | None:
+        if len(marks) < 2 or marks[1][0] <= marks[0][0]:
+            return None
+        return (marks[1][1] - marks[0][1]) / (marks[1][0] - marks[0][0])
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -66,16 +95,29 @@ class RunRecorder(keras.callbacks.Callback):
         value = logs.get(self.metric)
         value = None if value is None else float(value) * self.factors.get(self.metric, 1.0)
         self.run.record_batch(self._epoch, batch, loss * self.factors.get("loss", 1.0), **{self.metric: value})
+        self._mark(self._train_marks, batch + 1)
         self.run.wait_while_paused()
         if self.run.stop_requested:
             raise StopRequested
 
     def on_test_batch_end(self, batch, logs=None):
+        self._mark(self._test_marks, batch + 1)
         if self.run.stop_requested:  # Stop during validation: don't finish it
             raise StopRequested
 
     def on_epoch_end(self, epoch, logs=None):
-        metrics = {"epoch": epoch + 1, "seconds": time.perf_counter() - self._epoch_started}
+        metrics = {
+            "epoch": epoch + 1,
+            "seconds": time.perf_counter() - self._epoch_started,
+            "val_seconds": self._validation_seconds,
+        }
+        # The epoch at a steady pace (without building graphs), for the time left of later epochs
+        per_train_batch = self._seconds_per_batch(self._train_marks)
+        per_test_batch = self._seconds_per_batch(self._test_marks)
+        if per_train_batch is not None:
+            metrics["train_batch_seconds"] = per_train_batch
+        if per_test_batch is not None:
+            metrics["val_batch_seconds"] = per_test_batch
         metrics.update(convert_logs(logs or {}, self.factors))
         self.run.record_epoch(metrics)  # the manager saves the run here (its progress hook)
 
@@ -163,11 +205,16 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
     x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
     y_train = _slice(dataset.y_train, hp.limit_train)
-    n_fit = len(x_train) - int(len(x_train) * hp.validation_split)
+    n_validation = int(len(x_train) * hp.validation_split)
+    n_fit = len(x_train) - n_validation
     batches_per_epoch = math.ceil(n_fit / hp.batch_size)
     model = _prepare_model(run, store, continue_training, batches_per_epoch)
     initial_epoch = run.epoch if continue_training else 0
-    run.begin(batches_per_epoch=batches_per_epoch)
+    n_test = len(dataset.x_test) if hp.limit_test is None else min(hp.limit_test, len(dataset.x_test))
+    run.begin(
+        batches_per_epoch=batches_per_epoch,
+        eval_sizes={"validation": n_validation, "test": n_test + _hidden_test_size(run, store)},
+    )
     scaling = task.scaling(y_train, model)  # a regression trains on standardised targets
     if continue_training:
         scaling.unfold_from(model)
@@ -195,7 +242,11 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     except StopRequested:
         stopped = True
     scaling.fold_into(model)  # the model now predicts the target in its own units
+    run.set_phase("testing")
     results = evaluate_run(model, run, dataset, hp, store)
+    results.update(score_hidden_test(model, run, store))
+    # How many examples the run really learnt from (a limit above the data set's size is no limit).
+    results["train_examples"], results["train_examples_available"] = len(x_train), len(dataset.x_train)
     if stopped:
         return Ending(
             Status.STOPPED,
@@ -219,6 +270,27 @@ def _problems(run: Run, dataset) -> list[str]:
     analysis = run.analysis if run.analysis is not None else analyze_for(run.spec, dataset, param_budget=math.inf)
     run.params = analysis.total_params
     return [p.text() for p in analysis.problems] + run.hyperparameters.problems()
+
+
+def _hidden_test_size(run: Run, store: RunStore | None) -> int:
+    if not run.challenge or store is None:
+        return 0
+    hidden = load_hidden_test(store.home, run.challenge)
+    return 0 if hidden is None else len(hidden[1])
+
+
+def score_hidden_test(model, run: Run, store: RunStore | None) -> dict:
+    """The run's accuracy on its challenge's hidden test set, for the leaderboard only (no predictions
+    or labels are kept: the learner's pages never see that set)."""
+    if not run.challenge or store is None:
+        return {}
+    hidden = load_hidden_test(store.home, run.challenge)
+    if hidden is None:
+        return {}
+    x, y = hidden
+    x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
+    predicted = model.predict(x, batch_size=PREDICT_BATCH, verbose=0).argmax(axis=1)
+    return {HIDDEN_SCORE: float(np.mean(predicted == y))}
 
 
 def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore | None) -> dict:

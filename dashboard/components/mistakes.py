@@ -24,6 +24,7 @@ from dashboard.charts.inspection import clickable_confusion_figure, enlarge, sel
 
 PER_ROW = 6
 PAIR_LIMIT = 24
+CELL_PER_ROW = 4  # beside the matrix: half the width
 MISTAKES_LIMIT = 12
 
 
@@ -34,7 +35,7 @@ def example_gallery(examples: list[Example], images: np.ndarray, class_names, pe
         for column, example in zip(columns, examples[start : start + per_row]):
             with column:
                 true, predicted = class_names[example.true], class_names[example.predicted]
-                st.image(enlarge(images[example.index]), caption=f"#{example.index}, a {true}")
+                st.image(enlarge(images[example.index]), caption=f"#{example.index} · class: {true}")
                 st.progress(
                     min(max(example.confidence, 0.0), 1.0), text=f"{predicted}: {100 * example.confidence:.0f} %"
                 )
@@ -66,30 +67,34 @@ def confusion_matrix_section(run, results: dict) -> None:
     _take_click(chart_key, true_key, predicted_key)
     default = most_confused_pair(matrix)
     pair = session.default_widget_value(true_key, default[0]), session.default_widget_value(predicted_key, default[1])
-    st.plotly_chart(
-        clickable_confusion_figure(matrix, names, selected=pair),
-        key=chart_key,
-        on_select="rerun",
-        selection_mode="points",
-    )
-
-    st.subheader("Why it errs")
-    st.caption(
-        "Click a cell of the matrix (or pick the two classes here) to see its test images, the ones the "
-        "network was surest about first. The bar under each image is how sure it was of its answer."
-    )
-    options = list(range(len(names)))
-    left, right = st.columns(2)
-    left.selectbox("True class", options, format_func=names.__getitem__, key=true_key)
-    right.selectbox("Predicted as", options, format_func=names.__getitem__, key=predicted_key)
-    try:
-        predictions = load_predictions(session.manager().store, run.id)
-        images = load_dataset(run.dataset).x_test[: len(predictions.y_true)]
-    except (PredictionsUnavailable, DatasetUnavailable) as error:
-        st.info(str(error))
-        return
-    true, predicted = session.widget_value(true_key), session.widget_value(predicted_key)
-    _pair_gallery(predictions, images, names, true, predicted)
+    # The matrix and the clicked cell's images side by side: on a 1366×768 screen the images appear
+    # beside the click, not below the fold.
+    matrix_col, cell_col = st.columns([1, 1], gap="medium")
+    with matrix_col:
+        st.plotly_chart(
+            clickable_confusion_figure(matrix, names, selected=pair),
+            key=chart_key,
+            on_select="rerun",
+            selection_mode="points",
+        )
+    with cell_col:
+        st.subheader("Why it errs")
+        st.caption(
+            "Click a cell of the matrix (or pick the two classes here) to see its test images, the ones the "
+            "network was surest about first. The bar under each image is how sure it was of its answer."
+        )
+        options = list(range(len(names)))
+        left, right = st.columns(2)
+        left.selectbox("True class", options, format_func=names.__getitem__, key=true_key)
+        right.selectbox("Predicted as", options, format_func=names.__getitem__, key=predicted_key)
+        try:
+            predictions = load_predictions(session.manager().store, run.id)
+            images = load_dataset(run.dataset).x_test[: len(predictions.y_true)]
+        except (PredictionsUnavailable, DatasetUnavailable) as error:
+            st.info(str(error))
+            return
+        true, predicted = session.widget_value(true_key), session.widget_value(predicted_key)
+        _pair_gallery(predictions, images, names, true, predicted, per_row=CELL_PER_ROW)
     st.subheader("The most confident mistakes")
     mistakes = confident_mistakes(predictions, MISTAKES_LIMIT)
     if not mistakes:
@@ -102,9 +107,9 @@ def confusion_matrix_section(run, results: dict) -> None:
     example_gallery(mistakes, images, names)
 
 
-def _pair_gallery(predictions: Predictions, images, names, true: int, predicted: int) -> None:
+def _pair_gallery(predictions: Predictions, images, names, true: int, predicted: int, per_row: int = PER_ROW) -> None:
     examples = pair_examples(predictions, true, predicted)
     st.markdown(_pair_sentence(len(examples), names[true], names[predicted]))
     if len(examples) > PAIR_LIMIT:
         st.caption(f"Showing the first {PAIR_LIMIT} of {len(examples)}.")
-    example_gallery(examples[:PAIR_LIMIT], images, names)
+    example_gallery(examples[:PAIR_LIMIT], images, names, per_row=per_row)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -46,6 +48,9 @@ def show_shape_table(analysis: Analysis, key: str) -> None:
     # model summary has nothing to sort or scroll.
     with st.container(key=key):
         st.markdown(markdown_table(shape_table(analysis)))
+    if not analysis.ok:  # the layers after a problem have no parameter count: a sum would be a wrong, partial total
+        st.markdown("**Total params: —** (known once every layer fits: fix the problems first)")
+        return
     memory = analysis.memory
     if memory is None:
         st.markdown(f"**Total params: {analysis.total_params:,}**")
@@ -61,6 +66,39 @@ def show_shape_table(analysis: Analysis, key: str) -> None:
 
 def format_megabytes(mb: float) -> str:
     return f"{mb / 1024:,.1f} GB" if mb >= 1024 else f"{mb:,.0f} MB" if mb >= 10 else f"{mb:,.1f} MB"
+
+
+# Accessible names of the layer cards' icon-only buttons, by the end of their keys. Streamlit gives a
+# button no aria-label and draws its help only on hover, so a screen reader would say just "button".
+ICON_BUTTON_NAMES = {
+    "_up": "Move layer {n} up",
+    "_down": "Move layer {n} down",
+    "_dup": "Duplicate layer {n}",
+    "_del": "Remove layer {n}",
+}
+_NAME_ICON_BUTTONS = """<script>
+(() => {
+  const names = %s;
+  const label = () => document.querySelectorAll('[class*="st-key-b"] button').forEach((button) => {
+    const holder = button.closest('[class*="st-key-b"]');
+    const key = [...holder.classList].find((c) => c.startsWith('st-key-b'));
+    const match = key && key.match(/^st-key-b\\d+_(\\d+)(_[a-z]+)$/);
+    if (!match || !names[match[2]]) return;
+    const name = names[match[2]].replace('{n}', Number(match[1]) + 1);
+    if (button.getAttribute('aria-label') !== name) button.setAttribute('aria-label', name);
+  });
+  label();
+  if (!window.__cnnIconNames) {
+    window.__cnnIconNames = new MutationObserver(label);
+    window.__cnnIconNames.observe(document.body, {childList: true, subtree: true});
+  }
+})();
+</script>"""
+
+
+def name_icon_buttons() -> None:
+    """Give the layer cards' icon buttons names a screen reader says ("Move layer 2 up")."""
+    st.html(_NAME_ICON_BUTTONS % json.dumps(ICON_BUTTON_NAMES), unsafe_allow_javascript=True)
 
 
 def sidebar_status() -> None:
@@ -102,11 +140,23 @@ def run_status(run: Run) -> None:
                 f"Paused in epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, after batch {p.batch}: "
                 "press Resume to go on."
             )
-        else:
+        elif p.phase == "testing":
+            tested = (run.eval_sizes or {}).get("test")
             text = (
-                f"{label}: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, batch {p.batch} of "
-                f"{p.batches_per_epoch} · elapsed {format_seconds(p.elapsed)} · "
-                f"about {format_seconds(p.eta)} left"
+                f"{label}: training done; now measuring the test set"
+                + (f" ({tested:,} examples)" if tested else "")
+                + f"… · elapsed {format_seconds(p.elapsed)}"
+            )
+        else:
+            doing = (
+                "checking the validation set"
+                if p.phase == "validating"
+                else f"batch {p.batch} of {p.batches_per_epoch}"
+            )
+            left = f"about {format_seconds(p.eta)} left" if p.eta is not None else "time left known after a few batches"
+            text = (
+                f"{label}: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, {doing} · "
+                f"elapsed {format_seconds(p.elapsed)} · {left} (test set included)"
             )
         st.progress(p.fraction, text=text)
     else:

@@ -5,7 +5,7 @@ Pages and components use only the names below; nothing outside this package touc
 """
 
 from . import experiments
-from .identity import is_teacher, learner_name, remember_user_in_browser, sign_in_teacher, user_id
+from .identity import learner_name, remember_user_in_browser, user_id
 from .inputs import default_widget_value, reset_widgets, set_widget_value, widget_value
 from .links import board_in_url
 from .memory import (
@@ -55,6 +55,7 @@ from .state import (
     set_layer_arg,
     take_notices,
 )
+from .teacher import is_teacher, log_in, log_out, remember_teacher_in_browser, teacher_password
 
 __all__ = [
     "Playground",
@@ -108,7 +109,10 @@ __all__ = [
     "set_widget_value",
     "show_mistake",
     "shown_mistake",
-    "sign_in_teacher",
+    "log_in",
+    "log_out",
+    "remember_teacher_in_browser",
+    "teacher_password",
     "stop_run",
     "table_being_imported",
     "take_message",

@@ -12,11 +12,12 @@ from core.experiments.factors import FactorOption
 from core.experiments.factors import factor_options as model_factor_options
 from core.experiments.plan import Plan, manager_check
 
-from .identity import is_teacher, learner_name, user_id
+from .identity import learner_name, user_id
 from .memory import is_new_click
 from .runs import own_run
 from .services import manager
 from .state import active_challenge, clone_run, follow_run, playground
+from .teacher import is_teacher
 
 _OPEN_KEY = "_experiment_id"
 _LR_KEY = "_lr_finding"

@@ -59,13 +59,3 @@ def remember_user_in_browser() -> None:
 def learner_name() -> str:
     """The name the learner gave for the class leaderboard (the banner's text box), trimmed."""
     return st.session_state.get("learner_name", "").strip()[:40]
-
-
-def is_teacher() -> bool:
-    """Whether this session logged in on the Teacher page."""
-    return bool(st.session_state.get("is_teacher"))
-
-
-def sign_in_teacher() -> None:
-    """The teacher password was right: this session is the teacher's until it ends."""
-    st.session_state["is_teacher"] = True

@@ -24,9 +24,8 @@ BOARD_PARAM = "board"
 
 def open_from_url(state: Playground) -> None:
     """A new session starts from its URL: a share link, else the followed run; and a challenge link."""
-    if not _open_share_link(state):
-        _reopen_followed_run(state)
-    _join_challenge(state)
+    opened = _open_share_link(state) or _reopen_followed_run(state)
+    _join_challenge(state, keep_model=opened)
 
 
 def run_in_url() -> str | None:
@@ -53,7 +52,7 @@ def board_in_url() -> str | None:
     return st.query_params.get(BOARD_PARAM)
 
 
-def _reopen_followed_run(state: Playground) -> None:
+def _reopen_followed_run(state: Playground) -> bool:
     """A new session opened on a URL with ``?run=``: after a refresh, the user's own run is followed again.
 
     Someone else's address bar (a pasted link, a projected screen) gives the builder that run's model
@@ -65,27 +64,33 @@ def _reopen_followed_run(state: Playground) -> None:
         if available_dataset(run.dataset) == run.dataset:
             state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
             state.run_id = run.id
-        return
+            return True
+        return False
     model = manager().shared_model(run_id) if run_id else None
     if model is None:
-        return
+        return False
     show_run_in_url(None)
     dataset = model["dataset"]
     if is_user_dataset(dataset) or available_dataset(dataset) != dataset:  # another's own data stays theirs
         dataset = available_dataset()
         if len(model["spec"].get("input_shape") or ()) != len(load_dataset(dataset).input_shape):
             state.notices.append("This address showed someone else's run, on a data set you cannot use here.")
-            return
+            return False
     state.dataset, state.hyperparameters = dataset, model["hyperparameters"]
     state.replace_spec(fit_spec_to_data(model["spec"], dataset))
     state.notices.append(
         "This address showed someone else's run: its model and training settings are loaded into your "
         "builder (their runs stay theirs). Train it to get your own run."
     )
+    return True
 
 
-def _join_challenge(state: Playground) -> None:
-    """A session opened from a teacher's link (?challenge=CODE) starts with the challenge's set-up."""
+def _join_challenge(state: Playground, keep_model: bool = False) -> None:
+    """A session opened from a teacher's link (?challenge=CODE) starts with the challenge's set-up.
+
+    With ``keep_model`` (the link also carried a shared model, or the session's run after a refresh) the
+    model stays, fitted to the challenge's data set, and only the challenge's rules are applied to it.
+    """
     code = st.query_params.get(CHALLENGE_PARAM)
     if not code:
         return
@@ -104,6 +109,12 @@ def _join_challenge(state: Playground) -> None:
         )
         return
     state.challenge = code
+    data = load_dataset(challenge.dataset)
+    if keep_model and data.is_images == (len(state.spec.get("input_shape") or ()) == 3):
+        state.dataset = challenge.dataset
+        state.hyperparameters = challenge.apply(state.hyperparameters)
+        state.replace_spec(fit_spec_to_data(state.spec, challenge.dataset))
+        return
     state.dataset, state.preset = challenge.dataset, challenge.preset
     state.hyperparameters = challenge.hyperparameters
     state.replace_spec(fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))

@@ -7,6 +7,7 @@ Pages read and change the Playground only through these functions.
 from __future__ import annotations
 
 import copy
+import time
 
 import streamlit as st
 
@@ -18,6 +19,7 @@ from core.training.hyperparams import Hyperparameters
 
 from . import links
 from .identity import user_id
+from .inputs import reset_widgets
 from .playground import Playground, fit_spec_to_data
 from .runs import own_run
 from .services import available_dataset, challenges, dataset_title, manager, user_datasets
@@ -47,16 +49,51 @@ def take_notices() -> list[str]:
 # --- the classroom challenge ---------------------------------------------------------------------
 
 
-def active_challenge() -> Challenge | None:
-    """The session's challenge, read from the store once: its rules never change after creation (a reset
-    only moves the leaderboard's start, which the leaderboard reads afresh), and every control asks."""
+CHALLENGE_REREAD_SECONDS = 10  # a teacher's edit (or closing) reaches the learners' pages this soon
+
+
+def active_challenge(fresh: bool = False) -> Challenge | None:
+    """The session's challenge, read from the store at most every few seconds (every control asks, on
+    every rerun), or now with ``fresh``; the run manager reads it afresh whenever a run starts, so an
+    edit always holds. When the teacher changed it, its rules are applied to the session at once."""
     code = playground().challenge
     if not code:
         return None
-    cached = st.session_state.get(_CHALLENGE_KEY)
-    if cached is None or cached.code != code:
-        cached = st.session_state[_CHALLENGE_KEY] = challenges().get(code)
+    cached, read_at = st.session_state.get(_CHALLENGE_KEY, (None, 0.0))
+    if fresh or cached is None or cached.code != code or time.monotonic() - read_at > CHALLENGE_REREAD_SECONDS:
+        current = challenges().get(code)
+        if current is None:  # deleted by the teacher: the session goes on as a free playground
+            playground().challenge = None
+            st.session_state.pop(_CHALLENGE_KEY, None)
+            return None
+        st.session_state[_CHALLENGE_KEY] = (current, time.monotonic())
+        if cached is not None and cached.code == code and current != cached:
+            _apply_rules(current)
+        cached = current
     return cached
+
+
+def keep_challenge_rules() -> None:
+    """Put the challenge's rules back after anything that brought settings from elsewhere (a preset, a
+    clone, a share link, a data set switch, an edit by the teacher): its data set, and every training
+    setting the learner cannot change. The Train page's controls then show the values that hold."""
+    challenge = active_challenge(fresh=True)
+    if challenge is not None:
+        _apply_rules(challenge)
+
+
+def _apply_rules(challenge: Challenge) -> None:
+    state = playground()
+    if state.dataset != challenge.dataset:
+        state.dataset = challenge.dataset
+        data = load_dataset(challenge.dataset)
+        if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):
+            state.preset = challenge.preset  # the model cannot fit this kind of data: the challenge's start
+            state.replace_spec(fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))
+        else:
+            state.replace_spec(fit_spec_to_data(state.spec, challenge.dataset))
+    state.hyperparameters = challenge.apply(state.hyperparameters)
+    reset_widgets(prefix="hp_")
 
 
 def keep_challenge_in_url() -> None:
@@ -91,19 +128,32 @@ def load_preset(name: str) -> None:
     preset = ALL_PRESETS[name]
     state.preset = name
     state.parent_id = None  # a fresh start, not a change to a run
-    state.hyperparameters = preset.app_hyperparameters
+    state.hyperparameters = _within_data(preset.app_hyperparameters, state.dataset)
     state.replace_spec(fit_spec_to_data(preset.spec(), state.dataset))
+    keep_challenge_rules()
 
 
 def set_dataset(name: str) -> None:
     state = playground()
     state.dataset = name
+    state.hyperparameters = _within_data(state.hyperparameters, name)
     is_images = load_dataset(name).is_images
     if is_images != (len(state.spec.get("input_shape") or ()) == 3):
         # From images to a table or back: the layers cannot fit the other kind, so start from its preset.
         load_preset(default_preset_for(is_images))
     else:
         state.replace_spec(fit_spec_to_data(state.spec, name))
+    keep_challenge_rules()
+
+
+def _within_data(hp: Hyperparameters, dataset: str) -> Hyperparameters:
+    """A limit on training images that the data set does not reach is no limit: it is dropped, so the
+    settings, the coaching and the run's record all say how many images were really used."""
+    limit, available = hp.limit_train, len(load_dataset(dataset).x_train)
+    if limit is not None and limit >= available:
+        hp = Hyperparameters.from_dict({**hp.to_dict(), "limit_train": None})
+        reset_widgets("hp_limit_train")
+    return hp
 
 
 def set_layer_arg(index: int, arg: str, value) -> None:
@@ -175,8 +225,13 @@ def current_data():
 
 
 def dataset_options() -> list[str]:
-    """Every data set this user may choose: the built-in ones, then their own imported ones (newest first)."""
-    return list(DATASETS) + [meta["id"] for meta in user_datasets().list(user_id())]
+    """Every data set this user may choose: the built-in ones, then their own imported ones (newest
+    first); in a challenge also its data set, which may be the teacher's own."""
+    names = list(DATASETS) + [meta["id"] for meta in user_datasets().list(user_id())]
+    challenge = active_challenge()
+    if challenge is not None and challenge.dataset not in names:
+        names.append(challenge.dataset)
+    return names
 
 
 def delete_own_dataset(name: str) -> bool:
@@ -223,3 +278,4 @@ def clone_run(run) -> None:
     state.hyperparameters = run.hyperparameters
     state.parent_id = run.id
     state.replace_spec(copy.deepcopy(run.spec))
+    keep_challenge_rules()

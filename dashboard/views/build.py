@@ -11,12 +11,26 @@ from dashboard import session
 from dashboard.components import sharing
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.shape_sandbox import shape_sandbox
-from dashboard.components.widgets import layer_card, show_shape_table
+from dashboard.components.widgets import layer_card, name_icon_buttons, show_shape_table
 
 
 def add_chosen_layer() -> None:
     # Read the choices at click time, not the values bound when the button was drawn.
     session.insert_layer(session.widget_value("add_layer_position"), session.widget_value("add_layer_type"))
+
+
+def preset_caption(fitting: dict, chosen: str, pg) -> str:
+    """The chosen preset's description, unless the model in the builder is no longer that preset
+    (edited, cloned from a run or opened from a share link): then the description would not be true."""
+    preset = fitting[chosen]
+    if chosen != pg.preset:
+        return f"Load it to start from it: {preset.description}"
+    if session.fit_spec_to_data(preset.spec(), pg.dataset)["layers"] == pg.spec["layers"]:
+        return preset.description
+    return (
+        f"Your model started from {preset.title} and has changed since, so that preset's description no "
+        "longer fits it. Load the preset to start again from it."
+    )
 
 
 def preset_picker(pg, data) -> None:
@@ -45,7 +59,7 @@ def preset_picker(pg, data) -> None:
         if preset_locked
         else "Replace the current layers and training settings with this preset.",
     )
-    about_col.caption(fitting[chosen].description)
+    about_col.caption(preset_caption(fitting, chosen, pg))
     if not data.is_images:
         st.caption(
             "The image presets are not offered: their convolutions and pooling need images, and "
@@ -130,6 +144,7 @@ def model_editor() -> None:
         layers = pg.spec["layers"]
         for index, layer in enumerate(layers):
             layer_card(index, layer, analysis, pg.builder_version, len(layers))
+        name_icon_buttons()
         if not layers:
             st.info("The model has no layers yet: add some below, ending with a Dense output layer.")
         add_layer_box(data, layers)

@@ -85,9 +85,14 @@ def show_images(data) -> None:
     c2.metric("Test images", f"{len(data.x_test):,}")
     c3.metric("Image size", "×".join(map(str, data.input_shape)))
     c4.metric("Classes", data.num_classes)
-    st.caption(f"Loaded from: {data.source}")
-    if data.owner:
-        stored_report(data.name)
+    if data.owner and data.owner != session.user_id():
+        # A teacher's data set in a challenge: learners train on it and see samples, nothing more
+        # (no import report with its file names, no download).
+        st.caption("Your teacher's data set for this challenge.")
+    else:
+        st.caption(f"Loaded from: {data.source}")
+        if data.owner:
+            stored_report(data.name)
 
     st.subheader("Samples from each class")
     for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():

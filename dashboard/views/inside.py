@@ -48,7 +48,9 @@ def from_test_set(run) -> Chosen | None:
     data, count, _ = _test_images(run)
     index = st.number_input(f"Test image number (0 to {count - 1})", 0, count - 1, 0, key=f"inside_index_{run.id}")
     label = int(data.y_test[index])
-    return Chosen(_as_input(data.x_test[index]), label, f"Test image {index}, a **{data.class_names[label]}**.")
+    return Chosen(
+        _as_input(data.x_test[index]), label, f"Test image {index}, of the class **{data.class_names[label]}**."
+    )
 
 
 def from_mistakes(run) -> Chosen | None:
@@ -70,7 +72,8 @@ def from_mistakes(run) -> Chosen | None:
     return Chosen(
         _as_input(data.x_test[index]),
         true,
-        f"Test image {index}: a **{data.class_names[true]}** that the network took for a "
+        # Class names are nouns of any kind ("Ankle boot", "squares"): no article that could be wrong.
+        f"Test image {index}: of the class **{data.class_names[true]}**, taken by the network for "
         f"**{data.class_names[predicted]}** ({len(wrong)} mistakes in {count} test images).",
     )
 

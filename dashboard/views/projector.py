@@ -1,11 +1,14 @@
-"""Projector: a class leaderboard or one run's live chart, in type readable from the back of a room."""
+"""Projector: a challenge's live race and leaderboard, or one run's live chart, readable from the back of a room."""
+
+from html import escape
 
 import streamlit as st
 
-from core.classroom import leaderboard
+from core.classroom import leaderboard, race
 from core.experiments.engine import results_table
 from dashboard import session
 from dashboard.charts import training as charts
+from dashboard.charts.race import race_chart
 from dashboard.components.classroom import big_numbers
 from dashboard.components.experiments import pareto_views
 from dashboard.components.labels import percent, run_label, status_label
@@ -20,24 +23,50 @@ def large(fig):
     return fig
 
 
-@st.fragment(run_every=3)
-def class_board(code: str) -> None:
+def board_html(rows: list[dict], limit: int = 10) -> str:
+    """The leaderboard as an HTML table in large type (the top ``limit`` runs)."""
+    table = leaderboard_frame(rows[:limit], ["#", "Learner", "Test accuracy", "Params", "Epochs"])
+    table["Params"] = table["Params"].map("{:,}".format)
+    html = table.to_html(index=False, border=0, escape=True)
+    html = html.replace("<table", "<table style='font-size:1.6rem;width:100%'")
+    return html.replace("<th>", "<th style='text-align:left'>")
+
+
+def title_html(text: str) -> str:
+    return f"<div style='font-size:2.6rem;font-weight:700;line-height:1.2'>{escape(text)}</div>"
+
+
+@st.fragment(run_every=2)
+def class_race(code: str) -> None:
+    """Every learner's current run as a live curve, the leader starred; the leaderboard beside it."""
     challenge = session.challenges().get(code)
     if challenge is None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
-    rows = leaderboard(session.manager().classroom_runs(code), challenge)
-    st.markdown(f"<div style='font-size:3rem;font-weight:700'>{challenge.title}</div>", unsafe_allow_html=True)
-    if not rows:
+    runs = session.manager().classroom_runs(code)
+    entries = race(runs, challenge)
+    rows = leaderboard(runs, challenge)
+    st.markdown(title_html(challenge.title), unsafe_allow_html=True)
+    curves, board = st.columns([3, 2], gap="large")
+    with curves:
+        if entries:
+            st.plotly_chart(race_chart(entries, font_size=LARGE_FONT, height=600), key="race_chart")
+        else:
+            st.markdown(
+                "<div style='font-size:2rem'>No runs yet — each learner's curve appears as they press Train.</div>",
+                unsafe_allow_html=True,
+            )
+    with board:
+        scored = "hidden test set" if challenge.hidden_test else "test set"
         st.markdown(
-            "<div style='font-size:2rem'>No finished runs yet — the board fills as runs finish.</div>",
+            f"<div style='font-size:2rem;font-weight:700'>Leaderboard</div>"
+            f"<div style='font-size:1.3rem;color:#555'>finished runs, scored on the {scored}</div>",
             unsafe_allow_html=True,
         )
-        return
-    table = leaderboard_frame(rows[:15], ["#", "Learner", "Test accuracy", "Params", "Architecture"])
-    table["Params"] = table["Params"].map("{:,}".format)
-    html = table.to_html(index=False, border=0).replace("<table", "<table style='font-size:1.7rem;width:100%'")
-    st.markdown(html.replace("<th>", "<th style='text-align:left'>"), unsafe_allow_html=True)
+        if rows:
+            st.markdown(board_html(rows), unsafe_allow_html=True)
+        else:
+            st.markdown("<div style='font-size:1.6rem'>The board fills as runs finish.</div>", unsafe_allow_html=True)
 
 
 def visible_runs():
@@ -93,30 +122,32 @@ def experiment_pareto(experiment) -> None:
     pareto_views(experiment, results_table(experiment, runs), key="projector_pareto", clickable=False, style=large)
 
 
-st.title("Projector")
 board = session.board_in_url() or session.playground().challenge
-mode = st.segmented_control(
-    "Show",
-    ["Class leaderboard", "One run", "Experiment"],
+# One compact row of controls: the race and the board need the screen's height (1920×1080, no scrolling).
+mode_col, choice_col = st.columns([1, 2], vertical_alignment="bottom")
+mode = mode_col.segmented_control(
+    "Projector",
+    ["Live race", "One run", "Experiment"],
     key="projector_mode",
-    default="Class leaderboard" if board else "One run",
+    default="Live race" if board else "One run",
 )
-if mode == "Class leaderboard":
+if mode == "Live race":
     codes = {c.code: c for c in session.challenges().list()} if session.is_teacher() else {}
     if board and board not in codes:
         codes[board] = session.challenges().get(board)
+    codes = {code: c for code, c in codes.items() if c is not None}
     if not codes:
         st.info("Open this page from a challenge link, or log in on the Teacher page to choose a challenge.")
     else:
         names = list(codes)
-        code = st.selectbox(
+        code = choice_col.selectbox(
             "Challenge",
             names,
             index=names.index(board) if board in names else 0,
-            format_func=lambda c: codes[c].title if codes[c] else c,
+            format_func=lambda c: codes[c].title,
             key="projector_board",
         )
-        class_board(code)
+        class_race(code)
 elif mode == "One run":
     runs = visible_runs()
     if not runs:
@@ -125,7 +156,7 @@ elif mode == "One run":
         ids = [r.id for r in runs]
         by_id = {r.id: r for r in runs}
         followed = session.playground().run_id
-        run_id = st.selectbox(
+        run_id = choice_col.selectbox(
             "Run",
             ids,
             index=ids.index(followed) if followed in ids else 0,
@@ -142,7 +173,7 @@ elif mode == "Experiment":
     if not experiments:
         st.info("No experiments yet: set one up on the Experiment page.")
     else:
-        chosen = st.selectbox(
+        chosen = choice_col.selectbox(
             "Experiment", list(experiments), format_func=lambda i: experiments[i].name, key="projector_experiment"
         )
         experiment_pareto(experiments[chosen])

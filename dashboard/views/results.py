@@ -29,7 +29,19 @@ def delete_run(run_id: str) -> None:
 
 
 def runs_table(runs) -> pd.DataFrame:
-    frame = pd.DataFrame(
+    """The user's runs; a run's test result in the column of its task, "—" in the other (a blank cell
+    would read "None")."""
+
+    def accuracy(r) -> str:
+        return "—" if r.test_accuracy is None else f"{100 * r.test_accuracy:.2f}"
+
+    def mae(r) -> str:
+        value = (r.results or {}).get("test_mae")
+        return "—" if value is None else f"{value:,.4g}"
+
+    regressions = any((r.results or {}).get("test_mae") is not None for r in runs)
+    classifications = any(r.test_accuracy is not None for r in runs) or not regressions
+    return pd.DataFrame(
         [
             {
                 "Run": r.id,
@@ -39,15 +51,12 @@ def runs_table(runs) -> pd.DataFrame:
                 "Status": r.status,
                 "Params": f"{r.params:,}",
                 "Epochs": r.epoch,
-                "Test accuracy (%)": None if r.test_accuracy is None else round(100 * r.test_accuracy, 2),
-                **({"Test MAE": r.results["test_mae"]} if (r.results or {}).get("test_mae") is not None else {}),
+                **({"Test accuracy (%)": accuracy(r)} if classifications else {}),
+                **({"Test MAE": mae(r)} if regressions else {}),
             }
             for r in runs
         ]
     )
-    if "Test MAE" in frame and frame["Test accuracy (%)"].isna().all():  # only regressions: no accuracy
-        frame = frame.drop(columns="Test accuracy (%)")
-    return frame
 
 
 st.title("Results")
@@ -91,11 +100,13 @@ with settings_col:
         "Data set": session.dataset_title(run.dataset),
         "Optimizer": hp.optimizer,
         "Learning rate": f"{hp.effective_learning_rate:g}",
-        "Epochs": hp.epochs,
+        "Epochs": run.epoch if run.epoch == hp.epochs else f"{run.epoch} of {hp.epochs} planned",
         "Batch size": hp.batch_size,
         "Validation split": hp.validation_split,
         "Seed": hp.seed,
-        "Training images": hp.limit_train or "all",
+        "Training images": f"{results['train_examples']:,}"
+        if results.get("train_examples")
+        else hp.limit_train or "all",
     }
     if is_regression:
         settings["Loss"] = LOSSES[hp.loss].title if hp.loss in LOSSES else hp.loss

@@ -1,41 +1,119 @@
-"""Teacher: create a classroom challenge, share its link, watch and reset the class leaderboard."""
+"""Teacher: create, edit, close and delete classroom challenges; share their links; watch and reset the
+class leaderboard."""
 
 import streamlit as st
 
 from core.classroom import (
     CONTROLS,
-    Challenge,
-    check_teacher_password,
+    ChallengeRejected,
+    create_challenge,
+    edit_problems,
     leaderboard,
-    new_code,
-    setup_problems,
     starting_model_warning,
 )
-from core.config import Settings, SettingsError
-from core.data.datasets import DATASETS
+from core.data.datasets import CLASSIFICATION, DATASETS, DatasetUnavailable, load_dataset
 from core.model.presets import PRESETS
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
+from core.training.speed import describe_seconds, measure_speed
 from dashboard import session
 from dashboard.components.classroom import app_link
 from dashboard.components.leaderboard import leaderboard_frame
 
 PAGE = "teacher"
+BATCH_SIZES = list(FIELDS["batch_size"].options)
 
 
 CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"]
 
 
-def log_in() -> None:
+@st.cache_resource(show_spinner=False, max_entries=32)
+def server_speed(preset: str, dataset: str, batch_size: int):
+    """This server's measured speed for a challenge's starting model (measured once per server process)."""
+    data = load_dataset(dataset)
+    spec = session.fit_spec_to_data(PRESETS[preset].spec(data.input_shape, data.output_units), dataset)
+    return measure_speed(spec, dataset, batch_size)
+
+
+# --- the form's values, read by the buttons' callbacks (a form's values are read when it is drawn) ----
+
+
+def _hyperparameters(prefix: str) -> Hyperparameters:
+    value = session.widget_value
+    images = int(value(f"{prefix}train_images") or 0)
+    return Hyperparameters(
+        optimizer=value(f"{prefix}optimizer"),
+        learning_rate=float(value(f"{prefix}learning_rate")),
+        epochs=int(value(f"{prefix}epochs")),
+        batch_size=int(value(f"{prefix}batch_size")),
+        limit_train=images or None,
+    )
+
+
+def _locks(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    hidden = tuple(session.widget_value(f"{prefix}hidden") or ())
+    locked = tuple(c for c in session.widget_value(f"{prefix}locked") or () if c not in hidden)
+    return locked, hidden
+
+
+def create() -> None:
+    value = session.widget_value
+    locked, hidden = _locks("nc_")
     try:
-        password = Settings.from_env().teacher_password
-    except SettingsError as error:
-        password = ""
-        st.error(str(error))
-    if check_teacher_password(session.widget_value("teacher_password", ""), password):
-        session.sign_in_teacher()
-    else:
-        session.leave_message("teacher_login_failed")
+        challenge = create_challenge(
+            session.challenges(),
+            teacher=session.user_id(),
+            title=value("nc_title") or "",
+            dataset=value("nc_dataset"),
+            preset=value("nc_preset"),
+            max_params=int(value("nc_max_params")),
+            max_epochs=int(value("nc_max_epochs")),
+            hyperparameters=_hyperparameters("nc_"),
+            locked=locked,
+            hidden=hidden,
+            hidden_test=int(value("nc_hidden_test") or 0),
+        )
+    except (ChallengeRejected, DatasetUnavailable) as error:
+        session.leave_message("teacher_create", ("error", getattr(error, "problems", [str(error)])))
+        return
+    session.set_teacher_challenge(challenge.code)
+    session.set_widget_value("teacher_challenge_choice", challenge.code)  # the new one is shown selected
+    session.leave_message("teacher_create", ("created", challenge.code))
+
+
+def save_edit(code: str) -> None:
+    challenge = session.challenges().get(code)
+    if challenge is None:
+        return
+    value = session.widget_value
+    hp = _hyperparameters(f"ed_{code}_")
+    title = value(f"ed_{code}_title") or ""
+    max_epochs = int(value(f"ed_{code}_max_epochs"))
+    problems = edit_problems(challenge, title, max_epochs, hp)
+    if problems:
+        session.leave_message("teacher_edit", ("error", problems))
+        return
+    locked, hidden = _locks(f"ed_{code}_")
+    session.challenges().update(
+        code,
+        title=title.strip(),
+        max_params=int(value(f"ed_{code}_max_params")),
+        max_epochs=max_epochs,
+        hyperparameters=hp,
+        locked=locked,
+        hidden=hidden,
+    )
+    session.leave_message("teacher_edit", ("saved", []))
+
+
+def set_closed(code: str, closed: bool) -> None:
+    session.challenges().update(code, closed=closed)
+
+
+def delete(code: str) -> None:
+    session.challenges().delete(code)
+    session.reset_widgets("teacher_challenge_choice", f"confirm_delete_{code}")
+    session.leave_message("teacher_edit", ("deleted", []))
 
 
 def reset_leaderboard(code: str) -> None:
@@ -44,14 +122,118 @@ def reset_leaderboard(code: str) -> None:
     st.toast("The leaderboard starts afresh.")
 
 
+def try_login() -> None:
+    given = session.widget_value("teacher_password", "")
+    session.reset_widgets("teacher_password")  # the password is never kept in the session
+    problem = session.log_in(given)
+    if problem:
+        session.leave_message("teacher_login_failed", problem)
+
+
+# --- the controls a new challenge and an edit share -----------------------------------------------
+
+
+def settings_controls(prefix: str, start, max_epochs_default: int, images_default: int) -> None:
+    """Limits, training images per run, starting training settings and locks, keyed by ``prefix``."""
+    c1, c2, c3 = st.columns(3)
+    c1.number_input(
+        "Most parameters a model may have",
+        1_000,
+        session.manager().param_budget,
+        min(getattr(start, "max_params", 150_000), session.manager().param_budget),
+        step=10_000,
+        key=f"{prefix}max_params",
+    )
+    c2.number_input("Most epochs", 1, MAX_EPOCHS, max_epochs_default, key=f"{prefix}max_epochs")
+    c3.number_input(
+        "Training images per run (0 = all)",
+        0,
+        10**7,
+        images_default,
+        step=1000,
+        key=f"{prefix}train_images",
+        help="A quick challenge: each run trains on this many images (the first ones of the training set), "
+        "so every learner gets several tries in a lesson.",
+    )
+    hp = start.hyperparameters if hasattr(start, "hyperparameters") else Hyperparameters(epochs=2, batch_size=128)
+    st.markdown("**Training settings** (the starting values, and the values of locked or hidden controls)")
+    c1, c2, c3, c4 = st.columns(4)
+    names = list(OPTIMIZERS)
+    c1.selectbox(
+        "Optimizer",
+        names,
+        index=names.index(hp.optimizer),
+        format_func=lambda n: OPTIMIZERS[n].keras_name,
+        key=f"{prefix}optimizer",
+    )
+    c2.number_input(
+        "Learning rate",
+        *FIELDS["learning_rate"].app_range,
+        float(hp.effective_learning_rate),
+        format="%.5f",
+        key=f"{prefix}learning_rate",
+    )
+    c3.number_input("Epochs", 1, MAX_EPOCHS, hp.epochs, key=f"{prefix}epochs")
+    c4.selectbox(
+        "Batch size",
+        BATCH_SIZES,
+        index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 3,
+        key=f"{prefix}batch_size",
+    )
+    c1, c2 = st.columns(2)
+    c1.multiselect(
+        "Locked (shown, not changeable)",
+        list(CONTROLS),
+        default=list(getattr(start, "locked", ())),
+        format_func=CONTROLS.get,
+        key=f"{prefix}locked",
+    )
+    c2.multiselect(
+        "Hidden",
+        list(CONTROLS),
+        default=list(getattr(start, "hidden", ())),
+        format_func=CONTROLS.get,
+        key=f"{prefix}hidden",
+    )
+
+
+def expected_time(prefix: str, preset: str, dataset: str) -> None:
+    """The expected time of one run with these settings, from this server's measured speed."""
+    try:
+        hp = _hyperparameters(prefix)
+        data = load_dataset(dataset)
+    except (TypeError, ValueError, DatasetUnavailable):
+        return
+    with st.spinner("Measuring this server's speed with the starting model…"):
+        speed = server_speed(preset, dataset, hp.batch_size)
+    seconds = speed.run_seconds(hp, len(data.x_train), len(data.x_test))
+    images = min(hp.limit_train or len(data.x_train), len(data.x_train))
+    st.info(
+        f"Expected time per run: **{describe_seconds(seconds)}** on this server with the starting model "
+        f"({hp.epochs} epoch(s) of {images:,} training images, validation and the test set included; measured "
+        f"here, {1000 * speed.train_seconds_per_example:.2f} ms per image per epoch). Bigger models take "
+        "longer; several learners training at once share the server.",
+        icon=":material/timer:",
+    )
+
+
+def dataset_choices() -> list[str]:
+    """The built-in data sets this server has, then the teacher's own imported ones."""
+    built_in = [n for n in DATASETS if session.available_dataset(n) == n]
+    own = [n for n in session.dataset_options() if n not in DATASETS]
+    return built_in + own
+
+
+# --- the page -------------------------------------------------------------------------------------
+
 st.title("Teacher")
 st.caption(
-    "Set a challenge for your class: the data set, limits such as the number of parameters and epochs, "
-    "and which training controls learners may change. Learners who open its link get a builder with "
-    "those limits, and their finished runs appear on a live leaderboard you can project."
+    "Set a challenge for your class: the data set (yours too), limits such as the number of parameters and "
+    "epochs, and which training controls learners may change. Learners who open its link get a builder with "
+    "those limits, and their runs race live on the Projector and fill the class leaderboard."
 )
 
-if not Settings.from_env().teacher_password:
+if not session.teacher_password():
     st.info(
         "Classroom mode is off on this server. To turn it on, start the app with a teacher password in the "
         "environment variable CNN_PLAYGROUND_TEACHER_PASSWORD (see the README).",
@@ -59,87 +241,122 @@ if not Settings.from_env().teacher_password:
     )
     st.stop()
 if not session.is_teacher():
-    with st.form("teacher_login"):
+    # Only the button logs in (no Enter), like every form on this page.
+    with st.form("teacher_login", enter_to_submit=False, clear_on_submit=True):
         st.text_input("Teacher password", type="password", key="teacher_password")
-        st.form_submit_button("Log in", on_click=log_in)
-    if session.take_message("teacher_login_failed"):
-        st.error("That password is not right.")
+        st.form_submit_button("Log in", on_click=try_login)
+    if problem := session.take_message("teacher_login_failed"):
+        st.error(problem)
     st.stop()
 
-create, manage = st.tabs(["New challenge", "Your challenges"])
+st.button("Log out", key="teacher_log_out", icon=":material/logout:", on_click=session.log_out)
+create_tab, manage_tab = st.tabs(["New challenge", "Your challenges"])
 
-with create:
-    with st.form("new_challenge"):
-        title = st.text_input("Title", "Best Fashion-MNIST CNN", max_chars=80)
-        names = [n for n in DATASETS if session.available_dataset(n) == n]
-        c1, c2 = st.columns(2)
-        dataset = c1.selectbox("Data set", names, format_func=session.dataset_title)
-        preset = c2.selectbox("Starting model", list(PRESETS), format_func=lambda n: PRESETS[n].title)
-        c1, c2 = st.columns(2)
-        max_params = c1.number_input(
-            "Most parameters a model may have", 1_000, session.manager().param_budget, 150_000, step=10_000
-        )
-        max_epochs = c2.number_input("Most epochs", 1, MAX_EPOCHS, 5)
-        st.markdown("**Training settings** (the starting values, and the values of locked or hidden controls)")
-        c1, c2, c3, c4 = st.columns(4)
-        optimizer = c1.selectbox("Optimizer", list(OPTIMIZERS), format_func=lambda n: OPTIMIZERS[n].keras_name)
-        learning_rate = c2.number_input("Learning rate", *FIELDS["learning_rate"].app_range, 0.001, format="%.5f")
-        epochs = c3.number_input("Epochs", 1, MAX_EPOCHS, 3)
-        batch_sizes = list(FIELDS["batch_size"].options)
-        batch_size = c4.selectbox("Batch size", batch_sizes, index=batch_sizes.index(128))
-        locked = st.multiselect("Locked (shown, not changeable)", list(CONTROLS), format_func=CONTROLS.get)
-        hidden = st.multiselect("Hidden", list(CONTROLS), format_func=CONTROLS.get)
-        created = st.form_submit_button("Create challenge", type="primary")
-    if created:
-        hp = Hyperparameters(
-            optimizer=optimizer, learning_rate=learning_rate, epochs=int(epochs), batch_size=int(batch_size)
-        )
-        problems = setup_problems(title, int(max_epochs), hp)
-        for problem in problems:
+with create_tab:
+    # Plain widgets and one button, not a form: Enter in a field creates nothing, and the expected time
+    # follows every change.
+    st.text_input("Title", "Best Fashion-MNIST CNN", max_chars=80, key="nc_title")
+    choices = dataset_choices()
+    c1, c2, c3 = st.columns(3)
+    dataset = c1.selectbox(
+        "Data set",
+        choices,
+        format_func=session.dataset_title,
+        key="nc_dataset",
+        help="Your own imported data sets (Data page) are offered too: learners train on them but cannot "
+        "download them.",
+    )
+    preset = c2.selectbox("Starting model", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="nc_preset")
+    data = load_dataset(dataset)
+    most_hidden = len(data.x_test) // 2 if data.task == CLASSIFICATION else 0
+    c3.number_input(
+        "Hidden test images (0 = none)",
+        0,
+        max(most_hidden, 0),
+        0,
+        step=100,
+        key="nc_hidden_test",
+        disabled=not most_hidden,
+        help="Keep this many test images back: learners never see them or their labels; the leaderboard "
+        "scores every run on them.",
+    )
+    settings_controls("nc_", None, 5, 10_000 if len(data.x_train) > 10_000 else 0)
+    expected_time("nc_", preset, dataset)
+    st.button("Create challenge", key="create_challenge", type="primary", icon=":material/add:", on_click=create)
+    outcome = session.take_message("teacher_create")
+    if outcome and outcome[0] == "error":
+        for problem in outcome[1]:
             st.error(problem)
-        if not problems:
-            challenge = session.challenges().save(
-                Challenge(
-                    code=new_code(),
-                    title=title.strip(),
-                    dataset=dataset,
-                    preset=preset,
-                    max_params=int(max_params),
-                    max_epochs=int(max_epochs),
-                    hyperparameters=hp,
-                    locked=tuple(c for c in locked if c not in hidden),
-                    hidden=tuple(hidden),
-                )
-            )
-            session.set_teacher_challenge(challenge.code)
-            st.success("Challenge created. Share this link with your class:")
-            st.code(app_link("", PAGE, challenge=challenge.code), language=None)
-            if warning := starting_model_warning(challenge):
-                st.warning(warning)
+    elif outcome:
+        made = session.challenges().get(outcome[1])
+        st.success("Challenge created; it is selected under **Your challenges**. Share this link with your class:")
+        st.code(app_link("", PAGE, challenge=outcome[1]), language=None)
+        if made is not None and (warning := starting_model_warning(made)):
+            st.warning(warning)
 
 
-with manage:
-    challenges = session.challenges().list()
+with manage_tab:
+    challenges = session.challenges().list()  # newest first
+    if message := session.take_message("teacher_edit"):
+        kind, problems = message
+        if kind == "error":
+            for problem in problems:
+                st.error(problem)
+        else:
+            st.success({"saved": "Changes saved.", "deleted": "Challenge deleted."}[kind])
     if not challenges:
         st.info("No challenges yet: create one in the first tab.")
         st.stop()
     codes = [c.code for c in challenges]
     by_code = {c.code: c for c in challenges}
-    default = codes.index(session.teacher_challenge()) if session.teacher_challenge() in codes else 0
+    if session.widget_value("teacher_challenge_choice") not in codes:
+        made = session.teacher_challenge()
+        session.set_widget_value("teacher_challenge_choice", made if made in codes else codes[0])
     code = st.selectbox(
         "Challenge",
         codes,
-        index=default,
         key="teacher_challenge_choice",
-        format_func=lambda c: f"{by_code[c].title} ({c})",
+        format_func=lambda c: f"{by_code[c].title} ({c})" + (" · closed" if by_code[c].closed else ""),
     )
     challenge = by_code[code]
-    st.markdown(f"{session.dataset_title(challenge.dataset)}, {challenge.rules()}.")
+    status = "**Closed**: it takes no new runs. " if challenge.closed else ""
+    hidden_note = (
+        f" {challenge.hidden_test:,} test images are hidden and score the board." if challenge.hidden_test else ""
+    )
+    st.markdown(f"{status}{session.dataset_title(challenge.dataset)}, {challenge.rules()}.{hidden_note}")
     link_col, board_col = st.columns(2)
     link_col.markdown("**Link for learners**")
     link_col.code(app_link("", PAGE, challenge=code), language=None)
-    board_col.markdown("**Leaderboard for the projector**")
+    board_col.markdown("**Live race and leaderboard for the projector**")
     board_col.code(app_link("projector", PAGE, board=code), language=None)
+
+    with st.expander("Edit, close or delete this challenge"):
+        st.text_input("Title", challenge.title, max_chars=80, key=f"ed_{code}_title")
+        settings_controls(f"ed_{code}_", challenge, challenge.max_epochs, challenge.hyperparameters.limit_train or 0)
+        st.caption(
+            "The data set and the hidden test set stay as created: runs already on the board were "
+            "trained and scored on them. Learners get the new rules within seconds."
+        )
+        save_col, close_col, delete_col = st.columns(3)
+        save_col.button("Save changes", key=f"save_{code}", type="primary", on_click=save_edit, args=(code,))
+        close_col.button(
+            "Reopen" if challenge.closed else "Close",
+            key=f"close_{code}",
+            icon=":material/lock_open:" if challenge.closed else ":material/lock:",
+            on_click=set_closed,
+            args=(code, not challenge.closed),
+            help="A closed challenge takes no new runs; its leaderboard stays.",
+        )
+        sure = delete_col.checkbox("Yes, delete it", key=f"confirm_delete_{code}")
+        delete_col.button(
+            "Delete",
+            key=f"delete_{code}",
+            icon=":material/delete:",
+            disabled=not sure,
+            on_click=delete,
+            args=(code,),
+            help="The learners keep their runs; the link and the leaderboard stop working.",
+        )
 
     @st.fragment(run_every=3)
     def live_leaderboard() -> None:

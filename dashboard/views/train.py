@@ -49,8 +49,10 @@ def start_training() -> None:
 
 
 def _run_name(pg) -> str:
+    """Preset and optimizer: what stays true of the run; its epochs are shown from its history, which
+    Stop and Train more change."""
     hp = pg.hyperparameters
-    return f"{pg.preset} · {hp.optimizer} lr {hp.effective_learning_rate:g} · {hp.epochs} ep"
+    return f"{pg.preset} · {hp.optimizer} lr {hp.effective_learning_rate:g}"
 
 
 def train_more(run_id: str) -> None:
@@ -62,9 +64,89 @@ def train_more(run_id: str) -> None:
     session.set_training_problems([])
 
 
+def training_actions() -> None:
+    """Train, Pause and Stop in one row at the top, with every reason Train cannot start beside them:
+    visible without scrolling on a 1366×768 screen."""
+    run = session.followed_run()
+    analysis = session.analysis()
+    busy = run is not None and run.active
+    reason = ""
+    if not analysis.ok:
+        reason = f"The model has {len(analysis.problems)} problem(s): fix them on Build first."
+    elif busy:
+        reason = "A run is already training: stop it or wait for it to end."
+    hp_problems = session.playground().hyperparameters.problems()
+    if hp_problems and not reason:
+        reason = " ".join(hp_problems)
+    train_col, pause_col, stop_col, why_col = st.columns([1, 1, 1, 4], vertical_alignment="center")
+    train_col.button(
+        "Train",
+        key="train",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=bool(reason),
+        on_click=start_training,
+        width="stretch",
+        help=reason or "Start training in the background.",
+    )
+    paused = busy and run.pause_requested
+    pause_col.button(
+        "Resume" if paused else "Pause",
+        key="pause",
+        icon=":material/play_arrow:" if paused else ":material/pause:",
+        disabled=not busy or run.status == "stopping",
+        width="stretch",
+        on_click=session.toggle_pause,
+        args=(run.id if run else "",),
+        help="Pause after the current batch; resume where it stopped.",
+    )
+    stop_col.button(
+        "Stop",
+        key="stop",
+        icon=":material/stop:",
+        disabled=not busy,
+        width="stretch",
+        on_click=session.stop_run,
+        args=(run.id if run else "",),
+        help="Stop after the current batch.",
+    )
+    with why_col:
+        if reason:
+            st.warning(reason, icon=":material/block:")
+        for problem in session.training_problems():
+            st.error(problem, icon=":material/block:")
+
+
+def train_more_controls(run) -> None:
+    """More epochs and its button; in a challenge, at most the epochs its cap leaves this run."""
+    challenge = session.active_challenge() if run.challenge else None
+    most = MAX_EPOCHS - run.epoch
+    if challenge is not None and challenge.code == run.challenge:
+        most = min(most, challenge.max_epochs - run.epoch)
+    if most < 1:
+        st.caption(
+            f"This run has the {run.epoch} epochs this challenge allows. To do better, change the model on "
+            "Build or a setting here, and press Train for a new run."
+        )
+        return
+    if (session.widget_value("more_epochs") or 0) > most:
+        session.reset_widgets("more_epochs")  # kept from another run: above what this one may have
+    more, button = st.columns([1, 2], vertical_alignment="bottom")
+    more.number_input("More epochs", 1, most, min(2, most), key="more_epochs")
+    button.button(
+        "Train this run more",
+        key="train_more",
+        icon=":material/fast_forward:",
+        on_click=train_more,
+        args=(run.id,),
+        help="Continue from the trained weights and optimizer state; the history goes on.",
+    )
+
+
 pg = session.playground()
 hp = pg.hyperparameters
 st.title("Train")
+training_actions()
 settings, live = st.columns([1, 3], gap="large")
 
 with settings:
@@ -188,6 +270,8 @@ with settings:
             args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
             help=FIELDS["early_stopping_patience"].help,
         )
+    if challenge is not None and challenge.train_images:
+        st.caption(f"Each run trains on {challenge.train_images:,} images, as your teacher set.")
     if challenge is None:
         with st.expander("Quick experiment"):
             st.number_input(
@@ -200,53 +284,6 @@ with settings:
                 on_change=_set,
                 args=("limit_train", "hp_limit_train", lambda v: int(v) or None),
             )
-
-    run = session.followed_run()
-    analysis = session.analysis()
-    busy = run is not None and run.active
-    reason = ""
-    if not analysis.ok:
-        reason = f"The model has {len(analysis.problems)} problem(s): fix them on Build first."
-    elif busy:
-        reason = "A run is already training: stop it or wait for it to end."
-    hp_problems = session.playground().hyperparameters.problems()
-    if hp_problems and not reason:
-        reason = " ".join(hp_problems)
-    st.button(
-        "Train",
-        key="train",
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=bool(reason),
-        on_click=start_training,
-        width="stretch",
-        help=reason or "Start training in the background.",
-    )
-    paused = busy and run.pause_requested
-    st.button(
-        "Resume" if paused else "Pause",
-        key="pause",
-        icon=":material/play_arrow:" if paused else ":material/pause:",
-        disabled=not busy or run.status == "stopping",
-        width="stretch",
-        on_click=session.toggle_pause,
-        args=(run.id if run else "",),
-        help="Pause after the current batch; resume where it stopped.",
-    )
-    st.button(
-        "Stop",
-        key="stop",
-        icon=":material/stop:",
-        disabled=not busy,
-        width="stretch",
-        on_click=session.stop_run,
-        args=(run.id if run else "",),
-        help="Stop after the current batch.",
-    )
-    if reason:
-        st.warning(reason, icon=":material/block:")
-    for problem in session.training_problems():
-        st.error(problem)
 
 
 def find_learning_rate() -> None:
@@ -329,15 +366,6 @@ with live:
             if st.button("See the results of this run", key="to_results", icon=":material/insights:"):
                 st.switch_page("views/results.py")
             if run.status in ("finished", "stopped"):
-                more, button = st.columns([1, 2], vertical_alignment="bottom")
-                more.number_input("More epochs", 1, MAX_EPOCHS, 2, key="more_epochs")
-                button.button(
-                    "Train this run more",
-                    key="train_more",
-                    icon=":material/fast_forward:",
-                    on_click=train_more,
-                    args=(run.id,),
-                    help="Continue from the trained weights and optimizer state; the history goes on.",
-                )
+                train_more_controls(run)
     if shown("learning_rate") and not locked("learning_rate"):
-        lr_finder_section(analysis.ok, busy)
+        lr_finder_section(session.analysis().ok, run is not None and run.active)

@@ -1,11 +1,15 @@
 """AppTest tests of classroom mode: the teacher page, a learner's restricted builder, the leaderboard."""
 
+import json
+
+import pytest
 from helpers import APP, app_run, rerun
 from streamlit.testing.v1 import AppTest
 
 from core.classroom import Challenge, new_code
 from core.training.hyperparams import Hyperparameters
 from dashboard import session
+from dashboard.session import teacher as teacher_login
 
 
 def fresh_app(**query) -> AppTest:
@@ -15,6 +19,11 @@ def fresh_app(**query) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_throttle():
+    teacher_login._throttle.clear()  # wrong passwords of earlier tests do not slow this one
 
 
 def make_challenge(**changes) -> Challenge:
@@ -43,26 +52,78 @@ def test_teacher_page_is_off_without_a_configured_password(monkeypatch):
     assert any("Classroom mode is off" in i.value for i in at.info)
 
 
-def test_teacher_logs_in_and_creates_a_challenge_with_a_link(monkeypatch):
+def _teacher(monkeypatch) -> AppTest:
     monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", "s3cret")
     at = fresh_app()
     at.switch_page("views/teacher.py")
     rerun(at)
-    at.text_input(key="teacher_password").set_value("wrong")
-    at.button[0].click()
+    return at
+
+
+def _log_in(at, password: str) -> None:
+    at.text_input(key="teacher_password").set_value(password)
+    at.button(key="FormSubmitter:teacher_login-Log in").click()
     rerun(at)
+
+
+def test_teacher_logs_in_and_creates_a_quick_challenge_which_is_selected(monkeypatch):
+    at = _teacher(monkeypatch)
+    _log_in(at, "wrong")
     assert any("password is not right" in e.value for e in at.error)
-    at.text_input(key="teacher_password").set_value("s3cret")
-    at.button[0].click()
-    rerun(at)
+    assert at.session_state["teacher_password"] == ""  # the typed password is not kept
+    _log_in(at, "s3cret")
     assert at.session_state["is_teacher"]
-    at.text_input[0].set_value("Tiny models")
-    at.button(key="FormSubmitter:new_challenge-Create challenge").click()
+    kept = [str(at.session_state[k]) for k in at.session_state]
+    assert not any("s3cret" in v for v in kept)  # the password is nowhere in the session
+    older = make_challenge(title="An older one")
+    at.text_input(key="nc_title").set_value("Tiny models")
+    at.selectbox(key="nc_dataset").set_value("shapes")
+    rerun(at)
+    at.number_input(key="nc_train_images").set_value(400)
+    at.multiselect(key="nc_locked").set_value(["optimizer", "epochs"])
+    rerun(at)
+    assert any("Expected time per run" in i.value and "400 training images" in i.value for i in at.info)
+    at.button(key="create_challenge").click()
     rerun(at)
     assert any("Challenge created" in s.value for s in at.success)
-    code = at.session_state["teacher_challenge"]
-    assert any(f"?challenge={code}" in c.value for c in at.code)
-    assert session.challenges().get(code).title == "Tiny models"
+    code = at.session_state["teacher_challenge_choice"]  # the new one is selected, not the older one
+    assert code != older.code and any(f"?challenge={code}" in c.value for c in at.code)
+    made = session.challenges().get(code)
+    assert (made.title, made.train_images, made.locked) == ("Tiny models", 400, ("optimizer", "epochs"))
+    assert [c.code for c in session.challenges().list()][0] == code  # newest first
+
+
+def test_teacher_edits_closes_and_deletes_a_challenge(monkeypatch):
+    challenge = make_challenge()
+    at = _teacher(monkeypatch)
+    _log_in(at, "s3cret")
+    at.selectbox(key="teacher_challenge_choice").set_value(challenge.code)
+    rerun(at)
+    at.text_input(key=f"ed_{challenge.code}_title").set_value("Shapes, take two")
+    at.number_input(key=f"ed_{challenge.code}_max_epochs").set_value(4)
+    at.button(key=f"save_{challenge.code}").click()
+    rerun(at)
+    edited = session.challenges().get(challenge.code)
+    assert (edited.title, edited.max_epochs) == ("Shapes, take two", 4)
+    at.button(key=f"close_{challenge.code}").click()
+    rerun(at)
+    assert session.challenges().get(challenge.code).closed
+    at.checkbox(key=f"confirm_delete_{challenge.code}").check()
+    rerun(at)
+    at.button(key=f"delete_{challenge.code}").click()
+    rerun(at)
+    assert session.challenges().get(challenge.code) is None
+    assert any("Challenge deleted" in s.value for s in at.success)
+
+
+def test_wrong_teacher_passwords_slow_down(monkeypatch):
+    at = _teacher(monkeypatch)
+    for _ in range(3):
+        _log_in(at, "wrong")
+    assert any("Wait" in e.value for e in at.error)
+    _log_in(at, "s3cret")  # even the right one must wait now
+    assert any("Too many wrong passwords" in e.value for e in at.error)
+    assert "is_teacher" not in at.session_state or not at.session_state["is_teacher"]
 
 
 def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
@@ -92,7 +153,9 @@ def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
     board.query_params["board"] = challenge.code
     rerun(board)
     html = " ".join(m.value for m in board.markdown)
-    assert "Shapes sprint" in html and "Ada" in html and "Flatten → Dense 5" in html
+    assert "Shapes sprint" in html and "Ada" in html and "Leaderboard" in html
+    race = json.loads(board.get("plotly_chart")[0].proto.spec)  # the live race: Ada's curve, starred
+    assert race["data"][0]["name"].startswith("★ Ada")
 
 
 def test_a_model_over_the_challenge_limit_cannot_train():

@@ -131,14 +131,14 @@ def test_inside_shows_grad_cam_feature_maps_and_filters_with_captions(app, finis
     assert "Test image 0" in texts(app.markdown)
     app.number_input(key=f"inside_index_{finished[1].id}").set_value(7)
     rerun(app)
-    assert f"Test image 7, a **{CLASSES[load_dataset('shapes').y_test[7]]}**" in texts(app.markdown)
+    assert f"Test image 7, of the class **{CLASSES[load_dataset('shapes').y_test[7]]}**" in texts(app.markdown)
 
 
 def test_inside_a_random_mistake(app, finished):
     open_page(app, "inside")
     app.radio(key="inside_source").set_value("A random mistake")
     rerun(app)
-    assert "that the network took for a" in texts(app.markdown)
+    assert "taken by the network for" in texts(app.markdown)
     app.button(key="inside_next_mistake").click()
     rerun(app)
     assert len(app.get("plotly_chart")) == 8 + 5  # as for a test image

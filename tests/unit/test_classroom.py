@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from helpers import FakeTrainer
 
 from core.classroom import (
     Challenge,
@@ -15,7 +16,7 @@ from core.classroom import (
 )
 from core.insight.compare import describe_architecture
 from core.model.presets import PRESETS
-from core.runs.manager import RunRejected
+from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -46,9 +47,9 @@ def test_challenge_rules_in_plain_words():
     hp = challenge.hyperparameters
     assert challenge.problems("shapes", 107_973, hp) == []
     found = challenge.problems("mnist", 500_000, Hyperparameters(optimizer="sgd", epochs=9, batch_size=32))
-    assert "This challenge uses the shapes data set." in found
-    assert any("500,000 parameters" in p and "at most 120,000" in p for p in found)
-    assert "This challenge allows at most 3 epochs." in found
+    assert any("uses its own data set" in p for p in found)
+    assert any("500,000 parameters" in p and "at most 120,000" in p and "On Build" in p for p in found)
+    assert "This challenge allows at most 3 epochs: lower Epochs." in found
     assert any("optimizer is set by your teacher (adam)" in p for p in found)
     assert not any("seed is set by your teacher" in p for p in found)  # same seed (42) as the challenge
     assert "at most 120,000 parameters and 3 epochs" in challenge.rules()
@@ -115,6 +116,96 @@ def test_describe_architecture():
         ],
     }
     assert describe_architecture(spec) == "Conv2D 8 3×5 → Dropout 0.25 → GlobalAveragePooling2D → Dense 10"
+
+
+# --- every path into a challenge keeps its rules -------------------------------------------------
+
+
+def test_apply_puts_back_every_value_a_learner_cannot_change():
+    challenge = make_challenge(max_epochs=3)
+    # e.g. what "Load preset" or a share link brings: another optimizer, batch size, seed, test set
+    theirs = Hyperparameters(
+        optimizer="sgd", learning_rate=0.05, epochs=9, batch_size=256, seed=7, limit_train=None, limit_test=5
+    )
+    applied = challenge.apply(theirs)
+    assert (applied.optimizer, applied.batch_size, applied.seed) == ("adam", 32, 42)  # locked and hidden
+    assert applied.learning_rate == 0.05  # free: the learner's own choice stays
+    assert applied.epochs == 3  # brought within the cap
+    assert (applied.limit_train, applied.limit_test) == (300, 60)  # the teacher's images per run and test set
+    assert challenge.problems("shapes", 1_000, applied) == []
+
+
+def test_test_set_and_training_images_cannot_be_changed_around_the_page(tmp_path):
+    manager = RunManager(RunStore(tmp_path), trainer=FakeTrainer())
+    challenge = make_challenge()
+    small = dict(SPEC, layers=[{"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "softmax"}])
+    one_image = Hyperparameters.from_dict({**challenge.hyperparameters.to_dict(), "limit_test": 1})
+    with pytest.raises(RunRejected, match="test set is set by your teacher"):
+        manager.start(small, "shapes", one_image, challenge=challenge)
+    everything = Hyperparameters.from_dict({**challenge.hyperparameters.to_dict(), "limit_train": None})
+    with pytest.raises(RunRejected, match="training images per run"):
+        manager.start(small, "shapes", everything, challenge=challenge)
+
+
+def test_a_closed_challenge_takes_no_runs_and_the_store_reads_the_latest(tmp_path):
+    manager = RunManager(RunStore(tmp_path), trainer=FakeTrainer())
+    challenges = ChallengeStore(manager.store)
+    challenge = challenges.save(make_challenge())
+    challenges.update(challenge.code, closed=True)
+    small = dict(SPEC, layers=[{"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "softmax"}])
+    # the session still holds the open copy: the manager asks the store
+    with pytest.raises(RunRejected, match="closed this challenge"):
+        manager.start(small, "shapes", challenge.hyperparameters, challenge=challenge)
+    assert challenges.delete(challenge.code) and challenges.get(challenge.code) is None
+    assert not challenges.delete(challenge.code)
+
+
+# --- teacher login ------------------------------------------------------------------------------
+
+
+def test_wrong_passwords_slow_down_per_session_and_per_server():
+    from core.classroom import LoginThrottle
+
+    throttle = LoginThrottle(free=3, server_free=5, first_wait=2.0)
+    now = 1000.0
+    for _ in range(3):
+        assert throttle.seconds_to_wait("a", now) == 0
+        throttle.failed("a", now)
+    assert throttle.seconds_to_wait("a", now) == 2.0  # the 4th try waits
+    throttle.failed("a", now + 2)
+    assert throttle.seconds_to_wait("a", now + 2) == 4.0  # and each failure doubles the wait
+    # 30 tries in a row: only those after each wait count, the rest are refused at once
+    tried = 0
+    t = now + 2
+    for _ in range(30):
+        if throttle.seconds_to_wait("a", t) == 0:
+            throttle.failed("a", t)
+            tried += 1
+        t += 0.05
+    assert tried == 0
+    # another session is slowed once the whole server has seen too many failures (a 5th here)
+    assert throttle.seconds_to_wait("b", now + 3) == 0
+    throttle.failed("c", now + 3)
+    assert throttle.seconds_to_wait("b", now + 3) == 2.0
+    throttle.succeeded("a")
+    assert throttle.seconds_to_wait("a", now + 100) == 0
+
+
+def test_teacher_token_is_signed_expires_and_dies_with_the_password(tmp_path):
+    from core.classroom import check_teacher_token, make_teacher_token, server_secret
+
+    secret = server_secret(tmp_path)
+    assert server_secret(tmp_path) == secret  # kept, so a restart keeps the teacher logged in
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+    token = make_teacher_token(secret, "s3cret", now=1000.0, seconds=60)
+    assert "s3cret" not in token
+    assert check_teacher_token(token, secret, "s3cret", now=1030.0)
+    assert not check_teacher_token(token, secret, "s3cret", now=1061.0)  # expired
+    assert not check_teacher_token(token, secret, "changed", now=1030.0)
+    expires, signature = token.split(".")
+    assert not check_teacher_token(f"{int(expires) + 3600}.{signature}", secret, "s3cret", now=1030.0)
+    assert not check_teacher_token("garbage", secret, "s3cret")
+    assert not check_teacher_token(token, b"another server", "s3cret", now=1030.0)
 
 
 def test_a_new_challenge_needs_a_title_and_starting_epochs_within_its_limit():

@@ -246,3 +246,23 @@ def test_loaded_once_and_read_only():
     assert scaled.dtype == np.float32 and scaled.shape == first.x_train.shape
     assert 0.0 <= scaled.min() and scaled.max() <= 1.0
     assert not scaled.flags.writeable
+
+
+def test_an_unavailable_data_set_is_not_downloaded_again_on_every_page(monkeypatch, tmp_path):
+    """An offline server tried Keras' MNIST download nine times for one visit of the Data page."""
+    from core.data import datasets
+
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    monkeypatch.delenv("CNN_PLAYGROUND_OFFLINE", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras cache
+    monkeypatch.setattr(datasets, "_unavailable", {})
+    tries = []
+    monkeypatch.setattr(datasets, "_keras_download", lambda module: tries.append(module))
+    for _ in range(9):
+        with pytest.raises(datasets.DatasetUnavailable, match="MNIST digits is not available"):
+            datasets.load_dataset("mnist")
+    assert tries == ["mnist"]
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "new"))  # a folder named since: looked in at once
+    with pytest.raises(datasets.DatasetUnavailable):
+        datasets.load_dataset("mnist")
+    assert tries == ["mnist", "mnist"]

@@ -1,0 +1,79 @@
+"""The projector's live race: every learner's current run as one accuracy curve, the leader marked."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboard.charts.training import downsample, per_batch_values
+
+# Okabe & Ito's palette, told apart with every common colour-vision deficiency; after eight learners
+# the colours repeat with another dash pattern.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+DASHES = ("solid", "dash", "dot", "dashdot")
+POINTS_PER_RUN = 200
+
+
+def race_style(index: int) -> dict:
+    return {"color": OKABE_ITO[index % len(OKABE_ITO)], "dash": DASHES[(index // len(OKABE_ITO)) % len(DASHES)]}
+
+
+def race_chart(entries: list[dict], font_size: int = 22, height: int = 560) -> go.Figure:
+    """Accuracy against epochs, one line per learner (smoothed per-batch training accuracy, with the
+    validation accuracy of each finished epoch as points), the leader's line thicker and starred.
+
+    Args:
+        entries: core.classroom.race(...) output.
+    """
+    figure = go.Figure()
+    for index, entry in enumerate(entries):
+        style = race_style(index)
+        per_epoch = entry["batches_per_epoch"]
+        batches = downsample(entry["batches"], POINTS_PER_RUN * 4)
+        values = per_batch_values(batches, "accuracy", per_epoch)
+        points = downsample(
+            [{"x": b["step"] / per_epoch, "y": v} for b, v in zip(batches, values) if v is not None], POINTS_PER_RUN
+        )
+        name = ("★ " if entry["leader"] else "") + entry["learner"]
+        if entry["score"] is not None:
+            name += f" {100 * entry['score']:.1f} %"
+        width = 7 if entry["leader"] else 4
+        figure.add_trace(
+            go.Scatter(
+                x=[p["x"] for p in points],
+                y=[p["y"] for p in points],
+                mode="lines",
+                name=name,
+                legendgroup=entry["run_id"],
+                line={"color": style["color"], "dash": style["dash"], "width": width},
+            )
+        )
+        validation = [e for e in entry["epochs"] if e.get("val_accuracy") is not None]
+        if validation:
+            figure.add_trace(
+                go.Scatter(
+                    x=[e["epoch"] for e in validation],
+                    y=[e["val_accuracy"] for e in validation],
+                    mode="markers",
+                    legendgroup=entry["run_id"],
+                    showlegend=False,
+                    marker={
+                        "color": style["color"],
+                        "size": 22 if entry["leader"] else 14,
+                        "symbol": "star" if entry["leader"] else "circle",
+                        "line": {"color": "black", "width": 1.5},
+                    },
+                    hovertemplate=f"{entry['learner']}: validation %{{y:.1%}} after epoch %{{x}}<extra></extra>",
+                )
+            )
+    figure.update_layout(
+        height=height,
+        font={"size": font_size},
+        margin={"l": 20, "r": 20, "t": 20, "b": 20},
+        xaxis_title="Epochs",
+        yaxis={"title": "Accuracy", "tickformat": ".0%"},
+        legend={"font": {"size": font_size + 2}, "itemsizing": "constant"},
+        plot_bgcolor="white",
+    )
+    figure.update_xaxes(gridcolor="#dddddd", rangemode="tozero")
+    figure.update_yaxes(gridcolor="#dddddd")
+    return figure
