@@ -49,16 +49,6 @@ def clickable_map_figure(values: np.ndarray, selected: tuple[int, int], size: in
     return fig
 
 
-def selected_position(selection) -> tuple[int, int] | None:
-    """The (row, column) of a Streamlit plotly selection event on :func:`clickable_map_figure`, or None."""
-    points = ((selection or {}).get("selection") or {}).get("points") or []
-    for point in points:
-        data = point.get("customdata")
-        if isinstance(data, (list, tuple)) and len(data) >= 2:
-            return int(data[0]), int(data[1])
-    return None
-
-
 def window_figure(values: np.ndarray, top: int, left: int, height: int, width: int, size: int = 300) -> go.Figure:
     """The layer's input (one channel, or the image) with the window the kernel covers drawn on it.
 

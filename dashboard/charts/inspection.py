@@ -68,7 +68,9 @@ def clickable_confusion_figure(matrix, class_names, selected: tuple[int, int] | 
 
 
 def selected_cell(selection) -> tuple[int, int] | None:
-    """The (true, predicted) cell of a Streamlit plotly selection event, or None."""
+    """The (row, column) of the clicked cell in a Streamlit plotly selection event on a heatmap whose
+    points carry their row and column as customdata (the confusion matrix: true, predicted; a feature
+    map: row, column), or None."""
     points = ((selection or {}).get("selection") or {}).get("points") or []
     for point in points:
         data = point.get("customdata")

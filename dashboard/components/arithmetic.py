@@ -20,6 +20,7 @@ from core.insight.arithmetic import (
 )
 from dashboard import session
 from dashboard.charts import arithmetic as charts
+from dashboard.charts.inspection import selected_cell
 
 SHOWN_CHANNELS = 3  # input channels drawn as number grids (the biggest contributors)
 TOP_INPUTS = 8
@@ -62,7 +63,7 @@ def _position(layer_name: str, feature_map: np.ndarray) -> tuple[int, int]:
     the map is strongest (the most interesting number to explain)."""
     height, width = feature_map.shape
     row_key, col_key, map_key = _keys(layer_name)
-    clicked = charts.selected_position(session.widget_value(map_key))
+    clicked = selected_cell(session.widget_value(map_key))
     if session.is_new_click(map_key, clicked):
         session.set_widget_value(row_key, min(clicked[0], height - 1))
         session.set_widget_value(col_key, min(clicked[1], width - 1))

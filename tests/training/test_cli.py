@@ -4,29 +4,10 @@ Only `train` imports TensorFlow; the other commands start in well under a second
 """
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from core.model.presets import PRESETS
-
-
-@pytest.fixture
-def cli(subprocess_env, tmp_path):
-    def run(*args, timeout=60):
-        done = subprocess.run(
-            [sys.executable, "-m", "core", *map(str, args)],
-            capture_output=True,
-            text=True,
-            env=subprocess_env,
-            cwd=tmp_path,
-            timeout=timeout,
-        )
-        assert "Traceback" not in done.stderr, done.stderr
-        return done
-
-    return run
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 `experiment` and `lr-find` commands as a user runs them."""
 
 import csv
-import subprocess
-import sys
 import time
 
 import pytest
@@ -19,23 +17,6 @@ from core.training.hyperparams import Hyperparameters
 
 SHAPES_SPEC = PRESETS["model1"].spec(num_classes=5)
 QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=100, seed=3)
-
-
-@pytest.fixture
-def cli(subprocess_env, tmp_path):
-    def run(*args, timeout=300):
-        done = subprocess.run(
-            [sys.executable, "-m", "core", *map(str, args)],
-            capture_output=True,
-            text=True,
-            env=subprocess_env,
-            cwd=tmp_path,
-            timeout=timeout,
-        )
-        assert "Traceback" not in done.stderr, done.stderr
-        return done
-
-    return run
 
 
 def test_an_experiment_runs_its_variants_as_tagged_runs_and_collects_them(tmp_path):
