@@ -197,6 +197,15 @@ def app_run(run_id: str):
     return None if stored is None else manager.get(run_id, stored.owner)
 
 
+def app_opened_with(**query) -> AppTest:
+    """A new app session opened at an address with these query parameters (?challenge=..., ?s=...),
+    after its first script run, which must raise nothing."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return rerun(at)
+
+
 def restart_app_server() -> None:
     """As if the server restarted: the process-wide run manager is rebuilt, on the store folder
     CNN_PLAYGROUND_HOME names now (each test has its own)."""

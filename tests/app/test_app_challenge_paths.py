@@ -5,7 +5,7 @@ learner's page and scores the leaderboard. Fast: the shapes data set, a few hund
 import json
 
 import pytest
-from helpers import APP, rerun
+from helpers import app_opened_with, rerun
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
@@ -19,21 +19,6 @@ SMALL = {
     "input_shape": [28, 28, 1],
     "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "softmax"}],
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_manager():
-    core.runs.manager._default = None
-    session.manager.clear()
-
-
-def fresh_app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def challenge_with(**changes) -> Challenge:
@@ -75,7 +60,7 @@ def train_and_wait(at):
 
 def test_load_preset_keeps_the_locked_settings_and_the_learner_can_train():
     challenge = challenge_with(preset="model1", max_params=200_000)
-    at = fresh_app(challenge=challenge.code)
+    at = app_opened_with(challenge=challenge.code)
     at.selectbox(key="preset_choice").set_value("model3")  # its own settings: lr 0.002, batch 128, 8 epochs
     rerun(at)
     at.button(key="load_preset").click()
@@ -98,7 +83,7 @@ def test_a_share_link_into_a_challenge_keeps_the_shared_model_under_the_challeng
             "hyperparameters": Hyperparameters(optimizer="sgd", learning_rate=0.5, epochs=9, limit_test=1).to_dict(),
         }
     )
-    at = fresh_app(challenge=challenge.code, s=shared)
+    at = app_opened_with(challenge=challenge.code, s=shared)
     pg = at.session_state["playground"]
     assert [layer.get("units") for layer in pg.spec["layers"]] == [None, 7, 5]  # the shared model stays
     hp = pg.hyperparameters
@@ -107,7 +92,7 @@ def test_a_share_link_into_a_challenge_keeps_the_shared_model_under_the_challeng
 
 def test_clone_and_train_more_follow_the_teachers_latest_rules():
     challenge = challenge_with()
-    at = fresh_app(challenge=challenge.code)
+    at = app_opened_with(challenge=challenge.code)
     run = train_and_wait(at)
     # the teacher changes the rules meanwhile: another locked learning rate
     session.challenges().update(
@@ -128,7 +113,7 @@ def test_clone_and_train_more_follow_the_teachers_latest_rules():
 
 def test_a_closed_challenge_refuses_with_a_reason_beside_train():
     challenge = challenge_with()
-    at = fresh_app(challenge=challenge.code)
+    at = app_opened_with(challenge=challenge.code)
     session.challenges().update(challenge.code, closed=True)
     on_page(at, "views/train.py")
     at.button(key="train").click()
@@ -137,7 +122,7 @@ def test_a_closed_challenge_refuses_with_a_reason_beside_train():
 
 
 def test_the_quick_experiment_limit_does_not_carry_over_to_a_smaller_data_set():
-    at = fresh_app()
+    at = app_opened_with()
     on_page(at, "views/train.py")
     at.number_input(key="hp_limit_train").set_value(6000)
     rerun(at)
@@ -166,7 +151,7 @@ def test_hidden_test_set_never_reaches_a_learner_and_scores_the_leaderboard():
     from core.classroom import load_hidden_test
 
     hidden_x, hidden_y = load_hidden_test(home, challenge.code)
-    at = fresh_app(challenge=challenge.code)
+    at = app_opened_with(challenge=challenge.code)
     at.text_input(key="learner_name").set_value("Ada")
     rerun(at)
     on_page(at, "views/data.py")
@@ -179,7 +164,7 @@ def test_hidden_test_set_never_reaches_a_learner_and_scores_the_leaderboard():
     on_page(at, "views/results.py")
     page_text = json.dumps([str(e.value) for e in at.markdown] + [str(e.value) for e in at.caption])
     assert HIDDEN_SCORE not in page_text and "150" not in page_text
-    board = fresh_app()
+    board = app_opened_with()
     board.query_params["board"] = challenge.code
     on_page(board, "views/projector.py")
     html = " ".join(m.value for m in board.markdown)

@@ -3,22 +3,13 @@
 import json
 
 import pytest
-from helpers import APP, app_run, rerun
+from helpers import app_opened_with, app_run, rerun
 from streamlit.testing.v1 import AppTest
 
 from core.classroom import Challenge, new_code
 from core.training.hyperparams import Hyperparameters
 from dashboard import session
 from dashboard.session import teacher as teacher_login
-
-
-def fresh_app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +37,7 @@ def make_challenge(**changes) -> Challenge:
 
 def test_teacher_page_is_off_without_a_configured_password(monkeypatch):
     monkeypatch.delenv("CNN_PLAYGROUND_TEACHER_PASSWORD", raising=False)
-    at = fresh_app()
+    at = app_opened_with()
     at.switch_page("views/teacher.py")
     rerun(at)
     assert any("Classroom mode is off" in i.value for i in at.info)
@@ -54,7 +45,7 @@ def test_teacher_page_is_off_without_a_configured_password(monkeypatch):
 
 def _teacher(monkeypatch) -> AppTest:
     monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", "s3cret")
-    at = fresh_app()
+    at = app_opened_with()
     at.switch_page("views/teacher.py")
     rerun(at)
     return at
@@ -128,7 +119,7 @@ def test_wrong_teacher_passwords_slow_down(monkeypatch):
 
 def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
     challenge = make_challenge()
-    at = fresh_app(challenge=challenge.code)
+    at = app_opened_with(challenge=challenge.code)
     banner = " ".join(m.value for m in at.markdown)
     assert "Challenge: Shapes sprint" in banner and "at most 20,000 parameters and 2 epochs" in banner
     at.text_input(key="learner_name").set_value("Ada")
@@ -148,7 +139,7 @@ def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
     assert run.wait(60) and run.status == "finished", run.message
     assert (run.challenge, run.learner) == (challenge.code, "Ada")
 
-    board = fresh_app(board=challenge.code)
+    board = app_opened_with(board=challenge.code)
     board.switch_page("views/projector.py")
     board.query_params["board"] = challenge.code
     rerun(board)
@@ -160,7 +151,7 @@ def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
 
 def test_a_model_over_the_challenge_limit_cannot_train():
     challenge = make_challenge(preset="model1")  # model1 for shapes has 107,973 params > 20,000
-    at = fresh_app(challenge=challenge.code)
+    at = app_opened_with(challenge=challenge.code)
     assert any("more than the limit of 20,000" in m.value for m in at.markdown)
     at.switch_page("views/train.py")
     rerun(at)
@@ -168,5 +159,5 @@ def test_a_model_over_the_challenge_limit_cannot_train():
 
 
 def test_a_mistyped_challenge_link_says_so_plainly():
-    at = fresh_app(challenge="deadbeef")
+    at = app_opened_with(challenge="deadbeef")
     assert any("challenge link is not valid" in i.value for i in at.info)

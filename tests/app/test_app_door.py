@@ -3,16 +3,12 @@
 import base64
 import zlib
 
-import pytest
-from helpers import APP, open_page, rerun
-from streamlit.testing.v1 import AppTest
+from helpers import app_opened_with, open_page
 
-import core.runs.manager
 from core.model.presets import PRESETS
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
-from dashboard import session
 
 ADA = "a1" * 16  # another learner's id (a 128-bit secret, as the app makes them)
 ADAS_SPEC = {
@@ -23,19 +19,6 @@ ADAS_SPEC = {
         {"type": "Dense", "units": 5, "activation": "softmax"},
     ],
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_manager():
-    core.runs.manager._default = None
-    session.manager.clear()
-
-
-def fresh_app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return rerun(at)
 
 
 def adas_run() -> Run:
@@ -53,14 +36,14 @@ def infos(at) -> list[str]:
 
 def test_a_link_of_60000_nested_brackets_opens_the_default_model_with_a_plain_message():
     token = base64.urlsafe_b64encode(zlib.compress(b"[" * 60_000, 9)).decode().rstrip("=")
-    at = fresh_app(s=token)
+    at = app_opened_with(s=token)
     assert any("nests brackets more than 8 deep" in text and "default model is loaded" in text for text in infos(at))
     assert "s" not in at.query_params
 
 
 def test_an_old_u_parameter_never_makes_you_someone_else():
     run = adas_run()
-    at = fresh_app(u=ADA)
+    at = app_opened_with(u=ADA)
     assert at.session_state["_user_id"] != ADA and len(at.session_state["_user_id"]) == 32
     assert "u" not in at.query_params  # the id is never put in (or left in) the address
     open_page(at, "results")
@@ -69,7 +52,7 @@ def test_an_old_u_parameter_never_makes_you_someone_else():
 
 def test_someone_elses_address_bar_gives_their_model_but_not_their_run():
     run = adas_run()
-    at = fresh_app(run=run.id)
+    at = app_opened_with(run=run.id)
     # Ada's model and settings are in the builder...
     assert session_state_spec(at) == ADAS_SPEC
     assert any("someone else's run: its model and training settings are loaded" in text for text in infos(at))
@@ -88,7 +71,7 @@ def session_state_spec(at) -> dict:
 
 
 def test_build_shows_the_training_memory_beside_the_parameter_count():
-    at = fresh_app()
+    at = app_opened_with()
     line = next(m.value for m in at.markdown if "Total params" in m.value)
     assert line.startswith("**Total params: 108,618** · **Training memory: about ")
     assert line.endswith(f"at batch size {PRESETS['model1'].app_hyperparameters.batch_size}")
@@ -96,7 +79,7 @@ def test_build_shows_the_training_memory_beside_the_parameter_count():
 
 def test_a_model_over_the_memory_budget_is_a_problem_on_build(monkeypatch):
     monkeypatch.setenv("CNN_PLAYGROUND_MEMORY_BUDGET_MB", "5")
-    at = fresh_app()
+    at = app_opened_with()
     problems = [m.value for m in at.markdown if "memory" in m.value and m.value.startswith("- ")]
     assert problems and "more than the 5 MB each training may use; layer 1 (Conv2D, output 26×26×16)" in problems[0]
     open_page(at, "train")

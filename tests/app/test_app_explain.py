@@ -5,15 +5,13 @@ architecture picture (Build), the model card, picture and TFLite files (Results)
 import copy
 
 import pytest
-from helpers import APP, open_page, rerun, table_with
+from helpers import APP, open_page, rerun, restart_app_server, table_with
 from streamlit.testing.v1 import AppTest
 
-import core.runs.manager
 from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
-from dashboard import session
 
 TIMEOUT = 60
 OWNER = "0123456789abcdef"
@@ -39,8 +37,7 @@ def finished(tmp_path_factory):
 @pytest.fixture
 def app(monkeypatch, finished):
     monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(finished[0]))
-    core.runs.manager._default = None
-    session.manager.clear()
+    restart_app_server()  # the app's manager on the finished runs' store folder
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state["_user_id"] = OWNER  # as if its browser sent the owner's cookie (AppTest has none)
     return rerun(at)
