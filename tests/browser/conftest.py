@@ -17,9 +17,9 @@ from kit import (
     ROOT,
     SERVER_LOG,
     STARTUP_SECONDS,
-    UI_MS,
     free_port,
     log_tail,
+    new_tab,
     python,
     sync_api,
 )
@@ -93,15 +93,9 @@ def app_url(tmp_path, request):
 
 @pytest.fixture
 def page():
-    errors: list[str] = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.set_default_timeout(UI_MS)
-            tab = context.new_page()
-            tab.on("pageerror", lambda error: errors.append(str(error)))
-            tab.js_errors = errors
-            yield tab
+            yield new_tab(browser, {"width": 1400, "height": 1000})
         finally:
             browser.close()

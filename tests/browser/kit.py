@@ -102,6 +102,17 @@ class Shots:
         print(f"server log: {SERVER_LOG}")
 
 
+def new_tab(browser, viewport: dict | None = None):
+    """A tab in a browser context of its own (its own cookies, so its own anonymous user), with the
+    default timeout for one rerun and the page's JavaScript errors collected in ``tab.js_errors``."""
+    context = browser.new_context(viewport=viewport or {"width": 1300, "height": 950})
+    context.set_default_timeout(UI_MS)
+    tab = context.new_page()
+    tab.js_errors = []
+    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
+    return tab
+
+
 def idle(page, timeout: int = UI_MS) -> None:
     """Wait until no script run is in progress (the app sets this attribute on its root)."""
     expect(page.locator(".stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)

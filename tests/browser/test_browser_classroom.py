@@ -18,12 +18,12 @@ from kit import (
     CHROMIUM_ARGS,
     FIRST_LOAD_MS,
     RUN_MS,
-    UI_MS,
     button,
     choose,
     expect,
     go_to,
     idle,
+    new_tab,
     no_app_errors,
     run_id_in,
     sync_api,
@@ -42,16 +42,6 @@ def classroom_url(monkeypatch, request):
     """The served app with classroom mode on (the setting is read when the server starts)."""
     monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", PASSWORD)
     return request.getfixturevalue("app_url")
-
-
-def new_tab(browser, viewport: dict):
-    """A separate browser context: its own cookies, so its own anonymous user."""
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(UI_MS)
-    tab = context.new_page()
-    tab.js_errors = []
-    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
-    return tab
 
 
 def type_number(tab, key: str, value: int) -> None:

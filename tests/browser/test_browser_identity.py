@@ -11,12 +11,12 @@ from kit import (
     CHROMIUM_ARGS,
     FIRST_LOAD_MS,
     RUN_MS,
-    UI_MS,
     button,
     choose,
     expect,
     go_to,
     idle,
+    new_tab,
     no_app_errors,
     run_id_in,
     sync_api,
@@ -24,16 +24,6 @@ from kit import (
 
 pytestmark = pytest.mark.browser
 EPOCHS = 2
-
-
-def new_browser(browser):
-    """A separate browser context: its own cookies, so its own anonymous user."""
-    context = browser.new_context(viewport={"width": 1300, "height": 950})
-    context.set_default_timeout(UI_MS)
-    tab = context.new_page()
-    tab.js_errors = []
-    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
-    return context, tab
 
 
 def main_text(tab) -> str:
@@ -45,7 +35,7 @@ def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             # Ada: shapes, 2 epochs of batch 16, trained once.
-            ada_context, ada = new_browser(browser)
+            ada = new_tab(browser)
             ada.goto(app_url, timeout=FIRST_LOAD_MS)
             expect(ada.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(
                 timeout=FIRST_LOAD_MS
@@ -68,12 +58,12 @@ def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url):
             ada_url = ada.url
             # The id lives in a cookie only: never in the address.
             assert "u=" not in ada_url, ada_url
-            cookie = next(c for c in ada_context.cookies() if c["name"] == "cnn_playground_user")
+            cookie = next(c for c in ada.context.cookies() if c["name"] == "cnn_playground_user")
             assert re.fullmatch(r"[0-9a-f]{32}", cookie["value"])
             assert cookie["value"] not in ada.content()
 
             # Bob opens Ada's full address (as if copied from a projected screen).
-            bob_context, bob = new_browser(browser)
+            bob = new_tab(browser)
             bob.goto(ada_url, timeout=FIRST_LOAD_MS)
             expect(bob.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
             idle(bob)
@@ -88,7 +78,7 @@ def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url):
             go_to(bob, "Results", "Results")
             idle(bob)
             assert run_id not in main_text(bob)
-            bob_cookie = next(c for c in bob_context.cookies() if c["name"] == "cnn_playground_user")
+            bob_cookie = next(c for c in bob.context.cookies() if c["name"] == "cnn_playground_user")
             assert bob_cookie["value"] != cookie["value"]
             no_app_errors(bob)
 

@@ -10,12 +10,12 @@ from kit import (
     CHROMIUM_ARGS,
     FIRST_LOAD_MS,
     RUN_MS,
-    UI_MS,
     button,
     choose,
     expect,
     go_to,
     idle,
+    new_tab,
     no_app_errors,
     run_id_in,
     sync_api,
@@ -34,11 +34,7 @@ def two_training_slots(monkeypatch):
 
 def open_learner(browser, url: str):
     """A separate browser context: its own cookies, so its own anonymous user."""
-    context = browser.new_context(viewport={"width": 1300, "height": 950})
-    context.set_default_timeout(UI_MS)
-    tab = context.new_page()
-    tab.js_errors = []
-    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
+    tab = new_tab(browser)
     tab.goto(url, timeout=FIRST_LOAD_MS)
     expect(tab.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
     go_to(tab, "Data", "Look at the data")
