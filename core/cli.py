@@ -132,8 +132,7 @@ def cmd_export(args) -> int:
     from core.model.codegen import training_script
 
     spec, title = _read_spec(args)
-    preset = PRESETS.get(args.preset) if args.preset else None
-    hp = _hyperparameters(args, preset)
+    hp = _hyperparameters(args)
     data_shape, classes = _data_shape(args)
     analysis = analyze(spec, data_shape, classes)
     if not analysis.ok:
@@ -152,7 +151,9 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _hyperparameters(args, preset) -> Hyperparameters:
+def _hyperparameters(args) -> Hyperparameters:
+    """The preset's training settings (or the defaults), with the ones given on the command line."""
+    preset = PRESETS.get(args.preset) if args.preset else None
     base = preset.app_hyperparameters if preset else Hyperparameters()
     chosen = {f.name: getattr(args, f.name) for f in CLI_FIELDS if getattr(args, f.name, None) is not None}
     if "optimizer" in chosen and "learning_rate" not in chosen:
@@ -164,10 +165,21 @@ def _hyperparameters(args, preset) -> Hyperparameters:
     return hp
 
 
+def _manager(args):
+    """A run manager on the store of --home (else the default store), training in threads of this process."""
+    from core.runs.manager import RunManager
+    from core.runs.store import RunStore
+
+    return RunManager(RunStore(args.home) if args.home else RunStore())
+
+
+def _bar(fraction: float, width: int = 30) -> str:
+    filled = int(width * min(max(fraction, 0.0), 1.0))
+    return f"[{'#' * filled}{'.' * (width - filled)}]"
+
+
 def _progress_line(run) -> str:
     p = run.progress()
-    width = 30
-    filled = int(width * p.fraction)
     last = run.batch_history(max(0, len(run.batch_history()) - 1))
     metrics = ""
     if last:
@@ -182,19 +194,17 @@ def _progress_line(run) -> str:
         eta = " testing"
     epoch = min(p.epoch + 1, p.epochs)
     return (
-        f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {epoch}/{p.epochs} "
+        f"\r{_bar(p.fraction)} epoch {epoch}/{p.epochs} "
         f"batch {p.batch}/{p.batches_per_epoch}{metrics}{eta} ({p.status})   "
     )
 
 
 def cmd_train(args) -> int:
-    from core.runs.manager import RunManager, RunRejected
-    from core.runs.store import RunStore
+    from core.runs.manager import RunRejected
 
     spec, title = _read_spec(args)
-    preset = PRESETS.get(args.preset) if args.preset else None
-    hp = _hyperparameters(args, preset)
-    manager = RunManager(RunStore(args.home) if args.home else RunStore())
+    hp = _hyperparameters(args)
+    manager = _manager(args)
     try:
         run = manager.start(spec, args.dataset, hp, owner="cli", name=title)
     except RunRejected as err:
@@ -236,11 +246,8 @@ def cmd_train(args) -> int:
 def _experiment_progress(done: int, total: int, runs: dict) -> str:
     training = sum(1 for run in runs.values() if run.status in ("running", "stopping", "paused"))
     waiting = total - done - training  # queued, or not yet fed into the queue
-    width = 30
-    filled = int(width * done / total) if total else width
     return (
-        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs done, {training} training, "
-        f"{waiting} waiting   "
+        f"\r{_bar(done / total if total else 1.0)} {done}/{total} runs done, {training} training, {waiting} waiting   "
     )
 
 
@@ -249,13 +256,10 @@ def cmd_experiment(args) -> int:
     from core.experiments.estimate import estimate_plan, measured_speeds
     from core.experiments.factors import FactorError, parse_factor
     from core.experiments.plan import manager_check, plan_experiment
-    from core.runs.manager import RunManager
-    from core.runs.store import RunStore
 
     spec, title = _read_spec(args)
-    preset = PRESETS.get(args.preset) if args.preset else None
-    hp = _hyperparameters(args, preset)
-    manager = RunManager(RunStore(args.home) if args.home else RunStore())
+    hp = _hyperparameters(args)
+    manager = _manager(args)
     try:
         factors = [parse_factor(text, spec) for text in args.vary]
         plan = plan_experiment(
@@ -321,8 +325,7 @@ def cmd_lr_find(args) -> int:
     from core.training.lr_finder import lr_range_test
 
     spec, _ = _read_spec(args)
-    preset = PRESETS.get(args.preset) if args.preset else None
-    hp = _hyperparameters(args, preset)
+    hp = _hyperparameters(args)
     from core.model.spec import analyze_for
 
     try:
