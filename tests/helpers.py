@@ -9,6 +9,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
+from core.classroom import Challenge, new_code
 from core.model.presets import PRESETS
 from core.runs.record import Ending, Run, Status
 from core.training.hyperparams import Hyperparameters
@@ -227,3 +228,23 @@ MIXED_LAYERS_SPEC = {
         {"type": "Dense", "units": 3, "activation": "softmax"},
     ],
 }
+
+
+def make_challenge(**changes) -> Challenge:
+    """A classroom challenge on Shapes saved in the app's store (blank preset, at most 20,000 parameters and
+    2 epochs, 300 training and 60 test images per run, optimizer locked), with ``changes`` applied."""
+    values = dict(
+        code=new_code(),
+        title="Shapes sprint",
+        dataset="shapes",
+        preset="blank",
+        max_params=20_000,
+        max_epochs=2,
+        hyperparameters=Hyperparameters(
+            optimizer="adam", learning_rate=0.001, epochs=2, batch_size=32, limit_train=300, limit_test=60
+        ),
+        locked=("optimizer",),
+        hidden=("seed",),
+    )
+    values.update(changes)
+    return session.challenges().save(Challenge(**values))

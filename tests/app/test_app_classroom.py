@@ -3,11 +3,9 @@
 import json
 
 import pytest
-from helpers import app_opened_with, app_run, rerun
+from helpers import app_opened_with, app_run, make_challenge, rerun
 from streamlit.testing.v1 import AppTest
 
-from core.classroom import Challenge, new_code
-from core.training.hyperparams import Hyperparameters
 from dashboard import session
 from dashboard.session import teacher as teacher_login
 
@@ -15,24 +13,6 @@ from dashboard.session import teacher as teacher_login
 @pytest.fixture(autouse=True)
 def fresh_login_throttle():
     teacher_login._throttle.clear()  # wrong passwords of earlier tests do not slow this one
-
-
-def make_challenge(**changes) -> Challenge:
-    values = dict(
-        code=new_code(),
-        title="Shapes sprint",
-        dataset="shapes",
-        preset="blank",
-        max_params=20_000,
-        max_epochs=2,
-        hyperparameters=Hyperparameters(
-            optimizer="adam", learning_rate=0.001, epochs=2, batch_size=32, limit_train=300, limit_test=60
-        ),
-        locked=("optimizer",),
-        hidden=("seed",),
-    )
-    values.update(changes)
-    return session.challenges().save(Challenge(**values))
 
 
 def test_teacher_page_is_off_without_a_configured_password(monkeypatch):

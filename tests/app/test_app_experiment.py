@@ -2,7 +2,7 @@
 
 import time
 
-from helpers import open_page, rerun, table_with, use_shapes
+from helpers import app_opened_with, make_challenge, open_page, rerun, table_with, use_shapes
 
 import core.runs.manager
 from core.experiments.engine import ExperimentStore, stop_experiment, wait_for_experiment
@@ -116,10 +116,8 @@ def test_learning_rate_finder_suggests_a_value_and_uses_it(app):
 
 
 def test_in_a_challenge_variants_that_break_its_rules_are_listed_and_the_rest_start(monkeypatch):
-    from test_app_classroom import fresh_app, make_challenge
-
     challenge = make_challenge()  # blank preset, at most 20,000 parameters, optimizer locked to adam
-    app = fresh_app(challenge=challenge.code)
+    app = app_opened_with(challenge=challenge.code)
     open_page(app, "experiment")
     app.selectbox(key="xp_factor_0").select("add2")
     rerun(app)
