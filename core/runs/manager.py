@@ -73,21 +73,37 @@ class RunManager:
         self._lock = threading.Lock()
         self.notice = ""  # a plain message for every page when training is not as configured
         trainer = trainer or KerasTrainer()
+        self._fallback = (slots, trainer, {k: v for k, v in runner_options.items() if k == "max_runs_per_worker"})
         try:
             self.runner = runner_type(store, slots, self._end, trainer, **runner_options)
         except RunnerUnavailable as error:
             # The documented choice (README, "Running on a cluster"): an unreachable cluster does not stop
             # the class; this server trains, in worker processes, and every page says so.
-            self.notice = FALLBACK_NOTICE.format(reason=error)
-            log.warning(self.notice)
-            options = {k: v for k, v in runner_options.items() if k == "max_runs_per_worker"}
-            self.runner = runner_class("process")(store, slots, self._end, trainer, **options)
+            self.runner = self._fallback_runner(str(error))
+        self.runner.on_unavailable = self._fall_back
         # Runs a cluster still trains for this store (after a restart) are live again; the others left
         # active by a process that ended are marked interrupted.
         self.runner.recover(self._adopt)
         with self._lock:
             live = frozenset(self._live)
         store.mark_interrupted(live_ids=live)
+
+    def _fallback_runner(self, reason: str):
+        self.notice = FALLBACK_NOTICE.format(reason=reason)
+        log.warning(self.notice)
+        slots, trainer, options = self._fallback
+        return runner_class("process")(self.store, slots, self._end, trainer, **options)
+
+    def _fall_back(self, reason: str) -> None:
+        """The runner can no longer train (its cluster went away while the app ran): the same choice as at
+        start-up. Runs waiting for it move, in order, to worker processes of this server; the runs it was
+        training end through it (failed, or finished where their machine still answered)."""
+        lost = self.runner
+        replacement = self._fallback_runner(reason)
+        with self._lock:
+            self.runner = replacement
+            for run, continue_training in lost.queue.drain():
+                replacement.submit(run, continue_training=continue_training)
 
     # --- starting --------------------------------------------------------------------------------
 
@@ -206,7 +222,8 @@ class RunManager:
             self._live[run.id] = run
         run.on_progress = self._save
         self._save(run)
-        self.runner.submit(run, continue_training=continue_training)
+        with self._lock:  # not into a runner that is being replaced (``_fall_back``)
+            self.runner.submit(run, continue_training=continue_training)
 
     def _adopt(self, run: Run) -> None:
         """A run the runner found still training after a restart: live again, saved as it progresses."""

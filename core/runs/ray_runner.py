@@ -43,10 +43,20 @@ MACHINE_GONE_MESSAGE = "The machine training this run went away — train again.
 UNREACHABLE_MESSAGE = (
     "The training cluster stopped answering while this run trained — train again. Its history up to then is kept."
 )
+CLUSTER_LOST_MESSAGE = (
+    "The training cluster went away while this run trained — train again: it will train on this server. "
+    "Its history up to then is kept."
+)
+CLUSTER_LOST_REASON = "The training cluster went away: its head node at {address} stopped answering."
 POLL_WAIT_SECONDS = 0.2  # an actor answers a poll at once when it has news, else after this long
 POLL_GAP_SECONDS = 0.05  # after news, gather the next batches a moment (as the process runner's pipe does)
 CALL_TIMEOUT_SECONDS = 30.0  # an actor call that takes longer means its machine is unreachable
 UNREACHABLE_GRACE_SECONDS = 60.0  # how long an unreachable actor may stay so before its run fails
+HEAD_CHECK_SECONDS = 2.0  # how often the app checks that the cluster's head still answers
+HEAD_LOST_SECONDS = 10.0  # the head unreachable this long: the cluster is gone for this app
+# Ray ends a process whose cluster head has not answered for this long (its own default: 60 s, which would end
+# the web server with the class in it); the app watches the head itself and falls back instead.
+KEEP_WAITING_FOR_HEAD_SECONDS = 365 * 24 * 3600
 ACTOR_CONCURRENCY = 4  # training, polls and controls each get a thread in the actor
 WARM_DATASETS = ("fashion_mnist", "shapes")
 KEPT_USER_DATASETS = 8  # learners' imported sets kept in the object store between their runs
@@ -101,6 +111,7 @@ def connect(namespace: str, local_cpus: int | None = None) -> bool:
         "runtime_env": {"py_modules": [str(Path(__file__).resolve().parents[1])], "excludes": ["__pycache__"]},
     }
     if address:
+        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(KEEP_WAITING_FOR_HEAD_SECONDS))
         if not _gcs_reachable(address):
             raise RunnerUnavailable(
                 f"The training cluster at {address} (RAY_ADDRESS) cannot be reached: is its head node running, "
@@ -114,6 +125,21 @@ def connect(namespace: str, local_cpus: int | None = None) -> bool:
     else:
         ray.init(num_cpus=local_cpus or os.cpu_count() or 1, include_dashboard=False, **options)
     return True
+
+
+def _within(seconds: float, call: Callable, default=None):
+    """``call()``, or ``default`` when it raised or has not returned within ``seconds``: Ray's calls that need
+    the cluster's head wait for it for as long as it is away (see KEEP_WAITING_FOR_HEAD_SECONDS)."""
+    answer = []
+
+    def attempt():
+        with contextlib.suppress(Exception):
+            answer.append(call())
+
+    helper = threading.Thread(target=attempt, name="ray-call", daemon=True)
+    helper.start()
+    helper.join(seconds)
+    return answer[0] if answer else default
 
 
 # --- on a worker node -------------------------------------------------------------------------------
@@ -355,10 +381,13 @@ class RayRunner(Runner):
         # name -> (id of the data set object, its ref), the most recently used last
         self._data_refs: collections.OrderedDict[str, tuple[int, object]] = collections.OrderedDict()
         self.placements: dict[str, str] = {}  # run id -> id of the node that trains it
+        self.lost = False  # the cluster went away while the app ran (see _watch_head)
+        self._head_address = ray.get_runtime_context().gcs_address
         self._found = self._find_runs()  # before the slots start actors of their own
         for name in warm_datasets:
             self._try_put(name)
         super().__init__(store, slots, end, trainer)
+        threading.Thread(target=self._watch_head, name="ray-head-watch", daemon=True).start()
 
     # --- data sets ---------------------------------------------------------------------------------
 
@@ -415,10 +444,8 @@ class RayRunner(Runner):
         return _Actor(handle, handle.ready.remote())
 
     def _retire(self, actor: _Actor) -> None:
-        try:
-            self._ray.kill(actor.handle, no_restart=True)
-        except Exception:  # already gone
-            pass
+        if not self.lost:  # else it went with its cluster
+            _within(CALL_TIMEOUT_SECONDS, lambda: self._ray.kill(actor.handle, no_restart=True))
 
     def _prepare_slot(self, slot: int) -> None:
         """Before each run: this slot's warm actor, placed on a node with free CPUs (waits until one is)."""
@@ -439,20 +466,46 @@ class RayRunner(Runner):
                 self._actors.pop(slot, None)
                 time.sleep(5.0)
 
+    # --- the cluster going away ---------------------------------------------------------------------
+
+    def _watch_head(self) -> None:
+        """Check the head every few seconds; once it has not answered for HEAD_LOST_SECONDS, the cluster is
+        lost: the slots take no more runs, the runs under way end (``_relay``), and the manager is told, so
+        that the runs still waiting train on this server (``on_unavailable``)."""
+        down_since = None
+        while not self._closed.wait(HEAD_CHECK_SECONDS):
+            if _gcs_reachable(self._head_address, timeout=HEAD_CHECK_SECONDS):
+                down_since = None
+                continue
+            down_since = down_since or time.monotonic()
+            if time.monotonic() - down_since >= HEAD_LOST_SECONDS:
+                self._lose_cluster()
+                return
+
+    def _lose_cluster(self) -> None:
+        reason = CLUSTER_LOST_REASON.format(address=self._head_address)
+        log.warning(reason)
+        self.lost = True
+        self._closed.set()
+        if self.on_unavailable is not None:
+            self.on_unavailable(reason)
+
     def worker_nodes(self) -> dict[int, str | None]:
         """Slot -> node id of its actor (None while Ray has not placed it)."""
         return {slot: actor.node_id for slot, actor in self._actors.items()}
 
     def _node_alive(self, node_id: str | None) -> bool | None:
         """Whether the node is alive; None when Ray cannot tell (its head is not answering)."""
-        try:
-            return any(n["NodeID"] == node_id and n["Alive"] for n in self._ray.nodes())
-        except Exception:
+        if self.lost:
             return None
+        nodes = _within(CALL_TIMEOUT_SECONDS, self._ray.nodes)
+        return None if nodes is None else any(n["NodeID"] == node_id and n["Alive"] for n in nodes)
 
     # --- training ----------------------------------------------------------------------------------
 
     def _train(self, slot: int, run: Run, continue_training: bool) -> Ending:
+        if self.lost:  # taken from the queue in the moment the cluster went away
+            return Ending(Status.FAILED, CLUSTER_LOST_MESSAGE)
         actor = self._actors[slot]
         actor.runs += 1
         ending = None
@@ -475,9 +528,10 @@ class RayRunner(Runner):
                 self._retire(actor)
                 if self._actors.get(slot) is actor:
                     del self._actors[slot]
-                    with contextlib.suppress(Exception):  # else the slot starts one before its next run
+                    if not self.lost:  # no new actor on a cluster that went away
                         # a fresh one now, so the next learner does not wait for TensorFlow to import
-                        self._actors[slot] = self._spawn()
+                        with contextlib.suppress(Exception):  # else the slot starts one before its next run
+                            self._actors[slot] = self._spawn()
 
     def _relay(self, actor: _Actor, run: Run, since: int = 0) -> Ending:
         """Follow the actor's run until it ends: apply its events here in order, pass controls to it."""
@@ -487,6 +541,11 @@ class RayRunner(Runner):
         stop_sent_at = None
         unreachable_since = None
         while True:
+            if self.lost:
+                # No more calls into Ray: with the head gone, this server's own Ray node may be gone too, and
+                # Ray ends a process that touches the object store of a node that went away.
+                actor.broken = True
+                return Ending(Status.FAILED, CLUSTER_LOST_MESSAGE)
             try:
                 events, finished = ray.get(
                     actor.handle.updates.remote(since, POLL_WAIT_SECONDS), timeout=CALL_TIMEOUT_SECONDS
@@ -509,7 +568,7 @@ class RayRunner(Runner):
             since += len(events)
             if events and not finished:
                 time.sleep(POLL_GAP_SECONDS)
-            if finished:
+            if finished and not self.lost:
                 return self._collect(actor, run)
             if actor.train_ref is not None and ray.wait([actor.train_ref], timeout=0)[0]:
                 try:

@@ -112,6 +112,13 @@ class RunQueue:
                     return index + 1
         return None
 
+    def drain(self) -> list[tuple[Run, bool]]:
+        """Take every waiting run out, in order (to hand them to another runner)."""
+        with self._ready:
+            items = list(self._items)
+            self._items.clear()
+            return items
+
     def remove(self, run_id: str) -> Run | None:
         with self._ready:
             for item in self._items:
@@ -137,6 +144,9 @@ class Runner:
     name = "runner"
 
     def __init__(self, store: RunStore, slots: int, end: Callable[[Run, Ending], None], trainer: Trainer):
+        # Set by the manager: called, from any thread, with a plain reason when this runner can no longer
+        # train (its cluster went away); the manager then moves the waiting runs to another runner.
+        self.on_unavailable: Callable[[str], None] | None = None
         self.store = store
         self.slots = max(1, slots)
         self.end = end

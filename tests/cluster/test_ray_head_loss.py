@@ -1,0 +1,97 @@
+"""The cluster's head node going away while the app runs: the app stays up and falls back to this server.
+
+A web server joined to a cluster is a driver attached to a Ray node; when the head goes away (here every
+process of the head node is killed, the node the server is attached to), Ray would end the server's
+process within a minute. The server runs in a subprocess of its own with its own cluster, so that the
+test process is never attached to a cluster that went away.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("ray")
+
+SERVER = """
+import json, os, sys, tempfile, time
+from ray.cluster_utils import Cluster
+from core.model.presets import PRESETS
+from core.runs.manager import RunManager
+from core.runs.store import RunStore
+from core.training.hyperparams import Hyperparameters
+
+MB = 1024 * 1024
+cluster = Cluster(
+    initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False, "object_store_memory": 80 * MB}
+)
+try:
+    cluster.add_node(num_cpus=1, object_store_memory=80 * MB)
+    cluster.wait_for_nodes()
+    os.environ["RAY_ADDRESS"] = cluster.address
+    manager = RunManager(RunStore(sys.argv[1]), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
+    spec = PRESETS["model1"].spec((28, 28, 1), 5)
+    quick = Hyperparameters(epochs=1, batch_size=16, limit_train=300, limit_test=50)
+    long_run = manager.start(spec, "shapes", Hyperparameters(epochs=200, batch_size=16, limit_train=300, limit_test=50))
+    waiting = manager.start(spec, "shapes", quick)  # one slot: this one waits in the queue
+    while long_run.epoch < 2:
+        time.sleep(0.1)
+    cluster.head_node.kill_all_processes(check_alive=False, allow_graceful=False)
+    head_gone = time.time()
+    assert long_run.wait(120) and waiting.wait(120)
+    after = manager.start(spec, "shapes", quick)
+    assert after.wait(120)
+    while time.time() - head_gone < 70:  # past Ray's own minute, after which it would end this process
+        time.sleep(1)
+    stored = manager.store.load(long_run.id)
+    print(json.dumps({
+        "notice": manager.notice,
+        "long": [long_run.status, long_run.message, long_run.epoch, stored.status, len(stored.epoch_history())],
+        "waiting": [waiting.status, waiting.message],
+        "after": [after.status, after.message],
+        "runner": type(manager.runner).__name__,
+    }), flush=True)
+finally:
+    cluster.shutdown()
+    os._exit(0)  # Ray's exit handlers would wait for the head that went away
+"""
+
+
+def test_losing_the_head_node_fails_the_run_under_way_and_the_class_trains_on_this_server(tmp_path):
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.getcwd(),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # the test cluster on 127.0.0.1
+    }
+    env.pop("RAY_ADDRESS", None)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # the server and every Ray process it starts, to end them all at the end
+    )
+    try:
+        output, _ = server.communicate(timeout=300)
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert output.strip(), "the server ended without a report (Ray ended it?)"
+    report = json.loads(output.strip().splitlines()[-1])
+
+    assert report["notice"].startswith("The training cluster went away")
+    assert "Training runs on this server instead" in report["notice"]
+    status, message, epochs, stored_status, stored_epochs = report["long"]
+    assert status == stored_status == "failed"
+    assert message.startswith("The training cluster went away while this run trained — train again")
+    assert epochs >= 2 and stored_epochs == epochs  # its history up to then is kept
+    assert report["waiting"] == ["finished", ""]  # moved from the cluster's queue to this server
+    assert report["after"] == ["finished", ""]
+    assert report["runner"] == "ProcessRunner"
