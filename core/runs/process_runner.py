@@ -69,6 +69,7 @@ class RelayRun(Run):
                 "params": self.params,
                 "phase": self.phase,
                 "epoch_started": self.epoch_started,
+                "pace_started": self.pace_started,
                 "eval_sizes": self.eval_sizes,
             }
         try:

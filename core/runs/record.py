@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -118,6 +119,9 @@ class Run:
         self.batches_per_epoch = 0
         self.phase = ""  # "validating" or "testing" while the worker evaluates (see Progress)
         self.epoch_started: float | None = None  # when the current epoch began (for the time left)
+        # When the current epoch's first batch ended: the pace of the epoch under way is taken from there,
+        # without the first batch (which builds graphs, or now and then stalls for a second).
+        self.pace_started: float | None = None
         self.eval_sizes: dict = {}  # {"validation": n, "test": n}: examples evaluated each epoch / at the end
         self._continued_from = 0  # epochs of the history before the latest "train more"
         self._batches: list[dict] = []
@@ -146,6 +150,8 @@ class Run:
         """One batch's loss and its task's metric: accuracy, or another by name (a regression's mae=...)."""
         with self._lock:
             self.batch = batch + 1
+            if batch == 0:
+                self.pace_started = time.time()
             self._batches.append(
                 {
                     "step": epoch * self.batches_per_epoch + batch + 1,
@@ -162,6 +168,7 @@ class Run:
             self.batch = 0
             self.phase = ""
             self.epoch_started = time.time()
+            self.pace_started = None
         self._progressed()
 
     def set_phase(self, phase: str) -> None:
@@ -249,7 +256,7 @@ class Run:
                 self._epochs.append(payload)
             for key in ("epoch", "batch", "batches_per_epoch", "started", "paused_seconds", "params"):
                 setattr(self, key, state[key])
-            for key in ("phase", "epoch_started", "eval_sizes"):
+            for key in ("phase", "epoch_started", "pace_started", "eval_sizes"):
                 if key in state:
                     setattr(self, key, state[key])
             # Stop pressed here and not yet seen by the worker: keep showing "stopping".
@@ -322,8 +329,8 @@ class Run:
     def _seconds_left(self, now: float, elapsed: float) -> float | None:
         """Training, validation and test evaluation still to come (called with the lock held).
 
-        From the end of the first epoch on it uses what was measured: the pace of the epoch under way
-        (or of the latest epoch; the first one at its steady pace, without building the graphs), the
+        From the end of the first epoch on it uses what was measured: the epochs trained so far (see
+        ``_epoch_training_seconds``) blended with the pace of the epoch under way as it gets done, the
         latest validation, and the test set timed like the validation, scaled by its size. Before that,
         the time per batch so far.
         """
@@ -344,14 +351,13 @@ class Run:
         batch_size = max(self.hyperparameters.batch_size, 1)
         val_examples = sizes.get("validation", 0)
         first_of_session = len(measured) == 1  # its time includes building the model's graphs
-        # Training: the pace of the epoch under way once a few batches are done (it follows a server
-        # that got busier or quieter), else the latest epoch's (the first one at its steady pace).
-        if self.batch >= max(3, per_epoch // 4) and self.epoch_started is not None:
-            train = (now - self.epoch_started) / self.batch * per_epoch
-        elif first_of_session and "train_batch_seconds" in latest:
-            train = latest["train_batch_seconds"] * per_epoch
-        else:
-            train = latest["seconds"] - latest.get("val_seconds", 0.0)
+        train = self._epoch_training_seconds(measured, per_epoch)
+        if self.batch >= 4 and self.pace_started is not None:
+            # The pace of the epoch under way counts more as more of it is done, and alone from its middle
+            # on: it follows a server that got busier or quieter, while a few batches' jitter does not.
+            weight = min(1.0, 2 * self.batch / per_epoch)
+            current = (now - self.pace_started) / (self.batch - 1) * per_epoch
+            train = (1 - weight) * train + weight * current
         validation = latest.get("val_seconds", 0.0)
         val_batches = math.ceil(val_examples / batch_size)
         first = measured[0]
@@ -367,10 +373,33 @@ class Run:
         else:  # no validation to time: a forward pass costs about a third of a training step
             test = train / max(per_epoch * batch_size, 1) / 3 * sizes.get("test", 0)
         epochs_left = self.hyperparameters.epochs - self.epoch
-        in_epoch = 0.0
-        if self.epoch_started is not None and epochs_left > 0:
-            in_epoch = min(max(now - self.epoch_started, 0.0), train + validation)
-        return max(epochs_left * (train + validation) - in_epoch, 0.0) + test
+        if epochs_left <= 0:
+            return test
+        if self.batch:  # the rest of the epoch under way, by the batches still to train
+            current_left = train * (per_epoch - self.batch) / per_epoch + validation
+        else:  # between epochs, or a worker that reports no batches: by the time since the epoch began
+            in_epoch = max(now - self.epoch_started, 0.0) if self.epoch_started is not None else 0.0
+            current_left = max(train + validation - in_epoch, 0.0)
+        return current_left + (epochs_left - 1) * (train + validation) + test
+
+    @staticmethod
+    def _epoch_training_seconds(measured: list[dict], per_epoch: int) -> float:
+        """An epoch's training time as measured so far, for the epochs to come: the median of the latest
+        three epochs, so that one epoch that stalled for a second (it happens, now and then, on a busy
+        server) does not set the pace. The session's first epoch counts without the graph building in its
+        first batch (as if that batch took as long as the others)."""
+
+        def training(epoch: dict) -> float:
+            return epoch["seconds"] - epoch.get("val_seconds", 0.0)
+
+        first = measured[0]
+        if "first_batch_seconds" in first:
+            first_steady = training(first) - first["first_batch_seconds"] + first["train_batch_seconds"]
+        elif "train_batch_seconds" in first:  # recorded before first batches were timed
+            first_steady = first["train_batch_seconds"] * per_epoch
+        else:
+            first_steady = training(first)
+        return statistics.median([first_steady, *(training(e) for e in measured[1:])][-3:])
 
     @property
     def active(self) -> bool:

@@ -56,6 +56,7 @@ class RunRecorder(keras.callbacks.Callback):
         self._epoch_started = 0.0
         self._validation_started = 0.0
         self._validation_seconds = 0.0
+        self._first_batch_seconds: float | None = None  # the epoch's start to its first batch's end
         # Steady pace, for the time left: batches after the first (which builds the step's graph).
         self._train_marks: list[tuple[int, float]] = []  # (batches done, time) after batch 1 and the last
         self._test_marks: list[tuple[int, float]] = []
@@ -64,6 +65,7 @@ class RunRecorder(keras.callbacks.Callback):
         self._epoch = epoch
         self._epoch_started = time.perf_counter()
         self._validation_seconds = 0.0
+        self._first_batch_seconds = None
         self._train_marks, self._test_marks = [], []
 
     def on_test_begin(self, logs=None):  # inside fit: the epoch's validation
@@ -96,6 +98,8 @@ class RunRecorder(keras.callbacks.Callback):
         value = None if value is None else float(value) * self.factors.get(self.metric, 1.0)
         self.run.record_batch(self._epoch, batch, loss * self.factors.get("loss", 1.0), **{self.metric: value})
         self._mark(self._train_marks, batch + 1)
+        if self._first_batch_seconds is None:
+            self._first_batch_seconds = time.perf_counter() - self._epoch_started
         self.run.wait_while_paused()
         if self.run.stop_requested:
             raise StopRequested
@@ -116,6 +120,7 @@ class RunRecorder(keras.callbacks.Callback):
         per_test_batch = self._seconds_per_batch(self._test_marks)
         if per_train_batch is not None:
             metrics["train_batch_seconds"] = per_train_batch
+            metrics["first_batch_seconds"] = self._first_batch_seconds
         if per_test_batch is not None:
             metrics["val_batch_seconds"] = per_test_batch
         metrics.update(convert_logs(logs or {}, self.factors))

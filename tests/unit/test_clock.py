@@ -29,10 +29,48 @@ def test_time_left_drops_while_an_epoch_runs():
     assert abs(run.progress().eta - (12 + 6 + 4)) < 0.5
 
 
-def test_later_epochs_set_the_pace_not_the_first_with_its_set_up():
-    run = _run_after_one_epoch(epochs=4)
-    run.record_epoch({"epoch": 2, "seconds": 6.0, "val_seconds": 1.0})  # the first one built the graph
-    assert abs(run.progress().eta - (2 * 6 + 1 * 2000 / 1000)) < 0.5
+def _run_after_a_first_epoch_that_built_the_graphs(epochs: int) -> Run:
+    run = Run({"layers": []}, "shapes", Hyperparameters(epochs=epochs, batch_size=100))
+    run.begin(batches_per_epoch=10, eval_sizes={"validation": 1000, "test": 2000})
+    for batch in range(10):
+        run.record_batch(0, batch, 1.0, 0.5)
+    # 10 s of training, 5.5 of them in the first batch (building the graphs), then 0.5 s a batch
+    run.record_epoch(
+        {"epoch": 1, "seconds": 12.0, "val_seconds": 2.0, "first_batch_seconds": 5.5, "train_batch_seconds": 0.5}
+    )
+    return run
+
+
+def test_the_first_epochs_graph_building_is_not_taken_for_the_pace():
+    run = _run_after_a_first_epoch_that_built_the_graphs(epochs=3)
+    # two more epochs of 5 s training + 2 s validation, and the test set
+    assert abs(run.progress().eta - (2 * (5 + 2) + 4)) < 0.5
+
+
+def test_one_epoch_that_stalled_does_not_set_the_pace():
+    run = _run_after_a_first_epoch_that_built_the_graphs(epochs=6)
+    for epoch, seconds in ((2, 6.0), (3, 12.0), (4, 6.0)):  # the third stalled for 6 s
+        run.record_epoch({"epoch": epoch, "seconds": seconds, "val_seconds": 1.0})
+    # two more epochs at the usual 5 s + 1 s validation, and the test set timed like the validation
+    assert abs(run.progress().eta - (2 * (5 + 1) + 2)) < 0.5
+
+
+def test_a_server_that_got_busier_sets_the_pace_from_the_middle_of_the_epoch_under_way():
+    run = _run_after_a_first_epoch_that_built_the_graphs(epochs=3)
+    for batch in range(5):
+        run.record_batch(1, batch, 1.0, 0.5)
+    run.pace_started = time.time() - 8  # batches 2 to 5 of 10 took 8 s: 2 s a batch, 20 s an epoch
+    # the half left of this epoch at that pace and its validation, one more epoch, the test set
+    assert abs(run.progress().eta - (10 + 2 + 20 + 2 + 4)) < 0.5
+
+
+def test_early_in_an_epoch_its_pace_counts_only_in_part():
+    run = _run_after_a_first_epoch_that_built_the_graphs(epochs=3)
+    for batch in range(4):
+        run.record_batch(1, batch, 1.0, 0.5)
+    run.pace_started = time.time() - 6  # batches 2 to 4 took 6 s: 20 s an epoch at that pace
+    pace = 0.2 * 5 + 0.8 * 20  # 4 of 10 batches done: 80 % of the way to trusting it alone
+    assert abs(run.progress().eta - (pace * 0.6 + 2 + pace + 2 + 4)) < 0.5
 
 
 def test_while_the_test_set_is_evaluated_no_time_is_claimed_but_the_phase_is_said():
