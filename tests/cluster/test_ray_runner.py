@@ -3,6 +3,7 @@
 The cluster is shared by the tests of this module and shut down at its end; the last test removes a node.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -18,9 +19,10 @@ from helpers import wait_for
 from core.data.datasets import SHAPE_CLASSES, make_shapes
 from core.data.user_datasets import UserDatasetStore
 from core.model.presets import PRESETS
+from core.runs import ray_runner
 from core.runs.manager import RunManager
 from core.runs.process_runner import ProcessRunner
-from core.runs.ray_runner import MACHINE_GONE_MESSAGE
+from core.runs.ray_runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -150,6 +152,32 @@ def test_pause_resume_and_stop_each_take_effect_within_a_batch(manager):
     assert run.status == Status.STOPPED and run.message.startswith("Stopped by you")
     assert len(run.batch_history()) == held
     assert manager.store.load(run.id).status == Status.STOPPED
+
+
+def test_an_actor_that_stops_answering_while_its_node_looks_alive_fails_its_run_with_a_plain_message(
+    manager, monkeypatch
+):
+    """Its process frozen (as a machine that stops answering would leave it): the run fails, the app goes on."""
+    monkeypatch.setattr(ray_runner, "CALL_TIMEOUT_SECONDS", 2.0)
+    monkeypatch.setattr(ray_runner, "UNREACHABLE_GRACE_SECONDS", 4.0)
+    run = manager.start(SPEC, "shapes", LONG)
+    wait_for(lambda: run.epoch >= 1, timeout=120)
+    actor = next(
+        a
+        for a in manager.runner._actors.values()
+        if a.train_ref is not None and manager.runner.placements[run.id] == a.node_id
+    )
+    pid = ray.get(actor.handle.__ray_call__.remote(lambda _: os.getpid()))
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        assert run.wait(60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+    assert run.status == Status.FAILED and run.message == UNREACHABLE_MESSAGE
+    assert manager.store.load(run.id).epoch_history() == run.epoch_history() and run.epoch >= 1
+    after = manager.start(SPEC, "shapes", SHORT)  # the app goes on training on the cluster
+    assert after.wait(120) and after.status == Status.FINISHED, after.message
 
 
 def test_results_have_the_same_shape_as_the_process_runners_for_the_same_seed(manager, tmp_path):
