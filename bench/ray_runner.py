@@ -14,7 +14,7 @@ Three measurements, each through the app's own RunManager (queue, runner, store)
    one machine (ray.cluster_utils.Cluster), so they share its cores: K above the core count cannot speed
    anything up here; on real machines each node brings its own cores.
 
-    .venv/bin/python bench/ray_runner.py [--rounds 3] [--limit 12000] [--batch-size 64] [--runs 4] [--nodes 1,2]
+    .venv/bin/python bench/ray_runner.py [--rounds 5] [--limit 12000] [--batch-size 64] [--runs 4] [--nodes 1,2]
 """
 
 from __future__ import annotations
@@ -98,15 +98,19 @@ def first_point(manager, spec, dataset: str, hp) -> tuple[float, float, object]:
     return first, time.perf_counter() - began, run
 
 
-def measure_first_points(manager, spec, dataset: str, rounds: int) -> list[float]:
-    return [first_point(manager, spec, dataset, hyperparameters(**FIRST_POINT_HP, seed=i))[0] for i in range(rounds)]
+def measure_first_points(manager, spec, dataset: str, rounds: int, seed: int = 0) -> list[float]:
+    return [
+        first_point(manager, spec, dataset, hyperparameters(**FIRST_POINT_HP, seed=seed + i))[0] for i in range(rounds)
+    ]
 
 
-def measure_epochs(manager, spec, dataset: str, limit: int, batch_size: int, rounds: int) -> tuple[list, list]:
+def measure_epochs(
+    manager, spec, dataset: str, limit: int, batch_size: int, rounds: int, seed: int = 0
+) -> tuple[list, list]:
     """Epoch 2's seconds as the trainer measured them, and first point -> end as the server saw it."""
     epoch_seconds, relay_seconds = [], []
     for i in range(rounds):
-        hp = hyperparameters(epochs=2, batch_size=batch_size, limit_train=limit, limit_test=1000, seed=i)
+        hp = hyperparameters(epochs=2, batch_size=batch_size, limit_train=limit, limit_test=1000, seed=seed + i)
         first, total, run = first_point(manager, spec, dataset, hp)
         assert run.status == "finished", run.message
         epoch_seconds.append(run.epoch_history()[1]["seconds"])
@@ -144,7 +148,7 @@ def median(values) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--limit", type=int, default=12_000, help="Fashion-MNIST training images per run")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--runs", type=int, default=4, help="runs for the scaling measurement")
@@ -169,27 +173,33 @@ def main() -> None:
     if skip >= {"first", "epoch"}:
         pass
     else:
-        print(f"\n1-2. One slot, {cores} TensorFlow threads per run; model1 on {dataset}.")
+        print(f"\n1-2. One slot, {cores} TensorFlow threads per run; model1 on {dataset}; the runners take turns.")
         made = cluster(1, cores)
+        local = None
+        ray_first, proc_first, ray_epochs, proc_epochs, ray_relay, proc_relay = [], [], [], [], [], []
         try:
             manager = ray_manager(1, cores, (dataset,))
-            if "first" not in skip:
-                ray_first = measure_first_points(manager, spec, dataset, args.rounds)
-            if "epoch" not in skip:
-                ray_epochs, ray_relay = measure_epochs(manager, spec, dataset, args.limit, args.batch_size, args.rounds)
+            local = process_manager(1)
+            # Round by round, one runner then the other (each idle while the other trains): a machine
+            # that gets busier or quieter meanwhile weighs on both alike.
+            for round_ in range(args.rounds):
+                for runner, firsts, epochs, relays in (
+                    (manager, ray_first, ray_epochs, ray_relay),
+                    (local, proc_first, proc_epochs, proc_relay),
+                ):
+                    if "first" not in skip:
+                        firsts += measure_first_points(runner, spec, dataset, 1, seed=round_)
+                    if "epoch" not in skip:
+                        epoch, relay = measure_epochs(runner, spec, dataset, args.limit, args.batch_size, 1, round_)
+                        epochs += epoch
+                        relays += relay
             manager.runner.shutdown()
         finally:
+            if local is not None:
+                local.runner.shutdown()
             if ray.is_initialized():
                 ray.shutdown()
             made.shutdown()
-        local = process_manager(1)
-        try:
-            if "first" not in skip:
-                proc_first = measure_first_points(local, spec, dataset, args.rounds)
-            if "epoch" not in skip:
-                proc_epochs, proc_relay = measure_epochs(local, spec, dataset, args.limit, args.batch_size, args.rounds)
-        finally:
-            local.runner.shutdown()
         if "first" not in skip:
             print("Train -> first chart point (warm)")
             print(f"  ray      {median(ray_first)}")

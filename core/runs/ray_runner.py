@@ -49,7 +49,10 @@ CLUSTER_LOST_MESSAGE = (
 )
 CLUSTER_LOST_REASON = "The training cluster went away: its head node at {address} stopped answering."
 POLL_WAIT_SECONDS = 0.2  # an actor answers a poll at once when it has news, else after this long
-POLL_GAP_SECONDS = 0.05  # after news, gather the next batches a moment (as the process runner's pipe does)
+# After news, let the next batches gather this long before asking again (sooner when the user presses a
+# control): each answer costs the training actor time, about a fifth of an epoch's when asked after every
+# batch (bench/ray_runner.py), and the page reads the run only once a second.
+POLL_GAP_SECONDS = 0.5
 CALL_TIMEOUT_SECONDS = 30.0  # an actor call that takes longer means its machine is unreachable
 UNREACHABLE_GRACE_SECONDS = 60.0  # how long an unreachable actor may stay so before its run fails
 HEAD_CHECK_SECONDS = 2.0  # how often the app checks that the cluster's head still answers
@@ -567,7 +570,7 @@ class RayRunner(Runner):
                 run.apply_remote(kind, payload, state)  # the manager saves the run as it begins and per epoch
             since += len(events)
             if events and not finished:
-                time.sleep(POLL_GAP_SECONDS)
+                self._gather(run, sent_stop, sent_pause)
             if finished and not self.lost:
                 return self._collect(actor, run)
             if actor.train_ref is not None and ray.wait([actor.train_ref], timeout=0)[0]:
@@ -588,6 +591,15 @@ class RayRunner(Runner):
                 actor.broken = True
                 self._retire(actor)  # a stuck run: end its actor, keep what it recorded
                 return Ending(Status.STOPPED, STUCK_MESSAGE)
+
+    @staticmethod
+    def _gather(run: Run, sent_stop: bool, sent_pause: bool) -> None:
+        """Wait POLL_GAP_SECONDS, or less when the user pressed Stop, Pause or Resume meanwhile."""
+        deadline = time.monotonic() + POLL_GAP_SECONDS
+        while time.monotonic() < deadline:
+            if (run.stop_requested and not sent_stop) or run.pause_requested != sent_pause:
+                return
+            time.sleep(0.02)
 
     def _control(self, actor: _Actor, command: str) -> bool:
         try:
