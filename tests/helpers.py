@@ -1,6 +1,9 @@
 """Small helpers shared by the test modules: waiting, a fake trainer, hand-made runs, AppTest pages."""
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -248,3 +251,17 @@ def make_challenge(**changes) -> Challenge:
     )
     values.update(changes)
     return session.challenges().save(Challenge(**values))
+
+
+def server_process(script: str, *args: str, env: dict | None = None, own_session: bool = False) -> subprocess.Popen:
+    """``python -c script args`` from the project folder (as a second web server would run), its standard
+    output readable as text; ``own_session`` puts it and every process it starts in a session of their own,
+    to end them all together (``os.killpg``)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        env={**os.environ, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=own_session,
+    )

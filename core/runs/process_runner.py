@@ -71,14 +71,15 @@ class RelayRun(Run):
                 "epoch_started": self.epoch_started,
                 "pace_started": self.pace_started,
                 "eval_sizes": self.eval_sizes,
+                "saving_seconds": self.saving_seconds,
             }
         try:
             self.conn.send((kind, payload, state))
         except (BrokenPipeError, EOFError, OSError):
             raise ServerGone from None
 
-    def begin(self, batches_per_epoch: int, eval_sizes: dict | None = None) -> None:
-        super().begin(batches_per_epoch, eval_sizes)
+    def begin(self, batches_per_epoch: int, eval_sizes: dict | None = None, saving_seconds: float = 0.0) -> None:
+        super().begin(batches_per_epoch, eval_sizes, saving_seconds)
         self._send("begin")
 
     def record_batch(self, *args, **kwargs) -> None:

@@ -123,6 +123,7 @@ class Run:
         # without the first batch (which builds graphs, or now and then stalls for a second).
         self.pace_started: float | None = None
         self.eval_sizes: dict = {}  # {"validation": n, "test": n}: examples evaluated each epoch / at the end
+        self.saving_seconds = 0.0  # saving the model and predictions after the test set, as last measured
         self._continued_from = 0  # epochs of the history before the latest "train more"
         self._batches: list[dict] = []
         self._epochs: list[dict] = []
@@ -130,9 +131,10 @@ class Run:
 
     # --- written by the worker ---------------------------------------------------------------
 
-    def begin(self, batches_per_epoch: int, eval_sizes: dict | None = None) -> None:
+    def begin(self, batches_per_epoch: int, eval_sizes: dict | None = None, saving_seconds: float = 0.0) -> None:
         with self._lock:
             self.eval_sizes = dict(eval_sizes or {})
+            self.saving_seconds = saving_seconds
             self.phase = ""
             self.epoch_started = time.time()
             self.status = Status.STOPPING if self._stop.is_set() else Status.RUNNING
@@ -256,7 +258,7 @@ class Run:
                 self._epochs.append(payload)
             for key in ("epoch", "batch", "batches_per_epoch", "started", "paused_seconds", "params"):
                 setattr(self, key, state[key])
-            for key in ("phase", "epoch_started", "pace_started", "eval_sizes"):
+            for key in ("phase", "epoch_started", "pace_started", "eval_sizes", "saving_seconds"):
                 if key in state:
                     setattr(self, key, state[key])
             # Stop pressed here and not yet seen by the worker: keep showing "stopping".
@@ -330,9 +332,9 @@ class Run:
         """Training, validation and test evaluation still to come (called with the lock held).
 
         From the end of the first epoch on it uses what was measured: the epochs trained so far (see
-        ``_epoch_training_seconds``) blended with the pace of the epoch under way as it gets done, the
-        latest validation, and the test set timed like the validation, scaled by its size. Before that,
-        the time per batch so far.
+        ``_epoch_pace``) blended with the pace of the epoch under way as it gets done, the
+        latest validation, the test set timed like the validation, scaled by its size, and saving the
+        model as long as it last took in this worker. Before that, the time per batch so far.
         """
         per_epoch = self.batches_per_epoch
         total = self.hyperparameters.epochs * per_epoch
@@ -344,20 +346,20 @@ class Run:
         if not measured:  # in the first epoch: batches so far, and validation guessed at 1/3 of training speed
             per_batch = elapsed / done
             per_example = per_batch / max(self.hyperparameters.batch_size, 1) / 3
-            return (total - done) * per_batch + per_example * (
-                sizes.get("validation", 0) * (self.hyperparameters.epochs - self.epoch) + sizes.get("test", 0)
-            )
+            evaluation = sizes.get("validation", 0) * (self.hyperparameters.epochs - self.epoch) + sizes.get("test", 0)
+            return (total - done) * per_batch + per_example * evaluation + self.saving_seconds
         latest = measured[-1]
         batch_size = max(self.hyperparameters.batch_size, 1)
         val_examples = sizes.get("validation", 0)
         first_of_session = len(measured) == 1  # its time includes building the model's graphs
-        train = self._epoch_training_seconds(measured, per_epoch)
+        steady, start_up = self._epoch_pace(measured, per_epoch)
         if self.batch >= 4 and self.pace_started is not None:
             # The pace of the epoch under way counts more as more of it is done, and alone from its middle
             # on: it follows a server that got busier or quieter, while a few batches' jitter does not.
             weight = min(1.0, 2 * self.batch / per_epoch)
             current = (now - self.pace_started) / (self.batch - 1) * per_epoch
-            train = (1 - weight) * train + weight * current
+            steady = (1 - weight) * steady + weight * current
+        train = steady + start_up
         validation = latest.get("val_seconds", 0.0)
         val_batches = math.ceil(val_examples / batch_size)
         first = measured[0]
@@ -372,34 +374,45 @@ class Run:
             test = eval_setup + validation / val_examples * sizes.get("test", 0)  # timed like the validation
         else:  # no validation to time: a forward pass costs about a third of a training step
             test = train / max(per_epoch * batch_size, 1) / 3 * sizes.get("test", 0)
+        test += self.saving_seconds
         epochs_left = self.hyperparameters.epochs - self.epoch
         if epochs_left <= 0:
             return test
         if self.batch:  # the rest of the epoch under way, by the batches still to train
-            current_left = train * (per_epoch - self.batch) / per_epoch + validation
+            current_left = steady * (per_epoch - self.batch) / per_epoch + validation
         else:  # between epochs, or a worker that reports no batches: by the time since the epoch began
             in_epoch = max(now - self.epoch_started, 0.0) if self.epoch_started is not None else 0.0
             current_left = max(train + validation - in_epoch, 0.0)
         return current_left + (epochs_left - 1) * (train + validation) + test
 
     @staticmethod
-    def _epoch_training_seconds(measured: list[dict], per_epoch: int) -> float:
-        """An epoch's training time as measured so far, for the epochs to come: the median of the latest
-        three epochs, so that one epoch that stalled for a second (it happens, now and then, on a busy
-        server) does not set the pace. The session's first epoch counts without the graph building in its
-        first batch (as if that batch took as long as the others)."""
+    def _epoch_pace(measured: list[dict], per_epoch: int) -> tuple[float, float]:
+        """(steady, start-up): an epoch's training time at its batches' pace, and what its first batch takes
+        beyond that (a new pass over the data; in the session's first epoch, building the graphs too), for
+        the epochs to come.
 
-        def training(epoch: dict) -> float:
-            return epoch["seconds"] - epoch.get("val_seconds", 0.0)
+        Each is the median of the latest three epochs, so that one epoch that stalled for a second (it
+        happens, now and then, on a busy server) does not set the pace. The start-up leaves out the first
+        epoch once later ones were measured; until then it is half of the first's, about what later
+        epochs' first batches took on average on the development machine (bench/clock.py --verbose).
+        """
 
-        first = measured[0]
-        if "first_batch_seconds" in first:
-            first_steady = training(first) - first["first_batch_seconds"] + first["train_batch_seconds"]
-        elif "train_batch_seconds" in first:  # recorded before first batches were timed
-            first_steady = first["train_batch_seconds"] * per_epoch
-        else:
-            first_steady = training(first)
-        return statistics.median([first_steady, *(training(e) for e in measured[1:])][-3:])
+        def parts(epoch: dict) -> tuple[float, float | None]:
+            training = epoch["seconds"] - epoch.get("val_seconds", 0.0)
+            if "first_batch_seconds" in epoch:
+                extra = max(epoch["first_batch_seconds"] - epoch["train_batch_seconds"], 0.0)
+                return training - extra, extra
+            if "train_batch_seconds" in epoch:  # recorded before first batches were timed
+                return epoch["train_batch_seconds"] * per_epoch, None
+            return training, None
+
+        split = [parts(e) for e in measured]
+        steady = statistics.median([pace for pace, _ in split][-3:])
+        later = [extra for _, extra in split[1:] if extra is not None]
+        if later:
+            return steady, statistics.median(later[-3:])
+        first_extra = split[0][1]
+        return steady, (first_extra or 0.0) / 2
 
     @property
     def active(self) -> bool:

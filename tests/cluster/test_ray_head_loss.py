@@ -9,10 +9,9 @@ test process is never attached to a cluster that went away.
 import json
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
+from helpers import server_process
 
 pytest.importorskip("ray")
 
@@ -61,21 +60,8 @@ finally:
 
 
 def test_losing_the_head_node_fails_the_run_under_way_and_the_class_trains_on_this_server(tmp_path):
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.getcwd(),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # the test cluster on 127.0.0.1
-    }
-    env.pop("RAY_ADDRESS", None)
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(tmp_path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,  # the server and every Ray process it starts, to end them all at the end
-    )
+    env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_ADDRESS": ""}  # the server's own cluster, on 127.0.0.1
+    server = server_process(SERVER, str(tmp_path), env=env, own_session=True)
     try:
         output, _ = server.communicate(timeout=300)
     finally:

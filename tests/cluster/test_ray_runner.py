@@ -7,14 +7,12 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import keras
 import numpy as np
 import pytest
-from helpers import wait_for
+from helpers import server_process, wait_for
 
 from core.data.datasets import SHAPE_CLASSES, make_shapes
 from core.data.user_datasets import UserDatasetStore
@@ -240,14 +238,7 @@ def test_after_a_server_restart_a_run_still_training_is_followed_again_to_its_en
     """A first server starts a run and is killed mid-run; a second server on the same store finds it."""
     if ray.available_resources().get("CPU", 0) < 1:  # the module's manager holds the two first nodes' CPUs
         cluster[0].add_node(num_cpus=1, object_store_memory=OBJECT_STORE)
-    env = {**os.environ, "RAY_ADDRESS": cluster[0].address, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    first = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(tmp_path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    first = server_process(SERVER, str(tmp_path), env={"RAY_ADDRESS": cluster[0].address})
     try:
         run_id = first.stdout.readline().strip()
     finally:

@@ -34,23 +34,36 @@ def _run_after_a_first_epoch_that_built_the_graphs(epochs: int) -> Run:
     run.begin(batches_per_epoch=10, eval_sizes={"validation": 1000, "test": 2000})
     for batch in range(10):
         run.record_batch(0, batch, 1.0, 0.5)
-    # 10 s of training, 5.5 of them in the first batch (building the graphs), then 0.5 s a batch
+    # 10 s of training: a first batch of 1.5 s (building the graphs), then 0.5 s a batch
     run.record_epoch(
-        {"epoch": 1, "seconds": 12.0, "val_seconds": 2.0, "first_batch_seconds": 5.5, "train_batch_seconds": 0.5}
+        {"epoch": 1, "seconds": 12.0, "val_seconds": 2.0, "first_batch_seconds": 1.5, "train_batch_seconds": 0.5}
     )
     return run
 
 
-def test_the_first_epochs_graph_building_is_not_taken_for_the_pace():
+def later_epoch(epoch: int, seconds: float, first_batch: float = 0.5) -> dict:
+    """1 s of validation; 0.5 s a batch, the first batch ``first_batch``."""
+    return {
+        "epoch": epoch,
+        "seconds": seconds,
+        "val_seconds": 1.0,
+        "first_batch_seconds": first_batch,
+        "train_batch_seconds": 0.5,
+    }
+
+
+def test_the_first_epochs_graph_building_counts_only_in_part_for_the_epochs_to_come():
     run = _run_after_a_first_epoch_that_built_the_graphs(epochs=3)
-    # two more epochs of 5 s training + 2 s validation, and the test set
-    assert abs(run.progress().eta - (2 * (5 + 2) + 4)) < 0.5
+    # two more epochs of 9 s at the batches' pace + half the first batch's extra second, 2 s validation each;
+    # the test set, twice the validation's size
+    assert abs(run.progress().eta - (2 * (9 + 0.5 + 2) + 4)) < 0.5
 
 
 def test_one_epoch_that_stalled_does_not_set_the_pace():
     run = _run_after_a_first_epoch_that_built_the_graphs(epochs=6)
-    for epoch, seconds in ((2, 6.0), (3, 12.0), (4, 6.0)):  # the third stalled for 6 s
-        run.record_epoch({"epoch": epoch, "seconds": seconds, "val_seconds": 1.0})
+    run.record_epoch(later_epoch(2, 6.0))
+    run.record_epoch(later_epoch(3, 12.0, first_batch=6.5))  # stalled for 6 s before its first batch ended
+    run.record_epoch(later_epoch(4, 6.0))
     # two more epochs at the usual 5 s + 1 s validation, and the test set timed like the validation
     assert abs(run.progress().eta - (2 * (5 + 1) + 2)) < 0.5
 
@@ -60,8 +73,9 @@ def test_a_server_that_got_busier_sets_the_pace_from_the_middle_of_the_epoch_und
     for batch in range(5):
         run.record_batch(1, batch, 1.0, 0.5)
     run.pace_started = time.time() - 8  # batches 2 to 5 of 10 took 8 s: 2 s a batch, 20 s an epoch
-    # the half left of this epoch at that pace and its validation, one more epoch, the test set
-    assert abs(run.progress().eta - (10 + 2 + 20 + 2 + 4)) < 0.5
+    # the half left of this epoch at that pace and its validation, one more epoch (and its first batch's
+    # start-up), the test set
+    assert abs(run.progress().eta - (10 + 2 + 20.5 + 2 + 4)) < 0.5
 
 
 def test_early_in_an_epoch_its_pace_counts_only_in_part():
@@ -69,8 +83,8 @@ def test_early_in_an_epoch_its_pace_counts_only_in_part():
     for batch in range(4):
         run.record_batch(1, batch, 1.0, 0.5)
     run.pace_started = time.time() - 6  # batches 2 to 4 took 6 s: 20 s an epoch at that pace
-    pace = 0.2 * 5 + 0.8 * 20  # 4 of 10 batches done: 80 % of the way to trusting it alone
-    assert abs(run.progress().eta - (pace * 0.6 + 2 + pace + 2 + 4)) < 0.5
+    pace = 0.2 * 9 + 0.8 * 20  # 4 of 10 batches done: 80 % of the way to trusting it alone
+    assert abs(run.progress().eta - (pace * 0.6 + 2 + pace + 0.5 + 2 + 4)) < 0.5
 
 
 def test_while_the_test_set_is_evaluated_no_time_is_claimed_but_the_phase_is_said():
@@ -89,3 +103,10 @@ def test_in_the_first_epoch_the_estimate_includes_evaluation():
     eta = run.progress().eta
     training_left = 15 * 1.0  # 15 batches at 1 s each
     assert eta > training_left
+
+
+def test_saving_the_model_after_the_test_set_counts_as_long_as_it_last_took():
+    run = _run_after_one_epoch()
+    without = run.progress().eta
+    run.saving_seconds = 3.0  # what the worker measured when it saved its previous run
+    assert abs(run.progress().eta - (without + 3.0)) < 0.1
