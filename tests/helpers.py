@@ -233,6 +233,26 @@ MIXED_LAYERS_SPEC = {
 }
 
 
+def model1_challenge(**changes) -> Challenge:
+    """A classroom challenge on Shapes, not saved (model 1 preset, at most 120,000 parameters and 3 epochs,
+    2 epochs of 300 training and 60 test images per run, optimizer and batch size locked), with ``changes``."""
+    values = dict(
+        code=new_code(),
+        title="Best shapes CNN",
+        dataset="shapes",
+        preset="model1",
+        max_params=120_000,
+        max_epochs=3,
+        hyperparameters=Hyperparameters(
+            optimizer="adam", learning_rate=0.001, epochs=2, batch_size=32, limit_train=300, limit_test=60
+        ),
+        locked=("optimizer", "batch_size"),
+        hidden=("seed",),
+    )
+    values.update(changes)
+    return Challenge(**values)
+
+
 def make_challenge(**changes) -> Challenge:
     """A classroom challenge on Shapes saved in the app's store (blank preset, at most 20,000 parameters and
     2 epochs, 300 training and 60 test images per run, optimizer locked), with ``changes`` applied."""

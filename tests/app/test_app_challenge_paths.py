@@ -5,11 +5,11 @@ learner's page and scores the leaderboard. Fast: the shapes data set, a few hund
 import json
 
 import pytest
-from helpers import app_opened_with, rerun
+from helpers import app_opened_with, make_challenge, rerun
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
-from core.classroom import HIDDEN_SCORE, Challenge, create_challenge, new_code
+from core.classroom import HIDDEN_SCORE, Challenge, create_challenge
 from core.data.datasets import load_dataset
 from core.share import encode
 from core.training.hyperparams import Hyperparameters
@@ -22,20 +22,10 @@ SMALL = {
 
 
 def challenge_with(**changes) -> Challenge:
-    values = dict(
-        code=new_code(),
-        title="Shapes sprint",
-        dataset="shapes",
-        preset="blank",
-        max_params=20_000,
-        max_epochs=2,
-        hyperparameters=Hyperparameters(
-            optimizer="adam", learning_rate=0.001, epochs=1, batch_size=32, limit_train=300
-        ),
-        locked=("optimizer", "learning_rate", "batch_size"),
-    )
-    values.update(changes)
-    return session.challenges().save(Challenge(**values))
+    """The shared saved Shapes challenge, with more locks, one epoch per run and no hidden settings."""
+    hyperparameters = Hyperparameters(optimizer="adam", learning_rate=0.001, epochs=1, batch_size=32, limit_train=300)
+    locked = ("optimizer", "learning_rate", "batch_size")
+    return make_challenge(**{"hyperparameters": hyperparameters, "locked": locked, "hidden": (), **changes})
 
 
 def on_page(at, page: str) -> AppTest:

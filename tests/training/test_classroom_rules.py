@@ -2,6 +2,7 @@
 a hidden test set that scores the leaderboard and never reaches a learner."""
 
 import pytest
+from helpers import model1_challenge
 
 from core.classroom import Challenge, ChallengeStore, leaderboard, new_code
 from core.model.presets import PRESETS
@@ -15,18 +16,14 @@ SMALL = dict(SPEC, layers=[{"type": "Flatten"}, {"type": "Dense", "units": 5, "a
 
 
 def make_challenge(**changes) -> Challenge:
-    values = dict(
-        code=new_code(),
-        title="Best shapes CNN",
-        dataset="shapes",
-        preset="model1",
-        max_params=120_000,
-        max_epochs=3,
-        hyperparameters=Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=60),
-        locked=("optimizer", "batch_size"),
+    """The shared model-1 challenge, one training epoch per run and the default learning rate."""
+    return model1_challenge(
+        **{
+            "hyperparameters": Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=60),
+            "hidden": (),
+            **changes,
+        }
     )
-    values.update(changes)
-    return Challenge(**values)
 
 
 def test_train_more_keeps_the_challenges_epoch_cap():

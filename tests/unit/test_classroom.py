@@ -4,13 +4,12 @@ import time
 
 import pytest
 from helpers import FakeTrainer
+from helpers import model1_challenge as make_challenge
 
 from core.classroom import (
-    Challenge,
     ChallengeStore,
     check_teacher_password,
     leaderboard,
-    new_code,
     setup_problems,
     starting_model_warning,
 )
@@ -22,24 +21,6 @@ from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
-
-
-def make_challenge(**changes) -> Challenge:
-    values = dict(
-        code=new_code(),
-        title="Best shapes CNN",
-        dataset="shapes",
-        preset="model1",
-        max_params=120_000,
-        max_epochs=3,
-        hyperparameters=Hyperparameters(
-            optimizer="adam", learning_rate=0.001, epochs=2, batch_size=32, limit_train=300, limit_test=60
-        ),
-        locked=("optimizer", "batch_size"),
-        hidden=("seed",),
-    )
-    values.update(changes)
-    return Challenge(**values)
 
 
 def test_challenge_rules_in_plain_words():
