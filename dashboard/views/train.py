@@ -160,6 +160,17 @@ with settings:
     def locked(control: str) -> bool:
         return session.control(control) == "locked"
 
+    def bound(field: str, key: str, *transform, lock: str | None = None) -> dict:
+        """What every setting's widget shares: its key, writing its value to ``field`` (through
+        ``transform``), the challenge's lock (of ``lock``, else of the field itself), and the field's help."""
+        return dict(
+            key=key,
+            on_change=_set,
+            args=(field, key, *transform),
+            disabled=locked(lock or field),
+            help=FIELDS[field].help,
+        )
+
     opt_names = list(OPTIMIZERS)
     if shown("optimizer"):
         st.selectbox(
@@ -180,11 +191,7 @@ with settings:
             value=float(hp.effective_learning_rate),
             step=FIELDS["learning_rate"].step,
             format="%.5f",
-            key="hp_learning_rate",
-            disabled=locked("learning_rate"),
-            on_change=_set,
-            args=("learning_rate", "hp_learning_rate"),
-            help=FIELDS["learning_rate"].help,
+            **bound("learning_rate", "hp_learning_rate"),
         )
         # The schedule goes with the learning rate (a teacher's lock or hiding of it covers both).
         schedules = list(SCHEDULES)
@@ -192,11 +199,7 @@ with settings:
             FIELDS["learning_rate_schedule"].label,
             schedules,
             index=schedules.index(hp.learning_rate_schedule) if hp.learning_rate_schedule in schedules else 0,
-            key="hp_schedule",
-            disabled=locked("learning_rate"),
-            on_change=_set,
-            args=("learning_rate_schedule", "hp_schedule"),
-            help=FIELDS["learning_rate_schedule"].help,
+            **bound("learning_rate_schedule", "hp_schedule", lock="learning_rate"),
         )
     if shown("epochs"):
         st.number_input(
@@ -204,22 +207,14 @@ with settings:
             FIELDS["epochs"].low,
             max_epochs,
             min(hp.epochs, max_epochs),
-            key="hp_epochs",
-            on_change=_set,
-            args=("epochs", "hp_epochs"),
-            disabled=locked("epochs"),
-            help=FIELDS["epochs"].help,
+            **bound("epochs", "hp_epochs"),
         )
     if shown("batch_size"):
         st.selectbox(
             FIELDS["batch_size"].label,
             BATCH_SIZES,
             index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
-            key="hp_batch_size",
-            on_change=_set,
-            args=("batch_size", "hp_batch_size"),
-            disabled=locked("batch_size"),
-            help=FIELDS["batch_size"].help,
+            **bound("batch_size", "hp_batch_size"),
         )
     regression = session.current_data().task == REGRESSION
     if regression:
@@ -241,22 +236,14 @@ with settings:
             *FIELDS["validation_split"].app_range,
             float(hp.validation_split),
             FIELDS["validation_split"].step,
-            key="hp_validation_split",
-            on_change=_set,
-            args=("validation_split", "hp_validation_split"),
-            disabled=locked("validation_split"),
-            help=FIELDS["validation_split"].help,
+            **bound("validation_split", "hp_validation_split"),
         )
     if shown("seed"):
         st.number_input(
             FIELDS["seed"].label,
             *FIELDS["seed"].app_range,
             hp.seed,
-            key="hp_seed",
-            on_change=_set,
-            args=("seed", "hp_seed"),
-            disabled=locked("seed"),
-            help=FIELDS["seed"].help,
+            **bound("seed", "hp_seed"),
         )
     if shown("early_stopping_patience"):
         st.number_input(
@@ -264,11 +251,7 @@ with settings:
             0,  # off
             max_epochs,
             min(hp.early_stopping_patience or 0, max_epochs),
-            key="hp_patience",
-            disabled=locked("early_stopping_patience"),
-            on_change=_set,
-            args=("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
-            help=FIELDS["early_stopping_patience"].help,
+            **bound("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
         )
     if challenge is not None and challenge.train_images:
         st.caption(f"Each run trains on {challenge.train_images:,} images, as your teacher set.")
