@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -394,14 +395,19 @@ def leaderboard(runs: list[Run], challenge: Challenge) -> list[dict]:
     return compare.leaderboard(counted, score=lambda run: leaderboard_score(run, challenge))
 
 
-def race(runs: list[Run], challenge: Challenge) -> list[dict]:
+def race(runs: list[Run], challenge: Challenge, batch_history: Callable[[Run], list[dict]] | None = None) -> list[dict]:
     """Every learner's current run of the challenge (their newest since the last reset), for the live race.
 
     Each entry: learner, run_id, status, active, ``batches`` and ``epochs`` (the run's history),
     ``batches_per_epoch``, and ``score`` (the latest validation accuracy, else the latest training
     accuracy), with ``leader`` True for the best score. Learners are told apart by their browser, so two
     learners who typed the same name still race separately.
+
+    Args:
+        batch_history: a run's per-batch history; by default what the run object holds (a run listed
+            from the store holds none once it has ended, so the projector hands in a loader).
     """
+    batch_history = batch_history or (lambda run: run.batch_history())
     newest: dict[str, Run] = {}
     for run in runs:
         if run.challenge != challenge.code or (run.created or 0) < challenge.reset_at:
@@ -414,7 +420,7 @@ def race(runs: list[Run], challenge: Challenge) -> list[dict]:
     entries = []
     for run in sorted(newest.values(), key=lambda r: r.created):
         epochs = run.epoch_history()
-        batches = run.batch_history()
+        batches = batch_history(run)
         validation = [e["val_accuracy"] for e in epochs if e.get("val_accuracy") is not None]
         training = [b["accuracy"] for b in batches if b.get("accuracy") is not None]
         score = validation[-1] if validation else (training[-1] if training else None)

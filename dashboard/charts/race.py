@@ -75,5 +75,7 @@ def race_chart(entries: list[dict], font_size: int = 22, height: int = 560) -> g
         plot_bgcolor="white",
     )
     figure.update_xaxes(gridcolor="#dddddd", rangemode="tozero")
-    figure.update_yaxes(gridcolor="#dddddd")
+    # Accuracy from 0 to 100 %, whatever the curves so far: a single point would otherwise sit in an axis
+    # running to −50 %, and the scale stays put as the curves grow.
+    figure.update_yaxes(gridcolor="#dddddd", range=[0, 1.05])
     return figure

@@ -36,6 +36,18 @@ def title_html(text: str) -> str:
     return f"<div style='font-size:2.6rem;font-weight:700;line-height:1.2'>{escape(text)}</div>"
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def ended_batches(run_id: str, status: str, epochs: int) -> list[dict]:
+    """An ended run's per-batch history, read from the store once (the key changes if it trains more)."""
+    run = session.manager().classroom_run(run_id)
+    return run.batch_history() if run is not None else []
+
+
+def race_batches(run) -> list[dict]:
+    """A live run's batches as they come; an ended one's from the store (a listed run holds none)."""
+    return run.batch_history() if run.active else ended_batches(run.id, run.status, run.epoch)
+
+
 @st.fragment(run_every=2)
 def class_race(code: str) -> None:
     """Every learner's current run as a live curve, the leader starred; the leaderboard beside it."""
@@ -44,7 +56,7 @@ def class_race(code: str) -> None:
         st.error("There is no challenge with this code: check the link your teacher gave.")
         return
     runs = session.manager().classroom_runs(code)
-    entries = race(runs, challenge)
+    entries = race(runs, challenge, race_batches)
     rows = leaderboard(runs, challenge)
     st.markdown(title_html(challenge.title), unsafe_allow_html=True)
     curves, board = st.columns([3, 2], gap="large")

@@ -41,3 +41,18 @@ def test_the_race_chart_names_learners_stars_the_leader_and_uses_okabe_ito():
     assert {t.line.color for t in lines} <= set(OKABE_ITO)
     assert lines[0].line.width > lines[1].line.width  # the leader's line is thicker
     assert figure.layout.font.size >= 20  # readable from the back of a room
+
+
+def test_an_ended_run_keeps_its_curve_from_the_history_the_projector_loads():
+    listed = _run("a", "Ada", 150.0, 0.80, Status.FINISHED)
+    stored_batches = listed.batch_history()
+    listed._batches = []  # as the store lists an ended run: its per-batch history left out
+    entries = race([listed], CHALLENGE, batch_history=lambda run: stored_batches if run is listed else [])
+    assert entries[0]["batches"] == stored_batches
+    line = next(t for t in race_chart(entries).data if t.mode == "lines")
+    assert len(line.x) == 4 and line.x[-1] == 1.0  # the whole first epoch, not an empty line
+
+
+def test_the_race_chart_shows_accuracy_from_0_to_100_percent_even_for_one_point():
+    figure = race_chart(race([_run("a", "Ada", 150.0, 0.31, Status.FINISHED)], CHALLENGE))
+    assert tuple(figure.layout.yaxis.range) == (0, 1.05)
