@@ -4,6 +4,9 @@ Rules are plain functions over the per-epoch history (dicts with loss, accuracy,
 val_accuracy) and the per-batch history (dicts with step, epoch, loss). Each rule either finds
 something — the epoch it refers to, a statement quoting the numbers, what to try — or says nothing.
 A "good fit" is only reported when no rule fires and there is enough history to judge.
+
+A loss that exploded and then came back to a finite number, and accuracy near guessing, are problems
+too: a run is never called healthy because its last numbers look calm.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.runs.record import Status
+from core.training.hyperparams import OPTIMIZERS
 
 FLAT_CHANGE = 0.02  # training loss changed by less than 2 % over the run: it is not learning
 DIVERGE_RISE = 0.10  # training loss ended 10 % above where it started: steps are too big
@@ -22,12 +26,14 @@ OVERFIT_EPOCHS = 2  # ... and had at least this many epochs after that minimum t
 EDGE_BATCHES = 5  # batches averaged at each end of the run (single batches are noisy)
 MIN_BATCHES = 2 * EDGE_BATCHES
 MIN_EPOCHS = 2
+EXPLODE_FACTOR = 10  # training loss reached 10 times its start (or the loss of guessing): the weights blew up
+CHANCE_MARGIN = 0.15  # accuracy less than 15 % of the way from guessing to always right is "near chance"
 _NOT_FINITE = re.compile(r"\bNaN\b|infinite", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "overfitting", "flat", "diverging" or "good"
+    kind: str  # "overfitting", "flat", "diverging", "chance" or "good"
     title: str
     epoch: int | None  # the (1-based) epoch the finding refers to
     statement: str  # what the numbers show
@@ -49,9 +55,40 @@ class Curves:
     limit_train: int | None = None  # the examples it trained on, when fewer than the data set has
     failure: str = ""  # the run's failure message, when it failed
     examples: str = "images"  # what the data set holds: "images", or "rows" of a table
+    classes: int | None = None  # a classification's number of classes (None: a regression, or unknown)
+    test_accuracy: float | None = None  # on the test set, once the run has one
+    optimizer: str | None = None  # its key in core.training.hyperparams.OPTIMIZERS
 
     def series(self, key: str) -> list[float]:
         return [float(e[key]) for e in self.epochs if e.get(key) is not None]
+
+    @property
+    def guessing_loss(self) -> float | None:
+        """Cross-entropy of guessing every class alike, ln(classes): where an untrained classifier starts."""
+        return math.log(self.classes) if self.classes and self.classes >= 2 else None
+
+    @property
+    def chance(self) -> float | None:
+        """The accuracy of guessing: 1 / classes."""
+        return 1 / self.classes if self.classes and self.classes >= 2 else None
+
+    def accuracy(self) -> tuple[float, str] | None:
+        """The run's latest accuracy and where it was measured: the test set, else the last epoch's
+        validation set, else its training batches."""
+        if _finite(self.test_accuracy):
+            return self.test_accuracy, "Test accuracy"
+        for key, where in (("val_accuracy", "Validation accuracy"), ("accuracy", "Training accuracy")):
+            values = [v for v in self.series(key) if _finite(v)]
+            if values:
+                return values[-1], f"{where} in epoch {len(self.epochs)}"
+        return None
+
+    def near_chance(self) -> tuple[float, str] | None:
+        """The accuracy (and where it was measured) when it is barely better than guessing, else None."""
+        measured, chance = self.accuracy(), self.chance
+        if measured is None or chance is None:
+            return None
+        return measured if measured[0] < chance + CHANCE_MARGIN * (1 - chance) else None
 
 
 def _finite(value: float) -> bool:
@@ -61,7 +98,11 @@ def _finite(value: float) -> bool:
 def _fmt(value: float) -> str:
     if not math.isfinite(value):
         return "NaN (not a number)" if math.isnan(value) else "infinite"
-    return f"{value:.3g}" if 0 < abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.3f}"
+    if abs(value) >= 1e15:
+        return f"{value:.3g}"
+    if abs(value) >= 1e3:
+        return f"{value:,.0f}"  # 54,294 reads better than 5.43e+04 or 54294.060
+    return f"{value:.3g}" if 0 < abs(value) < 1e-3 else f"{value:.3f}"
 
 
 def _pct(fraction: float) -> str:
@@ -92,12 +133,67 @@ def _training_ends(curves: Curves) -> tuple[float, float, str] | None:
 # --- the rules -----------------------------------------------------------------------------------
 
 
-def diverging(curves: Curves) -> Finding | None:
-    """NaN or infinite loss, or a training loss that ends well above where it started."""
-    suggestion = (
-        f"Lower the learning rate{_lr_text(curves)}, for example to a tenth of it, and train again; "
-        "Adam with 0.001 is a safe start."
+def _lower_rate(curves: Curves) -> str:
+    """What to try when the steps are too big: the optimizer's usual learning rate, or the finder."""
+    info = OPTIMIZERS.get(curves.optimizer or "")
+    usual = f"try {info.default_learning_rate:g} for {info.keras_name}" if info else "try a tenth of it"
+    return (
+        f"Lower the learning rate{_lr_text(curves)} — {usual} — or let the Learning-rate finder on Train pick one, "
+        "and train again; Adam with 0.001 is a safe start."
     )
+
+
+def _peak(curves: Curves) -> tuple[float, float, str, int] | None:
+    """The training loss at the start, its highest value, where that was, and the epoch of that peak.
+
+    The start is the very first batch (the loss before any step: an explosion can come within the first
+    few batches), or epoch 1 when no batches are stored.
+    """
+    batches = [b for b in curves.batches if _finite(b.get("loss"))]
+    if len(batches) >= 2:
+        top = max(batches, key=lambda b: b["loss"])
+        where = f"in batch {top['step']} (epoch {top['epoch']})"
+        return batches[0]["loss"], top["loss"], where, int(top["epoch"])
+    epochs = [e for e in curves.epochs if _finite(e.get("loss"))]
+    if not epochs:
+        return None
+    top = max(epochs, key=lambda e: e["loss"])
+    return epochs[0]["loss"], top["loss"], f"in epoch {top['epoch']}", int(top["epoch"])
+
+
+def _exploded(curves: Curves) -> Finding | None:
+    """A training loss that shot far above its start, or far above the loss of guessing, even if it came
+    back down to a finite number later: the weights were thrown off and the network learned nothing."""
+    peak = _peak(curves)
+    if peak is None:
+        return None
+    start, top, where, epoch = peak
+    guessing = curves.guessing_loss
+    above_start = start > 0 and top >= EXPLODE_FACTOR * start
+    above_guessing = guessing is not None and top >= EXPLODE_FACTOR * guessing
+    if not (above_start or above_guessing):
+        return None
+    if above_start:
+        rise = f"from {_fmt(start)} at the start to {_fmt(top)} {where}, {top / start:,.0f} times as high"
+    else:
+        rise = f"to {_fmt(top)} {where}"
+    losses = [b["loss"] for b in curves.batches if _finite(b.get("loss"))] or curves.series("loss")
+    statement = f"Training loss shot up {rise}"
+    if guessing is not None:
+        statement += f", while guessing among {curves.classes} classes scores a loss of {_fmt(guessing)}"
+    statement += (
+        f"; it ended at {_fmt(losses[-1])}. The steps were so big that the weights were thrown far off, "
+        "and a loss that comes back down afterwards does not mean the network learned."
+    )
+    if (chance := curves.near_chance()) is not None:
+        statement += f" {chance[1]} is {_pct(chance[0])}, about what guessing gets ({_pct(curves.chance)})."
+    return Finding("diverging", "The loss exploded", epoch, statement, _lower_rate(curves))
+
+
+def diverging(curves: Curves) -> Finding | None:
+    """NaN or infinite loss, a loss that exploded on the way, or a training loss that ends well above where
+    it started."""
+    suggestion = _lower_rate(curves)
     for epoch in curves.epochs:
         for key in ("loss", "val_loss"):
             value = epoch.get(key)
@@ -122,6 +218,8 @@ def diverging(curves: Curves) -> Finding | None:
             f"The loss stopped being a number during epoch {epoch}{before}, so training was ended.",
             suggestion,
         )
+    if (exploded := _exploded(curves)) is not None:
+        return exploded
     ends = _training_ends(curves)
     if ends is None:
         return None
@@ -195,10 +293,28 @@ def overfitting(curves: Curves) -> Finding | None:
     )
 
 
+def chance_level(curves: Curves) -> Finding | None:
+    """Accuracy barely better than guessing, when the loss rules do not already say why."""
+    measured = curves.near_chance()
+    if measured is None or diverging(curves) is not None or flat(curves) is not None:
+        return None
+    value, where = measured
+    return Finding(
+        "chance",
+        "No better than guessing",
+        len(curves.epochs) or None,
+        f"{where} is {_pct(value)}, close to the {_pct(curves.chance)} that guessing among {curves.classes} "
+        "classes gets: the network has not learned to tell the classes apart.",
+        f"Check the learning rate{_lr_text(curves)}: the Learning-rate finder on Train suggests one. Then train "
+        f"for more epochs or on more {curves.examples}.",
+    )
+
+
 RULES: dict[str, Callable[[Curves], Finding | None]] = {
     "diverging": diverging,
     "flat": flat,
     "overfitting": overfitting,
+    "chance": chance_level,
 }
 
 
@@ -243,9 +359,29 @@ def coach(
     limit_train: int | None = None,
     failure: str = "",
     examples: str = "images",
+    classes: int | None = None,
+    test_accuracy: float | None = None,
+    optimizer: str | None = None,
 ) -> list[Finding]:
-    """Every finding the rules make, or a single good-fit finding, or nothing when it is too early to tell."""
-    curves = Curves(list(epochs), list(batches), has_dropout, learning_rate, limit_train, failure, examples)
+    """Every finding the rules make, or a single good-fit finding, or nothing when it is too early to tell.
+
+    Args:
+        classes: a classification's number of classes: the loss and accuracy of guessing come from it.
+        test_accuracy: the run's test accuracy, once known (else the last validation accuracy is judged).
+        optimizer: the optimizer's key, so the advice can name its usual learning rate.
+    """
+    curves = Curves(
+        list(epochs),
+        list(batches),
+        has_dropout,
+        learning_rate,
+        limit_train,
+        failure,
+        examples,
+        classes,
+        test_accuracy,
+        optimizer,
+    )
     found = [f for rule in RULES.values() if (f := rule(curves)) is not None]
     if found:
         return found
@@ -265,7 +401,23 @@ def coach_run(run) -> list[Finding]:
         limit_train=_examples_used(run),
         failure=run.message if run.status == Status.FAILED else "",
         examples="images" if isinstance(run.spec, dict) and len(run.spec.get("input_shape") or ()) == 3 else "rows",
+        classes=_classes(run),
+        test_accuracy=None if run.task.is_regression else run.test_accuracy,
+        optimizer=hp.optimizer,
     )
+
+
+def _classes(run) -> int | None:
+    """A classification run's number of classes: its tested class names, else its output layer's units."""
+    if run.task.is_regression:
+        return None
+    names = (run.results or {}).get("class_names")
+    if names:
+        return len(names)
+    layers = run.spec.get("layers") if isinstance(run.spec, dict) else None
+    last = layers[-1] if layers and isinstance(layers[-1], dict) else {}
+    units = last.get("units") if last.get("type") == "Dense" else None
+    return units if isinstance(units, int) and not isinstance(units, bool) and units >= 2 else None
 
 
 def _examples_used(run) -> int | None:

@@ -11,6 +11,7 @@ ICONS = {
     "overfitting": ":material/trending_up:",
     "flat": ":material/trending_flat:",
     "diverging": ":material/warning:",
+    "chance": ":material/casino:",
     "good": ":material/check_circle:",
 }
 
