@@ -348,7 +348,7 @@ def cmd_lr_find(args) -> int:
 
 
 def cmd_bundle(args) -> int:
-    from core.export import bundle_folder, run_bundle
+    from core.export import build_bundle, bundle_folder
     from core.runs.store import RunStore
 
     store = RunStore(args.home) if args.home else RunStore()
@@ -356,8 +356,11 @@ def cmd_bundle(args) -> int:
     if run is None:
         raise UserError(f"There is no run {args.run_id!r} in {store.home} (list them with: python -m core runs).")
     out = Path(args.out or f"{bundle_folder(run)}.zip")
-    out.write_bytes(run_bundle(run, store))
+    bundle = build_bundle(run, store)
+    out.write_bytes(bundle.content)
     print(f"Wrote {out}", file=sys.stderr)
+    if bundle.no_phone_files:  # the rest of the bundle is fine: a warning, not a failure
+        print(f"Warning: the bundle has no .tflite files: {bundle.no_phone_files}", file=sys.stderr)
     return 0
 
 

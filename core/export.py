@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import json
 import math
+import textwrap
 import zipfile
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -34,6 +36,12 @@ TFLITE_LINES = """model_float32.tflite   TensorFlow Lite model for phones and sm
 model_int8.tflite      the same, quantized to 8-bit integers (about 4× smaller); model_card.md lists
                        both files' size and test accuracy measured with the TFLite interpreter
 """
+
+
+@dataclass(frozen=True)
+class Bundle:
+    content: bytes  # the zip file
+    no_phone_files: str = ""  # why it holds no .tflite files, in plain words ("" when it holds them)
 
 
 def bundle_folder(run: Run) -> str:
@@ -105,10 +113,21 @@ def _phone_files_and_speed(run: Run, store: RunStore):
 
 
 def run_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> bytes:
-    """The zip file's bytes; the model is left out when the run saved none (it failed or is still training).
+    """The zip file's bytes (see ``build_bundle``)."""
+    return build_bundle(run, store, with_phone_model).content
+
+
+def _no_phone_files_note(reason: str) -> str:
+    return textwrap.fill(f"(no .tflite files: {reason})", width=110, subsequent_indent=" ") + "\n"
+
+
+def build_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> Bundle:
+    """The zip file, and why it has no TFLite files when it has none; the model is left out when the run
+    saved none (it failed or is still training).
 
     With ``with_phone_model`` the TFLite files are made the first time (a few seconds) and kept beside the
-    run's model, and the model card gets the model's measured speed.
+    run's model, and the model card gets the model's measured speed. A model TensorFlow Lite cannot take
+    still gets everything else, with README.txt saying why the .tflite files are missing.
     """
     from core.insight.model_card import model_card
     from core.model import tflite
@@ -135,7 +154,7 @@ def run_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> byte
             + script_lines
             + (MODEL_LINE if has_model else "")
             + DATA_LINES
-            + (TFLITE_LINES if phone_files else f"(no .tflite files: {no_phone_reason})\n"),
+            + (TFLITE_LINES if phone_files else _no_phone_files_note(no_phone_reason)),
         )
         if has_model:
             bundle.write(model_path, f"{folder}/model.keras")
@@ -147,4 +166,4 @@ def run_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> byte
         bundle.writestr(f"{folder}/architecture.png", to_png(diagram))
         for file in phone_files:
             bundle.write(tflite.paths(store, run.id)[file.kind], f"{folder}/{file.filename}")
-    return buffer.getvalue()
+    return Bundle(buffer.getvalue(), "" if phone_files else no_phone_reason)

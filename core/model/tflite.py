@@ -7,7 +7,9 @@ quantized with a representative sample of the training images. Each file's test 
 the TFLite interpreter on the same test images as the Keras model's, and sits beside it.
 
 Files are kept beside the run's ``.keras`` model with a small JSON report, and made again when the
-model changes (e.g. after "train more").
+model changes (e.g. after "train more"). A model the converter or the interpreter cannot take (e.g. one
+whose weights blew up to huge or NaN values) gets a plain TFLiteUnavailable message, never a traceback,
+and no half-made set of files.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ SUPPORTED_LAYERS = frozenset(
         "GlobalMaxPooling2D",
         "Dense",
     }
+)
+
+
+BROKEN_WEIGHTS_HINT = (
+    "This can happen when training went wrong and the weights became huge or not numbers (the coaching under "
+    "the history chart says if the loss exploded): lower the learning rate and train again."
 )
 
 
@@ -104,6 +112,8 @@ def _plain_converter_error(error: Exception) -> str:
     text = str(error)
     ops = sorted(set(re.findall(r"'tf\.(\w+)' op is neither", text)))
     layers = sorted(set(re.findall(r'"[^"/@]+/([^"/@]+)/[^"/@]+@', text)))
+    if not ops and not layers:  # not a missing operation: say so rather than blame a layer
+        return "TensorFlow Lite could not convert this model, so it has no phone version. " + BROKEN_WEIGHTS_HINT
     what = f" ({', '.join(ops)})" if ops else ""
     where = f" in layer {', '.join(layers)}" if layers else ""
     return (
@@ -112,13 +122,45 @@ def _plain_converter_error(error: Exception) -> str:
     )
 
 
-def predict(tflite_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
-    """The TFLite model's outputs for many inputs, run with the TFLite interpreter in batches."""
+def _interpreter(tflite_bytes: bytes, with_xnnpack: bool):
     import tensorflow as tf
 
+    options = (
+        {}
+        if with_xnnpack
+        else {"experimental_op_resolver_type": tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
+    )
     with warnings.catch_warnings():  # tf.lite's interpreter warns that it moves to ai_edge_litert (not installed)
         warnings.simplefilter("ignore", UserWarning)
-        interpreter = tf.lite.Interpreter(model_content=tflite_bytes)
+        return tf.lite.Interpreter(model_content=tflite_bytes, **options)
+
+
+def predict(tflite_bytes: bytes, inputs: np.ndarray, name: str = "the TensorFlow Lite file") -> np.ndarray:
+    """The TFLite model's outputs for many inputs, run with the TFLite interpreter in batches.
+
+    The interpreter's default fast CPU kernels (XNNPACK) refuse some models, e.g. an int8 file quantized from
+    weights that blew up ("failed to create XNNPACK runtime"); those run again on the plain built-in kernels.
+
+    Args:
+        name: the file in the plain message, e.g. "the int8 file".
+
+    Raises:
+        TFLiteUnavailable: when neither way can run the file.
+    """
+    try:
+        return _run_batches(_interpreter(tflite_bytes, with_xnnpack=True), inputs)
+    except (RuntimeError, ValueError):
+        pass
+    try:
+        return _run_batches(_interpreter(tflite_bytes, with_xnnpack=False), inputs)
+    except (RuntimeError, ValueError) as error:
+        raise TFLiteUnavailable(
+            f"The TensorFlow Lite interpreter could not run {name} on the test set, so no phone files were made. "
+            f"{BROKEN_WEIGHTS_HINT}"
+        ) from error
+
+
+def _run_batches(interpreter, inputs: np.ndarray) -> np.ndarray:
     detail = interpreter.get_input_details()[0]
     outputs = []
     current = None
@@ -203,11 +245,16 @@ def make_files(store: RunStore, run: Run, model=None) -> list[TFLiteFile]:
     keras_value = score(model.predict(x_test, batch_size=EVAL_BATCH, verbose=0), y_test, metric)
     where = paths(store, run.id)
     files = []
-    for kind in KINDS:
-        content = convert(model, kind, representative)
-        where[kind].write_bytes(content)
-        value = score(predict(content, x_test), y_test, metric)
-        files.append(TFLiteFile(kind, len(content), metric, value, keras_value, int(len(y_test))))
+    try:
+        for kind in KINDS:
+            content = convert(model, kind, representative)
+            value = score(predict(content, x_test, f"the {kind} file"), y_test, metric)
+            where[kind].write_bytes(content)
+            files.append(TFLiteFile(kind, len(content), metric, value, keras_value, int(len(y_test))))
+    except TFLiteUnavailable:
+        for kind in KINDS:  # no half-made set: the files come as a pair, with their report
+            where[kind].unlink(missing_ok=True)
+        raise
     where["report"].write_text(json.dumps({"model_stamp": stamp, "files": [asdict(f) for f in files]}))
     return files
 
