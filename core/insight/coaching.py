@@ -73,10 +73,13 @@ class Curves:
         return 1 / self.classes if self.classes and self.classes >= 2 else None
 
     def accuracy(self) -> tuple[float, str] | None:
-        """The run's latest accuracy and where it was measured: the test set, else the last epoch's
-        validation set, else its training batches."""
+        """The run's latest accuracy and where it was measured: the test set, else (after at least
+        MIN_EPOCHS epochs: one epoch of a longer run is too early to judge) the last epoch's validation
+        set, else its training batches."""
         if _finite(self.test_accuracy):
             return self.test_accuracy, "Test accuracy"
+        if len(self.epochs) < MIN_EPOCHS:
+            return None
         for key, where in (("val_accuracy", "Validation accuracy"), ("accuracy", "Training accuracy")):
             values = [v for v in self.series(key) if _finite(v)]
             if values:

@@ -111,6 +111,12 @@ def test_the_test_accuracy_is_judged_once_there_is_one():
     assert finding.kind == "chance" and "Test accuracy is 22.0 %, close to the 20.0 %" in finding.statement
 
 
+def test_one_epoch_near_guessing_is_too_early_to_judge_until_the_test_set():
+    rows = epochs([2.2], [2.1], [0.12])
+    assert coach(rows, classes=10) == []
+    assert [f.kind for f in coach(rows, classes=10, test_accuracy=0.12)] == ["chance"]
+
+
 def test_accuracy_clearly_above_guessing_is_not_chance_level():
     rows = epochs([1.2, 0.9, 0.7], [1.1, 0.9, 0.8], [0.30, 0.35, 0.40])
     assert [f.kind for f in coach(rows, classes=5)] == ["good"]  # 40 % of 5 classes is twice guessing
