@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 
 from core.config import ENV_NUMBERS, MAX_UPLOAD_MB, env_number
 from core.data.datasets import DATASETS
+from core.data.names import class_name
 from core.data.pixels import FORMATS_TEXT, IMAGE_EXTENSIONS, BadImage, decode_image, image_uint8, with_channels
 
 MB = 1024 * 1024
@@ -380,14 +381,15 @@ def _collect_images(
     """Class name -> its images, in archive order; every member not used is in the report with its reason."""
     files, folders = _candidates(infos, report)
     strip = _wrapper([p for _, p in files], folders)
-    by_class: dict[str, list[np.ndarray]] = {printable(p[strip], 40): [] for p in folders if len(p) > strip}
+    # A class is its folder's whole name: long names that differ late stay two classes (shortened only on show).
+    by_class: dict[str, list[np.ndarray]] = {class_name(p[strip]): [] for p in folders if len(p) > strip}
     for info, parts in files:
         name = printable(info.filename)
         parts = parts[strip:]
         try:
             if len(parts) < 2:
                 raise _Skip("not inside a class folder (put each image in the folder of its class)")
-            label = printable(parts[0], 40)
+            label = class_name(parts[0])
             images = by_class.setdefault(label, [])
             extension = PurePosixPath(parts[-1]).suffix.lower()
             if extension not in IMAGE_EXTENSIONS:

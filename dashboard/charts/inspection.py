@@ -7,6 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from core.data.names import display_names
 from core.data.pixels import to_uint8
 from dashboard.charts.training import TRAIN_COLOUR, VAL_COLOUR, confusion_matrix_figure
 
@@ -33,8 +34,8 @@ def clickable_confusion_figure(matrix, class_names, selected: tuple[int, int] | 
     Plotly cannot select heatmap cells, only points; the points carry [true, predicted] as customdata.
     """
     matrix = np.asarray(matrix)
-    names = list(class_names)
-    fig = confusion_matrix_figure(matrix, names)
+    names = display_names(class_names)  # as confusion_matrix_figure labels its axes
+    fig = confusion_matrix_figure(matrix, class_names)
     fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
     rows, cols = np.indices(matrix.shape)
     fig.add_trace(
@@ -89,7 +90,7 @@ def probability_figure(probabilities, class_names, true_class: int | None = None
     names = list(class_names)
     best = int(values.argmax())
     colours = [TRAIN_COLOUR if i == best else "#9ecae1" for i in range(len(names))]
-    labels = [f"{name} (true)" if i == true_class else name for i, name in enumerate(names)]
+    labels = display_names([f"{name} (true)" if i == true_class else name for i, name in enumerate(names)])
     fig = go.Figure(
         go.Bar(
             x=values.tolist(),
