@@ -101,6 +101,7 @@ def _decoded(image) -> DecodedImage:
         floats = np.issubdtype(array.dtype, np.floating)
         unit = (array if array.max(initial=0) <= 1.0 else array / 255.0) if floats else as_float_input(array)
         image = _pil(unit)
+    _check_size(image.width, image.height)  # before converting what may be a huge image
     return normalise_mode(image)
 
 
