@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.pixels import as_float_input
+
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte.gz",
@@ -362,7 +364,7 @@ def _float_cache(dataset: Dataset, part: str) -> np.ndarray:
     with _lock:
         if key not in _float_arrays:
             raw = getattr(dataset, part)
-            array = raw.astype(np.float32) / np.float32(255) if raw.dtype == np.uint8 else raw.astype(np.float32)
+            array = as_float_input(raw)
             array.setflags(write=False)
             _float_arrays[key] = array
         return _float_arrays[key]

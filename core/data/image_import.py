@@ -14,7 +14,6 @@ import io
 import os
 import re
 import stat
-import warnings
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from PIL import Image, ImageOps
 
 from core.config import ENV_NUMBERS, MAX_UPLOAD_MB, env_number
 from core.data.datasets import DATASETS
+from core.data.names import class_name
+from core.data.pixels import FORMATS_TEXT, IMAGE_EXTENSIONS, BadImage, decode_image, image_uint8, with_channels
 
 MB = 1024 * 1024
 SIZES = (16, 24, 28, 32, 48, 64, 96, 128)  # the target sizes offered (pixels per side)
@@ -33,7 +34,6 @@ TEST_SHARE = 0.2  # held out per class for testing
 MIN_PER_CLASS = 2  # one image to train on, one to test
 IMBALANCE_FACTOR = 2  # a warning when the largest class has more than this many times the smallest's images
 RATIO_CHECK_BYTES = MB  # small members may compress very well (a plain-colour BMP): only larger ones are judged
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})  # left by file managers, not images of a class
 MAX_TITLE = 60
 RESIZE_NOTE = "each image was cropped to a centred square (so nothing is squashed), then resized"
@@ -315,46 +315,19 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 
 def _decode(data: bytes, size: int, grey: bool, max_pixels: int) -> np.ndarray:
-    """The image as size×size×C uint8, decoded only after its header's pixel count was checked."""
-    with warnings.catch_warnings():
-        # PIL warns (and over twice its limit refuses) on huge images: both mean "too many pixels" here.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data)) as probe:
-                width, height = probe.size
-                if width * height > max_pixels:
-                    raise _Skip(f"too many pixels ({width:,}×{height:,}; at most {max_pixels:,} are allowed)")
-                probe.verify()
-            image = Image.open(io.BytesIO(data))
-            image.draft("L" if grey else "RGB", (size, size))  # JPEG: decode at a reduced scale
-            image.load()
-            return image_array(image, size, grey)
-        except _Skip:
-            raise
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-            raise _Skip(f"too many pixels (at most {max_pixels:,} are allowed)") from None
-        except Exception:  # PIL raises many kinds (OSError, SyntaxError, ValueError...) for bad files
-            raise _Skip("not a readable image (damaged, truncated or not really an image)") from None
-
-
-def _to_mode(image: Image.Image, grey: bool) -> Image.Image:
-    """RGB or L, with transparent parts on white and 16-bit or float images scaled to 0..255."""
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        values = np.asarray(image, dtype=np.float32)
-        top = float(values.max()) or 1.0
-        image = Image.fromarray((values / top * 255).round().astype(np.uint8))
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    return image.convert("L" if grey else "RGB")
+    """The image as size×size×C uint8, decoded (core.data.pixels, as Predict decodes) only after its
+    header's pixel count was checked."""
+    try:
+        decoded = decode_image(data, max_pixels=max_pixels, reduce_to=size)
+    except BadImage as error:
+        raise _Skip(error.reason) from None
+    return image_array(decoded.image, size, grey)
 
 
 def image_array(image: Image.Image, size: int, grey: bool) -> np.ndarray:
-    """size×size×C uint8: upright (EXIF), grey or RGB, cropped to a centred square and resized."""
-    image = _to_mode(ImageOps.exif_transpose(image), grey)
-    square = ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS)
-    array = np.asarray(square, dtype=np.uint8)
-    return array[..., None] if array.ndim == 2 else array
+    """size×size×C uint8 of a decoded image: grey or RGB, cropped to a centred square and resized."""
+    square = ImageOps.fit(with_channels(image, 1 if grey else 3), (size, size), method=Image.Resampling.LANCZOS)
+    return image_uint8(square)
 
 
 # --- the whole import ----------------------------------------------------------------------------
@@ -408,18 +381,19 @@ def _collect_images(
     """Class name -> its images, in archive order; every member not used is in the report with its reason."""
     files, folders = _candidates(infos, report)
     strip = _wrapper([p for _, p in files], folders)
-    by_class: dict[str, list[np.ndarray]] = {printable(p[strip], 40): [] for p in folders if len(p) > strip}
+    # A class is its folder's whole name: long names that differ late stay two classes (shortened only on show).
+    by_class: dict[str, list[np.ndarray]] = {class_name(p[strip]): [] for p in folders if len(p) > strip}
     for info, parts in files:
         name = printable(info.filename)
         parts = parts[strip:]
         try:
             if len(parts) < 2:
                 raise _Skip("not inside a class folder (put each image in the folder of its class)")
-            label = printable(parts[0], 40)
+            label = class_name(parts[0])
             images = by_class.setdefault(label, [])
             extension = PurePosixPath(parts[-1]).suffix.lower()
             if extension not in IMAGE_EXTENSIONS:
-                raise _Skip(f"not an image ({extension or 'no extension'}; use PNG, JPEG, GIF, BMP, WebP or TIFF)")
+                raise _Skip(f"not an image ({extension or 'no extension'}; use {FORMATS_TEXT})")
             if len(images) >= limits.max_per_class:
                 raise _Skip(f"its class already has {limits.max_per_class:,} images (the limit per class)")
             images.append(_decode(_read_member(archive, info), size, grey, limits.max_pixels))

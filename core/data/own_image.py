@@ -5,22 +5,28 @@ Each step that changes the image is written down in plain words, so the page can
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+
+from core.data.pixels import (
+    MAX_PIXELS,
+    BadImage,
+    DecodedImage,
+    as_float_input,
+    decode_image,
+    normalise_mode,
+    to_uint8,
+    unit_array,
+    with_channels,
+)
 
 BORDER_FRACTION = 1 / 14  # the outer rim looked at to judge the background (2 pixels of a 28×28 image)
-MAX_PIXELS = 40_000_000  # larger uploads are refused rather than decoded
 MAX_ASPECT = 20  # a picture more than 20 times wider than high (or the reverse) is not a photo or drawing
 WORKING_SIDE = 512  # every image is shrunk to at most this many pixels per side before any other step
 CONTENT_THRESHOLD = 0.25  # how far from the background colour a pixel must be to count as drawn
 CONTENT_SHARE = 20 / 28  # the drawn part fills this share of the side, as in MNIST
-
-
-class BadImage(Exception):
-    """The file is not an image that can be used; the message says so in plain words."""
 
 
 @dataclass(frozen=True)
@@ -30,33 +36,27 @@ class PreparedImage:
     inverted: bool = False
 
 
-def open_image(data: bytes) -> Image.Image:
-    """An uploaded file's bytes as a PIL image, or BadImage with a plain message."""
-    try:
-        image = Image.open(io.BytesIO(data))
-        _check_size(image.width, image.height)
-        image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at a reduced size when it can
-        image.load()
-    except BadImage:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
-        raise BadImage("This file is not an image that can be read (use a PNG or JPEG picture).") from error
-    return image
+def open_image(data: bytes) -> DecodedImage:
+    """An uploaded file's bytes as an upright grey or colour image (core.data.pixels, the one decoder the
+    zip import uses too), or BadImage with a plain message."""
+    return decode_image(data, max_pixels=MAX_PIXELS, reduce_to=WORKING_SIDE, check_size=_check_size)
 
 
 def _check_size(width: int, height: int) -> None:
     """Refuse, from the header alone, images too large or too narrow to be a picture of something."""
     if width < 1 or height < 1:
-        raise BadImage("This image has no pixels.")
+        raise BadImage("This image has no pixels.", "no pixels")
     if width * height > MAX_PIXELS:
         raise BadImage(
             f"This image is too large ({width:,}×{height:,} pixels); use one of at most "
-            f"{MAX_PIXELS // 1_000_000} megapixels."
+            f"{MAX_PIXELS // 1_000_000} megapixels.",
+            "too many pixels",
         )
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise BadImage(
             f"This image is {width:,}×{height:,} pixels: more than {MAX_ASPECT} times as long as it is wide. "
-            "Use a picture closer to a square, such as a photo or a drawing of one thing."
+            "Use a picture closer to a square, such as a photo or a drawing of one thing.",
+            "too long and thin",
         )
 
 
@@ -67,10 +67,7 @@ def _working_size(image: Image.Image, steps: list[str]) -> Image.Image:
         return image
     width, height = image.size
     image = image.copy()
-    try:
-        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)
-    except ValueError:  # modes without filtered resizing (e.g. 16-bit grey)
-        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.NEAREST)
+    image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)
     steps.append(f"It was first shrunk from {width}×{height} to {image.width}×{image.height} pixels.")
     return image
 
@@ -90,35 +87,28 @@ def has_light_border(array: np.ndarray) -> bool:
 
 def has_dark_background(images: np.ndarray) -> bool:
     """True when a data set's images (uint8, N×H×W×C) are mostly dark at their borders, like MNIST."""
-    sample = np.asarray(images[:200], dtype=np.float32) / 255.0
+    sample = as_float_input(images[:200])
     return not np.mean([has_light_border(image) for image in sample]) > 0.5
 
 
-def _to_pil(image) -> Image.Image:
-    """A PIL image from a PIL image, or an H×W(×1 or ×3) array of 0..1 floats or 0..255 values."""
-    if isinstance(image, Image.Image):
+def _decoded(image) -> DecodedImage:
+    """A decoded file as it is; a PIL image or an H×W(×1 or ×3) array (0..1 floats or 0..255 values, as a
+    drawing canvas gives) through the same mode rules as a file."""
+    if isinstance(image, DecodedImage):
         return image
-    array = np.asarray(image)
-    if array.dtype != np.uint8:
-        array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).round().astype(np.uint8)
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    return Image.fromarray(array)
+    if not isinstance(image, Image.Image):
+        array = np.asarray(image)
+        floats = np.issubdtype(array.dtype, np.floating)
+        unit = (array if array.max(initial=0) <= 1.0 else array / 255.0) if floats else as_float_input(array)
+        image = _pil(unit)
+    _check_size(image.width, image.height)  # before converting what may be a huge image
+    return normalise_mode(image)
 
 
-def _flatten_transparency(image: Image.Image, steps: list[str]) -> Image.Image:
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        if rgba.getchannel("A").getextrema()[0] < 255:
-            steps.append("Transparent parts were filled with white.")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image
-
-
-def _unit_array(image: Image.Image) -> np.ndarray:
-    array = np.asarray(image, dtype=np.float32) / 255.0
-    return array[..., None] if array.ndim == 2 else array
+def _pil(unit: np.ndarray) -> Image.Image:
+    """0..1 floats (H×W, H×W×1 or H×W×3) as an "L" or "RGB" image."""
+    array = to_uint8(unit)
+    return Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[-1] == 1 else array)
 
 
 def _pad_to_square(array: np.ndarray, size: int, fill: np.ndarray) -> np.ndarray:
@@ -166,15 +156,14 @@ def preprocess_image(
     """
     height, width, channels = (int(v) for v in input_shape)
     steps: list[str] = []
-    pil = _to_pil(image)
+    decoded = _decoded(image)
+    pil = decoded.image
     _check_size(pil.width, pil.height)
-    pil = _flatten_transparency(_working_size(pil, steps), steps)
-    mode = "L" if channels == 1 else "RGB"
-    if pil.mode != mode:
-        if mode == "L" and pil.mode not in ("1", "I", "I;16", "F"):
-            steps.append("It was turned into a grey image, as the training images are grey.")
-        pil = pil.convert(mode)
-    array = _unit_array(pil)
+    steps += decoded.notes
+    pil = _working_size(pil, steps)
+    if channels == 1 and pil.mode != "L":
+        steps.append("It was turned into a grey image, as the training images are grey.")
+    array = unit_array(with_channels(pil, channels))
     inverted = bool(invert) if invert != "auto" else dark_background and has_light_border(array)
     if inverted:
         steps.append(
@@ -193,6 +182,6 @@ def preprocess_image(
             if size >= width
             else f"It was enlarged from {size}×{size} to {width}×{height} pixels."
         )
-        array = _unit_array(_to_pil(np.clip(array, 0.0, 1.0)).resize((width, height), Image.Resampling.LANCZOS))
+        array = unit_array(_pil(array).resize((width, height), Image.Resampling.LANCZOS))
     steps.append("Its pixel values are divided by 255, so they lie between 0 and 1 like the training images.")
     return PreparedImage(array.astype(np.float32), steps, inverted)

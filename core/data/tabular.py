@@ -182,15 +182,19 @@ def read_csv(source: bytes | str | Path, *, max_mb: float = MAX_UPLOAD_MB) -> tu
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     notes = [encoding_note] if encoding_note else []
+    _check_size(frame)
+    written = read_spreadsheet_numbers(frame, decimal)
+    frame.attrs[WRITTEN_AS_ATTR] = written  # describe() tells each column's description
     if sep != ",":
         notes.append(
             f"Values are separated by {_SEPARATOR_NAMES.get(sep, repr(sep))}"
             + (" and decimals written with a comma." if decimal == "," else ".")
         )
-    _check_size(frame)
+    notes += [f"Column {name!r} holds {how}: they were read as numbers." for name, how in written.items()]
     return frame, notes
 
 
+WRITTEN_AS_ATTR = "written_as"  # frame.attrs: column name -> how its numbers were written in the file
 _SEPARATOR_NAMES = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
@@ -219,6 +223,129 @@ def _check_size(frame: pd.DataFrame) -> None:
         )
 
 
+# --- numbers as spreadsheets write them --------------------------------------------------------
+
+CURRENCIES = "$€£¥"
+SPACES = " \u00a0\u202f\u2009"  # a space, the non-breaking ones spreadsheets put between thousands, a thin one
+GROUP_MARKS = {".": ",'" + SPACES, ",": ".'" + SPACES}  # decimal mark -> the thousands separators that go with it
+MINUS_SIGNS = "-\u2212"  # a hyphen, or the minus sign some programs write
+WRITTEN_AS = {  # what was seen in a column -> how its description says it
+    "thousands": "thousands separators",
+    "comma": "a comma as decimal mark",
+    "percent": "percent signs (12 % is read as 12)",
+    "brackets": "negatives in brackets ((5) is −5)",
+    "minus": "a minus sign (−)",
+}
+
+
+def _number_pattern(decimal: str) -> re.Pattern:
+    groups = re.escape(GROUP_MARKS[decimal])
+    # Whole digits, or groups of three after 1-3 digits with one separator throughout (1,234,567; 1 234),
+    # so "3,5" or "12.03.2024" are never taken for thousands.
+    whole = rf"(?P<whole>\d+|[1-9]\d{{0,2}}(?P<group>[{groups}])\d{{3}}(?:(?P=group)\d{{3}})*)"
+    return re.compile(rf"^(?:{whole}(?:{re.escape(decimal)}(?P<fraction>\d+))?|{re.escape(decimal)}(?P<bare>\d+))$")
+
+
+NUMBER_PATTERNS = {decimal: _number_pattern(decimal) for decimal in GROUP_MARKS}
+
+
+def read_number(text: str, decimal: str = ".") -> tuple[float, frozenset[str]] | None:
+    """A number as a spreadsheet may write it ("1,037.5", "12%", "$3", "€ 1 234,50", "(1,234)", " 7 "),
+    with what was seen in it (WRITTEN_AS keys, "currency:$"...), or None when the text is not a number."""
+    rest, seen = text.strip(SPACES + "\t"), set()
+    if rest.startswith("(") and rest.endswith(")"):
+        rest, negative = rest[1:-1].strip(SPACES), True
+        seen.add("brackets")
+    else:
+        negative = False
+    for _ in range(2):  # a sign and a currency, in either order: "-$3", "$-3"
+        if rest[:1] and rest[0] in MINUS_SIGNS and not negative:
+            if rest[0] != "-":
+                seen.add("minus")
+            rest, negative = rest[1:].lstrip(SPACES), True
+        if rest[:1] and rest[0] in CURRENCIES:
+            seen.add(f"currency:{rest[0]}")
+            rest = rest[1:].lstrip(SPACES)
+    if rest[-1:] and rest[-1] in CURRENCIES:
+        seen.add(f"currency:{rest[-1]}")
+        rest = rest[:-1].rstrip(SPACES)
+    if rest.endswith("%"):
+        seen.add("percent")
+        rest = rest[:-1].rstrip(SPACES)
+    currencies = [mark for mark in seen if mark.startswith("currency:")]
+    if len(currencies) > 1 or (currencies and "percent" in seen):
+        return None
+    match = NUMBER_PATTERNS[decimal].match(rest)
+    if match is None:
+        return None
+    whole, fraction = match["whole"] or "0", match["fraction"] or match["bare"] or ""
+    if match["group"]:
+        whole = whole.replace(match["group"], "")
+        seen.add("thousands")
+    if fraction and decimal == ",":
+        seen.add("comma")
+    value = float(f"{whole}.{fraction}" if fraction else whole)
+    return (-value if negative else value), frozenset(seen)
+
+
+def spreadsheet_numbers(series: pd.Series, decimal: str = ".") -> tuple[pd.Series, str] | None:
+    """A text column whose every entry is a number as spreadsheets write them, as floats, with a description
+    of how they were written; None when any entry is not such a number (the column stays text) or when the
+    column mixes currencies or decimal marks.
+
+    The file's decimal mark is tried first, then the other one (a comma-separated file with "3,5" in quotes).
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    entries = series.dropna().astype(str)
+    entries = entries[entries.str.strip(SPACES + "\t") != ""]
+    if entries.empty:
+        return None
+    for mark in dict.fromkeys((decimal, "," if decimal == "." else ".")):
+        read = _read_all(entries.unique(), mark)
+        if read is not None:
+            seen = frozenset().union(*(marks for _, marks in read.values()))
+            if len({m for m in seen if m.startswith("currency:")}) > 1:
+                return None  # dollars and euros in one column are not one quantity
+            values = series.map({text: value for text, (value, _) in read.items()}).astype(float)
+            return values, _written_as(seen, read)
+    return None
+
+
+def _read_all(texts, decimal: str) -> dict[str, tuple[float, frozenset[str]]] | None:
+    """Each text read as a number, or None as soon as one is not a number."""
+    read = {}
+    for text in texts:
+        number = read_number(text, decimal)
+        if number is None:
+            return None
+        read[text] = number
+    return read
+
+
+def _written_as(seen: frozenset[str], read: dict) -> str:
+    """ "numbers written with thousands separators and a $ sign (such as '$1,200' → 1200)"."""
+    parts = [WRITTEN_AS[mark] for mark in WRITTEN_AS if mark in seen]
+    parts += [f"a {mark.split(':')[1]} sign" for mark in sorted(seen) if mark.startswith("currency:")]
+    if not parts:
+        return "numbers written with spaces around them"
+    example = next(text for text, (_, marks) in read.items() if marks)
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"numbers written with {listed} (such as {example.strip()!r} → {read[example][0]:g})"
+
+
+def read_spreadsheet_numbers(frame: pd.DataFrame, decimal: str) -> dict[str, str]:
+    """Turn every text column that holds only spreadsheet-written numbers into numbers, in place; returns
+    column name -> how its numbers were written. pandas' own ``thousands`` option is not used: it does not
+    check the groups of three ("1.5" would become 15)."""
+    written = {}
+    for name in frame.columns:
+        read = spreadsheet_numbers(frame[name], decimal)
+        if read is not None:
+            frame[name], written[name] = read
+    return written
+
+
 # --- what each column can be ---------------------------------------------------------------------
 
 NUMBER, CATEGORY, LEFT_OUT = "number", "category", "left out"
@@ -232,12 +359,14 @@ class Column:
     missing: int
     reason: str = ""  # why a column is left out
     categories: tuple[str, ...] = ()
+    written_as: str = ""  # how the file wrote a column of numbers, when not plainly ("numbers written with...")
 
     @property
     def usage(self) -> str:
         """How the column goes into the network, in words."""
         if self.kind == NUMBER:
-            return "number: normalised (mean 0, spread 1 on the training rows)"
+            read = f" ({self.written_as}, read as numbers)" if self.written_as else ""
+            return f"number{read}: normalised (mean 0, spread 1 on the training rows)"
         if self.kind == CATEGORY:
             return f"category: one-hot encoded into {len(self.categories)} columns of 0/1"
         return f"left out: {self.reason}"
@@ -247,7 +376,21 @@ def _text_values(series: pd.Series) -> pd.Series:
     return series.dropna().astype(str).str.strip()
 
 
-def describe_column(name: str, series: pd.Series) -> Column:
+def _is_number(text: str) -> bool:
+    return read_number(text, ".") is not None or read_number(text, ",") is not None
+
+
+def _number_entries(text: pd.Series) -> pd.Series:
+    """True for each entry that is a number (as a spreadsheet may write it); all False at once when none of
+    the first different values is one (names, identifiers: most text columns)."""
+    unique = text.unique()
+    if not any(_is_number(value) for value in unique[:SNIFF_RECORDS]):
+        return pd.Series(False, index=text.index)
+    return text.map({value: _is_number(value) for value in unique}).astype(bool)
+
+
+def describe_column(name: str, series: pd.Series, written_as: str = "") -> Column:
+    """What the column can be; ``written_as`` says how the file wrote its numbers (read_csv found it)."""
     missing = int(series.isna().sum())
     values = series.dropna()
     distinct = int(values.nunique())
@@ -255,9 +398,18 @@ def describe_column(name: str, series: pd.Series) -> Column:
         return Column(name, LEFT_OUT, 0, missing, "it is empty")
     if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
         text = _text_values(series)
-        numbers = pd.to_numeric(text, errors="coerce")
-        if numbers.notna().mean() >= NUMBER_LIKE:
-            example = text[numbers.isna()].iloc[0]
+        numbers = _number_entries(text)  # as spreadsheets write them too ("1,037.5", "12%", "$3")
+        if numbers.all():  # read_csv reads such a column, unless its entries disagree with one another
+            return Column(
+                name,
+                LEFT_OUT,
+                distinct,
+                missing,
+                f"numbers written in different ways (such as {' and '.join(map(repr, text.unique()[:2]))}: "
+                "different currency signs or decimal marks): write them all one way in the CSV",
+            )
+        if numbers.mean() >= NUMBER_LIKE:
+            example = text[~numbers].iloc[0]
             return Column(
                 name,
                 LEFT_OUT,
@@ -295,11 +447,12 @@ def describe_column(name: str, series: pd.Series) -> Column:
             missing,
             f"it has the same value ({values.iloc[0]:g}) in every row, so it cannot help to predict anything",
         )
-    return Column(name, NUMBER, distinct, missing)
+    return Column(name, NUMBER, distinct, missing, written_as=written_as)
 
 
 def describe(frame: pd.DataFrame) -> list[Column]:
-    return [describe_column(name, frame[name]) for name in frame.columns]
+    written = frame.attrs.get(WRITTEN_AS_ATTR, {})
+    return [describe_column(name, frame[name], written.get(name, "")) for name in frame.columns]
 
 
 def target_candidates(frame: pd.DataFrame, columns: list[Column] | None = None) -> list[str]:
@@ -440,6 +593,8 @@ def prepare(
             blocks.append(((values - mean) / std)[:, None])
             names.append(name)
             encoding[name] = {"kind": NUMBER, "mean": mean, "std": std}
+            if column.written_as:
+                encoding[name]["written_as"] = column.written_as
         else:
             text = used[name].astype(str).str.strip()
             categories = list(column.categories)

@@ -16,6 +16,7 @@ import numpy as np
 
 from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
+from core.data.pixels import as_float_input
 from core.model.spec import analyze_for, build_model, strip_ansi
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
@@ -301,8 +302,7 @@ def score_hidden_test(model, run: Run, store: RunStore | None) -> dict:
     if hidden is None:
         return {}
     x, y = hidden
-    x = x.astype(np.float32) / np.float32(255) if x.dtype == np.uint8 else x.astype(np.float32)
-    predicted = model.predict(x, batch_size=PREDICT_BATCH, verbose=0).argmax(axis=1)
+    predicted = model.predict(as_float_input(x), batch_size=PREDICT_BATCH, verbose=0).argmax(axis=1)
     return {HIDDEN_SCORE: float(np.mean(predicted == y))}
 
 

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from core.data.names import display_names
+from core.data.pixels import to_uint8
 from dashboard.charts.training import TRAIN_COLOUR, VAL_COLOUR, confusion_matrix_figure
 
 THUMBNAIL = 84  # pixels: small images are enlarged without smoothing so their pixels stay visible
@@ -17,7 +19,7 @@ def enlarge(image: np.ndarray, size: int = THUMBNAIL) -> np.ndarray:
     """An H×W×C image (uint8 or 0..1 floats) as a bigger uint8 image for st.image, pixels kept sharp."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
-        image = (np.clip(image, 0.0, 1.0) * 255).round().astype(np.uint8)
+        image = to_uint8(image)
     factor = max(1, size // image.shape[0])
     image = image.repeat(factor, axis=0).repeat(factor, axis=1)
     return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
@@ -32,8 +34,8 @@ def clickable_confusion_figure(matrix, class_names, selected: tuple[int, int] | 
     Plotly cannot select heatmap cells, only points; the points carry [true, predicted] as customdata.
     """
     matrix = np.asarray(matrix)
-    names = list(class_names)
-    fig = confusion_matrix_figure(matrix, names)
+    names = display_names(class_names)  # as confusion_matrix_figure labels its axes
+    fig = confusion_matrix_figure(matrix, class_names)
     fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
     rows, cols = np.indices(matrix.shape)
     fig.add_trace(
@@ -88,7 +90,7 @@ def probability_figure(probabilities, class_names, true_class: int | None = None
     names = list(class_names)
     best = int(values.argmax())
     colours = [TRAIN_COLOUR if i == best else "#9ecae1" for i in range(len(names))]
-    labels = [f"{name} (true)" if i == true_class else name for i, name in enumerate(names)]
+    labels = display_names([f"{name} (true)" if i == true_class else name for i, name in enumerate(names)])
     fig = go.Figure(
         go.Bar(
             x=values.tolist(),
@@ -191,7 +193,7 @@ def grad_cam_figure(image: np.ndarray, heatmap: np.ndarray, opacity: float = 0.4
     if image.shape[-1] == 1:
         fig.add_trace(go.Heatmap(z=image[..., 0], colorscale="gray", zmin=0, zmax=1, showscale=False, hoverinfo="skip"))
     else:
-        fig.add_trace(go.Image(z=(np.clip(image, 0, 1) * 255).astype(np.uint8), hoverinfo="skip"))
+        fig.add_trace(go.Image(z=to_uint8(image), hoverinfo="skip"))
     fig.add_trace(
         go.Heatmap(
             z=heatmap,

@@ -6,6 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.data.names import display_names
+
 MAX_BATCH_POINTS = 1500  # the chart is redrawn every second: keep it light on long runs
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#ff7f0e"
@@ -126,7 +128,7 @@ def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: i
 def confusion_matrix_figure(matrix, class_names) -> go.Figure:
     """Rows: true class, columns: predicted class; each cell shows its count."""
     matrix = np.asarray(matrix)
-    names = list(class_names)
+    names = display_names(class_names)  # distinct: Plotly merges categories of the same name
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
@@ -152,7 +154,7 @@ def per_class_accuracy_figure(accuracy, class_names) -> go.Figure:
     values = [None if v is None else 100 * v for v in accuracy]
     fig = go.Figure(
         go.Bar(
-            x=list(class_names),
+            x=display_names(class_names),
             y=values,
             marker_color=TRAIN_COLOUR,
             text=[None if v is None else f"{v:.1f}%" for v in values],
@@ -165,10 +167,11 @@ def per_class_accuracy_figure(accuracy, class_names) -> go.Figure:
 
 
 def class_balance_figure(train_counts, test_counts, class_names) -> go.Figure:
+    names = display_names(class_names)
     fig = go.Figure(
         [
-            go.Bar(name="training", x=list(class_names), y=list(train_counts), marker_color=TRAIN_COLOUR),
-            go.Bar(name="test", x=list(class_names), y=list(test_counts), marker_color=VAL_COLOUR),
+            go.Bar(name="training", x=names, y=list(train_counts), marker_color=TRAIN_COLOUR),
+            go.Bar(name="test", x=names, y=list(test_counts), marker_color=VAL_COLOUR),
         ]
     )
     fig.update_layout(

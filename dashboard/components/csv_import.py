@@ -105,6 +105,7 @@ def import_csv_section() -> None:
         )
         st.caption(
             f"At most {MAX_UPLOAD_MB} MB, {tabular.MAX_ROWS:,} rows and {tabular.MAX_COLUMNS} columns. "
+            "Numbers written as spreadsheets write them (1,037.5 · 12% · $3 · 3,5 · (1,234)) are read as numbers. "
             f"Numbers are normalised; text columns with at most {tabular.MAX_CATEGORIES} different values "
             "become 0/1 columns (one-hot encoding); other columns are left out, with the reason. Rows with "
             f"a missing value are left out and counted. {round(100 * tabular.TEST_FRACTION)} % of the rows "

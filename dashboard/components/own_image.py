@@ -8,11 +8,12 @@ from streamlit_drawable_canvas import st_canvas
 
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.own_image import BadImage, PreparedImage, has_dark_background, open_image, preprocess_image
+from core.data.pixels import FORMATS_TEXT, IMAGE_EXTENSIONS
 from dashboard.charts.inspection import enlarge
 
 CANVAS_SIZE = 280
 INVERT_CHOICES = {"auto": "Automatic", True: "Invert", False: "Keep as is"}
-UPLOAD_TYPES = ["png", "jpg", "jpeg"]
+UPLOAD_TYPES = [extension.lstrip(".") for extension in IMAGE_EXTENSIONS]  # what the decoder reads
 
 
 @st.cache_data(show_spinner=False)
@@ -40,9 +41,9 @@ def _invert_choice(key: str):
 
 
 def uploaded_image(run, key: str) -> PreparedImage | None:
-    """A PNG/JPEG upload prepared for the run's model; None (with a plain message if it is unusable)."""
+    """An uploaded image file prepared for the run's model; None (with a plain message if it is unusable)."""
     upload = st.file_uploader(
-        "Upload an image (PNG or JPEG)",
+        f"Upload an image ({FORMATS_TEXT})",
         type=UPLOAD_TYPES,
         key=f"{key}_file",
         help="A photo or a drawing of one object; it is resized to the network's input.",

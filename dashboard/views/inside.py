@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core.data.datasets import load_dataset
+from core.data.pixels import as_float_input
 from core.insight.inspection import NotInspectable, conv_filters, feature_maps, grad_cam, predict_probabilities
 from core.insight.mistakes import PredictionsUnavailable, evaluated_test_count, load_predictions, mistake_indices
 from dashboard import session
@@ -40,16 +41,12 @@ def _test_images(run):
     return data, evaluated_test_count(predictions, run.hyperparameters.limit_test, len(data.x_test)), predictions
 
 
-def _as_input(pixels: np.ndarray) -> np.ndarray:
-    return pixels.astype(np.float32) / np.float32(255)
-
-
 def from_test_set(run) -> Chosen | None:
     data, count, _ = _test_images(run)
     index = st.number_input(f"Test image number (0 to {count - 1})", 0, count - 1, 0, key=f"inside_index_{run.id}")
     label = int(data.y_test[index])
     return Chosen(
-        _as_input(data.x_test[index]), label, f"Test image {index}, of the class **{data.class_names[label]}**."
+        as_float_input(data.x_test[index]), label, f"Test image {index}, of the class **{data.class_names[label]}**."
     )
 
 
@@ -70,7 +67,7 @@ def from_mistakes(run) -> Chosen | None:
     index = session.shown_mistake(run.id)
     true, predicted = int(predictions.y_true[index]), int(predictions.predicted[index])
     return Chosen(
-        _as_input(data.x_test[index]),
+        as_float_input(data.x_test[index]),
         true,
         # Class names are nouns of any kind ("Ankle boot", "squares"): no article that could be wrong.
         f"Test image {index}: of the class **{data.class_names[true]}**, taken by the network for "
