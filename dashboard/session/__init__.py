@@ -63,10 +63,24 @@ from .state import (
     set_layer_arg,
     take_notices,
 )
-from .teacher import is_teacher, log_in, log_out, remember_teacher_in_browser, teacher_password
+from .teacher import (
+    class_results,
+    import_challenge_file,
+    is_teacher,
+    log_in,
+    log_out,
+    prepare_class_zip,
+    prepared_class_zip,
+    remember_teacher_in_browser,
+    teacher_password,
+)
 from .work import forget_prepared_work, open_own_work, prepared_work, save_own_work
 
 __all__ = [
+    "prepared_class_zip",
+    "prepare_class_zip",
+    "import_challenge_file",
+    "class_results",
     "save_own_work",
     "prepared_work",
     "open_own_work",
