@@ -6,13 +6,17 @@ rules are checked by the RunManager when a learner's run starts, not only by the
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import json
 import os
+import re
 import secrets
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
@@ -20,14 +24,27 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.datasets import CLASSIFICATION, Dataset, load_dataset
+from core.data.datasets import CLASSIFICATION, DATASETS, USER_PREFIX, Dataset, load_dataset
 from core.data.user_datasets import UserDatasetStore
 from core.insight import compare
 from core.model.presets import PRESETS
 from core.model.spec import analyze
+from core.numbers import strict_json
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
-from core.training.hyperparams import Hyperparameters
+from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
+from core.validation import InvalidInput, check_hyperparameters
+from core.work import (
+    WorkArchive,
+    WorkFileError,
+    WorkLimits,
+    add_dataset,
+    add_run,
+    free_title,
+    read_arrays,
+    read_dataset,
+    save_dataset,
+)
 
 # Controls a teacher can lock (shown, not changeable) or hide; the rest stay free.
 CONTROLS = {
@@ -532,3 +549,153 @@ def create_challenge(
 def edit_problems(challenge: Challenge, title: str, max_epochs: int, hyperparameters: Hyperparameters) -> list[str]:
     """Why an edit of a challenge cannot be saved (empty when it can)."""
     return setup_problems(title, max_epochs, hyperparameters) + hyperparameters.problems()
+
+
+# --- a class's results, exported; a challenge taken to another server -------------------------------
+
+CLASS_FORMAT = "cnn-playground-class"
+CLASS_CSV_COLUMNS = (
+    "rank",
+    "learner",
+    "learners_best",
+    "run_id",
+    "name",
+    "architecture",
+    "params",
+    "epochs",
+    "score",
+    "test_loss",
+    "train_seconds",
+)
+_CLASS_MEMBER = re.compile(
+    r"manifest\.json|challenge\.json|leaderboard\.csv|hidden_test\.npz"
+    r"|runs/[0-9a-f]{12}/[a-z.]+|datasets/own-[0-9a-f]{12}/[a-z.]+"
+)
+_CHALLENGE_FIELDS = ("title", "dataset", "preset", "max_params", "max_epochs", "hyperparameters", "locked", "hidden")
+
+
+def learners_best_runs(runs: list[Run], challenge: Challenge) -> list[Run]:
+    """Each learner's best run on the challenge's leaderboard (learners told apart by their browser)."""
+    by_id = {run.id: run for run in runs}
+    best: dict[str, Run] = {}
+    for row in leaderboard(runs, challenge):  # best first
+        run = by_id[row["run_id"]]
+        best.setdefault(run.owner or run.id, run)
+    return list(best.values())
+
+
+def class_results_csv(runs: list[Run], challenge: Challenge) -> str:
+    """The leaderboard as CSV, one row per counted run, with each learner's best marked (no owner ids)."""
+    best = {run.id for run in learners_best_runs(runs, challenge)}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CLASS_CSV_COLUMNS)
+    for row in leaderboard(runs, challenge):
+        values = {**row, "learners_best": "yes" if row["run_id"] in best else ""}
+        writer.writerow(["" if values.get(c) is None else values[c] for c in CLASS_CSV_COLUMNS])
+    return out.getvalue()
+
+
+def class_results_zip(store: RunStore, challenge: Challenge, runs: list[Run]) -> bytes:
+    """The challenge (to import on another server), its leaderboard as CSV, every learner's best run
+    (record, histories, model; never the learner's id), and the challenge's own data set and hidden test
+    set when it has them."""
+    datasets = UserDatasetStore(store.home)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps({"format": CLASS_FORMAT, "version": 1, "created": time.time()}))
+        record = {k: v for k, v in challenge.to_dict().items() if k in _CHALLENGE_FIELDS + ("hidden_test",)}
+        archive.writestr("challenge.json", json.dumps(strict_json(record)))
+        archive.writestr("leaderboard.csv", class_results_csv(runs, challenge))
+        for run in learners_best_runs(runs, challenge):
+            add_run(archive, store, run)
+        meta = datasets.meta(challenge.dataset)
+        if meta is not None:
+            add_dataset(archive, datasets, meta)
+        if challenge.hidden_test and hidden_test_path(store.home, challenge.code).is_file():
+            archive.write(hidden_test_path(store.home, challenge.code), "hidden_test.npz")
+    return buffer.getvalue()
+
+
+def _imported_challenge_fields(record) -> dict:
+    """A challenge's settings from a file, checked as a teacher's form would be (ChallengeRejected if not)."""
+    if not isinstance(record, dict):
+        raise ChallengeRejected(["The challenge in this file is not in the expected form."])
+    problems = []
+    title = record.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 80:
+        problems.append("Its title is not a text of 1 to 80 characters.")
+    if record.get("preset") not in PRESETS:
+        problems.append("Its starting model is not one of this app's presets.")
+    numbers = {"max_params": 10**10, "max_epochs": MAX_EPOCHS, "hidden_test": 10**7}
+    for key, high in numbers.items():
+        value = record.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
+            problems.append(f"Its {key.replace('_', ' ')} is not a whole number from 0 to {high:,}.")
+    for key in ("locked", "hidden"):
+        value = record.get(key, [])
+        if not isinstance(value, list) or not all(c in CONTROLS for c in value):
+            problems.append(f"Its {key} controls are not controls of this app.")
+    try:
+        hyperparameters = check_hyperparameters(record.get("hyperparameters"), "challenge's training settings")
+    except InvalidInput as error:
+        problems.append(str(error))
+        hyperparameters = None
+    if problems:
+        raise ChallengeRejected(problems)
+    return {
+        "title": title.strip(),
+        "preset": record["preset"],
+        "max_params": record["max_params"],
+        "max_epochs": record["max_epochs"],
+        "hidden_test": record.get("hidden_test", 0),
+        "hyperparameters": hyperparameters,
+        "locked": tuple(record.get("locked", [])),
+        "hidden": tuple(record.get("hidden", [])),
+    }
+
+
+def import_challenge(source, challenges: ChallengeStore, *, teacher: str) -> Challenge:
+    """A new challenge on this server from a class results zip (class_results_zip) of another.
+
+    Its data set comes with it when it was one the teacher imported (it becomes this teacher's), and so
+    does its hidden test set. The learners' runs in the file stay in the file: they belong to the other
+    server's learners. Raises ChallengeRejected with plain sentences, writing nothing, when the file is
+    not usable.
+    """
+
+    store = challenges.store
+    datasets = UserDatasetStore(store.home)
+    limits = WorkLimits()
+    try:
+        archive = WorkArchive(source, limits, what="class results file", pattern=_CLASS_MEMBER)
+        with archive.zip:
+            manifest = archive.json("manifest.json", max_bytes=10_000, max_depth=2)
+            if not isinstance(manifest, dict) or manifest.get("format") != CLASS_FORMAT:
+                raise WorkFileError("This is not a class results file (export one on the Teacher page).")
+            record = archive.json("challenge.json", max_bytes=100_000, max_depth=4)
+            fields = _imported_challenge_fields(record)
+            dataset = record.get("dataset")
+            own = None
+            if isinstance(dataset, str) and dataset.startswith(USER_PREFIX):
+                if not archive.has(f"datasets/{dataset}/meta.json"):
+                    raise WorkFileError("This file's challenge uses an imported data set that is not in the file.")
+                own = read_dataset(archive, dataset, 1)
+            elif dataset not in DATASETS:
+                raise WorkFileError("This file's challenge uses a data set this app does not know.")
+            hidden = None
+            if fields["hidden_test"]:
+                arrays = read_arrays(archive.read("hidden_test.npz"), "The hidden test set", limits)
+                if set(arrays) != {"x", "y"} or len(arrays["x"]) != len(arrays["y"]) or not len(arrays["y"]):
+                    raise WorkFileError("The hidden test set in this file is not images with their labels.")
+                hidden = arrays
+    except WorkFileError as error:
+        raise ChallengeRejected([str(error)]) from None
+    code = new_code()
+    if own is not None:
+        dataset = save_dataset(
+            datasets, teacher, own, free_title(own.meta["title"], [m["title"] for m in datasets.list(teacher)])
+        )
+    if hidden is not None:
+        save_hidden_test(store.home, code, hidden["x"], hidden["y"])
+    return challenges.save(Challenge(code=code, dataset=dataset, **fields))

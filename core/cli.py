@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -388,6 +389,49 @@ def cmd_import_images(args) -> int:
     return 0
 
 
+_OWNER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _owner(args) -> str:
+    if _OWNER.fullmatch(args.owner or "") is None:
+        raise UserError(
+            f"{args.owner!r} is not a user id: use the value of the cnn_playground_user cookie of that browser "
+            "(or its recovery code without the dashes)."
+        )
+    return args.owner
+
+
+def cmd_work_save(args) -> int:
+    from core.data.user_datasets import UserDatasetStore
+    from core.runs.store import RunStore
+    from core.work import WorkFileError, save_work
+
+    owner = _owner(args)
+    store = RunStore(args.home) if args.home else RunStore()
+    try:
+        saved = save_work(store, UserDatasetStore(store.home), owner, include_datasets=args.with_datasets)
+    except WorkFileError as err:
+        raise UserError(str(err)) from None
+    Path(args.out).write_bytes(saved.data)
+    print(f"{saved.text()} Wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_work_open(args) -> int:
+    from core.data.user_datasets import UserDatasetStore
+    from core.runs.store import RunStore
+    from core.work import WorkFileError, open_work
+
+    owner = _owner(args)
+    store = RunStore(args.home) if args.home else RunStore()
+    try:
+        opened = open_work(args.file, store=store, datasets=UserDatasetStore(store.home), owner=owner)
+    except WorkFileError as err:
+        raise UserError(str(err)) from None
+    print(opened.text())
+    return 0
+
+
 def cmd_runs(args) -> int:
     from core.runs.store import RunStore
 
@@ -497,6 +541,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--home", help="store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_import_images)
+
+    owner_help = "the app user: the value of the cnn_playground_user cookie in their browser"
+    work = sub.add_parser("work", help="save or open a file of work: one user's runs (and data sets) as one zip")
+    work_sub = work.add_subparsers(dest="work_command", required=True, metavar="ACTION")
+    p = work_sub.add_parser("save", help="write a user's ended runs (models, histories, results) into one zip")
+    p.add_argument("--owner", required=True, help=owner_help)
+    p.add_argument("--out", metavar="FILE.zip", required=True)
+    p.add_argument("--with-datasets", action="store_true", help="include the user's imported data sets")
+    p.add_argument("--home", help="store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.set_defaults(func=cmd_work_save)
+    p = work_sub.add_parser("open", help="open a file of work as a user's runs (new ids; nothing else is touched)")
+    p.add_argument("file", metavar="FILE.zip")
+    p.add_argument("--owner", required=True, help=owner_help)
+    p.add_argument("--home", help="store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.set_defaults(func=cmd_work_open)
 
     p = sub.add_parser("runs", help="list the stored runs")
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import textwrap
 import zipfile
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import pandas as pd
 
 from core.model.codegen import training_script
 from core.model.diagram import build_diagram, to_png, to_svg
+from core.numbers import strict_json
 from core.runs.record import Run
 from core.runs.store import RunStore
 
@@ -56,17 +56,6 @@ def history_csv(run: Run) -> str:
     ordered = [c for c in HISTORY_COLUMNS if c in frame.columns]
     frame = frame[ordered + [c for c in frame.columns if c not in ordered]]
     return frame.to_csv(index=False)
-
-
-def _strict_json(value):
-    """NaN and infinity (a diverged loss) become null: metrics.json stays valid JSON for every reader."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict_json(v) for v in value]
-    return value
 
 
 def metrics(run: Run) -> dict:
@@ -159,7 +148,7 @@ def build_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> Bu
         if has_model:
             bundle.write(model_path, f"{folder}/model.keras")
         bundle.writestr(f"{folder}/history.csv", history_csv(run))
-        bundle.writestr(f"{folder}/metrics.json", json.dumps(_strict_json(metrics(run)), indent=2, allow_nan=False))
+        bundle.writestr(f"{folder}/metrics.json", json.dumps(strict_json(metrics(run)), indent=2, allow_nan=False))
         bundle.writestr(f"{folder}/model_card.md", model_card(run, store, speed, phone_files))
         diagram = build_diagram(run.spec, run.name or f"Run {run.id}")
         bundle.writestr(f"{folder}/architecture.svg", to_svg(diagram))

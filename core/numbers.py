@@ -21,3 +21,15 @@ def is_finite_number(value) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+def strict_json(value):
+    """``value`` with NaN and infinity (a diverged loss) as None, so that it is valid JSON for every reader
+    (Python's json writes them as bare NaN, which strict parsers, and the app's own door, refuse)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value

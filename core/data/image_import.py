@@ -52,8 +52,8 @@ class ArchiveRefused(ImageImportError):
         self.report = report
 
 
-class _Skip(Exception):
-    """One member is not used; the message is the reason shown in the report."""
+class MemberRefused(Exception):
+    """One member of an archive is not used (or cannot be read); the message is the reason, in plain words."""
 
 
 @dataclass(frozen=True)
@@ -214,8 +214,8 @@ def _parts(name: str) -> tuple[str, ...]:
     return tuple(p for p in name.replace("\\", "/").split("/") if p not in ("", "."))
 
 
-def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
-    """Why a member must never be read (its name or type), or None."""
+def unsafe_member_reason(info: zipfile.ZipInfo) -> str | None:
+    """Why a member must never be read (its name or type: links, absolute paths, '..'), or None."""
     if stat.S_ISLNK(info.external_attr >> 16):
         return "a symbolic link (links are never followed)"
     name = info.filename.replace("\\", "/")
@@ -265,49 +265,54 @@ def _open(source, limits: ImportLimits, report: HealthReport) -> zipfile.ZipFile
         ) from None
 
 
-def _check_archive(infos: list[zipfile.ZipInfo], limits: ImportLimits, report: HealthReport) -> None:
-    """Refuse archives that would unpack to far more than they weigh (zip bombs) or hold too many files."""
+def archive_problem(infos: list[zipfile.ZipInfo], limits: ImportLimits) -> str | None:
+    """Why an archive must be refused before any member is read — too many entries, or unpacking to far
+    more than it weighs (zip bombs) — or None. Every zip the app reads (image folders, a file of work, a
+    model inside one) is judged by this rule."""
     if len(infos) > limits.max_files:
-        raise ArchiveRefused(
-            f"The archive holds {len(infos):,} entries; at most {limits.max_files:,} are allowed.", report
-        )
+        return f"The archive holds {len(infos):,} entries; at most {limits.max_files:,} are allowed."
     files = [i for i in infos if not i.is_dir()]
     total = sum(i.file_size for i in files)
     if total > limits.max_total_mb * MB:
-        raise ArchiveRefused(
+        return (
             f"The archive says it unpacks to {total / MB:,.0f} MB; at most {limits.max_total_mb:,} "
-            "MB are allowed (this protects the server from 'zip bombs').",
-            report,
+            "MB are allowed (this protects the server from 'zip bombs')."
         )
     for info in files:
         name = printable(info.filename)
         if info.file_size > limits.max_file_mb * MB:
-            raise ArchiveRefused(
+            return (
                 f"{name} says it unpacks to {info.file_size / MB:,.0f} MB; at most "
-                f"{limits.max_file_mb} MB per file are allowed.",
-                report,
+                f"{limits.max_file_mb} MB per file are allowed."
             )
         if info.file_size > RATIO_CHECK_BYTES and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise ArchiveRefused(
+            return (
                 f"{name} is packed {info.file_size / max(info.compress_size, 1):,.0f} times smaller "
                 f"than it unpacks (at most {limits.max_ratio}:1 is allowed): it looks like a "
-                "'zip bomb', so the archive is refused.",
-                report,
+                "'zip bomb', so the archive is refused."
             )
+    return None
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def _check_archive(infos: list[zipfile.ZipInfo], limits: ImportLimits, report: HealthReport) -> None:
+    problem = archive_problem(infos, limits)
+    if problem:
+        raise ArchiveRefused(problem, report)
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The member's bytes, never more than it declared; MemberRefused when it is encrypted or damaged."""
     if info.flag_bits & 0x1:
-        raise _Skip("password-protected (encrypted files cannot be read)")
+        raise MemberRefused("password-protected (encrypted files cannot be read)")
     try:
         with archive.open(info) as handle:
             data = handle.read(info.file_size + 1)  # never more than it declared, plus one byte to catch a lie
     except NotImplementedError:
-        raise _Skip("packed with a compression method this app cannot read (use ordinary zip)") from None
+        raise MemberRefused("packed with a compression method this app cannot read (use ordinary zip)") from None
     except Exception:  # zipfile raises BadZipFile, zlib.error, EOFError, RuntimeError... for damaged members
-        raise _Skip("damaged inside the archive (it cannot be unpacked)") from None
+        raise MemberRefused("damaged inside the archive (it cannot be unpacked)") from None
     if len(data) != info.file_size:
-        raise _Skip("damaged inside the archive (its size is not what the archive says)")
+        raise MemberRefused("damaged inside the archive (its size is not what the archive says)")
     return data
 
 
@@ -320,7 +325,7 @@ def _decode(data: bytes, size: int, grey: bool, max_pixels: int) -> np.ndarray:
     try:
         decoded = decode_image(data, max_pixels=max_pixels, reduce_to=size)
     except BadImage as error:
-        raise _Skip(error.reason) from None
+        raise MemberRefused(error.reason) from None
     return image_array(decoded.image, size, grey)
 
 
@@ -361,7 +366,7 @@ def _candidates(infos, report: HealthReport) -> tuple[list[tuple[zipfile.ZipInfo
         parts = _parts(info.filename)
         if not parts:
             continue
-        unsafe = _unsafe_reason(info)
+        unsafe = unsafe_member_reason(info)
         if unsafe:
             report.skipped.append(SkippedFile(printable(info.filename), unsafe))
         elif _is_ignored(parts):
@@ -388,16 +393,16 @@ def _collect_images(
         parts = parts[strip:]
         try:
             if len(parts) < 2:
-                raise _Skip("not inside a class folder (put each image in the folder of its class)")
+                raise MemberRefused("not inside a class folder (put each image in the folder of its class)")
             label = class_name(parts[0])
             images = by_class.setdefault(label, [])
             extension = PurePosixPath(parts[-1]).suffix.lower()
             if extension not in IMAGE_EXTENSIONS:
-                raise _Skip(f"not an image ({extension or 'no extension'}; use {FORMATS_TEXT})")
+                raise MemberRefused(f"not an image ({extension or 'no extension'}; use {FORMATS_TEXT})")
             if len(images) >= limits.max_per_class:
-                raise _Skip(f"its class already has {limits.max_per_class:,} images (the limit per class)")
-            images.append(_decode(_read_member(archive, info), size, grey, limits.max_pixels))
-        except _Skip as skip:
+                raise MemberRefused(f"its class already has {limits.max_per_class:,} images (the limit per class)")
+            images.append(_decode(read_member(archive, info), size, grey, limits.max_pixels))
+        except MemberRefused as skip:
             report.skipped.append(SkippedFile(name, str(skip)))
     return by_class
 

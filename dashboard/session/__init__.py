@@ -5,7 +5,15 @@ Pages and components use only the names below; nothing outside this package touc
 """
 
 from . import experiments
-from .identity import learner_name, remember_user_in_browser, user_id
+from .identity import (
+    hide_recovery_code,
+    learner_name,
+    remember_user_in_browser,
+    show_recovery_code,
+    shown_recovery_code,
+    use_recovery_code,
+    user_id,
+)
 from .inputs import default_widget_value, reset_widgets, set_widget_value, widget_value
 from .links import board_in_url
 from .memory import (
@@ -55,9 +63,32 @@ from .state import (
     set_layer_arg,
     take_notices,
 )
-from .teacher import is_teacher, log_in, log_out, remember_teacher_in_browser, teacher_password
+from .teacher import (
+    class_results,
+    import_challenge_file,
+    is_teacher,
+    log_in,
+    log_out,
+    prepare_class_zip,
+    prepared_class_zip,
+    remember_teacher_in_browser,
+    teacher_password,
+)
+from .work import forget_prepared_work, open_own_work, prepared_work, save_own_work
 
 __all__ = [
+    "prepared_class_zip",
+    "prepare_class_zip",
+    "import_challenge_file",
+    "class_results",
+    "save_own_work",
+    "prepared_work",
+    "open_own_work",
+    "forget_prepared_work",
+    "use_recovery_code",
+    "shown_recovery_code",
+    "show_recovery_code",
+    "hide_recovery_code",
     "Playground",
     "active_challenge",
     "analysis",

@@ -10,9 +10,13 @@ import streamlit as st
 
 from core.classroom import (
     TOKEN_SECONDS,
+    ChallengeStore,
     LoginThrottle,
     check_teacher_password,
     check_teacher_token,
+    class_results_csv,
+    class_results_zip,
+    import_challenge,
     make_teacher_token,
     server_secret,
 )
@@ -98,3 +102,34 @@ def remember_teacher_in_browser() -> None:
     )
     if not token:
         st.session_state[_PENDING_COOKIE] = ""  # logged out: ignore the old cookie until the browser drops it
+
+
+# --- a class's results exported, a challenge imported ---------------------------------------------
+
+_CLASS_ZIP = "_class_zip"  # (challenge code, the zip's bytes) made last for download
+
+
+def class_results(code: str) -> tuple[str, list] | None:
+    """(the leaderboard as CSV, the runs of the challenge), or None when it no longer exists."""
+    challenge = ChallengeStore(manager().store).get(code)
+    if challenge is None:
+        return None
+    runs = manager().classroom_runs(code)
+    return class_results_csv(runs, challenge), runs
+
+
+def prepare_class_zip(code: str) -> None:
+    challenge = ChallengeStore(manager().store).get(code)
+    if challenge is not None:
+        runs = manager().classroom_runs(code)
+        st.session_state[_CLASS_ZIP] = (code, class_results_zip(manager().store, challenge, runs))
+
+
+def prepared_class_zip(code: str) -> bytes | None:
+    made = st.session_state.get(_CLASS_ZIP)
+    return made[1] if made is not None and made[0] == code else None
+
+
+def import_challenge_file(data: bytes, teacher: str):
+    """A new challenge from another server's class results zip; ChallengeRejected says why not."""
+    return import_challenge(data, ChallengeStore(manager().store), teacher=teacher)

@@ -15,6 +15,7 @@ from dashboard.components.diagram import architecture_picture
 from dashboard.components.labels import format_seconds, run_label
 from dashboard.components.model_export import model_card_section, phone_model_section
 from dashboard.components.widgets import run_status, show_shape_table
+from dashboard.components.your_work import your_work_section
 
 
 def delete_run(run_id: str) -> None:
@@ -64,7 +65,11 @@ if message := session.take_message("results"):
     st.toast(message)
 runs = session.own_runs()
 if not runs:
-    st.info("No runs yet: build a model and press **Train**. Your finished runs are listed here.")
+    st.info(
+        "No runs yet: build a model and press **Train**. Your finished runs are listed here. Runs from "
+        "another browser or server: open your file of work or use your recovery code below."
+    )
+    your_work_section()
     st.stop()
 
 followed = session.followed_run()
@@ -166,3 +171,4 @@ st.button(
     args=(run.id,),
     help="Stop it first if it is still training." if run.active else "Removes the run and its saved model.",
 )
+your_work_section()

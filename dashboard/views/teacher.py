@@ -18,6 +18,7 @@ from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from core.training.speed import describe_seconds, measure_speed
 from dashboard import session
 from dashboard.components.classroom import app_link
+from dashboard.components.labels import literal
 from dashboard.components.leaderboard import leaderboard_frame
 
 PAGE = "teacher"
@@ -120,6 +121,61 @@ def reset_leaderboard(code: str) -> None:
     session.challenges().reset(code)
     session.set_widget_value("confirm_reset", False)
     st.toast("The leaderboard starts afresh.")
+
+
+def import_file() -> None:
+    upload = session.widget_value("import_challenge_file")
+    if upload is None:
+        session.leave_message("teacher_import", ("error", ["Choose a class results file (.zip) first."]))
+        return
+    try:
+        challenge = session.import_challenge_file(upload.getvalue(), session.user_id())
+    except ChallengeRejected as error:
+        session.leave_message("teacher_import", ("error", error.problems))
+        return
+    session.set_teacher_challenge(challenge.code)
+    session.set_widget_value("teacher_challenge_choice", challenge.code)
+    session.leave_message("teacher_import", ("imported", []))
+
+
+def export_section(code: str) -> None:
+    """The class's results as CSV (the leaderboard) and as a zip (also the challenge, for another server)."""
+    exported = session.class_results(code)
+    if exported is None:
+        return
+    table, runs = exported
+    with st.expander("Export this class's results", icon=":material/download:"):
+        st.caption(
+            "The CSV is the leaderboard, each learner's best run marked. The zip adds the challenge itself (to "
+            "import on another server), each learner's best run with its model, and the challenge's own data "
+            "set and hidden test set when it has them. Learners appear by the names they chose, never by "
+            "their browser's secret id."
+        )
+        csv_col, zip_col = st.columns(2)
+        csv_col.download_button(
+            "Leaderboard (.csv)",
+            table,
+            file_name=f"class-{code}-leaderboard.csv",
+            mime="text/csv",
+            key=f"export_csv_{code}",
+            icon=":material/table:",
+            on_click="ignore",
+        )
+        made = session.prepared_class_zip(code)
+        if made is None:
+            zip_col.button(
+                "Prepare the zip", key=f"export_prepare_{code}", on_click=session.prepare_class_zip, args=(code,)
+            )
+        else:
+            zip_col.download_button(
+                "Class results (.zip)",
+                made,
+                file_name=f"class-{code}.zip",
+                mime="application/zip",
+                key=f"export_zip_{code}",
+                icon=":material/folder_zip:",
+                on_click="ignore",
+            )
 
 
 def try_login() -> None:
@@ -293,6 +349,17 @@ with create_tab:
         st.code(app_link("", PAGE, challenge=outcome[1]), language=None)
         if made is not None and (warning := starting_model_warning(made)):
             st.warning(warning)
+    with st.expander("Import a challenge from another server", icon=":material/upload:"):
+        st.file_uploader(
+            "Class results file (.zip, exported on a Teacher page)", type=["zip"], key="import_challenge_file"
+        )
+        st.button("Import the challenge", key="import_challenge", on_click=import_file)
+        imported = session.take_message("teacher_import")
+        if imported and imported[0] == "error":
+            for problem in imported[1]:
+                st.error(literal(problem))
+        elif imported:
+            st.success("Challenge imported: it is selected under **Your challenges**.")
 
 
 with manage_tab:
@@ -369,6 +436,7 @@ with manage_tab:
             st.caption("Finished runs of your learners appear here as they come in.")
 
     live_leaderboard()
+    export_section(code)
     sure = st.checkbox("Yes, start the leaderboard afresh", key="confirm_reset")
     st.button(
         "Reset leaderboard",
