@@ -184,7 +184,10 @@ class _Cells:
     def cells(self) -> list:
         steps = [self._introduction(), self._settings(), self._data(), self._samples(), self._model()]
         steps += [self._training(), self._curves(), self._test(), self._confusion_or_scatter()]
-        return [cell for step in steps for cell in step]
+        cells = [cell for step in steps for cell in step]
+        for number, cell in enumerate(cells, 1):
+            cell.id = f"cell-{number}"  # the same run gives the same file, byte for byte
+        return cells
 
     @staticmethod
     def _md(*lines: str):
@@ -218,8 +221,7 @@ class _Cells:
                 "with this run's data, layers and settings. Run the cells from top to bottom; with the same "
                 "seed the network learns as it did in the app. " + measured,
                 "",
-                *notes,
-                "",
+                *(f"{note}\n" for note in notes),
                 f"It needs Python with these packages: `pip install {packages}`.",
             ),
             self._code(
