@@ -33,7 +33,9 @@ def cells(run) -> list:
 
 
 def headings(notebook_cells) -> list[str]:
-    return [line for c in notebook_cells if c.cell_type == "markdown" for line in c.source.splitlines() if line[:1] == "#"]
+    return [
+        line for c in notebook_cells if c.cell_type == "markdown" for line in c.source.splitlines() if line[:1] == "#"
+    ]
 
 
 def code(notebook_cells) -> str:
@@ -156,7 +158,10 @@ def test_an_imported_image_set_travels_beside_the_notebook_in_a_zip(tmp_path):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = archive.namelist()
         assert sorted(members) == sorted(
-            [f"cnn-playground-{run.id}/cnn-playground-{run.id}.ipynb", f"cnn-playground-{run.id}/{notebook.data_filename}"]
+            [
+                f"cnn-playground-{run.id}/cnn-playground-{run.id}.ipynb",
+                f"cnn-playground-{run.id}/{notebook.data_filename}",
+            ]
         )
         archive.extractall(tmp_path)
     folder = tmp_path / f"cnn-playground-{run.id}"
@@ -170,9 +175,14 @@ def test_an_imported_image_set_travels_beside_the_notebook_in_a_zip(tmp_path):
     assert f"DATA_FILE = {notebook.data_filename!r}" in source
     literal = re.search(r"^CLASS_NAMES = (.*)$", source, re.M).group(1)
     assert ast.literal_eval(literal) == HOSTILE_CLASSES  # a Python literal, never code
-    markdown = "\n".join(c.source for c in nbformat.reads(notebook.text, as_version=4).cells if c.cell_type == "markdown")
+    markdown = "\n".join(
+        c.source for c in nbformat.reads(notebook.text, as_version=4).cells if c.cell_type == "markdown"
+    )
     assert r"&lt;b&gt;boots&lt;/b&gt;, a\$b\$c, '\); import os \#, x \#\# y" in markdown
-    assert "Your images My &lt;i&gt;photos&lt;/i&gt;, as the app prepared them when you imported them (8×8 pixels, colour)" in markdown
+    assert (
+        "Your images My &lt;i&gt;photos&lt;/i&gt;, as the app prepared them when you imported them (8×8 pixels, colour)"
+        in markdown
+    )
 
 
 def test_a_table_becomes_csv_steps_that_read_back_the_same_numbers(tmp_path):
