@@ -365,6 +365,37 @@ def cmd_bundle(args) -> int:
     return 0
 
 
+def cmd_notebook(args) -> int:
+    """The run as a Jupyter notebook. A data set imported in the app travels as a data file: beside the
+    .ipynb (same folder), or with it in the zip when --out ends in .zip."""
+    from core.notebook import NotebookUnavailable, run_notebook
+    from core.runs.store import RunStore
+
+    store = RunStore(args.home) if args.home else RunStore()
+    run = store.load(args.run_id)
+    if run is None:
+        raise UserError(f"There is no run {args.run_id!r} in {store.home} (list them with: python -m core runs).")
+    try:
+        notebook = run_notebook(run)
+    except NotebookUnavailable as err:
+        raise UserError(str(err)) from None
+    out = Path(args.out or notebook.filename)
+    if out.suffix == ".zip":
+        out.write_bytes(notebook.zip_bytes())
+        print(f"Wrote {out}", file=sys.stderr)
+        return 0
+    if out.suffix != ".ipynb":
+        raise UserError(f"--out must end in .ipynb (the notebook, its data file beside it) or .zip, not {out.name!r}.")
+    out.write_text(notebook.text)
+    if notebook.data is not None:
+        data_path = out.parent / notebook.data_filename
+        data_path.write_bytes(notebook.data)
+        print(f"Wrote {out} and its data file {data_path} (keep them in one folder)", file=sys.stderr)
+    else:
+        print(f"Wrote {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_import_images(args) -> int:
     from core.config import SettingsError
     from core.data.image_import import ImageImportError, ImportLimits, import_image_folders
@@ -522,6 +553,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.zip", help="default: cnn-playground-RUN_ID.zip")
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
     p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser(
+        "notebook",
+        help="write a run as a Jupyter notebook (.ipynb) that loads its data, builds, trains and tests its model",
+        description="Writes the run's notebook. For a data set imported in the app the notebook reads a data file: "
+        "it is written beside the .ipynb, or put with it in a zip when --out ends in .zip.",
+    )
+    p.add_argument("run_id")
+    p.add_argument("--out", metavar="FILE.ipynb|FILE.zip", help="default: cnn-playground-RUN_ID.ipynb")
+    p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.set_defaults(func=cmd_notebook)
 
     p = sub.add_parser("import-images", help="import a zip of image folders (one per class) as a data set")
     p.add_argument("archive", metavar="ARCHIVE.zip")

@@ -19,22 +19,6 @@ from core.validation import InvalidInput, check_hyperparameters, check_spec
 POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",)}
 
 
-def _schedule_code(hp: Hyperparameters) -> str:
-    """Lines that turn `learning_rate` into the run's schedule (core.training.trainer.learning_rate)."""
-    if hp.learning_rate_schedule != "cosine":
-        return ""
-    return f"""    # Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
-    batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
-    learning_rate = keras.optimizers.schedules.CosineDecay(
-        {hp.effective_learning_rate!r}, decay_steps=args.epochs * batches, alpha={COSINE_FLOOR!r}
-    )
-"""
-
-
-def _learning_rate_arg(hp: Hyperparameters) -> str:
-    return "learning_rate" if hp.learning_rate_schedule == "cosine" else repr(hp.effective_learning_rate)
-
-
 def _layer_call(layer: dict, name: str) -> str:
     layer_type = LAYER_TYPES[layer["type"]]  # check_spec has made sure it is the registry's
     if any(layer_type.arg(key) is None for key in layer if key != "type"):
@@ -63,21 +47,23 @@ def snippet(spec: dict) -> str:
 
 _FASHION_LOADER = f'''
 def load_data():
-    """Fashion-MNIST: Debian's dataset-fashion-mnist package if installed, else Keras' download."""
+    """Fashion-MNIST from the folder in $FASHION_MNIST_DIR or Debian's dataset-fashion-mnist package (as
+    CNN Playground looks), else Keras' download."""
     import gzip
+    import os
     from pathlib import Path
 
-    folder = Path({str(DEBIAN_FASHION_MNIST)!r})
     names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
-    if all((folder / name).exists() for name in names):
-        def read(name):
-            data = gzip.open(folder / name, "rb").read()
-            ndim = data[3]
-            dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-            return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-        x_train, y_train, x_test, y_test = (read(name) for name in names)
-        return (x_train, y_train), (x_test, y_test)
+    for folder in [os.environ.get("FASHION_MNIST_DIR"), {str(DEBIAN_FASHION_MNIST)!r}]:
+        if folder and all((Path(folder) / name).exists() for name in names):
+            def read(name):
+                data = gzip.open(Path(folder) / name, "rb").read()
+                ndim = data[3]
+                dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+                return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+            x_train, y_train, x_test, y_test = (read(name) for name in names)
+            return (x_train, y_train), (x_test, y_test)
     return keras.datasets.fashion_mnist.load_data()
 '''
 
@@ -106,6 +92,125 @@ DATA_LOADERS = {
 }
 
 
+# --- Code blocks that train like the app: the training script and the notebook (core/notebook.py) use them ---
+
+CROSS_ENTROPY = "sparse_categorical_crossentropy"
+
+
+def image_preparation_code(limit_train: str, limit_test: str) -> str:
+    """The first N images (the run's limits; None is all), pixels scaled to 0..1, grey ones given a channel axis.
+
+    Args:
+        limit_train, limit_test: Python expressions for the limits (``args.limit_train``, ``LIMIT_TRAIN``).
+    """
+    return f"""x_train, y_train = x_train[:{limit_train}], y_train[:{limit_train}]
+x_test, y_test = x_test[:{limit_test}], y_test[:{limit_test}]
+# Scale pixels to 0..1 and give grey images their single channel axis.
+x_train = x_train.astype("float32") / 255
+x_test = x_test.astype("float32") / 255
+if x_train.ndim == 3:
+    x_train, x_test = x_train[..., None], x_test[..., None]
+"""
+
+
+def table_preparation_code(limit_train: str, limit_test: str) -> str:
+    """The first N rows (the run's limits): a table's columns are already numbers the network can use."""
+    return f"""x_train, y_train = x_train[:{limit_train}], y_train[:{limit_train}]
+x_test, y_test = x_test[:{limit_test}], y_test[:{limit_test}]
+"""
+
+
+def _schedule_code(hp: Hyperparameters, epochs: str) -> str:
+    """Lines that turn `learning_rate` into the run's schedule (core.training.trainer.learning_rate)."""
+    if hp.learning_rate_schedule != "cosine":
+        return ""
+    return f"""# Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
+batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
+learning_rate = keras.optimizers.schedules.CosineDecay(
+    {hp.effective_learning_rate!r}, decay_steps={epochs} * batches, alpha={COSINE_FLOOR!r}
+)
+"""
+
+
+def _learning_rate_arg(hp: Hyperparameters) -> str:
+    return "learning_rate" if hp.learning_rate_schedule == "cosine" else repr(hp.effective_learning_rate)
+
+
+def compile_code(hp: Hyperparameters, epochs: str, loss: str = CROSS_ENTROPY, metric: str = "accuracy") -> str:
+    """The run's optimizer, learning rate (and schedule), loss and metric (core.training.trainer.make_optimizer).
+
+    Args:
+        epochs: a Python expression for the number of epochs (the cosine schedule spans them all).
+        loss, metric: Keras' names, from the run's task (core.training.tasks).
+    """
+    optimizer = OPTIMIZERS[hp.optimizer].keras_name
+    return f"""{_schedule_code(hp, epochs)}model.compile(
+    optimizer=keras.optimizers.{optimizer}(learning_rate={_learning_rate_arg(hp)}),
+    loss={loss!r},
+    metrics=[{metric!r}],
+)
+"""
+
+
+def fit_code(hp: Hyperparameters, epochs: str, targets: str = "y_train") -> str:
+    """model.fit with the run's batch size, validation split and early stopping; its result is `history`.
+
+    Keras holds back the last ``validation_split`` of the training examples to validate on, as the app does.
+    """
+    callbacks = "[]"
+    if hp.early_stopping_patience:
+        callbacks = (
+            f'[keras.callbacks.EarlyStopping(monitor="val_loss", patience={hp.early_stopping_patience!r}, '
+            "restore_best_weights=True)]"
+        )
+    return f"""callbacks = {callbacks}  # early stopping, when the run used it
+history = model.fit(x_train, {targets}, epochs={epochs}, batch_size={hp.batch_size!r},
+                    validation_split={hp.validation_split!r}, callbacks=callbacks)
+"""
+
+
+def target_scaling_code() -> str:
+    """A regression's targets standardised with the training rows' mean and spread (core.training.target_scaling)."""
+    return """# Standardise the target: (y - mean) / spread, from the training rows (without a bias in the output
+# layer, only the spread), so a target of any size trains alike.
+target_std = float(np.std(y_train.astype("float64"))) or 1.0
+target_mean = float(np.mean(y_train.astype("float64"))) if model.layers[-1].use_bias else 0.0
+y_train_scaled = ((y_train.astype("float64") - target_mean) / target_std).astype("float32")
+"""
+
+
+def fold_scaling_code() -> str:
+    """The scaling folded into the output layer, so the model predicts real units (TargetScaling.fold_into)."""
+    return """# Fold the scaling into the output layer: the model now predicts the target in its own units.
+output = model.layers[-1]
+output.kernel.assign(output.kernel.numpy() * target_std)
+if output.use_bias:
+    output.bias.assign(output.bias.numpy() * target_std + target_mean)
+"""
+
+
+IMPORTED_IMAGES_LOADER = '''
+def load_data():
+    """The images imported in CNN Playground, as the app prepared them (resized, test images held out)."""
+    with np.load(DATA_FILE, allow_pickle=False) as data:
+        return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+'''
+
+TABLE_LOADER = '''
+def load_data():
+    """The table imported in CNN Playground, as the app prepared it: the first column says which rows are
+    for training and which for testing, then the input columns (numbers normalised, text one-hot encoded),
+    the target last."""
+    table = pd.read_csv(DATA_FILE)
+    part = table.iloc[:, 0]
+
+    def arrays(rows):
+        return rows.iloc[:, 1:-1].to_numpy("float32"), rows.iloc[:, -1].to_numpy("float32")
+
+    return arrays(table[part == "train"]), arrays(table[part == "test"])
+'''
+
+
 def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, title: str = "") -> str:
     """A standalone Python script that builds, trains and evaluates the model like CNN Playground."""
     if not isinstance(dataset, str):
@@ -120,8 +225,17 @@ def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, 
         raise ValueError(f"No exported data loader for data set {quote(dataset)}.")
     hp = check_hyperparameters(hyperparameters)
     code = model_code(spec)  # validates the spec
-    optimizer = OPTIMIZERS[hp.optimizer].keras_name
     used = ", ".join(sorted({layer["type"] for layer in spec["layers"]}))
+    body = "\n".join(
+        [
+            f"keras.utils.set_random_seed({hp.seed!r})",
+            "(x_train, y_train), (x_test, y_test) = load_data()",
+            image_preparation_code("args.limit_train", "args.limit_test"),
+            code,
+            "model.summary()",
+            compile_code(hp, "args.epochs") + fit_code(hp, "args.epochs"),
+        ]
+    )
     return f'''"""A model exported from CNN Playground.
 
 Builds the model ({used}), trains it on {dataset} with the same hyperparameters and seed, and prints
@@ -144,25 +258,7 @@ def main():
     parser.add_argument("--limit-test", type=int, default={hp.limit_test!r})
     args = parser.parse_args()
 
-    keras.utils.set_random_seed({hp.seed!r})
-    (x_train, y_train), (x_test, y_test) = load_data()
-    x_train, y_train = x_train[:args.limit_train], y_train[:args.limit_train]
-    x_test, y_test = x_test[:args.limit_test], y_test[:args.limit_test]
-    # Scale pixels to 0..1 and give grey images their single channel axis.
-    x_train = x_train.astype("float32") / 255
-    x_test = x_test.astype("float32") / 255
-    if x_train.ndim == 3:
-        x_train, x_test = x_train[..., None], x_test[..., None]
-
-{textwrap.indent(code, "    ")}
-    model.summary()
-{_schedule_code(hp)}    model.compile(
-        optimizer=keras.optimizers.{optimizer}(learning_rate={_learning_rate_arg(hp)}),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size={hp.batch_size!r},
-              validation_split={hp.validation_split!r})
+{textwrap.indent(body, "    ")}
     test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"Test accuracy: {{test_accuracy:.4f}}  Test loss: {{test_loss:.4f}}")
 

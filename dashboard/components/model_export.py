@@ -1,6 +1,8 @@
-"""Results: the run's model card, and its model for phones and small devices (TensorFlow Lite)."""
+"""Results: the run's model card, its notebook, and its model for phones and small devices (TensorFlow Lite)."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -8,6 +10,7 @@ import streamlit as st
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.insight.model_card import Speed, measure_speed, model_card
 from core.model import tflite
+from core.notebook import download_name, notebook_problem, run_notebook
 from dashboard import session
 from dashboard.components.trained_models import session_model
 
@@ -53,6 +56,31 @@ def model_card_section(run) -> None:
             icon=":material/download:",
             on_click="ignore",
         )
+
+
+def _notebook_bytes(run) -> bytes:
+    return run_notebook(run).download()[1]
+
+
+def notebook_download(run) -> None:
+    """The run as a Jupyter notebook (a zip with its data file when the data set was imported here)."""
+    file_name, mime = download_name(run)
+    problem = notebook_problem(run)
+    zipped = file_name.endswith(".zip")
+    st.download_button(
+        "Download as a notebook" + (" (.zip)" if zipped else " (.ipynb)"),
+        partial(_notebook_bytes, run),
+        file_name=file_name,
+        mime=mime,
+        key="download_notebook",
+        icon=":material/menu_book:",
+        on_click="ignore",
+        disabled=problem is not None,
+        help=problem
+        or "The lesson's steps for this run in Jupyter: load the same data, build the same layers, train with the "
+        "same settings and seed, plot the curves, test, and the confusion matrix, each step explained."
+        + (" Your data set is in the zip beside the notebook." if zipped else ""),
+    )
 
 
 def _files_table(files, metric_title: str) -> pd.DataFrame:

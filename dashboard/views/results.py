@@ -13,7 +13,7 @@ from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.labels import format_seconds, run_label
-from dashboard.components.model_export import model_card_section, phone_model_section
+from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
 from dashboard.components.widgets import run_status, show_shape_table
 from dashboard.components.your_work import your_work_section
 
@@ -132,6 +132,7 @@ with settings_col:
             icon=":material/download:",
             on_click="ignore",
         )
+    notebook_download(run)  # the lesson's steps for this run, as a Jupyter notebook
 
 with st.expander("The architecture as a picture", icon=":material/account_tree:"):
     architecture_picture(
