@@ -44,10 +44,24 @@ _BY_TEXT = [
 _PATH = re.compile(r"(?<![\w:/\\.])(?:[A-Za-z]:)?[/\\](?:[^\s/\\'\"]+[/\\])+[^\s/\\'\",;)\]]*")
 
 
-def disk_problem(error: BaseException) -> str | None:
+# A disk with less than this free is full, whatever error it gave (SQLite reports a full disk as an I/O
+# error when it cannot create its shared-memory file).
+NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def disk_problem(error: BaseException, folder: Path | str | None = None) -> str | None:
     """The plain sentence for a disk fault behind ``error`` (full, read-only, failing), else None.
 
-    Looks at the error and at what it was raised from (Keras and h5py wrap an OSError in their own)."""
+    Looks at the error and at what it was raised from (Keras and h5py wrap an OSError in their own).
+    With ``folder`` (where it was writing), an input/output error on a disk that is all but full is
+    reported as a full disk."""
+    plain = _disk_problem(error)
+    if plain == DISK_FAILING and folder is not None and free_space_problem(folder, NEARLY_FULL_BYTES):
+        return DISK_FULL
+    return plain
+
+
+def _disk_problem(error: BaseException) -> str | None:
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:

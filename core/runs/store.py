@@ -133,7 +133,7 @@ def _store_fault(error: sqlite3.Error, home: Path) -> StoreError:
         return StoreDamaged(str(error))
     if name.startswith("SQLITE_READONLY") or (name.startswith("SQLITE_CANTOPEN") and _unwritable(home)):
         return StoreReadOnly()
-    plain = disk_problem(error)
+    plain = disk_problem(error, home)
     if plain is None:
         plain = f"The server's run store could not be used just now ({error}). Try again in a moment."
         if name.startswith("SQLITE_CANTOPEN"):
@@ -166,6 +166,7 @@ class RunStore:
         self.path = self.home / DATABASE_NAME
         self.read_only = False
         self._read_uri = ""
+        self._keeper: sqlite3.Connection | None = None
         try:
             self.models_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -180,6 +181,23 @@ class RunStore:
                 self.read_only = True
         if self.read_only:
             self._open_read_only(verify)
+        else:
+            self._keep_open()
+
+    def _keep_open(self) -> None:
+        """Hold one idle connection for the store's lifetime: SQLite then keeps the WAL's files, so that
+        on a disk that fills up the runs can still be read (a new reader would have to create them)."""
+        try:
+            self._keeper = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        except sqlite3.Error as error:
+            raise _store_fault(error, self.home) from error
+
+    def close(self) -> None:
+        """Let go of the database's files (each call of ``connect`` opens its own connection anyway)."""
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
 
     def _open_checked(self, verify: bool, schema: str) -> None:
         with self.connect() as db:
