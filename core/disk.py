@@ -86,10 +86,19 @@ def without_paths(text: str) -> str:
     return _PATH.sub("a file on the server", text)
 
 
+NO_ROOM = (
+    "The server's disk is full (or nearly): saving this run needs about {needed:.1f} MB and {free:.1f} MB is free. "
+    "Runs saved before are kept. Train again once the server's operator has freed some space, or train a "
+    "smaller model."
+)
+
+
 def free_space_problem(folder: Path | str, needed_bytes: int) -> str | None:
-    """DISK_FULL when the disk holding ``folder`` has less than ``needed_bytes`` free, else None."""
+    """NO_ROOM, with the figures, when the disk holding ``folder`` has less than ``needed_bytes`` free; else None."""
     try:
         free = shutil.disk_usage(folder).free
     except OSError:  # a folder that cannot even be looked at is another fault, reported where it is used
         return None
-    return DISK_FULL if free < needed_bytes else None
+    if free >= needed_bytes:
+        return None
+    return NO_ROOM.format(needed=needed_bytes / 1024**2, free=free / 1024**2)
