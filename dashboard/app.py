@@ -32,11 +32,11 @@ page = st.navigation(
 if store_problem is not None:
     st.error(store_problem, icon=":material/database:")
     st.stop()
-sidebar_status()
-challenge_banner()
-if session.manager().notice:  # e.g. the training cluster cannot be reached, or the run store is read-only
-    st.warning(session.manager().notice, icon=":material/cloud_off:")
 try:
+    sidebar_status()
+    challenge_banner()
+    if session.manager().notice:  # e.g. the training cluster cannot be reached, or the run store is read-only
+        st.warning(session.manager().notice, icon=":material/cloud_off:")
     page.run()
 except StoreError as error:  # the store failed while the app ran (a disk that filled up or went bad)
     st.error(error.public, icon=":material/database:")

@@ -97,3 +97,14 @@ def test_train_on_a_full_disk_is_refused_plainly_and_leaves_no_waiting_run(on_di
         assert not any(str(on_disk) in text for text in texts(at))
     assert {r.id for r in session.manager().list(USER)} == {r.id for r in earlier}  # no phantom, none lost
     filler.unlink()
+
+
+def test_a_store_damaged_while_the_app_runs_is_reported_plainly_on_the_next_page():
+    home = Path(os.environ["CNN_PLAYGROUND_HOME"])
+    save_runs(home)
+    at = open_page(app_of(), "results")
+    assert not at.error
+    session.manager().store.close()
+    faults.overwrite_with_garbage(home / "runs.sqlite3")
+    at = open_page(at, "results")
+    assert DAMAGED in [e.value for e in at.error]
