@@ -6,6 +6,7 @@ rules are checked by the RunManager when a learner's run starts, not only by the
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import hmac
@@ -18,7 +19,6 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -26,12 +26,13 @@ import numpy as np
 
 from core.data.datasets import CLASSIFICATION, DATASETS, USER_PREFIX, Dataset, load_dataset
 from core.data.user_datasets import UserDatasetStore
+from core.disk import DISK_FAILING, disk_problem
 from core.insight import compare
 from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.numbers import strict_json
 from core.runs.record import Run, Status
-from core.runs.store import RunStore
+from core.runs.store import RunStore, StoreError
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
 from core.validation import InvalidInput, check_hyperparameters
 from core.work import (
@@ -235,6 +236,9 @@ class LoginThrottle:
             self._failures.pop(session, None)
 
 
+_PROCESS_SECRET = secrets.token_bytes(32)
+
+
 def server_secret(home: Path) -> bytes:
     """This server's signing key: CNN_PLAYGROUND_SECRET, else a random key kept in the store's home
     (readable by the server's user only), made on first use."""
@@ -248,9 +252,14 @@ def server_secret(home: Path) -> bytes:
         pass
     key = secrets.token_bytes(32)
     tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.hex())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key.hex())
+    except OSError:  # a read-only or full disk: a key for this process only (logins last until a restart)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return _PROCESS_SECRET
     try:
         os.link(tmp, path)  # the first server to write it wins; everyone then reads the same key
     except FileExistsError:
@@ -340,14 +349,14 @@ class ChallengeStore:
 
     def __init__(self, store: RunStore):
         self.store = store
-        with closing(store.connect()) as db, db:
-            db.execute(_SCHEMA)
+        store.create_tables(_SCHEMA)
 
     def _connect(self):
-        return closing(self.store.connect())
+        """One transaction on the run store's database (a fault comes out as core.runs.store.StoreError)."""
+        return self.store.connect()
 
     def save(self, challenge: Challenge) -> Challenge:
-        with self._connect() as db, db:
+        with self._connect() as db:
             db.execute(
                 "INSERT INTO challenges (code, created, record) VALUES (?, ?, ?) "
                 "ON CONFLICT(code) DO UPDATE SET record = excluded.record",
@@ -374,7 +383,7 @@ class ChallengeStore:
 
     def delete(self, code: str) -> bool:
         """Delete the challenge (its runs stay with their learners) and any hidden test set it kept."""
-        with self._connect() as db, db:
+        with self._connect() as db:
             deleted = db.execute("DELETE FROM challenges WHERE code = ?", (code,)).rowcount > 0
         hidden_test_path(self.store.home, code).unlink(missing_ok=True)
         return deleted
@@ -528,22 +537,27 @@ def create_challenge(
     if problems:
         raise ChallengeRejected(problems)
     code = new_code()
-    if hidden_test:
-        dataset = keep_back_hidden_test(challenges.store.home, code, data, hidden_test, owner=teacher)
-    return challenges.save(
-        Challenge(
-            code=code,
-            title=title.strip(),
-            dataset=dataset,
-            preset=preset,
-            max_params=int(max_params),
-            max_epochs=int(max_epochs),
-            hyperparameters=hyperparameters,
-            locked=tuple(c for c in locked if c not in hidden),
-            hidden=tuple(hidden),
-            hidden_test=int(hidden_test),
+    try:
+        if hidden_test:
+            dataset = keep_back_hidden_test(challenges.store.home, code, data, hidden_test, owner=teacher)
+        return challenges.save(
+            Challenge(
+                code=code,
+                title=title.strip(),
+                dataset=dataset,
+                preset=preset,
+                max_params=int(max_params),
+                max_epochs=int(max_epochs),
+                hyperparameters=hyperparameters,
+                locked=tuple(c for c in locked if c not in hidden),
+                hidden=tuple(hidden),
+                hidden_test=int(hidden_test),
+            )
         )
-    )
+    except StoreError as error:  # a read-only, full or damaged store, in its plain words
+        raise ChallengeRejected([error.public]) from None
+    except OSError as error:  # writing the hidden test set
+        raise ChallengeRejected([disk_problem(error) or DISK_FAILING]) from None
 
 
 def edit_problems(challenge: Challenge, title: str, max_epochs: int, hyperparameters: Hyperparameters) -> list[str]:

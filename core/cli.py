@@ -15,6 +15,7 @@ from pathlib import Path
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.image_import import DEFAULT_SIZE as DEFAULT_IMAGE_SIZE
 from core.data.image_import import SIZES as IMAGE_SIZES
+from core.disk import disk_problem
 from core.model.presets import PRESETS
 from core.model.spec import DEFAULT_PARAM_BUDGET, analyze, format_shape, structure_problems
 from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
@@ -606,12 +607,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from core.runs.store import StoreError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except UserError as err:
+    except (UserError, StoreError) as err:  # a StoreError: the run store is damaged, read-only or its disk full
         print(f"Error: {err}", file=sys.stderr)
         return 2
     except OSError as err:
-        print(f"Error: {err.strerror or err} ({getattr(err, 'filename', '') or ''})", file=sys.stderr)
+        plain = disk_problem(err)
+        print(f"Error: {plain or err.strerror or err} ({getattr(err, 'filename', '') or ''})", file=sys.stderr)
         return 2

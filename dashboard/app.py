@@ -3,6 +3,7 @@
 import dashboard.runtime  # noqa: F401,I001  (first: heavy imports and the Streamlit/Keras fixes)
 import streamlit as st
 
+from core.runs.store import StoreError
 from dashboard import session
 from dashboard.components.classroom import challenge_banner
 from dashboard.components.widgets import sidebar_status
@@ -10,7 +11,9 @@ from dashboard.components.widgets import sidebar_status
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
 session.remember_user_in_browser()
 session.remember_teacher_in_browser()
-session.playground()
+store_problem = session.store_problem()  # a damaged run store: every page says so, plainly, instead
+if store_problem is None:
+    session.playground()
 
 page = st.navigation(
     [
@@ -26,8 +29,14 @@ page = st.navigation(
         st.Page("views/teacher.py", title="Teacher", icon=":material/school:"),
     ]
 )
-sidebar_status()
-challenge_banner()
-if session.manager().notice:  # e.g. the training cluster cannot be reached, so this server trains instead
-    st.warning(session.manager().notice, icon=":material/cloud_off:")
-page.run()
+if store_problem is not None:
+    st.error(store_problem, icon=":material/database:")
+    st.stop()
+try:
+    sidebar_status()
+    challenge_banner()
+    if session.manager().notice:  # e.g. the training cluster cannot be reached, or the run store is read-only
+        st.warning(session.manager().notice, icon=":material/cloud_off:")
+    page.run()
+except StoreError as error:  # the store failed while the app ran (a disk that filled up or went bad)
+    st.error(error.public, icon=":material/database:")

@@ -30,7 +30,10 @@ def is_user_dataset(name: str) -> bool:
 class UserDatasetStore:
     def __init__(self, home: Path | str | None = None):
         self.dir = Path(home if home is not None else default_home()) / "datasets"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a read-only (or full) home: nothing imported to list; an import says why it fails
+            pass
 
     def _paths(self, dataset_id: str) -> tuple[Path, Path]:
         if not is_user_dataset(dataset_id):

@@ -16,15 +16,20 @@ import threading
 from core.classroom import ChallengeStore
 from core.config import DEFAULT_MAX_WAITING_PER_USER, Settings, default_concurrency, default_memory_budget_mb
 from core.data.datasets import DatasetUnavailable, load_dataset
+from core.disk import without_paths
 from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
 from core.runs.record import Ending, Run, Status
 from core.runs.runners import KerasTrainer, RunnerUnavailable, Trainer, runner_class
-from core.runs.store import RunStore
+from core.runs.store import RunStore, StoreError, model_file_bytes
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
 
 log = logging.getLogger(__name__)
 
 
+READ_ONLY_NOTICE = (
+    "The server's run store is read-only at the moment: you can look at the runs saved before, but no run "
+    "can be trained, saved or deleted until the server's operator makes it writable again."
+)
 FALLBACK_NOTICE = (
     "{reason} Training runs on this server instead, one or two at a time, until the app is restarted "
     "with the cluster back."
@@ -70,8 +75,14 @@ class RunManager:
         self.memory_budget_mb = memory_budget_mb or default_memory_budget_mb(slots)
         self.max_waiting_per_user = max_waiting_per_user
         self._live: dict[str, Run] = {}
+        self._admitting: dict[str, Run] = {}  # checked and being saved: counted as waiting, not yet shown
+        # Ended runs whose end the store could not take (a full disk): shown from here, as failed, over the
+        # stale record in the store, until they are saved or deleted.
+        self._unsaved: dict[str, Run] = {}
+        self._save_problems: dict[str, str] = {}  # run id -> why its progress could not be saved
         self._lock = threading.Lock()
-        self.notice = ""  # a plain message for every page when training is not as configured
+        # A plain message for every page when training is not as configured
+        self.notice = READ_ONLY_NOTICE if store.read_only else ""
         trainer = trainer or KerasTrainer()
         self._fallback = (slots, trainer, {k: v for k, v in runner_options.items() if k == "max_runs_per_worker"})
         try:
@@ -86,7 +97,10 @@ class RunManager:
         self.runner.recover(self._adopt)
         with self._lock:
             live = frozenset(self._live)
-        store.mark_interrupted(live_ids=live)
+        try:
+            store.mark_interrupted(live_ids=live)
+        except StoreError as error:  # a full disk: they are marked at the next start that can save them
+            log.warning("could not mark interrupted runs: %s", error)
 
     def _fallback_runner(self, reason: str):
         self.notice = FALLBACK_NOTICE.format(reason=reason)
@@ -122,7 +136,9 @@ class RunManager:
         except DatasetUnavailable as error:
             return None, None, [str(error)]
         analysis = self.analyze(spec, data, hyperparameters.batch_size)
-        return data, analysis, [p.text() for p in analysis.problems] + hyperparameters.problems()
+        problems = [p.text() for p in analysis.problems] + hyperparameters.problems()
+        room = self.store.room_problem(model_file_bytes(analysis.total_params))
+        return data, analysis, problems + ([room] if room else [])
 
     def analyze(self, spec: dict, data, batch_size: int | None):
         """analyze() against ``data`` with this server's parameter and memory budgets at ``batch_size``."""
@@ -132,7 +148,8 @@ class RunManager:
 
     def _waiting_problem(self, owner: str) -> str | None:
         """The message when ``owner`` already has the most runs waiting for a slot (call with the lock held)."""
-        waiting = sum(1 for run in self._live.values() if run.owner == owner and run.status == Status.QUEUED)
+        runs = [*self._live.values(), *self._admitting.values()]
+        waiting = sum(1 for run in runs if run.owner == owner and run.status == Status.QUEUED)
         if waiting < self.max_waiting_per_user:
             return None
         return (
@@ -199,8 +216,13 @@ class RunManager:
         run = self.store.load(run_id)  # a fresh copy with its full batch history, as saved at its end
         if run is None:
             raise RunRejected(["This run no longer exists."])
-        if run.status not in (Status.FINISHED, Status.STOPPED) or not self.store.model_path(run_id).exists():
+        if run.status not in (Status.FINISHED, Status.STOPPED):
             raise RunRejected(["Only a finished or stopped run with a saved model can train on."])
+        problem = self.store.model_problem(run_id)  # missing or damaged: refused now, the run kept as it is
+        if problem is None:
+            problem = self.store.room_problem(self.store.model_path(run_id).stat().st_size)
+        if problem is not None:
+            raise RunRejected([problem])
         if run.epoch + extra_epochs > MAX_EPOCHS:
             raise RunRejected([f"A run can have at most {MAX_EPOCHS} epochs in all; it has {run.epoch}."])
         if run.challenge:
@@ -214,32 +236,52 @@ class RunManager:
     # --- the lifecycle: the one place runs are saved and ended ------------------------------------
 
     def _admit(self, run: Run, analysis: Analysis | None, continue_training: bool = False) -> None:
+        """Save the run, then queue it: a run the store cannot take is refused and never shown."""
         run.analysis = analysis
         with self._lock:
-            waiting = self._waiting_problem(run.owner)  # checked and admitted under one lock: no race
+            waiting = self._waiting_problem(run.owner)  # checked and reserved under one lock: no race
             if waiting is not None:
                 raise RunRejected([waiting])
-            self._live[run.id] = run
-        run.on_progress = self._save
-        self._save(run)
+            self._admitting[run.id] = run
+        try:
+            self.store.save(run)
+        except StoreError as error:
+            raise RunRejected([error.public]) from None
+        finally:
+            with self._lock:
+                self._admitting.pop(run.id, None)
+        run.on_progress = self._save_progress
         with self._lock:  # not into a runner that is being replaced (``_fall_back``)
+            self._live[run.id] = run
             self.runner.submit(run, continue_training=continue_training)
+        self._save_unsaved()  # the store took this run: it may take the ends it could not take before
 
     def _adopt(self, run: Run) -> None:
         """A run the runner found still training after a restart: live again, saved as it progresses."""
-        run.on_progress = self._save
+        run.on_progress = self._save_progress
         with self._lock:
             self._live[run.id] = run
 
-    def _save(self, run: Run) -> None:
-        """Save the run as it is now: when it starts, when it begins training, after each epoch, at its end."""
-        self.store.save(run)
+    def _save_progress(self, run: Run) -> None:
+        """Save the run as it is now (when it begins training, after each epoch). When the store cannot take
+        it (a full disk) the run is stopped, and ends failed with the store's reason (``_end``)."""
+        try:
+            self.store.save(run)
+        except StoreError as error:
+            log.warning("could not save run %s: %s", run.id, error)
+            with self._lock:
+                self._save_problems[run.id] = error.public
+            run.request_stop()
 
     def _end(self, run: Run, ending: Ending) -> None:
         """The runner's report that ``run`` is over: finish it, save it, wake its readers, forget it."""
         try:
-            run.finish(ending.status, ending.message, ending.results)
-            self._save(run)
+            with self._lock:
+                problem = self._save_problems.pop(run.id, None)
+            if problem is not None:  # its history could not be saved: it failed, whatever the trainer says
+                ending = Ending(Status.FAILED, problem)
+            run.finish(ending.status, without_paths(ending.message), ending.results)
+            self._save_end(run)
         except Exception:  # the readers must still be woken, and the slot must go on
             log.exception("could not save the end of run %s", run.id)
         finally:
@@ -248,6 +290,34 @@ class RunManager:
             with self._lock:
                 if self._live.get(run.id) is run:
                     del self._live[run.id]
+
+    def _save_end(self, run: Run) -> None:
+        """Save an ended run. When the store cannot take it, the run fails with the store's reason, and its
+        record without the batch history (the small part) is tried again; when even that cannot be saved it
+        is kept in memory, failed, so that it is never shown as training and can be deleted. (After a
+        restart, the store marks such a run interrupted.)"""
+        try:
+            self.store.save(run)
+            return
+        except StoreError as error:
+            log.warning("could not save the end of run %s: %s", run.id, error)
+            run.finish(Status.FAILED, error.public)
+        try:
+            self.store.save(run, with_batches=False)
+        except StoreError:
+            with self._lock:
+                self._unsaved[run.id] = run
+
+    def _save_unsaved(self) -> None:
+        with self._lock:
+            unsaved = list(self._unsaved.values())
+        for run in unsaved:
+            try:
+                self.store.save(run)
+            except StoreError:
+                return
+            with self._lock:
+                self._unsaved.pop(run.id, None)
 
     def _current_challenge(self, code: str, given=None):
         """The challenge as the store has it now (the teacher may have edited or closed it since)."""
@@ -306,7 +376,13 @@ class RunManager:
         # leaves _live only a moment after that, and a reader woken by run.wait() may delete at once.
         if not run.wait(0):
             raise RunRejected(["This run is still training: stop it first, then delete it."])
-        return self.store.delete(run_id)
+        try:
+            deleted = self.store.delete(run_id)
+        except StoreError as error:
+            raise RunRejected([error.public]) from None
+        with self._lock:
+            unsaved = self._unsaved.pop(run_id, None)
+        return deleted or unsaved is not None
 
     def queue_position(self, run_id: str) -> int | None:
         """1 when the run starts next; None when it is not waiting."""
@@ -332,7 +408,7 @@ class RunManager:
 
     def _any(self, run_id: str) -> Run | None:
         with self._lock:
-            run = self._live.get(run_id)
+            run = self._live.get(run_id) or self._unsaved.get(run_id)
         return run if run is not None else self.store.load(run_id)
 
     def _live_run(self, run_id: str, owner: str) -> Run | None:
@@ -342,7 +418,7 @@ class RunManager:
 
     def _with_live(self, runs: list[Run]) -> list[Run]:
         with self._lock:
-            live = dict(self._live)
+            live = {**self._unsaved, **self._live}
         return [live.get(r.id, r) for r in runs]
 
 

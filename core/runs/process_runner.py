@@ -98,7 +98,7 @@ def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Train
     """A worker process: prepare the trainer (import TensorFlow) once, then train the runs it is sent."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     trainer.prepare(threads)
-    store = RunStore(home)  # for the model files only: the server saves the run
+    store = RunStore(home, verify=False)  # for the model files only: the server checked it and saves the run
     current: dict[str, RelayRun] = {}
 
     def obey_controls() -> None:

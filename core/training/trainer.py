@@ -17,6 +17,7 @@ import numpy as np
 from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.pixels import as_float_input
+from core.disk import disk_problem, without_paths
 from core.model.spec import analyze_for, build_model, strip_ansi
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
@@ -158,8 +159,11 @@ def plain_error(error: BaseException) -> str:
             "Training ran out of memory: the model or batch is too large for this server. "
             "Use fewer filters or units, add pooling, or lower the batch size."
         )
+    disk = disk_problem(error)  # a full, read-only or failing disk, in plain words
+    if disk is not None:
+        return disk
     text = strip_ansi(str(error)).strip().splitlines()
-    detail = text[0][:400] if text else type(error).__name__
+    detail = without_paths(text[0][:400]) if text else type(error).__name__
     return f"Training failed: {detail}"
 
 
@@ -316,7 +320,8 @@ def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore 
     results = task.summarize(outputs, y_test, dataset, hp)
     results["train_seconds"] = sum(e["seconds"] for e in run.epoch_history())
     if store is not None:
-        model.save(store.model_path(run.id))
+        with store.replacing(store.model_path(run.id)) as partial:  # a full disk never spoils the saved model
+            model.save(partial)
         store.save_predictions(run.id, task.saved_outputs(outputs, y_test))
         _SavingClock.seconds = time.perf_counter() - predicted
     return results

@@ -39,7 +39,7 @@ from .memory import (
 )
 from .playground import Playground, fit_spec_to_data
 from .runs import delete_run, own_run, own_runs, stop_run, toggle_pause, train_more
-from .services import available_dataset, challenges, dataset_title, manager, user_datasets
+from .services import available_dataset, challenges, dataset_title, manager, store_problem, user_datasets
 from .state import (
     active_challenge,
     analysis,
@@ -145,6 +145,7 @@ __all__ = [
     "remember_teacher_in_browser",
     "teacher_password",
     "stop_run",
+    "store_problem",
     "table_being_imported",
     "take_message",
     "take_notices",

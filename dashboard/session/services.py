@@ -8,12 +8,26 @@ from core.classroom import ChallengeStore
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import UserDatasetStore, is_user_dataset
 from core.runs.manager import RunManager, default_manager
+from core.runs.store import StoreError
 
 
 @st.cache_resource
 def manager() -> RunManager:
-    """The process's run manager, shared by every session (each sees only its own runs)."""
+    """The process's run manager, shared by every session (each sees only its own runs).
+
+    Raises StoreError when the run store cannot be opened (damaged): nothing is cached then, so the app
+    opens it again on the next page once the operator has restored it or moved it aside."""
     return default_manager()
+
+
+def store_problem() -> str | None:
+    """Why the server's run store cannot be used (damaged, unreadable), in words for learners that name no
+    file; None when it can. The app shows it instead of every page."""
+    try:
+        manager()
+    except StoreError as error:
+        return error.public
+    return None
 
 
 def challenges() -> ChallengeStore:

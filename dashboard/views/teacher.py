@@ -13,6 +13,7 @@ from core.classroom import (
 )
 from core.data.datasets import CLASSIFICATION, DATASETS, DatasetUnavailable, load_dataset
 from core.model.presets import PRESETS
+from core.runs.store import StoreError
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from core.training.speed import describe_seconds, measure_speed
@@ -82,6 +83,19 @@ def create() -> None:
     session.leave_message("teacher_create", ("created", challenge.code))
 
 
+def changing_the_store(action):
+    """A teacher's change of a challenge; a store that cannot take it (read-only, full disk) says why."""
+
+    def change(*args) -> None:
+        try:
+            action(*args)
+        except StoreError as error:
+            session.leave_message("teacher_edit", ("error", [error.public]))
+
+    return change
+
+
+@changing_the_store
 def save_edit(code: str) -> None:
     challenge = session.challenges().get(code)
     if challenge is None:
@@ -107,16 +121,19 @@ def save_edit(code: str) -> None:
     session.leave_message("teacher_edit", ("saved", []))
 
 
+@changing_the_store
 def set_closed(code: str, closed: bool) -> None:
     session.challenges().update(code, closed=closed)
 
 
+@changing_the_store
 def delete(code: str) -> None:
     session.challenges().delete(code)
     session.reset_widgets("teacher_challenge_choice", f"confirm_delete_{code}")
     session.leave_message("teacher_edit", ("deleted", []))
 
 
+@changing_the_store
 def reset_leaderboard(code: str) -> None:
     session.challenges().reset(code)
     session.set_widget_value("confirm_reset", False)
