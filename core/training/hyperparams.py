@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from core.messages import quote as _short
 from core.numbers import is_finite_number, is_whole_number
@@ -289,6 +289,17 @@ class Hyperparameters:
         """The settings in ``data``; unknown keys are ignored (see core.validation for the strict check)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+    def with_optimizer(self, optimizer: str, *, keep_learning_rate: bool) -> Hyperparameters:
+        """These settings with another optimizer: the one rule for the Train page, experiments and the CLI.
+
+        Args:
+            keep_learning_rate: the learner chose this learning rate (typed it, or took the finder's): it
+                stays. Otherwise (a preset's, tuned for its own optimizer, or the default) the new
+                optimizer trains at its own usual rate (``OPTIMIZERS[...].default_learning_rate``): SGD at
+                Adam's 0.001 learns so slowly that it looks broken.
+        """
+        return replace(self, optimizer=optimizer, learning_rate=self.learning_rate if keep_learning_rate else None)
 
     def problems(self) -> list[str]:
         """Plain-language reasons these settings cannot be used; empty when they are fine."""

@@ -35,7 +35,11 @@ def example_gallery(examples: list[Example], images: np.ndarray, class_names, pe
         for column, example in zip(columns, examples[start : start + per_row]):
             with column:
                 true, predicted = class_names[example.true], class_names[example.predicted]
-                st.image(enlarge(images[example.index]), caption=f"#{example.index} · class: {true}")
+                st.image(
+                    enlarge(images[example.index]),
+                    caption=f"#{example.index} · class: {true}",
+                    alt=f"Test image {example.index}, of the class {true}, predicted as {predicted}",
+                )
                 st.progress(
                     min(max(example.confidence, 0.0), 1.0), text=f"{predicted}: {100 * example.confidence:.0f} %"
                 )
