@@ -94,8 +94,22 @@ class Field:
         high = self.app_high if self.app_high is not None else self.high
         return low, high
 
-    def problem(self, value) -> str | None:
-        """The plain-language reason ``value`` cannot be used, or None when it can."""
+    def problem(self, value, *, in_app: bool = False) -> str | None:
+        """The plain-language reason ``value`` cannot be used, or None when it can.
+
+        ``in_app``: within the app's range (``app_range``, what share links carry) rather than the engine's.
+        """
+        if in_app and (self.app_low is not None or self.app_high is not None):
+            narrower = replace(
+                self,
+                low=self.app_range[0],
+                high=self.app_range[1],
+                low_open=self.low_open and self.app_low is None,
+                high_open=self.high_open and self.app_high is None,
+                app_low=None,
+                app_high=None,
+            )
+            return narrower.problem(value)
         if value is None and self.optional:
             return None
         if self.kind is str:
@@ -301,9 +315,12 @@ class Hyperparameters:
         """
         return replace(self, optimizer=optimizer, learning_rate=self.learning_rate if keep_learning_rate else None)
 
-    def problems(self) -> list[str]:
-        """Plain-language reasons these settings cannot be used; empty when they are fine."""
-        found = [p for f in HYPERPARAMETER_FIELDS if (p := f.problem(getattr(self, f.name))) is not None]
+    def problems(self, *, in_app: bool = False) -> list[str]:
+        """Plain-language reasons these settings cannot be used; empty when they are fine.
+
+        ``in_app``: the app's ranges (the Train page: what it trains, a share link carries), else the engine's.
+        """
+        found = [p for f in HYPERPARAMETER_FIELDS if (p := f.problem(getattr(self, f.name), in_app=in_app)) is not None]
         if self.early_stopping_patience is not None and self.validation_split == 0:
             found.append("Early stopping watches the validation loss: set a validation split above 0.")
         return found

@@ -218,7 +218,7 @@ def learning_rate_chosen() -> bool:
 def settings_problems() -> list[str]:
     """Why the training settings cannot train, in words: core's checks, and a challenge's rules on them."""
     state = playground()
-    found = state.hyperparameters.problems()
+    found = state.hyperparameters.problems(in_app=True)
     challenge = active_challenge()
     if challenge is not None and not found:
         found = challenge.problems(state.dataset, analysis().total_params, state.hyperparameters)
