@@ -79,7 +79,7 @@ class ImportLimits:
 
     @classmethod
     def from_env(cls, environ=None) -> ImportLimits:
-        """Defaults, overridden by CNN_PLAYGROUND_IMPORT_MAX_... variables (SettingsError if out of range)."""
+        """Defaults, overridden by the IMPORT_MAX_... settings of core.config (SettingsError if out of range)."""
         env = os.environ if environ is None else environ
         return cls(**{name: env_number(env, var) for name, var in cls.ENV.items()})
 

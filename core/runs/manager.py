@@ -88,7 +88,7 @@ class RunManager:
         try:
             self.runner = runner_type(store, slots, self._end, trainer, **runner_options)
         except RunnerUnavailable as error:
-            # The documented choice (README, "Running on a cluster"): an unreachable cluster does not stop
+            # The documented choice (docs/cluster.md): an unreachable cluster does not stop
             # the class; this server trains, in worker processes, and every page says so.
             self.runner = self._fallback_runner(str(error))
         self.runner.on_unavailable = self._fall_back

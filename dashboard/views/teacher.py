@@ -309,7 +309,7 @@ st.caption(
 if not session.teacher_password():
     st.info(
         "Classroom mode is off on this server. To turn it on, start the app with a teacher password in the "
-        "environment variable CNN_PLAYGROUND_TEACHER_PASSWORD (see the README).",
+        "environment variable CNN_PLAYGROUND_TEACHER_PASSWORD (see docs/classroom.md).",
         icon=":material/lock:",
     )
     st.stop()
