@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.components.user_text import plotly_literal
+
 MAP_COLOURS = "Viridis"
 SIGNED_COLOURS = "RdBu"  # red negative, blue positive: the sign of a weight or product at a glance
 WINDOW_COLOUR = "#ff1744"
@@ -132,7 +134,7 @@ def logits_figure(logits: np.ndarray, probabilities: np.ndarray, names, chosen: 
     colours = [WINDOW_COLOUR if i == chosen else "#90a4ae" for i in range(len(names))]
     fig = go.Figure(
         go.Bar(
-            x=list(names),
+            x=[plotly_literal(name) for name in names],
             y=probabilities,
             marker_color=colours,
             text=[f"score {s:.2f}<br>{100 * p:.1f} %" for s, p in zip(logits, probabilities)],

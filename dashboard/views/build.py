@@ -11,6 +11,7 @@ from dashboard import session
 from dashboard.components import sharing
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.shape_sandbox import shape_sandbox
+from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import layer_card, name_icon_buttons, show_shape_table
 
 
@@ -139,7 +140,7 @@ def model_editor() -> None:
         data_shape = "×".join(map(str, pg.spec["input_shape"]))
         inputs = f"images of {data_shape}" if data.is_images else f"table rows of {data_shape} numbers"
         st.markdown(
-            f"**Input**: {inputs} from {session.dataset_title(pg.dataset)} (change the data set on the **Data** page)"
+            f"**Input**: {inputs} from {markdown_literal(session.dataset_title(pg.dataset))} (change the data set on the **Data** page)"
         )
         layers = pg.spec["layers"]
         for index, layer in enumerate(layers):
