@@ -27,10 +27,18 @@ MAX_COMBINING_MARKS = 4  # per letter: enough for any script's accents, not a to
 _BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
 _ASCII_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)  # 18 digits: always an int64, never int()'s digit limit
 # Markdown's active characters (CommonMark, GitHub's tables, strikethrough and autolinks, Streamlit's
-# :icon:/:red[...] directives and $math$), each shown literally when backslash-escaped. "_" and "-"
-# between two letters or digits are inert (no emphasis, no list) and stay, so "price_k_eur" and
-# "T-shirt" read as typed in a Markdown file; punctuation with no Markdown meaning (/,;?%'") stays too.
-_MARKDOWN_ACTIVE = re.compile(r"""[\\`*{}\[\]()#+!|~<>:$&@=.^]|(?<![^\W_])[_-]|[_-](?![^\W_])""")
+# :icon:/:red[...] directives and $math$), backslash-escaped only where they could act, so prose reads the
+# same in a Markdown file and a message keeps its words: always \ ` * [ ] < > | ~ $ & { }; "_" and "-"
+# unless between two letters or digits ("price_k_eur", "T-shirt"); ":" unless a space or the end follows
+# (":red[" is broken, "Note: it ends." is not); and at the start, what would begin a heading, a list or a
+# setext line ("# ", "+ ", "1. ", "1) ", "==="). "bad.csv" stays as it is.
+_MARKDOWN_ACTIVE = re.compile(r"""[\\`*\[\]<>|~$&{}]|(?<![^\W_])[_-]|[_-](?![^\W_])|:(?=\S)""")
+_BLOCK_START = re.compile(r"^(\d{1,9}(?=[.)])|)([.)#+](?=\s|$)|=(?==*$))")
+# GitHub's autolinks (http://, www., e-mail addresses) and Streamlit's :emoji: and :material/icon: shortcodes
+# are found in the text after escapes are read, so a backslash cannot stop them: an invisible word joiner
+# after "http", "www", "@" or a ":" that starts a shortcode does, and the text still reads the same.
+_AFTER_WORD_JOINER = re.compile(r"(?i)(?<![^\W_])(?:https?|ftp|www)(?=\\?[:.])|@|:(?=[\w+-])")
+WORD_JOINER = "\u2060"
 
 
 def clean_name(text: object, limit: int | None) -> str:
@@ -88,7 +96,9 @@ def markdown_literal(text: object) -> str:
     For Streamlit's st.markdown, captions, messages and widget labels, and for Markdown files (the model card).
     """
     text = " ".join(str(text).split())
-    return _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m.group(0), text)
+    text = _AFTER_WORD_JOINER.sub(lambda m: m.group(0) + WORD_JOINER, text)
+    text = _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m.group(0), text)
+    return _BLOCK_START.sub(r"\1\\\2", text)
 
 
 def ascii_whole_number(text: object) -> int | None:

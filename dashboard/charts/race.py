@@ -75,6 +75,7 @@ def race_chart(entries: list[dict], font_size: int = 22, height: int = 560) -> g
         xaxis_title="Epochs",
         yaxis={"title": "Accuracy", "tickformat": ".0%"},
         legend={"font": {"size": font_size + 2}, "itemsizing": "constant"},
+        showlegend=True,  # the legend names the learners: Plotly would hide it while only one is racing
         plot_bgcolor="white",
     )
     figure.update_xaxes(gridcolor="#dddddd", rangemode="tozero")

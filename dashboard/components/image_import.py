@@ -181,5 +181,5 @@ def stored_report(name: str) -> None:
     ]
     if details["ignored"]:
         notes.append(f"{details['ignored']} macOS, hidden or system file(s) ignored")
-    notes += [f"class folder {c['name']} left out ({c['reason']})" for c in details["left_out_classes"]]
-    st.caption(md(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}."))
+    notes += [f"class folder {md(c['name'])} left out ({md(c['reason'])})" for c in details["left_out_classes"]]
+    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.")

@@ -15,15 +15,22 @@ A unit test (tests/unit/test_user_text.py) checks that no other dashboard file a
 from __future__ import annotations
 
 import html
+import re
 
-from core.text import markdown_literal
+from core.text import WORD_JOINER, markdown_literal
 
 __all__ = ["markdown_literal", "html_literal", "plotly_literal", "html_block"]
 
+_SHORTCODE_START = re.compile(r":(?=[\w+-])")
+
 
 def html_literal(text: object) -> str:
-    """``text`` as HTML text (``&``, ``<``, ``>`` and quotes as entities), for HTML the page writes itself."""
-    return html.escape(str(text), quote=True)
+    """``text`` as HTML text (``&``, ``<``, ``>`` and quotes as entities), for HTML the page writes itself.
+
+    Streamlit still reads its ``:material/icon:`` and ``:emoji:`` shortcodes inside that HTML: an invisible
+    word joiner after a shortcode's first ":" keeps them text, as ``markdown_literal`` does.
+    """
+    return _SHORTCODE_START.sub(":" + WORD_JOINER, html.escape(str(text), quote=True))
 
 
 def plotly_literal(text: object) -> str:

@@ -19,6 +19,7 @@ from core.text import (
     CHALLENGE_TITLE_CHARS,
     LEARNER_NAME_CHARS,
     RUN_NAME_CHARS,
+    WORD_JOINER,
     ascii_whole_number,
     clean_name,
     markdown_literal,
@@ -145,19 +146,36 @@ def test_ascii_whole_numbers_only():
 # --- showing names literally -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [HOSTILE, MARKDOWN_SPECIALS, "price_k_eur T-shirt/top", "a\\*b", "<b>x</b>"])
-def test_markdown_literal_renders_as_the_text_itself(text):
-    """CommonMark with raw HTML on (the worst case) renders the escaped text as exactly the characters typed."""
-    rendered = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(markdown_literal(text))
-    assert rendered == f"<p>{html.escape(text, quote=True)}</p>\n"
+@pytest.mark.parametrize(
+    "text", [HOSTILE, MARKDOWN_SPECIALS, "price_k_eur T-shirt/top", "a\\*b", "<b>x</b>", "1. x", "# h", "==="]
+)
+@pytest.mark.parametrize("before", ["", "A line before\n", "**bold** "])
+def test_markdown_literal_renders_as_the_text_itself(text, before):
+    """CommonMark with raw HTML on (the worst case) renders the escaped text as exactly the characters typed,
+    alone, on the line after another, or after other Markdown."""
+    markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    rendered = markdown.render(before + markdown_literal(text)).replace(WORD_JOINER, "")
+    assert rendered == markdown.render(before + "X").replace("X", html.escape(text, quote=True))
 
 
-def test_markdown_literal_escapes_streamlit_directives_and_autolinks():
-    escaped = markdown_literal(MARKDOWN_SPECIALS)
-    for active in (r"\:red\[x\]", r"\$x\$", r"\:smile\:", r"www\.evil", r"a\@b", r"1\.", r"\~", r"\|", r"\`"):
+def test_markdown_literal_escapes_streamlit_directives_and_autolinks_and_leaves_prose_alone():
+    escaped = markdown_literal(MARKDOWN_SPECIALS).replace(WORD_JOINER, "~WJ~")
+    for active in (r"\:~WJ~red\[x\]", r"\$x\$", r"\~", r"\|", r"\`", r"\&amp;"):
         assert active in escaped  # each broken by a backslash
+    # What Markdown finds in the text itself (autolinks, shortcodes) is broken by an invisible word joiner.
+    for active in (r"\:~WJ~smile:", "www~WJ~.evil", "a@~WJ~b", "http~WJ~\\://evil"):
+        assert active in escaped or active in markdown_literal("http://evil").replace(WORD_JOINER, "~WJ~"), active
+    for start, escaped in (
+        ("# t", r"\# t"),
+        ("1. t", r"1\. t"),
+        ("3) t", r"3\) t"),
+        ("+ t", r"\+ t"),
+        ("===", r"\==="),
+    ):
+        assert markdown_literal(start) == escaped  # no heading, list or setext line
     assert markdown_literal("line one\nline two") == "line one line two"
-    assert markdown_literal("price_k_eur T-shirt") == "price_k_eur T-shirt"  # inert characters stay readable
+    prose = "Only one class (reds) has images: a network needs 2 classes, at 0.5 each. T-shirt/top, price_k_eur?"
+    assert markdown_literal(prose) == prose  # a message's words stay as they are
 
 
 def test_html_and_plotly_literals():
@@ -194,7 +212,7 @@ def test_the_model_card_escapes_names(tmp_path):
     run = finished_run(name=HOSTILE)
     run.results["class_names"] = ["<b>a</b>", "[x](http://evil.example)"]
     card = model_card(run, RunStore(tmp_path))
-    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(card)
+    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(card).replace(WORD_JOINER, "")
     assert "<img" not in rendered and "<b>a</b>" not in rendered and 'href="http://evil.example"' not in rendered
     assert "&lt;img src=x onerror=alert(1)&gt;**bold**" in rendered and "&lt;b&gt;a&lt;/b&gt;" in rendered
 
