@@ -291,5 +291,7 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
                     with more:
                         _arg_grid(index, layer, more_args, prefix)
         for problem in analysis.problems_at(index):
-            st.error(f"{problem.message} — **{problem.fix}**.", icon=":material/error:")
+            st.error(
+                f"{markdown_literal(problem.message)} — **{markdown_literal(problem.fix)}**.", icon=":material/error:"
+            )
         sandbox_link(index, layer, analysis)  # a window that does not fit: try the numbers in the sandbox

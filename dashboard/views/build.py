@@ -105,14 +105,14 @@ def model_summary(pg, analysis) -> None:
     else:
         st.error(f"{len(analysis.problems)} problem(s) to fix before training:", icon=":material/error:")
         for problem in analysis.problems:
-            st.markdown(f"- {problem.text()}")
+            st.markdown(f"- {markdown_literal(problem.text())}")
     # Lazy expanders: their code is made and sent only while open (highlighted code is many elements).
     code_box = st.expander("Keras code for this model", key="build_code", on_change="rerun")
     if code_box.open:
         try:
             code_box.code(snippet(pg.spec), language="python")
         except ValueError as error:  # a layer or setting Keras does not have: no code is written for it
-            code_box.caption(f"The code appears once every layer is valid. {error}")
+            code_box.caption(f"The code appears once every layer is valid. {markdown_literal(error)}")
     json_box = st.expander("Architecture as JSON", key="build_json", on_change="rerun")
     if json_box.open:
         with json_box:
