@@ -26,6 +26,7 @@ from core.config import ENV_NUMBERS, MAX_UPLOAD_MB, env_number
 from core.data.datasets import DATASETS
 from core.data.names import class_name
 from core.data.pixels import FORMATS_TEXT, IMAGE_EXTENSIONS, BadImage, decode_image, image_uint8, with_channels
+from core.text import clean_name
 
 MB = 1024 * 1024
 SIZES = (16, 24, 28, 32, 48, 64, 96, 128)  # the target sizes offered (pixels per side)
@@ -447,7 +448,7 @@ def _split(by_class: dict[str, list[np.ndarray]], test_share: float, seed: int, 
 
 def check_title(title: str, taken: list[str]) -> str:
     """The data set's name, stripped; ImageImportError when it is empty, too long or already used."""
-    title = " ".join((title or "").split())
+    title = clean_name(title, None)  # cut nothing: a name too long is refused below
     if not title:
         raise ImageImportError("Give the data set a name (for example 'My toys').")
     if len(title) > MAX_TITLE:

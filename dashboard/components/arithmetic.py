@@ -21,6 +21,7 @@ from core.insight.arithmetic import (
 from dashboard import session
 from dashboard.charts import arithmetic as charts
 from dashboard.charts.inspection import selected_cell
+from dashboard.components.user_text import markdown_literal
 
 SHOWN_CHANNELS = 3  # input channels drawn as number grids (the biggest contributors)
 TOP_INPUTS = 8
@@ -279,7 +280,7 @@ def _dense_view(model, image, layer, class_names) -> None:
         f"{len(step.inputs) - len(top):,}: :green[{_fmt(step.rest_sum(TOP_INPUTS))}]  \n"
         f"Sum :green[{_fmt(float(step.products.sum()))}] + :violet[bias {_fmt(step.bias)}] = **{_fmt(step.pre_activation)}**"
         + (
-            f" — the score of **{class_names[unit]}**"
+            f" — the score of **{markdown_literal(class_names[unit])}**"
             if step.activation == "softmax" and is_output
             else f"  \n{step.activation}({_fmt(step.pre_activation)}) = **{_fmt(result)}**"
         )
@@ -288,7 +289,7 @@ def _dense_view(model, image, layer, class_names) -> None:
         names = class_names if is_output else [str(u) for u in range(units)]
         st.markdown(
             "Softmax turns every class's score into a probability: e^score divided by the sum of e^score over "
-            f"all classes. For {names[unit]}: **{100 * result:.2f} %**."
+            f"all classes. For {markdown_literal(names[unit])}: **{100 * result:.2f} %**."
         )
         st.plotly_chart(charts.logits_figure(step.logits, step.probabilities, names, int(unit)), key="arith_logits")
     _result_metrics(result, step.model_value)
@@ -322,4 +323,4 @@ def how_this_number_was_computed(model, image: np.ndarray, class_names) -> None:
         else:
             _pool_view(model, image, layer, layer_values(model, image)[name])
     except NotExplainable as error:
-        st.info(str(error))
+        st.info(markdown_literal(error))

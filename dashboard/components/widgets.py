@@ -13,6 +13,7 @@ from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.labels import format_seconds, status_label
 from dashboard.components.shape_sandbox import sandbox_link
+from dashboard.components.user_text import markdown_literal
 
 
 def shape_table(analysis: Analysis) -> pd.DataFrame:
@@ -31,8 +32,7 @@ def shape_table(analysis: Analysis) -> pd.DataFrame:
 def markdown_table(frame: pd.DataFrame) -> str:
     """A Markdown table of a small frame (numbers right-aligned, as in Keras' summary)."""
 
-    def cell(value) -> str:
-        return str(value).replace("|", "\\|")
+    cell = markdown_literal  # a layer's name is the spec's, which a share link may carry
 
     numeric = [frame[c].astype(str).str.match(r"^[\d,—.]+$").all() for c in frame.columns]
     lines = [
@@ -105,7 +105,8 @@ def sidebar_status() -> None:
     pg = session.playground()
     with st.sidebar:
         st.caption("Current model")
-        st.markdown(f"**{session.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
+        title = markdown_literal(session.dataset_title(pg.dataset))
+        st.markdown(f"**{title}** · {len(pg.spec.get('layers', []))} layers")
         analysis = session.analysis()
         if analysis.ok:
             st.markdown(f"{analysis.total_params:,} params · ready to train")
@@ -167,7 +168,7 @@ def run_status(run: Run) -> None:
             text += f" — {run.headline(decimals=2, bold=True)}"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
     if run.message and not run.active:
-        (st.error if run.status == Status.FAILED else st.caption)(run.message)
+        (st.error if run.status == Status.FAILED else st.caption)(markdown_literal(run.message))
 
 
 def history_chart(run: Run, key: str, findings=()) -> None:
@@ -290,5 +291,7 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
                     with more:
                         _arg_grid(index, layer, more_args, prefix)
         for problem in analysis.problems_at(index):
-            st.error(f"{problem.message} — **{problem.fix}**.", icon=":material/error:")
+            st.error(
+                f"{markdown_literal(problem.message)} — **{markdown_literal(problem.fix)}**.", icon=":material/error:"
+            )
         sandbox_link(index, layer, analysis)  # a window that does not fit: try the numbers in the sandbox

@@ -16,6 +16,7 @@ from dashboard import session
 from dashboard.charts.experiments import effects_figure, parallel_coordinates_figure, small_multiples_figure
 from dashboard.components.experiments import pareto_views
 from dashboard.components.labels import STATUS_LABELS
+from dashboard.components.user_text import markdown_literal
 
 POLL_SECONDS = 2.0
 NONE = ""
@@ -72,7 +73,7 @@ def chosen_factors(pg) -> list:
                 values = [parse_value(key, str(v), pg.spec) if isinstance(v, str) else v for v in raw]
                 factors.append(make_factor(key, values, pg.spec))
             except FactorError as error:
-                st.error(str(error))
+                st.error(markdown_literal(error))
                 return []
     return factors
 
@@ -117,7 +118,7 @@ def setup_view() -> None:
     st.caption(
         f"Start from the model on **Build** ({analysis.total_params:,} parameters) and the settings on "
         f"**Train** ({hp.optimizer}, learning rate {hp.effective_learning_rate:g}, {hp.epochs} epochs, batch "
-        f"{hp.batch_size}) on {session.dataset_title(pg.dataset)}. Pick up to three things to vary: every "
+        f"{hp.batch_size}) on {markdown_literal(session.dataset_title(pg.dataset))}. Pick up to three things to vary: every "
         "variant trains on the same images with the same seed, so only what you vary differs."
     )
     saved = session.experiments.own_experiments()
@@ -153,7 +154,7 @@ def setup_view() -> None:
             repeats=repeats,
         )
     except FactorError as error:
-        st.error(str(error))
+        st.error(markdown_literal(error))
         return
     estimate = session.experiments.estimate(plan)
     runs_col, time_col, broken_col = st.columns(3)
@@ -299,9 +300,9 @@ def results_view(experiment, runs: dict, table) -> None:
 def experiment_view(experiment) -> None:
     experiment, runs, running = session.experiments.progress(experiment)
     table = results_table(experiment, runs)
-    st.subheader(experiment.name)
+    st.subheader(markdown_literal(experiment.name))
     st.caption(
-        f"{session.dataset_title(experiment.dataset)} · {len(experiment.run_ids)} runs · "
+        f"{markdown_literal(session.dataset_title(experiment.dataset))} · {len(experiment.run_ids)} runs · "
         + ("every combination" if experiment.mode == "grid" else "a random sample")
         + f" · seeds {', '.join(map(str, experiment.seeds))} · saved as {experiment.id}"
     )

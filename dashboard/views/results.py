@@ -14,6 +14,7 @@ from dashboard.components import coaching, mistakes, regression, sharing
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.labels import format_seconds, run_label
 from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
+from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import run_status, show_shape_table
 from dashboard.components.your_work import your_work_section
 
@@ -62,7 +63,7 @@ def runs_table(runs) -> pd.DataFrame:
 
 st.title("Results")
 if message := session.take_message("results"):
-    st.toast(message)
+    st.toast(markdown_literal(message))
 runs = session.own_runs()
 if not runs:
     st.info(
