@@ -4,7 +4,7 @@ Pages and components use only the names below; nothing outside this package touc
 ``st.session_state`` or ``st.query_params``.
 """
 
-from . import experiments
+from . import experiments, recording
 from .identity import learner_name, remember_user_in_browser, user_id
 from .inputs import default_widget_value, reset_widgets, set_widget_value, widget_value
 from .links import board_in_url
@@ -94,6 +94,7 @@ __all__ = [
     "own_runs",
     "param_budget",
     "playground",
+    "recording",
     "remember_user_in_browser",
     "remove_layer",
     "reset_widgets",
