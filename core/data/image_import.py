@@ -343,6 +343,15 @@ def _decode(data: bytes, size: int, grey: bool, max_pixels: int) -> np.ndarray:
             raise _Skip("not a readable image (damaged, truncated or not really an image)") from None
 
 
+def preview(data: bytes, size: int, max_pixels: int) -> np.ndarray:
+    """The image file as the import would see it, size×size in colour (a thumbnail); ImageImportError when it
+    would be skipped as no readable image (the reason as in the health report)."""
+    try:
+        return _decode(data, size, False, max_pixels)
+    except _Skip as skip:
+        raise ImageImportError(str(skip)) from None
+
+
 def _to_mode(image: Image.Image, grey: bool) -> Image.Image:
     """RGB or L, with transparent parts on white and 16-bit or float images scaled to 0..255."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from core.data.image_import import (
     FILES_SOURCE,
     MB,
@@ -24,11 +26,13 @@ from core.data.image_import import (
     SkippedFile,
     import_image_files,
     not_an_image,
+    preview,
     printable,
 )
 
 MAX_CLASSES = 20  # more is hard to take pictures of in one lesson (and to read on a tablet)
 CLASS_NAME_CHARS = 40  # as the zip import's class folder names
+PREVIEW_PX = 64  # the thumbnails shown while recording
 
 
 class RecordingError(ImageImportError):
@@ -47,6 +51,7 @@ def limits_text(limits: ImportLimits) -> str:
 class Picture:
     file_name: str  # the uploaded file's name, or "picture N.jpg" for the camera's
     data: bytes
+    preview: np.ndarray  # PREVIEW_PX square, colour: the file's bytes are never shown as they came
 
 
 def class_name(typed: str) -> str:
@@ -112,11 +117,14 @@ class Recording:
         self.classes.pop(name, None)
 
     def add_picture(self, name: str, file_name: str, data: bytes, limits: ImportLimits) -> None:
-        """Add one picture (bytes of an image file) to the class; RecordingError says why it is refused."""
+        """Add one picture (bytes of an image file) to the class; RecordingError says why it is refused.
+
+        Decoded once here with the import's decoder, so a file that is no readable image is refused now (and
+        the thumbnail is the square the network will see)."""
         if name not in self.classes:
             raise RecordingError("This class no longer exists: add it again.")
         if reason := not_an_image(file_name):
-            raise RecordingError(f"This file is {reason}.")
+            raise RecordingError(f"This picture cannot be used: {reason}.")
         pictures = self.classes[name]
         if len(pictures) >= limits.max_per_class:
             raise RecordingError(f"This class already has {limits.max_per_class:,} pictures (the limit per class).")
@@ -124,14 +132,18 @@ class Recording:
             raise RecordingError(f"You already have {limits.max_files:,} pictures (the limit for a data set).")
         if len(data) > limits.max_file_mb * MB:
             raise RecordingError(
-                f"This file is {len(data) / MB:.1f} MB; at most {limits.max_file_mb} MB per picture are allowed."
+                f"This picture is {len(data) / MB:.1f} MB; at most {limits.max_file_mb} MB per picture are allowed."
             )
         if self.megabytes + len(data) / MB > limits.max_archive_mb:
             raise RecordingError(
                 f"Your pictures would take more than {limits.max_archive_mb} MB together (as much as one zip "
                 "upload): build the data set now, or use smaller photos."
             )
-        pictures.append(Picture(file_name, bytes(data)))
+        try:
+            thumbnail = preview(data, PREVIEW_PX, limits.max_pixels)
+        except ImageImportError as error:
+            raise RecordingError(f"This picture cannot be used: {error}.") from None
+        pictures.append(Picture(file_name, bytes(data), thumbnail))
 
     def add_files(self, name: str, files, limits: ImportLimits) -> list[SkippedFile]:
         """Add several uploaded files, as (file name, bytes); returns those refused, each with the reason."""

@@ -12,13 +12,12 @@ import streamlit as st
 
 from core.config import MAX_UPLOAD_MB, SettingsError
 from core.data.image_import import DEFAULT_SIZE, MIN_PER_CLASS, SIZES, TEST_SHARE, ImageImportError
-from core.data.recording import RecordingError, limits_text
+from core.data.recording import PREVIEW_PX, RecordingError, limits_text
 from dashboard import session
 from dashboard.components.image_import import import_limits, show_outcome
 
 OUTCOME = "recording"  # the last build's outcome in the session: {"error": str} or {"name": str, "report"}
 THUMBNAILS = 8  # the last pictures of a class shown
-THUMBNAIL_PX = 64
 _ERROR = "recording_error"  # messages for the next rerun (from the callbacks)
 _REFUSED = "recording_refused"
 
@@ -152,7 +151,7 @@ def _class_card(index: int, name: str, pictures) -> None:
         missing = recording.needs_more(name)
         count_col.caption(f"{len(pictures)} picture(s)" + (f", needs {missing} more" if missing else ""))
         if pictures:
-            st.image([p.data for p in pictures[-THUMBNAILS:]], width=THUMBNAIL_PX)
+            st.image([p.preview for p in pictures[-THUMBNAILS:]], width=PREVIEW_PX)
         key = f"rec_upload_{session.recording.widget_round()}_{index}"
         st.file_uploader(
             "Add image files",

@@ -76,14 +76,36 @@ def test_building_saves_the_owners_data_set_with_the_health_report(tmp_path):
         recording.build(title="my desk", owner="ann", store=store, size=24, grey=False, limits=LIMITS)
 
 
-def test_a_damaged_picture_is_skipped_in_the_report_like_in_a_zip(tmp_path):
-    recording = recorded(cup=3, spoon=3)
-    recording.add_picture("cup", "broken.png", b"\x89PNG not really", LIMITS)
-    _, report = recording.build(
-        title="x", owner="ann", store=UserDatasetStore(tmp_path), size=16, grey=True, limits=LIMITS
-    )
-    assert [(s.path, s.reason.split(" (")[0]) for s in report.skipped] == [("cup/broken.png", "not a readable image")]
-    assert report.train_images + report.test_images == 6
+def test_a_picture_that_is_no_readable_image_is_refused_when_added_with_the_imports_reason():
+    recording = recorded(cup=2)
+    for file_name, data in (("broken.png", b"\x89PNG not really"), ("cut.jpg", photo(1)[:200])):
+        with pytest.raises(
+            RecordingError, match=r"^This picture cannot be used: not a readable image \(damaged, truncated"
+        ):
+            recording.add_picture("cup", file_name, data, LIMITS)
+    with pytest.raises(
+        RecordingError, match=r"^This picture cannot be used: too many pixels \(3,000×3,000; at most 1,000,000"
+    ):
+        recording.add_picture(
+            "cup", "huge.png", photo(2, size=(3000, 3000), kind="PNG"), ImportLimits(max_pixels=10**6)
+        )
+    assert recording.counts() == {"cup": 2}
+    # The thumbnail is the centred square the network will see, in colour.
+    assert recording.classes["cup"][0].preview.shape == (64, 64, 3)
+
+
+def test_damaged_files_handed_to_the_shared_function_are_skipped_as_in_a_zip():
+    good = pictures(3)
+    files = {"cup": [*good, ("cup/broken.png", b"junk")], "spoon": pictures(2, 3)}
+    imported = images_from_files(files, size=16)
+    assert [(s.path, s.reason.split(" (")[0]) for s in imported.report.skipped] == [
+        ("cup/broken.png", "not a readable image")
+    ]
+    assert imported.report.train_images + imported.report.test_images == 5
+    with pytest.raises(ArchiveRefused) as caught:
+        images_from_files({"cup": [("a.png", b"junk")], "spoon": [("b.png", b"junk")]}, size=16)
+    assert str(caught.value).startswith("No usable images were found.")
+    assert len(caught.value.report.skipped) == 2
 
 
 def test_not_ready_recordings_are_refused_before_decoding_with_plain_messages(tmp_path):
@@ -101,17 +123,6 @@ def test_not_ready_recordings_are_refused_before_decoding_with_plain_messages(tm
     assert "2 class(es) have fewer" in refusal(one_short)
     assert (one_short.needs_more("cup"), one_short.needs_more("spoon"), one_short.needs_more("fork")) == (0, 1, 2)
     assert store.list("ann") == []
-
-
-def test_every_picture_damaged_refuses_like_the_zip_import(tmp_path):
-    recording = Recording()
-    for name in ("cup", "spoon"):
-        recording.add_class(name)
-        recording.add_files(name, [("a.png", b"junk"), ("b.png", b"junk")], LIMITS)
-    with pytest.raises(ArchiveRefused) as caught:
-        recording.build(title="x", owner="ann", store=UserDatasetStore(tmp_path), size=16, grey=False, limits=LIMITS)
-    assert str(caught.value).startswith("No usable images were found.")
-    assert len(caught.value.report.skipped) == 4
 
 
 def test_class_names_are_tidied_unique_and_bounded():
@@ -141,20 +152,28 @@ def test_pictures_beyond_the_import_limits_are_refused_as_they_are_added():
     refused = recording.add_files("cup", [*pictures(4), ("notes.txt", b"hello"), ("scan", b"x")], limits)
     assert [(s.path, s.reason) for s in refused] == [
         ("p3.jpg", "This class already has 3 pictures (the limit per class)."),
-        ("notes.txt", "This file is not an image (.txt; use PNG, JPEG, GIF, BMP, WebP or TIFF)."),
-        ("scan", "This file is not an image (no extension; use PNG, JPEG, GIF, BMP, WebP or TIFF)."),
+        ("notes.txt", "This picture cannot be used: not an image (.txt; use PNG, JPEG, GIF, BMP, WebP or TIFF)."),
+        ("scan", "This picture cannot be used: not an image (no extension; use PNG, JPEG, GIF, BMP, WebP or TIFF)."),
     ]
     recording.add_files("spoon", pictures(2), limits)
     with pytest.raises(RecordingError, match="already have 5 pictures"):
         recording.add_picture("spoon", "p.jpg", photo(9), limits)
-    recording.remove_last("spoon")
-    with pytest.raises(RecordingError, match="1.5 MB; at most 1 MB per picture"):
-        recording.add_picture("spoon", "big.png", b"\0" * (3 * 1024 * 1024 // 2), limits)
-    recording.add_picture("spoon", "almost.png", b"\0" * (1024 * 1024 - 100), limits)
-    recording.remove_last("cup")
+    assert recording.counts() == {"cup": 3, "spoon": 2}
+
+
+def test_pictures_beyond_the_import_limits_in_megabytes_are_refused_before_decoding():
+    limits = ImportLimits(max_file_mb=1, max_archive_mb=2)
+    recording = Recording()
+    recording.add_class("cup")
+    with pytest.raises(RecordingError, match=r"^This picture is 1.5 MB; at most 1 MB per picture are allowed"):
+        recording.add_picture("cup", "big.png", b"\0" * (3 * 1024 * 1024 // 2), limits)
+    noisy = photo(0, size=(560, 560), kind="PNG")  # a little under 1 MB: noise does not compress
+    assert 0.8 < len(noisy) / 2**20 < 1
+    recording.add_picture("cup", "a.png", noisy, limits)
+    recording.add_picture("cup", "b.png", noisy, limits)
     with pytest.raises(RecordingError, match="more than 2 MB together"):
-        recording.add_picture("cup", "more.png", b"\0" * (1024 * 1024), limits)
-    assert recording.counts() == {"cup": 2, "spoon": 2}
+        recording.add_picture("cup", "c.png", noisy, limits)
+    assert recording.counts() == {"cup": 2} and 1.6 < recording.megabytes < 2
     with pytest.raises(RecordingError, match="no longer exists"):
         recording.add_picture("fork", "p.jpg", photo(1), limits)
 
