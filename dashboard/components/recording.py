@@ -135,6 +135,10 @@ def _add_class_form() -> None:
 def _camera(recording) -> None:
     if not st.toggle("Use the camera", key="rec_camera_on", help="Your browser asks once to use the camera."):
         return
+    st.caption(
+        "Browsers allow the camera only for an app opened at an https:// address or on this computer. If it "
+        "stays dark, use **Add image files** below: on a tablet or phone it can take a photo too."
+    )
     names = list(recording.classes)
     if session.widget_value("rec_target") not in names:
         session.set_widget_value("rec_target", names[0])
