@@ -16,7 +16,9 @@ RUN_NAME_CHARS = 120
 CHALLENGE_TITLE_CHARS = 80
 EXPERIMENT_NAME_CHARS = 120
 DATASET_TITLE_CHARS = 60
-CLASS_NAME_CHARS = 40
+# Class names stay whole enough to stay distinct (two folders that differ late are two classes); charts
+# shorten them for show (core.data.names.display_names).
+CLASS_NAME_CHARS = 200
 
 # Control, format (zero-width, right-to-left overrides), private-use, surrogate and unassigned
 # characters: invisible, or shown differently by each font and browser, so a name could pass for another.

@@ -8,6 +8,7 @@ import streamlit as st
 from core.config import MAX_UPLOAD_MB, SettingsError
 from core.data.image_import import (
     DEFAULT_SIZE,
+    IMAGE_SOURCES,
     SIZES,
     TEST_SHARE,
     HealthReport,
@@ -116,7 +117,8 @@ def import_images_section() -> None:
             show_outcome(outcome)
 
 
-def show_outcome(outcome: dict) -> None:
+def show_outcome(outcome: dict, key_prefix: str = "import") -> None:
+    """An import's error or success, then its health report (``key_prefix``: several may show at once)."""
     report: HealthReport | None = outcome.get("report")
     if outcome.get("error"):
         st.error(md(outcome["error"]), icon=":material/error:")
@@ -128,10 +130,10 @@ def show_outcome(outcome: dict) -> None:
             icon=":material/check_circle:",
         )
     if report is not None:
-        show_report(report)
+        show_report(report, key_prefix)
 
 
-def show_report(report: HealthReport) -> None:
+def show_report(report: HealthReport, key_prefix: str = "import") -> None:
     """Images per class, warnings, and each file not used with its reason."""
     if report.classes:
         st.dataframe(
@@ -139,7 +141,7 @@ def show_report(report: HealthReport) -> None:
                 [{"Class": c.name, "Training images": c.train, "Test images": c.test} for c in report.classes]
             ),
             hide_index=True,
-            key="import_classes",
+            key=f"{key_prefix}_classes",
         )
     for warning in report.warnings:
         st.warning(md(warning), icon=":material/warning:")
@@ -148,7 +150,7 @@ def show_report(report: HealthReport) -> None:
         st.dataframe(
             pd.DataFrame([{"File": s.path, "Why it was skipped": s.reason} for s in report.skipped]),
             hide_index=True,
-            key="import_skipped",
+            key=f"{key_prefix}_skipped",
         )
     if report.ignored:
         st.caption(
@@ -170,7 +172,7 @@ def delete_dataset_button(name: str) -> None:
 def stored_report(name: str) -> None:
     """For an imported image set: what its import skipped or left out (kept with it, without file names)."""
     details = (session.user_datasets().meta(name) or {}).get("details", {})
-    if details.get("source") != "image folders (zip)":
+    if details.get("source") not in IMAGE_SOURCES:
         return
     notes = [
         f"{details['skipped']} file(s) skipped ("

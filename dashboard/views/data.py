@@ -1,5 +1,5 @@
 """Data: choose the data set (built in or your own) and look at it — samples per class, class balance, one
-image's pixels — or import your own images."""
+image's pixels — or import or record your own images."""
 
 import time
 
@@ -12,6 +12,7 @@ from dashboard.charts import training as charts
 from dashboard.charts.inspection import THUMBNAIL, enlarge
 from dashboard.components.csv_import import import_csv_section, show_table
 from dashboard.components.image_import import delete_dataset_button, import_images_section, stored_report
+from dashboard.components.recording import record_dataset_section
 from dashboard.components.user_text import markdown_literal as md
 
 SAMPLES_PER_CLASS = 8
@@ -167,6 +168,7 @@ if session.take_message("dataset_switched"):
     )
 if session.active_challenge() is None:
     import_images_section()
+    record_dataset_section()
     import_csv_section()
 if data.is_images:
     show_images(data)
