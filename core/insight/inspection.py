@@ -1,7 +1,8 @@
 """Looking inside a trained model: its learned filters, its feature maps for one image, and Grad-CAM.
 
-Works on the Sequential models that :func:`core.model.spec.build_model` makes (and that runs save as
-``.keras`` files). Pure Python and Keras: no UI code here.
+Works on the models that :func:`core.model.spec.build_model` makes (and that runs save as ``.keras``
+files): Sequential stacks, and functional ones for models with residual blocks or merges. Pure Python and
+Keras: no UI code here.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def predict_probabilities(model, image: np.ndarray) -> np.ndarray:
 class GradCam:
     heatmap: np.ndarray  # (input height, input width), 0..1: where the evidence for the class is
     class_index: int
-    layer: str  # the Conv2D layer it was computed on
+    layer: str  # the layer it was computed on: the last Conv2D (a residual block's output in a functional model)
     probabilities: np.ndarray
     found_evidence: bool  # False when no region speaks for the class (the map is all zero)
 
@@ -159,6 +160,8 @@ def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> GradCa
     if not convs:
         raise NotInspectable("This model has no Conv2D layer, so there is no map of where it looked.")
     last_conv, output_layer = convs[-1], model.layers[-1]
+    if not isinstance(model, keras.Sequential):
+        return _graph_grad_cam(model, image, class_index)
     x = tf.convert_to_tensor(_batch(image))
     with tf.GradientTape() as tape:
         h = x
@@ -177,7 +180,28 @@ def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> GradCa
         if class_index is None:
             class_index = int(tf.argmax(probabilities[0]))
         target = scores[:, class_index]
-    gradients = tape.gradient(target, conv_output)[0]  # (h, w, c)
+    return _heatmap(tape.gradient(target, conv_output), conv_output, image, class_index, last_conv, probabilities)
+
+
+def _graph_grad_cam(model, image: np.ndarray, class_index: int | None) -> GradCam:
+    """Grad-CAM for a functional model (residual blocks, merges): on the last layer that outputs feature maps
+    (a residual block's output, where its two paths have joined), read with a probe model of the same graph."""
+    maps = [layer for layer in model.layers[1:] if len(layer.output.shape) == 4]
+    target_layer, output_layer = maps[-1], model.layers[-1]
+    dense_head = _kind(output_layer) == "Dense"
+    probe = keras.Model(model.inputs, [target_layer.output, output_layer.input if dense_head else output_layer.output])
+    with tf.GradientTape() as tape:
+        conv_output, head = probe(tf.convert_to_tensor(_batch(image)), training=False)
+        scores = _pre_activation(output_layer, head) if dense_head else head
+        probabilities = output_layer.activation(scores) if dense_head else scores
+        if class_index is None:
+            class_index = int(tf.argmax(probabilities[0]))
+        target = scores[:, class_index]
+    return _heatmap(tape.gradient(target, conv_output), conv_output, image, class_index, target_layer, probabilities)
+
+
+def _heatmap(gradients, conv_output, image, class_index, layer, probabilities) -> GradCam:
+    gradients = gradients[0]  # (h, w, c)
     weights = tf.reduce_mean(gradients, axis=(0, 1))
     cam = tf.nn.relu(tf.reduce_sum(conv_output[0] * weights, axis=-1))
     cam = tf.image.resize(cam[..., None], image.shape[:2], method="bilinear")[..., 0].numpy()
@@ -186,7 +210,7 @@ def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> GradCa
     return GradCam(
         heatmap.astype(np.float32),
         int(class_index),
-        last_conv.name,
+        layer.name,
         keras.ops.convert_to_numpy(probabilities)[0],
         peak > 1e-12,
     )
