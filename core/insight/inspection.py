@@ -185,19 +185,36 @@ def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> GradCa
 
 def _graph_grad_cam(model, image: np.ndarray, class_index: int | None) -> GradCam:
     """Grad-CAM for a functional model (residual blocks, merges): on the last layer that outputs feature maps
-    (a residual block's output, where its two paths have joined), read with a probe model of the same graph."""
-    maps = [layer for layer in model.layers[1:] if len(layer.output.shape) == 4]
-    target_layer, output_layer = maps[-1], model.layers[-1]
-    dense_head = _kind(output_layer) == "Dense"
-    probe = keras.Model(model.inputs, [target_layer.output, output_layer.input if dense_head else output_layer.output])
+    (where every path has joined). Its maps are computed first; the gradient is taken through the layers after
+    it only (pooling, Dense), each fed from the layers its inputs come from."""
+    position = max(i for i, layer in enumerate(model.layers) if len(layer.output.shape) == 4 and i > 0)
+    target_layer, output_layer = model.layers[position], model.layers[-1]
+    probe = keras.Model(model.inputs, target_layer.output)
+    conv_output = tf.convert_to_tensor(probe(_batch(image), training=False))
     with tf.GradientTape() as tape:
-        conv_output, head = probe(tf.convert_to_tensor(_batch(image)), training=False)
-        scores = _pre_activation(output_layer, head) if dense_head else head
-        probabilities = output_layer.activation(scores) if dense_head else scores
+        tape.watch(conv_output)
+        values = {target_layer.name: conv_output}
+        for layer in model.layers[position + 1 :]:
+            inputs = [
+                values[_producer(t).name] for t in (layer.input if isinstance(layer.input, list) else [layer.input])
+            ]
+            taken = inputs if isinstance(layer.input, list) else inputs[0]
+            if layer is output_layer and _kind(layer) == "Dense":
+                scores = _pre_activation(layer, taken)
+                probabilities = layer.activation(scores)
+                break
+            values[layer.name] = layer(taken, training=False)
+        else:  # the model does not end in Dense: use its output as the score
+            scores = probabilities = values[output_layer.name]
         if class_index is None:
             class_index = int(tf.argmax(probabilities[0]))
         target = scores[:, class_index]
     return _heatmap(tape.gradient(target, conv_output), conv_output, image, class_index, target_layer, probabilities)
+
+
+def _producer(tensor):
+    """The layer whose output ``tensor`` is (Keras' own record of the graph)."""
+    return tensor._keras_history.operation
 
 
 def _heatmap(gradients, conv_output, image, class_index, layer, probabilities) -> GradCam:

@@ -205,6 +205,11 @@ MERGE_TYPES = frozenset({"Add", "Concatenate"})
 MAX_PROJECTION_STRIDE = 8
 
 
+def _shape_words(shape: Shape) -> str:
+    """14×14×32 for maps, "12,544 values" for a flat vector."""
+    return f"{shape[0]:,} values" if len(shape) == 1 else _fmt_shape(shape)
+
+
 def _source_text(number: int) -> str:
     return "the input" if number == 0 else f"layer {number}"
 
@@ -292,8 +297,8 @@ def add_layers(main: Shape, other: Shape, a: dict, name: str, earlier=()) -> lis
         stride = _projection_stride(main, other)
         if stride is None:
             raise ShapeError(
-                f"Add's 1×1 convolution on the shortcut cannot turn {_source_text(source)}'s {_fmt_shape(other)} "
-                f"into {_fmt_shape(main)}"
+                f"Add's 1×1 convolution on the shortcut cannot turn {_source_text(source)}'s {_shape_words(other)} "
+                f"into {_shape_words(main)}"
                 + ("" if len(main) == 3 == len(other) else ": it works on feature maps only"),
                 "merge with a layer whose maps are the same size or a whole multiple of it"
                 + _fitting_text("Add", main, earlier, True),
@@ -304,9 +309,9 @@ def add_layers(main: Shape, other: Shape, a: dict, name: str, earlier=()) -> lis
         if _projection_stride(main, other) is not None:
             fix = "use a 1×1 convolution on the shortcut (turn on '1×1 convolution on the shortcut' on this layer)"
         else:
-            fix = f"merge with a layer that gives {_fmt_shape(main)}"
+            fix = f"merge with a layer that gives {_shape_words(main)}"
         raise ShapeError(
-            f"Add needs both inputs {_fmt_shape(main)}; {_source_text(source)} gives {_fmt_shape(other)}",
+            f"Add needs both inputs {_shape_words(main)}; {_source_text(source)} gives {_shape_words(other)}",
             fix + _fitting_text("Add", main, earlier, False),
         )
     return [InnerLayer(name, "Add", {}, "main", main, 0)]
@@ -321,8 +326,8 @@ def concatenate_layers(main: Shape, other: Shape, a: dict, name: str, earlier=()
         else:
             need = "both inputs to be feature maps or both flat vectors"
         raise ShapeError(
-            f"Concatenate needs {need}; its input is {_fmt_shape(main)} and {_source_text(source)} gives "
-            f"{_fmt_shape(other)}",
+            f"Concatenate needs {need}; its input is {_shape_words(main)} and {_source_text(source)} gives "
+            f"{_shape_words(other)}",
             "merge with a layer of the same height and width" + _fitting_text("Concatenate", main, earlier, False),
         )
     return [InnerLayer(name, "Concatenate", {}, "main", (*main[:-1], main[-1] + other[-1]), 0)]
