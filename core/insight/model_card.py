@@ -84,10 +84,18 @@ def _dataset_title(run: Run) -> str:
         return f"{run.dataset} (no longer on this server)"
 
 
+# What a layer type that is not one Keras layer stands for, so the card says what the model is made of.
+_GRAPH_WORDS = {
+    "ResidualBlock": "convolutions with BatchNormalization whose input is added back (a skip connection)",
+    "Add": "an earlier layer's output added back (a skip connection)",
+    "Concatenate": "an earlier layer's output joined on as more channels",
+}
+
+
 def _layers_line(spec: dict) -> str:
     kinds = [layer.get("type", "?") for layer in spec.get("layers") or []]
     counts = {k: kinds.count(k) for k in dict.fromkeys(kinds)}
-    return ", ".join(f"{n} {k}" for k, n in counts.items())
+    return ", ".join(f"{n} {k}" + (f" ({_GRAPH_WORDS[k]})" if k in _GRAPH_WORDS else "") for k, n in counts.items())
 
 
 def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_files=None) -> str:

@@ -41,6 +41,10 @@ SUPPORTED_LAYERS = frozenset(
         "GlobalAveragePooling2D",
         "GlobalMaxPooling2D",
         "Dense",
+        # Their Keras layers (convolutions, BatchNormalization, ReLU, Add, Concatenate) are built-in TFLite ops.
+        "ResidualBlock",
+        "Add",
+        "Concatenate",
     }
 )
 

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core.model.spec import LAYER_TYPES, Analysis, format_shape
+from core.model.spec import LAYER_TYPES, Analysis, format_shape, merge_sources
 from core.runs.record import Run, Status
 from dashboard import session
 from dashboard.charts import training as charts
@@ -187,13 +187,51 @@ def _arg_changed(index: int, arg: str, key: str) -> None:
     session.set_layer_arg(index, arg, session.widget_value(key))
 
 
-def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:
+def _merge_source_widget(index: int, layer: dict, arg, common: dict, analysis: Analysis) -> None:
+    """Which earlier layer a merge takes: the ones whose shapes fit, nearest first (and the current one,
+    marked, when it does not fit, so the card shows what the model really has)."""
+    sources = merge_sources(analysis, index, layer["type"], bool(layer.get("projection", False)))
+    current = layer.get(arg.name)
+    shown = [s for s in sources if s.fits or s.number == current] or sources
+    labels = {s.number: s.label + ("" if s.fits else " — does not fit") for s in shown}
+    options = list(labels)
+    if current not in labels:  # a number no layer has (typed into a JSON spec): keep it visible
+        options.insert(0, current)
+        labels[current] = f"Layer {current} — not above this layer"
+    st.selectbox(
+        arg.label,
+        options,
+        index=options.index(current),
+        format_func=lambda number: labels[number],
+        **common,
+    )
+    if not any(s.fits for s in sources):
+        st.caption("No layer above gives a shape that fits here: the problem below says what would.")
+
+
+def _inner_layers(report) -> None:
+    """A residual block's (or a merge's) own Keras layers, as the model summary would list them."""
+    rows = [
+        {
+            "Layer (type)": f"{part.name} ({part.type})" + (" · shortcut" if part.branch == "shortcut" else ""),
+            "Output shape": format_shape(part.output_shape),
+            "Params": f"{part.params:,}",
+        }
+        for part in report.inner
+    ]
+    st.markdown(markdown_table(pd.DataFrame(rows, columns=["Layer (type)", "Output shape", "Params"])))
+
+
+def layer_arg_widget(index: int, layer: dict, arg, key: str, analysis: Analysis | None = None) -> None:
     """The fitting widget for one layer argument; changes go straight into the spec."""
     current = layer.get(arg.name, arg.default)
     common = {"key": key, "help": arg.help, "on_change": _arg_changed, "args": (index, arg.name, key)}
-    if arg.kind == "int":
+    if arg.kind == "layer" and analysis is not None:
+        _merge_source_widget(index, layer, arg, common, analysis)
+    elif arg.kind == "int":
         value = current if isinstance(current, int) else arg.default
-        st.number_input(arg.label, min_value=1, max_value=int(arg.maximum or 10**6), value=value, step=1, **common)
+        low = int(arg.minimum or 1)
+        st.number_input(arg.label, min_value=low, max_value=int(arg.maximum or 10**6), value=value, step=1, **common)
     elif arg.kind == "pair":
         if arg.allow_none:
             options = [None, *range(1, int(arg.maximum) + 1)]
@@ -225,13 +263,17 @@ def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:
         st.checkbox(arg.label, value=bool(current), **common)
 
 
-def _arg_grid(index: int, layer: dict, args, prefix: str) -> None:
+def _arg_grid(index: int, layer: dict, args, prefix: str, analysis: Analysis) -> None:
     if not args:
         return
-    columns = st.columns(3)
+    sources = [a for a in args if a.kind == "layer"]  # a merge's earlier layer: a long label, a row of its own
+    for arg in sources:
+        layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
+    args = [a for a in args if a.kind != "layer"]
+    columns = st.columns(3) if args else []
     for n, arg in enumerate(args):
         with columns[n % 3]:
-            layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}")
+            layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
 
 
 def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count: int) -> None:
@@ -283,13 +325,20 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             st.caption(layer_type.summary)
             main_args = [a for a in layer_type.args if not a.advanced]
             more_args = [a for a in layer_type.args if a.advanced]
-            _arg_grid(index, layer, main_args, prefix)
+            _arg_grid(index, layer, main_args, prefix, analysis)
             if more_args:
                 # Lazy: the advanced widgets are made only while it is open (most cards stay closed).
                 more = st.expander("More settings", key=f"{prefix}_more", on_change="rerun")
                 if more.open:
                     with more:
-                        _arg_grid(index, layer, more_args, prefix)
+                        _arg_grid(index, layer, more_args, prefix, analysis)
+            if kind == "ResidualBlock" and report is not None and report.inner:
+                inside = st.expander(
+                    f"Inside this block: {len(report.inner)} layers", key=f"{prefix}_inner", on_change="rerun"
+                )
+                if inside.open:
+                    with inside:
+                        _inner_layers(report)
         for problem in analysis.problems_at(index):
             st.error(
                 f"{markdown_literal(problem.message)} — **{markdown_literal(problem.fix)}**.", icon=":material/error:"
