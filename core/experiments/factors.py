@@ -6,7 +6,8 @@ A factor is a key and its values. Keys (``layerN`` is the 1-based layer number s
   ``layer2.rate``);
 - ``layerN``: keep or remove layer N (values ``keep``, ``remove``);
 - ``addN``: add a layer so that it becomes layer N (values ``none`` and a layer type, or ``ConvBlock``:
-  a convolution and a pooling layer), e.g. ``add7=none,Dropout`` after model 1's hidden Dense layer;
+  a convolution and a pooling layer), e.g. ``add7=none,Dropout`` after model 1's hidden Dense layer, or
+  ``add1=none,RandomFlip`` (with or without augmentation);
 - a training setting: ``optimizer``, ``learning_rate``, ``batch_size``, ``epochs``.
 
 Layer numbers always refer to the model the experiment starts from, so several factors combine
@@ -20,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from core.model.augmentation import AUGMENTATION_TYPES
 from core.model.spec import LAYER_TYPES, Arg, new_layer
 from core.training.hyperparams import MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 
@@ -29,7 +31,7 @@ MAIN_SIZES = {"Conv2D": ("filters", "kernel_size"), "Dense": ("units",), "Dropou
 CONV_BLOCK = "ConvBlock"
 NONE = "none"
 KEEP, REMOVE = "keep", "remove"
-ADDABLE = ("Dropout", "BatchNormalization", "Dense", "Conv2D", CONV_BLOCK)
+ADDABLE = ("Dropout", "BatchNormalization", "Dense", "Conv2D", CONV_BLOCK, *sorted(AUGMENTATION_TYPES))
 MAX_VALUES = 8  # values per factor
 
 _LAYER_KEY = re.compile(r"^layer(\d+)(?:\.(\w+))?$")
@@ -265,10 +267,11 @@ def factor_options(spec: dict, hp: Hyperparameters) -> list[FactorOption]:
         key = f"layer{number}"
         options.append(FactorOption(key, factor_label(key, spec), "choice", (KEEP, REMOVE), choices=(KEEP, REMOVE)))
     images = len(spec.get("input_shape") or ()) == 3
-    addable = tuple(k for k in ADDABLE if images or k not in ("Conv2D", CONV_BLOCK))
+    addable = tuple(k for k in ADDABLE if images or k not in ("Conv2D", CONV_BLOCK, *AUGMENTATION_TYPES))
     for position in range(1, len(layers) + 1):  # before the output layer at the latest
         key = f"add{position}"
-        suggested = (NONE, "Dropout")
+        # At the top of an image model, augmentation (with or without) is the natural question.
+        suggested = (NONE, "RandomRotation") if images and position == 1 else (NONE, "Dropout")
         options.append(FactorOption(key, factor_label(key, spec), "choice", suggested, choices=(NONE, *addable)))
     lr = hp.effective_learning_rate
     options += [

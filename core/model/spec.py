@@ -508,6 +508,8 @@ def _check_arg(arg: Arg, value) -> str | None:
             return f"{arg.label.lower()} must be a number (got {_short(value)})"
         if arg.name == "rate" and not (0 <= value < 1):
             return f"the dropout rate must be at least 0 and below 1 (got {_short(value)})"
+        if (arg.minimum is not None and value < arg.minimum) or (arg.maximum is not None and value > arg.maximum):
+            return f"{arg.label.lower()} must be from {arg.minimum:g} to {arg.maximum:g} (got {_short(value)})"
     elif arg.kind == "choice":
         if not isinstance(value, str) or value not in arg.choices:
             return f"{arg.label.lower()} must be one of {', '.join(arg.choices)} (got {_short(value)})"
@@ -806,3 +808,8 @@ def build_model(spec: dict):
     for name, layer in zip(layer_names(spec), spec["layers"]):
         layers.append(getattr(keras.layers, layer["type"])(name=name, **keras_kwargs(layer)))
     return keras.Sequential(layers, name="cnn_playground_model")
+
+
+# --- augmentation layers, registered by their own module --------------------------------------------
+
+from core.model import augmentation as _augmentation  # noqa: E402, F401  (adds RandomFlip, ... to LAYER_TYPES)
