@@ -97,7 +97,8 @@ def embedding_figure(found: EmbeddingMap, class_names=(), selected: int | None =
                     name=f"✕ mistakes ({len(wrong):,})",
                     customdata=[hover[i] for i in wrong],
                     hovertemplate=template,
-                    marker={"size": 7, "symbol": "x-thin-open", "color": MISTAKE_COLOUR, "line": {"width": 1.5}},
+                    # thin and wider than a dot: the class colour of the dot under it still shows
+                    marker={"size": 10, "symbol": "x-thin-open", "color": MISTAKE_COLOUR, "line": {"width": 1}},
                 )
             )
     if selected is not None and 0 <= selected < len(coords):

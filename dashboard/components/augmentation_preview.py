@@ -62,7 +62,7 @@ def augmentation_preview(spec: dict, data, dataset: str) -> None:
     except ValueError as error:  # a setting Keras itself refuses
         st.caption(f"No preview: {error}")
         return
-    original, augmented = st.columns([1, 4], vertical_alignment="top")
+    original, augmented = st.container(key="augmentation_preview").columns([1, 4], vertical_alignment="top")
     original.image(enlarge(image), caption="the original", width=THUMBNAIL)
     augmented.image(
         [enlarge(v) for v in versions], caption=[f"#{i + 1}" for i in range(len(versions))], width=THUMBNAIL
