@@ -5,8 +5,11 @@ import pytest
 
 from core.insight import embedding_map
 from core.insight.embedding_map import map_path, run_map
+from core.insight.inspection import feature_maps, load_run_model
+from core.insight.model_card import model_card
 from core.model import tflite
 from core.model.augmentation import preview
+from core.model.spec import analyze, build_model
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -49,6 +52,18 @@ def test_a_model_with_every_augmentation_layer_trains_and_becomes_tflite_files(t
     # inactive at inference: the float32 file answers like the Keras model on the same test images
     assert files["float32"].tflite_value == pytest.approx(files["float32"].keras_value, abs=0.01)
     assert files["int8"].test_examples == TEST_EXAMPLES
+
+
+def test_keras_agrees_with_the_analysis_and_inspection_and_the_card_see_through_augmentation(trained):
+    store, run = trained
+    model, analysis = build_model(SPEC), analyze(SPEC)
+    assert [tuple(layer.output.shape[1:]) for layer in model.layers] == [r.output_shape for r in analysis.layers]
+    assert model.count_params() == analysis.total_params
+    trained_model = load_run_model(store, run.id)
+    image = np.random.default_rng(0).random((28, 28, 1)).astype(np.float32)
+    assert [m.layer for m in feature_maps(trained_model, image)] == ["conv2d", "max_pooling2d"]
+    card = model_card(run, store)
+    assert "- Augmentation: left-right flip, rotation up to ±18°, zoom up to ±10 %, shift up to 10 % up/down" in card
 
 
 def test_the_map_of_a_run_has_a_point_per_test_image_and_is_kept_and_reused(trained, monkeypatch):
