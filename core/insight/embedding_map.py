@@ -14,6 +14,7 @@ Each map is computed once per run, layer and method and kept beside the run's mo
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,7 +191,7 @@ def saved_map(store: RunStore, run_id: str, layer: str, method: str) -> Embeddin
                 tuple(float(v) for v in data["explained"]),
                 bool(data["regression"]),
             )
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # missing or damaged: made again
         return None
 
 
