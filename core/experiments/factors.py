@@ -7,7 +7,8 @@ A factor is a key and its values. Keys (``layerN`` is the 1-based layer number s
 - ``layerN``: keep or remove layer N (values ``keep``, ``remove``);
 - ``addN``: add a layer so that it becomes layer N (values ``none`` and a layer type, or ``ConvBlock``:
   a convolution and a pooling layer; ``ResidualBlock``: a residual block as wide as the convolution above),
-  e.g. ``add7=none,Dropout`` after model 1's hidden Dense layer;
+  e.g. ``add7=none,Dropout`` after model 1's hidden Dense layer, or ``add1=none,RandomFlip`` (with or without
+  augmentation);
 - a training setting: ``optimizer``, ``learning_rate``, ``batch_size``, ``epochs``.
 
 Layer numbers always refer to the model the experiment starts from, so several factors combine
@@ -21,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from core.model.augmentation import AUGMENTATION_TYPES
 from core.model.spec import LAYER_TYPES, Arg, new_layer, repoint_merges
 from core.training.hyperparams import MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 
@@ -36,8 +38,8 @@ CONV_BLOCK = "ConvBlock"
 NONE = "none"
 KEEP, REMOVE = "keep", "remove"
 RESIDUAL_BLOCK = "ResidualBlock"
-ADDABLE = ("Dropout", "BatchNormalization", "Dense", "Conv2D", CONV_BLOCK, RESIDUAL_BLOCK)
-IMAGE_ONLY = ("Conv2D", CONV_BLOCK, RESIDUAL_BLOCK)
+ADDABLE = ("Dropout", "BatchNormalization", "Dense", "Conv2D", CONV_BLOCK, RESIDUAL_BLOCK, *sorted(AUGMENTATION_TYPES))
+IMAGE_ONLY = ("Conv2D", CONV_BLOCK, RESIDUAL_BLOCK, *AUGMENTATION_TYPES)
 MAX_VALUES = 8  # values per factor
 
 _LAYER_KEY = re.compile(r"^layer(\d+)(?:\.(\w+))?$")
@@ -276,7 +278,8 @@ def factor_options(spec: dict, hp: Hyperparameters) -> list[FactorOption]:
     addable = tuple(k for k in ADDABLE if images or k not in IMAGE_ONLY)
     for position in range(1, len(layers) + 1):  # before the output layer at the latest
         key = f"add{position}"
-        suggested = (NONE, "Dropout")
+        # At the top of an image model, augmentation (with or without) is the natural question.
+        suggested = (NONE, "RandomRotation") if images and position == 1 else (NONE, "Dropout")
         options.append(FactorOption(key, factor_label(key, spec), "choice", suggested, choices=(NONE, *addable)))
     lr = hp.effective_learning_rate
     options += [

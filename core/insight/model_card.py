@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.insight.mistakes import PredictionsUnavailable, confident_mistakes, load_predictions
+from core.model.augmentation import describe as describe_augmentation
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.text import markdown_literal as md
@@ -145,6 +146,10 @@ def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_fil
         )
         + ".",
     ]
+    if augmentation := describe_augmentation(run.spec):
+        lines.append(
+            f"- Augmentation: {augmentation} (while training only; test images and predictions are not changed)."
+        )
     if results.get("train_seconds") is not None:
         lines.append(f"- Training took {results['train_seconds']:.0f} s on this server's CPU.")
     lines += ["", "## How well it does", ""]

@@ -5,8 +5,9 @@ on every edit. Each image-shaped tensor (the input, each convolution or pooling 
 height follows the map's height, whose depth follows its width and whose thickness follows its number of
 channels (on a log scale, so 8 and 256 channels both stay readable); each flat vector (Flatten, a Dense
 layer, a table's inputs) is a bar whose height follows its length. Layers that keep the shape
-(BatchNormalization, Dropout) are small tags between the blocks. A skip connection (a residual block's, or an
-Add or Concatenate of an earlier layer's output) is an arc over the blocks from where it starts to where it joins.
+(BatchNormalization, Dropout, the augmentation layers) are small tags between the blocks. A skip connection (a
+residual block's, or an Add or Concatenate of an earlier layer's output) is an arc over the blocks from where it
+starts to where it joins.
 
 One drawing (:class:`Diagram`: polygons, lines and texts) is rendered twice: :func:`to_svg` and
 :func:`to_png` (Pillow), so both files show the same figure.
@@ -19,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from core.model.augmentation import AUGMENTATION_TYPES, short_tag
 from core.model.spec import analyze, merge_number
 
 COLOURS = {
@@ -36,7 +38,7 @@ COLOURS = {
     "Output": "#e57373",
     "Unknown": "#eeeeee",
 }
-PASS_THROUGH = frozenset({"BatchNormalization", "Dropout"})
+PASS_THROUGH = frozenset({"BatchNormalization", "Dropout"}) | AUGMENTATION_TYPES
 TEXT = "#263238"
 EDGE = "#37474f"
 MARGIN = 24
@@ -153,6 +155,8 @@ def _layer_title(layer: dict) -> str:
 
 
 def _pass_tag(layer: dict) -> str:
+    if layer.get("type") in AUGMENTATION_TYPES:
+        return short_tag(layer)
     if layer.get("type") == "Dropout":
         return f"Dropout {layer.get('rate', 0.5):g}"
     return "BatchNorm"

@@ -777,6 +777,8 @@ def _check_arg(arg: Arg, value) -> str | None:
             return f"{arg.label.lower()} must be a number (got {_short(value)})"
         if arg.name == "rate" and not (0 <= value < 1):
             return f"the dropout rate must be at least 0 and below 1 (got {_short(value)})"
+        if (arg.minimum is not None and value < arg.minimum) or (arg.maximum is not None and value > arg.maximum):
+            return f"{arg.label.lower()} must be from {arg.minimum:g} to {arg.maximum:g} (got {_short(value)})"
     elif arg.kind == "choice":
         if not isinstance(value, str) or value not in arg.choices:
             return f"{arg.label.lower()} must be one of {', '.join(arg.choices)} (got {_short(value)})"
@@ -1243,3 +1245,8 @@ def _build_inner(keras, inner: tuple[InnerLayer, ...], x, shortcut):
         else:
             x = made(x)
     return x
+
+
+# --- augmentation layers, registered by their own module --------------------------------------------
+
+from core.model import augmentation as _augmentation  # noqa: E402, F401  (adds RandomFlip, ... to LAYER_TYPES)

@@ -255,7 +255,10 @@ def layer_arg_widget(index: int, layer: dict, arg, key: str, analysis: Analysis 
             )
     elif arg.kind == "float":
         value = float(current) if isinstance(current, (int, float)) else arg.default
-        st.slider(arg.label, 0.0, 0.95, value=min(max(value, 0.0), 0.95), step=0.05, **common)
+        low = float(arg.minimum) if arg.minimum is not None else 0.0
+        high = min(float(arg.maximum), 0.95) if arg.maximum is not None else 0.95  # a dropout rate stays below 1
+        step = 0.01 if high <= 0.5 else 0.05  # augmentation's small shares (0.05 of a turn is 18°)
+        st.slider(arg.label, low, high, value=min(max(value, low), high), step=step, **common)
     elif arg.kind == "choice":
         options = list(arg.choices)
         st.selectbox(arg.label, options, index=options.index(current) if current in options else 0, **common)

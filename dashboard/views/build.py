@@ -9,6 +9,7 @@ from core.model.presets import presets_for
 from core.model.spec import LAYER_TYPES
 from dashboard import session
 from dashboard.components import sharing
+from dashboard.components.augmentation_preview import augmentation_preview
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.shape_sandbox import shape_sandbox
 from dashboard.components.user_text import markdown_literal
@@ -151,6 +152,7 @@ def model_editor() -> None:
         add_layer_box(data, layers)
     with right:
         model_summary(pg, analysis)
+        augmentation_preview(pg.spec, data, pg.dataset)
         st.subheader("Your network as a picture")
         architecture_picture(pg.spec, "Your network", key="build_diagram")
         if data.is_images:  # kernels and pooling windows slide over images only
