@@ -9,7 +9,8 @@ model-1 epochs, and the process's CPU seconds (TensorFlow's import and the test 
 cross-check less sensitive to other load on a shared machine than the wall clock; printed beside it). The figures go into core/model/preset_figures.json, which the
 presets' descriptions quote: nothing there is typed by hand.
 
-With `--presets a,b` only those are trained (model 1 always, for the unit) and merged into the file.
+With `--presets a,b` only those are trained (model 1 always, for the unit) and merged into the file; model 1's
+own stored figures are then kept (unless it is named), and each new entry records the unit it was measured with.
 
     .venv/bin/python bench/presets.py [--presets fast,modern] [--dry-run]
 """
@@ -52,6 +53,7 @@ def train(name: str, home: str) -> dict:
     if report["status"] != "finished":
         raise SystemExit(f"{name}: the run {report['status']}: {report['message']}")
     seconds = [e["seconds"] for e in report["history"]]
+    load_at_end = os.getloadavg()[0]
     return {
         "test_accuracy": round(report["test_accuracy"], 4),
         "epochs": hp.epochs,
@@ -61,6 +63,7 @@ def train(name: str, home: str) -> dict:
         # the whole process (TensorFlow's import and the test evaluation too): a load-robust cross-check
         "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
         "load_at_start": round(load, 2),
+        "load_at_end": round(load_at_end, 2),
     }
 
 
@@ -88,6 +91,7 @@ def main() -> int:
         print(f"{name}: {figures[name]}", flush=True)
     for figure in figures.values():
         figure["model1_epochs"] = round(figure["train_seconds"] / unit, 2)
+        figure["model1_epoch_seconds"] = round(unit, 2)  # the unit of this run
 
     print(f"\n{'preset':8} {'test acc':>8} {'train s':>8} {'model-1 epochs':>15} {'process CPU s':>14}")
     for name, figure in figures.items():
@@ -111,7 +115,7 @@ def main() -> int:
         stored = {}
     presets = stored.get("presets", {})
     if set(figures) != set(PRESETS):  # a partial run: others' figures came from another unit
-        for name in figures:
+        for name in names:
             presets[name] = {**figures[name], "measured": datetime.date.today().isoformat()}
     else:
         presets = {n: {**f, "measured": datetime.date.today().isoformat()} for n, f in figures.items()}

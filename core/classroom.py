@@ -34,6 +34,7 @@ from core.model.spec import analyze
 from core.numbers import strict_json
 from core.runs.record import Run, Status
 from core.runs.store import RunStore, StoreError
+from core.text import CHALLENGE_TITLE_CHARS, DATASET_TITLE_CHARS, ascii_whole_number, clean_name
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
 from core.validation import InvalidInput, check_hyperparameters
 from core.work import (
@@ -79,6 +80,10 @@ class Challenge:
     reset_at: float = 0.0  # runs that ended before this do not count on the leaderboard
     closed: bool = False  # a closed challenge takes no new runs; its leaderboard stays
     hidden_test: int = 0  # test examples kept back from learners, used only for the leaderboard score
+
+    def __post_init__(self):
+        # Every way a challenge is made (created, edited, read back) gives it a clean title.
+        object.__setattr__(self, "title", clean_name(self.title, CHALLENGE_TITLE_CHARS))
 
     def fixed(self, control: str) -> bool:
         return control in self.locked or control in self.hidden
@@ -193,11 +198,14 @@ def new_code() -> str:
 
 def check_teacher_password(given: str, configured: str) -> bool:
     """Constant-time comparison; with no password configured, nobody is a teacher."""
-    return bool(configured) and hmac.compare_digest(given.encode(), configured.encode())
+    return bool(configured) and hmac.compare_digest(
+        given.encode(errors="surrogatepass"), configured.encode(errors="surrogatepass")
+    )
 
 
 # --- teacher login: slowed down after failures, remembered by a signed token (never the password) ---
 
+_SIGNATURE = re.compile(r"[0-9a-f]{64}", re.ASCII)  # a SHA-256 HMAC in hex; compare_digest refuses non-ASCII text
 TOKEN_SECONDS = 12 * 3600  # a teacher's login lasts a school day
 SERVER_KEY = "*"  # the throttle's key for all sessions of the server together
 
@@ -288,10 +296,13 @@ def check_teacher_token(token: str, secret: bytes, password: str, now: float | N
     """True for an unexpired token made with this server's secret and the current password."""
     if not password or not isinstance(token, str) or token.count(".") != 1:
         return False
-    expires, signature = token.split(".")
-    if not expires.isdigit() or int(expires) < (time.time() if now is None else now):
+    text, signature = token.split(".")
+    expires = ascii_whole_number(text)  # a cookie is anyone's text: "¹⁷⁹⁹" passes isdigit() but not int()
+    if expires is None or expires < (time.time() if now is None else now):
         return False
-    return hmac.compare_digest(signature, _token_signature(secret, password, int(expires)))
+    if not _SIGNATURE.fullmatch(signature):
+        return False
+    return hmac.compare_digest(signature, _token_signature(secret, password, expires))
 
 
 # --- a hidden test set: kept back from learners, scored only for the leaderboard -------------------
@@ -329,9 +340,10 @@ def keep_back_hidden_test(home: Path, code: str, dataset: Dataset, count: int, o
         raise ValueError("A hidden test set is scored by accuracy: it needs a data set of classes.")
     x_test, y_test, x_hidden, y_hidden = split_hidden_test(dataset.x_test, dataset.y_test, count)
     save_hidden_test(home, code, x_hidden, y_hidden)
+    suffix = f" (challenge {code})"
     return UserDatasetStore(home).save(
         owner=owner,
-        title=f"{dataset.title} (challenge {code})",
+        title=clean_name(dataset.title, DATASET_TITLE_CHARS - len(suffix)) + suffix,
         arrays={"x_train": dataset.x_train, "y_train": dataset.y_train, "x_test": x_test, "y_test": y_test},
         class_names=dataset.class_names,
         details={"hidden_test": int(count), "challenge": code, "from": dataset.name},
@@ -478,7 +490,7 @@ def race(runs: list[Run], challenge: Challenge, batch_history: Callable[[Run], l
 def setup_problems(title: str, max_epochs: int, hyperparameters: Hyperparameters) -> list[str]:
     """Why a teacher's new challenge cannot be created as filled in (empty when it can)."""
     found = []
-    if not title.strip():
+    if not clean_name(title, CHALLENGE_TITLE_CHARS):
         found.append("Give the challenge a title.")
     if hyperparameters.epochs > max_epochs:
         found.append("The starting number of epochs is above the most epochs allowed.")
@@ -546,7 +558,7 @@ def create_challenge(
         return challenges.save(
             Challenge(
                 code=code,
-                title=title.strip(),
+                title=title,  # cleaned by Challenge itself
                 dataset=dataset,
                 preset=preset,
                 max_params=int(max_params),

@@ -38,6 +38,7 @@ from core.data.image_import import (
     unsafe_member_reason,
 )
 from core.data.user_datasets import ARRAYS, UserDatasetStore, is_user_dataset
+from core.disk import READ_ONLY, disk_problem
 from core.numbers import is_finite_number, is_whole_number, strict_json
 from core.runs.model_file import ModelFileRefused, check_keras_file
 from core.runs.record import Run, Status, new_run_id
@@ -661,6 +662,8 @@ def open_work(
     history, results, model and predictions; its classroom challenge and experiment are left behind (they
     belong to the server it came from), and a run whose data set is not in the file shows it as deleted.
     """
+    if store.read_only:  # before reading the file: nothing of it could be written
+        raise WorkFileError(f"Your work cannot be opened here: {READ_ONLY}")
     limits = limits or WorkLimits()
     archive = WorkArchive(source, limits)
     with archive.zip:
@@ -717,10 +720,9 @@ def _write(store, datasets, owner, incoming_runs, incoming_datasets) -> OpenedWo
             store.delete(run_id)
         for name in written_datasets:
             datasets.delete(name, owner)
-        reason = getattr(error, "strerror", None) or type(error).__name__
+        reason = getattr(error, "public", None) or disk_problem(error) or "the server could not write it"
         raise WorkFileError(
-            f"Your work could not be written on this server ({reason}); nothing of the file was opened. "
-            "Try again later."
+            f"Your work could not be written on this server: {reason} Nothing of the file was opened. Try again later."
         ) from error
     return OpenedWork(written_runs, written_datasets, already_runs, already_datasets)
 

@@ -16,7 +16,9 @@ import re
 import stat
 import zipfile
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -26,6 +28,7 @@ from core.config import ENV_NUMBERS, MAX_UPLOAD_MB, env_number
 from core.data.datasets import DATASETS
 from core.data.names import class_name
 from core.data.pixels import FORMATS_TEXT, IMAGE_EXTENSIONS, BadImage, decode_image, image_uint8, with_channels
+from core.text import clean_name
 
 MB = 1024 * 1024
 SIZES = (16, 24, 28, 32, 48, 64, 96, 128)  # the target sizes offered (pixels per side)
@@ -36,6 +39,10 @@ IMBALANCE_FACTOR = 2  # a warning when the largest class has more than this many
 RATIO_CHECK_BYTES = MB  # small members may compress very well (a plain-colour BMP): only larger ones are judged
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})  # left by file managers, not images of a class
 MAX_TITLE = 60
+ImageBytes = bytes | Callable[[], bytes]  # an image file's bytes, or a function that reads them
+ZIP_SOURCE = "image folders (zip)"  # how a data set was made, kept with it (details["source"])
+FILES_SOURCE = "pictures taken or uploaded"
+IMAGE_SOURCES = frozenset({ZIP_SOURCE, FILES_SOURCE})
 RESIZE_NOTE = "each image was cropped to a centred square (so nothing is squashed), then resized"
 
 
@@ -79,7 +86,7 @@ class ImportLimits:
 
     @classmethod
     def from_env(cls, environ=None) -> ImportLimits:
-        """Defaults, overridden by CNN_PLAYGROUND_IMPORT_MAX_... variables (SettingsError if out of range)."""
+        """Defaults, overridden by the IMPORT_MAX_... settings of core.config (SettingsError if out of range)."""
         env = os.environ if environ is None else environ
         return cls(**{name: env_number(env, var) for name, var in cls.ENV.items()})
 
@@ -329,6 +336,15 @@ def _decode(data: bytes, size: int, grey: bool, max_pixels: int) -> np.ndarray:
     return image_array(decoded.image, size, grey)
 
 
+def preview(data: bytes, size: int, max_pixels: int) -> np.ndarray:
+    """The image file as the import would see it, size×size in colour (a thumbnail); ImageImportError when it
+    would be skipped as no readable image (the reason as in the health report)."""
+    try:
+        return _decode(data, size, False, max_pixels)
+    except MemberRefused as skip:
+        raise ImageImportError(str(skip)) from None
+
+
 def image_array(image: Image.Image, size: int, grey: bool) -> np.ndarray:
     """size×size×C uint8 of a decoded image: grey or RGB, cropped to a centred square and resized."""
     square = ImageOps.fit(with_channels(image, 1 if grey else 3), (size, size), method=Image.Resampling.LANCZOS)
@@ -349,14 +365,68 @@ def read_image_folders(
 ) -> ImportedImages:
     """Read a zip (bytes or a path) of one folder per class; raises ArchiveRefused with the report."""
     limits = limits or ImportLimits()
-    if size not in SIZES:
-        raise ImageImportError(f"Choose an image size of {', '.join(map(str, SIZES))} pixels.")
+    _check_size(size)
     report = HealthReport(size, grey, limits)
     with _open(source, limits, report) as archive:
         infos = archive.infolist()
         _check_archive(infos, limits, report)
-        images = _collect_images(archive, infos, size, grey, limits, report)
-    return _split(images, test_share, seed, report)
+        files = _files_by_class(archive, infos, report)
+        return images_from_files(
+            files, size=size, grey=grey, limits=limits, test_share=test_share, seed=seed, report=report
+        )
+
+
+def not_an_image(file_name: str) -> str | None:
+    """Why a file is not taken as an image from its name alone (its extension), or None."""
+    extension = PurePosixPath(file_name).suffix.lower()
+    if extension in IMAGE_EXTENSIONS:
+        return None
+    return f"not an image ({extension or 'no extension'}; use {FORMATS_TEXT})"
+
+
+def _check_size(size: int) -> None:
+    if size not in SIZES:
+        raise ImageImportError(f"Choose an image size of {', '.join(map(str, SIZES))} pixels.")
+
+
+def images_from_files(
+    files_by_class: Mapping[str, Iterable[tuple[str, ImageBytes]]],
+    *,
+    size: int = DEFAULT_SIZE,
+    grey: bool = False,
+    limits: ImportLimits | None = None,
+    test_share: float = TEST_SHARE,
+    seed: int = 0,
+    report: HealthReport | None = None,
+) -> ImportedImages:
+    """The data set made of each class's files: decoded, checked, resized and split, with the health report.
+
+    Both ways in end here: a zip's class folders (``read_image_folders``) and the pictures a learner took or
+    uploaded per class (``core.data.recording``). Raises ArchiveRefused (with the report) when fewer than two
+    classes have enough usable images.
+
+    Args:
+        files_by_class: class name (as it will be shown) -> its files as (file name, bytes), in order. The
+            bytes may be a function that reads them (the zip's members are read only when they are used);
+            it raises MemberRefused when they cannot be read.
+        report: the report to add to (the zip's, which already lists the members it skipped).
+    """
+    limits = limits or ImportLimits()
+    _check_size(size)
+    report = report if report is not None else HealthReport(size, grey, limits)
+    by_class: dict[str, list[np.ndarray]] = {}
+    for label, files in files_by_class.items():
+        images = by_class.setdefault(label, [])
+        for file_name, data in files:
+            try:
+                if reason := not_an_image(file_name):
+                    raise MemberRefused(reason)
+                if len(images) >= limits.max_per_class:
+                    raise MemberRefused(f"its class already has {limits.max_per_class:,} images (the limit per class)")
+                images.append(_decode(data() if callable(data) else data, size, grey, limits.max_pixels))
+            except MemberRefused as skip:
+                report.skipped.append(SkippedFile(printable(file_name), str(skip)))
+    return _split(by_class, test_share, seed, report)
 
 
 def _candidates(infos, report: HealthReport) -> tuple[list[tuple[zipfile.ZipInfo, tuple[str, ...]]], list]:
@@ -380,30 +450,23 @@ def _candidates(infos, report: HealthReport) -> tuple[list[tuple[zipfile.ZipInfo
     return files, folders
 
 
-def _collect_images(
-    archive, infos, size: int, grey: bool, limits: ImportLimits, report: HealthReport
-) -> dict[str, list[np.ndarray]]:
-    """Class name -> its images, in archive order; every member not used is in the report with its reason."""
+def _files_by_class(archive, infos, report: HealthReport) -> dict[str, list[tuple[str, ImageBytes]]]:
+    """Class name -> its members (archive name, reader), in archive order; members outside a class folder
+    are in the report with the reason. A member is read only if it is used (see images_from_files)."""
     files, folders = _candidates(infos, report)
     strip = _wrapper([p for _, p in files], folders)
     # A class is its folder's whole name: long names that differ late stay two classes (shortened only on show).
-    by_class: dict[str, list[np.ndarray]] = {class_name(p[strip]): [] for p in folders if len(p) > strip}
+    by_class: dict[str, list] = {class_name(p[strip]): [] for p in folders if len(p) > strip}
     for info, parts in files:
-        name = printable(info.filename)
         parts = parts[strip:]
-        try:
-            if len(parts) < 2:
-                raise MemberRefused("not inside a class folder (put each image in the folder of its class)")
-            label = class_name(parts[0])
-            images = by_class.setdefault(label, [])
-            extension = PurePosixPath(parts[-1]).suffix.lower()
-            if extension not in IMAGE_EXTENSIONS:
-                raise MemberRefused(f"not an image ({extension or 'no extension'}; use {FORMATS_TEXT})")
-            if len(images) >= limits.max_per_class:
-                raise MemberRefused(f"its class already has {limits.max_per_class:,} images (the limit per class)")
-            images.append(_decode(read_member(archive, info), size, grey, limits.max_pixels))
-        except MemberRefused as skip:
-            report.skipped.append(SkippedFile(name, str(skip)))
+        if len(parts) < 2:
+            report.skipped.append(
+                SkippedFile(
+                    printable(info.filename), "not inside a class folder (put each image in the folder of its class)"
+                )
+            )
+            continue
+        by_class.setdefault(class_name(parts[0]), []).append((info.filename, partial(read_member, archive, info)))
     return by_class
 
 
@@ -447,7 +510,7 @@ def _split(by_class: dict[str, list[np.ndarray]], test_share: float, seed: int, 
 
 def check_title(title: str, taken: list[str]) -> str:
     """The data set's name, stripped; ImageImportError when it is empty, too long or already used."""
-    title = " ".join((title or "").split())
+    title = clean_name(title, None)  # cut nothing: a name too long is refused below
     if not title:
         raise ImageImportError("Give the data set a name (for example 'My toys').")
     if len(title) > MAX_TITLE:
@@ -473,11 +536,32 @@ def import_image_folders(
     """
     title = check_title(title, [m["title"] for m in store.list(owner)])
     imported = read_image_folders(source, size=size, grey=grey, limits=limits)
+    return _save(imported, title=title, owner=owner, store=store, source=ZIP_SOURCE)
+
+
+def import_image_files(
+    files_by_class: Mapping[str, Iterable[tuple[str, ImageBytes]]],
+    *,
+    title: str,
+    owner: str,
+    store,
+    size: int = DEFAULT_SIZE,
+    grey: bool = False,
+    limits: ImportLimits | None = None,
+    source: str = FILES_SOURCE,
+) -> tuple[str, HealthReport]:
+    """Make a data set of each class's image files (see images_from_files) and save it as ``owner``'s."""
+    title = check_title(title, [m["title"] for m in store.list(owner)])
+    imported = images_from_files(files_by_class, size=size, grey=grey, limits=limits)
+    return _save(imported, title=title, owner=owner, store=store, source=source)
+
+
+def _save(imported: ImportedImages, *, title: str, owner: str, store, source: str) -> tuple[str, HealthReport]:
     name = store.save(
         owner=owner,
         title=title,
         arrays=imported.arrays,
         class_names=imported.class_names,
-        details={"source": "image folders (zip)", **imported.report.details()},
+        details={"source": source, **imported.report.details()},
     )
     return name, imported.report

@@ -18,6 +18,7 @@ import numpy as np
 
 from core.data.datasets import CLASSIFICATION, USER_PREFIX, Dataset, DatasetUnavailable, forget_dataset
 from core.runs.store import default_home
+from core.text import CLASS_NAME_CHARS, DATASET_TITLE_CHARS, clean_name, unique_names
 
 _ID = re.compile(rf"^{USER_PREFIX}[0-9a-f]{{12}}$")
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
@@ -52,16 +53,20 @@ class UserDatasetStore:
         target_name: str = "",
         details: dict | None = None,
     ) -> str:
-        """Store a new data set and return its name (``own-...``)."""
+        """Store a new data set and return its name (``own-...``).
+
+        The title and class names are cleaned here (core.text.clean_name), whoever imports: a folder or
+        a column named with control or invisible characters is stored as it shows.
+        """
         dataset_id = USER_PREFIX + secrets.token_hex(6)
         data_path, meta_path = self._paths(dataset_id)
         meta = {
             "id": dataset_id,
             "owner": owner,
-            "title": title,
+            "title": clean_name(title, DATASET_TITLE_CHARS) or "Untitled data set",
             "task": task,
             "created": time.time(),
-            "class_names": list(class_names),
+            "class_names": list(unique_names(class_names, CLASS_NAME_CHARS)),
             "feature_names": list(feature_names),
             "target_name": target_name,
             "details": details or {},

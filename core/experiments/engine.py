@@ -20,6 +20,7 @@ from core.experiments.factors import Factor, format_value, short_label
 from core.experiments.plan import Plan
 from core.runs.record import Status
 from core.runs.store import RunStore
+from core.text import EXPERIMENT_NAME_CHARS, clean_name
 from core.training.hyperparams import Hyperparameters
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ def start_experiment(
     experiment = Experiment(
         new_experiment_id(),
         owner,
-        name or default_name(plan),
+        clean_name(name, EXPERIMENT_NAME_CHARS) or default_name(plan),
         plan.dataset,
         plan.base_spec,
         plan.base_hyperparameters,

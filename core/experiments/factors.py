@@ -6,11 +6,13 @@ A factor is a key and its values. Keys (``layerN`` is the 1-based layer number s
   ``layer2.rate``);
 - ``layerN``: keep or remove layer N (values ``keep``, ``remove``);
 - ``addN``: add a layer so that it becomes layer N (values ``none`` and a layer type, or ``ConvBlock``:
-  a convolution and a pooling layer), e.g. ``add7=none,Dropout`` after model 1's hidden Dense layer;
+  a convolution and a pooling layer; ``ResidualBlock``: a residual block as wide as the convolution above),
+  e.g. ``add7=none,Dropout`` after model 1's hidden Dense layer, or ``add1=none,RandomFlip`` (with or without
+  augmentation);
 - a training setting: ``optimizer``, ``learning_rate``, ``batch_size``, ``epochs``.
 
 Layer numbers always refer to the model the experiment starts from, so several factors combine
-without one renumbering the other's layers.
+without one renumbering the other's layers; an Add or Concatenate keeps taking the same earlier layer.
 """
 
 from __future__ import annotations
@@ -20,16 +22,24 @@ import math
 import re
 from dataclasses import dataclass
 
-from core.model.spec import LAYER_TYPES, Arg, new_layer
+from core.model.augmentation import AUGMENTATION_TYPES
+from core.model.spec import LAYER_TYPES, Arg, new_layer, repoint_merges
 from core.training.hyperparams import MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 
 TRAINING_FACTORS = ("optimizer", "learning_rate", "batch_size", "epochs")
 # The one setting of each layer type that says how big it is: offered first in the factor lists.
-MAIN_SIZES = {"Conv2D": ("filters", "kernel_size"), "Dense": ("units",), "Dropout": ("rate",)}
+MAIN_SIZES = {
+    "Conv2D": ("filters", "kernel_size"),
+    "ResidualBlock": ("filters",),
+    "Dense": ("units",),
+    "Dropout": ("rate",),
+}
 CONV_BLOCK = "ConvBlock"
 NONE = "none"
 KEEP, REMOVE = "keep", "remove"
-ADDABLE = ("Dropout", "BatchNormalization", "Dense", "Conv2D", CONV_BLOCK)
+RESIDUAL_BLOCK = "ResidualBlock"
+ADDABLE = ("Dropout", "BatchNormalization", "Dense", "Conv2D", CONV_BLOCK, RESIDUAL_BLOCK, *sorted(AUGMENTATION_TYPES))
+IMAGE_ONLY = ("Conv2D", CONV_BLOCK, RESIDUAL_BLOCK, *AUGMENTATION_TYPES)
 MAX_VALUES = 8  # values per factor
 
 _LAYER_KEY = re.compile(r"^layer(\d+)(?:\.(\w+))?$")
@@ -124,7 +134,7 @@ def _parse_number(text: str, whole: bool, key: str):
 
 
 def _parse_arg_value(arg: Arg, text: str, key: str):
-    if arg.kind in ("int", "pair"):
+    if arg.kind in ("int", "pair", "layer"):
         return _parse_number(text, True, key)
     if arg.kind == "float":
         return _parse_number(text, False, key)
@@ -265,10 +275,11 @@ def factor_options(spec: dict, hp: Hyperparameters) -> list[FactorOption]:
         key = f"layer{number}"
         options.append(FactorOption(key, factor_label(key, spec), "choice", (KEEP, REMOVE), choices=(KEEP, REMOVE)))
     images = len(spec.get("input_shape") or ()) == 3
-    addable = tuple(k for k in ADDABLE if images or k not in ("Conv2D", CONV_BLOCK))
+    addable = tuple(k for k in ADDABLE if images or k not in IMAGE_ONLY)
     for position in range(1, len(layers) + 1):  # before the output layer at the latest
         key = f"add{position}"
-        suggested = (NONE, "Dropout")
+        # At the top of an image model, augmentation (with or without) is the natural question.
+        suggested = (NONE, "RandomRotation") if images and position == 1 else (NONE, "Dropout")
         options.append(FactorOption(key, factor_label(key, spec), "choice", suggested, choices=(NONE, *addable)))
     lr = hp.effective_learning_rate
     options += [
@@ -302,11 +313,13 @@ def factor_options(spec: dict, hp: Hyperparameters) -> list[FactorOption]:
 def _added_layers(kind: str, spec: dict, before: int) -> list[dict]:
     if kind == NONE:
         return []
+    convs = [layer for layer in spec["layers"][: before - 1] if layer.get("type") in ("Conv2D", RESIDUAL_BLOCK)]
     if kind == CONV_BLOCK:
-        convs = [layer for layer in spec["layers"][: before - 1] if layer.get("type") == "Conv2D"]
         filters = 2 * int(convs[-1].get("filters", 32)) if convs else 32
         conv = {**new_layer("Conv2D"), "filters": filters, "padding": "same"}
         return [conv, {"type": "MaxPooling2D", "pool_size": 2}]
+    if kind == RESIDUAL_BLOCK:  # as wide as the convolution above: its input is added back as it is
+        return [{**new_layer(kind), "filters": int(convs[-1].get("filters", 32)) if convs else 32}]
     return [new_layer(kind)]
 
 
@@ -338,12 +351,16 @@ def apply_values(
                     removed.add(number)
             else:
                 layers[number - 1][arg] = list(value) if isinstance(value, tuple) else value
-    result = []
+    result, origins = [], []
     for number in range(1, len(layers) + 2):
         if number in added:
-            result += _added_layers(added[number], spec, number)
+            new = _added_layers(added[number], spec, number)
+            result += new
+            origins += [None] * len(new)
         if number <= len(layers) and number not in removed:
             result.append(layers[number - 1])
+            origins.append(number - 1)
+    repoint_merges(result, origins)
     variant["layers"] = result
     hp = Hyperparameters.from_dict({**hp.to_dict(), **changes}) if changes else hp
     return variant, hp

@@ -3,7 +3,8 @@
 For a convolution: the input patch under the kernel (every input channel), the kernel's weights, their
 element-wise products, the sum plus the bias and the activation. For a pooling window: its values and
 which one won (or their mean). For a Dense layer (e.g. the output): the inputs that contributed most,
-the sum plus the bias and the activation (softmax over every class's sum for an output layer).
+the sum plus the bias and the activation (softmax over every class's sum for an output layer). For an Add
+(a skip connection): the value on the main path plus the value the shortcut brings.
 
 Every result carries ``model_value``: the same number read from the model's own forward pass, so a view
 can show (and a test can check) that the arithmetic gives exactly what the network computed.
@@ -18,7 +19,7 @@ import keras
 import numpy as np
 
 POOL_TYPES = frozenset({"MaxPooling2D", "AveragePooling2D"})
-EXPLAINED_TYPES = frozenset({"Conv2D", "Dense"}) | POOL_TYPES
+EXPLAINED_TYPES = frozenset({"Conv2D", "Dense", "Add"}) | POOL_TYPES
 
 
 class NotExplainable(Exception):
@@ -34,16 +35,46 @@ def _pair(value) -> tuple[int, int]:
 def layer_values(model, image: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each layer's input and output for one image (batch dimension dropped), by layer name.
 
-    One pass through the Sequential model's layers in inference mode, so a layer's input is exactly
-    what the model feeds it.
+    One pass through the model in inference mode, so a layer's input is exactly what the model feeds it: a
+    Sequential model's layers one after another; a functional one (residual blocks, merges) through a probe
+    model of its own graph, where an Add's input is the list of its inputs.
     """
+    batch = np.asarray(image, dtype=np.float32)[None]
     values = {}
-    current = keras.ops.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
+    if not isinstance(model, keras.Sequential):
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        inputs = [layer.input if isinstance(layer.input, list) else [layer.input] for layer in layers]
+        probe = keras.Model(model.inputs, [t for tensors in inputs for t in tensors] + [lay.output for lay in layers])
+        flat = [keras.ops.convert_to_numpy(v)[0] for v in probe(batch, training=False)]
+        outputs, position = flat[-len(layers) :], 0
+        for layer, tensors, output in zip(layers, inputs, outputs):
+            taken = flat[position : position + len(tensors)]
+            position += len(tensors)
+            values[layer.name] = (taken if isinstance(layer.input, list) else taken[0], output)
+        return values
+    current = keras.ops.convert_to_tensor(batch)
     for layer in model.layers:
         output = layer(current, training=False)
         values[layer.name] = (keras.ops.convert_to_numpy(current)[0], keras.ops.convert_to_numpy(output)[0])
         current = output
     return values
+
+
+def reads_the_image(model, layer) -> bool:
+    """Whether the layer's input is the model's input image itself (the first layer)."""
+    if isinstance(model, keras.Sequential):
+        return layer is model.layers[0]
+    return not isinstance(layer.input, list) and isinstance(_producer(layer.input), keras.layers.InputLayer)
+
+
+def _producer(tensor):
+    """The layer whose output ``tensor`` is (Keras' own record of the graph)."""
+    return tensor._keras_history.operation
+
+
+def _parents(layer) -> list:
+    inputs = layer.input if isinstance(layer.input, list) else [layer.input]
+    return [_producer(t) for t in inputs]
 
 
 def explainable_layers(model) -> list:
@@ -337,6 +368,53 @@ def dense_result(arithmetic: DenseArithmetic, model) -> float:
     return _apply_activation(model.get_layer(arithmetic.layer), arithmetic.pre_activation)
 
 
+# --- add (a skip connection) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddArithmetic:
+    """One value of an Add layer's output: the value each of its inputs has at the same place, summed.
+
+    ``sources`` names the layer each input comes from (the main path first, then the shortcut).
+    """
+
+    layer: str
+    channel: int
+    row: int
+    col: int
+    sources: tuple[str, ...]
+    values: tuple[float, ...]
+    output_shape: tuple[int, int, int]
+    model_value: float
+
+    @property
+    def value(self) -> float:
+        return float(sum(self.values))
+
+
+def add_arithmetic(model, image: np.ndarray, layer_name: str, channel: int, row: int, col: int) -> AddArithmetic:
+    """How Add layer ``layer_name`` got its value at (row, col, channel): its inputs' values there, added."""
+    layer = _layer(model, layer_name)
+    if type(layer).__name__ != "Add":
+        raise NotExplainable(f"{layer_name} is a {type(layer).__name__}, not an Add layer.")
+    inputs, output = layer_values(model, image)[layer.name]
+    if output.ndim != 3:
+        raise NotExplainable(f"{layer_name} adds flat vectors: this view explains Adds of feature maps.")
+    if not 0 <= channel < output.shape[-1]:
+        raise NotExplainable(f"{layer_name} has {output.shape[-1]} channels (0 to {output.shape[-1] - 1}).")
+    _check_position(row, col, output.shape, f"output of {layer_name}")
+    return AddArithmetic(
+        layer=layer.name,
+        channel=channel,
+        row=row,
+        col=col,
+        sources=tuple(parent.name for parent in _parents(layer)),
+        values=tuple(float(values[row, col, channel]) for values in inputs),
+        output_shape=tuple(int(v) for v in output.shape),
+        model_value=float(_model_output(model, layer, image)[row, col, channel]),
+    )
+
+
 # --- where in the image ----------------------------------------------------------------------------
 
 
@@ -346,25 +424,57 @@ def receptive_field(model, layer_name: str, row: int, col: int) -> tuple[int, in
     Returns (top, left, bottom, right), inclusive, clipped to the image: each convolution or pooling
     window on the way back widens the area by its size and multiplies it by its stride.
     """
+    if not isinstance(model, keras.Sequential):
+        return _graph_field(model, _layer(model, layer_name), layer_name, (row, row, col, col))
     top, bottom, left, right = row, row, col, col
     layers = model.layers[: model.layers.index(_layer(model, layer_name)) + 1]
     for layer in reversed(layers):
-        kind = type(layer).__name__
-        if kind == "Conv2D":
-            window = _pair(layer.kernel_size)
-        elif kind in POOL_TYPES:
-            window = _pair(layer.pool_size)
-        elif len(layer.output.shape) == 4:
-            continue  # BatchNormalization, Dropout: each value depends on the same place only
-        else:
-            raise NotExplainable(
-                f"{layer_name} comes after {layer.name}, which flattens the maps: it sees all of the image."
-            )
-        (in_h, in_w), (out_h, out_w) = layer.input.shape[1:3], layer.output.shape[1:3]
-        strides = _pair(layer.strides)
-        top = window_origin(in_h, out_h, window[0], strides[0], layer.padding, top)
-        bottom = window_origin(in_h, out_h, window[0], strides[0], layer.padding, bottom) + window[0] - 1
-        left = window_origin(in_w, out_w, window[1], strides[1], layer.padding, left)
-        right = window_origin(in_w, out_w, window[1], strides[1], layer.padding, right) + window[1] - 1
+        top, bottom, left, right = _widened(layer, layer_name, (top, bottom, left, right))
     height, width = model.inputs[0].shape[1:3]
     return max(top, 0), max(left, 0), min(bottom, height - 1), min(right, width - 1)
+
+
+def _graph_field(model, layer, layer_name: str, box) -> tuple[int, int, int, int]:
+    """The receptive field in a functional model: back along every path to the input (a residual block's
+    convolutions and its shortcut), the widest area any path reaches."""
+    reached, seen = [], set()
+
+    def walk(current, area):
+        if (id(current), area) in seen:  # paths that rejoin (a block's two paths) are walked once from there
+            return
+        seen.add((id(current), area))
+        if isinstance(current, keras.layers.InputLayer):
+            reached.append(area)
+            return
+        area = _widened(current, layer_name, area)
+        for parent in _parents(current):
+            walk(parent, area)
+
+    walk(layer, box)
+    height, width = model.inputs[0].shape[1:3]
+    top, bottom = min(a[0] for a in reached), max(a[1] for a in reached)
+    left, right = min(a[2] for a in reached), max(a[3] for a in reached)
+    return max(top, 0), max(left, 0), min(bottom, height - 1), min(right, width - 1)
+
+
+def _widened(layer, layer_name: str, area):
+    """The input area (top, bottom, left, right) ``layer``'s output area depends on."""
+    top, bottom, left, right = area
+    kind = type(layer).__name__
+    if kind == "Conv2D":
+        window = _pair(layer.kernel_size)
+    elif kind in POOL_TYPES:
+        window = _pair(layer.pool_size)
+    elif len(layer.output.shape) == 4:
+        return area  # BatchNormalization, Dropout, ReLU, Add: each value depends on the same place only
+    else:
+        raise NotExplainable(
+            f"{layer_name} comes after {layer.name}, which flattens the maps: it sees all of the image."
+        )
+    (in_h, in_w), (out_h, out_w) = layer.input.shape[1:3], layer.output.shape[1:3]
+    strides = _pair(layer.strides)
+    top = window_origin(in_h, out_h, window[0], strides[0], layer.padding, top)
+    bottom = window_origin(in_h, out_h, window[0], strides[0], layer.padding, bottom) + window[0] - 1
+    left = window_origin(in_w, out_w, window[1], strides[1], layer.padding, left)
+    right = window_origin(in_w, out_w, window[1], strides[1], layer.padding, right) + window[1] - 1
+    return top, bottom, left, right

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from core.model.augmentation import describe as describe_augmentation
+from core.model.augmentation import without_augmentation
 from core.runs.record import Status
 from core.training.hyperparams import OPTIMIZERS
 
@@ -28,12 +30,13 @@ MIN_BATCHES = 2 * EDGE_BATCHES
 MIN_EPOCHS = 2
 EXPLODE_FACTOR = 10  # training loss reached 10 times its start (or the loss of guessing): the weights blew up
 CHANCE_MARGIN = 0.15  # accuracy less than 15 % of the way from guessing to always right is "near chance"
+AUGMENTATION = "augmentation"
 _NOT_FINITE = re.compile(r"\bNaN\b|infinite", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "overfitting", "flat", "diverging", "chance" or "good"
+    kind: str  # "overfitting", "flat", "diverging", "chance", "good", or "augmentation" (a note, not a problem)
     title: str
     epoch: int | None  # the (1-based) epoch the finding refers to
     statement: str  # what the numbers show
@@ -41,7 +44,7 @@ class Finding:
 
     @property
     def is_problem(self) -> bool:
-        return self.kind != "good"
+        return self.kind not in ("good", AUGMENTATION)
 
 
 @dataclass(frozen=True)
@@ -430,3 +433,105 @@ def _examples_used(run) -> int | None:
         used, available = results["train_examples"], results.get("train_examples_available", 0)
         return used if used < available else None
     return run.hyperparameters.limit_train  # a run from before the count was kept
+
+
+# --- augmentation and the train/validation gap ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Training and validation accuracy at one epoch: the gap is how much better training looks."""
+
+    train: float
+    validation: float
+    epoch: int
+
+    @property
+    def points(self) -> float:
+        return 100 * (self.train - self.validation)
+
+    def text(self) -> str:
+        numbers = f"training accuracy {_pct(self.train)} and validation accuracy {_pct(self.validation)}"
+        if self.points >= 0:
+            return f"{numbers} at epoch {self.epoch}: a gap of {self.points:.1f} points"
+        return f"{numbers} at epoch {self.epoch}: validation {-self.points:.1f} points above training"
+
+
+def last_gap(epochs: Sequence[dict]) -> Gap | None:
+    """The gap at the last epoch that has both a training and a validation accuracy."""
+    for entry in reversed(list(epochs)):
+        if _finite(entry.get("accuracy")) and _finite(entry.get("val_accuracy")):
+            return Gap(float(entry["accuracy"]), float(entry["val_accuracy"]), int(entry.get("epoch", 0)))
+    return None
+
+
+def _same_model_without_augmentation(run, others) -> tuple[object, Gap] | None:
+    """Among ``others``, a run of this model without its augmentation layers on the same data, with its gap:
+    one with the same training settings first (the clone-and-edit flow), else the newest."""
+    plain = without_augmentation(run.spec)
+    matches = []
+    for other in others:
+        spec = other.spec if isinstance(other.spec, dict) else {}
+        if other.id == run.id or other.dataset != run.dataset or describe_augmentation(spec):
+            continue
+        if spec.get("input_shape") != plain.get("input_shape") or spec.get("layers") != plain["layers"]:
+            continue
+        gap = last_gap(other.epoch_history())
+        if gap is not None:
+            matches.append((other, gap))
+    same_settings = [m for m in matches if m[0].hyperparameters == run.hyperparameters]
+    return (same_settings or matches or [None])[0]
+
+
+def augmentation_finding(run, others=()) -> Finding | None:
+    """What augmentation did to the gap between training and validation accuracy, with the numbers.
+
+    Compared with a run of the same model without augmentation among ``others`` (the learner's runs) when
+    there is one, else the run's own gap with a note that augmentation is on. None when the run has no
+    augmentation or no validation accuracy yet.
+    """
+    if run.task.is_regression or not isinstance(run.spec, dict):
+        return None
+    words = describe_augmentation(run.spec)
+    own = last_gap(run.epoch_history())
+    if not words or own is None:
+        return None
+    harder = "training accuracy is measured on the augmented images, which are harder than the originals"
+    found = _same_model_without_augmentation(run, others)
+    if found is None:
+        return Finding(
+            AUGMENTATION,
+            "Augmentation is on",
+            own.epoch,
+            f"This run trained with augmentation ({words}): {own.text()} (the {harder}).",
+            "To see what augmentation changes, use Clone and edit, remove the augmentation layers and train "
+            "again: this note then compares the two gaps.",
+        )
+    other, theirs = found
+    narrowed = theirs.points - own.points
+    statement = (
+        f"With augmentation ({words}): {own.text()}. Run {other.id}, the same model without augmentation: "
+        f"{theirs.text()}. "
+    )
+    validation_change = 100 * (own.validation - theirs.validation)
+    if narrowed > 0:
+        title = "Augmentation narrowed the gap"
+        statement += (
+            f"Augmentation narrowed the gap by {narrowed:.1f} points (part of that is because the {harder}), and "
+            f"validation accuracy {'rose' if validation_change >= 0 else 'fell'} by {abs(validation_change):.1f} "
+            "points."
+        )
+        suggestion = (
+            "Keep it: the network relies less on the exact training images."
+            if validation_change >= 0
+            else "The gap closed but validation accuracy fell: the augmentation may be too strong for this model "
+            "or these epochs — try smaller settings, or train longer."
+        )
+    else:
+        title = "Augmentation did not narrow the gap"
+        statement += f"The gap is {-narrowed:.1f} points wider with augmentation."
+        suggestion = (
+            "Augmentation usually needs more epochs to pay off; or try gentler settings, or another kind "
+            "(a small shift or rotation)."
+        )
+    return Finding(AUGMENTATION, title, own.epoch, statement, suggestion)

@@ -1,7 +1,8 @@
 """Looking inside a trained model: its learned filters, its feature maps for one image, and Grad-CAM.
 
-Works on the Sequential models that :func:`core.model.spec.build_model` makes (and that runs save as
-``.keras`` files). Pure Python and Keras: no UI code here.
+Works on the models that :func:`core.model.spec.build_model` makes (and that runs save as ``.keras``
+files): Sequential stacks, and functional ones for models with residual blocks or merges. Pure Python and
+Keras: no UI code here.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def predict_probabilities(model, image: np.ndarray) -> np.ndarray:
 class GradCam:
     heatmap: np.ndarray  # (input height, input width), 0..1: where the evidence for the class is
     class_index: int
-    layer: str  # the Conv2D layer it was computed on
+    layer: str  # the layer it was computed on: the last Conv2D (a residual block's output in a functional model)
     probabilities: np.ndarray
     found_evidence: bool  # False when no region speaks for the class (the map is all zero)
 
@@ -159,6 +160,8 @@ def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> GradCa
     if not convs:
         raise NotInspectable("This model has no Conv2D layer, so there is no map of where it looked.")
     last_conv, output_layer = convs[-1], model.layers[-1]
+    if not isinstance(model, keras.Sequential):
+        return _graph_grad_cam(model, image, class_index)
     x = tf.convert_to_tensor(_batch(image))
     with tf.GradientTape() as tape:
         h = x
@@ -177,7 +180,45 @@ def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> GradCa
         if class_index is None:
             class_index = int(tf.argmax(probabilities[0]))
         target = scores[:, class_index]
-    gradients = tape.gradient(target, conv_output)[0]  # (h, w, c)
+    return _heatmap(tape.gradient(target, conv_output), conv_output, image, class_index, last_conv, probabilities)
+
+
+def _graph_grad_cam(model, image: np.ndarray, class_index: int | None) -> GradCam:
+    """Grad-CAM for a functional model (residual blocks, merges): on the last layer that outputs feature maps
+    (where every path has joined). Its maps are computed first; the gradient is taken through the layers after
+    it only (pooling, Dense), each fed from the layers its inputs come from."""
+    position = max(i for i, layer in enumerate(model.layers) if len(layer.output.shape) == 4 and i > 0)
+    target_layer, output_layer = model.layers[position], model.layers[-1]
+    probe = keras.Model(model.inputs, target_layer.output)
+    conv_output = tf.convert_to_tensor(probe(_batch(image), training=False))
+    with tf.GradientTape() as tape:
+        tape.watch(conv_output)
+        values = {target_layer.name: conv_output}
+        for layer in model.layers[position + 1 :]:
+            inputs = [
+                values[_producer(t).name] for t in (layer.input if isinstance(layer.input, list) else [layer.input])
+            ]
+            taken = inputs if isinstance(layer.input, list) else inputs[0]
+            if layer is output_layer and _kind(layer) == "Dense":
+                scores = _pre_activation(layer, taken)
+                probabilities = layer.activation(scores)
+                break
+            values[layer.name] = layer(taken, training=False)
+        else:  # the model does not end in Dense: use its output as the score
+            scores = probabilities = values[output_layer.name]
+        if class_index is None:
+            class_index = int(tf.argmax(probabilities[0]))
+        target = scores[:, class_index]
+    return _heatmap(tape.gradient(target, conv_output), conv_output, image, class_index, target_layer, probabilities)
+
+
+def _producer(tensor):
+    """The layer whose output ``tensor`` is (Keras' own record of the graph)."""
+    return tensor._keras_history.operation
+
+
+def _heatmap(gradients, conv_output, image, class_index, layer, probabilities) -> GradCam:
+    gradients = gradients[0]  # (h, w, c)
     weights = tf.reduce_mean(gradients, axis=(0, 1))
     cam = tf.nn.relu(tf.reduce_sum(conv_output[0] * weights, axis=-1))
     cam = tf.image.resize(cam[..., None], image.shape[:2], method="bilinear")[..., 0].numpy()
@@ -186,7 +227,7 @@ def grad_cam(model, image: np.ndarray, class_index: int | None = None) -> GradCa
     return GradCam(
         heatmap.astype(np.float32),
         int(class_index),
-        last_conv.name,
+        layer.name,
         keras.ops.convert_to_numpy(probabilities)[0],
         peak > 1e-12,
     )

@@ -1,5 +1,6 @@
 """A model card for a trained run: what it was trained on, how well it does, where it fails, how big and
-fast it is, and what it is (not) for, in plain words. Markdown, built from the run's stored numbers.
+fast it is, and what it is (not) for, in plain words. Markdown, built from the run's stored numbers;
+every name in it (the run's, the data set's, its classes' and target's) is escaped, so it shows as typed.
 
 Only :func:`measure_speed` runs the model (Keras); everything else reads the run's record and saved
 test predictions.
@@ -17,8 +18,10 @@ import numpy as np
 
 from core.insight.mistakes import PredictionsUnavailable, confident_mistakes, load_predictions
 from core.messages import counted
+from core.model.augmentation import describe as describe_augmentation
 from core.runs.record import Run
 from core.runs.store import RunStore
+from core.text import markdown_literal as md
 
 CONFUSED_PAIRS = 3
 EXAMPLE_MISTAKES = 5
@@ -83,10 +86,18 @@ def _dataset_title(run: Run) -> str:
         return f"{run.dataset} (no longer on this server)"
 
 
+# What a layer type that is not one Keras layer stands for, so the card says what the model is made of.
+_GRAPH_WORDS = {
+    "ResidualBlock": "convolutions with BatchNormalization whose input is added back (a skip connection)",
+    "Add": "an earlier layer's output added back (a skip connection)",
+    "Concatenate": "an earlier layer's output joined on as more channels",
+}
+
+
 def _layers_line(spec: dict) -> str:
     kinds = [layer.get("type", "?") for layer in spec.get("layers") or []]
     counts = {k: kinds.count(k) for k in dict.fromkeys(kinds)}
-    return ", ".join(f"{n} {k}" for k, n in counts.items())
+    return ", ".join(f"{n} {k}" + (f" ({_GRAPH_WORDS[k]})" if k in _GRAPH_WORDS else "") for k, n in counts.items())
 
 
 def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_files=None) -> str:
@@ -97,24 +108,24 @@ def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_fil
     created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
     input_shape = "×".join(str(v) for v in run.spec.get("input_shape") or [])
     lines = [
-        f"# Model card: {run.name or 'unnamed run'} (run {run.id})",
+        f"# Model card: {md(run.name or 'unnamed run')} (run {run.id})",
         "",
         f"Created {created} with CNN Playground {app_version()}. Status: {run.status}"
-        + (f" — {run.message}" if run.message else "")
+        + (f" — {md(run.message)}" if run.message else "")
         + ".",
         "",
         "## Data",
         "",
-        f"- Data set: **{_dataset_title(run)}**, "
+        f"- Data set: **{md(_dataset_title(run))}**, "
         + (
             f"images of {input_shape}."
             if len(run.spec.get("input_shape") or ()) == 3
             else f"rows of {input_shape} numbers."
         ),
     ]
-    class_names = results.get("class_names") or []
+    class_names = [md(name) for name in results.get("class_names") or []]
     if regression:
-        lines.append(f"- Predicts one number: **{results.get('target_name', 'the target')}**.")
+        lines.append(f"- Predicts one number: **{md(results.get('target_name', 'the target'))}**.")
     elif class_names:
         lines.append(f"- {len(class_names)} classes: {', '.join(class_names)}.")
     lines.append(
@@ -136,6 +147,10 @@ def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_fil
         )
         + ".",
     ]
+    if augmentation := describe_augmentation(run.spec):
+        lines.append(
+            f"- Augmentation: {augmentation} (while training only; test images and predictions are not changed)."
+        )
     if results.get("train_seconds") is not None:
         lines.append(f"- Training took {results['train_seconds']:.0f} s on this server's CPU.")
     lines += ["", "## How well it does", ""]
@@ -222,10 +237,10 @@ def _size_and_speed(run: Run, store: RunStore, speed: Speed | None, tflite_files
 
 
 def _use_and_limits(run: Run, results: dict, class_names, regression: bool) -> list[str]:
-    dataset = _dataset_title(run)
+    dataset = md(_dataset_title(run))
     if regression:
         lines = [
-            f"- Made for learning: it predicts {results.get('target_name', 'the target')} from rows like those of "
+            f"- Made for learning: it predicts {md(results.get('target_name', 'the target'))} from rows like those of "
             f"{dataset}. Rows from elsewhere, or values far outside the training rows' range, can give "
             "confidently wrong numbers.",
         ]

@@ -12,11 +12,11 @@ import textwrap
 
 from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
 from core.messages import quote
-from core.model.spec import LAYER_TYPES, keras_kwargs, layer_names
+from core.model.spec import LAYER_TYPES, MERGE_TYPES, analyze, is_graph, keras_kwargs, layer_names, merge_number
 from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
 from core.validation import InvalidInput, check_hyperparameters, check_spec
 
-POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",)}
+POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",), "Activation": ("activation",)}
 
 
 def _layer_call(layer: dict, name: str) -> str:
@@ -29,12 +29,75 @@ def _layer_call(layer: dict, name: str) -> str:
     return f"layers.{layer['type']}({', '.join([*positional, *named, f'name={name!r}'])})"
 
 
+def _inner_call(part) -> str:
+    kwargs = dict(part.kwargs)
+    positional = [repr(kwargs.pop(key)) for key in POSITIONAL.get(part.type, ()) if key in kwargs]
+    named = [f"{key}={(tuple(v) if isinstance(v, list) else v)!r}" for key, v in kwargs.items()]
+    return f"layers.{part.type}({', '.join([*positional, *named, f'name={part.name!r}'])})"
+
+
+def _graph_layer_lines(layer: dict, report, source: str) -> list[str]:
+    """A residual block's or a merge's Keras layers, one per line: ``x`` is the main path, ``shortcut``
+    (or the earlier layer's variable) the path the shortcut takes."""
+    if layer["type"] == "ResidualBlock":
+        projected = any(part.branch == "shortcut" for part in report.inner)
+        convs = sum(part.type == "Conv2D" and part.branch == "main" for part in report.inner)
+        lines = [
+            f"# Residual block: {convs} convolutions, then their input is added back"
+            + (" through a 1×1 convolution (the shape changes)" if projected else ""),
+            "shortcut = x",
+        ]
+        source = "shortcut"
+    else:
+        lines = []
+        if any(part.branch == "shortcut" for part in report.inner):
+            lines.append(f"shortcut = {source}")
+            source = "shortcut"
+    for part in report.inner:
+        call = _inner_call(part)
+        if part.type in MERGE_TYPES:
+            lines.append(f"x = {call}([x, {source}])")
+        elif part.branch == "shortcut":
+            lines.append(f"shortcut = {call}(shortcut)")
+        else:
+            lines.append(f"x = {call}(x)")
+    return lines
+
+
+def _functional_code(spec: dict) -> str:
+    """Keras' functional API: each layer's output feeds the next, and the outputs a merge takes later are kept
+    in a variable of their own (``layer3``)."""
+    analysis = analyze(spec)
+    broken = next((r for r in analysis.layers if r.output_shape is None), None)
+    if broken is not None:  # a graph layer's Keras layers follow from its shapes
+        problem = next((p for p in analysis.problems if p.layer is not None), None)
+        raise InvalidInput(
+            "A model with skip connections gets its code once every layer fits"
+            + (f": {problem.text()}" if problem else ".")
+        )
+    taken = {merge_number(layer) for layer in spec["layers"]} - {None}
+    lines = [f"inputs = keras.Input(shape={tuple(spec['input_shape'])!r})", "x = inputs"]
+    for number, (layer, name, report) in enumerate(zip(spec["layers"], layer_names(spec), analysis.layers), start=1):
+        if report.inner:
+            taken_from = merge_number(layer)
+            lines += _graph_layer_lines(layer, report, "inputs" if taken_from == 0 else f"layer{taken_from}")
+        else:
+            lines.append(f"x = {_layer_call(layer, name)}(x)")
+        if number in taken:
+            lines.append(f"layer{number} = x  # an Add or Concatenate below takes it")
+    lines.append('model = keras.Model(inputs, x, name="cnn_playground_model")')
+    return "\n".join(lines)
+
+
 def model_code(spec: dict) -> str:
-    """Python that builds the spec's model with Keras (the builder's "view code").
+    """Python that builds the spec's model with Keras (the builder's "view code"): a Sequential stack, or for
+    a model with residual blocks or merges the functional API.
 
     Raises InvalidInput (a ValueError) with a plain message for a spec that is not valid.
     """
     check_spec(spec)
+    if is_graph(spec):
+        return _functional_code(spec)
     lines = [f"    keras.Input(shape={tuple(spec['input_shape'])!r}),"]
     lines += [f"    {_layer_call(layer, name)}," for layer, name in zip(spec["layers"], layer_names(spec))]
     body = "\n".join(lines)

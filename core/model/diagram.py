@@ -5,7 +5,9 @@ on every edit. Each image-shaped tensor (the input, each convolution or pooling 
 height follows the map's height, whose depth follows its width and whose thickness follows its number of
 channels (on a log scale, so 8 and 256 channels both stay readable); each flat vector (Flatten, a Dense
 layer, a table's inputs) is a bar whose height follows its length. Layers that keep the shape
-(BatchNormalization, Dropout) are small tags between the blocks.
+(BatchNormalization, Dropout, the augmentation layers) are small tags between the blocks. A skip connection (a
+residual block's, or an Add or Concatenate of an earlier layer's output) is an arc over the blocks from where it
+starts to where it joins.
 
 One drawing (:class:`Diagram`: polygons, lines and texts) is rendered twice: :func:`to_svg` and
 :func:`to_png` (Pillow), so both files show the same figure.
@@ -18,7 +20,8 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from core.model.spec import analyze
+from core.model.augmentation import AUGMENTATION_TYPES, short_tag
+from core.model.spec import analyze, merge_number
 
 COLOURS = {
     "Input": "#cfd8dc",
@@ -29,10 +32,13 @@ COLOURS = {
     "GlobalMaxPooling2D": "#ba68c8",
     "Flatten": "#b0bec5",
     "Dense": "#81c784",
+    "ResidualBlock": "#4db6ac",
+    "Add": "#fff176",
+    "Concatenate": "#fff176",
     "Output": "#e57373",
     "Unknown": "#eeeeee",
 }
-PASS_THROUGH = frozenset({"BatchNormalization", "Dropout"})
+PASS_THROUGH = frozenset({"BatchNormalization", "Dropout"}) | AUGMENTATION_TYPES
 TEXT = "#263238"
 EDGE = "#37474f"
 MARGIN = 24
@@ -42,6 +48,8 @@ MAX_SIDE = 150  # pixels of the tallest map (and longest bar)
 MIN_SIDE = 14
 BAR_WIDTH = 16
 LABEL_SIZE = 11
+SHORTCUT = "#00897b"
+ARC_RISE = 34  # how far an arc's middle rises above the taller of its two blocks
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,24 @@ class Line:
     end: tuple[float, float]
     colour: str = EDGE
     dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Arc:
+    """A skip connection: a curve (a quadratic Bézier through ``control``) from one block's top to another's."""
+
+    start: tuple[float, float]
+    control: tuple[float, float]
+    end: tuple[float, float]
+    colour: str = SHORTCUT
+
+    def points(self, steps: int = 24) -> list[tuple[float, float]]:
+        """The curve as a polyline (for Pillow, which draws no curves)."""
+        (x0, y0), (cx, cy), (x1, y1) = self.start, self.control, self.end
+        return [
+            ((1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t**2 * x1, (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t**2 * y1)
+            for t in (i / steps for i in range(steps + 1))
+        ]
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,7 @@ class Diagram:
     height: float
     items: list = field(default_factory=list)
     blocks: list[str] = field(default_factory=list)  # e.g. "Input 28×28×1", "conv2d 26×26×16"
+    shortcuts: list[str] = field(default_factory=list)  # e.g. "Max pool 2×2 → Residual 16 × 3×3"
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,7 @@ class _Stage:
     title: str
     detail: str
     tags: tuple[str, ...] = ()
+    shortcut_from: int | None = None  # the stage a skip connection into this one starts from
 
 
 def shape_text(shape) -> str:
@@ -115,10 +143,20 @@ def _layer_title(layer: dict) -> str:
         return f"Dense {layer.get('units', '?')}"
     if kind.startswith("Global"):
         return "Global avg pool" if "Average" in kind else "Global max pool"
+    if kind == "ResidualBlock":
+        k = layer.get("kernel_size", 3)
+        k = f"{k[0]}×{k[1]}" if isinstance(k, (list, tuple)) else f"{k}×{k}"
+        stride = layer.get("strides", 1)
+        stride = "" if stride in (1, [1, 1]) else f", stride {stride}"
+        return f"Residual {layer.get('filters', '?')} × {k}{stride}"
+    if kind in ("Add", "Concatenate"):
+        return f"{'Add' if kind == 'Add' else 'Concat'} layer {layer.get('with', '?')}"
     return kind
 
 
 def _pass_tag(layer: dict) -> str:
+    if layer.get("type") in AUGMENTATION_TYPES:
+        return short_tag(layer)
     if layer.get("type") == "Dropout":
         return f"Dropout {layer.get('rate', 0.5):g}"
     return "BatchNorm"
@@ -129,18 +167,29 @@ def stages(spec: dict) -> list[_Stage]:
     analysis = analyze(spec)
     layers = spec.get("layers") or [] if isinstance(spec, dict) else []
     result = [_Stage("Input", analysis.input_shape, "Input", shape_text(analysis.input_shape))]
+    stage_of = [0]  # stage_of[n]: the stage showing layer n's output (0: the input)
     for index, (layer, report) in enumerate(zip(layers, analysis.layers)):
         kind = layer.get("type") if isinstance(layer, dict) else None
         if kind in PASS_THROUGH:
             last = result[-1]
-            result[-1] = _Stage(last.kind, last.shape, last.title, last.detail, last.tags + (_pass_tag(layer),))
+            result[-1] = _Stage(
+                last.kind, last.shape, last.title, last.detail, last.tags + (_pass_tag(layer),), last.shortcut_from
+            )
+            stage_of.append(len(result) - 1)
             continue
         colour = kind if kind in COLOURS else "Unknown"
         if kind == "Dense" and index == len(layers) - 1:
             colour = "Output"
         shape = report.output_shape
         detail = shape_text(shape)
-        result.append(_Stage(colour, shape, _layer_title(layer) if isinstance(layer, dict) else "?", detail))
+        source = merge_number(layer)
+        if source is not None and source <= index:
+            shortcut_from = stage_of[source]
+        else:
+            shortcut_from = len(result) - 1 if kind == "ResidualBlock" else None
+        title = _layer_title(layer) if isinstance(layer, dict) else "?"
+        result.append(_Stage(colour, shape, title, detail, shortcut_from=shortcut_from))
+        stage_of.append(len(result) - 1)
     return result
 
 
@@ -187,7 +236,9 @@ def build_diagram(spec: dict, title: str | None = None) -> Diagram:
     longest = max(vectors, default=1)
     items: list = []
     blocks: list[str] = []
+    diagram_shortcuts: list[str] = []
     previous_right = None
+    tops: list[tuple[float, float]] = []  # each stage's (centre x, top y): where arcs start and end
     top_of_drawing = float(BASELINE)
     label_right = MARGIN - 10.0  # where the last label ends: labels never overlap
     for stage in drawn:
@@ -218,6 +269,7 @@ def build_diagram(spec: dict, title: str | None = None) -> Diagram:
             parts = [Polygon(corners, colour)]
             top_of_drawing = min(top_of_drawing, BASELINE - height)
         right = x + thickness + depth * 0.6
+        tops.append((x + thickness / 2 + depth * 0.3, BASELINE - height - depth * 0.45))
         if previous_right is not None:
             middle = BASELINE - MIN_SIDE / 2
             items.append(Line((previous_right + 3, middle), (x - 3, middle)))
@@ -230,10 +282,23 @@ def build_diagram(spec: dict, title: str | None = None) -> Diagram:
             items.append(Text(centre, BASELINE + 48 + 14 * i, f"+ {tag}", size=LABEL_SIZE - 1, colour="#607d8b"))
         blocks.append(f"{stage.title} {stage.detail}")
         previous_right, label_right = right, centre + label_width / 2
+    for index, stage in enumerate(drawn):
+        if stage.shortcut_from is None:
+            continue
+        (x0, y0), (x1, y1) = tops[stage.shortcut_from], tops[index]
+        apex = min(y0, y1) - ARC_RISE
+        arc = Arc((x0, y0 - 3), ((x0 + x1) / 2, 2 * apex - (y0 + y1) / 2), (x1, y1 - 3))
+        items.append(arc)
+        items.append(Polygon(((x1, y1 - 3), (x1 - 4, y1 - 10), (x1 + 4, y1 - 10)), SHORTCUT, SHORTCUT))
+        items.append(Text((x0 + x1) / 2, apex - 4, "shortcut", size=LABEL_SIZE - 1, colour=SHORTCUT))
+        top_of_drawing = min(top_of_drawing, apex - 4 - LABEL_SIZE)
+        diagram_shortcuts.append(f"{drawn[stage.shortcut_from].title} → {stage.title}")
     most_tags = max((len(s.tags) for s in drawn), default=0)
     height = BASELINE + 45 + 14 * most_tags + MARGIN
     shift = max(0.0, MARGIN + (22 if title else 0) - top_of_drawing)
-    diagram = Diagram(max(previous_right, label_right) + MARGIN, height + shift, blocks=blocks)
+    diagram = Diagram(
+        max(previous_right, label_right) + MARGIN, height + shift, blocks=blocks, shortcuts=diagram_shortcuts
+    )
     if title:
         diagram.items.append(Text(MARGIN, MARGIN, title, size=14, bold=True))
     diagram.items.extend(_moved(item, shift) for item in items)
@@ -246,6 +311,8 @@ def _moved(item, dy: float):
         return Polygon(tuple((x, y + dy) for x, y in item.points), item.fill, item.stroke)
     if isinstance(item, Line):
         return Line((item.start[0], item.start[1] + dy), (item.end[0], item.end[1] + dy), item.colour, item.dashed)
+    if isinstance(item, Arc):
+        return Arc(*((x, y + dy) for x, y in (item.start, item.control, item.end)), item.colour)
     return Text(item.x, item.y + dy, item.text, item.size, item.bold, item.colour)
 
 
@@ -260,6 +327,12 @@ def to_svg(diagram: Diagram) -> str:
         if isinstance(item, Polygon):
             points = " ".join(f"{x:.1f},{y:.1f}" for x, y in item.points)
             out.append(f'<polygon points="{points}" fill="{item.fill}" stroke="{item.stroke}" stroke-width="1"/>')
+        elif isinstance(item, Arc):
+            (x0, y0), (cx, cy), (x1, y1) = item.start, item.control, item.end
+            out.append(
+                f'<path class="shortcut" d="M {x0:.1f} {y0:.1f} Q {cx:.1f} {cy:.1f} {x1:.1f} {y1:.1f}" fill="none" '
+                f'stroke="{item.colour}" stroke-width="2" stroke-dasharray="6 3"/>'
+            )
         elif isinstance(item, Line):
             dash = ' stroke-dasharray="4 3"' if item.dashed else ""
             out.append(
@@ -302,6 +375,8 @@ def to_png(diagram: Diagram, scale: float = 2.0) -> bytes:
             draw.line(
                 [tuple(v * scale for v in item.start), tuple(v * scale for v in item.end)], fill=item.colour, width=2
             )
+        elif isinstance(item, Arc):
+            draw.line([(x * scale, y * scale) for x, y in item.points()], fill=item.colour, width=3)
         else:
             anchor = "ls" if item.size > LABEL_SIZE + 1 else "ms"  # left or middle, on the baseline (as SVG)
             draw.text(

@@ -1,4 +1,5 @@
-"""Starting points: the seed notebook's three CNNs exactly, a blank model, a modern one and a fast one."""
+"""Starting points: the seed notebook's three CNNs exactly, a blank model, a modern one, a fast one and a small
+ResNet (residual blocks with skip connections)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,15 @@ _FAST_PRESET = Hyperparameters(
     optimizer="adam", learning_rate=0.003, epochs=7, batch_size=256, learning_rate_schedule="cosine"
 )
 _BATCH_NORM = {"type": "BatchNormalization"}
+# BatchNormalization in every block takes a high learning rate; a cosine lowers it by the last batch.
+_RESNET_PRESET = Hyperparameters(
+    optimizer="adam", learning_rate=0.003, epochs=5, batch_size=256, learning_rate_schedule="cosine"
+)
+
+
+def _residual(filters, **extra):
+    return {"type": "ResidualBlock", "filters": filters, "kernel_size": 3, **extra}
+
 
 PRESETS: dict[str, Preset] = {
     p.name: p
@@ -187,6 +197,24 @@ PRESETS: dict[str, Preset] = {
             ),
             _FAST_PRESET,
             _FAST_PRESET,
+        ),
+        Preset(
+            "resnet_small",
+            "Small ResNet — residual blocks with skip connections",
+            "A convolution and pooling, then three residual blocks (16, 32 and 64 filters; the last two halve the "
+            "image, so their shortcuts get a 1×1 convolution) and global average pooling: each block's input is "
+            "added back to its output, the skip connection that lets deep networks train.",
+            (
+                _conv(16, 3, padding="same"),
+                _POOL,
+                _residual(16),
+                _residual(32, strides=2),
+                _residual(64, strides=2),
+                {"type": "GlobalAveragePooling2D"},
+                _OUT,
+            ),
+            _RESNET_PRESET,
+            _RESNET_PRESET,
         ),
     ]
 }

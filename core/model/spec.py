@@ -9,6 +9,7 @@ Only :func:`build_model` imports Keras.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import re
@@ -55,6 +56,24 @@ class Arg:
     maximum: float | None = None
     allow_none: bool = False
     advanced: bool = False  # tucked away under "more settings" in the builder
+    keras: bool = True  # a Keras constructor argument (False: read by this app, e.g. which layer a merge takes)
+
+
+@dataclass(frozen=True)
+class InnerLayer:
+    """One Keras layer inside a graph layer (a residual block, a merge): what it is and what it makes.
+
+    ``branch`` says which path it is on: "main" takes the previous layer's output, "shortcut" the tensor the
+    shortcut starts from (a block's own input, or the earlier layer a merge names); an Add or Concatenate
+    joins the two.
+    """
+
+    name: str
+    type: str  # a Keras layer class: Conv2D, BatchNormalization, Activation, Add, Concatenate
+    kwargs: dict  # its Keras constructor arguments (without the name)
+    branch: str  # "main" or "shortcut"
+    output_shape: Shape
+    params: int
 
 
 @dataclass(frozen=True)
@@ -62,9 +81,14 @@ class LayerType:
     name: str
     summary: str  # one plain-language sentence for non-programmers
     args: tuple[Arg, ...]
-    output_shape: Callable[[Shape, dict], Shape]
-    params: Callable[[Shape, dict], int]
+    output_shape: Callable[[Shape, dict], Shape] | None  # None for graph layers: see ``inner``
+    params: Callable[[Shape, dict], int] | None
     image_only: bool = False  # only makes sense on H×W×C inputs (hidden for tabular data)
+    # Graph layers (a residual block, Add, Concatenate) are several Keras layers: this gives them from the
+    # input shape, the shape the shortcut starts from (a merge's earlier layer; None for a block), the
+    # settings, the layer's name and the earlier layers' shapes (to name those that would fit).
+    inner: Callable[..., list[InnerLayer]] | None = None
+    merge: bool = False  # takes an earlier layer's output too, named by its "with" setting
 
     def arg(self, name: str) -> Arg | None:
         return next((a for a in self.args if a.name == name), None)
@@ -171,6 +195,144 @@ def _batchnorm_params(shape: Shape, a: dict) -> int:
     return 4 * shape[-1]
 
 
+# --- graph layers: residual blocks and merges ------------------------------------------------------
+# A spec stays a list of layers; these few take a second input as well. ``with`` names the earlier layer
+# by its number as shown on Build (1-based; 0 is the input), so the edits below re-point it when layers
+# move (see :func:`repoint_merges`).
+
+GRAPH_TYPES = frozenset({"ResidualBlock", "Add", "Concatenate"})
+MERGE_TYPES = frozenset({"Add", "Concatenate"})
+MAX_PROJECTION_STRIDE = 8
+
+
+def _shape_words(shape: Shape) -> str:
+    """14×14×32 for maps, "12,544 values" for a flat vector."""
+    return f"{shape[0]:,} values" if len(shape) == 1 else _fmt_shape(shape)
+
+
+def _source_text(number: int) -> str:
+    return "the input" if number == 0 else f"layer {number}"
+
+
+def _inner_conv(name, branch, shape, filters, kernel, strides, use_bias) -> InnerLayer:
+    kh, kw = _pair(kernel)
+    sh, sw = _pair(strides)
+    out = (math.ceil(shape[0] / sh), math.ceil(shape[1] / sw), filters)
+    kwargs = {"filters": filters, "kernel_size": kernel, "strides": strides, "padding": "same", "use_bias": use_bias}
+    kwargs = {
+        k: v for k, v in kwargs.items() if (k, v) not in (("strides", 1), ("strides", [1, 1]), ("use_bias", True))
+    }
+    return InnerLayer(name, "Conv2D", kwargs, branch, out, kh * kw * shape[-1] * filters + (filters if use_bias else 0))
+
+
+def _inner_batchnorm(name, branch, shape) -> InnerLayer:
+    return InnerLayer(name, "BatchNormalization", {}, branch, shape, 4 * shape[-1])
+
+
+def residual_layers(shape: Shape, source: Shape | None, a: dict, name: str, earlier=()) -> list[InnerLayer]:
+    """A residual block's Keras layers: ``convs`` convolutions ('same' padding, no bias: BatchNormalization
+    after each supplies the offset), ReLU between them, the block's input added back, then ReLU.
+
+    When the stride or the number of filters changes the shape, the shortcut is a 1×1 convolution with the
+    same stride (and BatchNormalization), so the two can be added; otherwise the input is added as it is.
+    """
+    _require_image(shape, "ResidualBlock")
+    filters, strides, activation = int(a["filters"]), a.get("strides", 1), a.get("activation", "relu")
+    layers, current = [], shape
+    for n in range(1, int(a.get("convs", 2)) + 1):
+        conv = _inner_conv(
+            f"{name}_conv{n}", "main", current, filters, a["kernel_size"], strides if n == 1 else 1, False
+        )
+        layers += [conv, _inner_batchnorm(f"{name}_bn{n}", "main", conv.output_shape)]
+        current = conv.output_shape
+        if n < int(a.get("convs", 2)):
+            layers.append(InnerLayer(f"{name}_act{n}", "Activation", {"activation": activation}, "main", current, 0))
+    if current != shape:
+        projection = _inner_conv(f"{name}_shortcut", "shortcut", shape, filters, 1, strides, False)
+        layers += [projection, _inner_batchnorm(f"{name}_shortcut_bn", "shortcut", current)]
+    layers.append(InnerLayer(f"{name}_add", "Add", {}, "main", current, 0))
+    layers.append(InnerLayer(name, "Activation", {"activation": activation}, "main", current, 0))
+    return layers
+
+
+def _projection_stride(main: Shape, other: Shape) -> int | None:
+    """The stride of a 1×1 convolution ('same' padding) that turns ``other``'s height and width into
+    ``main``'s, or None when no stride does."""
+    if len(main) != 3 or len(other) != 3:
+        return None
+    return next(
+        (
+            s
+            for s in range(1, MAX_PROJECTION_STRIDE + 1)
+            if math.ceil(other[0] / s) == main[0] and math.ceil(other[1] / s) == main[1]
+        ),
+        None,
+    )
+
+
+def merge_fits(kind: str, main: Shape | None, other: Shape | None, projection: bool = False) -> bool:
+    """Whether a merge of ``kind`` can join ``main`` (its input) with ``other`` (the earlier layer's output)."""
+    if main is None or other is None:
+        return False
+    if kind == "Add":
+        return main == other or (projection and _projection_stride(main, other) is not None)
+    return len(main) == len(other) and main[:-1] == other[:-1]  # Concatenate: same height and width
+
+
+def _fitting_text(kind: str, main: Shape, earlier, projection: bool) -> str:
+    # The last of ``earlier`` is the layer just above: already the merge's input, never a suggestion.
+    numbers = [n for n, other in enumerate(earlier[:-1]) if merge_fits(kind, main, other, projection)]
+    if not numbers:
+        return ""
+    names = [_source_text(n) for n in numbers[-3:]]
+    listed = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f" ({listed} {'fits' if len(names) == 1 else 'fit'})"
+
+
+def add_layers(main: Shape, other: Shape, a: dict, name: str, earlier=()) -> list[InnerLayer]:
+    """An Add of the layer's input and an earlier layer's output; with ``projection`` the earlier output
+    first passes a 1×1 convolution (with a stride when its maps are larger) that gives it the input's shape."""
+    source, projection = int(a["with"]), bool(a.get("projection", False))
+    if projection:
+        stride = _projection_stride(main, other)
+        if stride is None:
+            raise ShapeError(
+                f"Add's 1×1 convolution on the shortcut cannot turn {_source_text(source)}'s {_shape_words(other)} "
+                f"into {_shape_words(main)}"
+                + ("" if len(main) == 3 == len(other) else ": it works on feature maps only"),
+                "merge with a layer whose maps are the same size or a whole multiple of it"
+                + _fitting_text("Add", main, earlier, True),
+            )
+        conv = _inner_conv(f"{name}_shortcut", "shortcut", other, main[-1], 1, stride, True)
+        return [conv, InnerLayer(name, "Add", {}, "main", main, 0)]
+    if main != other:
+        if _projection_stride(main, other) is not None:
+            fix = "use a 1×1 convolution on the shortcut (turn on '1×1 convolution on the shortcut' on this layer)"
+        else:
+            fix = f"merge with a layer that gives {_shape_words(main)}"
+        raise ShapeError(
+            f"Add needs both inputs {_shape_words(main)}; {_source_text(source)} gives {_shape_words(other)}",
+            fix + _fitting_text("Add", main, earlier, False),
+        )
+    return [InnerLayer(name, "Add", {}, "main", main, 0)]
+
+
+def concatenate_layers(main: Shape, other: Shape, a: dict, name: str, earlier=()) -> list[InnerLayer]:
+    """The layer's input and an earlier layer's output side by side: their channels (or values) joined."""
+    if not merge_fits("Concatenate", main, other):
+        source = int(a["with"])
+        if len(main) == 3 and len(other) == 3:
+            need = f"both inputs {_fmt_hw(*main[:2])} in size"
+        else:
+            need = "both inputs to be feature maps or both flat vectors"
+        raise ShapeError(
+            f"Concatenate needs {need}; its input is {_shape_words(main)} and {_source_text(source)} gives "
+            f"{_shape_words(other)}",
+            "merge with a layer of the same height and width" + _fitting_text("Concatenate", main, earlier, False),
+        )
+    return [InnerLayer(name, "Concatenate", {}, "main", (*main[:-1], main[-1] + other[-1]), 0)]
+
+
 # --- the registry ---------------------------------------------------------------------------
 
 _ACTIVATION = Arg(
@@ -189,6 +351,15 @@ _PADDING = Arg(
     "'valid' shrinks the image a little at each layer; 'same' keeps its size.",
     choices=PADDINGS,
     advanced=True,
+)
+_MERGE_WITH = Arg(
+    "with",
+    "layer",
+    None,
+    "Merge with",
+    "The earlier layer whose output joins this point (by its number on Build; 0 is the input).",
+    required=True,
+    keras=False,
 )
 
 _POOL_ARGS = (
@@ -348,6 +519,101 @@ LAYER_TYPES: dict[str, LayerType] = {
             _dense_shape,
             _dense_params,
         ),
+        LayerType(
+            "ResidualBlock",
+            "Two (or three) convolutions with BatchNormalization whose input is added back to their output (a "
+            "skip connection): deep networks train better when each block only has to learn a correction.",
+            (
+                Arg(
+                    "filters",
+                    "int",
+                    32,
+                    "Filters",
+                    "How many patterns each of the block's convolutions learns to detect.",
+                    required=True,
+                    minimum=1,
+                    maximum=1024,
+                    keras=False,
+                ),
+                Arg(
+                    "kernel_size",
+                    "pair",
+                    3,
+                    "Kernel size",
+                    "The width and height of each convolution's filters, in pixels.",
+                    required=True,
+                    minimum=1,
+                    maximum=15,
+                    keras=False,
+                ),
+                Arg(
+                    "convs",
+                    "int",
+                    2,
+                    "Convolutions",
+                    "How many convolutions the block has before its input is added back (2 or 3).",
+                    minimum=2,
+                    maximum=3,
+                    keras=False,
+                ),
+                Arg(
+                    "strides",
+                    "pair",
+                    1,
+                    "Stride",
+                    "The first convolution's step: 2 halves the image's height and width (the shortcut then gets a "
+                    "1×1 convolution with the same stride, so the two still fit).",
+                    minimum=1,
+                    maximum=4,
+                    keras=False,
+                ),
+                Arg(
+                    "activation",
+                    "choice",
+                    "relu",
+                    "Activation",
+                    "The function applied between the convolutions and after the addition.",
+                    choices=ACTIVATIONS,
+                    advanced=True,
+                    keras=False,
+                ),
+            ),
+            None,
+            None,
+            image_only=True,
+            inner=residual_layers,
+        ),
+        LayerType(
+            "Add",
+            "Adds an earlier layer's output to this point's values, number by number (a skip connection you "
+            "wire yourself): both must have the same shape.",
+            (
+                _MERGE_WITH,
+                Arg(
+                    "projection",
+                    "bool",
+                    False,
+                    "1×1 convolution on the shortcut",
+                    "Pass the earlier layer's output through a 1×1 convolution first (with a stride when its maps "
+                    "are larger), so its shape fits when the number of channels or the size differs.",
+                    keras=False,
+                ),
+            ),
+            None,
+            None,
+            inner=add_layers,
+            merge=True,
+        ),
+        LayerType(
+            "Concatenate",
+            "Puts an earlier layer's output beside this point's values, joining their channels: both need the "
+            "same height and width.",
+            (_MERGE_WITH,),
+            None,
+            None,
+            inner=concatenate_layers,
+            merge=True,
+        ),
     ]
 }
 
@@ -375,6 +641,7 @@ class LayerReport:
     type: str
     output_shape: Shape | None  # without the batch dimension; None when it cannot be computed
     params: int | None
+    inner: tuple[InnerLayer, ...] = ()  # a graph layer's Keras layers (a residual block's convolutions...)
 
 
 @dataclass
@@ -402,8 +669,9 @@ class Analysis:
         for report in self.layers:
             if report.output_shape is None:
                 break
-            kept = _KEPT_TENSORS.get(report.type, 1)
-            per_layer.append((report, 2 * kept * math.prod(report.output_shape) * batch_size * BYTES_PER_VALUE))
+            parts = [(p.type, p.output_shape) for p in report.inner] or [(report.type, report.output_shape)]
+            values = sum(_KEPT_TENSORS.get(kind, 1) * math.prod(out) for kind, out in parts)
+            per_layer.append((report, 2 * values * batch_size * BYTES_PER_VALUE))
         inputs = math.prod(shape) * batch_size * BYTES_PER_VALUE if shape else 0
         # Weights, their gradients and the optimizer's two slots per weight (Adam's moments).
         params = 4 * self.total_params * BYTES_PER_VALUE
@@ -489,8 +757,9 @@ def _check_arg(arg: Arg, value) -> str | None:
     if arg.kind == "int":
         if not is_whole_number(value):
             return f"{arg.label.lower()} must be a whole number (got {_short(value)})"
-        if value < 1:
-            return f"{arg.label.lower()} must be at least 1 (got {_short(value)})"
+        lowest = max(1, int(arg.minimum or 1))
+        if value < lowest:
+            return f"{arg.label.lower()} must be at least {lowest} (got {_short(value)})"
         if arg.maximum is not None and value > arg.maximum:
             return f"{arg.label.lower()} must be at most {arg.maximum:,} (got {_short(value)})"
     elif arg.kind == "pair":
@@ -508,17 +777,23 @@ def _check_arg(arg: Arg, value) -> str | None:
             return f"{arg.label.lower()} must be a number (got {_short(value)})"
         if arg.name == "rate" and not (0 <= value < 1):
             return f"the dropout rate must be at least 0 and below 1 (got {_short(value)})"
+        if (arg.minimum is not None and value < arg.minimum) or (arg.maximum is not None and value > arg.maximum):
+            return f"{arg.label.lower()} must be from {arg.minimum:g} to {arg.maximum:g} (got {_short(value)})"
     elif arg.kind == "choice":
         if not isinstance(value, str) or value not in arg.choices:
             return f"{arg.label.lower()} must be one of {', '.join(arg.choices)} (got {_short(value)})"
     elif arg.kind == "bool":
         if not isinstance(value, bool):
             return f"{arg.label.lower()} must be true or false (got {_short(value)})"
+    elif arg.kind == "layer":
+        if not is_whole_number(value) or not 0 <= value <= MAX_LAYERS:
+            return f"{arg.label.lower()} must be a layer number (0 for the input; got {_short(value)})"
     return None
 
 
 _ARG_FIXES = {
     "rate": "use a rate such as 0.25 or 0.5",
+    "with": "pick one of the layers above it",
 }
 
 
@@ -562,7 +837,7 @@ def layer_problems(index: int, layer: Any) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{kind} needs a value for {arg.label.lower()}",
-                    f"set {arg.label.lower()}, for example to {arg.default}",
+                    _ARG_FIXES.get(arg.name, f"set {arg.label.lower()}, for example to {arg.default}"),
                     index,
                 )
             )
@@ -660,6 +935,7 @@ def analyze(
         )
     layers = spec["layers"]
     names = layer_names(spec)
+    shapes: list[Shape | None] = [shape]  # shapes[n]: the output of layer n (0: the input), for merges
     for index, (name, layer) in enumerate(zip(names, layers)):
         own_problems = layer_problems(index, layer)
         analysis.problems.extend(own_problems)
@@ -668,17 +944,25 @@ def analyze(
         analysis.layers.append(report)
         if own_problems or shape is None:
             shape = None
+            shapes.append(None)
             continue
         layer_type = LAYER_TYPES[kind]
         args = {**layer_type.defaults(), **layer}
         try:
-            out = layer_type.output_shape(shape, args)
+            if layer_type.inner is not None:
+                source = _merge_source(index, args, shapes) if layer_type.merge else None
+                inner = tuple(layer_type.inner(shape, source, args, name, shapes[: index + 1]))
+                out, report.params, report.inner = inner[-1].output_shape, sum(p.params for p in inner), inner
+            else:
+                out = layer_type.output_shape(shape, args)
+                report.params = layer_type.params(shape, args)
         except ShapeError as err:
             analysis.problems.append(Problem(err.message, err.fix, index))
             shape = None
+            shapes.append(None)
             continue
-        report.params = layer_type.params(shape, args)
         report.output_shape = shape = tuple(out)
+        shapes.append(shape)
     _output_problems(analysis, layers, num_classes, task)
     if analysis.total_params > param_budget:
         analysis.problems.append(
@@ -693,6 +977,22 @@ def analyze(
         if over is not None:
             analysis.problems.append(over)
     return analysis
+
+
+def _merge_source(index: int, args: dict, shapes: list) -> Shape:
+    """The shape of the earlier layer a merge at ``index`` names (ShapeError when it names no earlier layer)."""
+    number = int(args["with"])
+    if number > index:
+        raise ShapeError(
+            f"{args['type']} takes {_source_text(number)}, which is not above it",
+            f"pick one of the layers above it (1 to {index}) or 0 for the input" if index else "take 0, the input",
+        )
+    other = shapes[number]
+    if other is None:  # that layer has a problem of its own, reported there
+        raise ShapeError(
+            f"{args['type']} takes {_source_text(number)}, whose output is not known", "fix that layer first"
+        )
+    return other
 
 
 def analyze_for(
@@ -787,22 +1087,166 @@ def strip_ansi(text: str) -> str:
 
 
 def new_layer(kind: str) -> dict:
-    """A layer of this type with sensible defaults, ready to be inserted into a spec."""
+    """A layer of this type with sensible defaults, ready to be inserted into a spec (a merge's earlier
+    layer is chosen where it is inserted: :func:`insert_layer`)."""
     layer = {"type": kind}
-    layer.update({a.name: a.default for a in LAYER_TYPES[kind].args if a.required or a.default is not None})
+    layer.update({a.name: a.default for a in LAYER_TYPES[kind].args if a.default is not None})
     return layer
 
 
 def keras_kwargs(layer: dict) -> dict:
-    """Constructor arguments for the Keras layer class (lists become tuples)."""
-    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in layer.items() if k != "type"}
+    """Constructor arguments for the Keras layer class (lists become tuples; the app's own settings, such as
+    a merge's earlier layer, are left out)."""
+    layer_type = LAYER_TYPES.get(layer.get("type"))
+    own = {a.name for a in layer_type.args if not a.keras} if layer_type else set()
+    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in layer.items() if k != "type" and k not in own}
+
+
+def is_graph(spec: dict) -> bool:
+    """Whether the spec has a residual block or a merge, so its Keras model is functional, not Sequential."""
+    return any(isinstance(layer, dict) and layer.get("type") in GRAPH_TYPES for layer in spec.get("layers") or [])
+
+
+def merge_number(layer: dict) -> int | None:
+    """The earlier layer a merge takes (1-based; 0: the input), or None for any other layer."""
+    if isinstance(layer, dict) and layer.get("type") in MERGE_TYPES and is_whole_number(layer.get("with")):
+        return int(layer["with"])
+    return None
+
+
+@dataclass(frozen=True)
+class MergeSource:
+    """An earlier layer a merge at some position could take, and whether its output would fit."""
+
+    number: int  # 1-based layer number; 0 is the input
+    label: str  # "Layer 3 · conv2d_1 (Conv2D) · 14×14×16"
+    shape: Shape | None
+    fits: bool
+
+
+def merge_sources(analysis: Analysis, index: int, kind: str, projection: bool = False) -> list[MergeSource]:
+    """What a merge of ``kind`` at ``index`` can take: the input and every layer above it except the one just
+    above (that one is already its input), each with whether its shape would fit, nearest first."""
+    main = analysis.input_shape if index == 0 else analysis.layers[index - 1].output_shape
+    sources = [MergeSource(0, f"The input · {_fmt_shape(analysis.input_shape or ())}", analysis.input_shape, False)]
+    for report in analysis.layers[: max(index - 1, 0)]:
+        shape_label = _fmt_shape(report.output_shape) if report.output_shape else "shape unknown"
+        sources.append(
+            MergeSource(
+                report.index + 1,
+                f"Layer {report.index + 1} · {report.name} ({report.type}) · {shape_label}",
+                report.output_shape,
+                False,
+            )
+        )
+    return [
+        MergeSource(s.number, s.label, s.shape, merge_fits(kind, main, s.shape, projection)) for s in reversed(sources)
+    ]
+
+
+def repoint_merges(layers: list, origins: list[int | None]) -> None:
+    """After an edit, make every merge take the same layer as before. ``origins[i]`` is the 0-based index
+    layer i had before the edit (None: a new layer, whose ``with`` is already right). A merge whose layer was
+    removed takes the nearest layer above it that is left (what fed the removed one), or the input."""
+    new_number = {origin + 1: i + 1 for i, origin in enumerate(origins) if origin is not None}
+    new_number[0] = 0
+    for layer, origin in zip(layers, origins):
+        number = merge_number(layer)
+        if origin is None or number is None:
+            continue
+        while number not in new_number:
+            number -= 1
+        layer["with"] = new_number[number]
+
+
+def _fitting_source(spec: dict, position: int, kind: str) -> int:
+    """The nearest earlier layer a new merge at ``position`` can take with shapes that fit (else the layer
+    above the one just above it, whose problem then says what would fit)."""
+    analysis = analyze({**spec, "layers": spec["layers"][:position]}) if position else analyze(spec)
+    sources = merge_sources(analysis, position, kind)
+    return next((s.number for s in sources if s.fits), sources[0].number)
+
+
+def insert_layer(spec: dict, position: int, kind: str) -> dict:
+    """The spec with a new ``kind`` layer at ``position`` (0-based); merges keep their layers, and a new
+    merge takes the nearest earlier layer that fits."""
+    spec = copy.deepcopy(spec)
+    layers = spec["layers"]
+    layer = new_layer(kind)
+    if kind in MERGE_TYPES:
+        layer["with"] = _fitting_source(spec, position, kind)
+    origins = [*range(position), None, *range(position, len(layers))]
+    layers.insert(position, layer)
+    repoint_merges(layers, origins)
+    return spec
+
+
+def remove_layer(spec: dict, index: int) -> dict:
+    spec = copy.deepcopy(spec)
+    del spec["layers"][index]
+    repoint_merges(spec["layers"], [i for i in range(len(spec["layers"]) + 1) if i != index])
+    return spec
+
+
+def move_layer(spec: dict, index: int, offset: int) -> dict:
+    """The spec with layer ``index`` moved by ``offset`` (merges follow their layers; a merge moved above the
+    layer it takes gets a problem saying so)."""
+    spec = copy.deepcopy(spec)
+    layers, target = spec["layers"], index + offset
+    if 0 <= target < len(layers):
+        origins = list(range(len(layers)))
+        layers[index], layers[target] = layers[target], layers[index]
+        origins[index], origins[target] = origins[target], origins[index]
+        repoint_merges(layers, origins)
+    return spec
+
+
+def duplicate_layer(spec: dict, index: int) -> dict:
+    spec = copy.deepcopy(spec)
+    layers = spec["layers"]
+    layers.insert(index + 1, copy.deepcopy(layers[index]))  # the copy takes what the original takes
+    repoint_merges(layers, [*range(index + 1), None, *range(index + 1, len(layers) - 1)])
+    return spec
 
 
 def build_model(spec: dict):
-    """The Keras model for a valid spec. Layer names are fixed so they match :func:`analyze`."""
+    """The Keras model for a valid spec. Layer names are fixed so they match :func:`analyze`.
+
+    A plain stack is a Sequential model; a spec with a residual block or a merge is a functional one, each
+    graph layer built from its inner layers (:class:`InnerLayer`).
+    """
     import keras
 
-    layers = [keras.Input(shape=tuple(spec["input_shape"]))]
-    for name, layer in zip(layer_names(spec), spec["layers"]):
-        layers.append(getattr(keras.layers, layer["type"])(name=name, **keras_kwargs(layer)))
-    return keras.Sequential(layers, name="cnn_playground_model")
+    if not is_graph(spec):
+        layers = [keras.Input(shape=tuple(spec["input_shape"]))]
+        for name, layer in zip(layer_names(spec), spec["layers"]):
+            layers.append(getattr(keras.layers, layer["type"])(name=name, **keras_kwargs(layer)))
+        return keras.Sequential(layers, name="cnn_playground_model")
+    inputs = keras.Input(shape=tuple(spec["input_shape"]))
+    outputs = [inputs]  # outputs[n]: layer n's output (0: the input)
+    for name, layer, report in zip(layer_names(spec), spec["layers"], analyze(spec).layers):
+        x = outputs[-1]
+        if report.inner:
+            shortcut = outputs[layer["with"]] if layer["type"] in MERGE_TYPES else x
+            x = _build_inner(keras, report.inner, x, shortcut)
+        else:
+            x = getattr(keras.layers, layer["type"])(name=name, **keras_kwargs(layer))(x)
+        outputs.append(x)
+    return keras.Model(inputs, outputs[-1], name="cnn_playground_model")
+
+
+def _build_inner(keras, inner: tuple[InnerLayer, ...], x, shortcut):
+    for part in inner:
+        made = getattr(keras.layers, part.type)(name=part.name, **keras_kwargs({"type": part.type, **part.kwargs}))
+        if part.type in MERGE_TYPES:
+            x = made([x, shortcut])
+        elif part.branch == "shortcut":
+            shortcut = made(shortcut)
+        else:
+            x = made(x)
+    return x
+
+
+# --- augmentation layers, registered by their own module --------------------------------------------
+
+from core.model import augmentation as _augmentation  # noqa: E402, F401  (adds RandomFlip, ... to LAYER_TYPES)

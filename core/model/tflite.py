@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.model.augmentation import AUGMENTATION_TYPES
 from core.runs.record import Run
 from core.runs.store import RunStore
 
@@ -30,19 +31,26 @@ KINDS = ("float32", "int8")
 KIND_TITLES = {"float32": "float32 (full precision)", "int8": "int8 (quantized, about 4× smaller)"}
 REPRESENTATIVE_SAMPLES = 200  # training images that calibrate the int8 value ranges
 EVAL_BATCH = 256
-SUPPORTED_LAYERS = frozenset(
-    {
-        "Conv2D",
-        "MaxPooling2D",
-        "AveragePooling2D",
-        "BatchNormalization",
-        "Dropout",
-        "Flatten",
-        "GlobalAveragePooling2D",
-        "GlobalMaxPooling2D",
-        "Dense",
-    }
-)
+SUPPORTED_LAYERS = (
+    frozenset(
+        {
+            "Conv2D",
+            "MaxPooling2D",
+            "AveragePooling2D",
+            "BatchNormalization",
+            "Dropout",
+            "Flatten",
+            "GlobalAveragePooling2D",
+            "GlobalMaxPooling2D",
+            "Dense",
+            # Their Keras layers (convolutions, BatchNormalization, ReLU, Add, Concatenate) are built-in TFLite ops.
+            "ResidualBlock",
+            "Add",
+            "Concatenate",
+        }
+    )
+    | AUGMENTATION_TYPES
+)  # Keras' augmentation layers pass images through unchanged at inference: nothing to convert
 
 
 BROKEN_WEIGHTS_HINT = (

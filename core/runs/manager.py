@@ -21,6 +21,7 @@ from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
 from core.runs.record import Ending, Run, Status
 from core.runs.runners import KerasTrainer, RunnerUnavailable, Trainer, runner_class
 from core.runs.store import RunStore, StoreError, model_file_bytes
+from core.text import LEARNER_NAME_CHARS, RUN_NAME_CHARS, clean_name
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class RunManager:
         try:
             self.runner = runner_type(store, slots, self._end, trainer, **runner_options)
         except RunnerUnavailable as error:
-            # The documented choice (README, "Running on a cluster"): an unreachable cluster does not stop
+            # The documented choice (docs/cluster.md): an unreachable cluster does not stop
             # the class; this server trains, in worker processes, and every page says so.
             self.runner = self._fallback_runner(str(error))
         self.runner.on_unavailable = self._fall_back
@@ -193,11 +194,11 @@ class RunManager:
             dataset,
             hyperparameters,
             owner=owner,
-            name=name,
+            name=clean_name(name, RUN_NAME_CHARS),
             params=params,
             parent_id=parent_id,
             challenge=challenge.code if challenge is not None else None,
-            learner=learner,
+            learner=clean_name(learner, LEARNER_NAME_CHARS),
             experiment=experiment,
             task=data.task,
         )

@@ -36,6 +36,7 @@ from core.runs.process_runner import CRASH_MESSAGE, STOP_GRACE_SECONDS, STUCK_ME
 from core.runs.record import Ending, Run, Status
 from core.runs.runners import UNEXPECTED_FAILURE, KerasTrainer, Runner, RunnerUnavailable, Trainer
 from core.runs.store import RunStore
+from core.text import ascii_whole_number
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,14 @@ def store_namespace(store: RunStore) -> str:
 def _gcs_reachable(address: str, timeout: float = 5.0) -> bool:
     """A quick TCP check of a ``host:port`` head address: an unreachable head makes ``ray.init`` wait
     for minutes (and may end the process), so the app checks first."""
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
+    host, _, text = address.rpartition(":")
+    port = ascii_whole_number(text)  # not isdigit(): "⁶³⁷⁹" passes it, then int() fails
+    if not host or port is None:
         return True  # "auto", "ray://..." and the like: leave it to Ray
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
-    except OSError:
+    except (OSError, OverflowError):  # OverflowError: a port above 65535
         return False
 
 

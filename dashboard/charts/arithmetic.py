@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.data.names import display_names
+from dashboard.components.user_text import plotly_literal
 
 MAP_COLOURS = "Viridis"
 SIGNED_COLOURS = "RdBu"  # red negative, blue positive: the sign of a weight or product at a glance
@@ -134,7 +135,7 @@ def logits_figure(logits: np.ndarray, probabilities: np.ndarray, names, chosen: 
     colours = [WINDOW_COLOUR if i == chosen else "#90a4ae" for i in range(len(names))]
     fig = go.Figure(
         go.Bar(
-            x=display_names(names),
+            x=[plotly_literal(name) for name in display_names(names)],
             y=probabilities,
             marker_color=colours,
             text=[f"score {s:.2f}<br>{100 * p:.1f} %" for s, p in zip(logits, probabilities)],

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from core.experiments.analysis import Metric, factor_effects, finished, metric_of, pareto_front, seed_spread
 from core.experiments.factors import Factor
 from dashboard.charts.training import downsample, per_batch_values
+from dashboard.components.user_text import plotly_literal
 
 FRONT_COLOUR = "#d62728"
 OTHER_COLOUR = "rgba(31, 119, 180, 0.55)"
@@ -33,7 +34,7 @@ def _metric_axis(metric: Metric) -> str:
 
 
 def variant_label(row, factors: list[Factor]) -> str:
-    return " · ".join(f"{f.label or f.key}: {row[f.key]}" for f in factors)
+    return plotly_literal(" · ".join(f"{f.label or f.key}: {row[f.key]}" for f in factors))
 
 
 def pareto_figure(table: pd.DataFrame, factors: list[Factor], cost: str, title: str = "") -> go.Figure:
@@ -82,7 +83,7 @@ def pareto_figure(table: pd.DataFrame, factors: list[Factor], cost: str, title: 
             )
         )
     fig.update_layout(
-        title=title or f"{metric.title} against {COST_TITLES[cost].split(' (')[0].lower()}",
+        title=plotly_literal(title) or f"{metric.title} against {COST_TITLES[cost].split(' (')[0].lower()}",
         xaxis_title=COST_TITLES[cost],
         yaxis_title=_metric_axis(metric),
         xaxis_type="log",
@@ -209,7 +210,7 @@ def small_multiples_figure(curves: list[dict], metric: str = "accuracy", columns
     fig = make_subplots(
         rows=rows,
         cols=columns,
-        subplot_titles=[f"{c['title']} · {c['status']}" for c in curves] or [""],
+        subplot_titles=[plotly_literal(f"{c['title']} · {c['status']}") for c in curves] or [""],
         shared_yaxes=True,
         vertical_spacing=min(0.12, 0.5 / rows),
         horizontal_spacing=0.03,

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from core.data.names import display_names
 from core.data.pixels import to_uint8
 from dashboard.charts.training import TRAIN_COLOUR, VAL_COLOUR, confusion_matrix_figure
+from dashboard.components.user_text import plotly_literal
 
 THUMBNAIL = 84  # pixels: small images are enlarged without smoothing so their pixels stay visible
 HEAT_COLOURS = "Turbo"
@@ -34,8 +35,8 @@ def clickable_confusion_figure(matrix, class_names, selected: tuple[int, int] | 
     Plotly cannot select heatmap cells, only points; the points carry [true, predicted] as customdata.
     """
     matrix = np.asarray(matrix)
-    names = display_names(class_names)  # as confusion_matrix_figure labels its axes
     fig = confusion_matrix_figure(matrix, class_names)
+    names = [plotly_literal(name) for name in display_names(class_names)]  # the heatmap's categories, as it labels them
     fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
     rows, cols = np.indices(matrix.shape)
     fig.add_trace(
@@ -87,7 +88,7 @@ def selected_cell(selection) -> tuple[int, int] | None:
 def probability_figure(probabilities, class_names, true_class: int | None = None, height: int = 320) -> go.Figure:
     """Horizontal bars, one per class; the predicted class stands out, the true one (if known) is marked."""
     values = 100 * np.asarray(probabilities, dtype=float)
-    names = list(class_names)
+    names = [plotly_literal(name) for name in class_names]
     best = int(values.argmax())
     colours = [TRAIN_COLOUR if i == best else "#9ecae1" for i in range(len(names))]
     labels = display_names([f"{name} (true)" if i == true_class else name for i, name in enumerate(names)])

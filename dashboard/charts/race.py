@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from dashboard.charts.training import downsample, per_batch_values
+from dashboard.components.user_text import plotly_literal
 
 # Okabe & Ito's palette, told apart with every common colour-vision deficiency; after eight learners
 # the colours repeat with another dash pattern.
@@ -33,7 +34,8 @@ def race_chart(entries: list[dict], font_size: int = 22, height: int = 560) -> g
         points = downsample(
             [{"x": b["step"] / per_epoch, "y": v} for b, v in zip(batches, values) if v is not None], POINTS_PER_RUN
         )
-        name = ("★ " if entry["leader"] else "") + entry["learner"]
+        learner = plotly_literal(entry["learner"])  # a name with <a href> or <b> shows as typed on the projector
+        name = ("★ " if entry["leader"] else "") + learner
         if entry["score"] is not None:
             name += f" {100 * entry['score']:.1f} %"
         width = 7 if entry["leader"] else 4
@@ -62,7 +64,8 @@ def race_chart(entries: list[dict], font_size: int = 22, height: int = 560) -> g
                         "symbol": "star" if entry["leader"] else "circle",
                         "line": {"color": "black", "width": 1.5},
                     },
-                    hovertemplate=f"{entry['learner']}: validation %{{y:.1%}} after epoch %{{x}}<extra></extra>",
+                    customdata=[learner] * len(validation),  # data, not template: a "%{...}" in it stays text
+                    hovertemplate="%{customdata}: validation %{y:.1%} after epoch %{x}<extra></extra>",
                 )
             )
     figure.update_layout(
@@ -80,6 +83,7 @@ def race_chart(entries: list[dict], font_size: int = 22, height: int = 560) -> g
             "y": 1.02,
             "yanchor": "bottom",
         },
+        showlegend=True,  # the legend names the learners: Plotly would hide it while only one is racing
         plot_bgcolor="white",
     )
     # Tick labels and axis titles at the legend's size (Plotly's 12 px cannot be read from the back of a room).

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.components.user_text import plotly_literal
+
 POINT_COLOUR = "#1f77b4"
 IDEAL_COLOUR = "#2ca02c"
 ZERO_COLOUR = "#555555"
@@ -48,8 +50,8 @@ def predicted_vs_actual_figure(y_true, predicted, target_name: str) -> go.Figure
         ]
     )
     fig.update_layout(
-        xaxis_title=f"actual {target_name}",
-        yaxis_title=f"predicted {target_name}",
+        xaxis_title=f"actual {plotly_literal(target_name)}",
+        yaxis_title=f"predicted {plotly_literal(target_name)}",
         height=440,
         margin={"t": 30, "b": 40},
         legend={"orientation": "h", "y": 1.08},
@@ -77,7 +79,7 @@ def residuals_figure(y_true, predicted, target_name: str) -> go.Figure:
     )
     fig.add_hline(y=0, line={"color": ZERO_COLOUR, "dash": "dash"})
     fig.update_layout(
-        xaxis_title=f"predicted {target_name}",
+        xaxis_title=f"predicted {plotly_literal(target_name)}",
         yaxis_title="error (predicted − actual)",
         height=440,
         margin={"t": 30, "b": 40},
@@ -97,7 +99,7 @@ def target_histogram(y_train, y_test, target_name: str) -> go.Figure:
     )
     fig.update_layout(
         barmode="overlay",
-        xaxis_title=target_name,
+        xaxis_title=plotly_literal(target_name),
         yaxis_title="share of the rows (%)",
         height=340,
         margin={"t": 30, "b": 40},

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.data.names import display_names
+from dashboard.components.user_text import plotly_literal
 
 MAX_BATCH_POINTS = 1500  # the chart is redrawn every second: keep it light on long runs
 TRAIN_COLOUR = "#1f77b4"
@@ -116,7 +117,7 @@ def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: i
         # Labels at whole decades only (plotly labels 20, 50 as "2", "5"); grid lines at every step between.
         fig.update_yaxes(type="log", dtick=1, minor={"dtick": "D1", "showgrid": True}, title_text="log scale")
     fig.update_layout(
-        title=title or None,
+        title=plotly_literal(title) or None,
         height=380,
         margin={"t": 60, "b": 40, "l": 40, "r": 20},
         legend={"orientation": "h", "y": -0.2},
@@ -128,7 +129,9 @@ def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: i
 def confusion_matrix_figure(matrix, class_names) -> go.Figure:
     """Rows: true class, columns: predicted class; each cell shows its count."""
     matrix = np.asarray(matrix)
-    names = display_names(class_names)  # distinct: Plotly merges categories of the same name
+    names = [
+        plotly_literal(name) for name in display_names(class_names)
+    ]  # distinct: Plotly merges categories of the same name
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
@@ -154,7 +157,7 @@ def per_class_accuracy_figure(accuracy, class_names) -> go.Figure:
     values = [None if v is None else 100 * v for v in accuracy]
     fig = go.Figure(
         go.Bar(
-            x=display_names(class_names),
+            x=[plotly_literal(name) for name in display_names(class_names)],
             y=values,
             marker_color=TRAIN_COLOUR,
             text=[None if v is None else f"{v:.1f}%" for v in values],
@@ -167,7 +170,7 @@ def per_class_accuracy_figure(accuracy, class_names) -> go.Figure:
 
 
 def class_balance_figure(train_counts, test_counts, class_names) -> go.Figure:
-    names = display_names(class_names)
+    names = [plotly_literal(name) for name in display_names(class_names)]
     fig = go.Figure(
         [
             go.Bar(name="training", x=names, y=list(train_counts), marker_color=TRAIN_COLOUR),
@@ -204,7 +207,10 @@ def pixel_heatmap(image: np.ndarray, title: str = "", channel: int = 0, colorsca
         )
     )
     fig.update_layout(
-        title=title or None, height=640, yaxis={"autorange": "reversed", "scaleanchor": "x"}, margin={"t": 40, "b": 20}
+        title=plotly_literal(title) or None,
+        height=640,
+        yaxis={"autorange": "reversed", "scaleanchor": "x"},
+        margin={"t": 40, "b": 20},
     )
     return fig
 
@@ -242,6 +248,7 @@ def compare_chart(series: list[dict], labels: dict[str, str], colours: dict[str,
     first = curve_metric([{r["metric"]: r["value"]} for r in series])
     fig = make_subplots(rows=1, cols=2, subplot_titles=(METRIC_TITLES[first], "Loss"), horizontal_spacing=0.08)
     for run_id, label in labels.items():
+        label = plotly_literal(label)
         for col, metric in ((1, first), (2, "loss")):
             for split, dash in SPLIT_DASH.items():
                 points = sorted(
@@ -260,7 +267,9 @@ def compare_chart(series: list[dict], labels: dict[str, str], colours: dict[str,
                         legendgroup=run_id,
                         showlegend=col == 1 and split == "training",
                         line={"color": colours[run_id], "dash": dash},
-                        hovertemplate=f"{label} · {split}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+                        # The name as data, not in the template: a "%{...}" in it stays text.
+                        customdata=[label] * len(points),
+                        hovertemplate=f"%{{customdata}} · {split}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
                     ),
                     row=1,
                     col=col,

@@ -1,5 +1,5 @@
-"""Inside the network: "How this number was computed" — one value of a convolution, pooling or Dense layer
-worked out from its inputs and the model's own weights, next to the value the network computed."""
+"""Inside the network: "How this number was computed" — one value of a convolution, pooling, Dense or Add
+layer worked out from its inputs and the model's own weights, next to the value the network computed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.insight.arithmetic import (
     NotExplainable,
+    add_arithmetic,
     conv_arithmetic,
     conv_result,
     dense_arithmetic,
@@ -16,11 +17,13 @@ from core.insight.arithmetic import (
     explainable_layers,
     layer_values,
     pool_arithmetic,
+    reads_the_image,
     receptive_field,
 )
 from dashboard import session
 from dashboard.charts import arithmetic as charts
 from dashboard.charts.inspection import selected_cell
+from dashboard.components.user_text import markdown_literal
 
 SHOWN_CHANNELS = 3  # input channels drawn as number grids (the biggest contributors)
 TOP_INPUTS = 8
@@ -31,6 +34,7 @@ KIND_WORDS = {
     "MaxPooling2D": "max pooling",
     "AveragePooling2D": "average pooling",
     "Dense": "Dense",
+    "Add": "add: a skip connection",
 }
 
 
@@ -147,7 +151,7 @@ def _conv_view(model, image, layer, values) -> None:
     shares = step.channel_sums()
     shown = sorted(np.argsort(-np.abs(shares), kind="stable")[:SHOWN_CHANNELS].tolist())
     strongest = int(np.argmax(np.abs(shares)))
-    first_layer = layer is model.layers[0]
+    first_layer = reads_the_image(model, layer)
     drawn = layer_input.mean(axis=-1) if first_layer else layer_input[..., strongest]
     caption = "The image" if first_layer else f"Its input, channel {strongest} (the biggest share)"
     field = None if first_layer else receptive_field(model, layer.name, row, col)
@@ -228,6 +232,42 @@ def _pool_view(model, image, layer, values) -> None:
     _result_metrics(step.value, step.model_value)
 
 
+def _add_view(model, image, layer, values) -> None:
+    inputs, layer_output = values
+    channels = layer_output.shape[-1]
+    _within(f"arith_filter_{layer.name}", channels)
+    channel = st.number_input(f"Channel (0 to {channels - 1})", 0, channels - 1, key=f"arith_filter_{layer.name}")
+    feature_map = layer_output[..., channel]
+    row, col = _position(layer.name, feature_map)
+    step = add_arithmetic(model, image, layer.name, int(channel), row, col)
+    _map_and_window(
+        layer.name,
+        feature_map,
+        row,
+        col,
+        inputs[-1][..., channel],
+        row,
+        col,
+        1,
+        1,
+        f"The shortcut's value ({step.sources[-1]}), channel {channel}",
+        receptive_field(model, layer.name, row, col),
+        image,
+    )
+    paths = ["the main path", *(["the shortcut"] * (len(step.values) - 1))]
+    st.markdown(
+        "An Add layer (a skip connection) adds its inputs number by number: at the same row, column and channel, "
+        "the value the main path computed plus the value the shortcut brings from earlier in the network."
+    )
+    st.markdown(
+        "  \n".join(
+            f"{path} ({source}): :blue[{_fmt(value)}]" for path, source, value in zip(paths, step.sources, step.values)
+        )
+        + f"  \nSum = **{_fmt(step.value)}**"
+    )
+    _result_metrics(step.value, step.model_value)
+
+
 def _input_label(model, layer, index: int) -> str:
     """Where a Dense input came from: (row, column, channel) of the map a Flatten just above unrolled."""
     position = model.layers.index(layer)
@@ -279,7 +319,7 @@ def _dense_view(model, image, layer, class_names) -> None:
         f"{len(step.inputs) - len(top):,}: :green[{_fmt(step.rest_sum(TOP_INPUTS))}]  \n"
         f"Sum :green[{_fmt(float(step.products.sum()))}] + :violet[bias {_fmt(step.bias)}] = **{_fmt(step.pre_activation)}**"
         + (
-            f" — the score of **{class_names[unit]}**"
+            f" — the score of **{markdown_literal(class_names[unit])}**"
             if step.activation == "softmax" and is_output
             else f"  \n{step.activation}({_fmt(step.pre_activation)}) = **{_fmt(result)}**"
         )
@@ -288,7 +328,7 @@ def _dense_view(model, image, layer, class_names) -> None:
         names = class_names if is_output else [str(u) for u in range(units)]
         st.markdown(
             "Softmax turns every class's score into a probability: e^score divided by the sum of e^score over "
-            f"all classes. For {names[unit]}: **{100 * result:.2f} %**."
+            f"all classes. For {markdown_literal(names[unit])}: **{100 * result:.2f} %**."
         )
         st.plotly_chart(charts.logits_figure(step.logits, step.probabilities, names, int(unit)), key="arith_logits")
     _result_metrics(result, step.model_value)
@@ -319,7 +359,11 @@ def how_this_number_was_computed(model, image: np.ndarray, class_names) -> None:
             _dense_view(model, image, layer, class_names)
         elif kind == "Conv2D":
             _conv_view(model, image, layer, layer_values(model, image)[name])
+        elif kind == "Add":
+            if layer_values(model, image)[name][1].ndim != 3:
+                raise NotExplainable(f"{name} adds flat vectors: this view explains Adds of feature maps.")
+            _add_view(model, image, layer, layer_values(model, image)[name])
         else:
             _pool_view(model, image, layer, layer_values(model, image)[name])
     except NotExplainable as error:
-        st.info(str(error))
+        st.info(markdown_literal(error))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import session
+from dashboard.components.user_text import html_block, html_literal, markdown_literal
 
 
 def challenge_banner() -> None:
@@ -15,7 +16,8 @@ def challenge_banner() -> None:
     with st.container(border=True, key="challenge_banner"):
         text, name = st.columns([3, 1], vertical_alignment="center")
         text.markdown(
-            f":material/school: **Challenge: {challenge.title}** — {session.dataset_title(challenge.dataset)}, "
+            f":material/school: **Challenge: {markdown_literal(challenge.title)}** — "
+            f"{markdown_literal(session.dataset_title(challenge.dataset))}, "
             f"{challenge.rules()}. Your finished runs go on the class leaderboard."
         )
         name.text_input("Your name on the leaderboard", key="learner_name", max_chars=40, placeholder="e.g. Ada")
@@ -39,8 +41,8 @@ def big_numbers(items: list[tuple[str, str]]) -> None:
     """Figures in type large enough to read from the back of a classroom."""
     columns = st.columns(len(items))
     for column, (label, value) in zip(columns, items):
-        column.markdown(
-            f"<div style='text-align:center'><div style='font-size:1.6rem;color:#555'>{label}</div>"
-            f"<div style='font-size:4.2rem;font-weight:700;line-height:1.1'>{value}</div></div>",
-            unsafe_allow_html=True,
-        )
+        with column:
+            html_block(
+                f"<div style='text-align:center'><div style='font-size:1.6rem;color:#555'>{html_literal(label)}</div>"
+                f"<div style='font-size:4.2rem;font-weight:700;line-height:1.1'>{html_literal(value)}</div></div>"
+            )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.insight.coaching import MIN_EPOCHS, coach_run
+from core.insight.coaching import MIN_EPOCHS, augmentation_finding, coach_run
+from dashboard import session
 from dashboard.components.widgets import history_chart
 
 ICONS = {
@@ -13,6 +14,7 @@ ICONS = {
     "diverging": ":material/warning:",
     "chance": ":material/casino:",
     "good": ":material/check_circle:",
+    "augmentation": ":material/flip:",
 }
 
 
@@ -25,9 +27,19 @@ def show_findings(findings) -> None:
         show(f"**{finding.title}.** {finding.statement}  \n**Try:** {finding.suggestion}", icon=ICONS.get(finding.kind))
 
 
+def augmentation_note(run) -> None:
+    """What augmentation did to the train/validation gap, against the user's run of the model without it."""
+    finding = augmentation_finding(run, session.own_runs())
+    if finding is not None:
+        st.info(
+            f"**{finding.title}.** {finding.statement}  \n**Try:** {finding.suggestion}", icon=ICONS["augmentation"]
+        )
+
+
 def coached_history(run, key: str) -> None:
     """The run's accuracy and loss chart, marked where the coaching points, and the findings below it."""
     findings = coach_run(run)
     history_chart(run, key=key, findings=findings)
     if run.epoch_history() or run.batch_history():
         show_findings(findings)
+        augmentation_note(run)

@@ -12,6 +12,7 @@ from core.data import tabular
 from core.data.tabular import TableError
 from dashboard import session
 from dashboard.charts import regression as regression_charts
+from dashboard.components.user_text import markdown_literal as md
 
 OUTCOME = "csv"  # the import's outcome in the session: {"error": str} or {"name": str, "report": [str]}
 WIDGET_KEYS = ("csv_target", "csv_title")
@@ -125,7 +126,7 @@ def import_csv_section() -> None:
         if source is None:
             return
         if source.get("error"):
-            st.error(f"**{source['name']}** cannot be used: {source['error']}", icon=":material/error:")
+            st.error(f"**{md(source['name'])}** cannot be used: {md(source['error'])}", icon=":material/error:")
             return
         choose_columns(source)
         if outcome is not None:
@@ -134,17 +135,17 @@ def import_csv_section() -> None:
 
 def choose_columns(source: dict) -> None:
     frame, columns = source["frame"], source["columns"]
-    st.markdown(f"**{source['name']}**: {len(frame):,} rows × {len(frame.columns)} columns. The first rows:")
+    st.markdown(f"**{md(source['name'])}**: {len(frame):,} rows × {len(frame.columns)} columns. The first rows:")
     if source["name"] == tabular.EXAMPLE_CSV.name:
         st.caption(tabular.EXAMPLE_DESCRIPTION)
     for note in source["notes"]:
-        st.caption(note)
+        st.caption(md(note))
     st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, key="csv_preview")
     st.markdown("**The columns and how each would be used**")
     st.dataframe(columns_table(columns), hide_index=True, width="stretch", key="csv_columns")
     for column in columns:
         if column.kind == tabular.LEFT_OUT:
-            st.caption(f"**{column.name}** is left out: {column.reason}.")
+            st.caption(f"**{md(column.name)}** is left out: {md(column.reason)}.")
     targets = tabular.target_candidates(frame, columns)
     default = targets.index(source["target"]) if source.get("target") in targets else len(targets) - 1
     target = st.selectbox(
@@ -172,15 +173,15 @@ def choose_columns(source: dict) -> None:
 
 def show_outcome(outcome: dict) -> None:
     if outcome.get("error"):
-        st.error(outcome["error"], icon=":material/error:")
+        st.error(md(outcome["error"]), icon=":material/error:")
         return
     st.success(
-        f"Imported **{session.dataset_title(outcome['name'])}**. Your model now uses it with the tabular "
+        f"Imported **{md(session.dataset_title(outcome['name']))}**. Your model now uses it with the tabular "
         "preset (see **Build**).",
         icon=":material/check_circle:",
     )
     for line in outcome["report"]:
-        (st.warning if "missing value" in line else st.caption)(line)
+        (st.warning if "missing value" in line else st.caption)(md(line))
 
 
 # --- a table data set on the Data page -------------------------------------------------------------
@@ -192,15 +193,15 @@ def show_table(data) -> None:
     c1.metric("Training rows", f"{len(data.x_train):,}")
     c2.metric("Test rows", f"{len(data.x_test):,}")
     c3.metric("Inputs per row", len(data.feature_names) or data.input_shape[0])
-    c4.metric("Predicts", data.target_name or "a number")
+    c4.metric("Predicts", md(data.target_name) or "a number")
     st.caption(f"Loaded from: {data.source}")
     details = (session.user_datasets().meta(data.name) or {}).get("details", {})
     if details.get("report"):
         with st.expander("How the table was prepared"):
             for line in details["report"]:
-                st.markdown(f"- {line}")
+                st.markdown(f"- {md(line)}")
 
-    st.subheader(f"The values to predict: {data.target_name}")
+    st.subheader(f"The values to predict: {md(data.target_name)}")
     st.plotly_chart(
         regression_charts.target_histogram(data.y_train, data.y_test, data.target_name), key="target_histogram"
     )

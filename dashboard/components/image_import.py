@@ -8,6 +8,7 @@ import streamlit as st
 from core.config import MAX_UPLOAD_MB, SettingsError
 from core.data.image_import import (
     DEFAULT_SIZE,
+    IMAGE_SOURCES,
     SIZES,
     TEST_SHARE,
     HealthReport,
@@ -16,6 +17,7 @@ from core.data.image_import import (
     import_image_folders,
 )
 from dashboard import session
+from dashboard.components.user_text import markdown_literal as md
 
 OUTCOME = "images"  # the import's outcome in the session: {"file": upload id, "error": str or "name": str, "report"}
 
@@ -64,7 +66,8 @@ def _run_import() -> None:
 def _delete(name: str) -> None:
     if session.delete_own_dataset(name):
         session.set_import_outcome(OUTCOME, None)
-        st.toast(f"Deleted the data set; your model now uses {session.dataset_title(session.playground().dataset)}.")
+        now = md(session.dataset_title(session.playground().dataset))
+        st.toast(f"Deleted the data set; your model now uses {now}.")
 
 
 def import_images_section() -> None:
@@ -76,7 +79,7 @@ def import_images_section() -> None:
         try:
             limits = import_limits()
         except SettingsError as error:
-            st.error(f"Importing images is switched off on this server: {error}", icon=":material/block:")
+            st.error(f"Importing images is switched off on this server: {md(error)}", icon=":material/block:")
             return
         st.markdown(
             "Upload a **.zip** with **one folder per class**, named after the class (for example "
@@ -114,22 +117,23 @@ def import_images_section() -> None:
             show_outcome(outcome)
 
 
-def show_outcome(outcome: dict) -> None:
+def show_outcome(outcome: dict, key_prefix: str = "import") -> None:
+    """An import's error or success, then its health report (``key_prefix``: several may show at once)."""
     report: HealthReport | None = outcome.get("report")
     if outcome.get("error"):
-        st.error(outcome["error"], icon=":material/error:")
+        st.error(md(outcome["error"]), icon=":material/error:")
     else:
         st.success(
-            f"Imported **{session.dataset_title(outcome['name'])}**: {report.train_images:,} training and "
+            f"Imported **{md(session.dataset_title(outcome['name']))}**: {report.train_images:,} training and "
             f"{report.test_images:,} test images of {report.image_format} in {len(report.classes)} classes. "
             "Your model now uses it (see **Build**).",
             icon=":material/check_circle:",
         )
     if report is not None:
-        show_report(report)
+        show_report(report, key_prefix)
 
 
-def show_report(report: HealthReport) -> None:
+def show_report(report: HealthReport, key_prefix: str = "import") -> None:
     """Images per class, warnings, and each file not used with its reason."""
     if report.classes:
         st.dataframe(
@@ -137,16 +141,16 @@ def show_report(report: HealthReport) -> None:
                 [{"Class": c.name, "Training images": c.train, "Test images": c.test} for c in report.classes]
             ),
             hide_index=True,
-            key="import_classes",
+            key=f"{key_prefix}_classes",
         )
     for warning in report.warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(md(warning), icon=":material/warning:")
     if report.skipped:
         st.markdown(f"**{len(report.skipped)} file(s) skipped**, each with the reason:")
         st.dataframe(
             pd.DataFrame([{"File": s.path, "Why it was skipped": s.reason} for s in report.skipped]),
             hide_index=True,
-            key="import_skipped",
+            key=f"{key_prefix}_skipped",
         )
     if report.ignored:
         st.caption(
@@ -159,7 +163,7 @@ def delete_dataset_button(name: str) -> None:
     """For one of the user's own data sets: delete it, after a confirmation."""
     with st.popover("Delete", icon=":material/delete:", help="Delete this imported data set"):
         st.markdown(
-            f"Delete **{session.dataset_title(name)}** for good? Runs trained on it stay in your list, "
+            f"Delete **{md(session.dataset_title(name))}** for good? Runs trained on it stay in your list, "
             "but cannot train more or predict."
         )
         st.button("Delete it", key="delete_dataset", type="primary", on_click=_delete, args=(name,))
@@ -168,7 +172,7 @@ def delete_dataset_button(name: str) -> None:
 def stored_report(name: str) -> None:
     """For an imported image set: what its import skipped or left out (kept with it, without file names)."""
     details = (session.user_datasets().meta(name) or {}).get("details", {})
-    if details.get("source") != "image folders (zip)":
+    if details.get("source") not in IMAGE_SOURCES:
         return
     notes = [
         f"{details['skipped']} file(s) skipped ("
@@ -179,5 +183,5 @@ def stored_report(name: str) -> None:
     ]
     if details["ignored"]:
         notes.append(f"{details['ignored']} macOS, hidden or system file(s) ignored")
-    notes += [f"class folder {c['name']} left out ({c['reason']})" for c in details["left_out_classes"]]
+    notes += [f"class folder {md(c['name'])} left out ({md(c['reason'])})" for c in details["left_out_classes"]]
     st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.")

@@ -3,7 +3,6 @@ picker (the run's headline result is the run's own: ``run.headline()``). Plain f
 
 from __future__ import annotations
 
-import re
 import time
 
 from core.runs.record import Status
@@ -48,9 +47,3 @@ def run_label(run, dataset_title: str | None = None) -> str:
     parts = [time.strftime("%H:%M", time.localtime(run.created)), run.id, run.learner, run.name, dataset_title]
     parts += [status_label(run.status).lower(), run.headline()]
     return " · ".join(p for p in parts if p)
-
-
-def literal(text: str) -> str:
-    """Text that may quote what someone else wrote (a file's names), with Markdown's punctuation escaped so
-    that a message shows it as written, never as a link or formatting."""
-    return re.sub(r"([\\`*_{}\[\]()#+!|<>~$:-])", r"\\\1", text)

@@ -21,6 +21,7 @@ from core.insight.mistakes import (
 )
 from dashboard import session
 from dashboard.charts.inspection import clickable_confusion_figure, enlarge, selected_cell
+from dashboard.components.user_text import markdown_literal as md
 
 PER_ROW = 6
 PAIR_LIMIT = 24
@@ -34,11 +35,13 @@ def example_gallery(examples: list[Example], images: np.ndarray, class_names, pe
         columns = st.columns(per_row)
         for column, example in zip(columns, examples[start : start + per_row]):
             with column:
-                true, predicted = class_names[example.true], class_names[example.predicted]
+                true, predicted = md(class_names[example.true]), md(class_names[example.predicted])
                 st.image(
                     enlarge(images[example.index]),
                     caption=f"#{example.index} · class: {true}",
-                    alt=f"Test image {example.index}, of the class {true}, predicted as {predicted}",
+                    # alt is an attribute, shown literally: the names as written
+                    alt=f"Test image {example.index}, of the class {class_names[example.true]}, predicted as "
+                    f"{class_names[example.predicted]}",
                 )
                 st.progress(
                     min(max(example.confidence, 0.0), 1.0), text=f"{predicted}: {100 * example.confidence:.0f} %"
@@ -95,7 +98,7 @@ def confusion_matrix_section(run, results: dict) -> None:
             predictions = load_predictions(session.manager().store, run.id)
             images = load_dataset(run.dataset).x_test[: len(predictions.y_true)]
         except (PredictionsUnavailable, DatasetUnavailable) as error:
-            st.info(str(error))
+            st.info(md(error))
             return
         true, predicted = session.widget_value(true_key), session.widget_value(predicted_key)
         _pair_gallery(predictions, images, names, true, predicted, per_row=CELL_PER_ROW)
@@ -113,7 +116,7 @@ def confusion_matrix_section(run, results: dict) -> None:
 
 def _pair_gallery(predictions: Predictions, images, names, true: int, predicted: int, per_row: int = PER_ROW) -> None:
     examples = pair_examples(predictions, true, predicted)
-    st.markdown(_pair_sentence(len(examples), names[true], names[predicted]))
+    st.markdown(_pair_sentence(len(examples), md(names[true]), md(names[predicted])))
     if len(examples) > PAIR_LIMIT:
         st.caption(f"Showing the first {PAIR_LIMIT} of {len(examples)}.")
     example_gallery(examples[:PAIR_LIMIT], images, names, per_row=per_row)

@@ -13,6 +13,7 @@ from core.model import tflite
 from core.notebook import download_name, notebook_problem, run_notebook
 from dashboard import session
 from dashboard.components.trained_models import session_model
+from dashboard.components.user_text import markdown_literal
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -119,7 +120,7 @@ def phone_model_section(run) -> None:
             with st.spinner("Converting and measuring (a few seconds)…"):
                 files = tflite.make_files(store, run)
         except tflite.TFLiteUnavailable as error:
-            st.info(str(error), icon=":material/block:")
+            st.info(markdown_literal(error), icon=":material/block:")
             return
     metric_title = "accuracy" if files[0].metric == "accuracy" else "MAE"
     st.dataframe(_files_table(files, metric_title), hide_index=True, key="tflite_table")

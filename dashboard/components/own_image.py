@@ -10,6 +10,7 @@ from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.own_image import BadImage, PreparedImage, has_dark_background, open_image, preprocess_image
 from core.data.pixels import FORMATS_TEXT, IMAGE_EXTENSIONS
 from dashboard.charts.inspection import enlarge
+from dashboard.components.user_text import markdown_literal
 
 CANVAS_SIZE = 280
 INVERT_CHOICES = {"auto": "Automatic", True: "Invert", False: "Keep as is"}
@@ -54,7 +55,7 @@ def uploaded_image(run, key: str) -> PreparedImage | None:
     try:
         image = open_image(upload.getvalue())
     except BadImage as error:
-        st.error(str(error), icon=":material/broken_image:")
+        st.error(markdown_literal(error), icon=":material/broken_image:")
         return None
     return preprocess_image(
         image, run.spec["input_shape"], invert=invert, dark_background=data_has_dark_background(run.dataset)

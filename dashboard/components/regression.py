@@ -12,13 +12,14 @@ from core.training.evaluation import load_regression_predictions
 from dashboard import session
 from dashboard.charts import regression as regression_charts
 from dashboard.components.labels import number
+from dashboard.components.user_text import markdown_literal
 
 WORST_ROWS = 10
 
 
 def test_metrics(columns, results: dict) -> None:
     """Test MAE, RMSE and R² in three metric columns."""
-    unit = f" (in {results.get('target_name')})" if results.get("target_name") else ""
+    unit = f" (in {markdown_literal(results.get('target_name'))})" if results.get("target_name") else ""
     mae_col, rmse_col, r2_col = columns
     mae_col.metric(
         "Test MAE",
@@ -45,7 +46,7 @@ def results_section(run, results: dict) -> None:
     try:
         predicted, y_true = load_regression_predictions(session.manager().store, run.id)
     except PredictionsUnavailable as error:
-        st.info(str(error))
+        st.info(markdown_literal(error))
         return
     scatter_col, residual_col = st.columns(2, gap="large")
     with scatter_col:

@@ -10,6 +10,7 @@ from core.data.datasets import DATASETS
 from core.export import BUNDLE_FILES, bundle_contents, run_bundle
 from core.share import share_url
 from dashboard import session
+from dashboard.components.user_text import markdown_literal
 
 
 def run_actions(run) -> None:
@@ -42,7 +43,7 @@ def run_actions(run) -> None:
 def build_banner() -> None:
     """Messages at the top of Build: a share link that was opened, and the run this model is a copy of."""
     for notice in session.take_notices():
-        st.info(notice, icon=":material/info:")
+        st.info(markdown_literal(notice), icon=":material/info:")  # may quote a link's or a data set's text
     parent = session.playground().parent_id
     if parent:
         st.info(

@@ -13,6 +13,7 @@ from core.insight.inspection import ModelUnavailable, load_run_model
 from core.runs.record import Status
 from dashboard import session
 from dashboard.components.labels import run_label
+from dashboard.components.user_text import markdown_literal
 
 
 def trained_runs() -> list:
@@ -54,7 +55,7 @@ def session_model(run):
             with st.spinner("Opening the trained model…"):
                 model = load_run_model(session.manager().store, run.id)
         except ModelUnavailable as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(markdown_literal(error), icon=":material/error:")
             return None
         session.hold_model(run.id, model)
     return model
@@ -65,5 +66,5 @@ def class_names_or_stop(run) -> tuple[str, ...]:
     try:
         return load_dataset(run.dataset).class_names
     except DatasetUnavailable as error:
-        st.error(str(error), icon=":material/cloud_off:")
+        st.error(markdown_literal(error), icon=":material/cloud_off:")
         st.stop()

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.messages import counted
-from core.model.spec import LAYER_TYPES, Analysis, format_shape
+from core.model.spec import LAYER_TYPES, Analysis, format_shape, merge_sources
 from core.numbers import as_typed, is_finite_number
 from core.runs.record import Run, Status
 from dashboard import session
@@ -16,6 +16,7 @@ from dashboard.charts import training as charts
 from dashboard.components.labels import format_seconds, status_label
 from dashboard.components.number_field import number_field
 from dashboard.components.shape_sandbox import sandbox_link
+from dashboard.components.user_text import markdown_literal
 
 
 def shape_table(analysis: Analysis) -> pd.DataFrame:
@@ -34,8 +35,7 @@ def shape_table(analysis: Analysis) -> pd.DataFrame:
 def markdown_table(frame: pd.DataFrame) -> str:
     """A Markdown table of a small frame (numbers right-aligned, as in Keras' summary)."""
 
-    def cell(value) -> str:
-        return str(value).replace("|", "\\|")
+    cell = markdown_literal  # a layer's name is the spec's, which a share link may carry
 
     numeric = [frame[c].astype(str).str.match(r"^[\d,—.]+$").all() for c in frame.columns]
     lines = [
@@ -108,7 +108,8 @@ def sidebar_status() -> None:
     pg = session.playground()
     with st.sidebar:
         st.caption("Current model")
-        st.markdown(f"**{session.dataset_title(pg.dataset)}** · {len(pg.spec.get('layers', []))} layers")
+        title = markdown_literal(session.dataset_title(pg.dataset))
+        st.markdown(f"**{title}** · {len(pg.spec.get('layers', []))} layers")
         analysis = session.analysis()
         if analysis.ok:
             st.markdown(f"{analysis.total_params:,} params · ready to train")
@@ -170,7 +171,7 @@ def run_status(run: Run) -> None:
             text += f" — {run.headline(decimals=2, bold=True)}"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
     if run.message and not run.active:
-        (st.error if run.status == Status.FAILED else st.caption)(run.message)
+        (st.error if run.status == Status.FAILED else st.caption)(markdown_literal(run.message))
 
 
 def history_chart(run: Run, key: str, findings=()) -> None:
@@ -189,11 +190,48 @@ def _arg_changed(index: int, arg: str, key: str) -> None:
     session.set_layer_arg(index, arg, as_typed(session.widget_value(key)))
 
 
-def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:
+def _merge_source_widget(index: int, layer: dict, arg, common: dict, analysis: Analysis) -> None:
+    """Which earlier layer a merge takes: the ones whose shapes fit, nearest first (and the current one,
+    marked, when it does not fit, so the card shows what the model really has)."""
+    sources = merge_sources(analysis, index, layer["type"], bool(layer.get("projection", False)))
+    current = layer.get(arg.name)
+    shown = [s for s in sources if s.fits or s.number == current] or sources
+    labels = {s.number: s.label + ("" if s.fits else " — does not fit") for s in shown}
+    options = list(labels)
+    if current not in labels:  # a number no layer has (typed into a JSON spec): keep it visible
+        options.insert(0, current)
+        labels[current] = f"Layer {current} — not above this layer"
+    st.selectbox(
+        arg.label,
+        options,
+        index=options.index(current),
+        format_func=lambda number: labels[number],
+        **common,
+    )
+    if not any(s.fits for s in sources):
+        st.caption("No layer above gives a shape that fits here: the problem below says what would.")
+
+
+def _inner_layers(report) -> None:
+    """A residual block's (or a merge's) own Keras layers, as the model summary would list them."""
+    rows = [
+        {
+            "Layer (type)": f"{part.name} ({part.type})" + (" · shortcut" if part.branch == "shortcut" else ""),
+            "Output shape": format_shape(part.output_shape),
+            "Params": f"{part.params:,}",
+        }
+        for part in report.inner
+    ]
+    st.markdown(markdown_table(pd.DataFrame(rows, columns=["Layer (type)", "Output shape", "Params"])))
+
+
+def layer_arg_widget(index: int, layer: dict, arg, key: str, analysis: Analysis | None = None) -> None:
     """The fitting widget for one layer argument; changes go straight into the spec."""
     current = layer.get(arg.name, arg.default)
     common = {"key": key, "help": arg.help, "on_change": _arg_changed, "args": (index, arg.name, key)}
-    if arg.kind == "int":
+    if arg.kind == "layer" and analysis is not None:
+        _merge_source_widget(index, layer, arg, common, analysis)
+    elif arg.kind == "int":
         # Any number typed is kept and shown (1e6 is a million); the layer registry says why it cannot be used.
         number_field(arg.label, current if is_finite_number(current) else arg.default, **common)
     elif arg.kind == "pair":
@@ -219,7 +257,10 @@ def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:
             )
     elif arg.kind == "float":
         value = float(current) if isinstance(current, (int, float)) else arg.default
-        st.slider(arg.label, 0.0, 0.95, value=min(max(value, 0.0), 0.95), step=0.05, **common)
+        low = float(arg.minimum) if arg.minimum is not None else 0.0
+        high = min(float(arg.maximum), 0.95) if arg.maximum is not None else 0.95  # a dropout rate stays below 1
+        step = 0.01 if high <= 0.5 else 0.05  # augmentation's small shares (0.05 of a turn is 18°)
+        st.slider(arg.label, low, high, value=min(max(value, low), high), step=step, **common)
     elif arg.kind == "choice":
         options = list(arg.choices)
         st.selectbox(arg.label, options, index=options.index(current) if current in options else 0, **common)
@@ -227,13 +268,17 @@ def layer_arg_widget(index: int, layer: dict, arg, key: str) -> None:
         st.checkbox(arg.label, value=bool(current), **common)
 
 
-def _arg_grid(index: int, layer: dict, args, prefix: str) -> None:
+def _arg_grid(index: int, layer: dict, args, prefix: str, analysis: Analysis) -> None:
     if not args:
         return
-    columns = st.columns(3)
+    sources = [a for a in args if a.kind == "layer"]  # a merge's earlier layer: a long label, a row of its own
+    for arg in sources:
+        layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
+    args = [a for a in args if a.kind != "layer"]
+    columns = st.columns(3) if args else []
     for n, arg in enumerate(args):
         with columns[n % 3]:
-            layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}")
+            layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
 
 
 def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count: int) -> None:
@@ -285,13 +330,22 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
             st.caption(layer_type.summary)
             main_args = [a for a in layer_type.args if not a.advanced]
             more_args = [a for a in layer_type.args if a.advanced]
-            _arg_grid(index, layer, main_args, prefix)
+            _arg_grid(index, layer, main_args, prefix, analysis)
             if more_args:
                 # Lazy: the advanced widgets are made only while it is open (most cards stay closed).
                 more = st.expander("More settings", key=f"{prefix}_more", on_change="rerun")
                 if more.open:
                     with more:
-                        _arg_grid(index, layer, more_args, prefix)
+                        _arg_grid(index, layer, more_args, prefix, analysis)
+            if kind == "ResidualBlock" and report is not None and report.inner:
+                inside = st.expander(
+                    f"Inside this block: {len(report.inner)} layers", key=f"{prefix}_inner", on_change="rerun"
+                )
+                if inside.open:
+                    with inside:
+                        _inner_layers(report)
         for problem in analysis.problems_at(index):
-            st.error(f"{problem.message} — **{problem.fix}**.", icon=":material/error:")
+            st.error(
+                f"{markdown_literal(problem.message)} — **{markdown_literal(problem.fix)}**.", icon=":material/error:"
+            )
         sandbox_link(index, layer, analysis)  # a window that does not fit: try the numbers in the sandbox

@@ -7,7 +7,7 @@ import streamlit as st
 from core.config import MAX_UPLOAD_MB
 from core.work import WorkFileError
 from dashboard import session
-from dashboard.components.labels import literal
+from dashboard.components.user_text import markdown_literal
 
 OPENED = "work_opened"  # the outcome of the last Open my work: ("success" | "error", message)
 CODE = "recovery_code_outcome"
@@ -52,7 +52,7 @@ def your_work_section() -> None:
         expanded=bool(outcome or code_outcome),
     ):
         if outcome:
-            (st.success if outcome[0] == "success" else st.error)(literal(outcome[1]))
+            (st.success if outcome[0] == "success" else st.error)(markdown_literal(outcome[1]))
         save_col, open_col = st.columns(2, gap="large")
         with save_col:
             st.markdown("**Save my work**: your finished runs — models, histories, results — in one file.")

@@ -4,7 +4,7 @@ Pages and components use only the names below; nothing outside this package touc
 ``st.session_state`` or ``st.query_params``.
 """
 
-from . import experiments
+from . import experiments, recording
 from .identity import (
     hide_recovery_code,
     learner_name,
@@ -129,6 +129,7 @@ __all__ = [
     "own_runs",
     "param_budget",
     "playground",
+    "recording",
     "remember_user_in_browser",
     "remove_layer",
     "reset_widgets",

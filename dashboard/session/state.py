@@ -13,8 +13,9 @@ import streamlit as st
 
 from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
+from core.model import spec as spec_edits
 from core.model.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for
-from core.model.spec import analyze_for, new_layer
+from core.model.spec import analyze_for
 from core.training.hyperparams import Hyperparameters
 
 from . import links
@@ -165,34 +166,25 @@ def set_layer_arg(index: int, arg: str, value) -> None:
 
 
 def insert_layer(position: int, kind: str) -> None:
+    # The spec's own edits (core.model.spec): an Add or Concatenate keeps taking the same earlier layer.
     state = playground()
-    spec = copy.deepcopy(state.spec)
-    spec["layers"].insert(position, new_layer(kind))
-    state.replace_spec(spec)
+    state.replace_spec(spec_edits.insert_layer(state.spec, position, kind))
 
 
 def remove_layer(index: int) -> None:
     state = playground()
-    spec = copy.deepcopy(state.spec)
-    del spec["layers"][index]
-    state.replace_spec(spec)
+    state.replace_spec(spec_edits.remove_layer(state.spec, index))
 
 
 def move_layer(index: int, offset: int) -> None:
     state = playground()
-    spec = copy.deepcopy(state.spec)
-    layers = spec["layers"]
-    target = index + offset
-    if 0 <= target < len(layers):
-        layers[index], layers[target] = layers[target], layers[index]
-        state.replace_spec(spec)
+    if 0 <= index + offset < len(state.spec["layers"]):
+        state.replace_spec(spec_edits.move_layer(state.spec, index, offset))
 
 
 def duplicate_layer(index: int) -> None:
     state = playground()
-    spec = copy.deepcopy(state.spec)
-    spec["layers"].insert(index + 1, copy.deepcopy(spec["layers"][index]))
-    state.replace_spec(spec)
+    state.replace_spec(spec_edits.duplicate_layer(state.spec, index))
 
 
 def set_hyperparameters(**changes) -> None:

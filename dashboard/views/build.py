@@ -10,8 +10,10 @@ from core.model.presets import presets_for
 from core.model.spec import LAYER_TYPES
 from dashboard import session
 from dashboard.components import sharing
+from dashboard.components.augmentation_preview import augmentation_preview
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.shape_sandbox import shape_sandbox
+from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import layer_card, name_icon_buttons, show_shape_table
 
 
@@ -122,14 +124,14 @@ def model_summary(pg, analysis) -> None:
     else:
         st.error(f"{len(analysis.problems)} problem(s) to fix before training:", icon=":material/error:")
         for problem in analysis.problems:
-            st.markdown(f"- {problem.text()}")
+            st.markdown(f"- {markdown_literal(problem.text())}")
     # Lazy expanders: their code is made and sent only while open (highlighted code is many elements).
     code_box = st.expander("Keras code for this model", key="build_code", on_change="rerun")
     if code_box.open:
         try:
             code_box.code(snippet(pg.spec), language="python", wrap_lines=True)
         except ValueError as error:  # a layer or setting Keras does not have: no code is written for it
-            code_box.caption(f"The code appears once every layer is valid. {error}")
+            code_box.caption(f"The code appears once every layer is valid. {markdown_literal(error)}")
     json_box = st.expander("Architecture as JSON", key="build_json", on_change="rerun")
     if json_box.open:
         with json_box:
@@ -157,7 +159,7 @@ def model_editor() -> None:
         data_shape = "×".join(map(str, pg.spec["input_shape"]))
         inputs = f"images of {data_shape}" if data.is_images else f"table rows of {data_shape} numbers"
         st.markdown(
-            f"**Input**: {inputs} from {session.dataset_title(pg.dataset)} (change the data set on the **Data** page)"
+            f"**Input**: {inputs} from {markdown_literal(session.dataset_title(pg.dataset))} (change the data set on the **Data** page)"
         )
         layers = pg.spec["layers"]
         for index, layer in enumerate(layers):
@@ -168,6 +170,7 @@ def model_editor() -> None:
         add_layer_box(data, layers)
     with right:
         model_summary(pg, analysis)
+        augmentation_preview(pg.spec, data, pg.dataset)
         st.subheader("Your network as a picture")
         architecture_picture(pg.spec, "Your network", key="build_diagram")
         if data.is_images:  # kernels and pooling windows slide over images only

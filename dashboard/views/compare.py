@@ -7,6 +7,7 @@ from core.insight import compare
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.arch_diff import architecture_diff
+from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
 from dashboard.components.labels import run_label, status_label
 from dashboard.components.leaderboard import leaderboard_frame
 
@@ -150,6 +151,26 @@ if not chosen:
 if len(runs) == 1:
     st.caption("You have one run so far: use **Clone and edit** on Results to train a variant to compare with.")
 
+
+def maps_side_by_side(runs) -> None:
+    """The maps of what two finished runs learned (the first two chosen), each with its own pickers."""
+    mapped = [r for r in runs if not r.active and r.results][:2]
+    # Lazy: each map needs its model (TensorFlow) the first time, so they are made only once opened.
+    box = st.expander("Maps of what the networks learned", key="compare_maps", on_change="rerun")
+    if not box.open:
+        return
+    with box:
+        st.caption(EXPLANATION)
+        if not mapped:
+            st.caption("The maps appear for finished runs with a test result.")
+            return
+        for column, run in zip(st.columns(2, gap="medium"), mapped):
+            with column:
+                st.text(legend_label(run))
+                embedding_map_section(run, key=f"compare_map_{run.id}", height=380, side_by_side=False)
+
+
 live = any(by_id[i].active for i in chosen)
 st.fragment(run_every=POLL_SECONDS if live else None)(comparison)(chosen, live)
 architecture_diff([by_id[i] for i in chosen])
+maps_side_by_side([by_id[i] for i in chosen])

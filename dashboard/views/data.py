@@ -1,5 +1,5 @@
 """Data: choose the data set (built in or your own) and look at it — samples per class, class balance, one
-image's pixels — or import your own images."""
+image's pixels — or import or record your own images."""
 
 import time
 
@@ -12,6 +12,8 @@ from dashboard.charts import training as charts
 from dashboard.charts.inspection import THUMBNAIL, enlarge
 from dashboard.components.csv_import import import_csv_section, show_table
 from dashboard.components.image_import import delete_dataset_button, import_images_section, stored_report
+from dashboard.components.recording import record_dataset_section
+from dashboard.components.user_text import markdown_literal as md
 
 SAMPLES_PER_CLASS = 8
 CHANNELS = {"red": "Reds", "green": "Greens", "blue": "Blues"}  # a colour channel and its heatmap colours
@@ -90,14 +92,14 @@ def show_images(data) -> None:
         # (no import report with its file names, no download).
         st.caption("Your teacher's data set for this challenge.")
     else:
-        st.caption(f"Loaded from: {data.source}")
+        st.caption(f"Loaded from: {md(data.source)}")
         if data.owner:
             stored_report(data.name)
 
     st.subheader("Samples from each class")
     for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():
         name_col, images_col = st.columns([1, 6], vertical_alignment="center")
-        name_col.markdown(f"**{data.class_names[label]}**")
+        name_col.markdown(f"**{md(data.class_names[label])}**")
         images_col.image(
             [enlarge(data.x_train[i]) for i in indices],
             width=THUMBNAIL,
@@ -142,7 +144,7 @@ def show_colour_pixels(data) -> None:
     image = data.x_train[index]
     label = data.class_names[data.y_train[index]]
     image_col.image(
-        enlarge(image), caption=label, width=2 * THUMBNAIL, alt=f"Training image {index}, of the class {label}"
+        enlarge(image), caption=md(label), width=2 * THUMBNAIL, alt=f"Training image {index}, of the class {label}"
     )
     channel = image_col.segmented_control("Colour channel", list(CHANNELS), default="red", key="pixel_channel") or "red"
     chart_col.plotly_chart(
@@ -162,16 +164,17 @@ data = session.current_data()  # before the choice: an imported set deleted else
 chosen = show_choice(data)
 unavailable = session.unavailable_dataset()
 if unavailable and unavailable[0] == chosen != pg.dataset:  # say why, keep the model as it was
-    st.error(unavailable[1], icon=":material/cloud_off:")
-    st.info(f"Your model still uses {session.dataset_title(pg.dataset)}. **Shapes (synthetic)** needs no download.")
+    st.error(md(unavailable[1]), icon=":material/cloud_off:")
+    st.info(f"Your model still uses {md(session.dataset_title(pg.dataset))}. **Shapes (synthetic)** needs no download.")
     st.stop()
 if session.take_message("dataset_switched"):
     st.toast(
-        f"Model adapted to {data.title}: input {'×'.join(map(str, data.input_shape))}, "
+        f"Model adapted to {md(data.title)}: input {'×'.join(map(str, data.input_shape))}, "
         f"{data.output_units} output unit(s)."
     )
 if session.active_challenge() is None:
     import_images_section()
+    record_dataset_section()
     import_csv_section()
 if data.is_images:
     show_images(data)

@@ -18,6 +18,7 @@ from dashboard.charts.experiments import effects_figure, parallel_coordinates_fi
 from dashboard.components.experiments import pareto_views, readable_table
 from dashboard.components.labels import STATUS_LABELS
 from dashboard.components.number_field import number_field
+from dashboard.components.user_text import markdown_literal
 
 POLL_SECONDS = 2.0
 NONE = ""
@@ -74,7 +75,7 @@ def chosen_factors(pg) -> list:
                 values = [parse_value(key, str(v), pg.spec) if isinstance(v, str) else v for v in raw]
                 factors.append(make_factor(key, values, pg.spec))
             except FactorError as error:
-                st.error(str(error))
+                st.error(markdown_literal(error))
                 return []
     return factors
 
@@ -138,9 +139,9 @@ def setup_view() -> None:
     analysis = session.analysis()
     st.caption(
         f"Start from the model on **Build** ({analysis.total_params:,} parameters) and the settings on "
-        f"**Train** ({hp.optimizer}, batch {hp.batch_size}) on {session.dataset_title(pg.dataset)}. Pick up to "
-        "three things to vary: every variant trains on the same images with the same seed, so only what you "
-        "vary differs."
+        f"**Train** ({hp.optimizer}, batch {hp.batch_size}) on {markdown_literal(session.dataset_title(pg.dataset))}. "
+        "Pick up to three things to vary: every variant trains on the same images with the same seed, so only what "
+        "you vary differs."
     )
     saved = session.experiments.own_experiments()
     if saved:
@@ -176,7 +177,7 @@ def setup_view() -> None:
             keep_learning_rate=session.learning_rate_chosen(),
         )
     except FactorError as error:
-        st.error(str(error))
+        st.error(markdown_literal(error))
         return
     estimate = session.experiments.estimate(plan)
     runs_col, time_col, broken_col = st.columns(3)
@@ -338,9 +339,9 @@ def rejected_frame(experiment) -> pd.DataFrame:
 def experiment_view(experiment) -> None:
     experiment, runs, running = session.experiments.progress(experiment)
     table = results_table(experiment, runs)
-    st.subheader(experiment.name)
+    st.subheader(markdown_literal(experiment.name))
     st.caption(
-        f"{session.dataset_title(experiment.dataset)} · {counted(len(experiment.training), 'run')} · "
+        f"{markdown_literal(session.dataset_title(experiment.dataset))} · {counted(len(experiment.training), 'run')} · "
         + ("every combination" if experiment.mode == "grid" else "a random sample")
         + f" · seeds {', '.join(map(str, experiment.seeds))} · saved as {experiment.id}"
     )

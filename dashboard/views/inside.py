@@ -16,6 +16,7 @@ from dashboard.components.arithmetic import how_this_number_was_computed
 from dashboard.components.own_image import uploaded_image
 from dashboard.components.regression import not_for_regression
 from dashboard.components.trained_models import class_names_or_stop, pick_trained_run, session_model
+from dashboard.components.user_text import markdown_literal
 
 LAYER_WORDS = {
     "Conv2D": "Each square is what one filter found: bright where its pattern appears in the image.",
@@ -46,7 +47,9 @@ def from_test_set(run) -> Chosen | None:
     index = st.number_input(f"Test image number (0 to {count - 1})", 0, count - 1, 0, key=f"inside_index_{run.id}")
     label = int(data.y_test[index])
     return Chosen(
-        as_float_input(data.x_test[index]), label, f"Test image {index}, of the class **{data.class_names[label]}**."
+        as_float_input(data.x_test[index]),
+        label,
+        f"Test image {index}, of the class **{markdown_literal(data.class_names[label])}**.",
     )
 
 
@@ -70,8 +73,8 @@ def from_mistakes(run) -> Chosen | None:
         as_float_input(data.x_test[index]),
         true,
         # Class names are nouns of any kind ("Ankle boot", "squares"): no article that could be wrong.
-        f"Test image {index}: of the class **{data.class_names[true]}**, taken by the network for "
-        f"**{data.class_names[predicted]}** ({len(wrong)} mistakes in {count} test images).",
+        f"Test image {index}: of the class **{markdown_literal(data.class_names[true])}**, taken by the network for "
+        f"**{markdown_literal(data.class_names[predicted])}** ({len(wrong)} mistakes in {count} test images).",
     )
 
 
@@ -101,7 +104,7 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
         st.subheader("Its answer")
         st.plotly_chart(charts.probability_figure(probabilities, class_names, chosen.true_class), key="inside_probs")
         st.caption(
-            f"The network says **{class_names[predicted]}** with {100 * probabilities[predicted]:.1f} % "
+            f"The network says **{markdown_literal(class_names[predicted])}** with {100 * probabilities[predicted]:.1f} % "
             "certainty. The bars are its probability for every class; they add up to 100 %."
         )
     with cam_col:
@@ -118,18 +121,18 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
         try:
             cam = grad_cam(model, chosen.image, explained)
         except NotInspectable as error:
-            st.info(str(error))
+            st.info(markdown_literal(error))
             return
         st.plotly_chart(charts.grad_cam_figure(chosen.image, cam.heatmap), key="inside_cam")
         if cam.found_evidence:
             st.caption(
                 f"Grad-CAM: warm colours mark the parts of the image that pushed the network towards "
-                f"**{class_names[explained]}** in its last convolution layer ({cam.layer}); blue parts "
+                f"**{markdown_literal(class_names[explained])}** in its last convolution layer ({cam.layer}); blue parts "
                 "did not count for it."
             )
         else:
             st.caption(
-                f"No part of the image speaks for **{class_names[explained]}**: the network found no "
+                f"No part of the image speaks for **{markdown_literal(class_names[explained])}**: the network found no "
                 "evidence for this class here."
             )
 

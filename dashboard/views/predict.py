@@ -8,6 +8,7 @@ from dashboard.charts import inspection as charts
 from dashboard.components.own_image import drawn_image, show_prepared, uploaded_image
 from dashboard.components.regression import not_for_regression
 from dashboard.components.trained_models import class_names_or_stop, pick_trained_run, session_model
+from dashboard.components.user_text import markdown_literal
 
 SOURCES = {"Upload an image": uploaded_image, "Draw one": drawn_image}
 
@@ -17,7 +18,7 @@ run = pick_trained_run("predict_run")
 if run is None or not_for_regression(run, "Predicting on your own image"):
     st.stop()
 class_names = class_names_or_stop(run)
-st.caption(f"This network knows {len(class_names)} classes: {', '.join(class_names)}.")
+st.caption(f"This network knows {len(class_names)} classes: {', '.join(map(markdown_literal, class_names))}.")
 source = st.radio("Your image", list(SOURCES), horizontal=True, key="predict_source")
 input_col, seen_col, answer_col = st.columns([1.3, 1, 1.5], gap="large")
 with input_col:
@@ -35,7 +36,11 @@ with seen_col:
 with answer_col:
     st.subheader("Its answer")
     st.metric(
-        "Prediction", class_names[best], f"{100 * probabilities[best]:.1f} % sure", delta_color="off", delta_arrow="off"
+        "Prediction",
+        markdown_literal(class_names[best]),
+        f"{100 * probabilities[best]:.1f} % sure",
+        delta_color="off",
+        delta_arrow="off",
     )
     st.plotly_chart(charts.probability_figure(probabilities, class_names), key="predict_probs")
     st.caption(

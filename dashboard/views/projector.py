@@ -1,11 +1,10 @@
 """Projector: a challenge's live race and leaderboard, or one run's live chart, readable from the back of a room."""
 
-from html import escape
-
 import streamlit as st
 
 from core.classroom import leaderboard, race
 from core.experiments.engine import results_table
+from core.messages import quote
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.charts.race import race_chart
@@ -13,6 +12,7 @@ from dashboard.components.classroom import big_numbers
 from dashboard.components.experiments import pareto_views
 from dashboard.components.labels import percent, run_label, status_label
 from dashboard.components.leaderboard import leaderboard_frame
+from dashboard.components.user_text import html_block, html_literal, markdown_literal
 
 LARGE_FONT = 22
 
@@ -36,13 +36,13 @@ def board_html(rows: list[dict], limit: int = 10) -> str:
     """The leaderboard as an HTML table in large type (the top ``limit`` runs)."""
     table = leaderboard_frame(rows[:limit], ["#", "Learner", "Test accuracy", "Params", "Epochs"])
     table["Params"] = table["Params"].map("{:,}".format)
-    html = table.to_html(index=False, border=0, escape=True)
+    html = table.astype(str).map(html_literal).to_html(index=False, border=0, escape=False)  # learners' names
     html = html.replace("<table", "<table style='font-size:1.6rem;width:100%'")
     return html.replace("<th>", "<th style='text-align:left'>")
 
 
 def title_html(text: str) -> str:
-    return f"<div style='font-size:2.6rem;font-weight:700;line-height:1.2'>{escape(text)}</div>"
+    return f"<div style='font-size:2.6rem;font-weight:700;line-height:1.2'>{html_literal(text)}</div>"
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -67,30 +67,28 @@ def class_race(code: str) -> None:
     runs = session.manager().classroom_runs(code)
     entries = race(runs, challenge, race_batches)
     rows = leaderboard(runs, challenge)
-    st.markdown(title_html(challenge.title), unsafe_allow_html=True)
+    html_block(title_html(challenge.title))
     curves, board = st.columns([2, 1], gap="large")
     with curves:
         if entries:
             st.plotly_chart(race_chart(entries, font_size=LARGE_FONT, height=600), key="race_chart")
-            st.markdown(f"<div style='font-size:1.3rem;color:#333'>{RACE_KEY}</div>", unsafe_allow_html=True)
+            html_block(f"<div style='font-size:1.3rem;color:#333'>{RACE_KEY}</div>")
         else:
-            st.markdown(
-                "<div style='font-size:2rem'>No runs yet — each learner's curve appears as they press Train.</div>",
-                unsafe_allow_html=True,
+            html_block(
+                "<div style='font-size:2rem'>No runs yet — each learner's curve appears as they press Train.</div>"
             )
     with board:
         scored = "hidden test set" if challenge.hidden_test else "test set"
-        st.markdown(
+        html_block(
             f"<div style='font-size:2rem;font-weight:700'>Leaderboard</div>"
             f"<div style='font-size:1.3rem;color:#333'>finished runs, scored on the {scored}: images no run "
             "learned or was validated on, so a run's score here differs a little from its validation accuracy "
-            "in the race</div>",
-            unsafe_allow_html=True,
+            "in the race</div>"
         )
         if rows:
-            st.markdown(board_html(rows), unsafe_allow_html=True)
+            html_block(board_html(rows))
         else:
-            st.markdown("<div style='font-size:1.6rem'>The board fills as runs finish.</div>", unsafe_allow_html=True)
+            html_block("<div style='font-size:1.6rem'>The board fills as runs finish.</div>")
 
 
 def visible_runs():
@@ -142,7 +140,7 @@ def show_run(run) -> None:
 def experiment_pareto(experiment) -> None:
     """An experiment's Pareto views in large type; they fill in as its runs finish."""
     runs = session.experiments.projected_runs(experiment)
-    st.markdown(f"<div style='font-size:2.4rem;font-weight:700'>{experiment.name}</div>", unsafe_allow_html=True)
+    html_block(f"<div style='font-size:2.4rem;font-weight:700'>{html_literal(experiment.name)}</div>")
     pareto_views(experiment, results_table(experiment, runs), key="projector_pareto", clickable=False, style=large)
 
 
@@ -162,6 +160,12 @@ if mode == "Live race":
     if board and board not in codes:
         codes[board] = session.challenges().get(board)
     codes = {code: c for code, c in codes.items() if c is not None}
+    if board and board not in codes:
+        st.warning(
+            f"There is no challenge with the code {markdown_literal(quote(board, 24))} (it may have been mistyped "
+            "or deleted): check the link your teacher gave.",
+            icon=":material/link_off:",
+        )
     if not codes:
         st.info("Open this page from a challenge link, or log in on the Teacher page to choose a challenge.")
     else:

@@ -12,8 +12,10 @@ from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
 from dashboard.components.diagram import architecture_picture
+from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
 from dashboard.components.labels import format_seconds, run_label
 from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
+from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import run_status, show_shape_table
 from dashboard.components.your_work import your_work_section
 
@@ -62,7 +64,7 @@ def runs_table(runs) -> pd.DataFrame:
 
 st.title("Results")
 if message := session.take_message("results"):
-    st.toast(message)
+    st.toast(markdown_literal(message))
 runs = session.own_runs()
 if not runs:
     st.info(
@@ -158,6 +160,14 @@ elif results:
     st.plotly_chart(charts.per_class_accuracy_figure(results["per_class_accuracy"], names), key="per_class")
 
 if results and not run.active:
+    # Lazy: the map needs the model (TensorFlow) the first time, so it is made only once opened.
+    map_box = st.expander(
+        "A map of what the network learned", key="results_map", on_change="rerun", icon=":material/scatter_plot:"
+    )
+    if map_box.open:
+        with map_box:
+            st.caption(EXPLANATION)
+            embedding_map_section(run, key=f"map_{run.id}")
     phone_model_section(run)
 
 st.divider()

@@ -19,8 +19,8 @@ from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from core.training.speed import describe_seconds, measure_speed
 from dashboard import session
 from dashboard.components.classroom import app_link
-from dashboard.components.labels import literal
 from dashboard.components.leaderboard import leaderboard_frame
+from dashboard.components.user_text import markdown_literal
 
 PAGE = "teacher"
 BATCH_SIZES = list(FIELDS["batch_size"].options)
@@ -309,7 +309,7 @@ st.caption(
 if not session.teacher_password():
     st.info(
         "Classroom mode is off on this server. To turn it on, start the app with a teacher password in the "
-        "environment variable CNN_PLAYGROUND_TEACHER_PASSWORD (see the README).",
+        "environment variable CNN_PLAYGROUND_TEACHER_PASSWORD (see docs/classroom.md).",
         icon=":material/lock:",
     )
     st.stop()
@@ -359,13 +359,13 @@ with create_tab:
     outcome = session.take_message("teacher_create")
     if outcome and outcome[0] == "error":
         for problem in outcome[1]:
-            st.error(problem)
+            st.error(markdown_literal(problem))
     elif outcome:
         made = session.challenges().get(outcome[1])
         st.success("Challenge created; it is selected under **Your challenges**. Share this link with your class:")
         st.code(app_link("", PAGE, challenge=outcome[1]), language=None, wrap_lines=True)
         if made is not None and (warning := starting_model_warning(made)):
-            st.warning(warning)
+            st.warning(markdown_literal(warning))
     with st.expander("Import a challenge from another server", icon=":material/upload:"):
         st.file_uploader(
             "Class results file (.zip, exported on a Teacher page)", type=["zip"], key="import_challenge_file"
@@ -374,7 +374,7 @@ with create_tab:
         imported = session.take_message("teacher_import")
         if imported and imported[0] == "error":
             for problem in imported[1]:
-                st.error(literal(problem))
+                st.error(markdown_literal(problem))
         elif imported:
             st.success("Challenge imported: it is selected under **Your challenges**.")
 
@@ -385,7 +385,7 @@ with manage_tab:
         kind, problems = message
         if kind == "error":
             for problem in problems:
-                st.error(problem)
+                st.error(markdown_literal(problem))
         else:
             st.success({"saved": "Changes saved.", "deleted": "Challenge deleted."}[kind])
     if not challenges:
@@ -407,7 +407,9 @@ with manage_tab:
     hidden_note = (
         f" {challenge.hidden_test:,} test images are hidden and score the board." if challenge.hidden_test else ""
     )
-    st.markdown(f"{status}{session.dataset_title(challenge.dataset)}, {challenge.rules()}.{hidden_note}")
+    st.markdown(
+        f"{status}{markdown_literal(session.dataset_title(challenge.dataset))}, {challenge.rules()}.{hidden_note}"
+    )
     link_col, board_col = st.columns(2)
     link_col.markdown("**Link for learners**")
     link_col.code(app_link("", PAGE, challenge=code), language=None, wrap_lines=True)

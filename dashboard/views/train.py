@@ -11,6 +11,7 @@ from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS, SCHEDULES
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
 from dashboard.components.number_field import number_field
+from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import history_chart, run_status
 
 POLL_SECONDS = 1.0
@@ -119,9 +120,9 @@ def training_actions() -> None:
     )
     with why_col:
         if reason:
-            st.warning(reason, icon=":material/block:")
+            st.warning(markdown_literal(reason), icon=":material/block:")
         for problem in session.training_problems():
-            st.error(problem, icon=":material/block:")
+            st.error(markdown_literal(problem), icon=":material/block:")
 
 
 def train_more_controls(run) -> None:
@@ -329,7 +330,7 @@ with live:
             "you can switch pages meanwhile — training goes on in the background."
         )
     else:
-        st.subheader(f"Run {run.id}: {run.name}")
+        st.subheader(f"Run {run.id}: {markdown_literal(run.name)}")
         if run.active:
             live_panel(run.id)
         else:

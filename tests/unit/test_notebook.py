@@ -174,7 +174,8 @@ def test_an_imported_image_set_travels_beside_the_notebook_in_a_zip(tmp_path):
     source = code(nbformat.reads(notebook.text, as_version=4).cells)
     assert f"DATA_FILE = {notebook.data_filename!r}" in source
     literal = re.search(r"^CLASS_NAMES = (.*)$", source, re.M).group(1)
-    assert ast.literal_eval(literal) == HOSTILE_CLASSES  # a Python literal, never code
+    assert ast.literal_eval(literal) == list(dataset.class_names)  # as stored (names cleaned), never code
+    assert list(dataset.class_names) == [*HOSTILE_CLASSES[:3], "x ## y"]
     markdown = "\n".join(
         c.source for c in nbformat.reads(notebook.text, as_version=4).cells if c.cell_type == "markdown"
     )

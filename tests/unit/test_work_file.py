@@ -398,9 +398,19 @@ def test_a_fault_while_writing_leaves_nothing_partial(home, fresh, monkeypatch):
         RunStore.save(new_store, run, **kwargs)
 
     monkeypatch.setattr(new_store, "save", full_disk)
-    with pytest.raises(WorkFileError, match="No space left on device.*nothing of the file was opened"):
+    with pytest.raises(WorkFileError, match="disk is full.*Nothing of the file was opened"):
         open_work(data, store=new_store, datasets=new_datasets, owner="dave")
     assert new_store.list() == [] and list(new_store.models_dir.iterdir()) == []
+
+
+def test_a_read_only_store_refuses_the_file_before_reading_it(home, fresh, monkeypatch):
+    store, datasets = home
+    save_with_files(store, classified_run(name="one"))
+    data = save_work(store, datasets, "alice").data
+    new_store, new_datasets = fresh
+    monkeypatch.setattr(new_store, "read_only", True)
+    with pytest.raises(WorkFileError, match="cannot be opened here: The server's storage is read-only"):
+        open_work(data, store=new_store, datasets=new_datasets, owner="dave")
 
 
 # --- the recovery code ------------------------------------------------------------------------------

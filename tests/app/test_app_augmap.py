@@ -1,0 +1,123 @@
+"""AppTest: augmentation on Build (the 8-image preview, the flip warning) and the coaching note on Results;
+the map of what a run learned on Results and, for two runs, on Compare."""
+
+import json
+
+import pytest
+from helpers import APP, TIMEOUT, open_page, rerun, restart_app_server
+from streamlit.testing.v1 import AppTest
+
+from core.runs.manager import RunManager
+from core.runs.store import RunStore
+from core.training.hyperparams import Hyperparameters
+
+OWNER = "0123456789abcdef"  # a valid anonymous user id: the AppTest session opens with it
+TEST_EXAMPLES = 100
+PLAIN = {
+    "input_shape": [28, 28, 1],
+    "layers": [
+        {"type": "Conv2D", "filters": 4, "kernel_size": 3, "activation": "relu"},
+        {"type": "MaxPooling2D", "pool_size": 2},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 16, "activation": "relu"},
+        {"type": "Dense", "units": 5, "activation": "softmax"},
+    ],
+}
+AUGMENTED = {**PLAIN, "layers": [{"type": "RandomRotation", "factor": 0.05}, *PLAIN["layers"]]}
+
+
+def preview_grids(app) -> list:
+    """The st.image elements holding eight images (the preview's versions)."""
+    return [image for image in app.get("image") if len(image.value) == 8]
+
+
+def add_first_layer(app, kind: str):
+    app.selectbox(key="add_layer_type").select(kind)
+    app.selectbox(key="add_layer_position").select(0)
+    app.button(key="add_layer").click()
+    return rerun(app)
+
+
+def test_adding_augmentation_shows_one_training_image_eight_times_and_redraws_on_a_change(app):
+    assert "Augmentation preview" not in [s.value for s in app.subheader]
+    add_first_layer(app, "RandomRotation")
+    assert "Augmentation preview" in [s.value for s in app.subheader]
+    (grid,) = preview_grids(app)
+    before = list(grid.value)
+    app.slider(key=next(k for k in app.session_state if str(k).endswith("_0_factor"))).set_value(0.3)
+    rerun(app)
+    (grid,) = preview_grids(app)
+    assert list(grid.value) != before  # a setting changed: other versions
+
+
+def test_an_upside_down_flip_of_clothes_is_warned_about_and_a_left_right_one_is_not(app):
+    add_first_layer(app, "RandomFlip")  # left-right by default, on Fashion-MNIST
+    assert not [w for w in app.warning if "flip" in w.value.lower()]
+    assert len(preview_grids(app)) == 1
+    app.selectbox(key=next(k for k in app.session_state if str(k).endswith("_0_mode"))).select("vertical")
+    rerun(app)
+    assert any("upside-down flip" in w.value for w in app.warning)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A store with two finished runs on shapes owned by OWNER: a model without and with augmentation."""
+    home = tmp_path_factory.mktemp("augmap_app_home")
+    manager = RunManager(RunStore(home), max_concurrent=1)
+    hp = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=TEST_EXAMPLES, validation_split=0.2)
+    runs = [
+        manager.start(spec, "shapes", hp, owner=OWNER, name=name)
+        for spec, name in ((PLAIN, "plain"), (AUGMENTED, "augmented"))
+    ]
+    for run in runs:
+        assert run.wait(300) and run.status == "finished", run.message
+    return home, runs
+
+
+@pytest.fixture
+def opened(monkeypatch, finished):
+    monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(finished[0]))
+    restart_app_server()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["_user_id"] = OWNER  # as if its browser sent the owner's cookie
+    return rerun(at)
+
+
+def map_charts(app) -> list[list[dict]]:
+    """The traces of every map on the page: its points carry [position, test index, hover words]."""
+    charts = []
+    for chart in app.get("plotly_chart"):
+        traces = json.loads(chart.proto.spec)["data"]
+        rows = [row for t in traces for row in t.get("customdata") or []]
+        if rows and all(isinstance(row, list) and len(row) == 3 and isinstance(row[2], str) for row in rows):
+            charts.append(traces)
+    return charts
+
+
+def class_points(traces) -> int:
+    return sum(len(t["x"]) for t in traces if not t["name"].startswith("✕"))
+
+
+def test_results_map_every_test_image_once_opened_and_note_what_augmentation_did(opened, finished):
+    home, (plain, augmented) = finished
+    open_page(opened, "results")  # the newest run: the augmented one
+    assert not map_charts(opened)  # made only once its expander is opened
+    notes = [i.value for i in opened.info if "augmentation" in i.value.lower()]
+    assert notes and f"Run {plain.id}, the same model without augmentation" in notes[0]
+    assert "points" in notes[0]
+    opened.session_state["results_map"] = True  # what opening the expander does
+    rerun(opened)
+    (traces,) = map_charts(opened)
+    assert class_points(traces) == TEST_EXAMPLES
+    assert opened.selectbox(key=f"map_{augmented.id}_layer").value == "dense"
+
+
+def test_compare_shows_the_two_runs_maps_side_by_side(opened, finished):
+    home, runs = finished
+    open_page(opened, "compare")
+    opened.multiselect(key="compare_runs").set_value([r.id for r in runs])
+    rerun(opened)
+    opened.session_state["compare_maps"] = True
+    rerun(opened)
+    maps = map_charts(opened)
+    assert len(maps) == 2 and all(class_points(traces) == TEST_EXAMPLES for traces in maps)
