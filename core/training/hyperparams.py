@@ -139,6 +139,9 @@ class Field:
 
 
 def _plain(value) -> str:
+    """A bound as a person reads it: 0.9, 10, 0.00001 (not 1e-05)."""
+    if isinstance(value, float) and 0 < abs(value) < 1e-4:
+        return f"{value:.10f}".rstrip("0")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

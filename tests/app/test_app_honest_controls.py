@@ -26,7 +26,7 @@ def test_an_out_of_range_entry_stays_in_its_field_and_blocks_train_with_the_reas
     app.number_input(key="hp_learning_rate").set_value(1000.0)
     rerun(app)
     assert app.number_input(key="hp_learning_rate").value == 1000.0
-    assert "The learning rate must be a number above 0 and at most 10 (got 1000)." in train_reason(app)
+    assert "The learning rate must be a number at least 0.00001 and at most 10 (got 1000)." in train_reason(app)
     app.number_input(key="hp_epochs").set_value(3)
     app.number_input(key="hp_learning_rate").set_value(0.003)
     rerun(app)
