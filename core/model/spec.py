@@ -601,6 +601,7 @@ LAYER_TYPES: dict[str, LayerType] = {
             ),
             None,
             None,
+            image_only=True,  # its words and its fix (a 1×1 convolution) are about feature maps
             inner=add_layers,
             merge=True,
         ),
@@ -611,6 +612,7 @@ LAYER_TYPES: dict[str, LayerType] = {
             (_MERGE_WITH,),
             None,
             None,
+            image_only=True,
             inner=concatenate_layers,
             merge=True,
         ),
