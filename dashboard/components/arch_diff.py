@@ -56,7 +56,7 @@ def diff_frame(rows, left_id: str, right_id: str) -> pd.DataFrame:
 
 def architecture_diff(runs) -> None:
     """The diff of two of the given runs (the first two, or the two the user picks)."""
-    st.subheader("How the models differ, layer by layer")
+    st.header("How the models differ, layer by layer")
     if len(runs) < 2:
         st.caption("Pick a second run to see its layers next to this one's.")
         return

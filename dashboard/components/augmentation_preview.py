@@ -46,7 +46,7 @@ def augmentation_preview(spec: dict, data, dataset: str) -> None:
             "appears here."
         )
         return
-    st.subheader("Augmentation preview")
+    st.header("Augmentation preview")
     flip_notes(layers, dataset)
     problems = [p for index, layer in enumerate(layers) for p in layer_problems(index, layer)]
     if problems:

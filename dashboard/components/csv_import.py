@@ -201,11 +201,11 @@ def show_table(data) -> None:
             for line in details["report"]:
                 st.markdown(f"- {md(line)}")
 
-    st.subheader(f"The values to predict: {md(data.target_name)}")
+    st.header(f"The values to predict: {md(data.target_name)}")
     st.plotly_chart(
         regression_charts.target_histogram(data.y_train, data.y_test, data.target_name), key="target_histogram"
     )
-    st.subheader("The rows as the network receives them")
+    st.header("The rows as the network receives them")
     st.caption(
         "Each row is one example: its input numbers, and the target the network should predict. Number "
         "columns are normalised (0 is the training rows' average, ±1 one standard deviation); each category "

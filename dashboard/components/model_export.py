@@ -100,7 +100,7 @@ def _files_table(files, metric_title: str) -> pd.DataFrame:
 def phone_model_section(run) -> None:
     """Make (once) and offer the float32 and int8 TFLite files, each with its size and measured accuracy."""
     store = session.manager().store
-    st.subheader("For phones and small devices")
+    st.header("For phones and small devices")
     st.caption(
         "TensorFlow Lite runs the trained model on phones and boards like the Raspberry Pi. The int8 file "
         "stores each weight in one byte instead of four (calibrated on a sample of the training images), so it "

@@ -50,7 +50,7 @@ def results_section(run, results: dict) -> None:
         return
     scatter_col, residual_col = st.columns(2, gap="large")
     with scatter_col:
-        st.subheader("Predicted against actual")
+        st.header("Predicted against actual")
         st.plotly_chart(
             regression_charts.predicted_vs_actual_figure(y_true, predicted, target), key="regression_scatter"
         )
@@ -59,13 +59,13 @@ def results_section(run, results: dict) -> None:
             "is from it, the bigger that prediction's error."
         )
     with residual_col:
-        st.subheader("The errors (residuals)")
+        st.header("The errors (residuals)")
         st.plotly_chart(regression_charts.residuals_figure(y_true, predicted, target), key="regression_residuals")
         st.caption(
             "Each test row's error: above 0 the network predicted too much, below 0 too little. An even band "
             "around 0 is good; a curve or a funnel shape means the network misses a pattern in the data."
         )
-    st.subheader("The test rows with the largest errors")
+    st.header("The test rows with the largest errors")
     worst = largest_errors(y_true, predicted, WORST_ROWS)
     table = pd.DataFrame(
         {

@@ -67,7 +67,7 @@ def sandbox_link(index: int, layer: dict, analysis: Analysis) -> None:
 
 
 def shape_sandbox() -> None:
-    st.subheader("Shape sandbox", anchor=ANCHOR)
+    st.header("Shape sandbox", anchor=ANCHOR)
     # Lazy: made only while open. Its picture is the page's only Plotly chart, and Plotly's script is the
     # largest a new session would otherwise load (bench/page_speed.py). A card's link opens it.
     box = st.expander("How big is a layer's output? Try it", key=OPEN_KEY, on_change="rerun")

@@ -117,7 +117,7 @@ def next_step(analysis) -> None:
 
 
 def model_summary(pg, analysis) -> None:
-    st.subheader("Model summary")
+    st.header("Model summary")
     show_shape_table(analysis, key="build_shapes")
     if analysis.ok:
         st.success("Ready to train — go to **Train**.", icon=":material/check_circle:")
@@ -171,7 +171,7 @@ def model_editor() -> None:
     with right:
         model_summary(pg, analysis)
         augmentation_preview(pg.spec, data, pg.dataset)
-        st.subheader("Your network as a picture")
+        st.header("Your network as a picture")
         architecture_picture(pg.spec, "Your network", key="build_diagram")
         if data.is_images:  # kernels and pooling windows slide over images only
             shape_sandbox()

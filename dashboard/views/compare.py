@@ -75,7 +75,7 @@ def comparison(run_ids: list[str], polling: bool) -> None:
 
     series = compare.overlay_series(runs)
     metrics = {r["metric"] for r in series}
-    st.subheader(f"{charts.METRIC_TITLES[charts.curve_metric([dict.fromkeys(metrics)])]} and loss per epoch")
+    st.header(f"{charts.METRIC_TITLES[charts.curve_metric([dict.fromkeys(metrics)])]} and loss per epoch")
     if {"accuracy", "mae"} <= metrics:
         st.caption(
             "Some of these runs classify images and others predict a number: the chart shows the MAE of "
@@ -95,11 +95,11 @@ def comparison(run_ids: list[str], polling: bool) -> None:
     else:
         st.caption("The curves appear once a selected run has finished its first epoch.")
 
-    st.subheader("Leaderboard")
+    st.header("Leaderboard")
     st.caption("Click a column header to sort.")
     st.dataframe(leaderboard_table(runs, colours), hide_index=True, width="stretch", key="compare_leaderboard")
 
-    st.subheader("What differs")
+    st.header("What differs")
     if len(runs) < 2:
         st.caption("Pick a second run to see which settings differ.")
         return

@@ -96,7 +96,7 @@ def show_images(data) -> None:
         if data.owner:
             stored_report(data.name)
 
-    st.subheader("Samples from each class")
+    st.header("Samples from each class")
     for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():
         name_col, images_col = st.columns([1, 6], vertical_alignment="center")
         name_col.markdown(f"**{md(data.class_names[label])}**")
@@ -106,7 +106,7 @@ def show_images(data) -> None:
             alt=[f"Training image {i}, of the class {data.class_names[label]}" for i in indices],
         )
 
-    st.subheader("Class balance")
+    st.header("Class balance")
     train_counts = np.bincount(data.y_train, minlength=data.num_classes)
     test_counts = np.bincount(data.y_test, minlength=data.num_classes)
     st.plotly_chart(charts.class_balance_figure(train_counts, test_counts, data.class_names), key="balance")
@@ -118,7 +118,7 @@ def show_images(data) -> None:
     else:
         st.caption("The classes are balanced: each has about the same number of images.")
 
-    st.subheader("One image, pixel by pixel")
+    st.header("One image, pixel by pixel")
     if data.input_shape[-1] == 3:
         show_colour_pixels(data)
     else:

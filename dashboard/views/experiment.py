@@ -339,7 +339,7 @@ def rejected_frame(experiment) -> pd.DataFrame:
 def experiment_view(experiment) -> None:
     experiment, runs, running = session.experiments.progress(experiment)
     table = results_table(experiment, runs)
-    st.subheader(markdown_literal(experiment.name))
+    st.header(markdown_literal(experiment.name))
     st.caption(
         f"{markdown_literal(session.dataset_title(experiment.dataset))} · {counted(len(experiment.training), 'run')} · "
         + ("every combination" if experiment.mode == "grid" else "a random sample")

@@ -93,7 +93,7 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
     predicted = int(np.argmax(probabilities))
     image_col, cam_col, prob_col = st.columns([1, 1.3, 1.3], gap="medium")
     with image_col:
-        st.subheader("The image")
+        st.header("The image")
         st.image(
             charts.enlarge(chosen.image, 168), caption="What the network receives", alt="The image the network receives"
         )
@@ -101,14 +101,14 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
         if chosen.notes:
             st.caption(chosen.notes)
     with prob_col:
-        st.subheader("Its answer")
+        st.header("Its answer")
         st.plotly_chart(charts.probability_figure(probabilities, class_names, chosen.true_class), key="inside_probs")
         st.caption(
             f"The network says **{markdown_literal(class_names[predicted])}** with {100 * probabilities[predicted]:.1f} % "
             "certainty. The bars are its probability for every class; they add up to 100 %."
         )
     with cam_col:
-        st.subheader("Where it looked")
+        st.header("Where it looked")
         options = list(range(len(class_names)))
         image_id = hashlib.md5(chosen.image.tobytes()).hexdigest()[:12]  # a new image starts at its answer
         explained = st.selectbox(

@@ -31,10 +31,10 @@ if model is None:
 probabilities = predict_probabilities(model, prepared.array)
 best = int(np.argmax(probabilities))
 with seen_col:
-    st.subheader("As the network sees it")
+    st.header("As the network sees it")
     show_prepared(prepared)
 with answer_col:
-    st.subheader("Its answer")
+    st.header("Its answer")
     st.metric(
         "Prediction",
         markdown_literal(class_names[best]),

@@ -99,10 +99,10 @@ sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 
 summary_col, settings_col = st.columns([3, 2], gap="large")
 with summary_col:
-    st.subheader("Model summary")
+    st.header("Model summary")
     show_shape_table(analyze(run.spec, task=run.task.name), key="results_shapes")
 with settings_col:
-    st.subheader("Settings used")
+    st.header("Settings used")
     settings = {
         "Data set": session.dataset_title(run.dataset),
         "Optimizer": hp.optimizer,
@@ -143,20 +143,20 @@ with st.expander("The architecture as a picture", icon=":material/account_tree:"
 if not run.active:
     model_card_section(run)
 
-st.subheader(f"{run.task.metric_title} and loss during training")
+st.header(f"{run.task.metric_title} and loss during training")
 coaching.coached_history(run, key="results_history")  # the chart, marked, with what the curves say
 
 if results and is_regression:
     regression.results_section(run, results)  # predicted against actual, residuals; no confusion matrix
 elif results:
     names = results["class_names"]
-    st.subheader("Confusion matrix")
+    st.header("Confusion matrix")
     st.caption(
         "Each row is the true class, each column what the network predicted: the diagonal holds the "
         "correct answers, everything else shows which classes it mixes up."
     )
     mistakes.confusion_matrix_section(run, results)  # clickable: shows the images of a cell
-    st.subheader("Accuracy per class")
+    st.header("Accuracy per class")
     st.plotly_chart(charts.per_class_accuracy_figure(results["per_class_accuracy"], names), key="per_class")
 
 if results and not run.active:
@@ -171,7 +171,7 @@ if results and not run.active:
     phone_model_section(run)
 
 st.divider()
-st.subheader("All your runs")
+st.header("All your runs")
 st.dataframe(runs_table(runs), hide_index=True, width="stretch", key="runs_table")
 st.button(
     "Delete the selected run",

@@ -447,7 +447,7 @@ with manage_tab:
     @st.fragment(run_every=3)
     def live_leaderboard() -> None:
         rows = leaderboard(session.manager().classroom_runs(code), session.challenges().get(code) or challenge)
-        st.subheader(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
+        st.header(f"Class leaderboard: {len(rows)} finished run{'' if len(rows) == 1 else 's'}")
         if rows:
             table = leaderboard_frame(rows, CLASS_COLUMNS).style.format({"Params": "{:,}"})
             st.dataframe(table, hide_index=True, width="stretch")

@@ -158,7 +158,7 @@ training_actions()
 settings, live = st.columns([1, 3], gap="large")
 
 with settings:
-    st.subheader("Settings")
+    st.header("Settings")
     challenge = session.active_challenge()
 
     def shown(control: str) -> bool:
@@ -323,14 +323,14 @@ def live_panel(run_id: str) -> None:
 with live:
     run = session.followed_run()
     if run is None:
-        st.subheader("Live training chart")
+        st.header("Live training chart")
         st.info(
             f"Press **Train** to start. {'The MAE' if regression else 'Accuracy'} and loss appear here "
             "while the network learns; "
             "you can switch pages meanwhile — training goes on in the background."
         )
     else:
-        st.subheader(f"Run {run.id}: {markdown_literal(run.name)}")
+        st.header(f"Run {run.id}: {markdown_literal(run.name)}")
         if run.active:
             live_panel(run.id)
         else:

@@ -39,9 +39,9 @@ def add_first_layer(app, kind: str):
 
 
 def test_adding_augmentation_shows_one_training_image_eight_times_and_redraws_on_a_change(app):
-    assert "Augmentation preview" not in [s.value for s in app.subheader]
+    assert "Augmentation preview" not in [s.value for s in app.header]
     add_first_layer(app, "RandomRotation")
-    assert "Augmentation preview" in [s.value for s in app.subheader]
+    assert "Augmentation preview" in [s.value for s in app.header]
     (grid,) = preview_grids(app)
     before = list(grid.value)
     app.slider(key=next(k for k in app.session_state if str(k).endswith("_0_factor"))).set_value(0.3)

@@ -60,10 +60,10 @@ def test_someone_elses_address_bar_gives_their_model_but_not_their_run():
     open_page(at, "train")
     assert at.number_input(key="hp_epochs").value == 3
     # ...but not her run: nothing followed, nothing listed, no results.
-    text = " ".join(m.value for m in [*at.markdown, *at.caption, *at.subheader])
+    text = " ".join(m.value for m in [*at.markdown, *at.caption, *at.header])
     assert run.id not in text and "Ada's secret run" not in text
     open_page(at, "results")
-    assert run.id not in " ".join(m.value for m in [*at.markdown, *at.caption, *at.subheader])
+    assert run.id not in " ".join(m.value for m in [*at.markdown, *at.caption, *at.header])
 
 
 def session_state_spec(at) -> dict:

@@ -87,7 +87,7 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
     assert app.selectbox(key="xp_saved").value == experiment.id
     app.button(key="xp_open_saved").click()
     rerun(app)
-    assert app.subheader[0].value == experiment.name
+    assert app.header[0].value == experiment.name
 
     # The best variant goes into the builder.
     best_button = app.button(key="xp_open_best")

@@ -70,7 +70,7 @@ def test_a_second_tab_without_the_run_in_its_address_finds_the_learners_running_
         second = app_opened_with()
         second.session_state["_user_id"] = uid  # the same browser's cookie (AppTest has none)
         open_page(second, "train")
-        assert any(s.value.startswith(f"Run {run.id}: ") for s in second.subheader)
+        assert any(s.value.startswith(f"Run {run.id}: ") for s in second.header)
         assert second.button(key="train").disabled
         assert "A run is already training" in train_reason(second)
         assert all("Press **Train** to start" not in i.value for i in second.info)

@@ -73,7 +73,7 @@ def test_example_to_results_builder_offers_table_layers_and_results_show_mae(app
     assert {"Test MAE", "Test RMSE", "R²"} <= set(metrics) and "Test accuracy" not in metrics
     assert float(metrics["Test MAE"]) < 25 and float(metrics["R²"]) > 0.9  # price std ≈ 110 k€, noise 15
     assert len(app.get("plotly_chart")) == 3  # history, predicted vs actual, residuals: no confusion matrix
-    assert not any("Confusion matrix" in h.value for h in app.subheader)
+    assert not any("Confusion matrix" in h.value for h in app.header)
     assert table_with(app, "Setting").set_index("Setting").loc["Loss", "Value"] == "Mean absolute error (MAE)"
     assert len(table_with(app, "Error")) == 10  # the test rows with the largest errors
     assert table_with(app, "Test MAE")["Run"].tolist() == [run.id]
@@ -85,7 +85,7 @@ def test_example_to_results_builder_offers_table_layers_and_results_show_mae(app
     app.switch_page("views/compare.py")
     rerun(app)
     assert table_with(app, "Test MAE")["Run"].tolist() == [run.id]
-    assert any("Mean absolute error (MAE) and loss per epoch" in h.value for h in app.subheader)
+    assert any("Mean absolute error (MAE) and loss per epoch" in h.value for h in app.header)
 
 
 def test_switching_back_to_images_gives_an_image_preset(app):

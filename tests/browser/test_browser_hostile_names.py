@@ -179,7 +179,7 @@ def test_hostile_names_show_as_typed_and_inject_nothing(hostile_store, request, 
     page.goto(f"{url}/train?challenge={code}&run={run_id}", timeout=FIRST_LOAD_MS)
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
     shows(page, ".st-key-challenge_banner", f"Challenge: {TITLE} — {DATASET},")
-    shows(page, "h3", f"Run {run_id}: {RUN_NAME}")
+    shows(page, "h2", f"Run {run_id}: {RUN_NAME}")
     shows(page, '[data-testid="stSidebar"]', DATASET)
     nothing_injected(page, dialogs, "Train")
 
