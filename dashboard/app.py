@@ -1,6 +1,6 @@
 """CNN Playground: build a CNN with widgets, train it and watch it learn. Run: streamlit run dashboard/app.py"""
 
-import dashboard.runtime  # noqa: F401,I001  (first: heavy imports and the Streamlit/Keras fixes)
+from dashboard import runtime  # noqa: I001  (first: the Streamlit/Keras fixes, and what imports TensorFlow)
 import streamlit as st
 
 from core.runs.store import StoreError
@@ -17,9 +17,10 @@ store_problem = session.store_problem()  # a damaged run store: every page says 
 if store_problem is None:
     session.playground()
 
+build = st.Page("views/build.py", title="Build", icon=":material/construction:", default=True)
 page = st.navigation(
     [
-        st.Page("views/build.py", title="Build", icon=":material/construction:", default=True),
+        build,
         st.Page("views/data.py", title="Data", icon=":material/image:"),
         st.Page("views/train.py", title="Train", icon=":material/play_circle:"),
         st.Page("views/results.py", title="Results", icon=":material/insights:"),
@@ -39,6 +40,10 @@ try:
     challenge_banner()
     if session.manager().notice:  # e.g. the training cluster cannot be reached, or the run store is read-only
         st.warning(session.manager().notice, icon=":material/cloud_off:")
+    if page.url_path != build.url_path:  # Build needs no TensorFlow: it is served while that imports
+        runtime.wait_for_imports()
     page.run()
 except StoreError as error:  # the store failed while the app ran (a disk that filled up or went bad)
     st.error(error.public, icon=":material/database:")
+finally:  # once per process, after its first page: the training workers, then TensorFlow in this one
+    runtime.import_in_background(session.manager().runner.start_workers)

@@ -440,7 +440,13 @@ def default_manager() -> RunManager:
     with _default_lock:
         if _default is None:
             settings = Settings.from_env()
-            options = {"max_runs_per_worker": settings.worker_max_runs} if settings.runner == "process" else {}
+            # The app's worker processes start once its first page is served (dashboard/runtime.py): their
+            # TensorFlow import would compete with that page for the cores.
+            options = (
+                {"max_runs_per_worker": settings.worker_max_runs, "workers_at_start": False}
+                if settings.runner == "process"
+                else {}
+            )
             if settings.runner == "ray":
                 options = {
                     "max_runs_per_worker": settings.worker_max_runs,

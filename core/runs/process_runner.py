@@ -174,6 +174,8 @@ class ProcessRunner(Runner):
 
     Args:
         max_runs_per_worker: a worker is replaced by a fresh process after this many runs.
+        workers_at_start: start the workers now, so TensorFlow is imported before the first Train; False:
+            once ``start_workers()`` is called (the app does after its first page) or a run needs one.
     """
 
     name = "process"
@@ -185,15 +187,23 @@ class ProcessRunner(Runner):
         end: Callable[[Run, Ending], None],
         trainer: Trainer,
         max_runs_per_worker: int = 20,
+        workers_at_start: bool = True,
     ):
         self.max_runs_per_worker = max(1, max_runs_per_worker)
         self._threads_per_worker = intra_op_threads(slots)
         self._workers: dict[int, _Worker] = {}
+        self._workers_lock = threading.Lock()  # a slot's run and start_workers() may both start its worker
         self._trainer = trainer
-        # Start the workers now, so TensorFlow is imported before the first Train.
-        for slot in range(max(1, slots)):
-            self._workers[slot] = self._new_worker(store)
         super().__init__(store, slots, end, trainer)
+        if workers_at_start:
+            self.start_workers()
+
+    def start_workers(self) -> None:
+        """A worker for every slot that has none (they import TensorFlow meanwhile); no-op once they have."""
+        with self._workers_lock:
+            for slot in range(self.slots):
+                if slot not in self._workers:
+                    self._workers[slot] = self._new_worker(self.store)
 
     def _new_worker(self, store: RunStore) -> _Worker:
         return _Worker(str(store.home), self._threads_per_worker, self._trainer)
@@ -202,13 +212,16 @@ class ProcessRunner(Runner):
         return [w.process.pid for w in self._workers.values()]
 
     def shutdown(self) -> None:
-        for worker in self._workers.values():
+        with self._workers_lock:
+            workers = list(self._workers.values())
+        for worker in workers:
             worker.stop()
 
     def _fresh_worker(self, slot: int) -> _Worker:
-        worker = self._workers.get(slot)
-        if worker is None or not worker.process.is_alive() or worker.runs >= self.max_runs_per_worker:
-            worker = self._replace_worker(slot)
+        with self._workers_lock:
+            worker = self._workers.get(slot)
+            if worker is None or not worker.process.is_alive() or worker.runs >= self.max_runs_per_worker:
+                worker = self._replace_worker(slot)
         worker.wait_ready()
         return worker
 
@@ -223,9 +236,10 @@ class ProcessRunner(Runner):
         try:
             return self._relay(slot, run, continue_training)
         finally:
-            worker = self._workers[slot]
-            if worker.runs >= self.max_runs_per_worker or not worker.process.is_alive():
-                self._replace_worker(slot)  # now, so the next learner does not wait for TensorFlow to import
+            with self._workers_lock:
+                worker = self._workers[slot]
+                if worker.runs >= self.max_runs_per_worker or not worker.process.is_alive():
+                    self._replace_worker(slot)  # now, so the next learner does not wait for TensorFlow to import
 
     def _relay(self, slot: int, run: Run, continue_training: bool) -> Ending:
         worker = self._fresh_worker(slot)

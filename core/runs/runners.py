@@ -170,6 +170,10 @@ class Runner:
         self.end(run, CANCELLED)
         return True
 
+    def start_workers(self) -> None:
+        """Start ahead of the first run what trains beside the slot threads (the process runner's worker
+        processes, when it was made without them); nothing here."""
+
     def shutdown(self) -> None:
         """Release what the runner holds beyond its threads (worker processes, a cluster)."""
 

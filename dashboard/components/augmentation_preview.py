@@ -14,6 +14,7 @@ import streamlit as st
 from core.data.pixels import as_float_input
 from core.model.augmentation import AUGMENTATION_TYPES, PREVIEW_COUNT, augmentation_layers, flip_warning, preview
 from core.model.spec import layer_problems
+from dashboard import runtime
 from dashboard.charts.inspection import enlarge
 
 THUMBNAIL = 84  # pixels: 8 fit in two rows beside the original on half a screen
@@ -57,6 +58,7 @@ def augmentation_preview(spec: dict, data, dataset: str) -> None:
         "Training image", min_value=0, max_value=count - 1, value=0, step=1, key=IMAGE_KEY, help="Which image to show."
     )
     image = as_float_input(data.x_train[int(number)])
+    runtime.wait_for_imports()  # Keras' layers, on a page that may be served while TensorFlow imports
     try:
         versions = augmented_versions(json.dumps(layers, sort_keys=True), image)
     except ValueError as error:  # a setting Keras itself refuses
