@@ -100,15 +100,15 @@ def probability_figure(probabilities, class_names, true_class: int | None = None
             marker_color=colours,
             text=[f"{v:.1f} %" for v in values],
             textposition="outside",
-            cliponaxis=False,
+            cliponaxis=False,  # a label beside a 100 % bar is drawn in the margin, not on an axis past 100 %
             hovertemplate="%{y}: %{x:.2f} %<extra></extra>",
         )
     )
     fig.update_layout(
-        xaxis={"title": "probability (%)", "range": [0, 118]},
+        xaxis={"title": "probability (%)", "range": [0, 100]},
         yaxis={"autorange": "reversed"},
         height=height,
-        margin={"t": 10, "b": 40, "l": 10, "r": 10},
+        margin={"t": 10, "b": 40, "l": 10, "r": 60},  # room for "100.0 %"
     )
     return fig
 

@@ -58,6 +58,11 @@ def _locks(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return locked, hidden
 
 
+def default_title(dataset: str) -> str:
+    """The title a challenge gets when the teacher leaves it empty: it names the data set it trains on."""
+    return f"Best CNN on {session.dataset_title(dataset)}"
+
+
 def create() -> None:
     value = session.widget_value
     locked, hidden = _locks("nc_")
@@ -65,7 +70,7 @@ def create() -> None:
         challenge = create_challenge(
             session.challenges(),
             teacher=session.user_id(),
-            title=value("nc_title") or "",
+            title=value("nc_title") or default_title(value("nc_dataset")),
             dataset=value("nc_dataset"),
             preset=value("nc_preset"),
             max_params=int(value("nc_max_params")),
@@ -328,8 +333,11 @@ create_tab, manage_tab = st.tabs(["New challenge", "Your challenges"])
 with create_tab:
     # Plain widgets and one button, not a form: Enter in a field creates nothing, and the expected time
     # follows every change.
-    st.text_input("Title", "Best Fashion-MNIST CNN", max_chars=80, key="nc_title")
     choices = dataset_choices()
+    untitled = default_title(session.widget_value("nc_dataset") or choices[0])
+    st.text_input(
+        "Title", max_chars=80, key="nc_title", placeholder=untitled, help=f"Left empty: {markdown_literal(untitled)}."
+    )
     c1, c2, c3 = st.columns(3)
     dataset = c1.selectbox(
         "Data set",
