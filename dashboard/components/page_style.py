@@ -5,7 +5,10 @@
 - code's syntax colours at 4.5:1 or more (1.4.3): Streamlit's fixed palette draws keywords at 3.8:1 and
   numbers at 2.6:1 on its code background (theme colours do not reach them);
 - the value of a select box a teacher locked, readable (4.5:1 or more) instead of at the 40 % grey of
-  Streamlit's disabled text (2.6:1).
+  Streamlit's disabled text (2.6:1);
+- headings that descend one level at a time (1.3.1): a page's sections are h2 (``st.header``) and their
+  parts h3, drawn at the sizes of Streamlit's h3 and h4, so the outline is right and the pages keep their
+  look (Streamlit's h2 is 36 px: section titles in narrow columns would wrap and push content down).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ CODE_COLOURS = {
     ".token.comment, .token.prolog, .token.doctype, .token.cdata, .token.punctuation": "#5f6368",  # 5.9
 }
 LOCKED_TEXT = "#5f6368"
+SECTION_PX, PART_PX = 28, 24  # Streamlit's own h3 and h4
 
 
 def _style() -> str:
@@ -38,6 +42,8 @@ def _style() -> str:
 }}
 {code}
 .stSelectbox:has(input:disabled) p, .stMultiSelect:has(input:disabled) p {{ color: {LOCKED_TEXT}; }}
+[data-testid=stMain] h2 {{ font-size: {SECTION_PX}px; line-height: 1.2; padding-top: 12px; }}
+[data-testid=stMain] h3 {{ font-size: {PART_PX}px; line-height: 1.2; padding-top: 8px; }}
 </style>"""
 
 
