@@ -30,7 +30,8 @@ def _set_optimizer() -> None:
     # core's rule (Hyperparameters.with_optimizer): a learning rate the learner chose stays; any other
     # becomes the new optimizer's own.
     session.change_optimizer(session.widget_value("hp_optimizer"))
-    session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
+    # Set, not forgotten: a browser keeps showing a keyed field's old value when only its default changes.
+    session.set_widget_value("hp_learning_rate", session.playground().hyperparameters.effective_learning_rate)
 
 
 def start_training() -> None:
@@ -138,7 +139,7 @@ def train_more_controls(run) -> None:
         )
         return
     if (session.widget_value("more_epochs") or 0) > most:
-        session.reset_widgets("more_epochs")  # kept from another run: above what this one may have
+        session.set_widget_value("more_epochs", min(2, most))  # kept from another run: above this one's most
     more, button = st.columns([1, 2], vertical_alignment="bottom")
     more.number_input("More epochs", 1, most, min(2, most), key="more_epochs")
     button.button(
@@ -271,7 +272,7 @@ def find_learning_rate() -> None:
 
 def use_learning_rate(value: float) -> None:
     session.choose_learning_rate(value)
-    session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
+    session.set_widget_value("hp_learning_rate", value)  # shown in the field (see _set_optimizer)
 
 
 def lr_finder_section(model_ok: bool, busy: bool) -> None:
