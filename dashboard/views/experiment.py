@@ -343,7 +343,8 @@ def experiment_view(experiment) -> None:
     st.caption(
         f"{markdown_literal(session.dataset_title(experiment.dataset))} · {counted(len(experiment.training), 'run')} · "
         + ("every combination" if experiment.mode == "grid" else "a random sample")
-        + f" · seeds {', '.join(map(str, experiment.seeds))} · saved as {experiment.id}"
+        + f" · {'seed' if len(experiment.seeds) == 1 else 'seeds'} {', '.join(map(str, experiment.seeds))}"
+        + f" · saved as {experiment.id}"
     )
     new_col, stop_col = st.columns([1, 1])
     if new_col.button("Set up a new experiment", key="xp_new", icon=":material/add:"):

@@ -88,6 +88,7 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
     app.button(key="xp_open_saved").click()
     rerun(app)
     assert app.header[0].value == experiment.name
+    assert any(" · seed 42 · saved as " in c.value for c in app.caption)  # one seed: not 'seeds 42'
 
     # The best variant goes into the builder.
     best_button = app.button(key="xp_open_best")
