@@ -248,6 +248,9 @@ class _Cells:
         }
         if self.regression:
             values["loss"] = LOSSES[hp.loss].title
+        else:
+            values["label_smoothing"] = hp.label_smoothing or "off"
+            values["target_accuracy"] = f"{hp.target_accuracy:.1%}" if hp.target_accuracy is not None else "off"
         rows = [
             f"| {FIELDS_BY_NAME[key].label} | {value} | {FIELDS_BY_NAME[key].help} |" for key, value in values.items()
         ]
@@ -385,6 +388,14 @@ class _Cells:
             )
         if hp.learning_rate_schedule == "cosine":
             schedule = " It is lowered along a cosine to nearly zero by the last batch."
+        if hp.learning_rate_schedule == "one_cycle":
+            schedule = " It rises over the first 30 % of the batches, then falls along a cosine to nearly zero."
+        if hp.label_smoothing and not self.regression:
+            schedule += (
+                f" Label smoothing {hp.label_smoothing:g}: the right class is aimed at {1 - hp.label_smoothing:.0%}."
+            )
+        if hp.target_accuracy is not None and not self.regression:
+            schedule += f" Training stops once the validation accuracy reaches {hp.target_accuracy:.1%}."
         if hp.early_stopping_patience:
             early = (
                 " Early stopping: training stops when the validation loss has not improved for "

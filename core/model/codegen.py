@@ -13,7 +13,7 @@ import textwrap
 from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
 from core.messages import quote
 from core.model.spec import LAYER_TYPES, MERGE_TYPES, analyze, is_graph, keras_kwargs, layer_names, merge_number
-from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
+from core.training.hyperparams import COSINE_FLOOR, ONE_CYCLE_START, ONE_CYCLE_WARMUP, OPTIMIZERS, Hyperparameters
 from core.validation import InvalidInput, check_hyperparameters, check_spec
 
 POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",), "Activation": ("activation",)}
@@ -185,18 +185,37 @@ x_test, y_test = x_test[:{limit_test}], y_test[:{limit_test}]
 
 def _schedule_code(hp: Hyperparameters, epochs: str) -> str:
     """Lines that turn `learning_rate` into the run's schedule (core.training.trainer.learning_rate)."""
-    if hp.learning_rate_schedule != "cosine":
+    if hp.learning_rate_schedule not in ("cosine", "one_cycle"):
         return ""
-    return f"""# Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
-batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
+    batches = f"""batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
+"""
+    rate = hp.effective_learning_rate
+    if hp.learning_rate_schedule == "one_cycle":
+        return f"""# One-cycle schedule: from {ONE_CYCLE_START:g} of the learning rate up to all of it over the first
+# {ONE_CYCLE_WARMUP:.0%} of the batches, then down along a cosine to {COSINE_FLOOR:g} of it by the last one.
+{batches}warmup = max(1, round({ONE_CYCLE_WARMUP!r} * {epochs} * batches))
 learning_rate = keras.optimizers.schedules.CosineDecay(
-    {hp.effective_learning_rate!r}, decay_steps={epochs} * batches, alpha={COSINE_FLOOR!r}
+    {rate * ONE_CYCLE_START!r}, decay_steps=max(1, {epochs} * batches - warmup), alpha={COSINE_FLOOR!r},
+    warmup_target={rate!r}, warmup_steps=warmup,
+)
+"""
+    return f"""# Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
+{batches}learning_rate = keras.optimizers.schedules.CosineDecay(
+    {rate!r}, decay_steps={epochs} * batches, alpha={COSINE_FLOOR!r}
 )
 """
 
 
 def _learning_rate_arg(hp: Hyperparameters) -> str:
-    return "learning_rate" if hp.learning_rate_schedule == "cosine" else repr(hp.effective_learning_rate)
+    scheduled = hp.learning_rate_schedule in ("cosine", "one_cycle")
+    return "learning_rate" if scheduled else repr(hp.effective_learning_rate)
+
+
+def _loss_arg(hp: Hyperparameters, loss: str) -> str:
+    """Keras' loss; cross-entropy on one-hot labels when the run smooths them (core.training.trainer.loss_of)."""
+    if loss == CROSS_ENTROPY and hp.label_smoothing:
+        return f"keras.losses.CategoricalCrossentropy(label_smoothing={hp.label_smoothing!r})"
+    return repr(loss)
 
 
 def compile_code(hp: Hyperparameters, epochs: str, loss: str = CROSS_ENTROPY, metric: str = "accuracy") -> str:
@@ -209,24 +228,32 @@ def compile_code(hp: Hyperparameters, epochs: str, loss: str = CROSS_ENTROPY, me
     optimizer = OPTIMIZERS[hp.optimizer].keras_name
     return f"""{_schedule_code(hp, epochs)}model.compile(
     optimizer=keras.optimizers.{optimizer}(learning_rate={_learning_rate_arg(hp)}),
-    loss={loss!r},
+    loss={_loss_arg(hp, loss)},
     metrics=[{metric!r}],
 )
 """
 
 
 def fit_code(hp: Hyperparameters, epochs: str, targets: str = "y_train") -> str:
-    """model.fit with the run's batch size, validation split and early stopping; its result is `history`.
+    """model.fit with the run's batch size, validation split, early stopping and target; its result is `history`.
 
     Keras holds back the last ``validation_split`` of the training examples to validate on, as the app does.
     """
-    callbacks = "[]"
+    callbacks = []
     if hp.early_stopping_patience:
-        callbacks = (
-            f'[keras.callbacks.EarlyStopping(monitor="val_loss", patience={hp.early_stopping_patience!r}, '
-            "restore_best_weights=True)]"
+        callbacks.append(
+            f'keras.callbacks.EarlyStopping(monitor="val_loss", patience={hp.early_stopping_patience!r}, '
+            "restore_best_weights=True)"
         )
-    return f"""callbacks = {callbacks}  # early stopping, when the run used it
+    if hp.target_accuracy is not None and targets == "y_train":
+        callbacks.append(
+            "keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(model, 'stop_training', "
+            f"logs.get('val_accuracy', 0) >= {hp.target_accuracy!r}))"
+        )
+    if hp.label_smoothing and targets == "y_train":  # smoothed labels are one-hot
+        targets = "keras.utils.to_categorical(y_train)"
+    listed = "[" + ", ".join(callbacks) + "]"
+    return f"""callbacks = {listed}  # early stopping and a target accuracy, when the run used them
 history = model.fit(x_train, {targets}, epochs={epochs}, batch_size={hp.batch_size!r},
                     validation_split={hp.validation_split!r}, callbacks=callbacks)
 """

@@ -21,7 +21,8 @@ from core.disk import disk_problem, without_paths
 from core.model.spec import analyze_for, build_model, strip_ansi
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
-from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
+from core.training.hyperparams import COSINE_FLOOR, ONE_CYCLE_START, ONE_CYCLE_WARMUP, OPTIMIZERS, Hyperparameters
+from core.training.target import reached_message, target_reached
 from core.training.target_scaling import convert_logs
 
 log = logging.getLogger(__name__)
@@ -136,13 +137,49 @@ class RunRecorder(keras.callbacks.Callback):
         self.run.record_epoch(metrics)  # the manager saves the run here (its progress hook)
 
 
+class TargetStop(keras.callbacks.Callback):
+    """Ends fit after the first epoch whose validation accuracy reaches the run's target (a race to it)."""
+
+    def __init__(self, target: float):
+        super().__init__()
+        self.target = target
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get("val_accuracy")
+        if value is not None and float(value) >= self.target:
+            self.model.stop_training = True
+
+
 def learning_rate(hyperparameters: Hyperparameters, steps_per_epoch: int):
     """The optimizer's learning rate: a number, or a Keras schedule over the run's training steps."""
     rate = hyperparameters.effective_learning_rate
+    steps = max(1, hyperparameters.epochs * steps_per_epoch)
     if hyperparameters.learning_rate_schedule == "cosine":
-        steps = max(1, hyperparameters.epochs * steps_per_epoch)
         return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps, alpha=COSINE_FLOOR)
+    if hyperparameters.learning_rate_schedule == "one_cycle":
+        warmup = max(1, round(ONE_CYCLE_WARMUP * steps))
+        return keras.optimizers.schedules.CosineDecay(
+            rate * ONE_CYCLE_START,
+            decay_steps=max(1, steps - warmup),
+            alpha=COSINE_FLOOR,
+            warmup_target=rate,
+            warmup_steps=warmup,
+        )
     return rate
+
+
+def smoothing_of(run: Run) -> float:
+    """The run's label smoothing: classification only (a regression has no labels to smooth)."""
+    return 0.0 if run.task.is_regression else float(run.hyperparameters.label_smoothing or 0.0)
+
+
+def loss_of(run: Run):
+    """The Keras loss: the task's, or cross-entropy on smoothed one-hot labels (Keras' sparse cross-entropy
+    has no smoothing, and a built-in loss keeps the saved model loadable without custom code)."""
+    smoothing = smoothing_of(run)
+    if smoothing:
+        return keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+    return run.task.keras_loss(run.hyperparameters)
 
 
 def make_optimizer(hyperparameters: Hyperparameters, steps_per_epoch: int = 1):
@@ -200,7 +237,7 @@ def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, st
         return keras.models.load_model(path, safe_mode=True)
     keras.utils.set_random_seed(hp.seed)
     model = build_model(run.spec)
-    model.compile(optimizer=make_optimizer(hp, steps_per_epoch), loss=task.keras_loss(hp), metrics=[task.metric])
+    model.compile(optimizer=make_optimizer(hp, steps_per_epoch), loss=loss_of(run), metrics=[task.metric])
     return model
 
 
@@ -244,11 +281,17 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
             monitor="val_loss", patience=hp.early_stopping_patience, restore_best_weights=True
         )
         callbacks.append(early)
+    target = hp.target_accuracy if not task.is_regression and n_validation else None
+    if target is not None:
+        callbacks.append(TargetStop(target))
+    targets = scaling.standardise(y_train)
+    if smoothing_of(run):  # smoothed labels are one-hot (see loss_of)
+        targets = keras.utils.to_categorical(targets, model.output_shape[-1])
     stopped = False
     try:
         model.fit(
             x_train,
-            scaling.standardise(y_train),
+            targets,
             epochs=hp.epochs,
             initial_epoch=initial_epoch,
             batch_size=hp.batch_size,
@@ -265,6 +308,9 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     results.update(score_hidden_test(model, run, store))
     # How many examples the run really learnt from (a limit above the data set's size is no limit).
     results["train_examples"], results["train_examples_available"] = len(x_train), len(dataset.x_train)
+    reached = target_reached(run.epoch_history(), target) if target is not None else None
+    if reached is not None:
+        results["target_reached"] = reached
     if stopped:
         return Ending(
             Status.STOPPED,
@@ -278,6 +324,8 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
             _early_stopping_message(early, hp.early_stopping_patience, factors.get("loss", 1.0)),
             results,
         )
+    if reached is not None:
+        return Ending(Status.FINISHED, reached_message(reached), results)
     return Ending(Status.FINISHED, "", results)
 
 
