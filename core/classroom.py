@@ -58,6 +58,7 @@ CONTROLS = {
     "validation_split": "Validation split",
     "seed": "Seed",
     "early_stopping_patience": "Early stopping",
+    "target_accuracy": "Target accuracy",
 }
 HYPERPARAMETER_CONTROLS = tuple(c for c in CONTROLS if c != "preset")
 
@@ -592,6 +593,7 @@ CLASS_CSV_COLUMNS = (
     "score",
     "test_loss",
     "train_seconds",
+    "seconds_to_target",
 )
 _CLASS_MEMBER = re.compile(
     r"manifest\.json|challenge\.json|leaderboard\.csv|hidden_test\.npz"
@@ -617,7 +619,12 @@ def class_results_csv(runs: list[Run], challenge: Challenge) -> str:
     writer = csv.writer(out)
     writer.writerow(CLASS_CSV_COLUMNS)
     for row in leaderboard(runs, challenge):
-        values = {**row, "learners_best": "yes" if row["run_id"] in best else ""}
+        reached = row.get("target_reached") or {}
+        values = {
+            **row,
+            "learners_best": "yes" if row["run_id"] in best else "",
+            "seconds_to_target": reached.get("seconds"),
+        }
         writer.writerow(["" if values.get(c) is None else values[c] for c in CLASS_CSV_COLUMNS])
     return out.getvalue()
 

@@ -165,7 +165,8 @@ def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
     leaderboard scores on its hidden test set; a run without one (a regression, or a run without a test result) comes after, as ``_rank``
     says. Each row: rank, run_id, name, learner, architecture, status, score, test_accuracy, test_mae,
     test_loss, params, train_seconds (from the epoch history when the results lack it), epochs,
-    parent_id, created, ended.
+    target_reached (when its validation accuracy reached the run's target: core.training.target), parent_id,
+    created, ended.
     """
     rows = []
     for run in runs:
@@ -187,6 +188,7 @@ def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
                 "params": run.params,
                 "train_seconds": seconds,
                 "epochs": run.epoch,
+                "target_reached": results.get("target_reached"),
                 "parent_id": run.parent_id or "",
                 "created": run.created,
                 "ended": run.ended,

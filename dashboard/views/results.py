@@ -8,6 +8,7 @@ import streamlit as st
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
 from core.training.hyperparams import LOSSES
+from core.training.target import format_target, reached_text
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
@@ -87,12 +88,21 @@ run_status(run)
 results = run.results or {}
 hp = run.hyperparameters
 is_regression = run.task.is_regression
-columns = st.columns(5 if is_regression else 4)
+racing = not is_regression and hp.target_accuracy is not None  # a race to a target accuracy
+columns = st.columns(5 if is_regression or racing else 4)
 if is_regression:  # test MAE, RMSE and R²
     regression.test_metrics(columns[:3], results)
 else:
     columns[0].metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results else "—")
     columns[1].metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
+    if racing:
+        reached = results.get("target_reached")
+        columns[2].metric(
+            f"Time to {format_target(hp.target_accuracy)}",
+            reached_text(reached).capitalize() if reached else "Not reached",
+            help="Training time (validation included) until the validation accuracy first reached the target; "
+            "the run stopped there.",
+        )
 columns[-2].metric("Parameters", f"{run.params:,}")
 columns[-1].metric("Training time", format_seconds(results.get("train_seconds")))
 sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
@@ -109,6 +119,7 @@ with settings_col:
         "Learning rate": f"{hp.effective_learning_rate:g}",
         "Epochs": run.epoch if run.epoch == hp.epochs else f"{run.epoch} of {hp.epochs} planned",
         "Batch size": hp.batch_size,
+        "Learning-rate schedule": hp.learning_rate_schedule,
         "Validation split": hp.validation_split,
         "Seed": hp.seed,
         "Training images": f"{results['train_examples']:,}"
@@ -117,6 +128,9 @@ with settings_col:
     }
     if is_regression:
         settings["Loss"] = LOSSES[hp.loss].title if hp.loss in LOSSES else hp.loss
+    else:
+        settings["Label smoothing"] = hp.label_smoothing or "off"
+        settings["Target accuracy"] = format_target(hp.target_accuracy) if racing else "off"
     st.dataframe(
         pd.DataFrame({"Setting": settings.keys(), "Value": [str(v) for v in settings.values()]}),
         hide_index=True,

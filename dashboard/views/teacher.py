@@ -26,7 +26,7 @@ PAGE = "teacher"
 BATCH_SIZES = list(FIELDS["batch_size"].options)
 
 
-CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"]
+CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)", "Time to target"]
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -43,12 +43,14 @@ def server_speed(preset: str, dataset: str, batch_size: int):
 def _hyperparameters(prefix: str) -> Hyperparameters:
     value = session.widget_value
     images = int(value(f"{prefix}train_images") or 0)
+    target = float(value(f"{prefix}target_accuracy") or 0)  # a percentage; 0 = no target
     return Hyperparameters(
         optimizer=value(f"{prefix}optimizer"),
         learning_rate=float(value(f"{prefix}learning_rate")),
         epochs=int(value(f"{prefix}epochs")),
         batch_size=int(value(f"{prefix}batch_size")),
         limit_train=images or None,
+        target_accuracy=target / 100 or None,
     )
 
 
@@ -252,6 +254,16 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
         BATCH_SIZES,
         index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 3,
         key=f"{prefix}batch_size",
+    )
+    st.number_input(
+        "Race to a validation accuracy (%, 0 = no race)",
+        0.0,
+        99.9,
+        round(100 * (hp.target_accuracy or 0), 1),
+        step=0.5,
+        key=f"{prefix}target_accuracy",
+        help="Each run stops once its validation accuracy reaches this, and the leaderboard shows how long it "
+        'took ("reached 90 % in 41 s"). Lock it below so every learner races to the same target.',
     )
     c1, c2 = st.columns(2)
     c1.multiselect(

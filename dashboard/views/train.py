@@ -246,6 +246,25 @@ with settings:
             hp.seed,
             **bound("seed", "hp_seed"),
         )
+    if not regression and shown("label_smoothing"):
+        st.slider(
+            FIELDS["label_smoothing"].label,
+            *FIELDS["label_smoothing"].app_range,
+            float(hp.label_smoothing or 0.0),
+            FIELDS["label_smoothing"].step,
+            **bound("label_smoothing", "hp_label_smoothing"),
+        )
+    if not regression and shown("target_accuracy"):
+        # A percentage on the page (90 reads better than 0.9); the field keeps the share.
+        st.number_input(
+            FIELDS["target_accuracy"].label,
+            0.0,  # off
+            100.0,
+            round(100 * (hp.target_accuracy or 0.0), 1),
+            step=100 * FIELDS["target_accuracy"].step,
+            format="%.1f",
+            **bound("target_accuracy", "hp_target_accuracy", lambda v: float(v) / 100 or None),
+        )
     if shown("early_stopping_patience"):
         st.number_input(
             FIELDS["early_stopping_patience"].label,
