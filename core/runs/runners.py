@@ -70,7 +70,22 @@ class Trainer(Protocol):
 
 
 class KerasTrainer:
-    """The real trainer (core.training.trainer), imported on first use: a rejected run never loads TensorFlow."""
+    """The real trainer (core.training.trainer), imported on first use: a rejected run never loads TensorFlow.
+
+    Args:
+        warm_up: a worker process pays TensorFlow's first-run costs (its first trace, the data set's float
+            copy) once when it starts, before anyone presses Train (core.training.trainer.warm_up).
+    """
+
+    def __init__(self, warm_up: bool = True):
+        self.warms_up = warm_up
+
+    def warm_up(self) -> None:
+        """Called by a worker process once, after ``prepare`` and before it takes its first run."""
+        if getattr(self, "warms_up", True):
+            from core.training.trainer import warm_up
+
+            warm_up()
 
     def prepare(self, threads: int) -> None:
         import tensorflow as tf

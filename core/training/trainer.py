@@ -329,6 +329,33 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     return Ending(Status.FINISHED, "", results)
 
 
+WARM_UP_DATASETS = ("fashion_mnist", "shapes")  # the app's default data set, else the one that is always there
+
+
+def warm_up() -> None:
+    """Pay a process's first-run costs before anyone presses Train: the data set read and its float copy
+    made, and one tiny fit of model 1 (TensorFlow's and Keras' first trace of a training, validation and
+    prediction step, their thread pools and kernels), so that the first run's first chart point comes as
+    soon as a later run's. Never raises: a worker that could not warm up still trains."""
+    from core.model.presets import PRESETS
+
+    try:
+        for name in WARM_UP_DATASETS:
+            try:
+                dataset = load_dataset(name)
+                break
+            except DatasetUnavailable:
+                continue
+        else:
+            return
+        dataset.as_float("x_train"), dataset.as_float("x_test")
+        spec = PRESETS["model1"].spec(dataset.input_shape, dataset.output_units)
+        hp = Hyperparameters(epochs=1, batch_size=64, limit_train=160, limit_test=64, validation_split=0.2)
+        train_run(Run(spec, name, hp), None)
+    except Exception:  # noqa: BLE001 - warming up is an optimisation only
+        log.warning("warming up the trainer failed", exc_info=True)
+
+
 def _problems(run: Run, dataset) -> list[str]:
     """Why the run cannot train. Its analysis travels with it from the manager's check; only a run handed
     to the trainer directly (a script, a test) is analysed here. The parameter budget is the manager's
