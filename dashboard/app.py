@@ -6,9 +6,11 @@ import streamlit as st
 from core.runs.store import StoreError
 from dashboard import session
 from dashboard.components.classroom import challenge_banner
+from dashboard.components.page_style import page_style
 from dashboard.components.widgets import sidebar_status
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
+page_style()
 session.remember_user_in_browser()
 session.remember_teacher_in_browser()
 store_problem = session.store_problem()  # a damaged run store: every page says so, plainly, instead

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.insight.mistakes import PredictionsUnavailable, confident_mistakes, load_predictions
+from core.messages import counted
 from core.model.augmentation import describe as describe_augmentation
 from core.runs.record import Run
 from core.runs.store import RunStore
@@ -138,7 +139,7 @@ def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_fil
         "",
         f"- {run.params:,} parameters in {len(run.spec.get('layers') or [])} layers: {_layers_line(run.spec)}.",
         f"- Optimizer {hp.optimizer}, learning rate {hp.effective_learning_rate:g}, batch size {hp.batch_size}, "
-        f"{run.epoch} of {hp.epochs} epochs trained, seed {hp.seed}"
+        f"{run.epoch} of {counted(hp.epochs, 'epoch')} trained, seed {hp.seed}"
         + (
             f", early stopping after {hp.early_stopping_patience} epochs without progress"
             if hp.early_stopping_patience
@@ -195,7 +196,7 @@ def _mistakes(predictions, class_names) -> list[str]:
         return ["", "It got every test image right."]
     lines = ["", "Example mistakes (the ones it was surest about):", ""]
     lines += [
-        f"- test image {e.index}: a {class_names[e.true]}, taken for a {class_names[e.predicted]} "
+        f"- test image {e.index}: of the class {class_names[e.true]}, taken for {class_names[e.predicted]} "
         f"({_pct(e.confidence)} sure)"
         for e in examples
     ]

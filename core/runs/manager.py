@@ -342,6 +342,13 @@ class RunManager:
         """The owner's runs, newest first; live ones are the live objects, so their status is current."""
         return self._with_live(self.store.list(owner))
 
+    def active_run(self, owner: str) -> Run | None:
+        """The owner's newest single run still training or waiting (an experiment's runs are its own), or
+        None: what a second tab, opened without the run in its address, follows."""
+        with self._lock:
+            live = [r for r in self._live.values() if r.owner == owner and r.active and not r.experiment]
+        return max(live, key=lambda r: r.created, default=None)
+
     def pause(self, run_id: str, owner: str) -> bool:
         run = self._live_run(run_id, owner)
         return run.request_pause() if run is not None else False

@@ -18,6 +18,7 @@ from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.pixels import as_float_input
 from core.disk import disk_problem, without_paths
+from core.messages import counted
 from core.model.spec import analyze_for, build_model, strip_ansi
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
@@ -110,7 +111,10 @@ class RunRecorder(keras.callbacks.Callback):
         self._mark(self._train_marks, batch + 1)
         if self._first_batch_seconds is None:
             self._first_batch_seconds = time.perf_counter() - self._epoch_started
-        self.run.wait_while_paused()
+        paused = self.run.wait_while_paused()
+        if paused:  # the epoch's clocks leave the pause out
+            self._epoch_started += paused
+            self._train_marks = [(done, at + paused) for done, at in self._train_marks]
         if self.run.stop_requested:
             raise StopRequested
 
@@ -314,7 +318,7 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     if stopped:
         return Ending(
             Status.STOPPED,
-            f"Stopped by you after {run.epoch} complete epoch(s); "
+            f"Stopped by you after {counted(run.epoch, 'complete epoch')}; "
             f"the test {task.measure} for the weights at that moment.",
             results,
         )
@@ -393,7 +397,7 @@ def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore 
     outputs = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
     predicted = time.perf_counter()
     results = task.summarize(outputs, y_test, dataset, hp)
-    results["train_seconds"] = sum(e["seconds"] for e in run.epoch_history())
+    results["train_seconds"] = run.training_seconds() or 0.0  # the run's clock: set_phase("testing") ended it
     if store is not None:
         with store.replacing(store.model_path(run.id)) as partial:  # a full disk never spoils the saved model
             model.save(partial)

@@ -142,4 +142,5 @@ def phone_model_section(run) -> None:
     st.code(
         tflite.usage_snippet(files[-1], run.spec.get("input_shape") or (), results.get("class_names") or ()),
         language="python",
+        wrap_lines=True,  # no scrolling box a keyboard cannot reach (axe: scrollable-region-focusable)
     )

@@ -43,6 +43,8 @@ from .services import available_dataset, challenges, dataset_title, manager, sto
 from .state import (
     active_challenge,
     analysis,
+    change_optimizer,
+    choose_learning_rate,
     clone_run,
     control,
     current_data,
@@ -53,6 +55,7 @@ from .state import (
     followed_run,
     insert_layer,
     keep_challenge_in_url,
+    learning_rate_chosen,
     load_preset,
     move_layer,
     param_budget,
@@ -61,6 +64,7 @@ from .state import (
     set_dataset,
     set_hyperparameters,
     set_layer_arg,
+    settings_problems,
     take_notices,
 )
 from .teacher import (
@@ -132,6 +136,10 @@ __all__ = [
     "set_compare_choice",
     "set_dataset",
     "set_hyperparameters",
+    "settings_problems",
+    "learning_rate_chosen",
+    "change_optimizer",
+    "choose_learning_rate",
     "set_import_outcome",
     "set_layer_arg",
     "set_table_being_imported",

@@ -22,7 +22,7 @@ from . import links
 from .identity import user_id
 from .inputs import reset_widgets
 from .playground import Playground, fit_spec_to_data
-from .runs import own_run
+from .runs import own_active_run, own_run
 from .services import available_dataset, challenges, dataset_title, manager, user_datasets
 
 STATE_KEY = "playground"
@@ -192,6 +192,31 @@ def set_hyperparameters(**changes) -> None:
     state.hyperparameters = Hyperparameters.from_dict({**state.hyperparameters.to_dict(), **changes})
 
 
+def choose_learning_rate(value) -> None:
+    """The learner's own learning rate (typed, or the finder's): kept when the optimizer changes."""
+    set_hyperparameters(learning_rate=value)
+    playground().chosen_learning_rate = value
+
+
+def change_optimizer(name: str) -> None:
+    state = playground()
+    state.hyperparameters = state.hyperparameters.with_optimizer(name, keep_learning_rate=state.learning_rate_chosen)
+
+
+def learning_rate_chosen() -> bool:
+    return playground().learning_rate_chosen
+
+
+def settings_problems() -> list[str]:
+    """Why the training settings cannot train, in words: core's checks, and a challenge's rules on them."""
+    state = playground()
+    found = state.hyperparameters.problems(in_app=True)
+    challenge = active_challenge()
+    if challenge is not None and not found:
+        found = challenge.problems(state.dataset, analysis().total_params, state.hyperparameters)
+    return found
+
+
 def analysis():
     """Shapes, params, training memory at the chosen batch size and problems of the current spec against
     the current data set, with the server's (or the challenge's) budgets."""
@@ -243,14 +268,18 @@ def follow_run(run_id: str | None) -> None:
 
 
 def followed_run():
-    """The run this session follows: from session state, else from the URL (after a refresh).
+    """The run this session follows: from session state, else from the URL (after a refresh), else the
+    user's run training now (started in another tab or window).
 
     Only the user's own runs are returned.
     """
     state = playground()
     run_id = state.run_id or links.run_in_url()
     if not run_id:
-        return None
+        active = own_active_run()
+        if active is None:
+            return None
+        run_id = active.id
     run = own_run(run_id)
     if run is None:
         return None

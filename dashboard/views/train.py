@@ -3,11 +3,14 @@
 import streamlit as st
 
 from core.data.datasets import REGRESSION
+from core.messages import counted
+from core.numbers import as_typed
 from core.runs.manager import RunRejected
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS, SCHEDULES
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
+from dashboard.components.number_field import number_field
 from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import history_chart, run_status
 
@@ -16,13 +19,17 @@ BATCH_SIZES = list(FIELDS["batch_size"].options)  # labels, help, ranges and ste
 
 
 def _set(name: str, key: str, transform=lambda v: v) -> None:
-    session.set_hyperparameters(**{name: transform(session.widget_value(key))})
+    session.set_hyperparameters(**{name: transform(as_typed(session.widget_value(key)))})
+
+
+def _set_learning_rate() -> None:
+    session.choose_learning_rate(as_typed(session.widget_value("hp_learning_rate")))
 
 
 def _set_optimizer() -> None:
-    # A new optimizer starts from its own usual learning rate.
-    name = session.widget_value("hp_optimizer")
-    session.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
+    # core's rule (Hyperparameters.with_optimizer): a learning rate the learner chose stays; any other
+    # becomes the new optimizer's own.
+    session.change_optimizer(session.widget_value("hp_optimizer"))
     session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 
@@ -76,7 +83,7 @@ def training_actions() -> None:
         reason = f"The model has {len(analysis.problems)} problem(s): fix them on Build first."
     elif busy:
         reason = "A run is already training: stop it or wait for it to end."
-    hp_problems = session.playground().hyperparameters.problems()
+    hp_problems = session.settings_problems()
     if hp_problems and not reason:
         reason = " ".join(hp_problems)
     train_col, pause_col, stop_col, why_col = st.columns([1, 1, 1, 4], vertical_alignment="center")
@@ -126,7 +133,7 @@ def train_more_controls(run) -> None:
         most = min(most, challenge.max_epochs - run.epoch)
     if most < 1:
         st.caption(
-            f"This run has the {run.epoch} epochs this challenge allows. To do better, change the model on "
+            f"This run has the {counted(run.epoch, 'epoch')} this challenge allows. To do better, change the model on "
             "Build or a setting here, and press Train for a new run."
         )
         return
@@ -153,7 +160,6 @@ settings, live = st.columns([1, 3], gap="large")
 with settings:
     st.subheader("Settings")
     challenge = session.active_challenge()
-    max_epochs = challenge.max_epochs if challenge is not None else MAX_EPOCHS
 
     def shown(control: str) -> bool:
         return session.control(control) != "hidden"
@@ -186,13 +192,11 @@ with settings:
         )
         st.caption(OPTIMIZERS[hp.optimizer].summary)
     if shown("learning_rate"):
-        st.number_input(
+        number_field(
             FIELDS["learning_rate"].label,
-            *FIELDS["learning_rate"].app_range,
-            value=float(hp.effective_learning_rate),
+            hp.effective_learning_rate,
             step=FIELDS["learning_rate"].step,
-            format="%.5f",
-            **bound("learning_rate", "hp_learning_rate"),
+            **{**bound("learning_rate", "hp_learning_rate"), "on_change": _set_learning_rate, "args": ()},
         )
         # The schedule goes with the learning rate (a teacher's lock or hiding of it covers both).
         schedules = list(SCHEDULES)
@@ -203,13 +207,7 @@ with settings:
             **bound("learning_rate_schedule", "hp_schedule", lock="learning_rate"),
         )
     if shown("epochs"):
-        st.number_input(
-            FIELDS["epochs"].label,
-            FIELDS["epochs"].low,
-            max_epochs,
-            min(hp.epochs, max_epochs),
-            **bound("epochs", "hp_epochs"),
-        )
+        number_field(FIELDS["epochs"].label, hp.epochs, **bound("epochs", "hp_epochs"))
     if shown("batch_size"):
         st.selectbox(
             FIELDS["batch_size"].label,
@@ -240,12 +238,7 @@ with settings:
             **bound("validation_split", "hp_validation_split"),
         )
     if shown("seed"):
-        st.number_input(
-            FIELDS["seed"].label,
-            *FIELDS["seed"].app_range,
-            hp.seed,
-            **bound("seed", "hp_seed"),
-        )
+        number_field(FIELDS["seed"].label, hp.seed, **bound("seed", "hp_seed"))
     if not regression and shown("label_smoothing"):
         st.slider(
             FIELDS["label_smoothing"].label,
@@ -256,36 +249,29 @@ with settings:
         )
     if not regression and shown("target_accuracy"):
         # A percentage on the page (90 reads better than 0.9); the field keeps the share.
-        st.number_input(
+        number_field(
             FIELDS["target_accuracy"].label,
-            0.0,  # off
-            100.0,
-            round(100 * (hp.target_accuracy or 0.0), 1),
+            round(100 * (hp.target_accuracy or 0.0), 2),  # 0: off
             step=100 * FIELDS["target_accuracy"].step,
-            format="%.1f",
-            **bound("target_accuracy", "hp_target_accuracy", lambda v: float(v) / 100 or None),
+            **bound("target_accuracy", "hp_target_accuracy", lambda v: v / 100 or None),
         )
     if shown("early_stopping_patience"):
-        st.number_input(
+        number_field(
             FIELDS["early_stopping_patience"].label,
-            0,  # off
-            max_epochs,
-            min(hp.early_stopping_patience or 0, max_epochs),
-            **bound("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
+            hp.early_stopping_patience or 0,  # 0: off
+            **bound("early_stopping_patience", "hp_patience", lambda v: v or None),
         )
     if challenge is not None and challenge.train_images:
         st.caption(f"Each run trains on {challenge.train_images:,} images, as your teacher set.")
     if challenge is None:
         with st.expander("Quick experiment"):
-            st.number_input(
+            number_field(
                 FIELDS["limit_train"].label,
-                0,  # all
-                FIELDS["limit_train"].app_range[1],
-                hp.limit_train or 0,
+                hp.limit_train or 0,  # 0: all
                 step=FIELDS["limit_train"].step,
                 key="hp_limit_train",
                 on_change=_set,
-                args=("limit_train", "hp_limit_train", lambda v: int(v) or None),
+                args=("limit_train", "hp_limit_train", lambda v: v or None),
             )
 
 
@@ -300,7 +286,7 @@ def find_learning_rate() -> None:
 
 
 def use_learning_rate(value: float) -> None:
-    session.set_hyperparameters(learning_rate=value)
+    session.choose_learning_rate(value)
     session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 
