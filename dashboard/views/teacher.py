@@ -259,7 +259,7 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
         "Race to a validation accuracy (%, 0 = no race)",
         0.0,
         99.9,
-        round(100 * (hp.target_accuracy or 0), 1),
+        float(round(100 * (hp.target_accuracy or 0.0), 1)),
         step=0.5,
         key=f"{prefix}target_accuracy",
         help="Each run stops once its validation accuracy reaches this, and the leaderboard shows how long it "

@@ -42,3 +42,27 @@ def test_a_locked_target_stops_the_run_and_results_and_the_board_show_the_time_t
     rerun(board)
     html = " ".join(m.value for m in board.markdown)
     assert "Time to target" in html and re.search(r"reached 1 % in \d+ s", html)
+
+
+def test_the_teacher_sets_a_race_to_a_target_when_creating_a_challenge(monkeypatch):
+    from dashboard import session
+    from dashboard.session import teacher as teacher_login
+
+    teacher_login._throttle.clear()
+    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", "s3cret")
+    at = app_opened_with()
+    open_page(at, "teacher")
+    at.text_input(key="teacher_password").set_value("s3cret")
+    at.button(key="FormSubmitter:teacher_login-Log in").click()
+    rerun(at)
+    at.text_input(key="nc_title").set_value("Race to 85")
+    at.selectbox(key="nc_dataset").set_value("shapes")
+    rerun(at)
+    at.number_input(key="nc_target_accuracy").set_value(85.0)
+    at.multiselect(key="nc_locked").set_value(["target_accuracy"])
+    rerun(at)
+    at.button(key="create_challenge").click()
+    rerun(at)
+    challenge = session.challenges().get(at.session_state["teacher_challenge_choice"])
+    assert challenge.hyperparameters.target_accuracy == 0.85 and "target_accuracy" in challenge.locked
+    assert "set by your teacher: target accuracy" in challenge.rules()
