@@ -15,6 +15,8 @@ from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import history_chart, run_status
 
 POLL_SECONDS = 1.0
+FIRST_POINT_POLL_SECONDS = 0.25
+WAITING_POLL_SECONDS = 2.0
 BATCH_SIZES = list(FIELDS["batch_size"].options)  # labels, help, ranges and steps: the field table
 
 
@@ -325,15 +327,24 @@ def lr_finder_section(model_ok: bool, busy: bool) -> None:
             )
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def live_panel(run_id: str) -> None:
+def poll_seconds(run) -> float:
+    """How often the live panel polls its run: often while the first chart point is due (it comes a second
+    or so after Train), every second while it trains, every two while it only waits in the queue (a class
+    of thirty waiting pages costs the server little)."""
+    if run.status == "queued":
+        return WAITING_POLL_SECONDS
+    has_points = run.epoch > 0 or run.batch > 0  # a batch recorded in this epoch, or an epoch done
+    return POLL_SECONDS if has_points else FIRST_POINT_POLL_SECONDS
+
+
+def live_panel(run_id: str, period: float) -> None:
     run = session.own_run(run_id)
     if run is None:
         return
     run_status(run)
     history_chart(run, key="live_chart")
-    if not run.active:
-        st.rerun()  # the run ended: redraw the whole page once, which stops the polling
+    if not run.active or poll_seconds(run) != period:
+        st.rerun()  # the run ended, or its polling pace changed: redraw the whole page once
 
 
 with live:
@@ -348,7 +359,8 @@ with live:
     else:
         st.subheader(f"Run {run.id}: {markdown_literal(run.name)}")
         if run.active:
-            live_panel(run.id)
+            period = poll_seconds(run)
+            st.fragment(run_every=period)(live_panel)(run.id, period)
         else:
             run_status(run)
             history_chart(run, key="final_chart")
