@@ -136,7 +136,9 @@ def main() -> int:
         )
     print(f"load: {_common.machine().replace(' at start', ' at the end')}")
     for name, accuracy, epochs in TARGETS:
-        if name in figures:
+        if name not in PRESETS:
+            print(f"{name}: no such preset (target ≥ {100 * accuracy:g} % within {epochs} model-1 epochs: NOT met)")
+        elif name in figures:
             figure = figures[name]
             met = figure["test_accuracy"] >= accuracy and figure["model1_epochs"] <= epochs
             print(
