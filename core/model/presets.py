@@ -183,8 +183,8 @@ PRESETS: dict[str, Preset] = {
             "Fast — model 1 with BatchNormalization and a cosine schedule",
             "Model 1's layers with BatchNormalization after each pooling and Dropout before the Dense layer, "
             "trained with Adam at a high learning rate that a cosine schedule lowers to nearly zero by the last "
-            "epoch. Chosen by measurement (bench/fast_search.py, bench/preset_search.py) to pass 91 % within the "
-            "time of 5 model-1 epochs.",
+            "epoch. Chosen by measurement (bench/fast_search.py, bench/preset_search.py): the fewest epochs that "
+            "still pass 91 %.",
             (
                 _conv(16, 3),
                 _POOL,
