@@ -31,6 +31,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import _common  # noqa: F401  (sys.path, quiet TensorFlow)
@@ -80,12 +81,18 @@ TARGETS = (("fast", 0.91, 5), ("accurate", 0.92, 8))
 def second_training(home: str) -> subprocess.Popen:
     """Model 1 training from the command line in its own process for as long as the bench runs: the
     busier machine (ended by the caller)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "core", "train", "--preset", "model1", "--epochs", "200", "--home", f"{home}/beside"],
+    command = [sys.executable, "-m", "core", "train", "--preset", "model1", "--epochs", "200"]
+    beside = subprocess.Popen(
+        [*command, "--home", f"{home}/beside", "--out", f"{home}/beside.json"],
         cwd=_common.ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    time.sleep(15)  # TensorFlow imported and the first epoch under way, or a refusal
+    if beside.poll() is not None:
+        raise SystemExit(f"the second training did not start:\n{beside.stderr.read()[-2000:]}")
+    return beside
 
 
 def main() -> int:
