@@ -818,7 +818,9 @@ def batch_norm_momentum(batches_per_epoch: int | None) -> float:
 
 
 def has_batch_norm(spec: dict) -> bool:
-    return any(isinstance(layer, dict) and layer.get("type") == "BatchNormalization" for layer in spec.get("layers", []))
+    return any(
+        isinstance(layer, dict) and layer.get("type") == "BatchNormalization" for layer in spec.get("layers", [])
+    )
 
 
 def build_model(spec: dict, batches_per_epoch: int | None = None):

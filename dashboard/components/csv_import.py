@@ -10,8 +10,10 @@ import streamlit as st
 from core.config import MAX_UPLOAD_MB
 from core.data import tabular
 from core.data.tabular import TableError
+from core.model.presets import ALL_PRESETS, preset_advice
 from dashboard import session
 from dashboard.charts import regression as regression_charts
+from dashboard.components import labels
 
 OUTCOME = "csv"  # the import's outcome in the session: {"error": str} or {"name": str, "report": [str]}
 WIDGET_KEYS = ("csv_target", "csv_title")
@@ -68,9 +70,12 @@ def _run_import() -> None:
         session.set_import_outcome(OUTCOME, {"error": str(error)})
         return
     name = tabular.save_table(prepared, owner=session.user_id(), title=title, store=session.user_datasets())
-    session.set_dataset(name)  # a table: the model becomes the tabular preset (session.set_dataset)
+    session.start_table(name)  # the Linear preset for a small table, else the tabular one
     session.set_widget_value("dataset_choice", name)
-    session.set_import_outcome(OUTCOME, {"name": name, "report": prepared.report})
+    advice = preset_advice(False, len(prepared.x_train))
+    session.set_import_outcome(
+        OUTCOME, {"name": name, "report": prepared.report, "preset": session.playground().preset, "advice": advice}
+    )
 
 
 def columns_table(columns) -> pd.DataFrame:
@@ -146,14 +151,29 @@ def choose_columns(source: dict) -> None:
         if column.kind == tabular.LEFT_OUT:
             st.caption(f"**{column.name}** is left out: {column.reason}.")
     targets = tabular.target_candidates(frame, columns)
-    default = targets.index(source["target"]) if source.get("target") in targets else len(targets) - 1
+    choice = tabular.default_target(columns)
+    wanted = source.get("target") or choice.name
+    if choice.warning:
+        st.warning(labels.literal(choice.warning), icon=":material/warning:")
+    if wanted and wanted not in targets:
+        reason = next((c.reason for c in columns if c.name == wanted), "")
+        st.warning(
+            labels.literal(f"Column {wanted!r} cannot be the target" + (f": {reason}." if reason else ".")),
+            icon=":material/warning:",
+        )
     target = st.selectbox(
         "Column to predict (the target)",
         targets,
-        index=default,
+        index=targets.index(wanted) if wanted in targets else None,
         key="csv_target",
+        placeholder="Choose the column to predict",
         help="Only columns of numbers that vary can be predicted.",
     )
+    if wanted in targets and wanted == choice.name and not source.get("target"):
+        st.caption(labels.literal(choice.note))
+    if target is None:
+        st.info(labels.literal(choice.note), icon=":material/ads_click:")
+        return
     usable = [c.name for c in columns if c.kind != tabular.LEFT_OUT and c.name != target]
     st.multiselect(
         "Input columns (what the prediction is based on)",
@@ -174,11 +194,14 @@ def show_outcome(outcome: dict) -> None:
     if outcome.get("error"):
         st.error(outcome["error"], icon=":material/error:")
         return
+    preset = ALL_PRESETS.get(outcome.get("preset") or "tabular", ALL_PRESETS["tabular"])
     st.success(
-        f"Imported **{session.dataset_title(outcome['name'])}**. Your model now uses it with the tabular "
-        "preset (see **Build**).",
+        f"Imported **{session.dataset_title(outcome['name'])}**. Your model now uses it with the "
+        f"{preset.title.split(' — ')[0]} preset (see **Build**).",
         icon=":material/check_circle:",
     )
+    if outcome.get("advice"):
+        st.info(outcome["advice"], icon=":material/lightbulb:")
     for line in outcome["report"]:
         (st.warning if "missing value" in line else st.caption)(line)
 

@@ -61,6 +61,7 @@ from .state import (
     set_dataset,
     set_hyperparameters,
     set_layer_arg,
+    start_table,
     take_notices,
 )
 from .teacher import (
@@ -133,6 +134,7 @@ __all__ = [
     "set_hyperparameters",
     "set_import_outcome",
     "set_layer_arg",
+    "start_table",
     "set_table_being_imported",
     "set_teacher_challenge",
     "set_training_problems",

@@ -123,6 +123,12 @@ def control(name: str) -> str:
 # --- edits ---------------------------------------------------------------------------------------
 
 
+def start_table(name: str) -> None:
+    """A table just imported: the session uses it, starting from the preset that suits its size."""
+    set_dataset(name)
+    load_preset(default_preset_for(False, len(load_dataset(name).x_train)))
+
+
 def load_preset(name: str) -> None:
     state = playground()
     preset = ALL_PRESETS[name]
@@ -137,10 +143,11 @@ def set_dataset(name: str) -> None:
     state = playground()
     state.dataset = name
     state.hyperparameters = _within_data(state.hyperparameters, name)
-    is_images = load_dataset(name).is_images
-    if is_images != (len(state.spec.get("input_shape") or ()) == 3):
-        # From images to a table or back: the layers cannot fit the other kind, so start from its preset.
-        load_preset(default_preset_for(is_images))
+    data = load_dataset(name)
+    if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):
+        # From images to a table or back: the layers cannot fit the other kind, so start from the preset
+        # that suits the data (for a small table, the Linear one).
+        load_preset(default_preset_for(data.is_images, len(data.x_train)))
     else:
         state.replace_spec(fit_spec_to_data(state.spec, name))
     keep_challenge_rules()

@@ -154,6 +154,12 @@ with settings:
     challenge = session.active_challenge()
     max_epochs = challenge.max_epochs if challenge is not None else MAX_EPOCHS
 
+    regression = session.current_data().task == REGRESSION
+
+    def words(text: str) -> str:
+        """The field table speaks of images; a table's examples are its rows."""
+        return text.replace("images", "rows") if regression else text
+
     def shown(control: str) -> bool:
         return session.control(control) != "hidden"
 
@@ -168,7 +174,7 @@ with settings:
             on_change=_set,
             args=(field, key, *transform),
             disabled=locked(lock or field),
-            help=FIELDS[field].help,
+            help=words(FIELDS[field].help),
         )
 
     opt_names = list(OPTIMIZERS)
@@ -216,7 +222,6 @@ with settings:
             index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
             **bound("batch_size", "hp_batch_size"),
         )
-    regression = session.current_data().task == REGRESSION
     if regression:
         losses = list(LOSSES)
         st.selectbox(
@@ -254,11 +259,11 @@ with settings:
             **bound("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
         )
     if challenge is not None and challenge.train_images:
-        st.caption(f"Each run trains on {challenge.train_images:,} images, as your teacher set.")
+        st.caption(words(f"Each run trains on {challenge.train_images:,} images, as your teacher set."))
     if challenge is None:
         with st.expander("Quick experiment"):
             st.number_input(
-                FIELDS["limit_train"].label,
+                words(FIELDS["limit_train"].label),
                 0,  # all
                 FIELDS["limit_train"].app_range[1],
                 hp.limit_train or 0,
