@@ -11,6 +11,7 @@ st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:"
 session.remember_user_in_browser()
 session.remember_teacher_in_browser()
 session.playground()
+session.keep_working_model()  # edits made by the last run's callbacks: a refresh finds them (page.run may stop early)
 
 page = st.navigation(
     [
@@ -31,3 +32,4 @@ challenge_banner()
 if session.manager().notice:  # e.g. the training cluster cannot be reached, so this server trains instead
     st.warning(session.manager().notice, icon=":material/cloud_off:")
 page.run()
+session.keep_working_model()

@@ -7,6 +7,7 @@ import streamlit as st
 from core.classroom import ChallengeStore
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import UserDatasetStore, is_user_dataset
+from core.runs.drafts import DraftStore
 from core.runs.manager import RunManager, default_manager
 
 
@@ -18,6 +19,11 @@ def manager() -> RunManager:
 
 def challenges() -> ChallengeStore:
     return ChallengeStore(manager().store)
+
+
+def drafts() -> DraftStore:
+    """Each user's working model, kept between browser sessions (a refresh)."""
+    return DraftStore(manager().store)
 
 
 def user_datasets() -> UserDatasetStore:
