@@ -14,7 +14,7 @@ import streamlit as st
 from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import is_user_dataset
-from core.model.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for
+from core.model.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
 from core.model.spec import analyze_for, new_layer
 from core.training.hyperparams import Hyperparameters
 
@@ -168,14 +168,25 @@ def load_preset(name: str) -> None:
     preset = ALL_PRESETS[name]
     state.preset = name
     state.parent_id = None  # a fresh start, not a change to a run
-    state.hyperparameters = _within_data(preset.app_hyperparameters, state.dataset)
+    state.hyperparameters = _within_data(defaults_for(preset, _training_examples(state.dataset)), state.dataset)
     state.replace_spec(fit_spec_to_data(preset.spec(), state.dataset))
     keep_challenge_rules()
 
 
+def _training_examples(dataset: str) -> int | None:
+    try:
+        return len(load_dataset(dataset).x_train)
+    except DatasetUnavailable:
+        return None
+
+
 def set_dataset(name: str) -> None:
     state = playground()
+    preset = ALL_PRESETS.get(state.preset)
+    untouched = preset is not None and state.hyperparameters == defaults_for(preset, _training_examples(state.dataset))
     state.dataset = name
+    if untouched:  # the preset's defaults, not the user's own settings: those for the new data set's size
+        state.hyperparameters = defaults_for(preset, _training_examples(name))
     state.hyperparameters = _within_data(state.hyperparameters, name)
     data = load_dataset(name)
     if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):

@@ -7,7 +7,7 @@ import pandas as pd
 from helpers import APP, TIMEOUT, rerun, table_with
 from streamlit.testing.v1 import AppTest
 
-from core.model.presets import TABLE_PRESETS
+from core.model.presets import PRESETS, TABLE_PRESETS
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
 from dashboard import session
@@ -115,3 +115,35 @@ def test_results_of_a_small_table_speak_of_rows_warn_about_r2_and_write_big_erro
     assert settings["Training rows"] == "32" and "Training images" not in settings.index
     runs = table_with(at, "Test MAE")
     assert runs["Test MAE"].tolist() == ["10,820"]  # not 1.082e+04
+
+
+def test_an_imported_small_image_set_trains_for_more_epochs_with_the_presets_defaults():
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for label, shade in (("0", 30), ("1", 220)):
+            for i in range(15):
+                image = io.BytesIO()
+                Image.fromarray(np.full((8, 8), shade + i, dtype=np.uint8)).save(image, "PNG")
+                archive.writestr(f"digits/{label}/{i}.png", image.getvalue())
+    at = new_session()
+    at.switch_page("views/data.py")
+    rerun(at)
+    at.file_uploader(key="image_zip").upload("digits.zip", buffer.getvalue(), "application/zip")
+    rerun(at)
+    at.text_input(key="image_name").input("Digits")
+    at.button(key="import_images").click()
+    rerun(at)
+    pg = at.session_state["playground"]
+    assert pg.dataset.startswith("own-") and pg.preset == "model1"
+    assert pg.hyperparameters.epochs == 30  # 24 training images: one batch an epoch, 8 epochs would be 8 steps
+    at.switch_page("views/data.py")
+    rerun(at)
+    at.selectbox(key="dataset_choice").select("shapes")
+    rerun(at)
+    own = PRESETS["model1"].app_hyperparameters.epochs
+    assert at.session_state["playground"].hyperparameters.epochs == own  # 2,000 images: the preset's own

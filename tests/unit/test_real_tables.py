@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from core.data import tabular
-from core.model.presets import SMALL_TABLE_ROWS, default_preset_for, preset_advice
+from core.model.presets import SMALL_DATA_SET, default_preset_for, preset_advice
 from core.training.evaluation import r2_caution, summarize_regression
 
 
@@ -144,7 +144,7 @@ def test_the_shipped_example_still_reads_its_columns_as_before():
 
 def test_small_tables_start_from_the_linear_preset_with_the_reason():
     assert default_preset_for(False, 353) == "linear"
-    assert default_preset_for(False, SMALL_TABLE_ROWS) == "tabular"
+    assert default_preset_for(False, SMALL_DATA_SET) == "tabular"
     assert default_preset_for(False) == "tabular"
     assert default_preset_for(True, 300) == "model1"
     advice = preset_advice(False, 353)
@@ -166,3 +166,14 @@ def test_a_question_mark_csv_reads_and_says_why_price_is_out():
     frame, columns = tabular.read_csv(io.BytesIO(text.encode()).getvalue())
     choice = tabular.default_target(tabular.describe(frame))
     assert choice.name is None and "'price'" in choice.warning
+
+
+def test_small_sets_train_for_more_epochs_and_large_ones_keep_the_presets_own():
+    from core.model.presets import MAX_SMALL_SET_EPOCHS, PRESETS, defaults_for
+
+    model1 = PRESETS["model1"]
+    assert defaults_for(model1, 1_438).epochs == MAX_SMALL_SET_EPOCHS  # the digits: 11 batches an epoch
+    assert defaults_for(model1, 1_438).batch_size == model1.app_hyperparameters.batch_size
+    assert defaults_for(model1, 60_000) == model1.app_hyperparameters  # Fashion-MNIST: unchanged
+    assert defaults_for(model1, 2_000) == model1.app_hyperparameters  # Shapes: unchanged
+    assert defaults_for(model1, None) == model1.app_hyperparameters
