@@ -468,13 +468,13 @@ def looks_like_id_name(name: str) -> bool:
 def identifier_reason(name: str, values: pd.Series) -> str | None:
     """Why a column of numbers is left out as a row number or an identifier, or None when it is a measurement.
 
-    A row number: whole numbers counting 0, 1, 2… or 1, 2, 3… down the file (what a spreadsheet or pandas
+    Only columns of whole numbers written without decimals count. A row number: counting 0, 1, 2… or 1, 2, 3… down the file (what a spreadsheet or pandas
     writes as its index). An identifier: a name saying so ("id", "customer_id", "Unnamed: 0") and a different
     whole number in every row. Either predicts nothing: a network would learn the order of the file.
     """
+    if len(values) < ID_MIN_ROWS or not pd.api.types.is_integer_dtype(values):
+        return None  # written with decimals (or with gaps read as missing): a measurement
     numbers = values.to_numpy(dtype=float)
-    if len(numbers) < ID_MIN_ROWS or not np.all(numbers == np.round(numbers)):
-        return None
     steps = np.diff(numbers)
     if numbers[0] in (0, 1) and np.all(steps == 1):
         return (

@@ -177,3 +177,8 @@ def test_small_sets_train_for_more_epochs_and_large_ones_keep_the_presets_own():
     assert defaults_for(model1, 60_000) == model1.app_hyperparameters  # Fashion-MNIST: unchanged
     assert defaults_for(model1, 2_000) == model1.app_hyperparameters  # Shapes: unchanged
     assert defaults_for(model1, None) == model1.app_hyperparameters
+
+
+def test_a_counting_column_written_with_decimals_is_a_measurement():
+    frame = housing(40).assign(a=np.arange(40.0))
+    assert {c.name: c for c in columns_of(frame)}["a"].kind == tabular.NUMBER
