@@ -54,6 +54,10 @@ def test_example_to_results_builder_offers_table_layers_and_results_show_mae(app
     assert any("table rows of 7 numbers" in m.value for m in app.markdown)
     assert any("Ready to train" in s.value for s in app.success)
 
+    app.switch_page("views/experiment.py")
+    rerun(app)
+    assert app.number_input(key="xp_limit_train").label == "Training rows per run (0 = all)"  # a table has rows
+
     app.switch_page("views/train.py")
     rerun(app)
     assert app.selectbox(key="hp_loss").value == "mse"
