@@ -86,7 +86,9 @@ class AppServer:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if self.process.poll() is not None:
-                pytest.fail(f"the Streamlit server exited with code {self.process.returncode}:\n{log_tail(path=self.log)}")
+                pytest.fail(
+                    f"the Streamlit server exited with code {self.process.returncode}:\n{log_tail(path=self.log)}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
                     if response.read().decode().strip() == "ok":
