@@ -32,9 +32,7 @@ from kit import (
     sync_api,
 )
 
-# The environment the shared server starts with: this process's, as the root conftest set it, before any
-# test changed it. These differ from test to test and never change how the server starts.
-SESSION_ENVIRONMENT = dict(os.environ)
+# Set for every test, never changing how the served app starts (its home is given to it).
 PER_TEST_VARIABLES = {"CNN_PLAYGROUND_HOME", "PYTEST_CURRENT_TEST"}
 
 
@@ -124,18 +122,27 @@ class SharedAppServer:
         self.tmp_path_factory = tmp_path_factory
         self.server: AppServer | None = None
 
-    def ensure_running(self) -> AppServer:
+    def ensure_running(self, environment: dict) -> AppServer:
+        """The running server, else a new one started with ``environment``."""
         if self.server is None or not self.server.running:
             self.stop()
             home = self.tmp_path_factory.mktemp("served-app") / "home"
             home.mkdir()
-            self.server = AppServer(home, SESSION_ENVIRONMENT, SERVER_LOG)
+            self.server = AppServer(home, environment, SERVER_LOG)
             self.server.start()
         return self.server
 
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """The environment before this test's fixtures ran: what `app_url` compares with to see whether the
+    test changed how the server must start (imports such as TensorFlow's set variables of their own
+    for good, so the environment of the session's start would not do)."""
+    item.environment_before_setup = dict(os.environ)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -150,10 +157,10 @@ def _failed(request) -> bool:
     return any(getattr(getattr(request.node, f"report_{when}", None), "failed", False) for when in ("setup", "call"))
 
 
-def _changed_variables() -> list[str]:
-    """Environment variables this test set, changed or removed since the session started (monkeypatch)."""
-    names = (set(os.environ) | set(SESSION_ENVIRONMENT)) - PER_TEST_VARIABLES
-    return sorted(name for name in names if os.environ.get(name) != SESSION_ENVIRONMENT.get(name))
+def _changed_variables(before: dict) -> list[str]:
+    """Environment variables this test's fixtures set, changed or removed (monkeypatch) since ``before``."""
+    names = (set(os.environ) | set(before)) - PER_TEST_VARIABLES
+    return sorted(name for name in names if os.environ.get(name) != before.get(name))
 
 
 @pytest.fixture(scope="session")
@@ -168,12 +175,13 @@ def app_url(tmp_path, request):
     """The address of the app served by `streamlit run`; its store folder is ``tmp_path / "home"``.
 
     Usually the session's shared server (tmp_path/home is then a link to its store folder). A test gets a
-    server of its own, started for it and stopped after it, when it has changed the environment the server
-    starts with (a setting monkeypatched before asking for this fixture, such as classroom mode) or has
+    server of its own, started for it and stopped after it, when its fixtures changed the environment the
+    server starts with (a setting monkeypatched before asking for this fixture, such as classroom mode) or
     put something in tmp_path/home first (runs the served app must find).
     """
     home = tmp_path / "home"
-    changed = _changed_variables()
+    before = getattr(request.node, "environment_before_setup", dict(os.environ))
+    changed = _changed_variables(before)
     if changed or home.exists():
         name = re.sub(r"[^\w.-]+", "-", request.node.name)[:80]
         server = AppServer(home, dict(os.environ), ARTIFACTS / f"browser-streamlit-{name}.log")
@@ -188,7 +196,7 @@ def app_url(tmp_path, request):
         return server.start()
 
     shared = request.getfixturevalue("shared_app_server")
-    server = shared.ensure_running()
+    server = shared.ensure_running(before)
     home.symlink_to(server.home, target_is_directory=True)
 
     def after_shared() -> None:
