@@ -19,7 +19,7 @@ from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.pixels import as_float_input
 from core.disk import disk_problem, without_paths
 from core.messages import counted
-from core.model.spec import analyze_for, build_model, strip_ansi
+from core.model.spec import analyze_for, batch_norm_momentum, build_model, has_batch_norm, strip_ansi
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import COSINE_FLOOR, ONE_CYCLE_START, ONE_CYCLE_WARMUP, OPTIMIZERS, Hyperparameters
@@ -240,7 +240,7 @@ def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, st
         keras.utils.set_random_seed(hp.seed + run.epoch)  # fresh shuffles for the new epochs
         return keras.models.load_model(path, safe_mode=True)
     keras.utils.set_random_seed(hp.seed)
-    model = build_model(run.spec)
+    model = build_model(run.spec, batches_per_epoch=steps_per_epoch)
     model.compile(optimizer=make_optimizer(hp, steps_per_epoch), loss=loss_of(run), metrics=[task.metric])
     return model
 
@@ -315,6 +315,8 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     reached = target_reached(run.epoch_history(), target) if target is not None else None
     if reached is not None:
         results["target_reached"] = reached
+    if has_batch_norm(run.spec):  # coaching judges the running averages by it (core.insight.coaching)
+        results["batch_norm_momentum"] = _batch_norm_momentum_of(model, batches_per_epoch)
     if stopped:
         return Ending(
             Status.STOPPED,
@@ -358,6 +360,14 @@ def warm_up() -> None:
         train_run(Run(spec, name, hp), None)
     except Exception:  # noqa: BLE001 - warming up is an optimisation only
         log.warning("warming up the trainer failed", exc_info=True)
+
+
+def _batch_norm_momentum_of(model, batches_per_epoch: int) -> float:
+    """The momentum the model's BatchNormalization layers use (a continued run keeps its saved one)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return float(layer.momentum)
+    return batch_norm_momentum(batches_per_epoch)
 
 
 def _problems(run: Run, dataset) -> list[str]:

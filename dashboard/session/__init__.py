@@ -55,6 +55,7 @@ from .state import (
     followed_run,
     insert_layer,
     keep_challenge_in_url,
+    keep_working_model,
     learning_rate_chosen,
     load_preset,
     move_layer,
@@ -65,6 +66,7 @@ from .state import (
     set_hyperparameters,
     set_layer_arg,
     settings_problems,
+    start_table,
     take_notices,
 )
 from .teacher import (
@@ -120,6 +122,7 @@ __all__ = [
     "is_new_click",
     "is_teacher",
     "keep_challenge_in_url",
+    "keep_working_model",
     "learner_name",
     "leave_message",
     "load_preset",
@@ -142,6 +145,7 @@ __all__ = [
     "choose_learning_rate",
     "set_import_outcome",
     "set_layer_arg",
+    "start_table",
     "set_table_being_imported",
     "set_teacher_challenge",
     "set_training_problems",

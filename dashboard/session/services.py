@@ -7,6 +7,7 @@ import streamlit as st
 from core.classroom import ChallengeStore
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import UserDatasetStore, is_user_dataset
+from core.runs.drafts import DraftStore
 from core.runs.manager import RunManager, default_manager
 from core.runs.store import StoreError
 
@@ -32,6 +33,11 @@ def store_problem() -> str | None:
 
 def challenges() -> ChallengeStore:
     return ChallengeStore(manager().store)
+
+
+def drafts() -> DraftStore:
+    """Each user's working model, kept between browser sessions (a refresh)."""
+    return DraftStore(manager().store)
 
 
 def user_datasets() -> UserDatasetStore:

@@ -163,6 +163,12 @@ with settings:
     st.subheader("Settings")
     challenge = session.active_challenge()
 
+    regression = session.current_data().task == REGRESSION
+
+    def words(text: str) -> str:
+        """The field table speaks of images; a table's examples are its rows."""
+        return text.replace("images", "rows") if regression else text
+
     def shown(control: str) -> bool:
         return session.control(control) != "hidden"
 
@@ -177,7 +183,7 @@ with settings:
             on_change=_set,
             args=(field, key, *transform),
             disabled=locked(lock or field),
-            help=FIELDS[field].help,
+            help=words(FIELDS[field].help),
         )
 
     opt_names = list(OPTIMIZERS)
@@ -217,7 +223,6 @@ with settings:
             index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
             **bound("batch_size", "hp_batch_size"),
         )
-    regression = session.current_data().task == REGRESSION
     if regression:
         losses = list(LOSSES)
         st.selectbox(
@@ -264,11 +269,11 @@ with settings:
             **bound("early_stopping_patience", "hp_patience", lambda v: v or None),
         )
     if challenge is not None and challenge.train_images:
-        st.caption(f"Each run trains on {challenge.train_images:,} images, as your teacher set.")
+        st.caption(words(f"Each run trains on {challenge.train_images:,} images, as your teacher set."))
     if challenge is None:
         with st.expander("Quick experiment"):
             number_field(
-                FIELDS["limit_train"].label,
+                words(FIELDS["limit_train"].label),
                 hp.limit_train or 0,  # 0: all
                 step=FIELDS["limit_train"].step,
                 key="hp_limit_train",
