@@ -28,7 +28,10 @@ def job_progress(job: Run, doing: str, key: str) -> None:
         done = p.epoch * p.batches_per_epoch + p.batch
         total = p.epochs * p.batches_per_epoch
         paused = ", paused" if job.status == Status.PAUSED else ""
-        text = f"{doing}: batch {done} of {total}{paused}" if total else f"{doing}…"
+        if done and total:
+            text = f"{doing}: batch {done} of {total}{paused}"
+        else:  # building the model and its first step
+            text = f"{doing}: getting the model ready…"
     bar, stop = st.columns([5, 1], vertical_alignment="bottom")
     bar.progress(p.fraction, text=text)
     stop.button(
