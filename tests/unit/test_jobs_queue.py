@@ -216,6 +216,7 @@ def test_a_stopped_experiment_is_not_fed_again_after_a_restart(tmp_path):
     experiment = start_experiment(manager, _plan(manager), owner="ann")
     assert stop_experiment(manager, experiment) == 1
     trainer.gate.set()
+    wait_for(manager.get(experiment.run_ids[0], "ann"))  # ended before the restart
     again = RunManager(RunStore(tmp_path), max_concurrent=1, trainer=FakeTrainer())
     assert resume_experiments(again) == 0
     table = wait_for_experiment(again, experiment, poll=0.01)
