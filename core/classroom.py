@@ -28,6 +28,7 @@ from core.data.datasets import CLASSIFICATION, DATASETS, USER_PREFIX, Dataset, l
 from core.data.user_datasets import UserDatasetStore
 from core.disk import DISK_FAILING, disk_problem
 from core.insight import compare
+from core.messages import counted
 from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.numbers import strict_json
@@ -106,7 +107,9 @@ class Challenge:
 
     def rules(self) -> str:
         """The limits in one sentence, for the learners' banner."""
-        text = f"at most {self.max_params:,} parameters and {self.max_epochs} epochs"
+        text = f"at most {self.max_params:,} parameters and {counted(self.max_epochs, 'epoch')}"
+        if self.train_images:
+            text += f", {counted(self.train_images, 'training image')} per run"
         fixed = [CONTROLS[c].lower() for c in CONTROLS if self.fixed(c)]
         if fixed:
             text += "; set by your teacher: " + ", ".join(fixed)
@@ -159,7 +162,7 @@ class Challenge:
                 f"{self.max_params:,}. On Build, use fewer filters or units, or add pooling before Flatten."
             )
         if hp.epochs > self.max_epochs:
-            found.append(f"This challenge allows at most {self.max_epochs} epochs: lower Epochs.")
+            found.append(f"This challenge allows at most {counted(self.max_epochs, 'epoch')}: lower Epochs.")
         for control in HYPERPARAMETER_CONTROLS:
             if self.fixed(control) and getattr(hp, control) != getattr(self.hyperparameters, control):
                 found.append(
@@ -180,11 +183,11 @@ class Challenge:
             return []
         if left <= 0:
             return [
-                f"This run already has the {self.max_epochs} epochs this challenge allows. To do better, "
+                f"This run already has the {counted(self.max_epochs, 'epoch')} this challenge allows. To do better, "
                 "change the model on Build and train a new run."
             ]
         return [
-            f"This challenge allows {self.max_epochs} epochs in all and this run has {epochs_done}: "
+            f"This challenge allows {counted(self.max_epochs, 'epoch')} in all and this run has {epochs_done}: "
             f"set More epochs to at most {left}."
         ]
 

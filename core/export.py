@@ -101,6 +101,26 @@ def _phone_files_and_speed(run: Run, store: RunStore):
         return [], speed, str(error)
 
 
+# Every file a bundle can hold, in the order written, with what it is (the download button says them all).
+BUNDLE_FILES: dict[str, str] = {
+    "train.py": "a Python script that rebuilds and retrains this model with the same settings and seed",
+    "README.txt": "what each file is and how to run the script",
+    "model.keras": "the trained model",
+    "history.csv": "the history of every epoch",
+    "metrics.json": "the test metrics",
+    "model_card.md": "the model card",
+    "architecture.svg": "the architecture picture",
+    "architecture.png": "the same picture as PNG",
+    "model_float32.tflite": "the model for phones (TensorFlow Lite)",
+    "model_int8.tflite": "the same, quantized to 8 bits",
+}
+
+
+def bundle_contents() -> str:
+    """The files of a bundle in one sentence, for the download button's help."""
+    return "; ".join(f"{name}: {what}" for name, what in BUNDLE_FILES.items()) + "."
+
+
 def run_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> bytes:
     """The zip file's bytes (see ``build_bundle``)."""
     return build_bundle(run, store, with_phone_model).content
@@ -132,7 +152,13 @@ def build_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> Bu
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         try:
-            script = training_script(run.spec, run.dataset, run.hyperparameters, run.name or f"Run {run.id}")
+            script = training_script(
+                run.spec,
+                run.dataset,
+                run.hyperparameters,
+                run.name or f"Run {run.id}",
+                (run.results or {}).get("batch_norm_momentum"),
+            )
             bundle.writestr(f"{folder}/train.py", script)
             script_lines = SCRIPT_LINES
         except ValueError as error:  # a data set no standalone script can load (e.g. one a user imported)

@@ -14,3 +14,8 @@ def quote(value, limit: int = 60) -> str:
     except (ValueError, RecursionError):
         text = f"a {type(value).__name__}"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 epoch', '2 epochs', '1,000 images': a number with its noun, singular only for exactly one."""
+    return f"{number:,} {noun if number == 1 else (plural or noun + 's')}"

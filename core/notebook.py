@@ -341,7 +341,7 @@ class _Cells:
 
     def _model(self) -> list:
         spec = self.run.spec
-        code = model_code(spec)  # validates the spec
+        code = model_code(spec, (self.run.results or {}).get("batch_norm_momentum"))  # validates the spec
         layers = [
             f"- **{name}** ({layer['type']}): {LAYER_TYPES[layer['type']].summary}"
             for name, layer in zip(layer_names(spec), spec["layers"])

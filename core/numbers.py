@@ -33,3 +33,11 @@ def strict_json(value):
     if isinstance(value, (list, tuple)):
         return [strict_json(v) for v in value]
     return value
+
+
+def as_typed(value):
+    """A number as the person typed it: 32.0 from a number field is the whole number 32, 2.5 stays 2.5 (and
+    is then refused, in words, where a whole number is needed), anything else is left as it is."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value

@@ -23,8 +23,8 @@ VERSION = 1
 MAX_TOKEN_CHARS = 8_000  # browsers and servers cope with URLs far longer; a real model needs ~300
 MAX_JSON_BYTES = 64_000  # decompressed: stops a tiny link from expanding into a huge payload
 
-# What the Train page's widgets accept (core.training.hyperparams.HYPERPARAMETER_FIELDS): a link may only
-# carry settings the app itself can produce.
+# What the Train page trains (Hyperparameters.problems(in_app=True), from HYPERPARAMETER_FIELDS): a link
+# may only carry settings the app itself can produce.
 LINK_LIMITS = {f.name: f.app_range for f in HYPERPARAMETER_FIELDS if f.kind is not str and None not in f.app_range}
 
 

@@ -6,14 +6,17 @@ import streamlit as st
 from core.runs.store import StoreError
 from dashboard import session
 from dashboard.components.classroom import challenge_banner
+from dashboard.components.page_style import page_style
 from dashboard.components.widgets import sidebar_status
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
+page_style()
 session.remember_user_in_browser()
 session.remember_teacher_in_browser()
 store_problem = session.store_problem()  # a damaged run store: every page says so, plainly, instead
 if store_problem is None:
     session.playground()
+    session.keep_working_model()  # edits made by the last run's callbacks: a refresh finds them (page.run may stop early)
 
 page = st.navigation(
     [
@@ -38,5 +41,6 @@ try:
     if session.manager().notice:  # e.g. the training cluster cannot be reached, or the run store is read-only
         st.warning(session.manager().notice, icon=":material/cloud_off:")
     page.run()
+    session.keep_working_model()
 except StoreError as error:  # the store failed while the app ran (a disk that filled up or went bad)
     st.error(error.public, icon=":material/database:")

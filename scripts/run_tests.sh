@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Install what the tests need (once: Debian's chromium for the browser tests, the real Fashion-MNIST),
-# lint with ruff, then run the whole test suite. Extra arguments go to pytest.
+# Install what the tests need (once: Debian's chromium and npm's axe-core for the browser tests, the real
+# Fashion-MNIST), lint with ruff, then run the whole test suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh chromium dataset-fashion-mnist
+node_tools=(); command -v npm >/dev/null 2>&1 || node_tools+=(npm)  # any npm will do
+bash scripts/setup.sh chromium dataset-fashion-mnist "${node_tools[@]}"
+# axe-core for the browser tests' accessibility check (pinned in tests/browser/package-lock.json).
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-lock.json; then
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+  cp tests/browser/package-lock.json tests/browser/node_modules/.installed-lock.json
+fi
 export TF_CPP_MIN_LOG_LEVEL=2
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -62,6 +62,16 @@ class Experiment:
     def run_ids(self) -> list[str]:
         return [v["run_id"] for v in self.variants if v.get("run_id")]
 
+    @property
+    def training(self) -> list[dict]:
+        """The variants that train: started, or waiting for the feeder to start them."""
+        return [v for v in self.variants if v.get("run_id") or v.get("pending")]
+
+    @property
+    def rejected(self) -> list[dict]:
+        """The variants that broke a limit (before the start, or refused by the manager) and never trained."""
+        return [v for v in self.variants if not v.get("run_id") and not v.get("pending") and v.get("problems")]
+
     def to_dict(self) -> dict:
         return {
             "id": self.id,
@@ -467,7 +477,7 @@ def wait_for_experiment(manager, experiment: Experiment, on_progress=None, poll:
 
     ``on_progress(done, total, runs)`` is called after each poll (the CLI prints a progress line).
     """
-    total = sum(1 for v in experiment.variants if v.get("pending") or v.get("run_id"))
+    total = len(experiment.training)
     while True:
         experiment, runs, running = refresh(manager, experiment)  # the feeder adds run ids as it starts them
         done = sum(1 for run in runs.values() if run.status in Status.ENDED)

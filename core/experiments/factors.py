@@ -323,10 +323,14 @@ def _added_layers(kind: str, spec: dict, before: int) -> list[dict]:
     return [new_layer(kind)]
 
 
-def apply_values(spec: dict, hp: Hyperparameters, values: dict) -> tuple[dict, Hyperparameters]:
+def apply_values(
+    spec: dict, hp: Hyperparameters, values: dict, *, keep_learning_rate: bool = False
+) -> tuple[dict, Hyperparameters]:
     """The variant's spec and settings: ``values`` maps factor keys to one value each.
 
     Layer numbers refer to ``spec`` as given: settings change first, then layers are removed and added.
+    An optimizer factor without a learning-rate factor follows ``Hyperparameters.with_optimizer``: the
+    learner's own learning rate is kept (``keep_learning_rate``), any other becomes each optimizer's own.
     """
     variant = copy.deepcopy(spec)
     layers = variant["layers"]
@@ -336,7 +340,7 @@ def apply_values(spec: dict, hp: Hyperparameters, values: dict) -> tuple[dict, H
         if key in TRAINING_FACTORS:
             changes[key] = value
             if key == "optimizer" and "learning_rate" not in values:
-                changes["learning_rate"] = None  # that optimizer's own default
+                changes["learning_rate"] = hp.with_optimizer(value, keep_learning_rate=keep_learning_rate).learning_rate
         elif match := _ADD_KEY.match(key):
             added[int(match.group(1))] = value
         else:

@@ -66,6 +66,18 @@ class Plan:
     def broken(self) -> list[Variant]:
         return [v for v in self.variants if not v.ok]
 
+    def learning_rates(self) -> str:
+        """The learning rates the variants really train with: '0.002', or by optimizer 'adam 0.001, sgd 0.01'."""
+        by_optimizer: dict[str, list[float]] = {}
+        for variant in self.variants:
+            rates = by_optimizer.setdefault(variant.hyperparameters.optimizer, [])
+            if variant.hyperparameters.effective_learning_rate not in rates:
+                rates.append(variant.hyperparameters.effective_learning_rate)
+        every = sorted({rate for rates in by_optimizer.values() for rate in rates})
+        if len(by_optimizer) == 1 or len(every) == 1:
+            return ", ".join(f"{rate:g}" for rate in every)
+        return ", ".join(f"{name} {' / '.join(f'{r:g}' for r in rates)}" for name, rates in by_optimizer.items())
+
 
 def limits_check(data, param_budget: int = DEFAULT_PARAM_BUDGET, challenge=None) -> Check:
     """The model's own problems, its parameters against the budget, the settings, and a challenge's rules.
@@ -130,8 +142,12 @@ def plan_experiment(
     mode: str = "grid",
     sample: int | None = None,
     repeats: int = 1,
+    keep_learning_rate: bool = False,
 ) -> Plan:
     """Expand the factors into variants (× seeds), each with its parameter count and problems.
+
+    ``keep_learning_rate``: the learner chose the learning rate, so an optimizer factor keeps it (see
+    ``Hyperparameters.with_optimizer``).
 
     Raises FactorError when the experiment itself cannot be set up (no factor, too many, too many runs).
     """
@@ -151,7 +167,7 @@ def plan_experiment(
         )
     variants = []
     for values in combos:
-        variant_spec, variant_hp = apply_values(spec, hyperparameters, values)
+        variant_spec, variant_hp = apply_values(spec, hyperparameters, values, keep_learning_rate=keep_learning_rate)
         for seed in seeds:
             hp = Hyperparameters.from_dict({**variant_hp.to_dict(), "seed": seed})
             params, problems = check(variant_spec, hp)

@@ -75,8 +75,8 @@ HYPERPARAMETER_ROWS = {
     "Batch size": lambda hp: hp.batch_size,
     "Validation split": lambda hp: hp.validation_split,
     "Seed": lambda hp: hp.seed,
-    "Training images": lambda hp: hp.limit_train or "all",
-    "Test images": lambda hp: hp.limit_test or "all",
+    "Training {examples}": lambda hp: hp.limit_train or "all",
+    "Test {examples}": lambda hp: hp.limit_test or "all",
 }
 
 
@@ -84,8 +84,9 @@ def diff_runs(runs) -> list[DiffRow]:
     """Every setting of the runs side by side: data set, each hyperparameter, each layer and its settings."""
     rows = [DiffRow("Data", "Data set", tuple(format_value(r.dataset) for r in runs))]
     hps: list[Hyperparameters] = [r.hyperparameters for r in runs]
+    examples = "rows" if runs and all(r.task.is_regression for r in runs) else "images"
     rows += [
-        DiffRow("Training", label, tuple(format_value(get(hp)) for hp in hps))
+        DiffRow("Training", label.format(examples=examples), tuple(format_value(get(hp)) for hp in hps))
         for label, get in HYPERPARAMETER_ROWS.items()
     ]
     if any(r.task.is_regression for r in runs):  # the loss is a choice for these only

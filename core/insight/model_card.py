@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.insight.mistakes import PredictionsUnavailable, confident_mistakes, load_predictions
+from core.messages import counted
 from core.model.augmentation import describe as describe_augmentation
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.text import markdown_literal as md
+from core.training.tasks import format_number
 
 CONFUSED_PAIRS = 3
 EXAMPLE_MISTAKES = 5
@@ -138,7 +140,7 @@ def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_fil
         "",
         f"- {run.params:,} parameters in {len(run.spec.get('layers') or [])} layers: {_layers_line(run.spec)}.",
         f"- Optimizer {hp.optimizer}, learning rate {hp.effective_learning_rate:g}, batch size {hp.batch_size}, "
-        f"{run.epoch} of {hp.epochs} epochs trained, seed {hp.seed}"
+        f"{run.epoch} of {counted(hp.epochs, 'epoch')} trained, seed {hp.seed}"
         + (
             f", early stopping after {hp.early_stopping_patience} epochs without progress"
             if hp.early_stopping_patience
@@ -195,7 +197,7 @@ def _mistakes(predictions, class_names) -> list[str]:
         return ["", "It got every test image right."]
     lines = ["", "Example mistakes (the ones it was surest about):", ""]
     lines += [
-        f"- test image {e.index}: a {class_names[e.true]}, taken for a {class_names[e.predicted]} "
+        f"- test image {e.index}: of the class {class_names[e.true]}, taken for {class_names[e.predicted]} "
         f"({_pct(e.confidence)} sure)"
         for e in examples
     ]
@@ -205,8 +207,8 @@ def _mistakes(predictions, class_names) -> list[str]:
 def _regression_results(results: dict) -> list[str]:
     r2 = results.get("test_r2")
     return [
-        f"- Test mean absolute error (MAE): **{results['test_mae']:.4g}**, root mean squared error "
-        f"{results['test_rmse']:.4g} (in the target's own units).",
+        f"- Test mean absolute error (MAE): **{format_number(results['test_mae'])}**, root mean squared error "
+        f"{format_number(results['test_rmse'])} (in the target's own units).",
         f"- R²: {r2:.3f} (1 would be perfect, 0 no better than always guessing the mean)."
         if r2 is not None
         else "- R²: undefined (the test targets do not vary).",
@@ -220,8 +222,8 @@ def _size_and_speed(run: Run, store: RunStore, speed: Speed | None, tflite_files
         lines.append(f"- The Keras file (model.keras) is {_size(model_path.stat().st_size)}.")
     for file in tflite_files or []:
         measured = "accuracy" if file.metric == "accuracy" else "MAE"
-        value = _pct(file.tflite_value) if file.metric == "accuracy" else f"{file.tflite_value:.4g}"
-        keras = _pct(file.keras_value) if file.metric == "accuracy" else f"{file.keras_value:.4g}"
+        value = _pct(file.tflite_value) if file.metric == "accuracy" else format_number(file.tflite_value)
+        keras = _pct(file.keras_value) if file.metric == "accuracy" else format_number(file.keras_value)
         lines.append(
             f"- TensorFlow Lite {file.kind} ({file.filename}): {_size(file.size_bytes)}, test {measured} {value} "
             f"(Keras: {keras}, same {file.test_examples:,} test examples)."

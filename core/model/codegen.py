@@ -12,31 +12,47 @@ import textwrap
 
 from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
 from core.messages import quote
-from core.model.spec import LAYER_TYPES, MERGE_TYPES, analyze, is_graph, keras_kwargs, layer_names, merge_number
+from core.model.spec import (
+    KERAS_BATCH_NORM_MOMENTUM,
+    LAYER_TYPES,
+    MERGE_TYPES,
+    analyze,
+    is_graph,
+    keras_kwargs,
+    layer_names,
+    merge_number,
+)
 from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
 from core.validation import InvalidInput, check_hyperparameters, check_spec
 
 POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",), "Activation": ("activation",)}
 
 
-def _layer_call(layer: dict, name: str) -> str:
+def _with_momentum(layer_type: str, kwargs: dict, momentum: float | None) -> dict:
+    """BatchNormalization's kwargs with the momentum the app trained with, where it is not Keras' own."""
+    if layer_type == "BatchNormalization" and momentum is not None and momentum != KERAS_BATCH_NORM_MOMENTUM:
+        kwargs.setdefault("momentum", momentum)
+    return kwargs
+
+
+def _layer_call(layer: dict, name: str, momentum: float | None = None) -> str:
     layer_type = LAYER_TYPES[layer["type"]]  # check_spec has made sure it is the registry's
     if any(layer_type.arg(key) is None for key in layer if key != "type"):
         raise InvalidInput(f"{layer['type']} has a setting it does not know.")
-    kwargs = keras_kwargs(layer)
+    kwargs = _with_momentum(layer["type"], keras_kwargs(layer), momentum)
     positional = [repr(kwargs.pop(key)) for key in POSITIONAL.get(layer["type"], ()) if key in kwargs]
     named = [f"{key}={value!r}" for key, value in kwargs.items()]
     return f"layers.{layer['type']}({', '.join([*positional, *named, f'name={name!r}'])})"
 
 
-def _inner_call(part) -> str:
-    kwargs = dict(part.kwargs)
+def _inner_call(part, momentum: float | None = None) -> str:
+    kwargs = _with_momentum(part.type, dict(part.kwargs), momentum)
     positional = [repr(kwargs.pop(key)) for key in POSITIONAL.get(part.type, ()) if key in kwargs]
     named = [f"{key}={(tuple(v) if isinstance(v, list) else v)!r}" for key, v in kwargs.items()]
     return f"layers.{part.type}({', '.join([*positional, *named, f'name={part.name!r}'])})"
 
 
-def _graph_layer_lines(layer: dict, report, source: str) -> list[str]:
+def _graph_layer_lines(layer: dict, report, source: str, momentum: float | None = None) -> list[str]:
     """A residual block's or a merge's Keras layers, one per line: ``x`` is the main path, ``shortcut``
     (or the earlier layer's variable) the path the shortcut takes."""
     if layer["type"] == "ResidualBlock":
@@ -54,7 +70,7 @@ def _graph_layer_lines(layer: dict, report, source: str) -> list[str]:
             lines.append(f"shortcut = {source}")
             source = "shortcut"
     for part in report.inner:
-        call = _inner_call(part)
+        call = _inner_call(part, momentum)
         if part.type in MERGE_TYPES:
             lines.append(f"x = {call}([x, {source}])")
         elif part.branch == "shortcut":
@@ -64,7 +80,7 @@ def _graph_layer_lines(layer: dict, report, source: str) -> list[str]:
     return lines
 
 
-def _functional_code(spec: dict) -> str:
+def _functional_code(spec: dict, momentum: float | None = None) -> str:
     """Keras' functional API: each layer's output feeds the next, and the outputs a merge takes later are kept
     in a variable of their own (``layer3``)."""
     analysis = analyze(spec)
@@ -80,26 +96,34 @@ def _functional_code(spec: dict) -> str:
     for number, (layer, name, report) in enumerate(zip(spec["layers"], layer_names(spec), analysis.layers), start=1):
         if report.inner:
             taken_from = merge_number(layer)
-            lines += _graph_layer_lines(layer, report, "inputs" if taken_from == 0 else f"layer{taken_from}")
+            lines += _graph_layer_lines(layer, report, "inputs" if taken_from == 0 else f"layer{taken_from}", momentum)
         else:
-            lines.append(f"x = {_layer_call(layer, name)}(x)")
+            lines.append(f"x = {_layer_call(layer, name, momentum)}(x)")
         if number in taken:
             lines.append(f"layer{number} = x  # an Add or Concatenate below takes it")
     lines.append('model = keras.Model(inputs, x, name="cnn_playground_model")')
     return "\n".join(lines)
 
 
-def model_code(spec: dict) -> str:
+def model_code(spec: dict, batch_norm_momentum: float | None = None) -> str:
     """Python that builds the spec's model with Keras (the builder's "view code"): a Sequential stack, or for
     a model with residual blocks or merges the functional API.
+
+    Args:
+        batch_norm_momentum: the momentum a run's BatchNormalization layers trained with (the app chooses it
+            from the batches per epoch, core.model.spec.batch_norm_momentum); written out where it is not
+            Keras' default, so a script or notebook trains the same model.
 
     Raises InvalidInput (a ValueError) with a plain message for a spec that is not valid.
     """
     check_spec(spec)
     if is_graph(spec):
-        return _functional_code(spec)
+        return _functional_code(spec, batch_norm_momentum)
     lines = [f"    keras.Input(shape={tuple(spec['input_shape'])!r}),"]
-    lines += [f"    {_layer_call(layer, name)}," for layer, name in zip(spec["layers"], layer_names(spec))]
+    lines += [
+        f"    {_layer_call(layer, name, batch_norm_momentum)},"
+        for layer, name in zip(spec["layers"], layer_names(spec))
+    ]
     body = "\n".join(lines)
     return f'model = keras.Sequential([\n{body}\n], name="cnn_playground_model")'
 
@@ -274,8 +298,15 @@ def load_data():
 '''
 
 
-def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, title: str = "") -> str:
-    """A standalone Python script that builds, trains and evaluates the model like CNN Playground."""
+def training_script(
+    spec: dict,
+    dataset: str,
+    hyperparameters: Hyperparameters,
+    title: str = "",
+    batch_norm_momentum: float | None = None,
+) -> str:
+    """A standalone Python script that builds, trains and evaluates the model like CNN Playground (with the
+    BatchNormalization momentum the run trained with, see :func:`model_code`)."""
     if not isinstance(dataset, str):
         raise InvalidInput("The data set must be named by its name.")
     if dataset not in DATA_LOADERS:
@@ -287,7 +318,7 @@ def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, 
             )
         raise ValueError(f"No exported data loader for data set {quote(dataset)}.")
     hp = check_hyperparameters(hyperparameters)
-    code = model_code(spec)  # validates the spec
+    code = model_code(spec, batch_norm_momentum)  # validates the spec
     used = ", ".join(sorted({layer["type"] for layer in spec["layers"]}))
     body = "\n".join(
         [

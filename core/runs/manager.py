@@ -418,6 +418,17 @@ class RunManager:
         """The owner's jobs of one kind, newest first (live ones as the live objects)."""
         return self._with_live(self.store.list(owner, kind=kind))
 
+    def active_run(self, owner: str) -> Run | None:
+        """The owner's newest single run still training or waiting (an experiment's runs are its own), or
+        None: what a second tab, opened without the run in its address, follows."""
+        with self._lock:
+            live = [
+                r
+                for r in self._live.values()
+                if r.owner == owner and r.active and not r.experiment and r.kind == Kind.TRAINING
+            ]
+        return max(live, key=lambda r: r.created, default=None)
+
     def pause(self, run_id: str, owner: str) -> bool:
         run = self._live_run(run_id, owner)
         return run.request_pause() if run is not None else False

@@ -70,6 +70,7 @@ class RelayRun(Run):
                 "phase": self.phase,
                 "epoch_started": self.epoch_started,
                 "pace_started": self.pace_started,
+                "paused_since": self.paused_since,
                 "eval_sizes": self.eval_sizes,
                 "saving_seconds": self.saving_seconds,
             }

@@ -125,6 +125,7 @@ class Run:
         self._resumed = threading.Event()  # cleared while the user has paused the run
         self._resumed.set()
         self.paused_seconds = 0.0  # time spent paused, left out of elapsed time and ETA
+        self.paused_since: float | None = None  # while paused: since when (the clocks stand still meanwhile)
         self._done = threading.Event()
         self.status = Status.QUEUED
         self.message = ""  # plain-language reason for stopped / failed / interrupted
@@ -141,6 +142,12 @@ class Run:
         self.eval_sizes: dict = {}  # {"validation": n, "test": n}: examples evaluated each epoch / at the end
         self.saving_seconds = 0.0  # saving the model and predictions after the test set, as last measured
         self._continued_from = 0  # epochs of the history before the latest "train more"
+        # The training time of this process's training (see training_seconds): what came before, when it
+        # began and how much of paused_seconds was paused before it, when its test set began.
+        self._trained_before = 0.0
+        self._training_began: float | None = None
+        self._paused_before = 0.0
+        self._training_ended: float | None = None
         self._batches: list[dict] = []
         self._epochs: list[dict] = []
         self.results: dict | None = None
@@ -156,9 +163,13 @@ class Run:
             self.status = Status.STOPPING if self._stop.is_set() else Status.RUNNING
             if self.started is None or not self._epochs:
                 self.started = time.time()
+                self._trained_before = 0.0
             else:  # continued training: elapsed time goes on from where the earlier training ended
                 self.paused_seconds += time.time() - (self.ended or time.time())
+                self._trained_before = self._recorded_training_seconds() or 0.0
             self.ended = None
+            self._training_began, self._training_ended = time.time(), None
+            self._paused_before = self.paused_seconds
             self.batches_per_epoch = batches_per_epoch
         self._progressed()
 
@@ -193,6 +204,8 @@ class Run:
         """'validating', 'testing' or '' (training): what the worker is doing, for the page to say."""
         with self._lock:
             self.phase = phase
+            if phase == "testing" and self._training_began is not None and self._training_ended is None:
+                self._training_ended = time.time()
         self._state_changed()
 
     def _progressed(self) -> None:
@@ -243,22 +256,35 @@ class Run:
     def pause_requested(self) -> bool:
         return not self._resumed.is_set()
 
-    def wait_while_paused(self) -> None:
-        """Called by the worker between batches: blocks while paused, returns on resume or stop."""
+    def wait_while_paused(self) -> float:
+        """Called by the worker between batches: blocks while paused, returns on resume or stop.
+
+        Returns the seconds it was paused (0.0 when it was not), for the worker's own clocks. The run's
+        clocks stand still meanwhile: elapsed time, time left and the pace of the epoch under way go on
+        after Resume from where they were.
+        """
         if self._resumed.is_set():
-            return
+            return 0.0
         began = time.time()
         with self._lock:
             previous, self.status = self.status, Status.PAUSED
+            self.paused_since = began
         self._state_changed()
         while not self._resumed.wait(0.2):
             if self._stop.is_set():
                 break
         with self._lock:
-            self.paused_seconds += time.time() - began
+            paused = time.time() - began
+            self.paused_seconds += paused
+            self.paused_since = None
+            if self.pace_started is not None:
+                self.pace_started += paused
+            if self.epoch_started is not None:
+                self.epoch_started += paused
             if self.status == Status.PAUSED:
                 self.status = Status.STOPPING if self._stop.is_set() else previous
         self._state_changed()
+        return paused
 
     def _state_changed(self) -> None:
         """Hook for copies of a run in another process (see core.runs.process_runner.RelayRun)."""
@@ -274,7 +300,7 @@ class Run:
                 self._epochs.append(payload)
             for key in ("epoch", "batch", "batches_per_epoch", "started", "paused_seconds", "params"):
                 setattr(self, key, state[key])
-            for key in ("phase", "epoch_started", "pace_started", "eval_sizes", "saving_seconds"):
+            for key in ("phase", "epoch_started", "pace_started", "eval_sizes", "saving_seconds", "paused_since"):
                 if key in state:
                     setattr(self, key, state[key])
             # Stop pressed here and not yet seen by the worker: keep showing "stopping".
@@ -332,10 +358,30 @@ class Run:
         with self._lock:
             return list(self._epochs[start:])
 
+    def training_seconds(self) -> float | None:
+        """How long the run has trained, validation included: pauses, the test set and saving left out.
+
+        A run trained in this process is timed by its own clock (a run stopped within its first epoch took
+        time too); one read from the store, by what its training recorded. None when nothing is known.
+        """
+        with self._lock:
+            if self._training_began is None:
+                return self._recorded_training_seconds()
+            end = self._training_ended or self.paused_since or time.time()
+            return self._trained_before + max(
+                end - self._training_began - (self.paused_seconds - self._paused_before), 0.0
+            )
+
+    def _recorded_training_seconds(self) -> float | None:
+        recorded = (self.results or {}).get("train_seconds")
+        if recorded is not None:
+            return recorded
+        return sum(e.get("seconds", 0.0) for e in self._epochs) or None
+
     def progress(self) -> Progress:
         with self._lock:
             epochs = self.hyperparameters.epochs
-            now = self.ended or time.time()
+            now = self.ended or self.paused_since or time.time()  # the clocks stand still while paused
             elapsed = (now - self.started - self.paused_seconds) if self.started else 0.0
             eta = None
             if self.status in Status.ACTIVE and self.phase != "testing":
@@ -361,6 +407,10 @@ class Run:
         measured = [e for e in self._epochs[self._continued_from :] if "seconds" in e]
         if not measured:  # in the first epoch: batches so far, and validation guessed at 1/3 of training speed
             per_batch = elapsed / done
+            if self.batch >= 3 and self.pace_started is not None:
+                # The first batch builds the model's graphs (seconds, on a cold server): it is paid once, not
+                # once per batch, so the pace is taken from the batches after it.
+                per_batch = (now - self.pace_started) / (self.batch - 1)
             per_example = per_batch / max(self.hyperparameters.batch_size, 1) / 3
             evaluation = sizes.get("validation", 0) * (self.hyperparameters.epochs - self.epoch) + sizes.get("test", 0)
             return (total - done) * per_batch + per_example * evaluation + self.saving_seconds

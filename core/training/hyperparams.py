@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from core.messages import quote as _short
 from core.numbers import is_finite_number, is_whole_number
@@ -94,8 +94,22 @@ class Field:
         high = self.app_high if self.app_high is not None else self.high
         return low, high
 
-    def problem(self, value) -> str | None:
-        """The plain-language reason ``value`` cannot be used, or None when it can."""
+    def problem(self, value, *, in_app: bool = False) -> str | None:
+        """The plain-language reason ``value`` cannot be used, or None when it can.
+
+        ``in_app``: within the app's range (``app_range``, what share links carry) rather than the engine's.
+        """
+        if in_app and (self.app_low is not None or self.app_high is not None):
+            narrower = replace(
+                self,
+                low=self.app_range[0],
+                high=self.app_range[1],
+                low_open=self.low_open and self.app_low is None,
+                high_open=self.high_open and self.app_high is None,
+                app_low=None,
+                app_high=None,
+            )
+            return narrower.problem(value)
         if value is None and self.optional:
             return None
         if self.kind is str:
@@ -125,6 +139,9 @@ class Field:
 
 
 def _plain(value) -> str:
+    """A bound as a person reads it: 0.9, 10, 0.00001 (not 1e-05)."""
+    if isinstance(value, float) and 0 < abs(value) < 1e-4:
+        return f"{value:.10f}".rstrip("0")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -290,9 +307,23 @@ class Hyperparameters:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
-    def problems(self) -> list[str]:
-        """Plain-language reasons these settings cannot be used; empty when they are fine."""
-        found = [p for f in HYPERPARAMETER_FIELDS if (p := f.problem(getattr(self, f.name))) is not None]
+    def with_optimizer(self, optimizer: str, *, keep_learning_rate: bool) -> Hyperparameters:
+        """These settings with another optimizer: the one rule for the Train page, experiments and the CLI.
+
+        Args:
+            keep_learning_rate: the learner chose this learning rate (typed it, or took the finder's): it
+                stays. Otherwise (a preset's, tuned for its own optimizer, or the default) the new
+                optimizer trains at its own usual rate (``OPTIMIZERS[...].default_learning_rate``): SGD at
+                Adam's 0.001 learns so slowly that it looks broken.
+        """
+        return replace(self, optimizer=optimizer, learning_rate=self.learning_rate if keep_learning_rate else None)
+
+    def problems(self, *, in_app: bool = False) -> list[str]:
+        """Plain-language reasons these settings cannot be used; empty when they are fine.
+
+        ``in_app``: the app's ranges (the Train page: what it trains, a share link carries), else the engine's.
+        """
+        found = [p for f in HYPERPARAMETER_FIELDS if (p := f.problem(getattr(self, f.name), in_app=in_app)) is not None]
         if self.early_stopping_patience is not None and self.validation_split == 0:
             found.append("Early stopping watches the validation loss: set a validation split above 0.")
         return found

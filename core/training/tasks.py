@@ -34,6 +34,7 @@ class Task:
     saved_outputs: Callable[[np.ndarray, np.ndarray], dict]  # (outputs, y_test) -> arrays of the predictions file
     measure: str  # what the test set measures, in words ("accuracy is", "errors are")
     scaling: Callable  # (y_train, model) -> how targets are scaled while training (core.training.target_scaling)
+    examples: str = "images"  # what one example is, in words: "images", or "rows" of a table
 
     @property
     def is_regression(self) -> bool:
@@ -83,6 +84,7 @@ TASKS: dict[str, Task] = {
             lambda outputs, y: {"predictions": outputs.reshape(-1).astype(np.float32), "y_true": y},
             "errors are",
             TargetScaling.for_targets,
+            "rows",
         ),
     ]
 }

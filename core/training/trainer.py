@@ -18,7 +18,8 @@ from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.pixels import as_float_input
 from core.disk import disk_problem, without_paths
-from core.model.spec import analyze_for, build_model, strip_ansi
+from core.messages import counted
+from core.model.spec import analyze_for, batch_norm_momentum, build_model, has_batch_norm, strip_ansi
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
@@ -109,7 +110,10 @@ class RunRecorder(keras.callbacks.Callback):
         self._mark(self._train_marks, batch + 1)
         if self._first_batch_seconds is None:
             self._first_batch_seconds = time.perf_counter() - self._epoch_started
-        self.run.wait_while_paused()
+        paused = self.run.wait_while_paused()
+        if paused:  # the epoch's clocks leave the pause out
+            self._epoch_started += paused
+            self._train_marks = [(done, at + paused) for done, at in self._train_marks]
         if self.run.stop_requested:
             raise StopRequested
 
@@ -199,7 +203,7 @@ def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, st
         keras.utils.set_random_seed(hp.seed + run.epoch)  # fresh shuffles for the new epochs
         return keras.models.load_model(path, safe_mode=True)
     keras.utils.set_random_seed(hp.seed)
-    model = build_model(run.spec)
+    model = build_model(run.spec, batches_per_epoch=steps_per_epoch)
     model.compile(optimizer=make_optimizer(hp, steps_per_epoch), loss=task.keras_loss(hp), metrics=[task.metric])
     return model
 
@@ -265,10 +269,12 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     results.update(score_hidden_test(model, run, store))
     # How many examples the run really learnt from (a limit above the data set's size is no limit).
     results["train_examples"], results["train_examples_available"] = len(x_train), len(dataset.x_train)
+    if has_batch_norm(run.spec):  # coaching judges the running averages by it (core.insight.coaching)
+        results["batch_norm_momentum"] = _batch_norm_momentum_of(model, batches_per_epoch)
     if stopped:
         return Ending(
             Status.STOPPED,
-            f"Stopped by you after {run.epoch} complete epoch(s); "
+            f"Stopped by you after {counted(run.epoch, 'complete epoch')}; "
             f"the test {task.measure} for the weights at that moment.",
             results,
         )
@@ -279,6 +285,14 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
             results,
         )
     return Ending(Status.FINISHED, "", results)
+
+
+def _batch_norm_momentum_of(model, batches_per_epoch: int) -> float:
+    """The momentum the model's BatchNormalization layers use (a continued run keeps its saved one)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return float(layer.momentum)
+    return batch_norm_momentum(batches_per_epoch)
 
 
 def _problems(run: Run, dataset) -> list[str]:
@@ -318,7 +332,7 @@ def evaluate_run(model, run: Run, dataset, hp: Hyperparameters, store: RunStore 
     outputs = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
     predicted = time.perf_counter()
     results = task.summarize(outputs, y_test, dataset, hp)
-    results["train_seconds"] = sum(e["seconds"] for e in run.epoch_history())
+    results["train_seconds"] = run.training_seconds() or 0.0  # the run's clock: set_phase("testing") ended it
     if store is not None:
         with store.replacing(store.model_path(run.id)) as partial:  # a full disk never spoils the saved model
             model.save(partial)

@@ -140,9 +140,10 @@ def logits_figure(logits: np.ndarray, probabilities: np.ndarray, names, chosen: 
             marker_color=colours,
             text=[f"score {s:.2f}<br>{100 * p:.1f} %" for s, p in zip(logits, probabilities)],
             textposition="outside",
+            cliponaxis=False,  # a label above a 100 % bar is drawn in the margin, not on an axis past 100 %
             hoverinfo="skip",
         )
     )
-    fig.update_yaxes(title="probability", range=[0, 1.25], tickformat=".0%")
-    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False)
+    fig.update_yaxes(title="probability", range=[0, 1], tickformat=".0%")
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 45, "b": 10}, showlegend=False)
     return fig

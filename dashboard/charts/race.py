@@ -71,13 +71,24 @@ def race_chart(entries: list[dict], font_size: int = 22, height: int = 560) -> g
     figure.update_layout(
         height=height,
         font={"size": font_size},
-        margin={"l": 20, "r": 20, "t": 20, "b": 20},
+        margin={"l": 20, "r": 20, "t": 60, "b": 20},
         xaxis_title="Epochs",
         yaxis={"title": "Accuracy", "tickformat": ".0%"},
-        legend={"font": {"size": font_size + 2}, "itemsizing": "constant"},
+        # Above the curves, not beside them: the curves get the width (a room reads them from afar).
+        legend={
+            "font": {"size": font_size + 2},
+            "itemsizing": "constant",
+            "orientation": "h",
+            "x": 0,
+            "y": 1.02,
+            "yanchor": "bottom",
+        },
         showlegend=True,  # the legend names the learners: Plotly would hide it while only one is racing
         plot_bgcolor="white",
     )
+    # Tick labels and axis titles at the legend's size (Plotly's 12 px cannot be read from the back of a room).
+    for update in (figure.update_xaxes, figure.update_yaxes):
+        update(tickfont={"size": font_size, "color": "#222"}, title_font={"size": font_size, "color": "#222"})
     figure.update_xaxes(gridcolor="#dddddd", rangemode="tozero")
     # Accuracy from 0 to 100 %, whatever the curves so far: a single point would otherwise sit in an axis
     # running to −50 %, and the scale stays put as the curves grow.

@@ -6,6 +6,7 @@ from functools import partial
 
 import streamlit as st
 
+from core.insight.compare import describe_architecture
 from core.model.diagram import build_diagram, to_png, to_svg
 
 
@@ -13,7 +14,7 @@ def architecture_picture(spec: dict, title: str, key: str, file_stem: str = "arc
     """The drawing of ``spec`` and its two downloads; ``key`` keeps the widgets of two pages apart."""
     diagram = build_diagram(spec, title)
     svg = to_svg(diagram)
-    st.image(svg, width="content")
+    st.image(svg, width="content", alt=f"The network as a picture: {describe_architecture(spec)}")
     st.caption(
         "Each block is what a layer outputs: its height and depth follow the feature maps' size, its thickness "
         "the number of channels. Bars are flat lists of numbers (Flatten, Dense), taller for longer lists."

@@ -36,7 +36,13 @@ def example_gallery(examples: list[Example], images: np.ndarray, class_names, pe
         for column, example in zip(columns, examples[start : start + per_row]):
             with column:
                 true, predicted = md(class_names[example.true]), md(class_names[example.predicted])
-                st.image(enlarge(images[example.index]), caption=f"#{example.index} · class: {true}")
+                st.image(
+                    enlarge(images[example.index]),
+                    caption=f"#{example.index} · class: {true}",
+                    # alt is an attribute, shown literally: the names as written
+                    alt=f"Test image {example.index}, of the class {class_names[example.true]}, predicted as "
+                    f"{class_names[example.predicted]}",
+                )
                 st.progress(
                     min(max(example.confidence, 0.0), 1.0), text=f"{predicted}: {100 * example.confidence:.0f} %"
                 )

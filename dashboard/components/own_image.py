@@ -99,5 +99,9 @@ def _has_ink(rgba: np.ndarray) -> bool:
 def show_prepared(prepared: PreparedImage, size: int = 168) -> None:
     """The image exactly as the network receives it, and what was done to get there."""
     height, width = prepared.array.shape[:2]
-    st.image(enlarge(prepared.array, size), caption=f"What the network sees ({width}×{height} pixels)")
+    st.image(
+        enlarge(prepared.array, size),
+        caption=f"What the network sees ({width}×{height} pixels)",
+        alt=f"Your image as the network sees it, {width}×{height} pixels",
+    )
     st.caption(" ".join(prepared.steps))

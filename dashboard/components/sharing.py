@@ -7,7 +7,7 @@ from functools import partial
 import streamlit as st
 
 from core.data.datasets import DATASETS
-from core.export import run_bundle
+from core.export import BUNDLE_FILES, bundle_contents, run_bundle
 from core.share import share_url
 from dashboard import session
 from dashboard.components.user_text import markdown_literal
@@ -36,10 +36,7 @@ def run_actions(run) -> None:
         width="stretch",
         on_click="ignore",
         disabled=run.active,
-        help="Wait for the run to end."
-        if run.active
-        else "A Python script that rebuilds and retrains this model with the same settings and seed, the trained "
-        "model (.keras), the history (CSV) and the test metrics (JSON).",
+        help="Wait for the run to end." if run.active else f"{len(BUNDLE_FILES)} files — {bundle_contents()}",
     )
 
 

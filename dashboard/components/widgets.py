@@ -7,11 +7,14 @@ import json
 import pandas as pd
 import streamlit as st
 
+from core.messages import counted
 from core.model.spec import LAYER_TYPES, Analysis, format_shape, merge_sources
+from core.numbers import as_typed, is_finite_number
 from core.runs.record import Run, Status
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.labels import format_seconds, status_label
+from dashboard.components.number_field import number_field
 from dashboard.components.shape_sandbox import sandbox_link
 from dashboard.components.user_text import markdown_literal
 
@@ -161,9 +164,9 @@ def run_status(run: Run) -> None:
             )
         st.progress(p.fraction, text=text)
     else:
-        # The same training time as Results shows: the epochs themselves, validation included.
-        trained = sum(e.get("seconds", 0.0) for e in run.epoch_history()) or p.elapsed
-        text = f"{label} after {p.epoch} epoch(s) in {format_seconds(trained)}"
+        # The same training time as Results shows (the run's clock: validation in, pauses and the test out).
+        trained = run.training_seconds()
+        text = f"{label} after {counted(p.epoch, 'epoch')} in {format_seconds(trained if trained is not None else p.elapsed)}"
         if run.headline():
             text += f" — {run.headline(decimals=2, bold=True)}"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)
@@ -184,7 +187,7 @@ def history_chart(run: Run, key: str, findings=()) -> None:
 
 
 def _arg_changed(index: int, arg: str, key: str) -> None:
-    session.set_layer_arg(index, arg, session.widget_value(key))
+    session.set_layer_arg(index, arg, as_typed(session.widget_value(key)))
 
 
 def _merge_source_widget(index: int, layer: dict, arg, common: dict, analysis: Analysis) -> None:
@@ -229,9 +232,8 @@ def layer_arg_widget(index: int, layer: dict, arg, key: str, analysis: Analysis 
     if arg.kind == "layer" and analysis is not None:
         _merge_source_widget(index, layer, arg, common, analysis)
     elif arg.kind == "int":
-        value = current if isinstance(current, int) else arg.default
-        low = int(arg.minimum or 1)
-        st.number_input(arg.label, min_value=low, max_value=int(arg.maximum or 10**6), value=value, step=1, **common)
+        # Any number typed is kept and shown (1e6 is a million); the layer registry says why it cannot be used.
+        number_field(arg.label, current if is_finite_number(current) else arg.default, **common)
     elif arg.kind == "pair":
         if arg.allow_none:
             options = [None, *range(1, int(arg.maximum) + 1)]

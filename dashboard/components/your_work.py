@@ -91,7 +91,7 @@ def your_work_section() -> None:
                 "(not on a projected screen, not in a shared document).",
                 icon=":material/warning:",
             )
-            st.code(code, language=None)
+            st.code(code, language=None, wrap_lines=True)
             st.button("Hide it", key="recovery_hide", on_click=session.hide_recovery_code)
         if code_outcome:
             (st.success if code_outcome[0] == "success" else st.error)(code_outcome[1])

@@ -21,6 +21,15 @@ class Playground:
     notices: list[str] = field(default_factory=list)
     parent_id: str | None = None  # the run this model was cloned from: the next Train records it
     challenge: str | None = None  # the classroom challenge this session joined (?challenge=CODE)
+    # The learning rate the learner typed or took from the finder. While the settings still carry it, a
+    # change of optimizer keeps it (Hyperparameters.with_optimizer); a preset's, a clone's or a link's
+    # settings replace it, and then it no longer matches.
+    chosen_learning_rate: float | None = None
+
+    @property
+    def learning_rate_chosen(self) -> bool:
+        lr = self.hyperparameters.learning_rate
+        return lr is not None and lr == self.chosen_learning_rate
 
     def to_dict(self) -> dict:
         return {

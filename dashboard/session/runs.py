@@ -12,6 +12,11 @@ def own_run(run_id: str):
     return manager().get(run_id, user_id())
 
 
+def own_active_run():
+    """The user's run training or waiting now, if any (the manager decides what is the user's)."""
+    return manager().active_run(user_id())
+
+
 def own_runs() -> list:
     """The user's runs, newest first."""
     return manager().list(user_id())

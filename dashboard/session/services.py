@@ -10,6 +10,7 @@ from core.classroom import ChallengeStore
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import UserDatasetStore, is_user_dataset
 from core.experiments.engine import resume_experiments
+from core.runs.drafts import DraftStore
 from core.runs.manager import RunManager, default_manager
 from core.runs.store import StoreError
 
@@ -44,6 +45,11 @@ def store_problem() -> str | None:
 
 def challenges() -> ChallengeStore:
     return ChallengeStore(manager().store)
+
+
+def drafts() -> DraftStore:
+    """Each user's working model, kept between browser sessions (a refresh)."""
+    return DraftStore(manager().store)
 
 
 def user_datasets() -> UserDatasetStore:

@@ -13,8 +13,9 @@ import streamlit as st
 
 from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
+from core.data.user_datasets import is_user_dataset
 from core.model import spec as spec_edits
-from core.model.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for
+from core.model.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
 from core.model.spec import analyze_for
 from core.training.hyperparams import Hyperparameters
 
@@ -22,22 +23,55 @@ from . import links
 from .identity import user_id
 from .inputs import reset_widgets
 from .playground import Playground, fit_spec_to_data
-from .runs import own_run
-from .services import available_dataset, challenges, dataset_title, manager, user_datasets
+from .runs import own_active_run, own_run
+from .services import available_dataset, challenges, dataset_title, drafts, manager, user_datasets
 
 STATE_KEY = "playground"
+_SAVED_KEY = "_working_model_saved"  # the working model as last saved for this user: unchanged ones are not rewritten
 _CHALLENGE_KEY = "_challenge"
 
 
 def playground() -> Playground:
-    """The session's Playground; a new session starts from the default preset and what its URL says."""
+    """The session's Playground; a new session starts from what its URL says, else from the user's working
+    model kept on the server (a refresh, a new tab), else from the default preset."""
     if STATE_KEY not in st.session_state:
         dataset = available_dataset()
         preset = PRESETS[DEFAULT_PRESET]
         state = Playground(dataset, preset.name, fit_spec_to_data(preset.spec(), dataset), preset.app_hyperparameters)
         st.session_state[STATE_KEY] = state
-        links.open_from_url(state)
+        links.open_from_url(state, _saved_working_model())
+        st.session_state[_SAVED_KEY] = _working_model(state)
     return st.session_state[STATE_KEY]
+
+
+def _saved_working_model() -> dict | None:
+    """This user's working model at the place the URL names (free playground or a challenge), when its
+    data set is theirs (or the challenge's: the challenge link puts that back anyway)."""
+    saved = drafts().get(user_id(), links.challenge_in_url())
+    if saved is None:
+        return None
+    if is_user_dataset(saved["dataset"]) and not links.challenge_in_url():
+        meta = user_datasets().meta(saved["dataset"])
+        if meta is not None and meta.get("owner") != user_id():
+            return None
+    return saved
+
+
+def _working_model(state: Playground) -> dict:
+    return {**state.to_dict(), "parent_id": state.parent_id}
+
+
+def keep_working_model() -> None:
+    """Save the session's working model for this user when it changed since it was last saved, so a
+    refresh or a new tab of this browser finds it (core.runs.drafts). Called on every script run."""
+    if STATE_KEY not in st.session_state:
+        return
+    state = st.session_state[STATE_KEY]
+    current = _working_model(state)
+    if st.session_state.get(_SAVED_KEY) == current:
+        return
+    if drafts().save(user_id(), current, state.challenge):
+        st.session_state[_SAVED_KEY] = current
 
 
 def take_notices() -> list[str]:
@@ -124,24 +158,42 @@ def control(name: str) -> str:
 # --- edits ---------------------------------------------------------------------------------------
 
 
+def start_table(name: str) -> None:
+    """A table just imported: the session uses it, starting from the preset that suits its size."""
+    set_dataset(name)
+    load_preset(default_preset_for(False, len(load_dataset(name).x_train)))
+
+
 def load_preset(name: str) -> None:
     state = playground()
     preset = ALL_PRESETS[name]
     state.preset = name
     state.parent_id = None  # a fresh start, not a change to a run
-    state.hyperparameters = _within_data(preset.app_hyperparameters, state.dataset)
+    state.hyperparameters = _within_data(defaults_for(preset, _training_examples(state.dataset)), state.dataset)
     state.replace_spec(fit_spec_to_data(preset.spec(), state.dataset))
     keep_challenge_rules()
 
 
+def _training_examples(dataset: str) -> int | None:
+    try:
+        return len(load_dataset(dataset).x_train)
+    except DatasetUnavailable:
+        return None
+
+
 def set_dataset(name: str) -> None:
     state = playground()
+    preset = ALL_PRESETS.get(state.preset)
+    untouched = preset is not None and state.hyperparameters == defaults_for(preset, _training_examples(state.dataset))
     state.dataset = name
+    if untouched:  # the preset's defaults, not the user's own settings: those for the new data set's size
+        state.hyperparameters = defaults_for(preset, _training_examples(name))
     state.hyperparameters = _within_data(state.hyperparameters, name)
-    is_images = load_dataset(name).is_images
-    if is_images != (len(state.spec.get("input_shape") or ()) == 3):
-        # From images to a table or back: the layers cannot fit the other kind, so start from its preset.
-        load_preset(default_preset_for(is_images))
+    data = load_dataset(name)
+    if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):
+        # From images to a table or back: the layers cannot fit the other kind, so start from the preset
+        # that suits the data (for a small table, the Linear one).
+        load_preset(default_preset_for(data.is_images, len(data.x_train)))
     else:
         state.replace_spec(fit_spec_to_data(state.spec, name))
     keep_challenge_rules()
@@ -190,6 +242,31 @@ def duplicate_layer(index: int) -> None:
 def set_hyperparameters(**changes) -> None:
     state = playground()
     state.hyperparameters = Hyperparameters.from_dict({**state.hyperparameters.to_dict(), **changes})
+
+
+def choose_learning_rate(value) -> None:
+    """The learner's own learning rate (typed, or the finder's): kept when the optimizer changes."""
+    set_hyperparameters(learning_rate=value)
+    playground().chosen_learning_rate = value
+
+
+def change_optimizer(name: str) -> None:
+    state = playground()
+    state.hyperparameters = state.hyperparameters.with_optimizer(name, keep_learning_rate=state.learning_rate_chosen)
+
+
+def learning_rate_chosen() -> bool:
+    return playground().learning_rate_chosen
+
+
+def settings_problems() -> list[str]:
+    """Why the training settings cannot train, in words: core's checks, and a challenge's rules on them."""
+    state = playground()
+    found = state.hyperparameters.problems(in_app=True)
+    challenge = active_challenge()
+    if challenge is not None and not found:
+        found = challenge.problems(state.dataset, analysis().total_params, state.hyperparameters)
+    return found
 
 
 def analysis():
@@ -243,14 +320,18 @@ def follow_run(run_id: str | None) -> None:
 
 
 def followed_run():
-    """The run this session follows: from session state, else from the URL (after a refresh).
+    """The run this session follows: from session state, else from the URL (after a refresh), else the
+    user's run training now (started in another tab or window).
 
     Only the user's own runs are returned.
     """
     state = playground()
     run_id = state.run_id or links.run_in_url()
     if not run_id:
-        return None
+        active = own_active_run()
+        if active is None:
+            return None
+        run_id = active.id
     run = own_run(run_id)
     if run is None:
         return None

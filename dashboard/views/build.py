@@ -4,6 +4,7 @@ import json
 
 import streamlit as st
 
+from core.messages import counted
 from core.model.codegen import snippet
 from core.model.presets import presets_for
 from core.model.spec import LAYER_TYPES
@@ -98,6 +99,23 @@ def add_layer_box(data, layers: list) -> None:
         st.button("Add layer", key="add_layer", type="primary", icon=":material/add:", on_click=add_chosen_layer)
 
 
+def next_step(analysis) -> None:
+    """Above the fold: what to do next, with the way there."""
+    if not analysis.ok:
+        st.error(
+            f"{counted(len(analysis.problems), 'problem')} to fix before training: each is explained at its layer "
+            "below, with the fix.",
+            icon=":material/error:",
+        )
+        return
+    text_col, link_col = st.columns([3, 1], vertical_alignment="center")
+    text_col.success(
+        f"Ready to train: {analysis.total_params:,} parameters. Change a layer below, or train it as it is.",
+        icon=":material/check_circle:",
+    )
+    link_col.page_link("views/train.py", label="Next: Train", icon=":material/play_circle:")
+
+
 def model_summary(pg, analysis) -> None:
     st.subheader("Model summary")
     show_shape_table(analysis, key="build_shapes")
@@ -111,14 +129,14 @@ def model_summary(pg, analysis) -> None:
     code_box = st.expander("Keras code for this model", key="build_code", on_change="rerun")
     if code_box.open:
         try:
-            code_box.code(snippet(pg.spec), language="python")
+            code_box.code(snippet(pg.spec), language="python", wrap_lines=True)
         except ValueError as error:  # a layer or setting Keras does not have: no code is written for it
             code_box.caption(f"The code appears once every layer is valid. {markdown_literal(error)}")
     json_box = st.expander("Architecture as JSON", key="build_json", on_change="rerun")
     if json_box.open:
         with json_box:
             text = json.dumps(pg.spec, indent=2)
-            st.code(text, language="json")
+            st.code(text, language="json", wrap_lines=True)
             st.download_button(
                 "Download spec.json",
                 text,
@@ -166,4 +184,5 @@ st.caption(
     "update as you edit; problems are explained at the layer that has them."
 )
 preset_picker(session.playground(), session.current_data())
+next_step(session.analysis())
 model_editor()

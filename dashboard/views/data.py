@@ -100,7 +100,11 @@ def show_images(data) -> None:
     for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():
         name_col, images_col = st.columns([1, 6], vertical_alignment="center")
         name_col.markdown(f"**{md(data.class_names[label])}**")
-        images_col.image([enlarge(data.x_train[i]) for i in indices], width=THUMBNAIL)
+        images_col.image(
+            [enlarge(data.x_train[i]) for i in indices],
+            width=THUMBNAIL,
+            alt=[f"Training image {i}, of the class {data.class_names[label]}" for i in indices],
+        )
 
     st.subheader("Class balance")
     train_counts = np.bincount(data.y_train, minlength=data.num_classes)
@@ -139,7 +143,9 @@ def show_colour_pixels(data) -> None:
     index = image_col.number_input("Training image number", 0, len(data.x_train) - 1, 0, key="pixel_index")
     image = data.x_train[index]
     label = data.class_names[data.y_train[index]]
-    image_col.image(enlarge(image), caption=md(label), width=2 * THUMBNAIL)
+    image_col.image(
+        enlarge(image), caption=md(label), width=2 * THUMBNAIL, alt=f"Training image {index}, of the class {label}"
+    )
     channel = image_col.segmented_control("Colour channel", list(CHANNELS), default="red", key="pixel_channel") or "red"
     chart_col.plotly_chart(
         charts.pixel_heatmap(

@@ -8,14 +8,16 @@ import streamlit as st
 from core.experiments.analysis import findings, finished, metric_of
 from core.experiments.engine import results_table
 from core.experiments.estimate import format_duration
-from core.experiments.factors import FactorError, format_value, log_spaced, make_factor, parse_value
+from core.experiments.factors import FactorError, format_value, log_spaced, make_factor, parse_value, short_label
 from core.experiments.plan import MAX_FACTORS, MAX_RUNS, MAX_SEEDS, plan_experiment
+from core.messages import counted
 from core.runs.record import Status
 from core.training.hyperparams import Hyperparameters
 from dashboard import session
 from dashboard.charts.experiments import effects_figure, parallel_coordinates_figure, small_multiples_figure
-from dashboard.components.experiments import pareto_views
+from dashboard.components.experiments import pareto_views, readable_table
 from dashboard.components.labels import STATUS_LABELS
+from dashboard.components.number_field import number_field
 from dashboard.components.user_text import markdown_literal
 
 POLL_SECONDS = 2.0
@@ -78,8 +80,9 @@ def chosen_factors(pg) -> list:
     return factors
 
 
-def run_settings(hp: Hyperparameters) -> tuple[str, int | None, int, Hyperparameters]:
-    mode_col, sample_col, seeds_col, subset_col = st.columns(4)
+def run_settings(hp: Hyperparameters, factors: list) -> tuple[str, int | None, int, Hyperparameters]:
+    """How the combinations are picked, seeds, training images and (unless a factor) epochs per run."""
+    mode_col, sample_col, seeds_col, subset_col, epochs_col = st.columns(5)
     mode = mode_col.radio(
         "Which combinations",
         ["grid", "random"],
@@ -98,17 +101,37 @@ def run_settings(hp: Hyperparameters) -> tuple[str, int | None, int, Hyperparame
             "whether a difference is larger than that.",
         )
     )
+    examples = "images" if session.current_data().is_images else "rows"  # a table's examples are its rows
     limit = subset_col.number_input(
-        "Training images per run (0 = all)",
+        f"Training {examples} per run (0 = all)",
         0,
         10**7,
         hp.limit_train or 0,
         step=1000,
         key="xp_limit_train",
-        help="Every variant trains on the same first images and is tested on the same test set.",
+        help=f"Every variant trains on the same first {examples} and is tested on the same test set.",
     )
-    hp = Hyperparameters.from_dict({**hp.to_dict(), "limit_train": int(limit) or None})
+    changes = {"limit_train": int(limit) or None}
+    if not any(f.key == "epochs" for f in factors):
+        with epochs_col:
+            changes["epochs"] = number_field(
+                "Epochs per run", hp.epochs, key="xp_epochs", help="Every variant trains this many epochs."
+            )
+    hp = Hyperparameters.from_dict({**hp.to_dict(), **changes})
     return mode, sample, repeats, hp
+
+
+def learning_rate_caption(plan, hp: Hyperparameters) -> str:
+    """What the variants really train with (core's rule for an optimizer factor: see with_optimizer)."""
+    text = f"Each run trains {counted(hp.epochs, 'epoch')} at learning rate {plan.learning_rates()}"
+    varied = {f.key for f in plan.factors}
+    if "optimizer" in varied and "learning_rate" not in varied:
+        text += (
+            ": your own learning rate, for every optimizer."
+            if session.learning_rate_chosen()
+            else ": each optimizer's own usual rate, as on Train when you change the optimizer."
+        )
+    return text + ("" if text.endswith(".") else ".")
 
 
 def setup_view() -> None:
@@ -117,9 +140,9 @@ def setup_view() -> None:
     analysis = session.analysis()
     st.caption(
         f"Start from the model on **Build** ({analysis.total_params:,} parameters) and the settings on "
-        f"**Train** ({hp.optimizer}, learning rate {hp.effective_learning_rate:g}, {hp.epochs} epochs, batch "
-        f"{hp.batch_size}) on {markdown_literal(session.dataset_title(pg.dataset))}. Pick up to three things to vary: every "
-        "variant trains on the same images with the same seed, so only what you vary differs."
+        f"**Train** ({hp.optimizer}, batch {hp.batch_size}) on {markdown_literal(session.dataset_title(pg.dataset))}. "
+        "Pick up to three things to vary: every variant trains on the same images with the same seed, so only what "
+        "you vary differs."
     )
     saved = session.experiments.own_experiments()
     if saved:
@@ -138,7 +161,7 @@ def setup_view() -> None:
                 session.experiments.open_experiment(chosen)
                 st.rerun()
     factors = chosen_factors(pg)
-    mode, sample, repeats, hp = run_settings(hp)
+    mode, sample, repeats, hp = run_settings(hp, factors)
     if not factors:
         st.info("Choose at least one factor with two or more values.")
         return
@@ -152,6 +175,7 @@ def setup_view() -> None:
             mode=mode,
             sample=sample,
             repeats=repeats,
+            keep_learning_rate=session.learning_rate_chosen(),
         )
     except FactorError as error:
         st.error(markdown_literal(error))
@@ -165,6 +189,7 @@ def setup_view() -> None:
         help=estimate.basis if estimate else "No past run on this data set to measure the speed from yet.",
     )
     broken_col.metric("Break a limit", len(plan.broken), help="These variants are left out.")
+    st.caption(learning_rate_caption(plan, hp))
     if estimate:
         st.caption(f"Estimated {estimate.text()}.")
     else:
@@ -256,7 +281,7 @@ def results_view(experiment, runs: dict, table) -> None:
     done = finished(table)
     if done.empty:
         st.warning("No run of this experiment has a test result (they were stopped or failed).")
-        st.dataframe(table, hide_index=True, width="stretch", key="xp_table")
+        st.dataframe(readable_table(table, experiment.factors), hide_index=True, width="stretch", key="xp_table")
         return
     metric = metric_of(table)
     sentences = findings(table, experiment.factors)
@@ -285,7 +310,7 @@ def results_view(experiment, runs: dict, table) -> None:
     )
     st.plotly_chart(effects_figure(table, experiment.factors), key="xp_effects")
     st.subheader("All variants")
-    st.dataframe(table, hide_index=True, width="stretch", key="xp_table")
+    st.dataframe(readable_table(table, experiment.factors), hide_index=True, width="stretch", key="xp_table")
     st.download_button(
         "Download all variants (CSV)",
         table.to_csv(index=False).encode(),
@@ -297,12 +322,27 @@ def results_view(experiment, runs: dict, table) -> None:
     )
 
 
+def rejected_frame(experiment) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Variant": v["index"],
+                "Values": " · ".join(
+                    f"{f.label or short_label(f.key)} {format_value(v['values'][f.key])}" for f in experiment.factors
+                ),
+                "Why": " ".join(v["problems"]),
+            }
+            for v in experiment.rejected
+        ]
+    )
+
+
 def experiment_view(experiment) -> None:
     experiment, runs, running = session.experiments.progress(experiment)
     table = results_table(experiment, runs)
     st.subheader(markdown_literal(experiment.name))
     st.caption(
-        f"{markdown_literal(session.dataset_title(experiment.dataset))} · {len(experiment.run_ids)} runs · "
+        f"{markdown_literal(session.dataset_title(experiment.dataset))} · {counted(len(experiment.training), 'run')} · "
         + ("every combination" if experiment.mode == "grid" else "a random sample")
         + f" · seeds {', '.join(map(str, experiment.seeds))} · saved as {experiment.id}"
     )
@@ -313,9 +353,12 @@ def experiment_view(experiment) -> None:
     if running and stop_col.button("Stop all its runs", key="xp_stop", icon=":material/stop:"):
         stopped = session.experiments.stop(experiment)
         st.toast(f"Stopping {stopped} run(s).")
-    rejected = [v for v in experiment.variants if not v.get("run_id")]
-    if rejected:
-        st.caption(f"{len(rejected)} variant(s) broke a limit and did not train (see the table).")
+    if experiment.rejected:
+        st.warning(
+            f"{len(experiment.rejected)} of {len(experiment.variants)} variants broke a limit and did not train:",
+            icon=":material/block:",
+        )
+        st.dataframe(rejected_frame(experiment), hide_index=True, width="stretch", key="xp_rejected")
     if running:
         live_view(experiment.id)
     else:

@@ -94,7 +94,9 @@ def show_prediction_and_grad_cam(model, chosen: Chosen, class_names) -> None:
     image_col, cam_col, prob_col = st.columns([1, 1.3, 1.3], gap="medium")
     with image_col:
         st.subheader("The image")
-        st.image(charts.enlarge(chosen.image, 168), caption="What the network receives")
+        st.image(
+            charts.enlarge(chosen.image, 168), caption="What the network receives", alt="The image the network receives"
+        )
         st.markdown(chosen.description)
         if chosen.notes:
             st.caption(chosen.notes)

@@ -20,7 +20,16 @@ LARGE_FONT = 22
 def large(fig):
     fig.update_layout(font={"size": LARGE_FONT}, height=560, title_font={"size": LARGE_FONT + 6})
     fig.update_annotations(font_size=LARGE_FONT + 4)
+    fig.update_xaxes(tickfont={"size": LARGE_FONT}, title_font={"size": LARGE_FONT})
+    fig.update_yaxes(tickfont={"size": LARGE_FONT}, title_font={"size": LARGE_FONT})
     return fig
+
+
+# What the race's numbers are, next to the board's: they differ, and the room should know why.
+RACE_KEY = (
+    "Lines: accuracy on the training images while learning; dots: validation accuracy after each epoch; "
+    "the % after a name: its latest validation accuracy."
+)
 
 
 def board_html(rows: list[dict], limit: int = 10) -> str:
@@ -59,10 +68,11 @@ def class_race(code: str) -> None:
     entries = race(runs, challenge, race_batches)
     rows = leaderboard(runs, challenge)
     html_block(title_html(challenge.title))
-    curves, board = st.columns([3, 2], gap="large")
+    curves, board = st.columns([2, 1], gap="large")
     with curves:
         if entries:
             st.plotly_chart(race_chart(entries, font_size=LARGE_FONT, height=600), key="race_chart")
+            html_block(f"<div style='font-size:1.3rem;color:#333'>{RACE_KEY}</div>")
         else:
             html_block(
                 "<div style='font-size:2rem'>No runs yet — each learner's curve appears as they press Train.</div>"
@@ -71,7 +81,9 @@ def class_race(code: str) -> None:
         scored = "hidden test set" if challenge.hidden_test else "test set"
         html_block(
             f"<div style='font-size:2rem;font-weight:700'>Leaderboard</div>"
-            f"<div style='font-size:1.3rem;color:#555'>finished runs, scored on the {scored}</div>"
+            f"<div style='font-size:1.3rem;color:#333'>finished runs, scored on the {scored}: images no run "
+            "learned or was validated on, so a run's score here differs a little from its validation accuracy "
+            "in the race</div>"
         )
         if rows:
             html_block(board_html(rows))
@@ -132,6 +144,8 @@ def experiment_pareto(experiment) -> None:
     pareto_views(experiment, results_table(experiment, runs), key="projector_pareto", clickable=False, style=large)
 
 
+# The whole screen for the room: the sidebar starts folded away (its arrow brings it back).
+st.set_page_config(initial_sidebar_state="collapsed")
 board = session.board_in_url() or session.playground().challenge
 # One compact row of controls: the race and the board need the screen's height (1920×1080, no scrolling).
 mode_col, choice_col = st.columns([1, 2], vertical_alignment="bottom")

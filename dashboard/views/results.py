@@ -7,13 +7,14 @@ import streamlit as st
 
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
+from core.training.evaluation import r2_caution
 from core.training.hyperparams import LOSSES
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
-from dashboard.components.labels import format_seconds, run_label
+from dashboard.components.labels import format_seconds, number, run_label
 from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
 from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import run_status, show_shape_table
@@ -40,7 +41,7 @@ def runs_table(runs) -> pd.DataFrame:
 
     def mae(r) -> str:
         value = (r.results or {}).get("test_mae")
-        return "—" if value is None else f"{value:,.4g}"
+        return number(value)
 
     regressions = any((r.results or {}).get("test_mae") is not None for r in runs)
     classifications = any(r.test_accuracy is not None for r in runs) or not regressions
@@ -93,6 +94,8 @@ if is_regression:  # test MAE, RMSE and R²
 else:
     columns[0].metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results else "—")
     columns[1].metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
+if is_regression and (caution := r2_caution(results)):
+    st.warning(caution, icon=":material/warning:")
 columns[-2].metric("Parameters", f"{run.params:,}")
 columns[-1].metric("Training time", format_seconds(results.get("train_seconds")))
 sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
@@ -111,7 +114,7 @@ with settings_col:
         "Batch size": hp.batch_size,
         "Validation split": hp.validation_split,
         "Seed": hp.seed,
-        "Training images": f"{results['train_examples']:,}"
+        f"Training {'rows' if is_regression else 'images'}": f"{results['train_examples']:,}"
         if results.get("train_examples")
         else hp.limit_train or "all",
     }

@@ -393,7 +393,7 @@ with create_tab:
     elif outcome:
         made = session.challenges().get(outcome[1])
         st.success("Challenge created; it is selected under **Your challenges**. Share this link with your class:")
-        st.code(app_link("", PAGE, challenge=outcome[1]), language=None)
+        st.code(app_link("", PAGE, challenge=outcome[1]), language=None, wrap_lines=True)
         if made is not None and (warning := starting_model_warning(made)):
             st.warning(markdown_literal(warning))
     with st.expander("Import a challenge from another server", icon=":material/upload:"):
@@ -442,9 +442,9 @@ with manage_tab:
     )
     link_col, board_col = st.columns(2)
     link_col.markdown("**Link for learners**")
-    link_col.code(app_link("", PAGE, challenge=code), language=None)
+    link_col.code(app_link("", PAGE, challenge=code), language=None, wrap_lines=True)
     board_col.markdown("**Live race and leaderboard for the projector**")
-    board_col.code(app_link("projector", PAGE, board=code), language=None)
+    board_col.code(app_link("projector", PAGE, board=code), language=None, wrap_lines=True)
 
     with st.expander("Edit, close or delete this challenge"):
         st.text_input("Title", challenge.title, max_chars=80, key=f"ed_{code}_title")

@@ -3,6 +3,8 @@
 import streamlit as st
 
 from core.data.datasets import REGRESSION
+from core.messages import counted
+from core.numbers import as_typed
 from core.runs.manager import RunRejected
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS, SCHEDULES
@@ -10,6 +12,7 @@ from core.training.lr_finder import smooth
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
 from dashboard.components.jobs import job_failure, job_progress
+from dashboard.components.number_field import number_field
 from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import history_chart, run_status
 
@@ -18,13 +21,17 @@ BATCH_SIZES = list(FIELDS["batch_size"].options)  # labels, help, ranges and ste
 
 
 def _set(name: str, key: str, transform=lambda v: v) -> None:
-    session.set_hyperparameters(**{name: transform(session.widget_value(key))})
+    session.set_hyperparameters(**{name: transform(as_typed(session.widget_value(key)))})
+
+
+def _set_learning_rate() -> None:
+    session.choose_learning_rate(as_typed(session.widget_value("hp_learning_rate")))
 
 
 def _set_optimizer() -> None:
-    # A new optimizer starts from its own usual learning rate.
-    name = session.widget_value("hp_optimizer")
-    session.set_hyperparameters(optimizer=name, learning_rate=OPTIMIZERS[name].default_learning_rate)
+    # core's rule (Hyperparameters.with_optimizer): a learning rate the learner chose stays; any other
+    # becomes the new optimizer's own.
+    session.change_optimizer(session.widget_value("hp_optimizer"))
     session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 
@@ -78,7 +85,7 @@ def training_actions() -> None:
         reason = f"The model has {len(analysis.problems)} problem(s): fix them on Build first."
     elif busy:
         reason = "A run is already training: stop it or wait for it to end."
-    hp_problems = session.playground().hyperparameters.problems()
+    hp_problems = session.settings_problems()
     if hp_problems and not reason:
         reason = " ".join(hp_problems)
     train_col, pause_col, stop_col, why_col = st.columns([1, 1, 1, 4], vertical_alignment="center")
@@ -128,7 +135,7 @@ def train_more_controls(run) -> None:
         most = min(most, challenge.max_epochs - run.epoch)
     if most < 1:
         st.caption(
-            f"This run has the {run.epoch} epochs this challenge allows. To do better, change the model on "
+            f"This run has the {counted(run.epoch, 'epoch')} this challenge allows. To do better, change the model on "
             "Build or a setting here, and press Train for a new run."
         )
         return
@@ -155,7 +162,12 @@ settings, live = st.columns([1, 3], gap="large")
 with settings:
     st.subheader("Settings")
     challenge = session.active_challenge()
-    max_epochs = challenge.max_epochs if challenge is not None else MAX_EPOCHS
+
+    regression = session.current_data().task == REGRESSION
+
+    def words(text: str) -> str:
+        """The field table speaks of images; a table's examples are its rows."""
+        return text.replace("images", "rows") if regression else text
 
     def shown(control: str) -> bool:
         return session.control(control) != "hidden"
@@ -171,7 +183,7 @@ with settings:
             on_change=_set,
             args=(field, key, *transform),
             disabled=locked(lock or field),
-            help=FIELDS[field].help,
+            help=words(FIELDS[field].help),
         )
 
     opt_names = list(OPTIMIZERS)
@@ -188,13 +200,11 @@ with settings:
         )
         st.caption(OPTIMIZERS[hp.optimizer].summary)
     if shown("learning_rate"):
-        st.number_input(
+        number_field(
             FIELDS["learning_rate"].label,
-            *FIELDS["learning_rate"].app_range,
-            value=float(hp.effective_learning_rate),
+            hp.effective_learning_rate,
             step=FIELDS["learning_rate"].step,
-            format="%.5f",
-            **bound("learning_rate", "hp_learning_rate"),
+            **{**bound("learning_rate", "hp_learning_rate"), "on_change": _set_learning_rate, "args": ()},
         )
         # The schedule goes with the learning rate (a teacher's lock or hiding of it covers both).
         schedules = list(SCHEDULES)
@@ -205,13 +215,7 @@ with settings:
             **bound("learning_rate_schedule", "hp_schedule", lock="learning_rate"),
         )
     if shown("epochs"):
-        st.number_input(
-            FIELDS["epochs"].label,
-            FIELDS["epochs"].low,
-            max_epochs,
-            min(hp.epochs, max_epochs),
-            **bound("epochs", "hp_epochs"),
-        )
+        number_field(FIELDS["epochs"].label, hp.epochs, **bound("epochs", "hp_epochs"))
     if shown("batch_size"):
         st.selectbox(
             FIELDS["batch_size"].label,
@@ -219,7 +223,6 @@ with settings:
             index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
             **bound("batch_size", "hp_batch_size"),
         )
-    regression = session.current_data().task == REGRESSION
     if regression:
         losses = list(LOSSES)
         st.selectbox(
@@ -242,38 +245,29 @@ with settings:
             **bound("validation_split", "hp_validation_split"),
         )
     if shown("seed"):
-        st.number_input(
-            FIELDS["seed"].label,
-            *FIELDS["seed"].app_range,
-            hp.seed,
-            **bound("seed", "hp_seed"),
-        )
+        number_field(FIELDS["seed"].label, hp.seed, **bound("seed", "hp_seed"))
     if shown("early_stopping_patience"):
-        st.number_input(
+        number_field(
             FIELDS["early_stopping_patience"].label,
-            0,  # off
-            max_epochs,
-            min(hp.early_stopping_patience or 0, max_epochs),
-            **bound("early_stopping_patience", "hp_patience", lambda v: int(v) or None),
+            hp.early_stopping_patience or 0,  # 0: off
+            **bound("early_stopping_patience", "hp_patience", lambda v: v or None),
         )
     if challenge is not None and challenge.train_images:
-        st.caption(f"Each run trains on {challenge.train_images:,} images, as your teacher set.")
+        st.caption(words(f"Each run trains on {challenge.train_images:,} images, as your teacher set."))
     if challenge is None:
         with st.expander("Quick experiment"):
-            st.number_input(
-                FIELDS["limit_train"].label,
-                0,  # all
-                FIELDS["limit_train"].app_range[1],
-                hp.limit_train or 0,
+            number_field(
+                words(FIELDS["limit_train"].label),
+                hp.limit_train or 0,  # 0: all
                 step=FIELDS["limit_train"].step,
                 key="hp_limit_train",
                 on_change=_set,
-                args=("limit_train", "hp_limit_train", lambda v: int(v) or None),
+                args=("limit_train", "hp_limit_train", lambda v: v or None),
             )
 
 
 def use_learning_rate(value: float) -> None:
-    session.set_hyperparameters(learning_rate=value)
+    session.choose_learning_rate(value)
     session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 

@@ -109,7 +109,7 @@ def test_training_run_on_shapes_completes_and_results_show_accuracy(app):
     run = wait_for(app_run(run_id), 120)
     rerun(app)
     assert run.status == "finished" and [e["epoch"] for e in run.epoch_history()] == [1, 2, 3]
-    assert any("after 3 epoch(s)" in s.value for s in app.success)
+    assert any("after 3 epochs" in s.value for s in app.success)
 
 
 def test_results_page_without_runs_explains_what_to_do(app):
@@ -157,18 +157,23 @@ def test_the_keras_code_is_made_only_when_its_expander_is_opened(app):
     assert any("keras.Sequential" in c.value and "layers.Conv2D(16" in c.value for c in app.code)
 
 
-def test_train_widgets_offer_exactly_what_a_share_link_may_carry(app):
-    """The Train page and share links read one field table: every setting a widget can produce opens."""
+def test_train_trains_exactly_what_a_share_link_may_carry(app):
+    """The Train page and share links read one field table: a value typed outside what a link may carry
+    blocks Train with the reason; the edges themselves train."""
     from core.share import LINK_LIMITS
 
     app.switch_page("views/train.py")
     rerun(app)
-    lr, seed = app.number_input(key="hp_learning_rate"), app.number_input(key="hp_seed")
     split = app.slider(key="hp_validation_split")
-    assert (lr.min, lr.max) == LINK_LIMITS["learning_rate"] and (seed.min, seed.max) == LINK_LIMITS["seed"]
     assert (split.min, split.max) == LINK_LIMITS["validation_split"]
-    assert (app.number_input(key="hp_epochs").min, app.number_input(key="hp_epochs").max) == LINK_LIMITS["epochs"]
-    assert app.number_input(key="hp_limit_train").max == LINK_LIMITS["limit_train"][1]
+    for key, name in (("hp_learning_rate", "learning_rate"), ("hp_epochs", "epochs"), ("hp_seed", "seed")):
+        low, high = LINK_LIMITS[name]
+        for value, ok in ((low, True), (high, True), (low / 10 if name == "learning_rate" else low - 1, False)):
+            app.number_input(key=key).set_value(value)
+            rerun(app)
+            assert app.button(key="train").disabled != ok, (name, value)
+        app.number_input(key=key).set_value(low)
+        rerun(app)
 
 
 def test_a_layers_more_settings_are_made_when_opened_and_still_edit_the_model(app):

@@ -117,7 +117,12 @@ def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
     rerun(at)
     assert at.selectbox(key="hp_optimizer").disabled  # locked
     assert not [w for w in at.number_input if w.key == "hp_seed"]  # hidden
-    assert at.number_input(key="hp_epochs").max == 2  # capped
+    at.number_input(key="hp_epochs").set_value(3)  # above the cap: Train says so beside it
+    rerun(at)
+    assert at.button(key="train").disabled
+    assert any("This challenge allows at most 2 epochs: lower Epochs." in w.value for w in at.warning)
+    at.number_input(key="hp_epochs").set_value(2)
+    rerun(at)
     at.button(key="train").click()
     rerun(at)
     run_id = at.session_state["playground"].run_id

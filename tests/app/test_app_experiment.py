@@ -67,9 +67,9 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
 
     texts = [m.value for m in app.markdown]
     assert any(t.startswith("- Best: Layer 3 (Conv2D): filters ") for t in texts)
-    table = table_with(app, "test_accuracy")
-    assert len(table) == 4 and set(table["status"]) == {"finished"}
-    assert {"layer3.filters", "optimizer", "params", "train_seconds", "run_id"} <= set(table.columns)
+    table = table_with(app, "Test accuracy (%)")  # in the words of Compare's leaderboard
+    assert len(table) == 4 and set(table["Status"]) == {"Finished"}
+    assert {"Layer 3 (Conv2D): filters", "Optimizer", "Params", "Training time (s)", "Run"} <= set(table.columns)
     assert any(d.proto.label == "Download all variants (CSV)" for d in app.get("download_button"))
     assert len(app.get("plotly_chart")) >= 4  # two Pareto views, parallel coordinates, effects
 

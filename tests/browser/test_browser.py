@@ -102,7 +102,7 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
         # Stop, with the app's own button (never the toolbar's "Stop", shown while a script runs).
         button(page, "stop").click()
         expect(
-            page.get_by_text(re.compile(r"^Stopped after \d+ epoch\(s\) in .* test accuracy \d+\.\d+ %$"))
+            page.get_by_text(re.compile(r"^Stopped after \d+ epochs? in .* test accuracy \d+\.\d+ %$"))
         ).to_be_visible(timeout=RUN_MS)
         expect(page.get_by_text("Stopped by you")).to_be_visible()
         expect(button(page, "train")).to_be_enabled()
@@ -130,7 +130,7 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
 
         # The end of the run: the page redraws once with the final status and chart.
         expect(
-            page.get_by_text(re.compile(rf"^Finished after {EPOCHS} epoch\(s\) in .* test accuracy \d+\.\d+ %$"))
+            page.get_by_text(re.compile(rf"^Finished after {EPOCHS} epochs in .* test accuracy \d+\.\d+ %$"))
         ).to_be_visible(timeout=RUN_MS)
         expect(button(page, "train")).to_be_enabled()
         expect(button(page, "stop")).to_be_disabled()

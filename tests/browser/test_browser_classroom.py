@@ -129,7 +129,7 @@ def learner_trains_and_clones(tab, url: str, code: str, name: str) -> None:
     expect(tab.locator('button[aria-label="Remove layer 1"]:visible')).to_have_count(1)
     go_to(tab, "Train", "Train")
     expect(tab.locator(".st-key-hp_learning_rate input")).to_be_disabled()  # locked, at the teacher's value
-    expect(tab.locator(".st-key-hp_learning_rate input")).to_have_value("0.00100")
+    expect(tab.locator(".st-key-hp_learning_rate input")).to_have_value("0.001")  # as %g: what trains
     train = button(tab, "train")
     expect(train).to_be_enabled()
     assert in_viewport(tab, train), "Train is below the fold at 1366×768"

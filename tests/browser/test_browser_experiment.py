@@ -56,7 +56,11 @@ def test_a_two_by_two_experiment_runs_and_its_pareto_points_open_their_runs(app_
         idle(page)
         expect(page.locator(".st-key-xp_factor_1 input[role=combobox]")).to_have_value("Optimizer")  # adam, sgd
         set_number(page, "xp_limit_train", 300)
-        expect(page.get_by_text(re.compile(r"2 epochs, batch \d+\) on Shapes \(synthetic\)"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"batch \d+\) on Shapes \(synthetic\)"))).to_be_visible()
+        # What really trains: Train's 2 epochs, and each optimizer at its own rate (core's with_optimizer)
+        expect(
+            page.get_by_text(re.compile(r"^Each run trains 2 epochs at learning rate adam [\d.]+, sgd 0\.01"))
+        ).to_be_visible()
         expect(page.locator('[data-testid="stMetric"]', has_text="Runs")).to_contain_text("4")
         expect(page.locator('[data-testid="stMetric"]', has_text="Break a limit")).to_contain_text("0")
         no_app_errors(page)

@@ -158,7 +158,7 @@ def test_stop_takes_effect_within_one_batch_and_skips_validation(manager):
     extra = len(run.batch_history()) - seen
     assert extra <= 2, f"{extra} batches were trained after Stop"
     assert run.status == Status.STOPPED
-    assert run.message.startswith("Stopped by you after 0 complete epoch(s)")
+    assert run.message.startswith("Stopped by you after 0 complete epochs")
     assert run.epoch_history() == []  # the interrupted epoch was neither finished nor validated
     assert run.progress().epoch == 0 and run.batch < run.batches_per_epoch
     assert run.results["test_examples"] == 100  # evaluated with the weights at that moment

@@ -100,6 +100,7 @@ def test_in_the_first_epoch_the_estimate_includes_evaluation():
     run.started = time.time() - 5
     for batch in range(5):
         run.record_batch(0, batch, 1.0, 0.5)
+    run.pace_started = time.time() - 4  # the four batches after the first, 1 s each
     eta = run.progress().eta
     training_left = 15 * 1.0  # 15 batches at 1 s each
     assert eta > training_left
