@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from core.runs.record import Ending, Run, Status
+from core.runs.record import Ending, Kind, Run, Status
 from core.runs.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ class Trainer(Protocol):
 
 
 class KerasTrainer:
-    """The real trainer (core.training.trainer), imported on first use: a rejected run never loads TensorFlow.
+    """The real trainer, imported on first use (a rejected run never loads TensorFlow): a training run goes to
+    core.training.trainer, a job to its own module (``TRAINERS_BY_KIND``).
 
     Args:
         warm_up: a worker process pays TensorFlow's first-run costs (its first trace, the data set's float
@@ -96,9 +97,17 @@ class KerasTrainer:
             pass
 
     def train(self, run: Run, store: RunStore, *, continue_training: bool = False) -> Ending:
-        from core.training.trainer import train_run
+        module, _, function = TRAINERS_BY_KIND[run.kind].partition(":")
+        return getattr(importlib.import_module(module), function)(run, store, continue_training=continue_training)
 
-        return train_run(run, store, continue_training=continue_training)
+
+# What trains each kind of run (core.runs.record.Kind), imported on first use; every one takes
+# (run, store, continue_training=...) and returns an Ending, recording its progress into the run.
+TRAINERS_BY_KIND: dict[str, str] = {
+    Kind.TRAINING: "core.training.trainer:train_run",
+    Kind.LR_FIND: "core.training.lr_finder:lr_find_job",
+    Kind.SPEED_PROBE: "core.training.speed:speed_probe_job",
+}
 
 
 class RunQueue:

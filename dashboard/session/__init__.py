@@ -4,7 +4,7 @@ Pages and components use only the names below; nothing outside this package touc
 ``st.session_state`` or ``st.query_params``.
 """
 
-from . import experiments, recording
+from . import experiments, jobs, recording
 from .identity import (
     hide_recovery_code,
     learner_name,
@@ -109,6 +109,7 @@ __all__ = [
     "dataset_title",
     "default_widget_value",
     "experiments",
+    "jobs",
     "delete_own_dataset",
     "delete_run",
     "duplicate_layer",

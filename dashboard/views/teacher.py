@@ -16,25 +16,25 @@ from core.model.presets import PRESETS
 from core.runs.store import StoreError
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
-from core.training.speed import describe_seconds, measure_speed
+from core.training.speed import describe_seconds
 from dashboard import session
 from dashboard.components.classroom import app_link
+from dashboard.components.jobs import job_failure, job_progress
 from dashboard.components.leaderboard import leaderboard_frame
 from dashboard.components.user_text import markdown_literal
 
 PAGE = "teacher"
+POLL_SECONDS = 1.0
 BATCH_SIZES = list(FIELDS["batch_size"].options)
 
 
 CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)", "Time to target"]
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def server_speed(preset: str, dataset: str, batch_size: int):
-    """This server's measured speed for a challenge's starting model (measured once per server process)."""
+def starting_spec(preset: str, dataset: str) -> dict:
+    """A challenge's starting model on its data set, as a learner gets it."""
     data = load_dataset(dataset)
-    spec = session.fit_spec_to_data(PRESETS[preset].spec(data.input_shape, data.output_units), dataset)
-    return measure_speed(spec, dataset, batch_size)
+    return session.fit_spec_to_data(PRESETS[preset].spec(data.input_shape, data.output_units), dataset)
 
 
 # --- the form's values, read by the buttons' callbacks (a form's values are read when it is drawn) ----
@@ -283,14 +283,33 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
 
 
 def expected_time(prefix: str, preset: str, dataset: str) -> None:
-    """The expected time of one run with these settings, from this server's measured speed."""
+    """The expected time of one run with these settings, from this server's measured speed: a measurement
+    job of the starting model, trained in a slot like a run, polled here until it has its answer."""
     try:
         hp = _hyperparameters(prefix)
-        data = load_dataset(dataset)
+        spec = starting_spec(preset, dataset)
     except (TypeError, ValueError, DatasetUnavailable):
         return
-    with st.spinner("Measuring this server's speed with the starting model…"):
-        speed = server_speed(preset, dataset, hp.batch_size)
+    job, problems = session.jobs.speed_measurement(spec, dataset, hp.batch_size)
+    for problem in problems:
+        st.warning(markdown_literal(problem), icon=":material/timer_off:")
+    if job is None:
+        return
+    if job.active:
+        measuring_speed(job.id)
+        return
+    speed = session.jobs.measured_speed(job)
+    if speed is None:
+        job_failure(job)
+        st.button(
+            "Measure the speed again",
+            key=f"{prefix}measure_again",
+            icon=":material/timer:",
+            on_click=session.jobs.speed_measurement,
+            args=(spec, dataset, hp.batch_size, True),
+        )
+        return
+    data = load_dataset(dataset)
     seconds = speed.run_seconds(hp, len(data.x_train), len(data.x_test))
     images = min(hp.limit_train or len(data.x_train), len(data.x_train))
     st.info(
@@ -300,6 +319,17 @@ def expected_time(prefix: str, preset: str, dataset: str) -> None:
         "longer; several learners training at once share the server.",
         icon=":material/timer:",
     )
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def measuring_speed(job_id: str) -> None:
+    job = session.jobs.job(job_id)
+    if job is None:
+        return
+    st.caption("Measuring this server's speed with the starting model, for the expected time of a run…")
+    job_progress(job, "Measuring", key=f"speed_stop_{job_id}")
+    if not job.active:
+        st.rerun()  # measured: redraw the page once, which shows the expected time and stops the polling
 
 
 def dataset_choices() -> list[str]:

@@ -8,8 +8,10 @@ from core.numbers import as_typed
 from core.runs.manager import RunRejected
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS, SCHEDULES
+from core.training.lr_finder import smooth
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
+from dashboard.components.jobs import job_failure, job_progress
 from dashboard.components.number_field import number_field
 from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import history_chart, run_status
@@ -282,54 +284,78 @@ with settings:
             )
 
 
-def find_learning_rate() -> None:
-    """A short range test on a fresh copy of the model (core does the training), kept for this model."""
-    from core.training.lr_finder import lr_range_test
-
-    pg = session.playground()
-    with st.spinner("Trying learning rates from 0.00001 to 1 on a copy of your model (about 10–30 s)…"):
-        finding = lr_range_test(pg.spec, pg.dataset, pg.hyperparameters)
-    session.experiments.keep_lr_finding(finding)
-
-
 def use_learning_rate(value: float) -> None:
     session.choose_learning_rate(value)
     session.reset_widgets("hp_learning_rate")  # the widget is redrawn with the new value
 
 
-def lr_finder_section(model_ok: bool, busy: bool) -> None:
-    with st.expander(
-        "Learning-rate finder", expanded=session.experiments.lr_finding() is not None, icon=":material/speed:"
-    ):
+def lr_finder_section(model_ok: bool) -> None:
+    """The range test is a job of the run manager: it waits for a slot like any run, trains there (never in
+    the web server), and this section polls it."""
+    job = session.jobs.lr_job()
+    with st.expander("Learning-rate finder", expanded=job is not None, icon=":material/speed:"):
         st.caption(
             "Trains a copy of your model for a few hundred batches while the learning rate grows from very small "
             "to very large, and draws the loss against it. Your model and settings are not changed until you "
             "press *Use it*."
         )
         reason = "" if model_ok else "Fix the model's problems on Build first."
-        reason = reason or ("Wait for the run to end: both would share the processor." if busy else "")
-        if st.button(
-            "Find a learning rate", key="lr_find", icon=":material/search:", disabled=bool(reason), help=reason or None
-        ):
-            find_learning_rate()
-        finding = session.experiments.lr_finding()
-        if finding is None:
-            return
-        st.plotly_chart(
-            lr_finder_figure(finding.learning_rates, finding.losses, finding.smoothed, finding.suggestion),
-            key="lr_chart",
+        reason = reason or ("The finder is trying learning rates already." if job is not None and job.active else "")
+        st.button(
+            "Find a learning rate",
+            key="lr_find",
+            icon=":material/search:",
+            disabled=bool(reason),
+            help=reason or "Queued like a run: it starts when a training slot is free.",
+            on_click=session.jobs.start_lr_finder,
         )
-        st.markdown(finding.reason)
-        st.caption(f"{len(finding.losses)} batches in {finding.seconds:.0f} s. " + " ".join(finding.notes))
-        if finding.suggestion is not None:
-            st.button(
-                f"Use it: {finding.suggestion:g}",
-                key="lr_use",
-                type="primary",
-                icon=":material/check:",
-                on_click=use_learning_rate,
-                args=(finding.suggestion,),
-            )
+        for problem in session.jobs.lr_problems():
+            st.error(markdown_literal(problem), icon=":material/block:")
+        if job is not None and job.active:
+            lr_finder_progress(job.id)
+        elif job is not None:
+            lr_finder_result(job)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def lr_finder_progress(job_id: str) -> None:
+    job = session.jobs.job(job_id)
+    if job is None:
+        return
+    job_progress(job, "Trying learning rates", key="lr_stop")
+    batches = [b for b in job.batch_history() if "learning_rate" in b]
+    if batches:
+        losses = [b["loss"] for b in batches]
+        st.plotly_chart(
+            lr_finder_figure([b["learning_rate"] for b in batches], losses, smooth(losses).tolist(), None),
+            key="lr_live_chart",
+        )
+    if not job.active:
+        st.rerun()  # it ended: redraw the page once, which shows the finding and stops the polling
+
+
+def lr_finder_result(job) -> None:
+    finding = session.jobs.lr_finding()
+    if finding is None:
+        job_failure(job)
+        return
+    st.plotly_chart(
+        lr_finder_figure(finding.learning_rates, finding.losses, finding.smoothed, finding.suggestion),
+        key="lr_chart",
+    )
+    st.markdown(finding.reason)
+    st.caption(f"{len(finding.losses)} batches in {finding.seconds:.0f} s. " + " ".join(finding.notes))
+    if job.status == "stopped":
+        st.caption(markdown_literal(job.message))
+    if finding.suggestion is not None:
+        st.button(
+            f"Use it: {finding.suggestion:g}",
+            key="lr_use",
+            type="primary",
+            icon=":material/check:",
+            on_click=use_learning_rate,
+            args=(finding.suggestion,),
+        )
 
 
 def poll_seconds(run) -> float:
@@ -374,4 +400,4 @@ with live:
             if run.status in ("finished", "stopped"):
                 train_more_controls(run)
     if shown("learning_rate") and not locked("learning_rate"):
-        lr_finder_section(session.analysis().ok, run is not None and run.active)
+        lr_finder_section(session.analysis().ok)
