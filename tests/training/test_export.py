@@ -62,8 +62,9 @@ def test_bundle_holds_script_model_history_and_metrics(trained, tmp_path):
         f"{folder}/{name}"
         for name in ("README.txt", "train.py", "model.keras", "history.csv", "metrics.json", *EXTRAS, *PHONE_FILES)
     }
+    # The script trains the model the app trained: with the BatchNormalization momentum the run used.
     assert files[f"{folder}/train.py"].decode() == training_script(
-        run.spec, "shapes", run.hyperparameters, "small · test"
+        run.spec, "shapes", run.hyperparameters, "small · test", run.results["batch_norm_momentum"]
     )
     assert files[f"{folder}/model.keras"] == store.model_path(run.id).read_bytes()
 

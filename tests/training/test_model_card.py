@@ -64,7 +64,7 @@ def test_card_holds_the_runs_real_numbers(trained, card_and_files):
         assert f"- {results['class_names'][true]} → {results['class_names'][predicted]}: {count} test images" in card
     worst = confident_mistakes(load_predictions(store, run.id), 1)
     if worst:
-        assert f"test image {worst[0].index}: a {results['class_names'][worst[0].true]}" in card
+        assert f"test image {worst[0].index}: of the class {results['class_names'][worst[0].true]}" in card
     assert f"{run.params:,} parameters" in card and "1,500 training examples" in card and "400 test examples" in card
     assert f"CNN Playground {app_version()}" in card and app_version() != "unknown (not installed)"
     assert "Optimizer adam" in card and "2 of 2 epochs" in card and "seed 5" in card
