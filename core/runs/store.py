@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from core.disk import DISK_FAILING, READ_ONLY, disk_problem, free_space_problem
+from core.paths import default_home
 from core.runs.record import Run, Status
 
 log = logging.getLogger(__name__)
 
-HOME_ENV = "CNN_PLAYGROUND_HOME"
 DATABASE_NAME = "runs.sqlite3"
 # Where the operator finds the database, in words: never a server path (the CLI and the server's log say it).
 _WHERE = f"{DATABASE_NAME} in the app's data folder (CNN_PLAYGROUND_HOME, or the CLI's --home)"
@@ -58,15 +58,6 @@ def model_file_bytes(params: int) -> int:
     """About how large a model's saved ``.keras`` file is: float32 weights and an optimizer's two moments
     for each (Adam), and the file's config."""
     return 12 * max(int(params or 0), 0) + 64 * 1024
-
-
-def default_home() -> Path:
-    """Where runs live: $CNN_PLAYGROUND_HOME, else the user's data directory."""
-    if os.environ.get(HOME_ENV):
-        return Path(os.environ[HOME_ENV]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("cnn-playground", appauthor=False))
 
 
 def _pid_alive(pid: int) -> bool:
