@@ -12,8 +12,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core.config import DEFAULT_PARAM_BUDGET
 from core.experiments.factors import Factor, FactorError, apply_values, format_value, short_label
-from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
+from core.model.spec import analyze_for
 from core.training.hyperparams import Hyperparameters
 
 MAX_FACTORS = 3

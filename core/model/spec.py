@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config import DEFAULT_PARAM_BUDGET
 from core.messages import quote as _short
 from core.numbers import is_finite_number, is_whole_number
 
-DEFAULT_PARAM_BUDGET = 5_000_000
 MAX_LAYERS = 100
 MAX_INPUT_SIDE = 4_096  # any one input dimension (pixels per side, channels, table features)
 SPEC_KEYS = ("input_shape", "layers")

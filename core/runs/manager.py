@@ -14,10 +14,16 @@ import logging
 import threading
 
 from core.classroom import ChallengeStore
-from core.config import DEFAULT_MAX_WAITING_PER_USER, Settings, default_concurrency, default_memory_budget_mb
+from core.config import (
+    DEFAULT_MAX_WAITING_PER_USER,
+    DEFAULT_PARAM_BUDGET,
+    Settings,
+    default_concurrency,
+    default_memory_budget_mb,
+)
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.disk import without_paths
-from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
+from core.model.spec import Analysis, analyze_for
 from core.runs.record import Ending, Run, Status
 from core.runs.runners import KerasTrainer, RunnerUnavailable, Trainer, runner_class
 from core.runs.store import RunStore, StoreError, model_file_bytes

@@ -22,16 +22,14 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from core.config import RUNNER_NAMES
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
 
 log = logging.getLogger(__name__)
 
-RUNNERS: dict[str, str] = {
-    "thread": "core.runs.thread_runner:ThreadRunner",
-    "process": "core.runs.process_runner:ProcessRunner",
-    "ray": "core.runs.ray_runner:RayRunner",
-}
+# The names are the settings' (core.config.RUNNER_NAMES); each runner is its module's <Name>Runner.
+RUNNERS: dict[str, str] = {name: f"core.runs.{name}_runner:{name.capitalize()}Runner" for name in RUNNER_NAMES}
 
 CANCELLED = Ending(Status.STOPPED, "Cancelled before it started.")
 UNEXPECTED_FAILURE = Ending(Status.FAILED, "Training failed unexpectedly; please try again.")

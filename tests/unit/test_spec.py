@@ -5,9 +5,9 @@ import copy
 import pytest
 from helpers import MIXED_LAYERS_SPEC
 
+from core.config import DEFAULT_PARAM_BUDGET
 from core.model.presets import PRESETS
 from core.model.spec import (
-    DEFAULT_PARAM_BUDGET,
     LAYER_TYPES,
     analyze,
     format_shape,
