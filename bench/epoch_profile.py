@@ -103,7 +103,7 @@ def main() -> int:
     from core.model.presets import PRESETS
     from core.model.spec import build_model
     from core.runs.record import Run
-    from core.training.trainer import VALIDATION_BATCH, train_run
+    from core.runs.trainer import VALIDATION_BATCH, train_run
 
     print(_common.machine(), flush=True)
     preset = PRESETS["model1"]

@@ -1,6 +1,6 @@
 """Time for model1 to reach the seed notebook's 89.4 % test accuracy on Fashion-MNIST.
 
-Trains through core's own trainer (core.training.trainer.train_run, as the app does) with model1's app
+Trains through core's own trainer (core.runs.trainer.train_run, as the app does) with model1's app
 hyperparameters (PRESETS["model1"].app_hyperparameters) unless flags override them. At the end of
 every epoch the model is evaluated on the whole test set; that evaluation is NOT counted as training
 time. Training time is the sum of the trainer's per-epoch seconds (each epoch including its
@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--stop-at-target", action="store_true", help="stop training once the target is reached")
     args = parser.parse_args()
 
-    import core.training.trainer as training
+    import core.runs.trainer as training
     from core.data.datasets import load_dataset
     from core.runs.record import Run
     from core.training.hyperparams import Hyperparameters

@@ -184,7 +184,7 @@ x_test, y_test = x_test[:{limit_test}], y_test[:{limit_test}]
 
 
 def _schedule_code(hp: Hyperparameters, epochs: str) -> str:
-    """Lines that turn `learning_rate` into the run's schedule (core.training.trainer.learning_rate)."""
+    """Lines that turn `learning_rate` into the run's schedule (core.training.fitting.learning_rate)."""
     if hp.learning_rate_schedule != "cosine":
         return ""
     return f"""# Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
@@ -200,7 +200,7 @@ def _learning_rate_arg(hp: Hyperparameters) -> str:
 
 
 def compile_code(hp: Hyperparameters, epochs: str, loss: str = CROSS_ENTROPY, metric: str = "accuracy") -> str:
-    """The run's optimizer, learning rate (and schedule), loss and metric (core.training.trainer.make_optimizer).
+    """The run's optimizer, learning rate (and schedule), loss and metric (core.training.fitting.make_optimizer).
 
     Args:
         epochs: a Python expression for the number of epochs (the cosine schedule spans them all).

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from core.classroom import ChallengeStore
 from core.config import (
     DEFAULT_MAX_WAITING_PER_USER,
     DEFAULT_PARAM_BUDGET,
@@ -24,6 +23,7 @@ from core.config import (
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.disk import without_paths
 from core.model.spec import Analysis, analyze_for
+from core.runs.challenges import ChallengeStore
 from core.runs.record import Ending, Run, Status
 from core.runs.runners import KerasTrainer, RunnerUnavailable, Trainer, runner_class
 from core.runs.store import RunStore, StoreError, model_file_bytes
@@ -179,7 +179,7 @@ class RunManager:
     ) -> Run:
         """Queue a run and return it at once; raises RunRejected with the reasons when it cannot train.
 
-        With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too; ``experiment``
+        With a classroom ``challenge`` (core.runs.challenges.Challenge) its rules are enforced too; ``experiment``
         tags the run as a variant of that experiment (core.experiments).
         """
         if challenge is not None:

@@ -68,7 +68,7 @@ class Trainer(Protocol):
 
 
 class KerasTrainer:
-    """The real trainer (core.training.trainer), imported on first use: a rejected run never loads TensorFlow."""
+    """The real trainer (core.runs.trainer), imported on first use: a rejected run never loads TensorFlow."""
 
     def prepare(self, threads: int) -> None:
         import tensorflow as tf
@@ -79,7 +79,7 @@ class KerasTrainer:
             pass
 
     def train(self, run: Run, store: RunStore, *, continue_training: bool = False) -> Ending:
-        from core.training.trainer import train_run
+        from core.runs.trainer import train_run
 
         return train_run(run, store, continue_training=continue_training)
 

@@ -76,6 +76,18 @@ class PredictionsUnavailable(Exception):
     """The run has no readable saved test predictions; the message says why in plain words."""
 
 
+def load_regression_predictions(store: RunStore, run_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """A regression run's saved test predictions and true values (the arrays core.training.tasks saves).
+
+    Raises PredictionsUnavailable with a plain message when there are none.
+    """
+    arrays = store.read_predictions(run_id)
+    try:
+        return np.asarray(arrays["predictions"], dtype=np.float64), np.asarray(arrays["y_true"], dtype=np.float64)
+    except KeyError as error:
+        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from None
+
+
 class StoreError(Exception):
     """The run store cannot do what was asked (damaged, read-only, full or failing disk).
 

@@ -76,17 +76,3 @@ def summarize_regression(predicted: np.ndarray, y_true: np.ndarray, target_name:
         "target_name": target_name,
         "loss": loss,
     }
-
-
-def load_regression_predictions(store, run_id: str) -> tuple[np.ndarray, np.ndarray]:
-    """A regression run's saved test predictions and true values, from ``store`` (a core.runs.store.RunStore).
-
-    Raises core.runs.store.PredictionsUnavailable with a plain message when there are none.
-    """
-    from core.runs.store import PredictionsUnavailable
-
-    arrays = store.read_predictions(run_id)
-    try:
-        return np.asarray(arrays["predictions"], dtype=np.float64), np.asarray(arrays["y_true"], dtype=np.float64)
-    except KeyError as error:
-        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from None

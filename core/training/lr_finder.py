@@ -106,8 +106,8 @@ def lr_range_test(
 
     from core.data.datasets import load_dataset
     from core.model.spec import build_model
+    from core.training.fitting import make_optimizer
     from core.training.tasks import TASKS
-    from core.training.trainer import make_optimizer
 
     hp = hyperparameters
     data = load_dataset(dataset_name)

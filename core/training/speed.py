@@ -14,9 +14,9 @@ import keras
 
 from core.data.datasets import load_dataset
 from core.model.spec import build_model
+from core.training.fitting import PREDICT_BATCH, make_optimizer
 from core.training.hyperparams import Hyperparameters
 from core.training.tasks import TASKS
-from core.training.trainer import PREDICT_BATCH, make_optimizer
 
 MEASURE_EXAMPLES = 2048  # enough batches to time steady steps, few enough to take a few seconds
 VALIDATION_SPLIT = 0.1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.data.datasets import CLASSIFICATION, REGRESSION, USER_PREFIX
+from core.data.datasets import CLASSIFICATION, REGRESSION, USER_PREFIX, DatasetUnavailable, load_dataset
 from core.training.evaluation import summarize_predictions, summarize_regression
 from core.training.hyperparams import LOSSES, Hyperparameters
 from core.training.target_scaling import TargetScaling, Unscaled
@@ -100,8 +100,6 @@ def task_of_record(record: dict) -> Task:
         return TASKS[REGRESSION if regression else CLASSIFICATION]
     dataset = record.get("dataset", "")
     if isinstance(dataset, str) and dataset.startswith(USER_PREFIX):
-        from core.data.datasets import DatasetUnavailable, load_dataset
-
         try:
             return TASKS[load_dataset(dataset).task]
         except DatasetUnavailable:

@@ -10,8 +10,8 @@ from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
+from core.runs.trainer import train_run
 from core.training.hyperparams import COSINE_FLOOR, Hyperparameters
-from core.training.trainer import train_run
 
 FAST = PRESETS["fast"]
 

@@ -1,5 +1,9 @@
 """Training one run: build the model from its spec, fit it while streaming metrics, evaluate, save the model.
 
+The runners' trainer (core.runs.runners.KerasTrainer): it trains a Run and writes its files beside the
+RunStore, so it sits with the runs; the Keras pieces it shares with the learning-rate finder and the speed
+measurement (the optimizer, the batch sizes of forward passes) are core.training.fitting's.
+
 Runs in a runner's slot (a thread, a worker process). It records into the Run object and writes the
 model files beside the store, then says how the run ended (an Ending); the run manager saves and ends
 the run. It never touches any UI.
@@ -14,25 +18,22 @@ import time
 import keras
 import numpy as np
 
-from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.pixels import as_float_input
 from core.disk import disk_problem, without_paths
 from core.messages import counted
 from core.model.spec import analyze_for, build_model, strip_ansi
+from core.runs.challenges import HIDDEN_SCORE, load_hidden_test
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
-from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
+from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, make_optimizer
+from core.training.hyperparams import Hyperparameters
 from core.training.target_scaling import convert_logs
 
 log = logging.getLogger(__name__)
 
 NAN_MESSAGE = "The loss became NaN (not a number) — lower the learning rate and train again."
 INF_MESSAGE = "The loss became infinite — lower the learning rate and train again."
-PREDICT_BATCH = 512
-# Validation only runs forward passes: at the test predictions' batch size it takes fewer, fuller steps
-# than at a small training batch size (bench/epoch_profile.py), with the same results.
-VALIDATION_BATCH = PREDICT_BATCH
 
 
 class _SavingClock:
@@ -138,20 +139,6 @@ class RunRecorder(keras.callbacks.Callback):
             metrics["val_batch_seconds"] = per_test_batch
         metrics.update(convert_logs(logs or {}, self.factors))
         self.run.record_epoch(metrics)  # the manager saves the run here (its progress hook)
-
-
-def learning_rate(hyperparameters: Hyperparameters, steps_per_epoch: int):
-    """The optimizer's learning rate: a number, or a Keras schedule over the run's training steps."""
-    rate = hyperparameters.effective_learning_rate
-    if hyperparameters.learning_rate_schedule == "cosine":
-        steps = max(1, hyperparameters.epochs * steps_per_epoch)
-        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps, alpha=COSINE_FLOOR)
-    return rate
-
-
-def make_optimizer(hyperparameters: Hyperparameters, steps_per_epoch: int = 1):
-    info = OPTIMIZERS[hyperparameters.optimizer]
-    return getattr(keras.optimizers, info.keras_name)(learning_rate=learning_rate(hyperparameters, steps_per_epoch))
 
 
 def plain_error(error: BaseException) -> str:
