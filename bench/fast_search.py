@@ -106,7 +106,7 @@ def main() -> int:
     parser.add_argument("--reference-epochs", type=int, default=2)
     args = parser.parse_args()
 
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     print(_common.machine(), flush=True)
     model1 = PRESETS["model1"]

@@ -21,10 +21,10 @@ from _common import machine
 
 
 def measure(runner: str, runs: int) -> list[tuple[float, float]]:
-    from core.model.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import PRESETS
 
     with tempfile.TemporaryDirectory() as home:
         manager = RunManager(RunStore(Path(home) / "store"), max_concurrent=1, runner=runner)

@@ -21,7 +21,7 @@ SEED_ACCURACY = 0.894  # the notebook's model 1 test accuracy (30 epochs of SGD,
 
 
 def main() -> int:
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     app = PRESETS["model1"].app_hyperparameters
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

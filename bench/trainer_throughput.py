@@ -76,12 +76,12 @@ def main() -> None:
 
     import keras
 
-    from core.model.presets import PRESETS
     from core.model.spec import analyze, build_model
     from core.runs.record import Run
     from core.runs.store import RunStore
     from core.runs.trainer import RunRecorder
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import PRESETS
 
     print(_common.machine())
     data, x, y = load_data(args.limit)

@@ -29,7 +29,6 @@ from core.data.datasets import CLASSIFICATION, DATASETS, USER_PREFIX, Dataset, l
 from core.data.user_datasets import UserDatasetStore
 from core.disk import DISK_FAILING, disk_problem
 from core.insight import compare
-from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.numbers import strict_json
 from core.runs.challenges import (  # noqa: F401  (the challenge's rules, named here for the classroom's callers)
@@ -46,7 +45,8 @@ from core.runs.record import Run, Status
 from core.runs.store import RunStore, StoreError
 from core.text import CHALLENGE_TITLE_CHARS, DATASET_TITLE_CHARS, ascii_whole_number, clean_name
 from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
-from core.validation import InvalidInput, check_hyperparameters
+from core.training.presets import PRESETS
+from core.training.validation import InvalidInput, check_hyperparameters
 from core.work import (
     WorkArchive,
     WorkFileError,

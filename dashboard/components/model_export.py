@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.data.datasets import DatasetUnavailable, load_dataset
+from core.insight import tflite_files
 from core.insight.model_card import Speed, measure_speed, model_card
 from core.model import tflite
 from core.notebook import download_name, notebook_problem, run_notebook
@@ -46,7 +47,7 @@ def _smaller_headings(markdown: str) -> str:
 def model_card_section(run) -> None:
     store = session.manager().store
     with st.expander("Model card", icon=":material/badge:"):
-        card = model_card(run, store, _run_speed(run), tflite.saved_files(store, run.id))
+        card = model_card(run, store, _run_speed(run), tflite_files.saved_files(store, run.id))
         st.markdown(_smaller_headings(card))
         st.download_button(
             "Download the model card (.md)",
@@ -110,7 +111,7 @@ def phone_model_section(run) -> None:
     if not store.model_path(run.id).is_file():
         st.info("This run has no saved model to convert.")
         return
-    files = tflite.saved_files(store, run.id)
+    files = tflite_files.saved_files(store, run.id)
     if files is None:
         slot = st.empty()
         if not slot.button("Make the TensorFlow Lite files", key="make_tflite", icon=":material/smartphone:"):
@@ -118,13 +119,13 @@ def phone_model_section(run) -> None:
         slot.empty()  # made once: the button goes
         try:
             with st.spinner("Converting and measuring (a few seconds)…"):
-                files = tflite.make_files(store, run)
+                files = tflite_files.make_files(store, run)
         except tflite.TFLiteUnavailable as error:
             st.info(markdown_literal(error), icon=":material/block:")
             return
     metric_title = "accuracy" if files[0].metric == "accuracy" else "MAE"
     st.dataframe(_files_table(files, metric_title), hide_index=True, key="tflite_table")
-    paths = tflite.paths(store, run.id)
+    paths = tflite_files.paths(store, run.id)
     columns = st.columns(len(files))
     for column, file in zip(columns, files):
         column.download_button(

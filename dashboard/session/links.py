@@ -7,11 +7,11 @@ import streamlit as st
 
 from core.data.datasets import load_dataset
 from core.data.user_datasets import is_user_dataset
-from core.model.presets import PRESETS
 from core.share import PARAM as SHARE_PARAM
 from core.share import ShareLinkError
 from core.share import decode as decode_share
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 from .playground import Playground, fit_spec_to_data
 from .runs import own_run

@@ -14,9 +14,9 @@ import streamlit as st
 from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.model import spec as spec_edits
-from core.model.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for
 from core.model.spec import analyze_for
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for
 
 from . import links
 from .identity import user_id

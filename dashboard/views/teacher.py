@@ -12,10 +12,10 @@ from core.classroom import (
     starting_model_warning,
 )
 from core.data.datasets import CLASSIFICATION, DATASETS, DatasetUnavailable, load_dataset
-from core.model.presets import PRESETS
 from core.runs.store import StoreError
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
+from core.training.presets import PRESETS
 from core.training.speed import describe_seconds, measure_speed
 from dashboard import session
 from dashboard.components.classroom import app_link

@@ -14,7 +14,7 @@ from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
 from core.messages import quote
 from core.model.spec import LAYER_TYPES, MERGE_TYPES, analyze, is_graph, keras_kwargs, layer_names, merge_number
 from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
-from core.validation import InvalidInput, check_hyperparameters, check_spec
+from core.training.validation import InvalidInput, check_hyperparameters, check_spec
 
 POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",), "Activation": ("activation",)}
 
