@@ -19,6 +19,7 @@ import numpy as np
 from core.insight.mistakes import PredictionsUnavailable, confident_mistakes, load_predictions
 from core.messages import counted
 from core.model.augmentation import describe as describe_augmentation
+from core.model.spec import is_image_spec
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.text import markdown_literal as md
@@ -117,11 +118,7 @@ def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_fil
         "## Data",
         "",
         f"- Data set: **{md(_dataset_title(run))}**, "
-        + (
-            f"images of {input_shape}."
-            if len(run.spec.get("input_shape") or ()) == 3
-            else f"rows of {input_shape} numbers."
-        ),
+        + (f"images of {input_shape}." if is_image_spec(run.spec) else f"rows of {input_shape} numbers."),
     ]
     class_names = [md(name) for name in results.get("class_names") or []]
     if regression:
@@ -228,7 +225,7 @@ def _size_and_speed(run: Run, store: RunStore, speed: Speed | None, tflite_files
             f"(Keras: {keras}, same {file.test_examples:,} test examples)."
         )
     if speed is not None:
-        item = "image" if len(run.spec.get("input_shape") or ()) == 3 else "row"
+        item = "image" if is_image_spec(run.spec) else "row"
         lines.append(
             f"- Speed on this server's CPU: {speed.single_ms:.1f} ms for one {item} alone, "
             f"{speed.batch_ms:.3f} ms per {item} in a batch of {speed.batch}."

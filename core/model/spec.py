@@ -1006,6 +1006,11 @@ def _fmt_shape(shape) -> str:
     return "×".join(str(v) for v in shape)
 
 
+def is_image_spec(spec) -> bool:
+    """Whether the spec takes images (height × width × channels) rather than a table's rows."""
+    return isinstance(spec, dict) and len(spec.get("input_shape") or ()) == 3
+
+
 def format_shape(shape: Shape | None) -> str:
     """Keras-style output shape with the batch dimension: (None, 26, 26, 16)."""
     if shape is None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from core.model.augmentation import AUGMENTATION_TYPES
+from core.model.spec import is_image_spec
 
 KINDS = ("float32", "int8")
 KIND_TITLES = {"float32": "float32 (full precision)", "int8": "int8 (quantized, about 4× smaller)"}
@@ -195,7 +196,9 @@ def usage_snippet(file: TFLiteFile, input_shape, class_names=()) -> str:
         if class_names
         else "print(scores[0])  # the predicted number"
     )
-    pixels = "pixels 0..255 divided by 255" if len(input_shape) == 3 else "normalised as in training"
+    pixels = (
+        "pixels 0..255 divided by 255" if is_image_spec({"input_shape": input_shape}) else "normalised as in training"
+    )
     return f"""import numpy as np
 import tensorflow as tf  # or: from ai_edge_litert.interpreter import Interpreter
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.data.datasets import load_dataset
 from core.data.user_datasets import is_user_dataset
+from core.model.spec import is_image_spec
 from core.share import PARAM as SHARE_PARAM
 from core.share import ShareLinkError
 from core.share import decode as decode_share
@@ -110,7 +111,7 @@ def _join_challenge(state: Playground, keep_model: bool = False) -> None:
         return
     state.challenge = code
     data = load_dataset(challenge.dataset)
-    if keep_model and data.is_images == (len(state.spec.get("input_shape") or ()) == 3):
+    if keep_model and data.is_images == is_image_spec(state.spec):
         state.dataset = challenge.dataset
         state.hyperparameters = challenge.apply(state.hyperparameters)
         state.replace_spec(fit_spec_to_data(state.spec, challenge.dataset))

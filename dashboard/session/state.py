@@ -14,7 +14,7 @@ import streamlit as st
 from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.model import spec as spec_edits
-from core.model.spec import analyze_for
+from core.model.spec import analyze_for, is_image_spec
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for
 
@@ -88,7 +88,7 @@ def _apply_rules(challenge: Challenge) -> None:
     if state.dataset != challenge.dataset:
         state.dataset = challenge.dataset
         data = load_dataset(challenge.dataset)
-        if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):
+        if data.is_images != is_image_spec(state.spec):
             state.preset = challenge.preset  # the model cannot fit this kind of data: the challenge's start
             state.replace_spec(fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))
         else:
@@ -139,7 +139,7 @@ def set_dataset(name: str) -> None:
     state.dataset = name
     state.hyperparameters = _within_data(state.hyperparameters, name)
     is_images = load_dataset(name).is_images
-    if is_images != (len(state.spec.get("input_shape") or ()) == 3):
+    if is_images != is_image_spec(state.spec):
         # From images to a table or back: the layers cannot fit the other kind, so start from its preset.
         load_preset(default_preset_for(is_images))
     else:
