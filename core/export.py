@@ -85,7 +85,7 @@ def _phone_files_and_speed(run: Run, store: RunStore):
     from core.data.datasets import DatasetUnavailable, load_dataset
     from core.insight import tflite_files
     from core.insight.inspection import ModelUnavailable, load_run_model
-    from core.insight.model_card import measure_speed
+    from core.insight.model_card import measure_prediction_speed
     from core.model import tflite
 
     try:
@@ -93,7 +93,7 @@ def _phone_files_and_speed(run: Run, store: RunStore):
     except ModelUnavailable as error:
         return [], None, str(error)
     try:
-        speed = measure_speed(model, load_dataset(run.dataset).as_float("x_test"))
+        speed = measure_prediction_speed(model, load_dataset(run.dataset).as_float("x_test"))
     except DatasetUnavailable:
         speed = None
     try:

@@ -6,7 +6,6 @@ and per evaluated example; a run's time is then its epochs × examples, plus val
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ import keras
 
 from core.data.datasets import load_dataset
 from core.model.spec import build_model
+from core.timing import format_duration
 from core.training.fitting import PREDICT_BATCH, make_optimizer
 from core.training.hyperparams import Hyperparameters
 from core.training.tasks import TASKS
@@ -23,7 +23,7 @@ VALIDATION_SPLIT = 0.1
 
 
 @dataclass(frozen=True)
-class Speed:
+class TrainingSpeed:
     train_seconds_per_example: float  # one example, one epoch, forward and backward, at a steady pace
     predict_seconds_per_example: float  # validation and test: forward only
     epoch_overhead_seconds: float  # each epoch's own start and its validation's, beyond the examples
@@ -75,7 +75,7 @@ class _Timer(keras.callbacks.Callback):
         self.batch_spans.append((self._batches - 1, self._last_batch_done - self._first_batch_done))
 
 
-def measure_speed(spec: dict, dataset: str, batch_size: int, examples: int = MEASURE_EXAMPLES) -> Speed:
+def measure_speed(spec: dict, dataset: str, batch_size: int, examples: int = MEASURE_EXAMPLES) -> TrainingSpeed:
     """Time the model on this machine as a run trains it: a first epoch (building its graphs), then
     steady epochs with their validation, and a predict as the test set gets."""
     data = load_dataset(dataset)
@@ -110,12 +110,10 @@ def measure_speed(spec: dict, dataset: str, batch_size: int, examples: int = MEA
     steady_epoch = min(timer.epochs[1:])
     overhead = max(steady_epoch - per_train * fit - per_predict * (n - fit), 0.0)
     setup = built + (timer.epochs[0] - steady_epoch) + (predicts[0] - predicts[1])
-    return Speed(per_train, per_predict, overhead, max(setup, 0.0))
+    return TrainingSpeed(per_train, per_predict, overhead, max(setup, 0.0))
 
 
 def describe_seconds(seconds: float) -> str:
-    """About 40 s / about 3 min / about 1 h 10 min, rounded as a forecast should be."""
-    if seconds < 60:
-        return f"about {max(5, 5 * math.ceil(seconds / 5))} s"
-    minutes = math.ceil(seconds / 60)
-    return f"about {minutes} min" if minutes < 60 else f"about {minutes // 60} h {minutes % 60} min"
+    """A run's expected time in words ("about 45 s", "about 3 min"): measured on a few batches, its seconds
+    are rounded up to fives."""
+    return format_duration(seconds, about=True, second_step=5)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.insight import tflite_files
-from core.insight.model_card import Speed, measure_speed, model_card
+from core.insight.model_card import PredictionSpeed, measure_prediction_speed, model_card
 from core.model import tflite
 from core.notebook import download_name, notebook_problem, run_notebook
 from dashboard import session
@@ -18,12 +18,12 @@ from dashboard.components.user_text import markdown_literal
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _speed(run_id: str, model_stamp: int, _model, _inputs) -> Speed:
+def _speed(run_id: str, model_stamp: int, _model, _inputs) -> PredictionSpeed:
     """Measured once per saved model (the stamp changes when "train more" saves a new one)."""
-    return measure_speed(_model, _inputs)
+    return measure_prediction_speed(_model, _inputs)
 
 
-def _run_speed(run) -> Speed | None:
+def _run_speed(run) -> PredictionSpeed | None:
     store = session.manager().store
     path = store.model_path(run.id)
     if not path.is_file():

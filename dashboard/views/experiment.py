@@ -7,11 +7,11 @@ import streamlit as st
 
 from core.experiments.analysis import findings, finished, metric_of
 from core.experiments.engine import results_table
-from core.experiments.estimate import format_duration
 from core.experiments.factors import FactorError, format_value, log_spaced, make_factor, parse_value, short_label
 from core.experiments.plan import MAX_FACTORS, MAX_RUNS, MAX_SEEDS, plan_experiment
 from core.messages import counted
 from core.runs.record import Status
+from core.timing import format_duration
 from core.training.hyperparams import Hyperparameters
 from dashboard import session
 from dashboard.charts.experiments import effects_figure, parallel_coordinates_figure, small_multiples_figure
@@ -184,7 +184,7 @@ def setup_view() -> None:
     runs_col.metric("Runs", len(plan.runnable), help="Variants × seeds that will train.")
     time_col.metric(
         "Estimated time",
-        format_duration(estimate.wall_seconds) if estimate else "unknown",
+        format_duration(estimate.wall_seconds, about=True) if estimate else "unknown",
         help=estimate.basis if estimate else "No past run on this data set to measure the speed from yet.",
     )
     broken_col.metric("Break a limit", len(plan.broken), help="These variants are left out.")
@@ -272,7 +272,7 @@ def timing_caption(experiment, runs: dict, table) -> str:
     own = table["train_seconds"].dropna().sum()
     text = f"Took {format_duration(wall)} from start to end; the runs' own training times add up to {format_duration(own)}."
     if experiment.estimate_seconds:
-        text += f" Estimated before the start: {format_duration(experiment.estimate_seconds)}."
+        text += f" Estimated before the start: {format_duration(experiment.estimate_seconds, about=True)}."
     return text
 
 

@@ -7,13 +7,14 @@ import streamlit as st
 
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
+from core.timing import format_duration
 from core.training.hyperparams import LOSSES
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
-from dashboard.components.labels import format_seconds, run_label
+from dashboard.components.labels import run_label
 from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
 from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import run_status, show_shape_table
@@ -94,7 +95,7 @@ else:
     columns[0].metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results else "—")
     columns[1].metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
 columns[-2].metric("Parameters", f"{run.params:,}")
-columns[-1].metric("Training time", format_seconds(results.get("train_seconds")))
+columns[-1].metric("Training time", format_duration(results.get("train_seconds")))
 sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 
 summary_col, settings_col = st.columns([3, 2], gap="large")

@@ -16,7 +16,8 @@ from core.experiments.analysis import (
     seed_spread,
 )
 from core.experiments.engine import Experiment, ExperimentStore, results_table
-from core.experiments.estimate import Speed, estimate_plan, past_speeds
+from core.experiments.estimate import PastRunSpeed as Speed
+from core.experiments.estimate import estimate_plan, past_speeds
 from core.experiments.factors import (
     FactorError,
     apply_values,
