@@ -363,7 +363,7 @@ def _check_results(results, task: str, what: str) -> dict | None:
             _whole(value, what, f"result {key}", 10**9)
         elif not (value is None or is_finite_number(value) or (isinstance(value, str) and len(value) <= 200)):
             _fail(what, f"its result {printable(key, 40)!r} is not a number.")
-    needed = ("test_mae", "test_rmse", "test_r2") if task == REGRESSION else ("test_accuracy", "test_loss")
+    needed = TASKS[task].result_keys
     if any(not is_finite_number(results.get(key)) for key in needed):
         _fail(what, f"its results lack {', '.join(needed)}.")
     if task == CLASSIFICATION:

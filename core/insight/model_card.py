@@ -105,7 +105,7 @@ def model_card(run: Run, store: RunStore, speed: PredictionSpeed | None = None, 
     """The card as Markdown. ``speed`` and ``tflite_files`` (core.model.tflite.TFLiteFile) add their lines."""
     results = run.results or {}
     hp = run.hyperparameters
-    regression = results.get("task") == "regression"
+    regression = run.task.is_regression
     created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
     input_shape = "×".join(str(v) for v in run.spec.get("input_shape") or [])
     lines = [

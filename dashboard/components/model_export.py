@@ -85,15 +85,16 @@ def notebook_download(run) -> None:
     )
 
 
-def _files_table(files, metric_title: str) -> pd.DataFrame:
-    as_text = (lambda v: f"{100 * v:.2f} %") if files[0].metric == "accuracy" else (lambda v: f"{v:.4g}")
+def _files_table(files, task) -> pd.DataFrame:
+    """The files measured by the run's task's headline (core.training.tasks.Task): accuracy, or the MAE."""
+    as_text = (lambda v: f"{v:.4g}") if task.is_regression else (lambda v: f"{100 * v:.2f} %")
     return pd.DataFrame(
         {
             "File": [f.filename for f in files],
             "Kind": [tflite.KIND_TITLES[f.kind] for f in files],
             "Size": [f"{f.size_bytes / 1024:,.0f} KB" for f in files],
-            f"Test {metric_title} (TFLite)": [as_text(f.tflite_value) for f in files],
-            f"Test {metric_title} (Keras)": [as_text(f.keras_value) for f in files],
+            f"{task.headline_title} (TFLite)": [as_text(f.tflite_value) for f in files],
+            f"{task.headline_title} (Keras)": [as_text(f.keras_value) for f in files],
         }
     )
 
@@ -123,8 +124,7 @@ def phone_model_section(run) -> None:
         except tflite.TFLiteUnavailable as error:
             st.info(markdown_literal(error), icon=":material/block:")
             return
-    metric_title = "accuracy" if files[0].metric == "accuracy" else "MAE"
-    st.dataframe(_files_table(files, metric_title), hide_index=True, key="tflite_table")
+    st.dataframe(_files_table(files, run.task), hide_index=True, key="tflite_table")
     paths = tflite_files.paths(store, run.id)
     columns = st.columns(len(files))
     for column, file in zip(columns, files):

@@ -5,6 +5,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core.data.datasets import CLASSIFICATION
 from core.experiments.analysis import findings, finished, metric_of
 from core.experiments.engine import results_table
 from core.experiments.factors import FactorError, format_value, log_spaced, make_factor, parse_value, short_label
@@ -13,6 +14,7 @@ from core.messages import counted
 from core.runs.record import Status
 from core.timing import format_duration
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS
 from dashboard import session
 from dashboard.charts.experiments import effects_figure, parallel_coordinates_figure, small_multiples_figure
 from dashboard.components.experiments import pareto_views, readable_table
@@ -257,7 +259,8 @@ def live_view(experiment_id: str) -> None:
     training = sum(1 for r in runs.values() if r.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED))
     waiting = total - done - training
     st.progress(done / max(total, 1), text=f"{done} of {total} runs done, {training} training, {waiting} waiting")
-    metric = "mae" if any((r.results or {}).get("test_mae") is not None for r in runs.values()) else "accuracy"
+    # The runs of one experiment train on one data set: they share their task (its metric is charted).
+    metric = next((r.task for r in runs.values()), TASKS[CLASSIFICATION]).metric
     st.plotly_chart(small_multiples_figure(curves(experiment, runs), metric), key="xp_live")
     if not running:
         st.rerun()  # all ended: draw the results once, which stops the polling

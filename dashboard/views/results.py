@@ -5,10 +5,12 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core.data.datasets import CLASSIFICATION, REGRESSION
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
 from core.timing import format_duration
 from core.training.hyperparams import LOSSES
+from core.training.tasks import TASKS, task_of_results
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
@@ -40,11 +42,12 @@ def runs_table(runs) -> pd.DataFrame:
         return "—" if r.test_accuracy is None else f"{100 * r.test_accuracy:.2f}"
 
     def mae(r) -> str:
-        value = (r.results or {}).get("test_mae")
+        value = TASKS[REGRESSION].headline_value(r.results)
         return "—" if value is None else f"{value:,.4g}"
 
-    regressions = any((r.results or {}).get("test_mae") is not None for r in runs)
-    classifications = any(r.test_accuracy is not None for r in runs) or not regressions
+    read_as = {task_of_results(r.results).name for r in runs if r.results}  # each run's results, by their task
+    regressions = REGRESSION in read_as
+    classifications = CLASSIFICATION in read_as or not regressions
     return pd.DataFrame(
         [
             {
