@@ -105,10 +105,8 @@ def keep_challenge_in_url() -> None:
 
 
 def param_budget() -> int:
-    """The server's limit, or the challenge's when lower."""
-    challenge = active_challenge()
-    budget = manager().param_budget
-    return min(budget, challenge.max_params) if challenge is not None else budget
+    """The server's limit, or the challenge's when lower (the run policy's)."""
+    return manager().policy.allowed_maxima(active_challenge()).params
 
 
 def control(name: str) -> str:
