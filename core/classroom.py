@@ -386,6 +386,7 @@ CLASS_CSV_COLUMNS = (
     "score",
     "test_loss",
     "train_seconds",
+    "seconds_to_target",
 )
 _CLASS_MEMBER = re.compile(
     r"manifest\.json|challenge\.json|leaderboard\.csv|hidden_test\.npz"
@@ -411,7 +412,12 @@ def class_results_csv(runs: list[Run], challenge: Challenge) -> str:
     writer = csv.writer(out)
     writer.writerow(CLASS_CSV_COLUMNS)
     for row in leaderboard(runs, challenge):
-        values = {**row, "learners_best": "yes" if row["run_id"] in best else ""}
+        reached = row.get("target_reached") or {}
+        values = {
+            **row,
+            "learners_best": "yes" if row["run_id"] in best else "",
+            "seconds_to_target": reached.get("seconds"),
+        }
         writer.writerow(["" if values.get(c) is None else values[c] for c in CLASS_CSV_COLUMNS])
     return out.getvalue()
 

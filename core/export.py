@@ -153,7 +153,13 @@ def build_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> Bu
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         try:
-            script = training_script(run.spec, run.dataset, run.hyperparameters, run.name or f"Run {run.id}")
+            script = training_script(
+                run.spec,
+                run.dataset,
+                run.hyperparameters,
+                run.name or f"Run {run.id}",
+                (run.results or {}).get("batch_norm_momentum"),
+            )
             bundle.writestr(f"{folder}/train.py", script)
             script_lines = SCRIPT_LINES
         except ValueError as error:  # a data set no standalone script can load (e.g. one a user imported)

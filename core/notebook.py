@@ -248,6 +248,9 @@ class _Cells:
         }
         if self.regression:
             values["loss"] = LOSSES[hp.loss].title
+        else:
+            values["label_smoothing"] = hp.label_smoothing or "off"
+            values["target_accuracy"] = f"{hp.target_accuracy:.1%}" if hp.target_accuracy is not None else "off"
         rows = [
             f"| {FIELDS_BY_NAME[key].label} | {value} | {FIELDS_BY_NAME[key].help} |" for key, value in values.items()
         ]
@@ -341,7 +344,7 @@ class _Cells:
 
     def _model(self) -> list:
         spec = self.run.spec
-        code = model_code(spec)  # validates the spec
+        code = model_code(spec, (self.run.results or {}).get("batch_norm_momentum"))  # validates the spec
         layers = [
             f"- **{name}** ({layer['type']}): {LAYER_TYPES[layer['type']].summary}"
             for name, layer in zip(layer_names(spec), spec["layers"])
@@ -385,6 +388,14 @@ class _Cells:
             )
         if hp.learning_rate_schedule == "cosine":
             schedule = " It is lowered along a cosine to nearly zero by the last batch."
+        if hp.learning_rate_schedule == "one_cycle":
+            schedule = " It rises over the first 30 % of the batches, then falls along a cosine to nearly zero."
+        if hp.label_smoothing and not self.regression:
+            schedule += (
+                f" Label smoothing {hp.label_smoothing:g}: the right class is aimed at {1 - hp.label_smoothing:.0%}."
+            )
+        if hp.target_accuracy is not None and not self.regression:
+            schedule += f" Training stops once the validation accuracy reaches {hp.target_accuracy:.1%}."
         if hp.early_stopping_patience:
             early = (
                 " Early stopping: training stops when the validation loss has not improved for "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 _ROUNDING = 1e-6  # 54.000000001 s is 54 s: a forecast is rounded up, but not for float dust
 
 
-def format_duration(seconds: float | None, *, about: bool = False, second_step: int = 1) -> str:
+def format_duration(seconds: float | None, *, about: bool = False, second_step: int = 1, clock: bool = True) -> str:
     """A duration in words.
 
     Measured (``about=False``): "42 s", "2 min 05 s", "1 h 02 min"; "—" when there is none.
@@ -21,6 +21,8 @@ def format_duration(seconds: float | None, *, about: bool = False, second_step: 
     "about 1 h 10 min".
 
     Args:
+        clock: a measured time as a clock shows it, the seconds in two digits so that a ticking figure
+            keeps its width ("2 min 05 s"); False in a sentence ("reached 90 % in 2 min 5 s").
         second_step: a forecast under a minute is rounded up to a multiple of this many seconds (5 for a
             forecast from a few timed batches, whose last second is not known).
     """
@@ -34,9 +36,10 @@ def format_duration(seconds: float | None, *, about: bool = False, second_step: 
     whole = int(round(seconds))
     if whole < 60:
         return f"{whole} s"
+    digits = "02d" if clock else "d"
     if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+        return f"{whole // 60} min {whole % 60:{digits}} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:{digits}} min"
 
 
 @dataclass(frozen=True)

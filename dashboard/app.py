@@ -16,6 +16,7 @@ session.remember_teacher_in_browser()
 store_problem = session.store_problem()  # a damaged run store: every page says so, plainly, instead
 if store_problem is None:
     session.playground()
+    session.keep_working_model()  # edits made by the last run's callbacks: a refresh finds them (page.run may stop early)
 
 page = st.navigation(
     [
@@ -40,5 +41,6 @@ try:
     if session.manager().notice:  # e.g. the training cluster cannot be reached, or the run store is read-only
         st.warning(session.manager().notice, icon=":material/cloud_off:")
     page.run()
+    session.keep_working_model()
 except StoreError as error:  # the store failed while the app ran (a disk that filled up or went bad)
     st.error(error.public, icon=":material/database:")

@@ -75,8 +75,8 @@ HYPERPARAMETER_ROWS = {
     "Batch size": lambda hp: hp.batch_size,
     "Validation split": lambda hp: hp.validation_split,
     "Seed": lambda hp: hp.seed,
-    "Training images": lambda hp: hp.limit_train or "all",
-    "Test images": lambda hp: hp.limit_test or "all",
+    "Training {examples}": lambda hp: hp.limit_train or "all",
+    "Test {examples}": lambda hp: hp.limit_test or "all",
 }
 
 
@@ -84,8 +84,9 @@ def diff_runs(runs) -> list[DiffRow]:
     """Every setting of the runs side by side: data set, each hyperparameter, each layer and its settings."""
     rows = [DiffRow("Data", "Data set", tuple(format_value(r.dataset) for r in runs))]
     hps: list[Hyperparameters] = [r.hyperparameters for r in runs]
+    examples = "rows" if runs and all(r.task.is_regression for r in runs) else "images"
     rows += [
-        DiffRow("Training", label, tuple(format_value(get(hp)) for hp in hps))
+        DiffRow("Training", label.format(examples=examples), tuple(format_value(get(hp)) for hp in hps))
         for label, get in HYPERPARAMETER_ROWS.items()
     ]
     if any(r.task.is_regression for r in runs):  # the loss is a choice for these only
@@ -165,7 +166,8 @@ def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
     leaderboard scores on its hidden test set; a run without one (a regression, or a run without a test result) comes after, as ``_rank``
     says. Each row: rank, run_id, name, learner, architecture, status, score, test_accuracy, test_mae,
     test_loss, params, train_seconds (from the epoch history when the results lack it), epochs,
-    parent_id, created, ended.
+    target_reached (when its validation accuracy reached the run's target: core.training.target), parent_id,
+    created, ended.
     """
     rows = []
     for run in runs:
@@ -187,6 +189,7 @@ def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
                 "params": run.params,
                 "train_seconds": seconds,
                 "epochs": run.epoch,
+                "target_reached": results.get("target_reached"),
                 "parent_id": run.parent_id or "",
                 "created": run.created,
                 "ended": run.ended,

@@ -23,6 +23,7 @@ from core.model.spec import is_image_spec
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.text import markdown_literal as md
+from core.training.tasks import format_number
 
 CONFUSED_PAIRS = 3
 EXAMPLE_MISTAKES = 5
@@ -203,8 +204,8 @@ def _mistakes(predictions, class_names) -> list[str]:
 def _regression_results(results: dict) -> list[str]:
     r2 = results.get("test_r2")
     return [
-        f"- Test mean absolute error (MAE): **{results['test_mae']:.4g}**, root mean squared error "
-        f"{results['test_rmse']:.4g} (in the target's own units).",
+        f"- Test mean absolute error (MAE): **{format_number(results['test_mae'])}**, root mean squared error "
+        f"{format_number(results['test_rmse'])} (in the target's own units).",
         f"- R²: {r2:.3f} (1 would be perfect, 0 no better than always guessing the mean)."
         if r2 is not None
         else "- R²: undefined (the test targets do not vary).",
@@ -218,8 +219,8 @@ def _size_and_speed(run: Run, store: RunStore, speed: PredictionSpeed | None, tf
         lines.append(f"- The Keras file (model.keras) is {_size(model_path.stat().st_size)}.")
     for file in tflite_files or []:
         measured = "accuracy" if file.metric == "accuracy" else "MAE"
-        value = _pct(file.tflite_value) if file.metric == "accuracy" else f"{file.tflite_value:.4g}"
-        keras = _pct(file.keras_value) if file.metric == "accuracy" else f"{file.keras_value:.4g}"
+        value = _pct(file.tflite_value) if file.metric == "accuracy" else format_number(file.tflite_value)
+        keras = _pct(file.keras_value) if file.metric == "accuracy" else format_number(file.keras_value)
         lines.append(
             f"- TensorFlow Lite {file.kind} ({file.filename}): {_size(file.size_bytes)}, test {measured} {value} "
             f"(Keras: {keras}, same {file.test_examples:,} test examples)."

@@ -26,7 +26,7 @@ from core.model.spec import is_image_spec
 
 KINDS = ("float32", "int8")
 KIND_TITLES = {"float32": "float32 (full precision)", "int8": "int8 (quantized, about 4× smaller)"}
-REPRESENTATIVE_SAMPLES = 200  # training images that calibrate the int8 value ranges
+REPRESENTATIVE_SAMPLES = 200  # training examples (images or rows) that calibrate the int8 value ranges
 EVAL_BATCH = 256
 SUPPORTED_LAYERS = (
     frozenset(

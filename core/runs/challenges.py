@@ -31,6 +31,7 @@ CONTROLS = {
     "validation_split": "Validation split",
     "seed": "Seed",
     "early_stopping_patience": "Early stopping",
+    "target_accuracy": "Target accuracy",
 }
 HYPERPARAMETER_CONTROLS = tuple(c for c in CONTROLS if c != "preset")
 

@@ -24,7 +24,7 @@ from core.disk import without_paths
 from core.model.spec import Analysis
 from core.runs.challenges import ChallengeStore
 from core.runs.policy import RunPolicy
-from core.runs.record import Ending, Run, Status
+from core.runs.record import Ending, Kind, Run, Status
 from core.runs.runners import KerasTrainer, RunnerUnavailable, Trainer, runner_class
 from core.runs.store import RunStore, StoreError
 from core.text import LEARNER_NAME_CHARS, RUN_NAME_CHARS, clean_name
@@ -41,6 +41,7 @@ FALLBACK_NOTICE = (
     "{reason} Training runs on this server instead, one or two at a time, until the app is restarted "
     "with the cluster back."
 )
+JOB_NAMES = {Kind.LR_FIND: "Learning-rate finder", Kind.SPEED_PROBE: "Speed measurement"}
 
 
 class RunRejected(Exception):
@@ -87,6 +88,7 @@ class RunManager:
         # stale record in the store, until they are saved or deleted.
         self._unsaved: dict[str, Run] = {}
         self._save_problems: dict[str, str] = {}  # run id -> why its progress could not be saved
+        self._listeners: list = []  # called when a run is queued, begins, or ends (see add_listener)
         self._lock = threading.Lock()
         # A plain message for every page when training is not as configured
         self.notice = READ_ONLY_NOTICE if store.read_only else ""
@@ -198,6 +200,50 @@ class RunManager:
         self._admit(run, analysis)
         return run
 
+    def start_job(
+        self,
+        kind: str,
+        spec: dict,
+        dataset: str,
+        hyperparameters: Hyperparameters,
+        *,
+        owner: str = "",
+        options: dict | None = None,
+        challenge=None,
+    ) -> Run:
+        """Queue a job (``kind`` in core.runs.record.Kind.JOBS: the learning-rate finder, a speed measurement)
+        and return it at once; raises RunRejected with the reasons when it cannot train.
+
+        A job is checked, queued, counted against its owner's waiting limit, trained by the runner and saved
+        like a run, and its page polls it like a run (``job``); its answer is its results. It is never one
+        of the owner's runs: ``get`` and ``list`` (and so run lists, compare, leaderboards, experiments and
+        history) leave jobs out. ``challenge``: the one the owner trains for, whose data set they may use.
+        """
+        if kind not in Kind.JOBS:
+            raise ValueError(f"Not a kind of job: {kind!r}")
+        if challenge is not None:
+            challenge = self._current_challenge(challenge.code, challenge)
+        # A job trains no entry of the challenge: its rules are not asked, only whose data set it may use.
+        assessment = self.policy.assess(
+            spec, hyperparameters, dataset, owner=owner, challenge=challenge, challenge_rules=False
+        )
+        if assessment.problems:
+            raise RunRejected(assessment.problems)
+        data, analysis = assessment.data, assessment.analysis
+        run = Run(
+            spec,
+            dataset,
+            hyperparameters,
+            owner=owner,
+            name=JOB_NAMES[kind],
+            params=analysis.total_params,
+            task=data.task,
+            kind=kind,
+            options=options,
+        )
+        self._admit(run, analysis)
+        return run
+
     def continue_run(self, run_id: str, extra_epochs: int, owner: str) -> Run:
         """Train the owner's ended run ``extra_epochs`` more from its saved weights and optimizer state."""
         problems = self.policy.more_epochs_problems(0, extra_epochs)  # a number of epochs at all, first
@@ -249,6 +295,22 @@ class RunManager:
             self._live[run.id] = run
             self.runner.submit(run, continue_training=continue_training)
         self._save_unsaved()  # the store took this run: it may take the ends it could not take before
+        self._changed(run)
+
+    def add_listener(self, listener) -> None:
+        """Call ``listener(run)`` whenever a run is queued, begins or ends an epoch, or ends (from the thread
+        where that happened: keep it quick). The experiments' feeder (core.experiments.engine) wakes so."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def _changed(self, run: Run) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(run)
+            except Exception:  # a listener never stops a run's lifecycle
+                log.exception("a run listener failed")
 
     def _adopt(self, run: Run) -> None:
         """A run the runner found still training after a restart: live again, saved as it progresses."""
@@ -266,6 +328,7 @@ class RunManager:
             with self._lock:
                 self._save_problems[run.id] = error.public
             run.request_stop()
+        self._changed(run)
 
     def _end(self, run: Run, ending: Ending) -> None:
         """The runner's report that ``run`` is over: finish it, save it, wake its readers, forget it."""
@@ -284,6 +347,7 @@ class RunManager:
             with self._lock:
                 if self._live.get(run.id) is run:
                     del self._live[run.id]
+            self._changed(run)
 
     def _save_end(self, run: Run) -> None:
         """Save an ended run. When the store cannot take it, the run fails with the store's reason, and its
@@ -327,19 +391,34 @@ class RunManager:
     # simply not found. Pages never compare owners themselves.
 
     def get(self, run_id: str, owner: str) -> Run | None:
-        """The run, if it belongs to ``owner``; a live run is the live object, so its status is current."""
+        """The run, if it belongs to ``owner``; a live run is the live object, so its status is current.
+        Never a job (``job``)."""
         run = self._any(run_id)
-        return run if run is not None and run.owner == owner else None
+        return run if run is not None and run.owner == owner and run.kind == Kind.TRAINING else None
 
     def list(self, owner: str) -> list[Run]:
-        """The owner's runs, newest first; live ones are the live objects, so their status is current."""
+        """The owner's runs, newest first; live ones are the live objects, so their status is current.
+        Jobs are left out (the store lists training runs only)."""
         return self._with_live(self.store.list(owner))
+
+    def job(self, run_id: str, owner: str) -> Run | None:
+        """The owner's job (``start_job``) with this id, live or ended, or None."""
+        run = self._any(run_id) if isinstance(run_id, str) else None
+        return run if run is not None and run.owner == owner and run.kind in Kind.JOBS else None
+
+    def jobs(self, kind: str, owner: str) -> list[Run]:
+        """The owner's jobs of one kind, newest first (live ones as the live objects)."""
+        return self._with_live(self.store.list(owner, kind=kind))
 
     def active_run(self, owner: str) -> Run | None:
         """The owner's newest single run still training or waiting (an experiment's runs are its own), or
         None: what a second tab, opened without the run in its address, follows."""
         with self._lock:
-            live = [r for r in self._live.values() if r.owner == owner and r.active and not r.experiment]
+            live = [
+                r
+                for r in self._live.values()
+                if r.owner == owner and r.active and not r.experiment and r.kind == Kind.TRAINING
+            ]
         return max(live, key=lambda r: r.created, default=None)
 
     def pause(self, run_id: str, owner: str) -> bool:
@@ -364,7 +443,7 @@ class RunManager:
         the run itself (its status, history, results or controls).
         """
         run = self.store.load(run_id) if isinstance(run_id, str) else None
-        if run is None:
+        if run is None or run.kind != Kind.TRAINING:
             return None
         return {"dataset": run.dataset, "spec": run.spec, "hyperparameters": run.hyperparameters}
 
@@ -403,7 +482,7 @@ class RunManager:
     def classroom_run(self, run_id: str) -> Run | None:
         """One run trained for a classroom challenge, whoever owns it (the teacher's projector)."""
         run = self._any(run_id)
-        return run if run is not None and run.challenge else None
+        return run if run is not None and run.challenge and run.kind == Kind.TRAINING else None
 
     # --- inside ----------------------------------------------------------------------------------
 

@@ -82,12 +82,17 @@ class RunPolicy:
             spec, data, param_budget=self.param_budget, batch_size=batch_size, memory_budget_mb=self.memory_budget_mb
         )
 
-    def assess(self, spec: dict, hyperparameters, dataset, *, owner: str | None = None, challenge=None) -> Assessment:
+    def assess(
+        self, spec: dict, hyperparameters, dataset, *, owner: str | None = None, challenge=None, challenge_rules=True
+    ) -> Assessment:
         """The data set, the analysis (once) and the problems of a run on the data set named ``dataset``.
 
         Args:
             owner: who asks; None leaves out whose data set it is (a plan checked before its owner starts it).
-            challenge: the challenge the run is for, whose rules it must follow.
+            challenge: the challenge the run is for, whose rules it must follow (and whose data set its
+                learners may use).
+            challenge_rules: False for a job (the learning-rate finder, a speed measurement): it is no entry
+                of the challenge, so only whose data set it is asks the challenge.
         """
         if not isinstance(hyperparameters, Hyperparameters):
             return Assessment(None, None, ["The training settings are not in the expected form."])
@@ -97,10 +102,12 @@ class RunPolicy:
             data = load_dataset(dataset)
         except DatasetUnavailable as error:
             return Assessment(None, None, [str(error)])
-        return self.assess_on(spec, hyperparameters, data, owner=owner, challenge=challenge)
+        return self.assess_on(
+            spec, hyperparameters, data, owner=owner, challenge=challenge, challenge_rules=challenge_rules
+        )
 
     def assess_on(
-        self, spec: dict, hyperparameters: Hyperparameters, data, *, owner=None, challenge=None
+        self, spec: dict, hyperparameters: Hyperparameters, data, *, owner=None, challenge=None, challenge_rules=True
     ) -> Assessment:
         """``assess`` on a data set already at hand (anything with name, input_shape, num_classes and task)."""
         analysis = self.analyze(spec, data, hyperparameters.batch_size)
@@ -109,7 +116,7 @@ class RunPolicy:
         problems += [room] if room else []
         if not problems and owner is not None:
             problems = self._owner_problems(data, owner, challenge)
-        if not problems and challenge is not None:
+        if not problems and challenge is not None and challenge_rules:
             problems = challenge.problems(data.name, analysis.total_params, hyperparameters)
         return Assessment(data, analysis, problems)
 

@@ -32,6 +32,18 @@ class Status:
     ENDED = frozenset({STOPPED, FINISHED, FAILED, INTERRUPTED})
 
 
+class Kind:
+    """What a run does. Every kind goes through the same queue, slots, per-user limits and runners; only
+    a ``TRAINING`` run is one of the learner's runs (listed, compared, ranked). The others are jobs that
+    train a throw-away copy of a model for an answer, kept in ``results``."""
+
+    TRAINING = "train"
+    LR_FIND = "lr_find"  # the learning-rate range test (core.training.lr_finder)
+    SPEED_PROBE = "speed_probe"  # this server's speed with a model (core.training.speed)
+
+    JOBS = frozenset({LR_FIND, SPEED_PROBE})
+
+
 @dataclass(frozen=True)
 class Progress:
     status: str
@@ -83,8 +95,12 @@ class Run:
         learner: str = "",
         experiment: str | None = None,
         task: Task | str = "classification",
+        kind: str = Kind.TRAINING,
+        options: dict | None = None,
     ):
         self.id = run_id or new_run_id()
+        self.kind = kind  # see Kind: a learner's training run, or a job
+        self.options = dict(options or {})  # a job's own settings (the range test's number of batches...)
         self.spec = spec
         self.dataset = dataset
         self.hyperparameters = hyperparameters
@@ -416,6 +432,8 @@ class Run:
                 "challenge": self.challenge,
                 "learner": self.learner,
                 "experiment": self.experiment,
+                "kind": self.kind,
+                "options": self.options,
                 "task": self.task.name,
                 "spec": self.spec,
                 "dataset": self.dataset,
@@ -448,6 +466,8 @@ class Run:
             learner=record.get("learner", ""),
             experiment=record.get("experiment"),
             task=task_of_record(record),
+            kind=record.get("kind", Kind.TRAINING),
+            options=record.get("options"),
         )
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
             setattr(run, key, record.get(key))

@@ -16,7 +16,7 @@ import numpy as np
 
 from core.disk import DISK_FAILING, READ_ONLY, disk_problem, free_space_problem
 from core.paths import default_home
-from core.runs.record import Run, Status
+from core.runs.record import Kind, Run, Status
 
 log = logging.getLogger(__name__)
 
@@ -380,13 +380,17 @@ class RunStore:
             return None
         return Run.from_record(json.loads(row[0]), json.loads(row[2]), json.loads(row[1]))
 
-    def list(self, owner: str | None = None) -> list[Run]:
-        """Runs newest first, with their per-epoch history (batch history left out for speed)."""
-        query = "SELECT summary, epochs FROM runs"
-        args: tuple = ()
+    def list(self, owner: str | None = None, kind: str = Kind.TRAINING) -> list[Run]:
+        """Runs of one kind newest first, with their per-epoch history (batch history left out for speed).
+
+        ``kind`` (core.runs.record.Kind): the learners' training runs unless told, so that jobs (a
+        learning-rate finder's, a speed measurement's) are never listed, compared, ranked or exported as runs.
+        """
+        query = "SELECT summary, epochs FROM runs WHERE coalesce(json_extract(summary, '$.kind'), ?) = ?"
+        args: tuple = (Kind.TRAINING, kind)
         if owner is not None:
-            query += " WHERE owner = ?"
-            args = (owner,)
+            query += " AND owner = ?"
+            args += (owner,)
         with self.connect() as db:
             rows = db.execute(query + " ORDER BY created DESC", args).fetchall()
         return [Run.from_record(json.loads(s), None, json.loads(e)) for s, e in rows]

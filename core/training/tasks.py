@@ -37,6 +37,7 @@ class Task:
     result_keys: tuple[str, ...]  # the test results a run of this task has, its headline first
     higher_is_better: bool  # of the headline result: accuracy up, an error down
     headline_title: str  # the headline result in headings: "Test accuracy", "Test MAE"
+    examples: str = "images"  # what one example is, in words: "images", or "rows" of a table
 
     @property
     def is_regression(self) -> bool:
@@ -96,6 +97,7 @@ TASKS: dict[str, Task] = {
             ("test_mae", "test_rmse", "test_r2"),
             False,
             "Test MAE",
+            "rows",
         ),
     ]
 }

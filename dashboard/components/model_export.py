@@ -13,6 +13,7 @@ from core.insight.model_card import PredictionSpeed, measure_prediction_speed, m
 from core.model import tflite
 from core.notebook import download_name, notebook_problem, run_notebook
 from dashboard import session
+from dashboard.components.labels import number
 from dashboard.components.trained_models import session_model
 from dashboard.components.user_text import markdown_literal
 
@@ -87,7 +88,7 @@ def notebook_download(run) -> None:
 
 def _files_table(files, task) -> pd.DataFrame:
     """The files measured by the run's task's headline (core.training.tasks.Task): accuracy, or the MAE."""
-    as_text = (lambda v: f"{v:.4g}") if task.is_regression else (lambda v: f"{100 * v:.2f} %")
+    as_text = number if task.is_regression else (lambda v: f"{100 * v:.2f} %")
     return pd.DataFrame(
         {
             "File": [f.filename for f in files],
@@ -103,11 +104,12 @@ def phone_model_section(run) -> None:
     """Make (once) and offer the float32 and int8 TFLite files, each with its size and measured accuracy."""
     store = session.manager().store
     st.subheader("For phones and small devices")
+    measured = "MAE" if run.task.is_regression else "accuracy"
     st.caption(
         "TensorFlow Lite runs the trained model on phones and boards like the Raspberry Pi. The int8 file "
-        "stores each weight in one byte instead of four (calibrated on a sample of the training images), so it "
-        "is about 4× smaller and faster; the table shows what that costs in accuracy, measured on the test set "
-        "with the TFLite interpreter."
+        f"stores each weight in one byte instead of four (calibrated on a sample of the training {run.task.examples}), "
+        f"so it is about 4× smaller and faster; the table shows what that costs in {measured}, measured on the test "
+        "set with the TFLite interpreter."
     )
     if not store.model_path(run.id).is_file():
         st.info("This run has no saved model to convert.")

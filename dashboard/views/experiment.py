@@ -103,14 +103,15 @@ def run_settings(hp: Hyperparameters, factors: list) -> tuple[str, int | None, i
             "whether a difference is larger than that.",
         )
     )
+    examples = "images" if session.current_data().is_images else "rows"  # a table's examples are its rows
     limit = subset_col.number_input(
-        "Training images per run (0 = all)",
+        f"Training {examples} per run (0 = all)",
         0,
         10**7,
         hp.limit_train or 0,
         step=1000,
         key="xp_limit_train",
-        help="Every variant trains on the same first images and is tested on the same test set.",
+        help=f"Every variant trains on the same first {examples} and is tested on the same test set.",
     )
     changes = {"limit_train": int(limit) or None}
     if not any(f.key == "epochs" for f in factors):

@@ -14,13 +14,13 @@ CORE = ROOT / "core"
 SETTINGS, DATA, MODEL, TRAINING, RUNS, USES, CLI = range(7)
 LAYER_NAMES = ["settings/paths", "data", "model", "training", "runs", "classroom/experiments/insight/export", "cli"]
 BY_MODULE = {
+    # core.identity: the form of a user's id and recovery code (the run store's drafts check ids too)
     **dict.fromkeys(
-        ["core", "core.config", "core.text", "core.disk", "core.numbers", "core.messages", "core.paths", "core.timing"],
+        ["core", "core.config", "core.text", "core.disk", "core.numbers", "core.messages", "core.paths"]
+        + ["core.timing", "core.identity"],
         SETTINGS,
     ),
-    **dict.fromkeys(
-        ["core.classroom", "core.share", "core.export", "core.notebook", "core.work", "core.identity"], USES
-    ),
+    **dict.fromkeys(["core.classroom", "core.share", "core.export", "core.notebook", "core.work"], USES),
     **dict.fromkeys(["core.cli", "core.__main__"], CLI),
 }
 BY_PACKAGE = {

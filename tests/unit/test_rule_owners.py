@@ -45,6 +45,7 @@ def test_a_measured_duration_is_said_to_the_second():
         "1 h 00 min",
         "1 h 02 min",
     ]
+    assert format_duration(125, clock=False) == "2 min 5 s"  # in a sentence, not a ticking clock
 
 
 def test_a_forecast_is_rounded_up_but_not_for_float_dust():
