@@ -23,7 +23,7 @@ from core.model.spec import is_image_spec
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.text import markdown_literal as md
-from core.training.tasks import format_number
+from core.training.tasks import format_number, task_of_results
 
 CONFUSED_PAIRS = 3
 EXAMPLE_MISTAKES = 5
@@ -106,7 +106,7 @@ def model_card(run: Run, store: RunStore, speed: PredictionSpeed | None = None, 
     """The card as Markdown. ``speed`` and ``tflite_files`` (core.model.tflite.TFLiteFile) add their lines."""
     results = run.results or {}
     hp = run.hyperparameters
-    regression = run.task.is_regression
+    regression = task_of_results(results).is_regression  # read as the results are (core.training.tasks)
     created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
     input_shape = "×".join(str(v) for v in run.spec.get("input_shape") or [])
     lines = [
