@@ -22,10 +22,10 @@ import urllib.request
 
 from _app import ENDED, AppServer, Session, format_memory, run_id_in, user_of
 
-from core.model.presets import PRESETS
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SETTLE_SECONDS = 5
 # The last x of the per-batch line and whether the page shows a run that ended: a changed x is a refresh.

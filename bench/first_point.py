@@ -5,7 +5,7 @@ started and ready first, as the app's is before anyone presses Train) trains mod
 times in a row. Printed per run: seconds from ``start()`` to the first per-batch point in the run record
 (what the Train page's chart draws; the page polls it once a second on top of this) and to the end.
 The first run of a process includes the worker's first-run costs (data set load, Keras' first trace),
-unless the worker warmed up when it started (the app's default, core.training.trainer.warm_up): the
+unless the worker warmed up when it started (the app's default, core.runs.trainer.warm_up): the
 process runner is measured with and without that warm-up, side by side, each on a fresh worker.
 
     .venv/bin/python bench/first_point.py [--runs 3] [--runner thread|process|both] [--dataset fashion_mnist]
@@ -25,11 +25,11 @@ from _common import machine
 
 def measure(runner: str, runs: int, dataset: str, warm_up: bool = True) -> list[tuple[float, float]]:
     from core.data.datasets import load_dataset
-    from core.model.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.runners import KerasTrainer
     from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import PRESETS
 
     data = load_dataset(dataset)
     with tempfile.TemporaryDirectory() as home:

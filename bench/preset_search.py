@@ -74,10 +74,10 @@ def main() -> int:
     from core.experiments.engine import start_experiment, wait_for_experiment
     from core.experiments.factors import parse_factor
     from core.experiments.plan import manager_check, plan_experiment
-    from core.model.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import PRESETS
 
     print(_common.machine(), flush=True)
     manager = RunManager(RunStore(tempfile.mkdtemp(prefix="bench-search-")), max_concurrent=1)

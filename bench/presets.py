@@ -6,7 +6,7 @@ defaults from the command line, `python -m core train --preset NAME --out r.json
 a temporary run store). For each it records the test accuracy on the full 10,000-image test set, the
 training time (the trainer's per-epoch seconds, validation included, as the app shows it), the same in
 model-1 epochs, and the process's CPU seconds (TensorFlow's import and the test evaluation included: a
-cross-check less sensitive to other load on a shared machine than the wall clock; printed beside it). The figures go into core/model/preset_figures.json, which the
+cross-check less sensitive to other load on a shared machine than the wall clock; printed beside it). The figures go into core/training/preset_figures.json, which the
 presets' descriptions quote: nothing there is typed by hand.
 
 With `--presets a,b` only those are trained (model 1 always, for the unit) and merged into the file; model 1's
@@ -40,7 +40,7 @@ import _common  # noqa: F401  (sys.path, quiet TensorFlow)
 def train(name: str, home: str) -> dict:
     """One preset with its app defaults on the full data set, exactly as a user would train it from the
     command line (`python -m core train --preset NAME --out r.json`): the figures of that run."""
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     hp = PRESETS[name].app_hyperparameters
     out = Path(home) / f"{name}.json"
@@ -96,7 +96,7 @@ def second_training(home: str) -> subprocess.Popen:
 
 
 def main() -> int:
-    from core.model.presets import FIGURES_PATH, PRESETS
+    from core.training.presets import FIGURES_PATH, PRESETS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default=",".join(PRESETS), help="comma-separated preset names (default all)")

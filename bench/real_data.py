@@ -6,8 +6,8 @@ import, as a learner's file would:
 
 - digits: written as a zip of PNGs in one folder per class and imported with
   `core.data.image_import.import_image_folders` (28×28 grey, the app's 20 % of each class held out for
-  testing); every image preset then trains through the app's trainer (`core.training.trainer.train_run`)
-  with the defaults the app gives it for a set of this size (`core.model.presets.defaults_for`), beside scikit-learn's LogisticRegression on the very same pixels and split.
+  testing); every image preset then trains through the app's trainer (`core.runs.trainer.train_run`)
+  with the defaults the app gives it for a set of this size (`core.training.presets.defaults_for`), beside scikit-learn's LogisticRegression on the very same pixels and split.
 - diabetes: written as a CSV and imported with `core.data.tabular` (read_csv, the default target, prepare:
   the app's normalisation and 80/20 split); the preset the app starts such a table from
   (`default_preset_for`) and the other table preset train with the app's defaults for it, beside
@@ -62,7 +62,7 @@ def train_app(spec: dict, dataset: str, hyperparameters, store) -> tuple[dict, f
     """One run through the app's trainer; its results and training seconds."""
     from core.data.datasets import load_dataset
     from core.runs.record import Run, Status
-    from core.training.trainer import train_run
+    from core.runs.trainer import train_run
 
     run = Run(spec, dataset, hyperparameters, owner=OWNER, task=load_dataset(dataset).task)
     ending = train_run(run, store)
@@ -78,9 +78,9 @@ def bench_digits(home: str, presets: list[str], epochs: int | None, seed: int) -
     from core.data.datasets import load_dataset
     from core.data.image_import import import_image_folders
     from core.data.user_datasets import UserDatasetStore
-    from core.model.presets import PRESETS, defaults_for
     from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import PRESETS, defaults_for
 
     name, report = import_image_folders(
         digits_zip(), title="Digits", owner=OWNER, store=UserDatasetStore(home), size=DIGIT_SIZE, grey=True
@@ -113,10 +113,10 @@ def bench_diabetes(home: str, epochs: int | None, seed: int) -> list[tuple]:
 
     from core.data import tabular
     from core.data.datasets import load_dataset
-    from core.model.presets import TABLE_PRESETS, default_preset_for, defaults_for
     from core.runs.store import RunStore
     from core.training.evaluation import regression_metrics
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import TABLE_PRESETS, default_preset_for, defaults_for
 
     frame, _ = tabular.read_csv(diabetes_csv())
     columns = tabular.describe(frame)
@@ -172,7 +172,7 @@ def verdicts(rows: list[tuple]) -> list[str]:
 
 
 def main() -> int:
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default=",".join(PRESETS), help="image presets to train (default: all)")

@@ -1,7 +1,7 @@
 """A run as a Jupyter notebook: the steps of the classic lesson, with this run's data, layers and settings.
 
 Load the data (the same images or rows, the same split and limits), show a few samples, build the model
-(the run's layers as Keras code, core.model.codegen), its summary, compile and fit with the run's
+(the run's layers as Keras code, core.training.codegen), its summary, compile and fit with the run's
 settings and seed, the accuracy/loss curves from the history, the test set, and the confusion matrix (a
 regression: predicted against actual). Markdown cells explain each step in the app's words: the layer
 registry's sentences, the settings' help. The code imports nothing from this project: built-in data sets
@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from core.data.datasets import DATASETS, USER_PREFIX, DatasetUnavailable, load_dataset
-from core.model.codegen import (
+from core.model.spec import LAYER_TYPES, layer_names
+from core.runs.record import Run, Status
+from core.training.codegen import (
     DATA_LOADERS,
     IMPORTED_IMAGES_LOADER,
     TABLE_LOADER,
@@ -36,11 +38,9 @@ from core.model.codegen import (
     table_preparation_code,
     target_scaling_code,
 )
-from core.model.spec import LAYER_TYPES, layer_names
-from core.runs.record import Run, Status
 from core.training.hyperparams import FIELDS_BY_NAME, LOSSES, OPTIMIZERS
 from core.training.tasks import format_number
-from core.validation import InvalidInput
+from core.training.validation import InvalidInput
 
 SAMPLES = 10  # images shown in the samples cell
 NOTEBOOK_MIME = "application/x-ipynb+json"

@@ -23,7 +23,7 @@ import plotly.graph_objects  # noqa: E402,F401
 import tensorflow  # noqa: E402,F401
 from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 
-import core.training.trainer  # noqa: E402,F401  (imports Keras callbacks: keep it out of worker threads)
+import core.runs.trainer  # noqa: E402,F401  (imports Keras callbacks: keep it out of worker threads)
 
 
 def _clean_problem_modules_without_keras() -> None:

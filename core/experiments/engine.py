@@ -25,6 +25,7 @@ from core.runs.record import Status
 from core.runs.store import RunStore
 from core.text import EXPERIMENT_NAME_CHARS, clean_name
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS, task_of_columns, task_of_results
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,6 @@ CREATE TABLE IF NOT EXISTS experiments (
 );
 CREATE INDEX IF NOT EXISTS experiments_owner ON experiments (owner, created);
 """
-
-# The result columns of a run, for each task: the first is the one analysis ranks by.
-CLASSIFICATION_METRICS = ("test_accuracy", "test_loss")
-REGRESSION_METRICS = ("test_mae", "test_rmse", "test_r2")
 
 
 @dataclass
@@ -457,18 +454,17 @@ def results_table(experiment: Experiment, runs: dict) -> pd.DataFrame:
                 "params": run.params if run is not None else variant["params"],
             }
         )
-        metrics = REGRESSION_METRICS if results.get("test_mae") is not None else CLASSIFICATION_METRICS
-        for name in metrics:
+        for name in task_of_results(results).result_keys:  # the first is the one analysis ranks by
             row[name] = results.get(name)
         row["train_seconds"] = results.get("train_seconds")
         row["run_id"] = variant.get("run_id")
         row["problem"] = " ".join(variant["problems"])
         rows.append(row)
     frame = pd.DataFrame(rows)
-    if "test_mae" in frame and frame["test_mae"].notna().any():  # a regression: no accuracy columns
-        frame = frame.drop(columns=[c for c in CLASSIFICATION_METRICS if c in frame])
-    elif len(frame):
-        frame = frame.drop(columns=[c for c in REGRESSION_METRICS if c in frame])
+    if len(frame):  # the columns of the task the results are of (a regression: no accuracy columns)
+        task = task_of_columns(frame.dropna(axis=1, how="all").columns)
+        others = [key for other in TASKS.values() if other is not task for key in other.result_keys]
+        frame = frame.drop(columns=[c for c in others if c in frame])
     return frame
 
 

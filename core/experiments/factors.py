@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from core.model.augmentation import AUGMENTATION_TYPES
-from core.model.spec import LAYER_TYPES, Arg, new_layer, repoint_merges
+from core.model.spec import LAYER_TYPES, Arg, is_image_spec, new_layer, repoint_merges
 from core.training.hyperparams import FIELDS_BY_NAME, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS, SCHEDULES, Hyperparameters
 
 TRAINING_FACTORS = ("optimizer", "learning_rate", "batch_size", "epochs", "learning_rate_schedule", "label_smoothing")
@@ -284,7 +284,7 @@ def factor_options(spec: dict, hp: Hyperparameters) -> list[FactorOption]:
     for number in range(1, len(layers)):  # never the output layer
         key = f"layer{number}"
         options.append(FactorOption(key, factor_label(key, spec), "choice", (KEEP, REMOVE), choices=(KEEP, REMOVE)))
-    images = len(spec.get("input_shape") or ()) == 3
+    images = is_image_spec(spec)
     addable = tuple(k for k in ADDABLE if images or k not in IMAGE_ONLY)
     for position in range(1, len(layers) + 1):  # before the output layer at the latest
         key = f"add{position}"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from core.model.augmentation import describe as describe_augmentation
 from core.model.augmentation import without_augmentation
-from core.model.spec import KERAS_BATCH_NORM_MOMENTUM, has_batch_norm
+from core.model.spec import KERAS_BATCH_NORM_MOMENTUM, has_batch_norm, is_image_spec
 from core.runs.record import Status
 from core.training.hyperparams import OPTIMIZERS
 
@@ -496,7 +496,7 @@ def coach_run(run) -> list[Finding]:
         learning_rate=hp.effective_learning_rate,
         limit_train=_examples_used(run),
         failure=run.message if run.status == Status.FAILED else "",
-        examples="images" if isinstance(run.spec, dict) and len(run.spec.get("input_shape") or ()) == 3 else "rows",
+        examples="images" if is_image_spec(run.spec) else "rows",
         classes=_classes(run),
         test_accuracy=None if run.task.is_regression else run.test_accuracy,
         optimizer=hp.optimizer,

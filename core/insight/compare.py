@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 
+from core.data.datasets import REGRESSION
 from core.model.spec import LAYER_TYPES, layer_names
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS
 
 MISSING = "—"
 CURVE_METRICS = ("accuracy", "mae", "loss")  # mae: a regression's
@@ -148,14 +150,18 @@ def overlay_series(runs) -> list[dict]:
     return rows
 
 
+_REGRESSION = TASKS[REGRESSION]
+
+
 def _rank(row: dict) -> tuple:
     """Best first: the highest score; for regressions (no score), the lowest test MAE; then runs without a
     result, newest first. Equal results: the smaller model first, then the one that ended first."""
     tie = (row["params"] or 0, row["ended"] or 0, -(row["created"] or 0))
     if row["score"] is not None:
         return 0, -row["score"], *tie
-    if row["test_mae"] is not None:
-        return 1, row["test_mae"], *tie
+    headline = row[_REGRESSION.headline_key]  # a regression ranks by its task's headline: lower is better
+    if headline is not None:
+        return 1, -headline if _REGRESSION.higher_is_better else headline, *tie
     return 2, 0, 0, 0, -(row["created"] or 0)
 
 
@@ -184,7 +190,7 @@ def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
                 "status": run.status,
                 "score": score(run),
                 "test_accuracy": results.get("test_accuracy"),
-                "test_mae": results.get("test_mae"),
+                "test_mae": _REGRESSION.headline_value(results),
                 "test_loss": results.get("test_loss"),
                 "params": run.params,
                 "train_seconds": seconds,

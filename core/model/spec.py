@@ -17,10 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config import DEFAULT_PARAM_BUDGET
 from core.messages import quote as _short
+from core.model.augmentation_layers import AUGMENTATION_LAYER_TYPES
+from core.model.layer_type import Arg, InnerLayer, LayerType, Shape, ShapeError
 from core.numbers import is_finite_number, is_whole_number
 
-DEFAULT_PARAM_BUDGET = 5_000_000
 MAX_LAYERS = 100
 MAX_INPUT_SIDE = 4_096  # any one input dimension (pixels per side, channels, table features)
 SPEC_KEYS = ("input_shape", "layers")
@@ -28,74 +30,6 @@ BYTES_PER_VALUE = 4  # float32
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear", "elu", "selu", "gelu", "swish", "leaky_relu")
 PADDINGS = ("valid", "same")
-
-Shape = tuple[int, ...]
-
-
-class ShapeError(Exception):
-    """A layer cannot be applied to the shape it receives; carries a message and its fix."""
-
-    def __init__(self, message: str, fix: str):
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One constructor argument of a layer, with what the builder needs to show a widget for it."""
-
-    name: str
-    kind: str  # "int", "pair" (int or [h, w]), "float", "choice", "bool"
-    default: Any
-    label: str
-    help: str
-    required: bool = False
-    choices: tuple = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    allow_none: bool = False
-    advanced: bool = False  # tucked away under "more settings" in the builder
-    keras: bool = True  # a Keras constructor argument (False: read by this app, e.g. which layer a merge takes)
-
-
-@dataclass(frozen=True)
-class InnerLayer:
-    """One Keras layer inside a graph layer (a residual block, a merge): what it is and what it makes.
-
-    ``branch`` says which path it is on: "main" takes the previous layer's output, "shortcut" the tensor the
-    shortcut starts from (a block's own input, or the earlier layer a merge names); an Add or Concatenate
-    joins the two.
-    """
-
-    name: str
-    type: str  # a Keras layer class: Conv2D, BatchNormalization, Activation, Add, Concatenate
-    kwargs: dict  # its Keras constructor arguments (without the name)
-    branch: str  # "main" or "shortcut"
-    output_shape: Shape
-    params: int
-
-
-@dataclass(frozen=True)
-class LayerType:
-    name: str
-    summary: str  # one plain-language sentence for non-programmers
-    args: tuple[Arg, ...]
-    output_shape: Callable[[Shape, dict], Shape] | None  # None for graph layers: see ``inner``
-    params: Callable[[Shape, dict], int] | None
-    image_only: bool = False  # only makes sense on H×W×C inputs (hidden for tabular data)
-    # Graph layers (a residual block, Add, Concatenate) are several Keras layers: this gives them from the
-    # input shape, the shape the shortcut starts from (a merge's earlier layer; None for a block), the
-    # settings, the layer's name and the earlier layers' shapes (to name those that would fit).
-    inner: Callable[..., list[InnerLayer]] | None = None
-    merge: bool = False  # takes an earlier layer's output too, named by its "with" setting
-
-    def arg(self, name: str) -> Arg | None:
-        return next((a for a in self.args if a.name == name), None)
-
-    def defaults(self) -> dict:
-        return {a.name: a.default for a in self.args}
-
 
 # --- shape and parameter rules -------------------------------------------------------------
 
@@ -618,6 +552,8 @@ LAYER_TYPES: dict[str, LayerType] = {
         ),
     ]
 }
+# Data augmentation layers are described by their own module (core.model.augmentation_layers).
+LAYER_TYPES.update({t.name: t for t in AUGMENTATION_LAYER_TYPES})
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -1070,6 +1006,11 @@ def _fmt_shape(shape) -> str:
     return "×".join(str(v) for v in shape)
 
 
+def is_image_spec(spec) -> bool:
+    """Whether the spec takes images (height × width × channels) rather than a table's rows."""
+    return isinstance(spec, dict) and len(spec.get("input_shape") or ()) == 3
+
+
 def format_shape(shape: Shape | None) -> str:
     """Keras-style output shape with the batch dimension: (None, 26, 26, 16)."""
     if shape is None:
@@ -1286,8 +1227,3 @@ def _build_inner(make, inner: tuple[InnerLayer, ...], x, shortcut):
         else:
             x = made(x)
     return x
-
-
-# --- augmentation layers, registered by their own module --------------------------------------------
-
-from core.model import augmentation as _augmentation  # noqa: E402, F401  (adds RandomFlip, ... to LAYER_TYPES)

@@ -16,10 +16,10 @@ import time
 from core.data.datasets import DATASETS
 from core.data.user_datasets import is_user_dataset
 from core.identity import is_user_id
-from core.model.presets import ALL_PRESETS
 from core.runs.store import RunStore, StoreError, is_run_id
 from core.training.hyperparams import Hyperparameters
-from core.validation import InvalidInput, check_hyperparameters, check_spec
+from core.training.presets import ALL_PRESETS
+from core.training.validation import InvalidInput, check_hyperparameters, check_spec
 
 log = logging.getLogger(__name__)
 

@@ -91,17 +91,3 @@ def r2_caution(results: dict) -> str | None:
         "figures are rough. Do not pick between models on differences this small; a table with more rows "
         f"(at least {MIN_TEST_ROWS_FOR_R2 * 5}, so {MIN_TEST_ROWS_FOR_R2} or more are held back) gives figures you can trust."
     )
-
-
-def load_regression_predictions(store, run_id: str) -> tuple[np.ndarray, np.ndarray]:
-    """A regression run's saved test predictions and true values, from ``store`` (a core.runs.store.RunStore).
-
-    Raises core.runs.store.PredictionsUnavailable with a plain message when there are none.
-    """
-    from core.runs.store import PredictionsUnavailable
-
-    arrays = store.read_predictions(run_id)
-    try:
-        return np.asarray(arrays["predictions"], dtype=np.float64), np.asarray(arrays["y_true"], dtype=np.float64)
-    except KeyError as error:
-        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from None

@@ -337,7 +337,7 @@ class Hyperparameters:
 
     @classmethod
     def from_dict(cls, data: dict) -> Hyperparameters:
-        """The settings in ``data``; unknown keys are ignored (see core.validation for the strict check)."""
+        """The settings in ``data``; unknown keys are ignored (see core.training.validation for the strict check)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 

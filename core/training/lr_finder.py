@@ -130,8 +130,8 @@ def lr_range_test(
 
     from core.data.datasets import load_dataset
     from core.model.spec import build_model
+    from core.training.fitting import make_optimizer
     from core.training.tasks import TASKS
-    from core.training.trainer import make_optimizer
 
     hp = hyperparameters
     data = load_dataset(dataset_name)
@@ -201,28 +201,3 @@ def job_settings(hyperparameters, steps: int = STEPS) -> tuple:
     from core.training.hyperparams import Hyperparameters
 
     return Hyperparameters.from_dict({**hyperparameters.to_dict(), "epochs": 1}), {"steps": int(steps)}
-
-
-def lr_find_job(run, store=None, *, continue_training: bool = False):
-    """Train a range-test job (a run of kind ``lr_find``) in a runner's slot: each batch's loss and learning
-    rate go into the run as it goes (the page polls it), Pause and Stop are honoured between batches, and
-    the finding is the run's results. Never raises an Exception (like ``train_run``)."""
-    from core.runs.record import Ending, Status
-    from core.training.trainer import plain_error
-
-    steps = int(run.options.get("steps", STEPS))
-    run.begin(batches_per_epoch=steps)
-
-    def on_batch(index: int, rate: float, loss: float) -> bool:
-        run.record_batch(0, index, loss, learning_rate=rate)
-        run.wait_while_paused()
-        return not run.stop_requested
-
-    try:
-        finding = lr_range_test(run.spec, run.dataset, run.hyperparameters, steps=steps, on_batch=on_batch)
-    except Exception as error:  # a job must always end with a message, never silently
-        log.exception("learning-rate finder %s failed", run.id)
-        return Ending(Status.FAILED, plain_error(error))
-    if run.stop_requested:
-        return Ending(Status.STOPPED, f"Stopped by you after {len(finding.losses)} batches.", finding.to_results())
-    return Ending(Status.FINISHED, "", finding.to_results())

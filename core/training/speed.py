@@ -3,7 +3,7 @@
 A short fit and predict of the actual model on this machine give seconds per training example per epoch
 and per evaluated example; a run's time is then its epochs × examples, plus validation and the test set.
 In the app the measurement is a job (a run of kind ``speed_probe``, core.runs.record.Kind) that a runner's
-slot trains like any run (:func:`speed_probe_job`); its results are a :class:`Speed`. Only the
+slot trains like any run (core.runs.jobs.speed_probe_job); its results are a :class:`Speed`. Only the
 measurement imports Keras: the page reads a Speed without TensorFlow.
 """
 
@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.timing import format_duration
 from core.training.hyperparams import Hyperparameters
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,8 @@ def measure_speed(
     """
     from core.data.datasets import load_dataset
     from core.model.spec import build_model
+    from core.training.fitting import PREDICT_BATCH, make_optimizer
     from core.training.tasks import TASKS
-    from core.training.trainer import PREDICT_BATCH, make_optimizer
 
     data = load_dataset(dataset)
     task = TASKS[data.task]
@@ -163,47 +164,7 @@ def job_settings(batch_size: int, examples: int = MEASURE_EXAMPLES) -> tuple[Hyp
     return Hyperparameters(epochs=MEASURE_EPOCHS, batch_size=batch_size), {"examples": int(examples)}
 
 
-def speed_probe_job(run, store=None, *, continue_training: bool = False):
-    """Measure the speed of a job's model (a run of kind ``speed_probe``) in a runner's slot: each training
-    batch goes into the run (the page polls it), Stop is honoured between batches, and the Speed is the
-    run's results. Never raises an Exception."""
-    from core.data.datasets import load_dataset
-    from core.runs.record import Ending, Status
-    from core.training.trainer import plain_error
-
-    examples = int(run.options.get("examples", MEASURE_EXAMPLES))
-    batch_size = run.hyperparameters.batch_size
-    state = {"epoch": -1}
-
-    class Stop(Exception):
-        pass
-
-    def on_batch(epoch: int, batch: int, loss: float) -> None:
-        if epoch != state["epoch"]:
-            if state["epoch"] >= 0:
-                run.record_epoch({"epoch": epoch})  # the epoch before this one is done
-            state["epoch"] = epoch
-        run.record_batch(epoch, batch, loss)
-        run.wait_while_paused()
-        if run.stop_requested:
-            raise Stop
-
-    try:
-        fit = fitted_examples(len(load_dataset(run.dataset).x_train), examples)
-        run.begin(batches_per_epoch=math.ceil(fit / batch_size))
-        speed = measure_speed(run.spec, run.dataset, batch_size, examples, on_batch=on_batch)
-    except Stop:
-        return Ending(Status.STOPPED, "Stopped by you before the speed was measured.")
-    except Exception as error:  # a job must always end with a message, never silently
-        log.exception("speed measurement %s failed", run.id)
-        return Ending(Status.FAILED, plain_error(error))
-    run.record_epoch({"epoch": MEASURE_EPOCHS})
-    return Ending(Status.FINISHED, "", speed.to_results())
-
-
 def describe_seconds(seconds: float) -> str:
-    """About 40 s / about 3 min / about 1 h 10 min, rounded as a forecast should be."""
-    if seconds < 60:
-        return f"about {max(5, 5 * math.ceil(seconds / 5))} s"
-    minutes = math.ceil(seconds / 60)
-    return f"about {minutes} min" if minutes < 60 else f"about {minutes // 60} h {minutes % 60} min"
+    """A run's expected time in words ("about 45 s", "about 3 min"): measured on a few batches, its seconds
+    are rounded up to fives."""
+    return format_duration(seconds, about=True, second_step=5)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from core.timing import format_duration
+
 
 def target_reached(epochs: list[dict], target: float | None) -> dict | None:
     """The first epoch whose validation accuracy is at least ``target``, with the training time up to
@@ -37,17 +39,11 @@ def format_target(target: float) -> str:
     return f"{100 * target:.1f}".rstrip("0").rstrip(".") + " %"
 
 
-def format_seconds(seconds: float) -> str:
-    """41 s, 2 min 5 s."""
-    whole = round(seconds)
-    return f"{whole} s" if whole < 60 else f"{whole // 60} min {whole % 60} s"
-
-
 def reached_text(reached: dict | None) -> str:
     """'reached 90 % in 41 s' (the leaderboard's and Results' words), or '' when not reached."""
     if not reached:
         return ""
-    return f"reached {format_target(reached['target'])} in {format_seconds(reached['seconds'])}"
+    return f"reached {format_target(reached['target'])} in {format_duration(reached['seconds'], clock=False)}"
 
 
 def reached_message(reached: dict) -> str:
@@ -55,5 +51,5 @@ def reached_message(reached: dict) -> str:
     return (
         f"Reached the target: validation accuracy {100 * reached['val_accuracy']:.1f} % ≥ "
         f"{format_target(reached['target'])} after epoch {reached['epoch']} "
-        f"({format_seconds(reached['seconds'])} of training), so the run stopped there."
+        f"({format_duration(reached['seconds'], clock=False)} of training), so the run stopped there."
     )

@@ -10,7 +10,7 @@ import streamlit as st
 from core.config import MAX_UPLOAD_MB
 from core.data import tabular
 from core.data.tabular import TableError
-from core.model.presets import ALL_PRESETS, preset_advice
+from core.training.presets import ALL_PRESETS, preset_advice
 from dashboard import session
 from dashboard.charts import regression as regression_charts
 from dashboard.components.user_text import markdown_literal as md

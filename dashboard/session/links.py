@@ -7,11 +7,12 @@ import streamlit as st
 
 from core.data.datasets import load_dataset
 from core.data.user_datasets import is_user_dataset
-from core.model.presets import PRESETS
+from core.model.spec import is_image_spec
 from core.share import PARAM as SHARE_PARAM
 from core.share import ShareLinkError
 from core.share import decode as decode_share
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 from .playground import Playground, fit_spec_to_data
 from .runs import own_run
@@ -141,7 +142,7 @@ def _join_challenge(state: Playground, keep_model: bool = False) -> None:
         return
     state.challenge = code
     data = load_dataset(challenge.dataset)
-    if keep_model and data.is_images == (len(state.spec.get("input_shape") or ()) == 3):
+    if keep_model and data.is_images == is_image_spec(state.spec):
         state.dataset = challenge.dataset
         state.hyperparameters = challenge.apply(state.hyperparameters)
         state.replace_spec(fit_spec_to_data(state.spec, challenge.dataset))

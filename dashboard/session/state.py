@@ -15,9 +15,9 @@ from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import is_user_dataset
 from core.model import spec as spec_edits
-from core.model.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
-from core.model.spec import analyze_for
+from core.model.spec import analyze_for, is_image_spec
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
 
 from . import links
 from .identity import user_id
@@ -122,7 +122,7 @@ def _apply_rules(challenge: Challenge) -> None:
     if state.dataset != challenge.dataset:
         state.dataset = challenge.dataset
         data = load_dataset(challenge.dataset)
-        if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):
+        if data.is_images != is_image_spec(state.spec):
             state.preset = challenge.preset  # the model cannot fit this kind of data: the challenge's start
             state.replace_spec(fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))
         else:
@@ -139,10 +139,8 @@ def keep_challenge_in_url() -> None:
 
 
 def param_budget() -> int:
-    """The server's limit, or the challenge's when lower."""
-    challenge = active_challenge()
-    budget = manager().param_budget
-    return min(budget, challenge.max_params) if challenge is not None else budget
+    """The server's limit, or the challenge's when lower (the run policy's)."""
+    return manager().policy.allowed_maxima(active_challenge()).params
 
 
 def control(name: str) -> str:
@@ -190,7 +188,7 @@ def set_dataset(name: str) -> None:
         state.hyperparameters = defaults_for(preset, _training_examples(name))
     state.hyperparameters = _within_data(state.hyperparameters, name)
     data = load_dataset(name)
-    if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):
+    if data.is_images != is_image_spec(state.spec):
         # From images to a table or back: the layers cannot fit the other kind, so start from the preset
         # that suits the data (for a small table, the Linear one).
         load_preset(default_preset_for(data.is_images, len(data.x_train)))

@@ -5,17 +5,20 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core.data.datasets import CLASSIFICATION, REGRESSION
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
+from core.timing import format_duration
 from core.training.evaluation import r2_caution
 from core.training.hyperparams import LOSSES
 from core.training.target import format_target, reached_text
+from core.training.tasks import TASKS, task_of_results
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
-from dashboard.components.labels import format_seconds, number, run_label
+from dashboard.components.labels import number, run_label
 from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
 from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import run_status, show_shape_table
@@ -41,11 +44,12 @@ def runs_table(runs) -> pd.DataFrame:
         return "—" if r.test_accuracy is None else f"{100 * r.test_accuracy:.2f}"
 
     def mae(r) -> str:
-        value = (r.results or {}).get("test_mae")
+        value = TASKS[REGRESSION].headline_value(r.results)
         return number(value)
 
-    regressions = any((r.results or {}).get("test_mae") is not None for r in runs)
-    classifications = any(r.test_accuracy is not None for r in runs) or not regressions
+    read_as = {task_of_results(r.results).name for r in runs if r.results}  # each run's results, by their task
+    regressions = REGRESSION in read_as
+    classifications = CLASSIFICATION in read_as or not regressions
     return pd.DataFrame(
         [
             {
@@ -107,7 +111,7 @@ else:
 if is_regression and (caution := r2_caution(results)):
     st.warning(caution, icon=":material/warning:")
 columns[-2].metric("Parameters", f"{run.params:,}")
-columns[-1].metric("Training time", format_seconds(results.get("train_seconds")))
+columns[-1].metric("Training time", format_duration(results.get("train_seconds")))
 sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 
 summary_col, settings_col = st.columns([3, 2], gap="large")

@@ -12,10 +12,10 @@ from core.classroom import (
     starting_model_warning,
 )
 from core.data.datasets import CLASSIFICATION, DATASETS, DatasetUnavailable, load_dataset
-from core.model.presets import PRESETS
 from core.runs.store import StoreError
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
+from core.training.presets import PRESETS
 from core.training.speed import describe_seconds
 from dashboard import session
 from dashboard.components.classroom import app_link
@@ -211,15 +211,16 @@ def try_login() -> None:
 def settings_controls(prefix: str, start, max_epochs_default: int, images_default: int) -> None:
     """Limits, training images per run, starting training settings and locks, keyed by ``prefix``."""
     c1, c2, c3 = st.columns(3)
+    server = session.manager().policy.allowed_maxima()  # a challenge's caps are within the server's
     c1.number_input(
         "Most parameters a model may have",
         1_000,
-        session.manager().param_budget,
-        min(getattr(start, "max_params", 150_000), session.manager().param_budget),
+        server.params,
+        min(getattr(start, "max_params", 150_000), server.params),
         step=10_000,
         key=f"{prefix}max_params",
     )
-    c2.number_input("Most epochs", 1, MAX_EPOCHS, max_epochs_default, key=f"{prefix}max_epochs")
+    c2.number_input("Most epochs", 1, server.epochs, max_epochs_default, key=f"{prefix}max_epochs")
     c3.number_input(
         "Training images per run (0 = all)",
         0,

@@ -7,7 +7,7 @@ from core.messages import counted
 from core.numbers import as_typed
 from core.runs.manager import RunRejected
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
-from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS, SCHEDULES
+from core.training.hyperparams import LOSSES, OPTIMIZERS, SCHEDULES
 from core.training.lr_finder import smooth
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
@@ -132,9 +132,9 @@ def training_actions() -> None:
 def train_more_controls(run) -> None:
     """More epochs and its button; in a challenge, at most the epochs its cap leaves this run."""
     challenge = session.active_challenge() if run.challenge else None
-    most = MAX_EPOCHS - run.epoch
-    if challenge is not None and challenge.code == run.challenge:
-        most = min(most, challenge.max_epochs - run.epoch)
+    if challenge is not None and challenge.code != run.challenge:
+        challenge = None
+    most = session.manager().policy.allowed_maxima(challenge).more_epochs(run.epoch)
     if most < 1:
         st.caption(
             f"This run has the {counted(run.epoch, 'epoch')} this challenge allows. To do better, change the model on "

@@ -7,9 +7,9 @@ import pandas as pd
 from helpers import APP, TIMEOUT, rerun, table_with
 from streamlit.testing.v1 import AppTest
 
-from core.model.presets import PRESETS, TABLE_PRESETS
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS, TABLE_PRESETS
 from dashboard import session
 
 ANN = "a1a1a1a1a1a1a1a1"

@@ -6,8 +6,8 @@ from helpers import APP, TIMEOUT, make_challenge, rerun
 from streamlit.testing.v1 import AppTest
 
 from core.data import tabular
-from core.model.presets import PRESETS
 from core.runs.drafts import DraftStore
+from core.training.presets import PRESETS
 from dashboard import session
 
 ANN, BOB = "a1a1a1a1a1a1a1a1", "b2b2b2b2b2b2b2b2"

@@ -36,8 +36,8 @@ from kit import (
 )
 
 from core.data.datasets import SHAPE_CLASSES
-from core.model.presets import PRESETS
 from core.model.spec import analyze
+from core.training.presets import PRESETS
 
 
 def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):

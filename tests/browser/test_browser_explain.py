@@ -8,10 +8,10 @@ import re
 import pytest
 from kit import ARTIFACTS, FIRST_LOAD_MS, UI_MS, expect, go_to, idle, no_app_errors
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 pytestmark = pytest.mark.browser
 OWNER = "0123456789abcdef0123"  # the anonymous user id of the browser (its cookie)

@@ -18,7 +18,7 @@ pytest.importorskip("ray")
 SERVER = """
 import json, os, sys, tempfile, time
 from ray.cluster_utils import Cluster
-from core.model.presets import PRESETS
+from core.training.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters

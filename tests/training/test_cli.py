@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.model.presets import PRESETS
+from core.training.presets import PRESETS
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from core.export import run_bundle
-from core.model.codegen import training_script
-from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.runs.manager import RunManager
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
+from core.training.codegen import training_script
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 # Small, and with the layer types test_codegen's model1 script does not have.
 SPEC = {

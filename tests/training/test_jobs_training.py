@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from helpers import wait_for
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Kind, Status
 from core.runs.store import RunStore
 from core.training import lr_finder, speed
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 SETTINGS = Hyperparameters(epochs=4, batch_size=32, limit_train=640, seed=3)
@@ -66,7 +66,7 @@ def test_a_speed_job_on_the_thread_runner_measures_this_server(tmp_path):
 SERVER = textwrap.dedent(
     """
     import json, sys
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.record import Kind
     from core.runs.store import RunStore

@@ -14,12 +14,12 @@ from sklearn.datasets import load_digits
 
 from core.data.image_import import import_image_folders
 from core.data.user_datasets import UserDatasetStore
-from core.model.presets import PRESETS
 from core.model.spec import batch_norm_momentum
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
+from core.runs.trainer import train_run
 from core.training.hyperparams import Hyperparameters
-from core.training.trainer import train_run
+from core.training.presets import PRESETS
 
 IMAGES_PER_CLASS = 50  # 500 images: 400 to train on at batch 256, 2 batches an epoch
 

@@ -4,11 +4,11 @@ schedule train through the trainer (tiny runs on Shapes)."""
 import keras
 import pytest
 
-from core.model.presets import PRESETS
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
+from core.runs.trainer import train_run
 from core.training.hyperparams import COSINE_FLOOR, ONE_CYCLE_START, Hyperparameters
-from core.training.trainer import train_run
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["blank"].spec(num_classes=5)  # Flatten → Dense: a few milliseconds per epoch
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from helpers import REAL_FASHION_MNIST, wait_for
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
+from core.runs.trainer import plain_error
 from core.training.hyperparams import Hyperparameters
-from core.training.trainer import plain_error
+from core.training.presets import PRESETS
 
 SHAPES_MODEL1 = PRESETS["model1"].spec(num_classes=5)
 # A linear model that SGD with a huge step blows up within a few batches (ReLU nets just die instead).

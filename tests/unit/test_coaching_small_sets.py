@@ -3,10 +3,10 @@ are named for what they are (not overfitting, no Dropout advice); a handful of v
 for overfitting; a linear model is not told to add Dropout."""
 
 from core.insight.coaching import MIN_VALIDATION_EXAMPLES, coach, coach_run
-from core.model.presets import PRESETS
 from core.model.spec import batch_norm_momentum
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 # The digits run of the issue: 1,438 images, batch 256 (6 batches an epoch), validation climbs then collapses.
 DIGITS_EPOCHS = [

@@ -3,10 +3,10 @@ from the run's batches per epoch, is written out where it differs from Keras' de
 
 from __future__ import annotations
 
-from core.model.codegen import model_code, training_script
-from core.model.presets import PRESETS
 from core.model.spec import batch_norm_momentum
+from core.training.codegen import model_code, training_script
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 
 def test_a_small_runs_momentum_is_written_into_the_code_and_the_script():

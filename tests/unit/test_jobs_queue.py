@@ -19,12 +19,12 @@ from core.experiments.engine import (
 )
 from core.experiments.factors import parse_factor
 from core.experiments.plan import manager_check, plan_experiment
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Kind, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.lr_finder import LrFinding
+from core.training.presets import PRESETS
 from core.training.speed import Speed
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
@@ -131,7 +131,7 @@ SERVER = textwrap.dedent(
     from core.experiments.engine import start_experiment
     from core.experiments.factors import parse_factor
     from core.experiments.plan import manager_check, plan_experiment
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters

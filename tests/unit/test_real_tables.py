@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from core.data import tabular
-from core.model.presets import SMALL_DATA_SET, default_preset_for, preset_advice
 from core.training.evaluation import r2_caution, summarize_regression
+from core.training.presets import SMALL_DATA_SET, default_preset_for, preset_advice
 
 
 def columns_of(frame: pd.DataFrame):
@@ -169,7 +169,7 @@ def test_a_question_mark_csv_reads_and_says_why_price_is_out():
 
 
 def test_small_sets_train_for_more_epochs_and_large_ones_keep_the_presets_own():
-    from core.model.presets import MAX_SMALL_SET_EPOCHS, PRESETS, defaults_for
+    from core.training.presets import MAX_SMALL_SET_EPOCHS, PRESETS, defaults_for
 
     model1 = PRESETS["model1"]
     assert defaults_for(model1, 1_438).epochs == MAX_SMALL_SET_EPOCHS  # the digits: 11 batches an epoch

@@ -6,13 +6,13 @@ import pytest
 from core.classroom import Challenge, class_results_csv
 from core.experiments.factors import FactorError, apply_values, parse_factor
 from core.insight.compare import leaderboard
-from core.model.codegen import compile_code, fit_code
-from core.model.presets import PRESETS
 from core.runs.record import Run, Status
 from core.share import ShareLinkError, decode, encode
+from core.training.codegen import compile_code, fit_code
 from core.training.hyperparams import FIELDS_BY_NAME, Hyperparameters
+from core.training.presets import PRESETS
 from core.training.target import reached_message, reached_text, target_reached
-from core.validation import InvalidInput, check_hyperparameters
+from core.training.validation import InvalidInput, check_hyperparameters
 from dashboard.components.leaderboard import RUN_COLUMNS, leaderboard_frame
 
 

@@ -23,7 +23,7 @@ from core.model.spec import (
     merge_number,
 )
 from core.training.hyperparams import COSINE_FLOOR, ONE_CYCLE_START, ONE_CYCLE_WARMUP, OPTIMIZERS, Hyperparameters
-from core.validation import InvalidInput, check_hyperparameters, check_spec
+from core.training.validation import InvalidInput, check_hyperparameters, check_spec
 
 POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",), "Activation": ("activation",)}
 
@@ -208,7 +208,7 @@ x_test, y_test = x_test[:{limit_test}], y_test[:{limit_test}]
 
 
 def _schedule_code(hp: Hyperparameters, epochs: str) -> str:
-    """Lines that turn `learning_rate` into the run's schedule (core.training.trainer.learning_rate)."""
+    """Lines that turn `learning_rate` into the run's schedule (core.training.fitting.learning_rate)."""
     if hp.learning_rate_schedule not in ("cosine", "one_cycle"):
         return ""
     batches = f"""batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
@@ -236,14 +236,14 @@ def _learning_rate_arg(hp: Hyperparameters) -> str:
 
 
 def _loss_arg(hp: Hyperparameters, loss: str) -> str:
-    """Keras' loss; cross-entropy on one-hot labels when the run smooths them (core.training.trainer.loss_of)."""
+    """Keras' loss; cross-entropy on one-hot labels when the run smooths them (core.runs.trainer.loss_of)."""
     if loss == CROSS_ENTROPY and hp.label_smoothing:
         return f"keras.losses.CategoricalCrossentropy(label_smoothing={hp.label_smoothing!r})"
     return repr(loss)
 
 
 def compile_code(hp: Hyperparameters, epochs: str, loss: str = CROSS_ENTROPY, metric: str = "accuracy") -> str:
-    """The run's optimizer, learning rate (and schedule), loss and metric (core.training.trainer.make_optimizer).
+    """The run's optimizer, learning rate (and schedule), loss and metric (core.training.fitting.make_optimizer).
 
     Args:
         epochs: a Python expression for the number of epochs (the cosine schedule spans them all).

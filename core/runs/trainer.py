@@ -1,5 +1,9 @@
 """Training one run: build the model from its spec, fit it while streaming metrics, evaluate, save the model.
 
+The runners' trainer (core.runs.runners.KerasTrainer): it trains a Run and writes its files beside the
+RunStore, so it sits with the runs; the Keras pieces it shares with the learning-rate finder and the speed
+measurement (the optimizer, the batch sizes of forward passes) are core.training.fitting's.
+
 Runs in a runner's slot (a thread, a worker process). It records into the Run object and writes the
 model files beside the store, then says how the run ended (an Ending); the run manager saves and ends
 the run. It never touches any UI.
@@ -14,15 +18,16 @@ import time
 import keras
 import numpy as np
 
-from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.pixels import as_float_input
 from core.disk import disk_problem, without_paths
 from core.messages import counted
 from core.model.spec import analyze_for, batch_norm_momentum, build_model, has_batch_norm, strip_ansi
+from core.runs.challenges import HIDDEN_SCORE, load_hidden_test
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
-from core.training.hyperparams import COSINE_FLOOR, ONE_CYCLE_START, ONE_CYCLE_WARMUP, OPTIMIZERS, Hyperparameters
+from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, make_optimizer
+from core.training.hyperparams import Hyperparameters
 from core.training.target import reached_message, target_reached
 from core.training.target_scaling import convert_logs
 
@@ -30,10 +35,6 @@ log = logging.getLogger(__name__)
 
 NAN_MESSAGE = "The loss became NaN (not a number) — lower the learning rate and train again."
 INF_MESSAGE = "The loss became infinite — lower the learning rate and train again."
-PREDICT_BATCH = 512
-# Validation only runs forward passes: at the test predictions' batch size it takes fewer, fuller steps
-# than at a small training batch size (bench/epoch_profile.py), with the same results.
-VALIDATION_BATCH = PREDICT_BATCH
 
 
 class _SavingClock:
@@ -154,24 +155,6 @@ class TargetStop(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def learning_rate(hyperparameters: Hyperparameters, steps_per_epoch: int):
-    """The optimizer's learning rate: a number, or a Keras schedule over the run's training steps."""
-    rate = hyperparameters.effective_learning_rate
-    steps = max(1, hyperparameters.epochs * steps_per_epoch)
-    if hyperparameters.learning_rate_schedule == "cosine":
-        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps, alpha=COSINE_FLOOR)
-    if hyperparameters.learning_rate_schedule == "one_cycle":
-        warmup = max(1, round(ONE_CYCLE_WARMUP * steps))
-        return keras.optimizers.schedules.CosineDecay(
-            rate * ONE_CYCLE_START,
-            decay_steps=max(1, steps - warmup),
-            alpha=COSINE_FLOOR,
-            warmup_target=rate,
-            warmup_steps=warmup,
-        )
-    return rate
-
-
 def smoothing_of(run: Run) -> float:
     """The run's label smoothing: classification only (a regression has no labels to smooth)."""
     return 0.0 if run.task.is_regression else float(run.hyperparameters.label_smoothing or 0.0)
@@ -184,11 +167,6 @@ def loss_of(run: Run):
     if smoothing:
         return keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
     return run.task.keras_loss(run.hyperparameters)
-
-
-def make_optimizer(hyperparameters: Hyperparameters, steps_per_epoch: int = 1):
-    info = OPTIMIZERS[hyperparameters.optimizer]
-    return getattr(keras.optimizers, info.keras_name)(learning_rate=learning_rate(hyperparameters, steps_per_epoch))
 
 
 def plain_error(error: BaseException) -> str:
@@ -343,7 +321,7 @@ def warm_up() -> None:
     made, and one tiny fit of model 1 (TensorFlow's and Keras' first trace of a training, validation and
     prediction step, their thread pools and kernels), so that the first run's first chart point comes as
     soon as a later run's. Never raises: a worker that could not warm up still trains."""
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     try:
         for name in WARM_UP_DATASETS:
