@@ -39,10 +39,10 @@ def main() -> int:
     import tempfile
 
     from core.data.datasets import load_dataset
-    from core.model.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import PRESETS
     from core.training.speed import describe_seconds, measure_speed
 
     data = load_dataset(args.dataset)

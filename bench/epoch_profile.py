@@ -100,10 +100,10 @@ def main() -> int:
     import keras
 
     from core.data.datasets import load_dataset
-    from core.model.presets import PRESETS
     from core.model.spec import build_model
     from core.runs.record import Run
-    from core.training.trainer import VALIDATION_BATCH, train_run
+    from core.runs.trainer import VALIDATION_BATCH, train_run
+    from core.training.presets import PRESETS
 
     print(_common.machine(), flush=True)
     preset = PRESETS["model1"]

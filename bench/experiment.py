@@ -28,13 +28,14 @@ def main() -> int:
 
     from core.data.datasets import load_dataset
     from core.experiments.engine import start_experiment, wait_for_experiment
-    from core.experiments.estimate import estimate_plan, format_duration, measured_speeds
+    from core.experiments.estimate import estimate_plan, measured_speeds
     from core.experiments.factors import parse_factor
     from core.experiments.plan import manager_check, plan_experiment
-    from core.model.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.store import RunStore
+    from core.timing import format_duration
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import PRESETS
 
     print(_common.machine())
     data = load_dataset("fashion_mnist")

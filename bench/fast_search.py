@@ -2,7 +2,7 @@
 
 The Experiments engine (core/experiments/) was not on main when this search ran, so this small script does
 the same thing by hand, one candidate at a time: each candidate is a spec and its hyperparameters, trained
-on the full Fashion-MNIST through `core.training.trainer.train_run` (as the app and the CLI do). First
+on the full Fashion-MNIST through `core.runs.trainer.train_run` (as the app and the CLI do). First
 model 1 with its app defaults (Adam 0.002, batch 128) trains `--reference-epochs` epochs: its mean epoch
 time is the unit. Then each candidate trains its full schedule; the script prints its test accuracy and
 its training time in model-1 epochs (the `fast` preset must reach 91 % within 8 of them). Training time is
@@ -85,8 +85,8 @@ def train(layers, hp_fields, label):
     """One run through the trainer; returns (test accuracy, per-epoch seconds, validation accuracies, CPU
     seconds of this process for the whole run: less sensitive to other load than the wall clock)."""
     from core.runs.record import Run
+    from core.runs.trainer import train_run
     from core.training.hyperparams import Hyperparameters
-    from core.training.trainer import train_run
 
     hp = Hyperparameters(**hp_fields)
     run = Run({"input_shape": [28, 28, 1], "layers": layers}, "fashion_mnist", hp)
@@ -106,7 +106,7 @@ def main() -> int:
     parser.add_argument("--reference-epochs", type=int, default=2)
     args = parser.parse_args()
 
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     print(_common.machine(), flush=True)
     model1 = PRESETS["model1"]

@@ -9,6 +9,13 @@ live chart, any exception box or JavaScript error, and every run id its page eve
 opens Results, which must list its own run only.
 
     .venv/bin/python bench/load_sessions.py [--sessions 10] [--runner thread|process] [--epochs 2]
+
+A class at once (`--class-size 30`, bench/class_load.py): 30 sessions on Train, `--trainers 2` of them
+training Shapes for `--class-epochs` epochs while the others watch a finished run of their own; prints each
+training page's chart refresh gaps, the server's health answers, what each page receives, the server's and
+workers' CPU time and the memory per session.
+
+    .venv/bin/python bench/load_sessions.py --class-size 30 [--trainers 2] [--class-epochs 6]
 """
 
 from __future__ import annotations
@@ -279,11 +286,30 @@ def report(args, trainees, store: RunStore, slots: int, before: dict, idle: dict
     )
 
 
+async def class_of(args, server: AppServer) -> None:
+    from class_load import class_bench
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        try:
+            await class_bench(args, server, browser)
+        finally:
+            await browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--class-size", type=int, default=0, help="a class at once (bench/class_load.py)")
+    parser.add_argument("--trainers", type=int, default=2, help="with --class-size: sessions that train")
+    parser.add_argument("--class-epochs", type=int, default=6, help="with --class-size: epochs of their runs")
     add_common_options(parser, timeout=1800, run_timeout=900)
     args = parser.parse_args()
+    if args.class_size:
+        print(f"load_sessions, a class: {args.class_size} sessions, {args.trainers} training; {machine()}")
+        with_server(args, "cnn-playground-class-", lambda server: class_of(args, server))
+        return
 
     print(f"load_sessions: {args.sessions} sessions, {args.runner} runner, {args.epochs} epochs; {machine()}")
     with_server(args, "cnn-playground-load-", lambda server: bench(args, server))

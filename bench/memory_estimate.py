@@ -122,8 +122,8 @@ def measure(spec: dict, batch: int, steps: int) -> int:
 
 
 def main() -> None:
-    from core.model.presets import PRESETS
     from core.model.spec import analyze
+    from core.training.presets import PRESETS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=3, help="training steps per measurement")

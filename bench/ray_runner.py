@@ -41,7 +41,7 @@ def hyperparameters(**kwargs):
 
 def spec_for(dataset: str):
     from core.data.datasets import load_dataset
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     data = load_dataset(dataset)
     return PRESETS["model1"].spec(data.input_shape, data.output_units)

@@ -1,6 +1,6 @@
 """Time for model1 to reach the seed notebook's 89.4 % test accuracy on Fashion-MNIST.
 
-Trains through core's own trainer (core.training.trainer.train_run, as the app does) with model1's app
+Trains through core's own trainer (core.runs.trainer.train_run, as the app does) with model1's app
 hyperparameters (PRESETS["model1"].app_hyperparameters) unless flags override them. At the end of
 every epoch the model is evaluated on the whole test set; that evaluation is NOT counted as training
 time. Training time is the sum of the trainer's per-epoch seconds (each epoch including its
@@ -21,7 +21,7 @@ SEED_ACCURACY = 0.894  # the notebook's model 1 test accuracy (30 epochs of SGD,
 
 
 def main() -> int:
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     app = PRESETS["model1"].app_hyperparameters
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--stop-at-target", action="store_true", help="stop training once the target is reached")
     args = parser.parse_args()
 
-    import core.training.trainer as training
+    import core.runs.trainer as training
     from core.data.datasets import load_dataset
     from core.runs.record import Run
     from core.training.hyperparams import Hyperparameters

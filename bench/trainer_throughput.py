@@ -2,7 +2,7 @@
 
 Same model (model1), same data, same batch size, same seeds, measured side by side in one process,
 alternating which goes first. "plain" is `model.fit(...)` with no callbacks; "trainer" is the same
-call with core.training.trainer.RunRecorder streaming per-batch and per-epoch metrics into a Run and saving
+call with core.runs.trainer.RunRecorder streaming per-batch and per-epoch metrics into a Run and saving
 it to a RunStore after each epoch, as core/training.py does. Prints samples/s of each and the ratio
 trainer / plain (target >= 0.97).
 
@@ -42,7 +42,7 @@ def callback_cost(model, run, n: int = 5000) -> dict[str, float]:
     import keras
     import tensorflow as tf
 
-    from core.training.trainer import RunRecorder
+    from core.runs.trainer import RunRecorder
 
     run.begin(batches_per_epoch=n)
     logs = {"loss": tf.constant(0.5), "accuracy": tf.constant(0.8)}
@@ -76,12 +76,12 @@ def main() -> None:
 
     import keras
 
-    from core.model.presets import PRESETS
     from core.model.spec import analyze, build_model
     from core.runs.record import Run
     from core.runs.store import RunStore
+    from core.runs.trainer import RunRecorder
     from core.training.hyperparams import Hyperparameters
-    from core.training.trainer import RunRecorder
+    from core.training.presets import PRESETS
 
     print(_common.machine())
     data, x, y = load_data(args.limit)

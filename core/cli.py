@@ -12,14 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+from core.config import DEFAULT_PARAM_BUDGET
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.image_import import DEFAULT_SIZE as DEFAULT_IMAGE_SIZE
 from core.data.image_import import SIZES as IMAGE_SIZES
 from core.disk import disk_problem
-from core.model.presets import PRESETS
-from core.model.spec import DEFAULT_PARAM_BUDGET, analyze, format_shape, structure_problems
+from core.model.spec import analyze, format_shape, structure_problems
 from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
-from core.validation import MAX_JSON_BYTES, InvalidInput, load_json, spec_problems
+from core.training.presets import PRESETS
+from core.training.validation import MAX_JSON_BYTES, InvalidInput, load_json, spec_problems
 
 CLI_FIELDS = [f for f in HYPERPARAMETER_FIELDS if f.cli]
 
@@ -131,7 +132,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from core.model.codegen import training_script
+    from core.training.codegen import training_script
 
     spec, title = _read_spec(args)
     hp = _hyperparameters(args)

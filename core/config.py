@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from core.model.spec import DEFAULT_PARAM_BUDGET
-from core.runs.runners import RUNNERS
-
 PREFIX = "CNN_PLAYGROUND_"
+# Where trainings run, by name (core.runs.runners imports core.runs.<name>_runner for the one chosen).
+RUNNER_NAMES = ("thread", "process", "ray")
+DEFAULT_PARAM_BUDGET = 5_000_000  # most parameters a model may have, unless the server sets another budget
 # The web server's limits in .streamlit/config.toml must equal these (a test checks): the app's own
 # checks then reject, in plain words, anything the server would cut off without a message.
 MAX_UPLOAD_MB = 50
@@ -136,7 +136,7 @@ DEFAULT_MAX_WAITING_PER_USER = ENV_NUMBERS["MAX_WAITING_PER_USER"].default
 
 @dataclass(frozen=True)
 class Settings:
-    # A name in core.runs.runners.RUNNERS: "process" (pre-started worker processes, the app's default, so
+    # A name in RUNNER_NAMES: "process" (pre-started worker processes, the app's default, so
     # one run can never take the server down), "thread" (this process: the CLI and the tests), "ray"
     runner: str = "process"
     max_trainings: int = ENV_NUMBERS["MAX_TRAININGS"].default  # 0 means one per two cores
@@ -162,8 +162,8 @@ class Settings:
     def from_env(cls, environ=None) -> Settings:
         env = os.environ if environ is None else environ
         runner = env.get(PREFIX + "RUNNER", "process").strip().lower()
-        if runner not in RUNNERS:
-            choices = " or ".join(f"'{name}'" for name in RUNNERS)
+        if runner not in RUNNER_NAMES:
+            choices = " or ".join(f"'{name}'" for name in RUNNER_NAMES)
             raise SettingsError(f"{PREFIX}RUNNER must be {choices} (got {runner!r}).")
         gpu = env.get(PREFIX + "RAY_GPU", "0").strip().lower()
         if gpu not in ("0", "1", "yes", "no", "true", "false", ""):

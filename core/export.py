@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.model.codegen import training_script
 from core.model.diagram import build_diagram, to_png, to_svg
 from core.numbers import strict_json
 from core.runs.record import Run
 from core.runs.store import RunStore
+from core.training.codegen import training_script
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "mae", "val_loss", "val_accuracy", "val_mae", "seconds")
 
@@ -83,8 +83,9 @@ def metrics(run: Run) -> dict:
 def _phone_files_and_speed(run: Run, store: RunStore):
     """The run's TFLite files (made once, kept beside its model) and its speed, or why there are none."""
     from core.data.datasets import DatasetUnavailable, load_dataset
+    from core.insight import tflite_files
     from core.insight.inspection import ModelUnavailable, load_run_model
-    from core.insight.model_card import measure_speed
+    from core.insight.model_card import measure_prediction_speed
     from core.model import tflite
 
     try:
@@ -92,11 +93,11 @@ def _phone_files_and_speed(run: Run, store: RunStore):
     except ModelUnavailable as error:
         return [], None, str(error)
     try:
-        speed = measure_speed(model, load_dataset(run.dataset).as_float("x_test"))
+        speed = measure_prediction_speed(model, load_dataset(run.dataset).as_float("x_test"))
     except DatasetUnavailable:
         speed = None
     try:
-        return tflite.make_files(store, run, model), speed, ""
+        return tflite_files.make_files(store, run, model), speed, ""
     except tflite.TFLiteUnavailable as error:
         return [], speed, str(error)
 
@@ -138,8 +139,8 @@ def build_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> Bu
     run's model, and the model card gets the model's measured speed. A model TensorFlow Lite cannot take
     still gets everything else, with README.txt saying why the .tflite files are missing.
     """
+    from core.insight import tflite_files
     from core.insight.model_card import model_card
-    from core.model import tflite
 
     folder = bundle_folder(run)
     model_path = store.model_path(run.id)
@@ -152,7 +153,13 @@ def build_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> Bu
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         try:
-            script = training_script(run.spec, run.dataset, run.hyperparameters, run.name or f"Run {run.id}")
+            script = training_script(
+                run.spec,
+                run.dataset,
+                run.hyperparameters,
+                run.name or f"Run {run.id}",
+                (run.results or {}).get("batch_norm_momentum"),
+            )
             bundle.writestr(f"{folder}/train.py", script)
             script_lines = SCRIPT_LINES
         except ValueError as error:  # a data set no standalone script can load (e.g. one a user imported)
@@ -174,5 +181,5 @@ def build_bundle(run: Run, store: RunStore, with_phone_model: bool = True) -> Bu
         bundle.writestr(f"{folder}/architecture.svg", to_svg(diagram))
         bundle.writestr(f"{folder}/architecture.png", to_png(diagram))
         for file in phone_files:
-            bundle.write(tflite.paths(store, run.id)[file.kind], f"{folder}/{file.filename}")
+            bundle.write(tflite_files.paths(store, run.id)[file.kind], f"{folder}/{file.filename}")
     return Bundle(buffer.getvalue(), "" if phone_files else no_phone_reason)

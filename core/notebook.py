@@ -1,7 +1,7 @@
 """A run as a Jupyter notebook: the steps of the classic lesson, with this run's data, layers and settings.
 
 Load the data (the same images or rows, the same split and limits), show a few samples, build the model
-(the run's layers as Keras code, core.model.codegen), its summary, compile and fit with the run's
+(the run's layers as Keras code, core.training.codegen), its summary, compile and fit with the run's
 settings and seed, the accuracy/loss curves from the history, the test set, and the confusion matrix (a
 regression: predicted against actual). Markdown cells explain each step in the app's words: the layer
 registry's sentences, the settings' help. The code imports nothing from this project: built-in data sets
@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from core.data.datasets import DATASETS, USER_PREFIX, DatasetUnavailable, load_dataset
-from core.model.codegen import (
+from core.model.spec import LAYER_TYPES, layer_names
+from core.runs.record import Run, Status
+from core.training.codegen import (
     DATA_LOADERS,
     IMPORTED_IMAGES_LOADER,
     TABLE_LOADER,
@@ -36,11 +38,9 @@ from core.model.codegen import (
     table_preparation_code,
     target_scaling_code,
 )
-from core.model.spec import LAYER_TYPES, layer_names
-from core.runs.record import Run, Status
 from core.training.hyperparams import FIELDS_BY_NAME, LOSSES, OPTIMIZERS
 from core.training.tasks import format_number
-from core.validation import InvalidInput
+from core.training.validation import InvalidInput
 
 SAMPLES = 10  # images shown in the samples cell
 NOTEBOOK_MIME = "application/x-ipynb+json"
@@ -248,6 +248,9 @@ class _Cells:
         }
         if self.regression:
             values["loss"] = LOSSES[hp.loss].title
+        else:
+            values["label_smoothing"] = hp.label_smoothing or "off"
+            values["target_accuracy"] = f"{hp.target_accuracy:.1%}" if hp.target_accuracy is not None else "off"
         rows = [
             f"| {FIELDS_BY_NAME[key].label} | {value} | {FIELDS_BY_NAME[key].help} |" for key, value in values.items()
         ]
@@ -341,7 +344,7 @@ class _Cells:
 
     def _model(self) -> list:
         spec = self.run.spec
-        code = model_code(spec)  # validates the spec
+        code = model_code(spec, (self.run.results or {}).get("batch_norm_momentum"))  # validates the spec
         layers = [
             f"- **{name}** ({layer['type']}): {LAYER_TYPES[layer['type']].summary}"
             for name, layer in zip(layer_names(spec), spec["layers"])
@@ -385,6 +388,14 @@ class _Cells:
             )
         if hp.learning_rate_schedule == "cosine":
             schedule = " It is lowered along a cosine to nearly zero by the last batch."
+        if hp.learning_rate_schedule == "one_cycle":
+            schedule = " It rises over the first 30 % of the batches, then falls along a cosine to nearly zero."
+        if hp.label_smoothing and not self.regression:
+            schedule += (
+                f" Label smoothing {hp.label_smoothing:g}: the right class is aimed at {1 - hp.label_smoothing:.0%}."
+            )
+        if hp.target_accuracy is not None and not self.regression:
+            schedule += f" Training stops once the validation accuracy reaches {hp.target_accuracy:.1%}."
         if hp.early_stopping_patience:
             early = (
                 " Early stopping: training stops when the validation loss has not improved for "

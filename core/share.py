@@ -14,9 +14,9 @@ import zlib
 from urllib.parse import urlsplit
 
 from core.data.datasets import DATASETS
-from core.model.presets import PRESETS
 from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
-from core.validation import InvalidInput, check_hyperparameters, check_name, check_spec, load_json
+from core.training.presets import PRESETS
+from core.training.validation import InvalidInput, check_hyperparameters, check_name, check_spec, load_json
 
 PARAM = "s"
 VERSION = 1

@@ -4,7 +4,7 @@ any browser or server opens again as that browser's own runs.
 Saving writes the owner's ended runs — record, epoch and batch history, results, trained model and test
 predictions — and optionally their imported data sets. Opening checks the whole file before anything is
 written: its size and entries by the zip rules every upload follows (core.data.image_import), every JSON
-member through the door (core.validation: size, nesting, types, ranges), every model against its run's
+member through the door (core.training.validation: size, nesting, types, ranges), every model against its run's
 spec (core.runs.model_file), every array file for what it may hold. Then the runs and data sets are
 written under new ids, owned by the one who opens the file; a fault while writing removes what was
 written, so nothing partial is left. A file refers to nothing on the server it came from: links to a
@@ -45,7 +45,7 @@ from core.runs.record import Run, Status, new_run_id
 from core.runs.store import RunStore, is_run_id
 from core.training.hyperparams import MAX_EPOCHS
 from core.training.tasks import TASKS
-from core.validation import InvalidInput, check_hyperparameters, check_spec, load_json
+from core.training.validation import InvalidInput, check_hyperparameters, check_spec, load_json
 
 FORMAT = "cnn-playground-work"
 VERSION = 1
@@ -363,7 +363,7 @@ def _check_results(results, task: str, what: str) -> dict | None:
             _whole(value, what, f"result {key}", 10**9)
         elif not (value is None or is_finite_number(value) or (isinstance(value, str) and len(value) <= 200)):
             _fail(what, f"its result {printable(key, 40)!r} is not a number.")
-    needed = ("test_mae", "test_rmse", "test_r2") if task == REGRESSION else ("test_accuracy", "test_loss")
+    needed = TASKS[task].result_keys
     if any(not is_finite_number(results.get(key)) for key in needed):
         _fail(what, f"its results lack {', '.join(needed)}.")
     if task == CLASSIFICATION:

@@ -16,6 +16,7 @@ session.remember_teacher_in_browser()
 store_problem = session.store_problem()  # a damaged run store: every page says so, plainly, instead
 if store_problem is None:
     session.playground()
+    session.keep_working_model()  # edits made by the last run's callbacks: a refresh finds them (page.run may stop early)
 
 build = st.Page("views/build.py", title="Build", icon=":material/construction:", default=True)
 page = st.navigation(
@@ -43,6 +44,7 @@ try:
     if page.url_path != build.url_path:  # Build needs no TensorFlow: it is served while that imports
         runtime.wait_for_imports()
     page.run()
+    session.keep_working_model()
 except StoreError as error:  # the store failed while the app ran (a disk that filled up or went bad)
     st.error(error.public, icon=":material/database:")
 finally:  # once per process, after its first page: the training workers, then TensorFlow in this one

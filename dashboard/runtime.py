@@ -35,8 +35,8 @@ import pandas  # noqa: E402,F401
 import plotly.graph_objects  # noqa: E402,F401
 from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 
-# core.training.trainer imports Keras callbacks: kept out of the training threads.
-HEAVY_MODULES = ("tensorflow", "keras", "core.training.trainer")
+# core.runs.trainer imports Keras callbacks: kept out of the training threads.
+HEAVY_MODULES = ("tensorflow", "keras", "core.runs.trainer")
 
 # The import holds the GIL up to a second at a time (TensorFlow's libraries load in long C calls), which
 # starves the server's event loop: it starts this long after the first page, time to send that page and its

@@ -58,8 +58,18 @@ def subprocess_env(tmp_path):
     return env
 
 
+# With pytest-xdist (`-n 2 --dist loadgroup`, as scripts/run_tests.sh runs the suite) a group's tests run in
+# one worker, one after another: a module's tests share its module fixtures (one training, not one per
+# worker); the browser tests share that worker's one app server and screenshot folder, and never load
+# the machine twice at once; the Ray tests never run two local clusters at once.
+SERIAL_LAYERS = ("browser", "cluster")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        layer = Path(str(item.fspath)).parent.name
+        path = Path(str(item.fspath))
+        layer = path.parent.name
         if layer in LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
+        group = layer if layer in SERIAL_LAYERS else f"{layer}/{path.name}"
+        item.add_marker(pytest.mark.xdist_group(group))

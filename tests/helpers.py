@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
 from core.classroom import Challenge, new_code
-from core.model.presets import PRESETS
 from core.runs.record import Ending, Run, Status
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 from dashboard import session
 
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist

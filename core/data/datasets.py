@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.pixels import as_float_input
+from core.data.dataset import (  # noqa: F401  (the data set's own type, named here for the callers of the registry)
+    CLASSIFICATION,
+    REGRESSION,
+    USER_PREFIX,
+    Dataset,
+    DatasetUnavailable,
+    forget_dataset,
+    loaded_once,
+    provide_dataset,
+)
+from core.data.user_datasets import UserDatasetStore
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = {
@@ -36,52 +45,6 @@ FASHION_CLASSES = (
 )
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 SHAPE_CLASSES = ("square", "circle", "triangle", "cross", "ring")
-USER_PREFIX = "own-"  # names of data sets users imported (image folders, CSV tables)
-
-
-class DatasetUnavailable(Exception):
-    """The data set cannot be loaded here; the message says how to get it."""
-
-
-CLASSIFICATION = "classification"
-REGRESSION = "regression"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    title: str
-    class_names: tuple[str, ...]  # empty for regression
-    x_train: np.ndarray  # images: uint8 N×H×W×C; tables: float32 N×features, already normalised
-    y_train: np.ndarray  # class labels 0..classes-1, or float targets for regression
-    x_test: np.ndarray
-    y_test: np.ndarray
-    source: str  # where it was loaded from, for the UI
-    task: str = CLASSIFICATION
-    feature_names: tuple[str, ...] = ()  # tables: the model's input columns (after one-hot encoding)
-    target_name: str = ""  # regression: the predicted column
-    owner: str = ""  # user data sets: the anonymous user who imported it
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(int(v) for v in self.x_train.shape[1:])
-
-    @property
-    def num_classes(self) -> int | None:
-        return len(self.class_names) if self.task == CLASSIFICATION else None
-
-    @property
-    def output_units(self) -> int:
-        """Units of the model's last Dense layer: one per class, or one predicted number."""
-        return self.num_classes if self.task == CLASSIFICATION else 1
-
-    @property
-    def is_images(self) -> bool:
-        return len(self.input_shape) == 3
-
-    def as_float(self, part: str) -> np.ndarray:
-        """x_train or x_test as float32 (images scaled to [0, 1]), computed once and shared read-only."""
-        return _float_cache(self, part)
 
 
 @dataclass(frozen=True)
@@ -299,9 +262,6 @@ DATASETS: dict[str, DatasetInfo] = {
     ]
 }
 
-_cache: dict[str, Dataset] = {}
-_float_arrays: dict[tuple[int, str], np.ndarray] = {}
-_lock = threading.Lock()
 # A built-in set that could not be found or downloaded is not looked for again for a while: every page
 # asks for the data set, and each try of Keras' download on an offline server waits for the network.
 RETRY_UNAVAILABLE_SECONDS = 600.0
@@ -316,55 +276,21 @@ def load_dataset(name: str) -> Dataset:
     """
     if name not in DATASETS and not name.startswith(USER_PREFIX):
         raise DatasetUnavailable(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
-    with _lock:
-        if name not in _cache:
-            where = (name, *(os.environ.get(v) for v in _WHERE_TO_LOOK))  # a new folder is looked in at once
-            failed = _unavailable.get(where)
-            if failed is not None and time.monotonic() - failed[0] < RETRY_UNAVAILABLE_SECONDS:
-                raise DatasetUnavailable(failed[1])
-            if name in DATASETS:
-                try:
-                    dataset = DATASETS[name].loader()
-                except DatasetUnavailable as error:
-                    _unavailable[where] = (time.monotonic(), str(error))
-                    raise
-                _unavailable.pop(where, None)
-            else:
-                from core.data.user_datasets import UserDatasetStore
-
-                dataset = UserDatasetStore().load(name)
-            for array in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test):
-                array.setflags(write=False)
-            _cache[name] = dataset
-        return _cache[name]
+    return loaded_once(name, lambda: _load(name))
 
 
-def provide_dataset(dataset: Dataset) -> None:
-    """Use this already-loaded data set under its name from now on (a cluster worker is sent it by the
-    server through Ray's object store instead of loading it itself)."""
-    for array in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test):
-        if array.flags.writeable:
-            array.setflags(write=False)
-    forget_dataset(dataset.name)
-    with _lock:
-        _cache[dataset.name] = dataset
-
-
-def forget_dataset(name: str) -> None:
-    """Drop a (deleted) user data set from this process's cache."""
-    with _lock:
-        dataset = _cache.pop(name, None)
-        if dataset is not None:
-            for part in ("x_train", "x_test"):
-                _float_arrays.pop((id(dataset), part), None)
-
-
-def _float_cache(dataset: Dataset, part: str) -> np.ndarray:
-    key = (id(dataset), part)
-    with _lock:
-        if key not in _float_arrays:
-            raw = getattr(dataset, part)
-            array = as_float_input(raw)
-            array.setflags(write=False)
-            _float_arrays[key] = array
-        return _float_arrays[key]
+def _load(name: str) -> Dataset:
+    """Load the data set (called once per process, under the cache's lock)."""
+    if name not in DATASETS:
+        return UserDatasetStore().load(name)
+    where = (name, *(os.environ.get(v) for v in _WHERE_TO_LOOK))  # a new folder is looked in at once
+    failed = _unavailable.get(where)
+    if failed is not None and time.monotonic() - failed[0] < RETRY_UNAVAILABLE_SECONDS:
+        raise DatasetUnavailable(failed[1])
+    try:
+        dataset = DATASETS[name].loader()
+    except DatasetUnavailable as error:
+        _unavailable[where] = (time.monotonic(), str(error))
+        raise
+    _unavailable.pop(where, None)
+    return dataset

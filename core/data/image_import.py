@@ -144,19 +144,19 @@ class HealthReport:
             smallest = min(self.classes, key=lambda c: c.train)
             if largest.train > IMBALANCE_FACTOR * smallest.train:
                 found.append(
-                    f"The classes are unbalanced: {largest.name} has {largest.train} training images, "
-                    f"{smallest.name} only {smallest.train}. The network may favour the larger class; "
+                    f"The classes are unbalanced: class {largest.name!r} has {largest.train} training images, "
+                    f"class {smallest.name!r} only {smallest.train}. The network may favour the larger class; "
                     "check the per-class accuracy on Results, or add images to the smaller class."
                 )
             if smallest.train < 10:
                 found.append(
-                    f"{smallest.name} has only {smallest.train} training image(s): a network learns "
+                    f"Class {smallest.name!r} has only {smallest.train} training image(s): a network learns "
                     "little from so few; aim for dozens per class."
                 )
         if self.left_out_classes:
             found.append(
                 f"{len(self.left_out_classes)} class folder(s) were left out: "
-                + "; ".join(f"{c.path} ({c.reason})" for c in self.left_out_classes)
+                + "; ".join(f"{c.path!r} ({c.reason})" for c in self.left_out_classes)
                 + "."
             )
         return found

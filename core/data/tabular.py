@@ -35,6 +35,7 @@ SNIFF_BYTES = 64_000  # the separator is guessed, and the header read, from at m
 SNIFF_RECORDS = 20
 SEPARATORS = (",", ";", "\t", "|")
 NUMBER_LIKE = 0.8  # a text column whose entries are mostly numbers is probably numbers with typos
+ID_MIN_ROWS = 20  # fewer rows counting 1, 2, 3… may as well be months or days: not called row numbers
 
 EXAMPLE_CSV = Path(__file__).resolve().parent / "synthetic_house_prices.csv"
 EXAMPLE_TITLE = "House prices (synthetic example)"
@@ -439,6 +440,8 @@ def describe_column(name: str, series: pd.Series, written_as: str = "") -> Colum
     finite = np.isfinite(values.to_numpy(dtype=float))
     if not finite.all():
         return Column(name, LEFT_OUT, distinct, missing, "it contains infinite values")
+    if (reason := identifier_reason(name, values)) is not None:
+        return Column(name, LEFT_OUT, distinct, missing, reason)
     if distinct == 1:
         return Column(
             name,
@@ -448,6 +451,42 @@ def describe_column(name: str, series: pd.Series, written_as: str = "") -> Colum
             f"it has the same value ({values.iloc[0]:g}) in every row, so it cannot help to predict anything",
         )
     return Column(name, NUMBER, distinct, missing, written_as=written_as)
+
+
+_ID_NAME_CASED = re.compile(r"^(?:.*[_ \-](?:id|ID|Id)|.*[a-z]Id|.*[a-z]ID)$")
+
+
+def looks_like_id_name(name: str) -> bool:
+    """A column name that says it numbers or identifies rows: "Unnamed: 0" (pandas' index written out),
+    "id", "ID", "customer_id", "houseId", "index", "row", "No"."""
+    plain = name.strip()
+    if re.fullmatch(r"unnamed: ?\d+|index|row|row ?(?:no|nr|number|num|id)|no\.?|#|id", plain, re.IGNORECASE):
+        return True
+    return _ID_NAME_CASED.fullmatch(plain) is not None
+
+
+def identifier_reason(name: str, values: pd.Series) -> str | None:
+    """Why a column of numbers is left out as a row number or an identifier, or None when it is a measurement.
+
+    Only columns of whole numbers written without decimals count. A row number: counting 0, 1, 2… or 1, 2, 3… down the file (what a spreadsheet or pandas
+    writes as its index). An identifier: a name saying so ("id", "customer_id", "Unnamed: 0") and a different
+    whole number in every row. Either predicts nothing: a network would learn the order of the file.
+    """
+    if len(values) < ID_MIN_ROWS or not pd.api.types.is_integer_dtype(values):
+        return None  # written with decimals (or with gaps read as missing): a measurement
+    numbers = values.to_numpy(dtype=float)
+    steps = np.diff(numbers)
+    if numbers[0] in (0, 1) and np.all(steps == 1):
+        return (
+            f"it counts the rows ({numbers[0]:g}, {numbers[1]:g}, {numbers[2]:g} … {numbers[-1]:g}): a row number "
+            "says where a row is in the file, not anything about it"
+        )
+    if looks_like_id_name(name) and len(np.unique(numbers)) == len(numbers):
+        return (
+            "its name says it identifies rows and every row has a different whole number: an identifier "
+            "predicts nothing about a new row"
+        )
+    return None
 
 
 def describe(frame: pd.DataFrame) -> list[Column]:
@@ -466,6 +505,58 @@ def target_candidates(frame: pd.DataFrame, columns: list[Column] | None = None) 
             "columns cannot be the target."
         )
     return names
+
+
+# Words in a column's name that say it is what a table is usually made to predict.
+TARGET_WORDS = ("price", "prices", "value", "val", "target", "y", "label", "outcome", "output", "response", "medv")
+
+
+def _name_words(name: str) -> list[str]:
+    """ "MedHouseVal" -> ["med", "house", "val"]; "sale_price" -> ["sale", "price"]."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+
+
+def target_name_rank(name: str) -> int:
+    """2 when the whole name is a target word ("price", "y"), 1 when one of its words is ("SalePrice",
+    "median_house_value"), 0 otherwise."""
+    if name.strip().lower() in TARGET_WORDS:
+        return 2
+    return 1 if any(word in TARGET_WORDS for word in _name_words(name)) else 0
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    name: str | None  # the column to predict by default; None: the user is asked to choose
+    note: str  # why, in a sentence
+    warning: str = ""  # a column that looked like the target but cannot be one, and why
+
+
+def default_target(columns: list[Column]) -> TargetChoice:
+    """The column to predict by default: one named like a target (price, value, target, y…; the whole name
+    before a word of it, then the rightmost), else none: the user is asked. The last numeric column is no
+    guess: in real files it is as often a count, a date part or a code.
+
+    When the column named most like a target cannot be one (text, mostly numbers with a few "?"), the
+    warning says so loudly instead of another column silently taking its place."""
+    ranked = [(target_name_rank(c.name), i, c) for i, c in enumerate(columns) if target_name_rank(c.name)]
+    if not ranked:
+        return TargetChoice(None, "No column is named like a value to predict (price, value, target, y…): choose one.")
+    best_rank = max(rank for rank, _, _ in ranked)
+    best = [c for rank, _, c in ranked if rank == best_rank]
+    usable = [c for c in best if c.kind == NUMBER]
+    refused = [c for c in best if c.kind != NUMBER]
+    warning = " ".join(
+        f"Column {c.name!r} looks like the value to predict, but it cannot be the target: "
+        f"{c.reason or 'it holds categories (text), and only numbers can be predicted'}."
+        for c in refused
+    )
+    if usable:
+        chosen = usable[-1]
+        return TargetChoice(
+            chosen.name, f"{chosen.name!r} is chosen because its name says it is the value to predict.", warning
+        )
+    return TargetChoice(None, "Choose the column to predict.", warning)
 
 
 # --- preparing the arrays ------------------------------------------------------------------------

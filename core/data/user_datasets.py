@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.datasets import CLASSIFICATION, USER_PREFIX, Dataset, DatasetUnavailable, forget_dataset
-from core.runs.store import default_home
+from core.data.dataset import CLASSIFICATION, USER_PREFIX, Dataset, DatasetUnavailable, forget_dataset
+from core.paths import default_home
 from core.text import CLASS_NAME_CHARS, DATASET_TITLE_CHARS, clean_name, unique_names
 
 _ID = re.compile(rf"^{USER_PREFIX}[0-9a-f]{{12}}$")

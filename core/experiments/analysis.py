@@ -13,40 +13,61 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.data.datasets import CLASSIFICATION, REGRESSION
 from core.experiments.factors import Factor, format_value
+from core.training.tasks import TASKS, Task, task_of_columns
 
 REAL_FACTOR = 2.0  # a difference counts as real when larger than this many seed spreads
 # With one seed per variant, a difference smaller than this (accuracy: 1 point) may be noise: seeds alone
 # move a small CNN's test accuracy by a few tenths of a point.
-SINGLE_SEED_NOISE = {"test_accuracy": 0.01, "test_mae": None}
+SINGLE_SEED_NOISE = {CLASSIFICATION: 0.01, REGRESSION: None}
 
 
 @dataclass(frozen=True)
 class Metric:
-    column: str
-    title: str
-    higher_is_better: bool
+    """The result an analysis ranks by: its task's headline (core.training.tasks.Task), with how an
+    analysis writes it and its differences."""
+
+    task: Task
+
+    @property
+    def column(self) -> str:
+        return self.task.headline_key
+
+    @property
+    def title(self) -> str:
+        return self.task.headline_title
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.task.higher_is_better
+
+    @property
+    def noise(self) -> float | None:
+        return SINGLE_SEED_NOISE[self.task.name]
 
     def fmt(self, value: float) -> str:
-        if self.column == "test_accuracy":
-            return f"{100 * value:.1f} %"
-        return f"{value:.4g}"
+        if self.task.is_regression:
+            return f"{value:.4g}"
+        return f"{100 * value:.1f} %"
 
     def fmt_diff(self, value: float) -> str:
-        if self.column == "test_accuracy":
-            return f"{100 * abs(value):.{2 if abs(value) < 0.01 else 1}f} points"
-        return f"{abs(value):.3g}"
+        if self.task.is_regression:
+            return f"{abs(value):.3g}"
+        return f"{100 * abs(value):.{2 if abs(value) < 0.01 else 1}f} points"
 
     def better(self, a: float, b: float) -> bool:
-        return a > b if self.higher_is_better else a < b
+        return self.task.better(a, b)
 
 
-ACCURACY = Metric("test_accuracy", "Test accuracy", True)
-MAE = Metric("test_mae", "Test MAE", False)
+ACCURACY = Metric(TASKS[CLASSIFICATION])
+MAE = Metric(TASKS[REGRESSION])
+_METRICS = {metric.task.name: metric for metric in (ACCURACY, MAE)}
 
 
 def metric_of(table: pd.DataFrame) -> Metric:
-    return MAE if "test_mae" in table else ACCURACY
+    """The metric of the task whose results the table holds."""
+    return _METRICS[task_of_columns(table.columns).name]
 
 
 def finished(table: pd.DataFrame) -> pd.DataFrame:
@@ -159,7 +180,7 @@ def is_difference_real(difference: float, spread: float | None, metric: Metric =
         return Verdict(False, f"{size} is within twice the seed spread ({metric.fmt_diff(spread)}): it could be noise.")
     if spread == 0:
         return Verdict(abs(difference) > 0, f"{size}; the repeats gave identical results.")
-    noise = SINGLE_SEED_NOISE.get(metric.column)
+    noise = metric.noise
     if noise is not None and abs(difference) < noise:
         return Verdict(
             None,
@@ -207,16 +228,14 @@ def findings(table: pd.DataFrame, factors: list[Factor]) -> list[str]:
         )
         for other in effects[1:]:
             verdict = is_difference_real(other.size, spread, metric)
-            if verdict.real is False or (
-                verdict.real is None and other.size < (SINGLE_SEED_NOISE.get(metric.column) or 0)
-            ):
+            if verdict.real is False or (verdict.real is None and other.size < (metric.noise or 0)):
                 sentences.append(
                     f"{other.factor.label or other.factor.key} made little difference: its values' means differ "
                     f"by {metric.fmt_diff(other.size)}."
                 )
     if done["params"].nunique() > 1:
         near = means[
-            (means["mean"] - best["mean"]).abs() <= (0.005 if metric is ACCURACY else abs(best["mean"]) * 0.02)
+            (means["mean"] - best["mean"]).abs() <= (abs(best["mean"]) * 0.02 if metric.task.is_regression else 0.005)
         ]
         smallest = near.sort_values("params").iloc[0]
         if int(smallest["params"]) < int(best["params"]):
@@ -232,7 +251,7 @@ def findings(table: pd.DataFrame, factors: list[Factor]) -> list[str]:
 def _stopped_helping(effects: list[Effect], spread: float | None, metric: Metric) -> list[str]:
     """Where more epochs or more width (filters, units) stopped improving the result: the first step up
     whose gain is within the noise (twice the seed spread; with one seed, half a point of accuracy)."""
-    threshold = REAL_FACTOR * spread if spread else (SINGLE_SEED_NOISE.get(metric.column) or 0) / 2
+    threshold = REAL_FACTOR * spread if spread else (metric.noise or 0) / 2
     sign = 1 if metric.higher_is_better else -1
     sentences = []
     for effect in effects:

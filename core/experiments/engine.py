@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.experiments.factors import Factor, format_value, short_label
-from core.experiments.plan import Plan
+from core.classroom import ChallengeStore
+from core.experiments.factors import Factor, apply_values, format_value, short_label
+from core.experiments.plan import Plan, Variant
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.text import EXPERIMENT_NAME_CHARS, clean_name
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS, task_of_columns, task_of_results
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +35,6 @@ CREATE TABLE IF NOT EXISTS experiments (
 );
 CREATE INDEX IF NOT EXISTS experiments_owner ON experiments (owner, created);
 """
-
-# The result columns of a run, for each task: the first is the one analysis ranks by.
-CLASSIFICATION_METRICS = ("test_accuracy", "test_loss")
-REGRESSION_METRICS = ("test_mae", "test_rmse", "test_r2")
 
 
 @dataclass
@@ -52,6 +52,8 @@ class Experiment:
     created: float = field(default_factory=time.time)
     challenge: str | None = None
     estimate_seconds: float | None = None  # the estimate shown before it started
+    learner: str = ""  # the learner's name on the class leaderboard, for the variants still to start
+    feeder_pid: int | None = None  # the process that feeds its waiting variants (ExperimentStore.claim)
 
     @property
     def run_ids(self) -> list[str]:
@@ -82,6 +84,8 @@ class Experiment:
             "created": self.created,
             "challenge": self.challenge,
             "estimate_seconds": self.estimate_seconds,
+            "learner": self.learner,
+            "feeder_pid": self.feeder_pid,
         }
 
     @classmethod
@@ -137,6 +141,23 @@ class ExperimentStore:
             rows = db.execute(query + " ORDER BY created DESC", args).fetchall()
         return [Experiment.from_dict(json.loads(r[0])) for r in rows]
 
+    def claim(self, experiment_id: str, pid: int) -> bool:
+        """Make process ``pid`` the one that feeds the experiment, unless another live process does; False
+        then. Compare-and-set on the saved record: of two servers resuming at once, one wins."""
+        with self._connect() as db:
+            row = db.execute("SELECT record FROM experiments WHERE id = ?", (experiment_id,)).fetchone()
+            if row is None:
+                return False
+            record = json.loads(row[0])
+            holder = record.get("feeder_pid")
+            if holder not in (None, pid) and _pid_alive(holder):
+                return False
+            claimed = json.dumps({**record, "feeder_pid": pid})
+            changed = db.execute(
+                "UPDATE experiments SET record = ? WHERE id = ? AND record = ?", (claimed, experiment_id, row[0])
+            ).rowcount
+        return bool(changed)
+
     def list_for_challenge(self, code: str) -> list[Experiment]:
         return [e for e in self.list() if e.challenge == code]
 
@@ -161,9 +182,9 @@ def start_experiment(
 ) -> Experiment:
     """Save the experiment and start feeding its variants into the run queue; returns at once.
 
-    The variants go into the same queue as single runs, but a few at a time (see :class:`Feeder`): every
-    training slot can take one, and never more than one of them waits in the queue, so an experiment of
-    sixty runs does not hold back everyone else's single runs, nor runs into a per-user waiting limit. A
+    The variants go into the same queue as single runs, but a few at a time (see :class:`ExperimentFeeder`):
+    every training slot can take one, and never more than one of them waits in the queue, so an experiment
+    of sixty runs does not hold back everyone else's single runs, nor runs into a per-user waiting limit. A
     variant the manager refuses at its start is kept in the record with the manager's reasons and no run.
     """
     experiment = Experiment(
@@ -190,106 +211,186 @@ def start_experiment(
         ],
         challenge=challenge.code if challenge is not None else None,
         estimate_seconds=estimate_seconds,
+        learner=learner,
+        feeder_pid=os.getpid(),
     )
-    store = ExperimentStore(manager.store)
-    store.save(experiment)  # first, so the runs' tag always points at a saved experiment
-    feeder = Feeder(manager, store, experiment, [v for v in plan.variants if v.ok], challenge, learner)
-    with _feeders_lock:
-        _feeders[experiment.id] = feeder
-    feeder.feed()  # the first ones at once, so the page shows them starting
-    feeder.start()
-    return experiment
+    feeder = feeder_for(manager)
+    feeder.store.save(experiment)  # first, so the runs' tag always points at a saved experiment
+    feeder.add(experiment.id, challenge)  # the first ones at once, so the page shows them starting
+    return feeder.store.get(experiment.id) or experiment  # as saved now, with the runs started so far
 
 
-_feeders: dict[str, Feeder] = {}
+def resume_experiments(manager) -> int:
+    """Feed again, through ``manager``, the saved experiments whose variants still wait to be queued and
+    that no live process feeds (the server that started them stopped); returns how many. The app calls
+    this once its manager has started: an experiment is a saved group of runs, not a thread."""
+    return feeder_for(manager).resume()
+
+
+_feeders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # manager -> its ExperimentFeeder
 _feeders_lock = threading.Lock()
 
 
-class Feeder(threading.Thread):
-    """Starts an experiment's variants as training slots free up: while fewer of its runs are active than
-    there are slots and none of them is waiting, the next variant is queued. Never touches any UI."""
+def feeder_for(manager) -> ExperimentFeeder:
+    """The one feeder of ``manager``'s experiments (made on first use)."""
+    with _feeders_lock:
+        feeder = _feeders.get(manager)
+        if feeder is None:
+            feeder = _feeders[manager] = ExperimentFeeder(manager)
+        return feeder
 
-    def __init__(
-        self, manager, store: ExperimentStore, experiment: Experiment, variants: list, challenge, learner: str
-    ):
-        super().__init__(name=f"experiment-{experiment.id}", daemon=True)
+
+def _pid_alive(pid) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ExperimentFeeder:
+    """Starts the variants of one manager's experiments as training slots free up: while fewer of an
+    experiment's runs are active than there are slots and none of them is waiting, its next variant is
+    queued. What is still to start is read from the saved record each time (``pending`` variants), so
+    a restarted server picks up where the last one stopped (``resume``). One thread, woken by the manager
+    whenever a run is queued, begins or ends, while some experiment has variants to start. Never touches
+    any UI.
+    """
+
+    POLL_SECONDS = 0.5  # a safety net: the manager's notices wake the thread sooner
+
+    def __init__(self, manager):
         self.manager = manager
-        self.store = store
-        self.experiment = experiment
-        self.variants = list(variants)  # plan variants not yet started, in order
-        self.challenge = challenge
-        self.learner = learner
-        self.cancelled = threading.Event()
-        self._lock = threading.Lock()
+        self.store = ExperimentStore(manager.store)
+        self._fed: dict[str, object] = {}  # experiment id -> its classroom challenge (or None)
+        # Held while a variant is started and its record saved: ``is_feeding`` answers after that.
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        manager.add_listener(lambda run: self._wake.set())
 
-    def _entry(self, index: int) -> dict:
-        return next(v for v in self.experiment.variants if v["index"] == index)
+    def add(self, experiment_id: str, challenge=None) -> None:
+        """Feed this (saved) experiment from now on: its first variants at once."""
+        with self._lock:
+            self._fed[experiment_id] = challenge
+            self._feed_one(experiment_id)
+            if experiment_id in self._fed and self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="experiment-feeder", daemon=True)
+                self._thread.start()
 
-    def feed(self) -> None:
-        """Queue as many variants as the rule allows now; save the record when something changed."""
+    def resume(self) -> int:
+        resumed = 0
+        for experiment in self.store.list():
+            if not any(v.get("pending") for v in experiment.variants) or experiment.id in self._fed:
+                continue
+            if not self.store.claim(experiment.id, os.getpid()):
+                continue  # another live process feeds it
+            challenge = None
+            if experiment.challenge:
+                challenge = ChallengeStore(self.manager.store).get(experiment.challenge)
+                if challenge is None:
+                    self._give_up(experiment.id, CHALLENGE_DELETED)
+                    continue
+            log.info("experiment %s: feeding its waiting variants again", experiment.id)
+            self.add(experiment.id, challenge)
+            resumed += 1
+        return resumed
+
+    def is_feeding(self, experiment_id: str) -> bool:
+        with self._lock:
+            return experiment_id in self._fed
+
+    def cancel(self, experiment_id: str) -> None:
+        """No further variant of the experiment starts; the ones not started yet are marked so in the record."""
+        with self._lock:
+            self._fed.pop(experiment_id, None)
+            experiment = self.store.get(experiment_id)
+            if experiment is None:
+                return
+            for entry in experiment.variants:
+                if entry.get("pending"):
+                    entry["pending"], entry["cancelled"] = False, True
+            self.store.save(experiment)
+
+    def _give_up(self, experiment_id: str, problem: str) -> None:
+        """The experiment's waiting variants can never start: each gets ``problem`` as its reason."""
+        experiment = self.store.get(experiment_id)
+        if experiment is None:
+            return
+        for entry in experiment.variants:
+            if entry.get("pending"):
+                entry["pending"], entry["problems"] = False, [problem]
+        self.store.save(experiment)
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(self.POLL_SECONDS)
+            self._wake.clear()
+            with self._lock:
+                for experiment_id in list(self._fed):
+                    try:
+                        self._feed_one(experiment_id)
+                    except Exception:  # the record must still say which variants never started
+                        log.exception("experiment %s: feeding its variants failed", experiment_id)
+                        try:
+                            self.cancel(experiment_id)
+                        except Exception:
+                            self._fed.pop(experiment_id, None)
+                if not self._fed:
+                    self._thread = None
+                    return
+
+    def _feed_one(self, experiment_id: str) -> None:
+        """Queue as many of the experiment's variants as the rule allows now, saving the record after each;
+        forget the experiment once none waits."""
         from core.runs.manager import RunRejected
 
-        with self._lock:
-            while self.variants and not self.cancelled.is_set():
-                runs = experiment_runs(self.manager, self.experiment).values()
-                active = [r for r in runs if r.active]
-                if any(r.status == Status.QUEUED for r in active) or len(active) >= self.manager.runner.slots:
-                    break
-                variant = self.variants.pop(0)
-                entry = self._entry(variant.index)
-                entry["pending"] = False
-                try:
-                    run = self.manager.start(
-                        variant.spec,
-                        self.experiment.dataset,
-                        variant.hyperparameters,
-                        owner=self.experiment.owner,
-                        name=f"Experiment #{variant.index}: {variant.short(self.experiment.factors)}"
-                        + (f" · seed {variant.seed}" if len(self.experiment.seeds) > 1 else ""),
-                        challenge=self.challenge,
-                        learner=self.learner,
-                        experiment=self.experiment.id,
-                    )
-                    entry["run_id"] = run.id
-                except RunRejected as rejected:
-                    entry["problems"] = rejected.problems
-                self.store.save(self.experiment)  # before the lock is released: see is_feeding
-
-    def cancel(self) -> None:
-        """No further variant starts; the ones not started yet are marked so in the record."""
-        with self._lock:
-            self.cancelled.set()
-            for variant in self.variants:
-                entry = self._entry(variant.index)
-                entry["pending"], entry["cancelled"] = False, True
-            self.variants = []
-            self.store.save(self.experiment)
-
-    def run(self) -> None:
-        try:
-            while self.variants and not self.cancelled.is_set():
-                self.feed()
-                active = [r for r in experiment_runs(self.manager, self.experiment).values() if r.active]
-                if active:
-                    active[0].wait(0.5)
-                else:
-                    self.cancelled.wait(0.5)
-        except Exception:  # the record must still say which variants never started
-            log.exception("experiment %s: feeding its variants failed", self.experiment.id)
-            self.cancel()
-        finally:
-            with _feeders_lock:
-                _feeders.pop(self.experiment.id, None)
+        experiment = self.store.get(experiment_id)
+        waiting = [v for v in experiment.variants if v.get("pending")] if experiment is not None else []
+        while waiting:
+            active = [r for r in experiment_runs(self.manager, experiment).values() if r.active]
+            if any(r.status == Status.QUEUED for r in active) or len(active) >= self.manager.runner.slots:
+                return
+            entry = waiting.pop(0)
+            entry["pending"] = False
+            variant = _variant(experiment, entry)
+            try:
+                run = self.manager.start(
+                    variant.spec,
+                    experiment.dataset,
+                    variant.hyperparameters,
+                    owner=experiment.owner,
+                    name=f"Experiment #{variant.index}: {variant.short(experiment.factors)}"
+                    + (f" · seed {variant.seed}" if len(experiment.seeds) > 1 else ""),
+                    challenge=self._fed.get(experiment_id),
+                    learner=experiment.learner,
+                    experiment=experiment.id,
+                )
+                entry["run_id"] = run.id
+            except RunRejected as rejected:
+                entry["problems"] = rejected.problems
+            self.store.save(experiment)
+        self._fed.pop(experiment_id, None)
 
 
-def is_feeding(experiment: Experiment) -> bool:
+CHALLENGE_DELETED = "This experiment's classroom challenge was deleted by your teacher: this variant did not start."
+
+
+def _variant(experiment: Experiment, entry: dict) -> Variant:
+    """A saved variant's model and settings, made again from the experiment's base and the variant's values
+    (as the plan made them)."""
+    spec, hp = apply_values(experiment.base_spec, experiment.base_hyperparameters, entry["values"])
+    hp = Hyperparameters.from_dict({**hp.to_dict(), "seed": entry["seed"]})
+    return Variant(entry["index"], entry["values"], entry["seed"], spec, hp, entry.get("params", 0))
+
+
+def is_feeding(manager, experiment: Experiment) -> bool:
     """Whether this process is still starting the experiment's variants."""
-    with _feeders_lock:
-        feeder = _feeders.get(experiment.id)
-    if feeder is None:
-        return False
-    with feeder._lock:  # a variant being started is saved before this answers
-        return feeder.is_alive() and bool(feeder.variants)
+    return feeder_for(manager).is_feeding(experiment.id)
 
 
 def refresh(manager, experiment: Experiment) -> tuple[Experiment, dict, bool]:
@@ -297,7 +398,7 @@ def refresh(manager, experiment: Experiment) -> tuple[Experiment, dict, bool]:
 
     Asks the feeder first and reads the record after, so a variant started in between is never missed.
     """
-    feeding = is_feeding(experiment)
+    feeding = is_feeding(manager, experiment)
     experiment = ExperimentStore(manager.store).get(experiment.id) or experiment
     runs = experiment_runs(manager, experiment)
     return experiment, runs, feeding or any(run.active for run in runs.values())
@@ -319,10 +420,9 @@ def experiment_runs(manager, experiment: Experiment) -> dict:
 def stop_experiment(manager, experiment: Experiment) -> int:
     """Stop the experiment as a group: no further variant starts, and every run still training or waiting
     stops; returns how many runs were stopped."""
-    with _feeders_lock:
-        feeder = _feeders.get(experiment.id)
-    if feeder is not None:
-        feeder.cancel()
+    feeder = feeder_for(manager)
+    feeder.cancel(experiment.id)
+    experiment = feeder.store.get(experiment.id) or experiment  # every run started so far
     return sum(1 for run_id in experiment.run_ids if manager.stop(run_id, experiment.owner))
 
 
@@ -354,18 +454,17 @@ def results_table(experiment: Experiment, runs: dict) -> pd.DataFrame:
                 "params": run.params if run is not None else variant["params"],
             }
         )
-        metrics = REGRESSION_METRICS if results.get("test_mae") is not None else CLASSIFICATION_METRICS
-        for name in metrics:
+        for name in task_of_results(results).result_keys:  # the first is the one analysis ranks by
             row[name] = results.get(name)
         row["train_seconds"] = results.get("train_seconds")
         row["run_id"] = variant.get("run_id")
         row["problem"] = " ".join(variant["problems"])
         rows.append(row)
     frame = pd.DataFrame(rows)
-    if "test_mae" in frame and frame["test_mae"].notna().any():  # a regression: no accuracy columns
-        frame = frame.drop(columns=[c for c in CLASSIFICATION_METRICS if c in frame])
-    elif len(frame):
-        frame = frame.drop(columns=[c for c in REGRESSION_METRICS if c in frame])
+    if len(frame):  # the columns of the task the results are of (a regression: no accuracy columns)
+        task = task_of_columns(frame.dropna(axis=1, how="all").columns)
+        others = [key for other in TASKS.values() if other is not task for key in other.result_keys]
+        frame = frame.drop(columns=[c for c in others if c in frame])
     return frame
 
 

@@ -14,11 +14,13 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.timing import format_duration
+
 NEIGHBOURS = 5
 
 
 @dataclass(frozen=True)
-class Speed:
+class PastRunSpeed:
     params: int
     seconds_per_example: float  # one example through one epoch, while it trained
     overhead: float = 0.0  # the rest of the run: building the model, testing it, saving it
@@ -32,15 +34,7 @@ class Estimate:
     basis: str  # what it was measured from, in words
 
     def text(self) -> str:
-        return f"about {format_duration(self.wall_seconds)} ({self.basis})"
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
+        return f"{format_duration(self.wall_seconds, about=True)} ({self.basis})"
 
 
 def fit_examples(hp, train_size: int) -> int:
@@ -49,7 +43,7 @@ def fit_examples(hp, train_size: int) -> int:
     return n - int(n * hp.validation_split)
 
 
-def past_speeds(runs, train_size: Callable[[str], int | None]) -> list[Speed]:
+def past_speeds(runs, train_size: Callable[[str], int | None]) -> list[PastRunSpeed]:
     """The speed of every ended run that trained at least one epoch; ``train_size(dataset)`` gives a data
     set's training examples (None when it is gone)."""
     speeds = []
@@ -63,7 +57,7 @@ def past_speeds(runs, train_size: Callable[[str], int | None]) -> list[Speed]:
             continue
         examples = fit_examples(run.hyperparameters, size) * epochs
         if examples > 0:
-            speeds.append(Speed(run.params, seconds / examples, _overhead(run, seconds)))
+            speeds.append(PastRunSpeed(run.params, seconds / examples, _overhead(run, seconds)))
     return speeds
 
 
@@ -74,13 +68,13 @@ def _overhead(run, train_seconds: float) -> float:
     return max(0.0, run.ended - run.started - (run.paused_seconds or 0.0) - train_seconds)
 
 
-def measured_speeds(store, dataset: str, train_size: int) -> list[Speed]:
+def measured_speeds(store, dataset: str, train_size: int) -> list[PastRunSpeed]:
     """The speed of every ended run on ``dataset`` in the store, whoever trained it: only their timings and
     sizes are read, and only this aggregate is ever shown."""
     return past_speeds(store.list(), lambda name: train_size if name == dataset else None)
 
 
-def _trend(speeds: list[Speed]) -> float:
+def _trend(speeds: list[PastRunSpeed]) -> float:
     """Slope of log(seconds per example) against log(params), kept between 0 and 1 (bigger is not faster;
     time grows at most in proportion)."""
     xs = [math.log(s.params) for s in speeds]
@@ -93,14 +87,14 @@ def _trend(speeds: list[Speed]) -> float:
     return min(max(slope, 0.0), 1.0)
 
 
-def seconds_per_example(params: int, speeds: list[Speed]) -> float:
+def seconds_per_example(params: int, speeds: list[PastRunSpeed]) -> float:
     nearest = sorted(speeds, key=lambda s: abs(math.log(s.params) - math.log(max(params, 1))))[:NEIGHBOURS]
     slope = _trend(speeds) if len(speeds) >= 3 else 0.0
     scaled = [s.seconds_per_example * (max(params, 1) / s.params) ** slope for s in nearest]
     return statistics.median(scaled)
 
 
-def estimate_plan(variants, train_size: int, speeds: list[Speed], slots: int = 1) -> Estimate | None:
+def estimate_plan(variants, train_size: int, speeds: list[PastRunSpeed], slots: int = 1) -> Estimate | None:
     """The time of the variants that will run; None when no past run has been measured yet."""
     if not speeds:
         return None

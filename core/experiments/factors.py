@@ -23,10 +23,10 @@ import re
 from dataclasses import dataclass
 
 from core.model.augmentation import AUGMENTATION_TYPES
-from core.model.spec import LAYER_TYPES, Arg, new_layer, repoint_merges
-from core.training.hyperparams import MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS, Hyperparameters
+from core.model.spec import LAYER_TYPES, Arg, is_image_spec, new_layer, repoint_merges
+from core.training.hyperparams import FIELDS_BY_NAME, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS, SCHEDULES, Hyperparameters
 
-TRAINING_FACTORS = ("optimizer", "learning_rate", "batch_size", "epochs")
+TRAINING_FACTORS = ("optimizer", "learning_rate", "batch_size", "epochs", "learning_rate_schedule", "label_smoothing")
 # The one setting of each layer type that says how big it is: offered first in the factor lists.
 MAIN_SIZES = {
     "Conv2D": ("filters", "kernel_size"),
@@ -159,6 +159,16 @@ def parse_value(key: str, text: str, spec: dict):
         if not 0 < value <= 10:
             raise FactorError(f"learning_rate: {text} must be above 0 and at most 10.")
         return value
+    if key == "learning_rate_schedule":
+        if text.lower() not in SCHEDULES:
+            raise FactorError(f"learning_rate_schedule: {text!r} is not one of {', '.join(SCHEDULES)}.")
+        return text.lower()
+    if key == "label_smoothing":
+        value = _parse_number(text, False, key)
+        problem = FIELDS_BY_NAME[key].problem(value)
+        if problem:
+            raise FactorError(f"label_smoothing: {problem}")
+        return value
     if key in ("batch_size", "epochs"):
         value = _parse_number(text, True, key)
         top = MAX_EPOCHS if key == "epochs" else MAX_BATCH_SIZE
@@ -274,7 +284,7 @@ def factor_options(spec: dict, hp: Hyperparameters) -> list[FactorOption]:
     for number in range(1, len(layers)):  # never the output layer
         key = f"layer{number}"
         options.append(FactorOption(key, factor_label(key, spec), "choice", (KEEP, REMOVE), choices=(KEEP, REMOVE)))
-    images = len(spec.get("input_shape") or ()) == 3
+    images = is_image_spec(spec)
     addable = tuple(k for k in ADDABLE if images or k not in IMAGE_ONLY)
     for position in range(1, len(layers) + 1):  # before the output layer at the latest
         key = f"add{position}"
@@ -303,6 +313,14 @@ def factor_options(spec: dict, hp: Hyperparameters) -> list[FactorOption]:
             minimum=1,
             maximum=MAX_EPOCHS,
         ),
+        FactorOption(
+            "learning_rate_schedule",
+            "Learning-rate schedule",
+            "choice",
+            ("constant", "one_cycle"),
+            choices=tuple(SCHEDULES),
+        ),
+        FactorOption("label_smoothing", "Label smoothing", "float", (0.0, 0.1), minimum=0.0, maximum=0.45),
     ]
     return options
 

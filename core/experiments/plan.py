@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core.config import DEFAULT_PARAM_BUDGET
 from core.experiments.factors import Factor, FactorError, apply_values, format_value, short_label
-from core.model.spec import DEFAULT_PARAM_BUDGET, analyze_for
+from core.runs.policy import Check, RunPolicy
 from core.training.hyperparams import Hyperparameters
 
 MAX_FACTORS = 3
 MAX_RUNS = 60  # runs in one experiment (variants × seeds)
 MAX_SEEDS = 3
-
-# (spec, hyperparameters) -> (parameter count, reasons the variant cannot train: empty when it can)
-Check = Callable[[dict, Hyperparameters], tuple[int, list[str]]]
 
 
 @dataclass
@@ -80,35 +77,17 @@ class Plan:
 
 
 def limits_check(data, param_budget: int = DEFAULT_PARAM_BUDGET, challenge=None) -> Check:
-    """The model's own problems, its parameters against the budget, the settings, and a challenge's rules.
+    """The run policy's check (core.runs.policy) on a data set at hand, with no memory or disk limit.
 
     ``data`` is the data set (anything with input_shape, num_classes, task and name).
     """
-
-    def check(spec: dict, hp: Hyperparameters) -> tuple[int, list[str]]:
-        analysis = analyze_for(spec, data, param_budget=param_budget)
-        problems = [p.text() for p in analysis.problems] + hp.problems()
-        if challenge is not None and not problems:
-            problems += challenge.problems(data.name, analysis.total_params, hp)
-        return analysis.total_params, problems
-
-    return check
+    return RunPolicy(param_budget).check(data, challenge=challenge)
 
 
 def manager_check(manager, dataset: str, challenge=None) -> Check:
-    """What the RunManager itself will refuse at start (every limit it enforces), plus a challenge's rules."""
-    from core.data.datasets import load_dataset
-
-    data = load_dataset(dataset)
-
-    def check(spec: dict, hp: Hyperparameters) -> tuple[int, list[str]]:
-        params = analyze_for(spec, data, param_budget=manager.param_budget).total_params
-        problems = manager.check(spec, dataset, hp)
-        if challenge is not None and not problems:
-            problems += challenge.problems(dataset, params, hp)
-        return params, problems
-
-    return check
+    """What the RunManager itself will refuse at start (its policy: every limit it enforces), plus a
+    challenge's rules."""
+    return manager.policy.check(dataset, challenge=challenge)
 
 
 def combinations(factors: list[Factor], mode: str = "grid", sample: int | None = None, rng_seed: int = 0) -> list[dict]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from core.model.augmentation import describe as describe_augmentation
 from core.model.augmentation import without_augmentation
+from core.model.spec import KERAS_BATCH_NORM_MOMENTUM, has_batch_norm, is_image_spec
 from core.runs.record import Status
 from core.training.hyperparams import OPTIMIZERS
 
@@ -31,12 +32,17 @@ MIN_EPOCHS = 2
 EXPLODE_FACTOR = 10  # training loss reached 10 times its start (or the loss of guessing): the weights blew up
 CHANCE_MARGIN = 0.15  # accuracy less than 15 % of the way from guessing to always right is "near chance"
 AUGMENTATION = "augmentation"
+MIN_VALIDATION_EXAMPLES = 30  # fewer: the validation loss moves by chance, too much to judge overfitting on
+BATCH_NORM_UNSETTLED = 0.05  # BatchNormalization's running averages still hold 5 % or more of their start
+BATCH_NORM_GAP = 0.25  # ... and validation accuracy is this far below training accuracy
+BATCH_NORM_LOSS_RATIO = 3  # ... or (a regression) the validation loss is this many times the training loss
 _NOT_FINITE = re.compile(r"\bNaN\b|infinite", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "overfitting", "flat", "diverging", "chance", "good", or "augmentation" (a note, not a problem)
+    kind: str  # "overfitting", "flat", "diverging", "chance", "batch_norm", "small_validation", "good", or
+    # "augmentation" (a note, not a problem)
     title: str
     epoch: int | None  # the (1-based) epoch the finding refers to
     statement: str  # what the numbers show
@@ -61,6 +67,10 @@ class Curves:
     classes: int | None = None  # a classification's number of classes (None: a regression, or unknown)
     test_accuracy: float | None = None  # on the test set, once the run has one
     optimizer: str | None = None  # its key in core.training.hyperparams.OPTIMIZERS
+    batch_norm_momentum: float | None = None  # the BatchNormalization layers' momentum (None: there are none)
+    batches_per_epoch: int | None = None
+    validation_examples: int | None = None  # the size of the validation set, when known
+    linear: bool = False  # a single Dense layer: no hidden layer to drop out of
 
     def series(self, key: str) -> list[float]:
         return [float(e[key]) for e in self.epochs if e.get(key) is not None]
@@ -264,8 +274,70 @@ def flat(curves: Curves) -> Finding | None:
     )
 
 
+def _training_steps(curves: Curves) -> int:
+    if curves.batches:
+        return len(curves.batches)
+    return len(curves.epochs) * (curves.batches_per_epoch or 0)
+
+
+def batch_norm_statistics(curves: Curves) -> Finding | None:
+    """BatchNormalization's running averages (what validation and testing normalise with) that had too few
+    batches to settle: validation collapses while training, which normalises with each batch's own
+    numbers, goes well. It looks like overfitting, but Dropout would not help."""
+    momentum, steps = curves.batch_norm_momentum, _training_steps(curves)
+    if momentum is None or not curves.epochs or steps <= 0:
+        return None
+    unsettled = momentum**steps
+    if unsettled < BATCH_NORM_UNSETTLED:
+        return None
+    last = curves.epochs[-1]
+    train_acc, val_acc = last.get("accuracy"), last.get("val_accuracy")
+    if _finite(train_acc) and _finite(val_acc):
+        if train_acc - val_acc < BATCH_NORM_GAP:
+            return None
+        gap = f"training accuracy is {_pct(train_acc)} but validation accuracy only {_pct(val_acc)}"
+    elif _finite(last.get("loss")) and _finite(last.get("val_loss")) and last["loss"] > 0:
+        if last["val_loss"] < BATCH_NORM_LOSS_RATIO * last["loss"]:
+            return None
+        gap = f"the validation loss ({_fmt(last['val_loss'])}) is {last['val_loss'] / last['loss']:.0f} times the training loss"
+    else:
+        return None
+    window = 1 / (1 - momentum) if momentum < 1 else math.inf
+    return Finding(
+        "batch_norm",
+        "BatchNormalization had too few batches to settle",
+        int(last["epoch"]),
+        f"In epoch {last['epoch']} {gap}. Training normalises each batch with its own mean and spread; "
+        f"validation and testing use running averages that, at momentum {momentum:g}, follow about the last "
+        f"{window:,.0f} batches — but this run had only {steps:,} batches, so {_pct(unsettled)} of those "
+        f"averages is still their starting value. The network is not memorising its {curves.examples}: it is "
+        "normalised with the wrong numbers when it is tested.",
+        "Train it again here: the app now chooses the momentum from the batches in an epoch (this run was "
+        "trained before that, or kept its saved momentum). Or use a smaller batch size (more batches per epoch), "
+        "more epochs, or remove the BatchNormalization layers for a data set this small.",
+    )
+
+
+def small_validation(curves: Curves) -> Finding | None:
+    """A validation set too small to judge the fit on: its loss moves by chance from epoch to epoch."""
+    n = curves.validation_examples
+    if n is None or n <= 0 or n >= MIN_VALIDATION_EXAMPLES or len(curves.epochs) < MIN_EPOCHS:
+        return None
+    return Finding(
+        "small_validation",
+        "Too few validation examples to judge",
+        len(curves.epochs),
+        f"The validation set has only {n} {curves.examples}: with so few, its loss and accuracy jump by "
+        "chance from epoch to epoch, so they cannot show whether the network overfits.",
+        f"Use a larger validation split on Train (at least {MIN_VALIDATION_EXAMPLES} {curves.examples}), or "
+        f"more {curves.examples}; and judge the model by its test results, with care when the test set is small too.",
+    )
+
+
 def overfitting(curves: Curves) -> Finding | None:
     """Validation loss rising for some epochs after its minimum while training loss keeps falling."""
+    if small_validation(curves) is not None or batch_norm_statistics(curves) is not None:
+        return None  # chance on a handful of examples, or running averages that had not settled
     rows = [e for e in curves.epochs if _finite(e.get("val_loss")) and _finite(e.get("loss"))]
     if len(rows) < OVERFIT_EPOCHS + 1:
         return None
@@ -278,7 +350,9 @@ def overfitting(curves: Curves) -> Finding | None:
     if last["loss"] >= low["loss"]:
         return None  # training loss is not falling either: a different problem, not memorising
     epoch = int(low["epoch"])
-    if curves.has_dropout:
+    if curves.linear:
+        dropout = "A linear model has no hidden layer to add Dropout to: use fewer input columns"
+    elif curves.has_dropout:
         dropout = "Raise the Dropout rate or add another Dropout layer"
     else:
         dropout = "Add a Dropout layer (rate 0.25) before the Dense layers"
@@ -304,6 +378,8 @@ def chance_level(curves: Curves) -> Finding | None:
     measured = curves.near_chance()
     if measured is None or diverging(curves) is not None or flat(curves) is not None:
         return None
+    if batch_norm_statistics(curves) is not None:  # that finding says why
+        return None
     value, where = measured
     return Finding(
         "chance",
@@ -319,6 +395,8 @@ def chance_level(curves: Curves) -> Finding | None:
 RULES: dict[str, Callable[[Curves], Finding | None]] = {
     "diverging": diverging,
     "flat": flat,
+    "batch_norm": batch_norm_statistics,
+    "small_validation": small_validation,
     "overfitting": overfitting,
     "chance": chance_level,
 }
@@ -368,6 +446,10 @@ def coach(
     classes: int | None = None,
     test_accuracy: float | None = None,
     optimizer: str | None = None,
+    batch_norm_momentum: float | None = None,
+    batches_per_epoch: int | None = None,
+    validation_examples: int | None = None,
+    linear: bool = False,
 ) -> list[Finding]:
     """Every finding the rules make, or a single good-fit finding, or nothing when it is too early to tell.
 
@@ -375,6 +457,10 @@ def coach(
         classes: a classification's number of classes: the loss and accuracy of guessing come from it.
         test_accuracy: the run's test accuracy, once known (else the last validation accuracy is judged).
         optimizer: the optimizer's key, so the advice can name its usual learning rate.
+        batch_norm_momentum: the BatchNormalization layers' momentum (None: the model has none).
+        batches_per_epoch: training batches per epoch (for the running averages, when no batches are stored).
+        validation_examples: the validation set's size: too small a set is not judged for overfitting.
+        linear: the model is one Dense layer (a linear model): Dropout is not advised.
     """
     curves = Curves(
         list(epochs),
@@ -387,6 +473,10 @@ def coach(
         classes,
         test_accuracy,
         optimizer,
+        batch_norm_momentum,
+        batches_per_epoch,
+        validation_examples,
+        linear,
     )
     found = [f for rule in RULES.values() if (f := rule(curves)) is not None]
     if found:
@@ -406,11 +496,41 @@ def coach_run(run) -> list[Finding]:
         learning_rate=hp.effective_learning_rate,
         limit_train=_examples_used(run),
         failure=run.message if run.status == Status.FAILED else "",
-        examples="images" if isinstance(run.spec, dict) and len(run.spec.get("input_shape") or ()) == 3 else "rows",
+        examples="images" if is_image_spec(run.spec) else "rows",
         classes=_classes(run),
         test_accuracy=None if run.task.is_regression else run.test_accuracy,
         optimizer=hp.optimizer,
+        batch_norm_momentum=_batch_norm_momentum(run),
+        batches_per_epoch=run.batches_per_epoch or None,
+        validation_examples=_validation_examples(run),
+        linear=_is_linear(layers),
     )
+
+
+def _batch_norm_momentum(run) -> float | None:
+    """The momentum the run's BatchNormalization layers trained with: kept in its results since the app
+    chooses it; Keras' default for a run from before."""
+    if not isinstance(run.spec, dict) or not has_batch_norm(run.spec):
+        return None
+    momentum = (run.results or {}).get("batch_norm_momentum")
+    return float(momentum) if isinstance(momentum, (int, float)) else KERAS_BATCH_NORM_MOMENTUM
+
+
+def _validation_examples(run) -> int | None:
+    """The run's validation set size: measured while it trains, else from its training examples and split."""
+    live = (getattr(run, "eval_sizes", None) or {}).get("validation")
+    if isinstance(live, int) and live > 0:
+        return live
+    used = (run.results or {}).get("train_examples")
+    if isinstance(used, int) and used > 0:
+        return int(used * run.hyperparameters.validation_split)
+    return None
+
+
+def _is_linear(layers) -> bool:
+    """One Dense layer and nothing that learns besides it: a linear (or logistic) model."""
+    kinds = [layer.get("type") for layer in layers if isinstance(layer, dict)]
+    return kinds.count("Dense") == 1 and not {"Conv2D", "DepthwiseConv2D", "SeparableConv2D"} & set(kinds)
 
 
 def _classes(run) -> int | None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 
+from core.data.datasets import REGRESSION
 from core.model.spec import LAYER_TYPES, layer_names
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS
 
 MISSING = "—"
 CURVE_METRICS = ("accuracy", "mae", "loss")  # mae: a regression's
@@ -75,8 +77,8 @@ HYPERPARAMETER_ROWS = {
     "Batch size": lambda hp: hp.batch_size,
     "Validation split": lambda hp: hp.validation_split,
     "Seed": lambda hp: hp.seed,
-    "Training images": lambda hp: hp.limit_train or "all",
-    "Test images": lambda hp: hp.limit_test or "all",
+    "Training {examples}": lambda hp: hp.limit_train or "all",
+    "Test {examples}": lambda hp: hp.limit_test or "all",
 }
 
 
@@ -84,8 +86,9 @@ def diff_runs(runs) -> list[DiffRow]:
     """Every setting of the runs side by side: data set, each hyperparameter, each layer and its settings."""
     rows = [DiffRow("Data", "Data set", tuple(format_value(r.dataset) for r in runs))]
     hps: list[Hyperparameters] = [r.hyperparameters for r in runs]
+    examples = "rows" if runs and all(r.task.is_regression for r in runs) else "images"
     rows += [
-        DiffRow("Training", label, tuple(format_value(get(hp)) for hp in hps))
+        DiffRow("Training", label.format(examples=examples), tuple(format_value(get(hp)) for hp in hps))
         for label, get in HYPERPARAMETER_ROWS.items()
     ]
     if any(r.task.is_regression for r in runs):  # the loss is a choice for these only
@@ -147,14 +150,18 @@ def overlay_series(runs) -> list[dict]:
     return rows
 
 
+_REGRESSION = TASKS[REGRESSION]
+
+
 def _rank(row: dict) -> tuple:
     """Best first: the highest score; for regressions (no score), the lowest test MAE; then runs without a
     result, newest first. Equal results: the smaller model first, then the one that ended first."""
     tie = (row["params"] or 0, row["ended"] or 0, -(row["created"] or 0))
     if row["score"] is not None:
         return 0, -row["score"], *tie
-    if row["test_mae"] is not None:
-        return 1, row["test_mae"], *tie
+    headline = row[_REGRESSION.headline_key]  # a regression ranks by its task's headline: lower is better
+    if headline is not None:
+        return 1, -headline if _REGRESSION.higher_is_better else headline, *tie
     return 2, 0, 0, 0, -(row["created"] or 0)
 
 
@@ -165,7 +172,8 @@ def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
     leaderboard scores on its hidden test set; a run without one (a regression, or a run without a test result) comes after, as ``_rank``
     says. Each row: rank, run_id, name, learner, architecture, status, score, test_accuracy, test_mae,
     test_loss, params, train_seconds (from the epoch history when the results lack it), epochs,
-    parent_id, created, ended.
+    target_reached (when its validation accuracy reached the run's target: core.training.target), parent_id,
+    created, ended.
     """
     rows = []
     for run in runs:
@@ -182,11 +190,12 @@ def leaderboard(runs, score=attrgetter("test_accuracy")) -> list[dict]:
                 "status": run.status,
                 "score": score(run),
                 "test_accuracy": results.get("test_accuracy"),
-                "test_mae": results.get("test_mae"),
+                "test_mae": _REGRESSION.headline_value(results),
                 "test_loss": results.get("test_loss"),
                 "params": run.params,
                 "train_seconds": seconds,
                 "epochs": run.epoch,
+                "target_reached": results.get("target_reached"),
                 "parent_id": run.parent_id or "",
                 "created": run.created,
                 "ended": run.ended,

@@ -2,7 +2,7 @@
 fast it is, and what it is (not) for, in plain words. Markdown, built from the run's stored numbers;
 every name in it (the run's, the data set's, its classes' and target's) is escaped, so it shows as typed.
 
-Only :func:`measure_speed` runs the model (Keras); everything else reads the run's record and saved
+Only :func:`measure_prediction_speed` runs the model (Keras); everything else reads the run's record and saved
 test predictions.
 """
 
@@ -19,9 +19,11 @@ import numpy as np
 from core.insight.mistakes import PredictionsUnavailable, confident_mistakes, load_predictions
 from core.messages import counted
 from core.model.augmentation import describe as describe_augmentation
+from core.model.spec import is_image_spec
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.text import markdown_literal as md
+from core.training.tasks import format_number, task_of_results
 
 CONFUSED_PAIRS = 3
 EXAMPLE_MISTAKES = 5
@@ -36,7 +38,7 @@ def app_version() -> str:
 
 
 @dataclass(frozen=True)
-class Speed:
+class PredictionSpeed:
     single_ms: float  # one input at a time: the median time of one prediction
     batch_ms: float  # per input, in one batch of ``batch`` inputs (median of a few)
     batch: int
@@ -51,14 +53,14 @@ def _median_seconds(call, repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure_speed(model, inputs: np.ndarray) -> Speed:
+def measure_prediction_speed(model, inputs: np.ndarray) -> PredictionSpeed:
     """How long the Keras model takes per input on this computer (CPU), alone and in a batch of up to 256."""
     sample = np.asarray(inputs[:256], dtype=np.float32)
     model(sample[:1], training=False)  # the first calls trace the model: not part of the speed
     model(sample, training=False)
     single = _median_seconds(lambda: model(sample[:1], training=False), SPEED_REPEATS)
     batch = _median_seconds(lambda: model(sample, training=False), 5) / len(sample)
-    return Speed(1000 * single, 1000 * batch, len(sample))
+    return PredictionSpeed(1000 * single, 1000 * batch, len(sample))
 
 
 def confused_pairs(matrix, limit: int = CONFUSED_PAIRS) -> list[tuple[int, int, int]]:
@@ -100,11 +102,11 @@ def _layers_line(spec: dict) -> str:
     return ", ".join(f"{n} {k}" + (f" ({_GRAPH_WORDS[k]})" if k in _GRAPH_WORDS else "") for k, n in counts.items())
 
 
-def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_files=None) -> str:
+def model_card(run: Run, store: RunStore, speed: PredictionSpeed | None = None, tflite_files=None) -> str:
     """The card as Markdown. ``speed`` and ``tflite_files`` (core.model.tflite.TFLiteFile) add their lines."""
     results = run.results or {}
     hp = run.hyperparameters
-    regression = results.get("task") == "regression"
+    regression = task_of_results(results).is_regression  # read as the results are (core.training.tasks)
     created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
     input_shape = "×".join(str(v) for v in run.spec.get("input_shape") or [])
     lines = [
@@ -117,11 +119,7 @@ def model_card(run: Run, store: RunStore, speed: Speed | None = None, tflite_fil
         "## Data",
         "",
         f"- Data set: **{md(_dataset_title(run))}**, "
-        + (
-            f"images of {input_shape}."
-            if len(run.spec.get("input_shape") or ()) == 3
-            else f"rows of {input_shape} numbers."
-        ),
+        + (f"images of {input_shape}." if is_image_spec(run.spec) else f"rows of {input_shape} numbers."),
     ]
     class_names = [md(name) for name in results.get("class_names") or []]
     if regression:
@@ -206,29 +204,29 @@ def _mistakes(predictions, class_names) -> list[str]:
 def _regression_results(results: dict) -> list[str]:
     r2 = results.get("test_r2")
     return [
-        f"- Test mean absolute error (MAE): **{results['test_mae']:.4g}**, root mean squared error "
-        f"{results['test_rmse']:.4g} (in the target's own units).",
+        f"- Test mean absolute error (MAE): **{format_number(results['test_mae'])}**, root mean squared error "
+        f"{format_number(results['test_rmse'])} (in the target's own units).",
         f"- R²: {r2:.3f} (1 would be perfect, 0 no better than always guessing the mean)."
         if r2 is not None
         else "- R²: undefined (the test targets do not vary).",
     ]
 
 
-def _size_and_speed(run: Run, store: RunStore, speed: Speed | None, tflite_files) -> list[str]:
+def _size_and_speed(run: Run, store: RunStore, speed: PredictionSpeed | None, tflite_files) -> list[str]:
     lines = [f"- {run.params:,} parameters ({_size(run.params * 4)} as float32 weights)."]
     model_path = store.model_path(run.id)
     if model_path.is_file():
         lines.append(f"- The Keras file (model.keras) is {_size(model_path.stat().st_size)}.")
     for file in tflite_files or []:
         measured = "accuracy" if file.metric == "accuracy" else "MAE"
-        value = _pct(file.tflite_value) if file.metric == "accuracy" else f"{file.tflite_value:.4g}"
-        keras = _pct(file.keras_value) if file.metric == "accuracy" else f"{file.keras_value:.4g}"
+        value = _pct(file.tflite_value) if file.metric == "accuracy" else format_number(file.tflite_value)
+        keras = _pct(file.keras_value) if file.metric == "accuracy" else format_number(file.keras_value)
         lines.append(
             f"- TensorFlow Lite {file.kind} ({file.filename}): {_size(file.size_bytes)}, test {measured} {value} "
             f"(Keras: {keras}, same {file.test_examples:,} test examples)."
         )
     if speed is not None:
-        item = "image" if len(run.spec.get("input_shape") or ()) == 3 else "row"
+        item = "image" if is_image_spec(run.spec) else "row"
         lines.append(
             f"- Speed on this server's CPU: {speed.single_ms:.1f} ms for one {item} alone, "
             f"{speed.batch_ms:.3f} ms per {item} in a batch of {speed.batch}."

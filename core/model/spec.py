@@ -17,10 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config import DEFAULT_PARAM_BUDGET
 from core.messages import quote as _short
+from core.model.augmentation_layers import AUGMENTATION_LAYER_TYPES
+from core.model.layer_type import Arg, InnerLayer, LayerType, Shape, ShapeError
 from core.numbers import is_finite_number, is_whole_number
 
-DEFAULT_PARAM_BUDGET = 5_000_000
 MAX_LAYERS = 100
 MAX_INPUT_SIDE = 4_096  # any one input dimension (pixels per side, channels, table features)
 SPEC_KEYS = ("input_shape", "layers")
@@ -28,74 +30,6 @@ BYTES_PER_VALUE = 4  # float32
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear", "elu", "selu", "gelu", "swish", "leaky_relu")
 PADDINGS = ("valid", "same")
-
-Shape = tuple[int, ...]
-
-
-class ShapeError(Exception):
-    """A layer cannot be applied to the shape it receives; carries a message and its fix."""
-
-    def __init__(self, message: str, fix: str):
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One constructor argument of a layer, with what the builder needs to show a widget for it."""
-
-    name: str
-    kind: str  # "int", "pair" (int or [h, w]), "float", "choice", "bool"
-    default: Any
-    label: str
-    help: str
-    required: bool = False
-    choices: tuple = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    allow_none: bool = False
-    advanced: bool = False  # tucked away under "more settings" in the builder
-    keras: bool = True  # a Keras constructor argument (False: read by this app, e.g. which layer a merge takes)
-
-
-@dataclass(frozen=True)
-class InnerLayer:
-    """One Keras layer inside a graph layer (a residual block, a merge): what it is and what it makes.
-
-    ``branch`` says which path it is on: "main" takes the previous layer's output, "shortcut" the tensor the
-    shortcut starts from (a block's own input, or the earlier layer a merge names); an Add or Concatenate
-    joins the two.
-    """
-
-    name: str
-    type: str  # a Keras layer class: Conv2D, BatchNormalization, Activation, Add, Concatenate
-    kwargs: dict  # its Keras constructor arguments (without the name)
-    branch: str  # "main" or "shortcut"
-    output_shape: Shape
-    params: int
-
-
-@dataclass(frozen=True)
-class LayerType:
-    name: str
-    summary: str  # one plain-language sentence for non-programmers
-    args: tuple[Arg, ...]
-    output_shape: Callable[[Shape, dict], Shape] | None  # None for graph layers: see ``inner``
-    params: Callable[[Shape, dict], int] | None
-    image_only: bool = False  # only makes sense on H×W×C inputs (hidden for tabular data)
-    # Graph layers (a residual block, Add, Concatenate) are several Keras layers: this gives them from the
-    # input shape, the shape the shortcut starts from (a merge's earlier layer; None for a block), the
-    # settings, the layer's name and the earlier layers' shapes (to name those that would fit).
-    inner: Callable[..., list[InnerLayer]] | None = None
-    merge: bool = False  # takes an earlier layer's output too, named by its "with" setting
-
-    def arg(self, name: str) -> Arg | None:
-        return next((a for a in self.args if a.name == name), None)
-
-    def defaults(self) -> dict:
-        return {a.name: a.default for a in self.args}
-
 
 # --- shape and parameter rules -------------------------------------------------------------
 
@@ -618,6 +552,8 @@ LAYER_TYPES: dict[str, LayerType] = {
         ),
     ]
 }
+# Data augmentation layers are described by their own module (core.model.augmentation_layers).
+LAYER_TYPES.update({t.name: t for t in AUGMENTATION_LAYER_TYPES})
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -1070,6 +1006,11 @@ def _fmt_shape(shape) -> str:
     return "×".join(str(v) for v in shape)
 
 
+def is_image_spec(spec) -> bool:
+    """Whether the spec takes images (height × width × channels) rather than a table's rows."""
+    return isinstance(spec, dict) and len(spec.get("input_shape") or ()) == 3
+
+
 def format_shape(shape: Shape | None) -> str:
     """Keras-style output shape with the batch dimension: (None, 26, 26, 16)."""
     if shape is None:
@@ -1211,18 +1152,57 @@ def duplicate_layer(spec: dict, index: int) -> dict:
     return spec
 
 
-def build_model(spec: dict):
+# BatchNormalization keeps running averages of each batch's mean and spread for use at test time. Keras'
+# momentum of 0.99 averages over about the last 100 batches: a small data set (1,438 images at batch 256
+# are 6 batches an epoch) never gets there, so validation and test see averages still near their start
+# (mean 0, spread 1) and collapse towards guessing while training accuracy climbs.
+KERAS_BATCH_NORM_MOMENTUM = 0.99
+MIN_BATCH_NORM_MOMENTUM = 0.5
+
+
+def batch_norm_momentum(batches_per_epoch: int | None) -> float:
+    """The running averages' momentum for this many training batches per epoch: Keras' 0.99 (about 100
+    batches) when an epoch has 200 or more, else an average over half an epoch's batches, so by the end of
+    every epoch the averages describe the network as it is (from 0.5 for 4 batches or fewer)."""
+    if not batches_per_epoch or batches_per_epoch <= 0:
+        return KERAS_BATCH_NORM_MOMENTUM
+    window = batches_per_epoch / 2
+    momentum = 1 - 1 / window if window > 1 else 0.0
+    return round(min(KERAS_BATCH_NORM_MOMENTUM, max(MIN_BATCH_NORM_MOMENTUM, momentum)), 3)
+
+
+def has_batch_norm(spec: dict) -> bool:
+    """Whether the model keeps BatchNormalization's running averages (a residual block has its own)."""
+    return any(
+        isinstance(layer, dict) and layer.get("type") in ("BatchNormalization", "ResidualBlock")
+        for layer in spec.get("layers", [])
+    )
+
+
+def build_model(spec: dict, batches_per_epoch: int | None = None):
     """The Keras model for a valid spec. Layer names are fixed so they match :func:`analyze`.
 
     A plain stack is a Sequential model; a spec with a residual block or a merge is a functional one, each
     graph layer built from its inner layers (:class:`InnerLayer`).
+
+    Args:
+        batches_per_epoch: training batches per epoch, when known: BatchNormalization's momentum is chosen
+            from it (:func:`batch_norm_momentum`), so small data sets get settled running averages.
     """
     import keras
+
+    momentum = batch_norm_momentum(batches_per_epoch)
+
+    def make(layer_type: str, name: str, layer: dict):
+        kwargs = keras_kwargs(layer)
+        if layer_type == "BatchNormalization":
+            kwargs.setdefault("momentum", momentum)
+        return getattr(keras.layers, layer_type)(name=name, **kwargs)
 
     if not is_graph(spec):
         layers = [keras.Input(shape=tuple(spec["input_shape"]))]
         for name, layer in zip(layer_names(spec), spec["layers"]):
-            layers.append(getattr(keras.layers, layer["type"])(name=name, **keras_kwargs(layer)))
+            layers.append(make(layer["type"], name, layer))
         return keras.Sequential(layers, name="cnn_playground_model")
     inputs = keras.Input(shape=tuple(spec["input_shape"]))
     outputs = [inputs]  # outputs[n]: layer n's output (0: the input)
@@ -1230,16 +1210,16 @@ def build_model(spec: dict):
         x = outputs[-1]
         if report.inner:
             shortcut = outputs[layer["with"]] if layer["type"] in MERGE_TYPES else x
-            x = _build_inner(keras, report.inner, x, shortcut)
+            x = _build_inner(make, report.inner, x, shortcut)
         else:
-            x = getattr(keras.layers, layer["type"])(name=name, **keras_kwargs(layer))(x)
+            x = make(layer["type"], name, layer)(x)
         outputs.append(x)
     return keras.Model(inputs, outputs[-1], name="cnn_playground_model")
 
 
-def _build_inner(keras, inner: tuple[InnerLayer, ...], x, shortcut):
+def _build_inner(make, inner: tuple[InnerLayer, ...], x, shortcut):
     for part in inner:
-        made = getattr(keras.layers, part.type)(name=part.name, **keras_kwargs({"type": part.type, **part.kwargs}))
+        made = make(part.type, part.name, {"type": part.type, **part.kwargs})
         if part.type in MERGE_TYPES:
             x = made([x, shortcut])
         elif part.branch == "shortcut":
@@ -1247,8 +1227,3 @@ def _build_inner(keras, inner: tuple[InnerLayer, ...], x, shortcut):
         else:
             x = made(x)
     return x
-
-
-# --- augmentation layers, registered by their own module --------------------------------------------
-
-from core.model import augmentation as _augmentation  # noqa: E402, F401  (adds RandomFlip, ... to LAYER_TYPES)

@@ -6,30 +6,27 @@ with an operation that has no built-in is refused with a plain message. The int8
 quantized with a representative sample of the training images. Each file's test accuracy is measured with
 the TFLite interpreter on the same test images as the Keras model's, and sits beside it.
 
-Files are kept beside the run's ``.keras`` model with a small JSON report, and made again when the
-model changes (e.g. after "train more"). A model the converter or the interpreter cannot take (e.g. one
-whose weights blew up to huge or NaN values) gets a plain TFLiteUnavailable message, never a traceback,
-and no half-made set of files.
+A model the converter or the interpreter cannot take (e.g. one whose weights blew up to huge or NaN
+values) gets a plain TFLiteUnavailable message, never a traceback. A run's files, kept beside its model
+and measured on its test set, are core.insight.tflite_files'.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.model.augmentation import AUGMENTATION_TYPES
-from core.runs.record import Run
-from core.runs.store import RunStore
+from core.model.spec import is_image_spec
 
 KINDS = ("float32", "int8")
 KIND_TITLES = {"float32": "float32 (full precision)", "int8": "int8 (quantized, about 4× smaller)"}
-REPRESENTATIVE_SAMPLES = 200  # training images that calibrate the int8 value ranges
+REPRESENTATIVE_SAMPLES = 200  # training examples (images or rows) that calibrate the int8 value ranges
 EVAL_BATCH = 256
 SUPPORTED_LAYERS = (
     frozenset(
@@ -191,82 +188,6 @@ def score(outputs: np.ndarray, y_true: np.ndarray, metric: str) -> float:
     return float(np.mean(np.abs(outputs.reshape(-1) - np.asarray(y_true, dtype=np.float64).reshape(-1))))
 
 
-# --- a run's files ---------------------------------------------------------------------------------
-
-
-def _run_data(run: Run):
-    from core.data.datasets import DatasetUnavailable, load_dataset
-
-    try:
-        data = load_dataset(run.dataset)
-    except DatasetUnavailable as error:
-        raise TFLiteUnavailable(f"The run's data set is not available, so nothing can be measured: {error}") from None
-    hp = run.hyperparameters
-    x_test = data.as_float("x_test")[: hp.limit_test or None]
-    y_test = data.y_test[: hp.limit_test or None]
-    train = data.as_float("x_train")[: hp.limit_train or None]
-    picks = np.random.default_rng(0).choice(len(train), min(REPRESENTATIVE_SAMPLES, len(train)), replace=False)
-    metric = "accuracy" if data.task == "classification" else "mae"
-    return train[np.sort(picks)], x_test, y_test, metric
-
-
-def paths(store: RunStore, run_id: str) -> dict[str, Path]:
-    folder = store.models_dir
-    return {kind: folder / f"{run_id}.{kind}.tflite" for kind in KINDS} | {"report": folder / f"{run_id}.tflite.json"}
-
-
-def _model_stamp(store: RunStore, run_id: str) -> int:
-    return store.model_path(run_id).stat().st_mtime_ns
-
-
-def saved_files(store: RunStore, run_id: str) -> list[TFLiteFile] | None:
-    """The run's TFLite files' report when they exist and were made from its current model, else None."""
-    where = paths(store, run_id)
-    try:
-        report = json.loads(where["report"].read_text())
-        if report["model_stamp"] != _model_stamp(store, run_id) or not all(where[k].is_file() for k in KINDS):
-            return None
-        return [TFLiteFile(**entry) for entry in report["files"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def make_files(store: RunStore, run: Run, model=None) -> list[TFLiteFile]:
-    """Convert the run's model to float32 and int8 TFLite, measure both on its test set, keep them.
-
-    Returns the saved report if the files are already there for the current model. ``model`` is the
-    run's loaded model, when the caller has it open already.
-    Raises TFLiteUnavailable with a plain message when the run has no model or it cannot be converted.
-    """
-    from core.insight.inspection import ModelUnavailable, load_run_model
-
-    existing = saved_files(store, run.id)
-    if existing is not None:
-        return existing
-    check_layers(run.spec)
-    try:
-        model = model if model is not None else load_run_model(store, run.id)
-    except ModelUnavailable as error:
-        raise TFLiteUnavailable(str(error)) from None
-    stamp = _model_stamp(store, run.id)
-    representative, x_test, y_test, metric = _run_data(run)
-    keras_value = score(model.predict(x_test, batch_size=EVAL_BATCH, verbose=0), y_test, metric)
-    where = paths(store, run.id)
-    files = []
-    try:
-        for kind in KINDS:
-            content = convert(model, kind, representative)
-            value = score(predict(content, x_test, f"the {kind} file"), y_test, metric)
-            where[kind].write_bytes(content)
-            files.append(TFLiteFile(kind, len(content), metric, value, keras_value, int(len(y_test))))
-    except TFLiteUnavailable:
-        for kind in KINDS:  # no half-made set: the files come as a pair, with their report
-            where[kind].unlink(missing_ok=True)
-        raise
-    where["report"].write_text(json.dumps({"model_stamp": stamp, "files": [asdict(f) for f in files]}))
-    return files
-
-
 def usage_snippet(file: TFLiteFile, input_shape, class_names=()) -> str:
     """A short Python example that runs the file with the TFLite interpreter."""
     shape = ", ".join(str(v) for v in input_shape)
@@ -275,7 +196,9 @@ def usage_snippet(file: TFLiteFile, input_shape, class_names=()) -> str:
         if class_names
         else "print(scores[0])  # the predicted number"
     )
-    pixels = "pixels 0..255 divided by 255" if len(input_shape) == 3 else "normalised as in training"
+    pixels = (
+        "pixels 0..255 divided by 255" if is_image_spec({"input_shape": input_shape}) else "normalised as in training"
+    )
     return f"""import numpy as np
 import tensorflow as tf  # or: from ai_edge_litert.interpreter import Interpreter
 

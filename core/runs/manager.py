@@ -13,16 +13,22 @@ from __future__ import annotations
 import logging
 import threading
 
-from core.classroom import ChallengeStore
-from core.config import DEFAULT_MAX_WAITING_PER_USER, Settings, default_concurrency, default_memory_budget_mb
-from core.data.datasets import DatasetUnavailable, load_dataset
+from core.config import (
+    DEFAULT_MAX_WAITING_PER_USER,
+    DEFAULT_PARAM_BUDGET,
+    Settings,
+    default_concurrency,
+    default_memory_budget_mb,
+)
 from core.disk import without_paths
-from core.model.spec import DEFAULT_PARAM_BUDGET, Analysis, analyze_for
-from core.runs.record import Ending, Run, Status
+from core.model.spec import Analysis
+from core.runs.challenges import ChallengeStore
+from core.runs.policy import RunPolicy
+from core.runs.record import Ending, Kind, Run, Status
 from core.runs.runners import KerasTrainer, RunnerUnavailable, Trainer, runner_class
-from core.runs.store import RunStore, StoreError, model_file_bytes
+from core.runs.store import RunStore, StoreError
 from core.text import LEARNER_NAME_CHARS, RUN_NAME_CHARS, clean_name
-from core.training.hyperparams import MAX_EPOCHS, Hyperparameters
+from core.training.hyperparams import Hyperparameters
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ FALLBACK_NOTICE = (
     "{reason} Training runs on this server instead, one or two at a time, until the app is restarted "
     "with the cluster back."
 )
+JOB_NAMES = {Kind.LR_FIND: "Learning-rate finder", Kind.SPEED_PROBE: "Speed measurement"}
 
 
 class RunRejected(Exception):
@@ -71,9 +78,9 @@ class RunManager:
     ):
         runner_type = runner_class(runner)
         self.store = store
-        self.param_budget = param_budget
         slots = max_concurrent or default_concurrency()
-        self.memory_budget_mb = memory_budget_mb or default_memory_budget_mb(slots)
+        # Every limit of a run (core.runs.policy): the pages and the experiment planner ask the same one.
+        self.policy = RunPolicy(param_budget, memory_budget_mb or default_memory_budget_mb(slots), store)
         self.max_waiting_per_user = max_waiting_per_user
         self._live: dict[str, Run] = {}
         self._admitting: dict[str, Run] = {}  # checked and being saved: counted as waiting, not yet shown
@@ -81,6 +88,7 @@ class RunManager:
         # stale record in the store, until they are saved or deleted.
         self._unsaved: dict[str, Run] = {}
         self._save_problems: dict[str, str] = {}  # run id -> why its progress could not be saved
+        self._listeners: list = []  # called when a run is queued, begins, or ends (see add_listener)
         self._lock = threading.Lock()
         # A plain message for every page when training is not as configured
         self.notice = READ_ONLY_NOTICE if store.read_only else ""
@@ -120,32 +128,26 @@ class RunManager:
             for run, continue_training in lost.queue.drain():
                 replacement.submit(run, continue_training=continue_training)
 
+    @property
+    def param_budget(self) -> int:
+        """The most parameters a model may have on this server (the policy's)."""
+        return self.policy.param_budget
+
+    @property
+    def memory_budget_mb(self) -> float:
+        """The most training memory a run may need, as analyze() estimates it (the policy's)."""
+        return self.policy.memory_budget_mb
+
     # --- starting --------------------------------------------------------------------------------
 
     def check(self, spec: dict, dataset: str, hyperparameters: Hyperparameters) -> list[str]:
-        """Every reason this run could not train, in plain words (empty when it can)."""
-        return self._assess(spec, dataset, hyperparameters)[2]
-
-    def _assess(self, spec: dict, dataset: str, hyperparameters: Hyperparameters):
-        """(data set, analysis, problems): the spec is analysed here, once per start."""
-        if not isinstance(hyperparameters, Hyperparameters):
-            return None, None, ["The training settings are not in the expected form."]
-        if not isinstance(dataset, str):
-            return None, None, ["The data set must be given by its name."]
-        try:
-            data = load_dataset(dataset)
-        except DatasetUnavailable as error:
-            return None, None, [str(error)]
-        analysis = self.analyze(spec, data, hyperparameters.batch_size)
-        problems = [p.text() for p in analysis.problems] + hyperparameters.problems()
-        room = self.store.room_problem(model_file_bytes(analysis.total_params))
-        return data, analysis, problems + ([room] if room else [])
+        """Every reason this run could not train on this server, in plain words (empty when it can); whose
+        data set it is and a challenge's rules are the policy's too (``self.policy.problems``)."""
+        return self.policy.problems(spec, hyperparameters, dataset)
 
     def analyze(self, spec: dict, data, batch_size: int | None):
         """analyze() against ``data`` with this server's parameter and memory budgets at ``batch_size``."""
-        return analyze_for(
-            spec, data, param_budget=self.param_budget, batch_size=batch_size, memory_budget_mb=self.memory_budget_mb
-        )
+        return self.policy.analyze(spec, data, batch_size)
 
     def _waiting_problem(self, owner: str) -> str | None:
         """The message when ``owner`` already has the most runs waiting for a slot (call with the lock held)."""
@@ -173,22 +175,15 @@ class RunManager:
     ) -> Run:
         """Queue a run and return it at once; raises RunRejected with the reasons when it cannot train.
 
-        With a classroom ``challenge`` (core.classroom.Challenge) its rules are enforced too; ``experiment``
+        With a classroom ``challenge`` (core.runs.challenges.Challenge) its rules are enforced too; ``experiment``
         tags the run as a variant of that experiment (core.experiments).
         """
         if challenge is not None:
             challenge = self._current_challenge(challenge.code, challenge)
-        data, analysis, problems = self._assess(spec, dataset, hyperparameters)
-        if problems:
-            raise RunRejected(problems)
-        # A teacher's own data set is open to the learners of the challenge that uses it, for training only.
-        if data.owner and data.owner != owner and (challenge is None or challenge.dataset != dataset):
-            raise RunRejected(["This data set was imported by someone else: choose one of yours."])
-        params = analysis.total_params
-        if challenge is not None:
-            problems = challenge.problems(dataset, params, hyperparameters)
-            if problems:
-                raise RunRejected(problems)
+        assessment = self.policy.assess(spec, hyperparameters, dataset, owner=owner, challenge=challenge)
+        if assessment.problems:
+            raise RunRejected(assessment.problems)
+        data, analysis, params = assessment.data, assessment.analysis, assessment.params
         run = Run(
             spec,
             dataset,
@@ -205,10 +200,55 @@ class RunManager:
         self._admit(run, analysis)
         return run
 
+    def start_job(
+        self,
+        kind: str,
+        spec: dict,
+        dataset: str,
+        hyperparameters: Hyperparameters,
+        *,
+        owner: str = "",
+        options: dict | None = None,
+        challenge=None,
+    ) -> Run:
+        """Queue a job (``kind`` in core.runs.record.Kind.JOBS: the learning-rate finder, a speed measurement)
+        and return it at once; raises RunRejected with the reasons when it cannot train.
+
+        A job is checked, queued, counted against its owner's waiting limit, trained by the runner and saved
+        like a run, and its page polls it like a run (``job``); its answer is its results. It is never one
+        of the owner's runs: ``get`` and ``list`` (and so run lists, compare, leaderboards, experiments and
+        history) leave jobs out. ``challenge``: the one the owner trains for, whose data set they may use.
+        """
+        if kind not in Kind.JOBS:
+            raise ValueError(f"Not a kind of job: {kind!r}")
+        if challenge is not None:
+            challenge = self._current_challenge(challenge.code, challenge)
+        # A job trains no entry of the challenge: its rules are not asked, only whose data set it may use.
+        assessment = self.policy.assess(
+            spec, hyperparameters, dataset, owner=owner, challenge=challenge, challenge_rules=False
+        )
+        if assessment.problems:
+            raise RunRejected(assessment.problems)
+        data, analysis = assessment.data, assessment.analysis
+        run = Run(
+            spec,
+            dataset,
+            hyperparameters,
+            owner=owner,
+            name=JOB_NAMES[kind],
+            params=analysis.total_params,
+            task=data.task,
+            kind=kind,
+            options=options,
+        )
+        self._admit(run, analysis)
+        return run
+
     def continue_run(self, run_id: str, extra_epochs: int, owner: str) -> Run:
         """Train the owner's ended run ``extra_epochs`` more from its saved weights and optimizer state."""
-        if not isinstance(extra_epochs, int) or not 1 <= extra_epochs <= MAX_EPOCHS:
-            raise RunRejected([f"Choose between 1 and {MAX_EPOCHS} more epochs."])
+        problems = self.policy.more_epochs_problems(0, extra_epochs)  # a number of epochs at all, first
+        if problems:
+            raise RunRejected(problems)
         run = self.get(run_id, owner)
         if run is None:
             raise RunRejected(["This run no longer exists."])
@@ -224,12 +264,11 @@ class RunManager:
             problem = self.store.room_problem(self.store.model_path(run_id).stat().st_size)
         if problem is not None:
             raise RunRejected([problem])
-        if run.epoch + extra_epochs > MAX_EPOCHS:
-            raise RunRejected([f"A run can have at most {MAX_EPOCHS} epochs in all; it has {run.epoch}."])
-        if run.challenge:
-            problems = self._current_challenge(run.challenge).more_epochs_problems(run.epoch, extra_epochs)
-            if problems:
-                raise RunRejected(problems)
+        problems = self.policy.more_epochs_problems(run.epoch, extra_epochs)
+        if not problems and run.challenge:  # the challenge as it is now: the teacher may have changed its cap
+            problems = self.policy.more_epochs_problems(run.epoch, extra_epochs, self._current_challenge(run.challenge))
+        if problems:
+            raise RunRejected(problems)
         run.reopen(extra_epochs)
         self._admit(run, None, continue_training=True)  # it trains its saved model: nothing to analyse
         return run
@@ -256,6 +295,22 @@ class RunManager:
             self._live[run.id] = run
             self.runner.submit(run, continue_training=continue_training)
         self._save_unsaved()  # the store took this run: it may take the ends it could not take before
+        self._changed(run)
+
+    def add_listener(self, listener) -> None:
+        """Call ``listener(run)`` whenever a run is queued, begins or ends an epoch, or ends (from the thread
+        where that happened: keep it quick). The experiments' feeder (core.experiments.engine) wakes so."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def _changed(self, run: Run) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(run)
+            except Exception:  # a listener never stops a run's lifecycle
+                log.exception("a run listener failed")
 
     def _adopt(self, run: Run) -> None:
         """A run the runner found still training after a restart: live again, saved as it progresses."""
@@ -273,6 +328,7 @@ class RunManager:
             with self._lock:
                 self._save_problems[run.id] = error.public
             run.request_stop()
+        self._changed(run)
 
     def _end(self, run: Run, ending: Ending) -> None:
         """The runner's report that ``run`` is over: finish it, save it, wake its readers, forget it."""
@@ -291,6 +347,7 @@ class RunManager:
             with self._lock:
                 if self._live.get(run.id) is run:
                     del self._live[run.id]
+            self._changed(run)
 
     def _save_end(self, run: Run) -> None:
         """Save an ended run. When the store cannot take it, the run fails with the store's reason, and its
@@ -334,19 +391,34 @@ class RunManager:
     # simply not found. Pages never compare owners themselves.
 
     def get(self, run_id: str, owner: str) -> Run | None:
-        """The run, if it belongs to ``owner``; a live run is the live object, so its status is current."""
+        """The run, if it belongs to ``owner``; a live run is the live object, so its status is current.
+        Never a job (``job``)."""
         run = self._any(run_id)
-        return run if run is not None and run.owner == owner else None
+        return run if run is not None and run.owner == owner and run.kind == Kind.TRAINING else None
 
     def list(self, owner: str) -> list[Run]:
-        """The owner's runs, newest first; live ones are the live objects, so their status is current."""
+        """The owner's runs, newest first; live ones are the live objects, so their status is current.
+        Jobs are left out (the store lists training runs only)."""
         return self._with_live(self.store.list(owner))
+
+    def job(self, run_id: str, owner: str) -> Run | None:
+        """The owner's job (``start_job``) with this id, live or ended, or None."""
+        run = self._any(run_id) if isinstance(run_id, str) else None
+        return run if run is not None and run.owner == owner and run.kind in Kind.JOBS else None
+
+    def jobs(self, kind: str, owner: str) -> list[Run]:
+        """The owner's jobs of one kind, newest first (live ones as the live objects)."""
+        return self._with_live(self.store.list(owner, kind=kind))
 
     def active_run(self, owner: str) -> Run | None:
         """The owner's newest single run still training or waiting (an experiment's runs are its own), or
         None: what a second tab, opened without the run in its address, follows."""
         with self._lock:
-            live = [r for r in self._live.values() if r.owner == owner and r.active and not r.experiment]
+            live = [
+                r
+                for r in self._live.values()
+                if r.owner == owner and r.active and not r.experiment and r.kind == Kind.TRAINING
+            ]
         return max(live, key=lambda r: r.created, default=None)
 
     def pause(self, run_id: str, owner: str) -> bool:
@@ -371,7 +443,7 @@ class RunManager:
         the run itself (its status, history, results or controls).
         """
         run = self.store.load(run_id) if isinstance(run_id, str) else None
-        if run is None:
+        if run is None or run.kind != Kind.TRAINING:
             return None
         return {"dataset": run.dataset, "spec": run.spec, "hyperparameters": run.hyperparameters}
 
@@ -410,7 +482,7 @@ class RunManager:
     def classroom_run(self, run_id: str) -> Run | None:
         """One run trained for a classroom challenge, whoever owns it (the teacher's projector)."""
         run = self._any(run_id)
-        return run if run is not None and run.challenge else None
+        return run if run is not None and run.challenge and run.kind == Kind.TRAINING else None
 
     # --- inside ----------------------------------------------------------------------------------
 

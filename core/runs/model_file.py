@@ -14,7 +14,7 @@ import io
 import zipfile
 
 from core.data.image_import import ImportLimits, MemberRefused, archive_problem, read_member, unsafe_member_reason
-from core.validation import InvalidInput, load_json
+from core.training.validation import InvalidInput, load_json
 
 MEMBERS = ("metadata.json", "config.json", "model.weights.h5")  # what Keras writes for this app's models
 REQUIRED = ("config.json", "model.weights.h5")

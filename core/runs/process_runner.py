@@ -99,6 +99,8 @@ def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Train
     """A worker process: prepare the trainer (import TensorFlow) once, then train the runs it is sent."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     trainer.prepare(threads)
+    if hasattr(trainer, "warm_up"):  # before "ready": the first run finds TensorFlow warm
+        trainer.warm_up()
     store = RunStore(home, verify=False)  # for the model files only: the server checked it and saves the run
     current: dict[str, RelayRun] = {}
 

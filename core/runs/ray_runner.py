@@ -190,7 +190,7 @@ def _warm_tensorflow() -> None:
     import keras
     import numpy as np
 
-    import core.training.trainer  # noqa: F401  (what execute_run needs, imported before the first Train)
+    import core.runs.trainer  # noqa: F401  (what execute_run needs, imported before the first Train)
 
     model = keras.Sequential(
         [

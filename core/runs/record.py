@@ -7,14 +7,13 @@ each from its own position in the history, so no reader drains anything from ano
 
 from __future__ import annotations
 
-import math
 import secrets
-import statistics
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.timing import TrainingClock
 from core.training.hyperparams import Hyperparameters
 from core.training.tasks import TASKS, Task, task_of_record
 
@@ -31,6 +30,18 @@ class Status:
 
     ACTIVE = frozenset({QUEUED, RUNNING, STOPPING, PAUSED})
     ENDED = frozenset({STOPPED, FINISHED, FAILED, INTERRUPTED})
+
+
+class Kind:
+    """What a run does. Every kind goes through the same queue, slots, per-user limits and runners; only
+    a ``TRAINING`` run is one of the learner's runs (listed, compared, ranked). The others are jobs that
+    train a throw-away copy of a model for an answer, kept in ``results``."""
+
+    TRAINING = "train"
+    LR_FIND = "lr_find"  # the learning-rate range test (core.training.lr_finder)
+    SPEED_PROBE = "speed_probe"  # this server's speed with a model (core.training.speed)
+
+    JOBS = frozenset({LR_FIND, SPEED_PROBE})
 
 
 @dataclass(frozen=True)
@@ -84,8 +95,12 @@ class Run:
         learner: str = "",
         experiment: str | None = None,
         task: Task | str = "classification",
+        kind: str = Kind.TRAINING,
+        options: dict | None = None,
     ):
         self.id = run_id or new_run_id()
+        self.kind = kind  # see Kind: a learner's training run, or a job
+        self.options = dict(options or {})  # a job's own settings (the range test's number of batches...)
         self.spec = spec
         self.dataset = dataset
         self.hyperparameters = hyperparameters
@@ -375,94 +390,22 @@ class Run:
             )
 
     def _seconds_left(self, now: float, elapsed: float) -> float | None:
-        """Training, validation and test evaluation still to come (called with the lock held).
-
-        From the end of the first epoch on it uses what was measured: the epochs trained so far (see
-        ``_epoch_pace``) blended with the pace of the epoch under way as it gets done, the
-        latest validation, the test set timed like the validation, scaled by its size, and saving the
-        model as long as it last took in this worker. Before that, the time per batch so far.
-        """
-        per_epoch = self.batches_per_epoch
-        total = self.hyperparameters.epochs * per_epoch
-        done = self.epoch * per_epoch + self.batch
-        if not total or not done:
-            return None
-        sizes = self.eval_sizes or {}
-        measured = [e for e in self._epochs[self._continued_from :] if "seconds" in e]
-        if not measured:  # in the first epoch: batches so far, and validation guessed at 1/3 of training speed
-            per_batch = elapsed / done
-            if self.batch >= 3 and self.pace_started is not None:
-                # The first batch builds the model's graphs (seconds, on a cold server): it is paid once, not
-                # once per batch, so the pace is taken from the batches after it.
-                per_batch = (now - self.pace_started) / (self.batch - 1)
-            per_example = per_batch / max(self.hyperparameters.batch_size, 1) / 3
-            evaluation = sizes.get("validation", 0) * (self.hyperparameters.epochs - self.epoch) + sizes.get("test", 0)
-            return (total - done) * per_batch + per_example * evaluation + self.saving_seconds
-        latest = measured[-1]
-        batch_size = max(self.hyperparameters.batch_size, 1)
-        val_examples = sizes.get("validation", 0)
-        first_of_session = len(measured) == 1  # its time includes building the model's graphs
-        steady, start_up = self._epoch_pace(measured, per_epoch)
-        if self.batch >= 4 and self.pace_started is not None:
-            # The pace of the epoch under way counts more as more of it is done, and alone from its middle
-            # on: it follows a server that got busier or quieter, while a few batches' jitter does not.
-            weight = min(1.0, 2 * self.batch / per_epoch)
-            current = (now - self.pace_started) / (self.batch - 1) * per_epoch
-            steady = (1 - weight) * steady + weight * current
-        train = steady + start_up
-        validation = latest.get("val_seconds", 0.0)
-        val_batches = math.ceil(val_examples / batch_size)
-        first = measured[0]
-        steady_first_validation = first.get("val_batch_seconds", 0.0) * val_batches
-        # The first evaluation builds its graph; the test set's predict builds its own once too.
-        eval_setup = (
-            max(first.get("val_seconds", 0.0) - steady_first_validation, 0.0) if steady_first_validation else 0.0
+        """Training, validation and test evaluation still to come (called with the lock held): the
+        clock's (core.timing.TrainingClock) reading of this run."""
+        hp = self.hyperparameters
+        clock = TrainingClock(
+            epochs=hp.epochs,
+            batches_per_epoch=self.batches_per_epoch,
+            batch_size=hp.batch_size,
+            epoch=self.epoch,
+            batch=self.batch,
+            measured=[e for e in self._epochs[self._continued_from :] if "seconds" in e],
+            eval_sizes=self.eval_sizes or {},
+            saving_seconds=self.saving_seconds,
+            pace_started=self.pace_started,
+            epoch_started=self.epoch_started,
         )
-        if first_of_session and steady_first_validation:
-            validation = min(validation, steady_first_validation)
-        if val_examples and validation:
-            test = eval_setup + validation / val_examples * sizes.get("test", 0)  # timed like the validation
-        else:  # no validation to time: a forward pass costs about a third of a training step
-            test = train / max(per_epoch * batch_size, 1) / 3 * sizes.get("test", 0)
-        test += self.saving_seconds
-        epochs_left = self.hyperparameters.epochs - self.epoch
-        if epochs_left <= 0:
-            return test
-        if self.batch:  # the rest of the epoch under way, by the batches still to train
-            current_left = steady * (per_epoch - self.batch) / per_epoch + validation
-        else:  # between epochs, or a worker that reports no batches: by the time since the epoch began
-            in_epoch = max(now - self.epoch_started, 0.0) if self.epoch_started is not None else 0.0
-            current_left = max(train + validation - in_epoch, 0.0)
-        return current_left + (epochs_left - 1) * (train + validation) + test
-
-    @staticmethod
-    def _epoch_pace(measured: list[dict], per_epoch: int) -> tuple[float, float]:
-        """(steady, start-up): an epoch's training time at its batches' pace, and what its first batch takes
-        beyond that (a new pass over the data; in the session's first epoch, building the graphs too), for
-        the epochs to come.
-
-        Each is the median of the latest three epochs, so that one epoch that stalled for a second (it
-        happens, now and then, on a busy server) does not set the pace. The start-up leaves out the first
-        epoch once later ones were measured; until then it is half of the first's, about what later
-        epochs' first batches took on average on the development machine (bench/clock.py --verbose).
-        """
-
-        def parts(epoch: dict) -> tuple[float, float | None]:
-            training = epoch["seconds"] - epoch.get("val_seconds", 0.0)
-            if "first_batch_seconds" in epoch:
-                extra = max(epoch["first_batch_seconds"] - epoch["train_batch_seconds"], 0.0)
-                return training - extra, extra
-            if "train_batch_seconds" in epoch:  # recorded before first batches were timed
-                return epoch["train_batch_seconds"] * per_epoch, None
-            return training, None
-
-        split = [parts(e) for e in measured]
-        steady = statistics.median([pace for pace, _ in split][-3:])
-        later = [extra for _, extra in split[1:] if extra is not None]
-        if later:
-            return steady, statistics.median(later[-3:])
-        first_extra = split[0][1]
-        return steady, (first_extra or 0.0) / 2
+        return clock.seconds_left(now, elapsed)
 
     @property
     def active(self) -> bool:
@@ -489,6 +432,8 @@ class Run:
                 "challenge": self.challenge,
                 "learner": self.learner,
                 "experiment": self.experiment,
+                "kind": self.kind,
+                "options": self.options,
                 "task": self.task.name,
                 "spec": self.spec,
                 "dataset": self.dataset,
@@ -521,6 +466,8 @@ class Run:
             learner=record.get("learner", ""),
             experiment=record.get("experiment"),
             task=task_of_record(record),
+            kind=record.get("kind", Kind.TRAINING),
+            options=record.get("options"),
         )
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
             setattr(run, key, record.get(key))

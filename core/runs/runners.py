@@ -22,16 +22,14 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from core.runs.record import Ending, Run, Status
+from core.config import RUNNER_NAMES
+from core.runs.record import Ending, Kind, Run, Status
 from core.runs.store import RunStore
 
 log = logging.getLogger(__name__)
 
-RUNNERS: dict[str, str] = {
-    "thread": "core.runs.thread_runner:ThreadRunner",
-    "process": "core.runs.process_runner:ProcessRunner",
-    "ray": "core.runs.ray_runner:RayRunner",
-}
+# The names are the settings' (core.config.RUNNER_NAMES); each runner is its module's <Name>Runner.
+RUNNERS: dict[str, str] = {name: f"core.runs.{name}_runner:{name.capitalize()}Runner" for name in RUNNER_NAMES}
 
 CANCELLED = Ending(Status.STOPPED, "Cancelled before it started.")
 UNEXPECTED_FAILURE = Ending(Status.FAILED, "Training failed unexpectedly; please try again.")
@@ -70,7 +68,23 @@ class Trainer(Protocol):
 
 
 class KerasTrainer:
-    """The real trainer (core.training.trainer), imported on first use: a rejected run never loads TensorFlow."""
+    """The real trainer, imported on first use (a rejected run never loads TensorFlow): a training run goes to
+    core.runs.trainer, a job to core.runs.jobs (``TRAINERS_BY_KIND``).
+
+    Args:
+        warm_up: a worker process pays TensorFlow's first-run costs (its first trace, the data set's float
+            copy) once when it starts, before anyone presses Train (core.runs.trainer.warm_up).
+    """
+
+    def __init__(self, warm_up: bool = True):
+        self.warms_up = warm_up
+
+    def warm_up(self) -> None:
+        """Called by a worker process once, after ``prepare`` and before it takes its first run."""
+        if getattr(self, "warms_up", True):
+            from core.runs.trainer import warm_up
+
+            warm_up()
 
     def prepare(self, threads: int) -> None:
         import tensorflow as tf
@@ -81,9 +95,17 @@ class KerasTrainer:
             pass
 
     def train(self, run: Run, store: RunStore, *, continue_training: bool = False) -> Ending:
-        from core.training.trainer import train_run
+        module, _, function = TRAINERS_BY_KIND[run.kind].partition(":")
+        return getattr(importlib.import_module(module), function)(run, store, continue_training=continue_training)
 
-        return train_run(run, store, continue_training=continue_training)
+
+# What trains each kind of run (core.runs.record.Kind), imported on first use; every one takes
+# (run, store, continue_training=...) and returns an Ending, recording its progress into the run.
+TRAINERS_BY_KIND: dict[str, str] = {
+    Kind.TRAINING: "core.runs.trainer:train_run",
+    Kind.LR_FIND: "core.runs.jobs:lr_find_job",
+    Kind.SPEED_PROBE: "core.runs.jobs:speed_probe_job",
+}
 
 
 class RunQueue:

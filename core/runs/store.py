@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from core.disk import DISK_FAILING, READ_ONLY, disk_problem, free_space_problem
-from core.runs.record import Run, Status
+from core.paths import default_home
+from core.runs.record import Kind, Run, Status
 
 log = logging.getLogger(__name__)
 
-HOME_ENV = "CNN_PLAYGROUND_HOME"
 DATABASE_NAME = "runs.sqlite3"
 # Where the operator finds the database, in words: never a server path (the CLI and the server's log say it).
 _WHERE = f"{DATABASE_NAME} in the app's data folder (CNN_PLAYGROUND_HOME, or the CLI's --home)"
@@ -60,15 +60,6 @@ def model_file_bytes(params: int) -> int:
     return 12 * max(int(params or 0), 0) + 64 * 1024
 
 
-def default_home() -> Path:
-    """Where runs live: $CNN_PLAYGROUND_HOME, else the user's data directory."""
-    if os.environ.get(HOME_ENV):
-        return Path(os.environ[HOME_ENV]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("cnn-playground", appauthor=False))
-
-
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -83,6 +74,18 @@ def _pid_alive(pid: int) -> bool:
 
 class PredictionsUnavailable(Exception):
     """The run has no readable saved test predictions; the message says why in plain words."""
+
+
+def load_regression_predictions(store: RunStore, run_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """A regression run's saved test predictions and true values (the arrays core.training.tasks saves).
+
+    Raises PredictionsUnavailable with a plain message when there are none.
+    """
+    arrays = store.read_predictions(run_id)
+    try:
+        return np.asarray(arrays["predictions"], dtype=np.float64), np.asarray(arrays["y_true"], dtype=np.float64)
+    except KeyError as error:
+        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from None
 
 
 class StoreError(Exception):
@@ -377,13 +380,17 @@ class RunStore:
             return None
         return Run.from_record(json.loads(row[0]), json.loads(row[2]), json.loads(row[1]))
 
-    def list(self, owner: str | None = None) -> list[Run]:
-        """Runs newest first, with their per-epoch history (batch history left out for speed)."""
-        query = "SELECT summary, epochs FROM runs"
-        args: tuple = ()
+    def list(self, owner: str | None = None, kind: str = Kind.TRAINING) -> list[Run]:
+        """Runs of one kind newest first, with their per-epoch history (batch history left out for speed).
+
+        ``kind`` (core.runs.record.Kind): the learners' training runs unless told, so that jobs (a
+        learning-rate finder's, a speed measurement's) are never listed, compared, ranked or exported as runs.
+        """
+        query = "SELECT summary, epochs FROM runs WHERE coalesce(json_extract(summary, '$.kind'), ?) = ?"
+        args: tuple = (Kind.TRAINING, kind)
         if owner is not None:
-            query += " WHERE owner = ?"
-            args = (owner,)
+            query += " AND owner = ?"
+            args += (owner,)
         with self.connect() as db:
             rows = db.execute(query + " ORDER BY created DESC", args).fetchall()
         return [Run.from_record(json.loads(s), None, json.loads(e)) for s, e in rows]

@@ -78,15 +78,16 @@ def summarize_regression(predicted: np.ndarray, y_true: np.ndarray, target_name:
     }
 
 
-def load_regression_predictions(store, run_id: str) -> tuple[np.ndarray, np.ndarray]:
-    """A regression run's saved test predictions and true values, from ``store`` (a core.runs.store.RunStore).
+MIN_TEST_ROWS_FOR_R2 = 50  # on fewer test rows one or two unusual rows can move R² by tenths
 
-    Raises core.runs.store.PredictionsUnavailable with a plain message when there are none.
-    """
-    from core.runs.store import PredictionsUnavailable
 
-    arrays = store.read_predictions(run_id)
-    try:
-        return np.asarray(arrays["predictions"], dtype=np.float64), np.asarray(arrays["y_true"], dtype=np.float64)
-    except KeyError as error:
-        raise PredictionsUnavailable(f"The saved test predictions of this run cannot be read ({error}).") from None
+def r2_caution(results: dict) -> str | None:
+    """A warning when a regression's test set is too small for its R² (and MAE) to mean much, else None."""
+    n = results.get("test_examples")
+    if results.get("task") != "regression" or not isinstance(n, int) or n >= MIN_TEST_ROWS_FOR_R2:
+        return None
+    return (
+        f"The test set has only {n} rows: on so few, one or two unusual rows can move R² by tenths, so these "
+        "figures are rough. Do not pick between models on differences this small; a table with more rows "
+        f"(at least {MIN_TEST_ROWS_FOR_R2 * 5}, so {MIN_TEST_ROWS_FOR_R2} or more are held back) gives figures you can trust."
+    )

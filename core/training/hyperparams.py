@@ -51,8 +51,12 @@ SCHEDULES: dict[str, str] = {
     "constant": "The same learning rate for every batch.",
     "cosine": "Starts at the learning rate and lowers it smoothly, along a cosine curve, to nearly zero by the "
     "last epoch: big steps early, fine steps at the end.",
+    "one_cycle": "Rises from a tenth of the learning rate to all of it over the first 30 % of the batches, then "
+    "lowers it along a cosine to nearly zero by the last one: gentle first steps while the weights are random.",
 }
 COSINE_FLOOR = 0.02  # the cosine schedule ends at 2 % of the learning rate, so "train more" still learns a little
+ONE_CYCLE_START = 0.1  # the one-cycle schedule's first batch: a tenth of the learning rate
+ONE_CYCLE_WARMUP = 0.3  # ... rising to the full rate over this share of the run's batches
 
 MAX_EPOCHS = 200
 MAX_BATCH_SIZE = 4096
@@ -181,6 +185,20 @@ HYPERPARAMETER_FIELDS: tuple[Field, ...] = (
         choices=tuple(SCHEDULES),
     ),
     Field(
+        "label_smoothing",
+        float,
+        "Label smoothing",
+        "Label smoothing",
+        0.0,
+        "Aim a little below 100 % for the right class (0.1: 91 %, the rest shared by the others), so the network "
+        "is not pushed to be ever more certain. 0 = off. Classification only.",
+        low=0.0,
+        high=0.5,
+        high_open=True,
+        app_high=0.3,
+        step=0.05,
+    ),
+    Field(
         "epochs",
         int,
         "Epochs",
@@ -239,6 +257,20 @@ HYPERPARAMETER_FIELDS: tuple[Field, ...] = (
         cli=False,
     ),
     Field(
+        "target_accuracy",
+        float,
+        "Stop at validation accuracy (%, 0 = off)",
+        "The target accuracy",
+        None,
+        "Stop the run after the first epoch whose validation accuracy reaches this share, and record how long "
+        "it took: a race to a target. Off when empty.",
+        low=0.0,
+        high=1.0,
+        low_open=True,
+        optional=True,  # None: train all the epochs
+        step=0.005,
+    ),
+    Field(
         "loss",
         str,
         "Loss",
@@ -290,6 +322,8 @@ class Hyperparameters:
     early_stopping_patience: int | None = None  # stop after this many epochs without a better val loss
     loss: str = "mse"  # regression data sets only (see LOSSES); classification uses cross-entropy
     learning_rate_schedule: str = "constant"  # see SCHEDULES
+    label_smoothing: float = 0.0  # classification only: the right class's aim is 1 - this
+    target_accuracy: float | None = None  # stop once the validation accuracy reaches this share
 
     @property
     def effective_learning_rate(self) -> float:
@@ -303,7 +337,7 @@ class Hyperparameters:
 
     @classmethod
     def from_dict(cls, data: dict) -> Hyperparameters:
-        """The settings in ``data``; unknown keys are ignored (see core.validation for the strict check)."""
+        """The settings in ``data``; unknown keys are ignored (see core.training.validation for the strict check)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -326,4 +360,6 @@ class Hyperparameters:
         found = [p for f in HYPERPARAMETER_FIELDS if (p := f.problem(getattr(self, f.name), in_app=in_app)) is not None]
         if self.early_stopping_patience is not None and self.validation_split == 0:
             found.append("Early stopping watches the validation loss: set a validation split above 0.")
+        if self.target_accuracy is not None and self.validation_split == 0:
+            found.append("A target accuracy is checked on the validation images: set a validation split above 0.")
         return found

@@ -2,12 +2,17 @@
 fresh copy of the model, and a suggestion read from how the loss responded, with why.
 
 :func:`suggest_learning_rate` is pure NumPy (unit-tested on synthetic curves); :func:`lr_range_test`
-trains with Keras.
+trains with Keras. In the app the test is a job (a run of kind ``lr_find``, core.runs.record.Kind) that a
+runner's slot trains like any run: :func:`lr_find_job` records each batch into the run and keeps the
+finding as its results (:meth:`LrFinding.from_results` reads it back, without TensorFlow).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +22,8 @@ MAX_LR = 1.0
 STEPS = 200
 DIVERGED = 4.0  # the test ends when the smoothed loss exceeds this many times its lowest value
 SMOOTHING = 0.9
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,6 +36,18 @@ class LrFinding:
     lowest: float | None = None  # the learning rate with the lowest smoothed loss
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+    def to_results(self) -> dict:
+        """The finding as a run's results (JSON: lists and numbers)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_results(cls, results: dict | None) -> LrFinding | None:
+        """The finding a job saved in its results; None when it has none (it failed, or was stopped early)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        if not results or not {"learning_rates", "losses", "reason"} <= set(results):
+            return None
+        return cls(**{k: v for k, v in results.items() if k in names})
 
 
 def smooth(losses, beta: float = SMOOTHING) -> np.ndarray:
@@ -97,17 +116,22 @@ def lr_range_test(
     steps: int = STEPS,
     min_lr: float = MIN_LR,
     max_lr: float = MAX_LR,
+    on_batch: Callable[[int, float, float], bool] | None = None,
 ) -> LrFinding:
     """Train a fresh copy of the model for up to ``steps`` batches, the learning rate rising from min_lr to
-    max_lr; stop early once the loss blows up. Uses the settings' optimizer, batch size, seed and subset."""
+    max_lr; stop early once the loss blows up. Uses the settings' optimizer, batch size, seed and subset.
+
+    ``on_batch(index, learning_rate, loss)`` is called after each batch; when it returns False the test
+    ends there (the user pressed Stop), and the finding is read from the batches so far.
+    """
     import time
 
     import keras
 
     from core.data.datasets import load_dataset
     from core.model.spec import build_model
+    from core.training.fitting import make_optimizer
     from core.training.tasks import TASKS
-    from core.training.trainer import make_optimizer
 
     hp = hyperparameters
     data = load_dataset(dataset_name)
@@ -130,6 +154,7 @@ def lr_range_test(
             super().__init__()
             self.previous_mean = 0.0
             self.best = math.inf
+            self.interrupted = False
 
         def on_epoch_begin(self, epoch, logs=None):
             self.previous_mean = 0.0
@@ -145,21 +170,34 @@ def lr_range_test(
             recorded.append(own)
             if math.isfinite(own):
                 self.best = min(self.best, own)
+            if on_batch is not None and not on_batch(len(recorded) - 1, float(schedule[len(recorded) - 1]), own):
+                self.interrupted = True
+                self.model.stop_training = True
             if len(recorded) >= steps or not math.isfinite(own) or own > 2 * DIVERGED * self.best:
                 self.model.stop_training = True
 
     batches_per_epoch = max(1, math.ceil(len(x) / hp.batch_size))
+    range_test = RangeTest()
     model.fit(
         x,
         scaling.standardise(y),
         batch_size=hp.batch_size,
         epochs=math.ceil(steps / batches_per_epoch),
         shuffle=True,
-        callbacks=[RangeTest()],
+        callbacks=[range_test],
         verbose=0,
     )
-    finding = suggest_learning_rate(schedule[: len(recorded)], recorded, blew_up=len(recorded) < steps)
+    blew_up = len(recorded) < steps and not range_test.interrupted
+    finding = suggest_learning_rate(schedule[: len(recorded)], recorded, blew_up=blew_up)
     finding.seconds = time.perf_counter() - began
     if data.task != "classification":
         finding.notes.append("Losses are on standardised targets, as the model trains on them.")
     return finding
+
+
+def job_settings(hyperparameters, steps: int = STEPS) -> tuple:
+    """The settings and options of a range-test job for a model trained with ``hyperparameters``: one
+    "epoch" of ``steps`` batches, so that the job's progress reads as batches done of the test's."""
+    from core.training.hyperparams import Hyperparameters
+
+    return Hyperparameters.from_dict({**hyperparameters.to_dict(), "epochs": 1}), {"steps": int(steps)}

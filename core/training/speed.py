@@ -2,24 +2,28 @@
 
 A short fit and predict of the actual model on this machine give seconds per training example per epoch
 and per evaluated example; a run's time is then its epochs × examples, plus validation and the test set.
+In the app the measurement is a job (a run of kind ``speed_probe``, core.runs.record.Kind) that a runner's
+slot trains like any run (core.runs.jobs.speed_probe_job); its results are a :class:`Speed`. Only the
+measurement imports Keras: the page reads a Speed without TensorFlow.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import keras
-
-from core.data.datasets import load_dataset
-from core.model.spec import build_model
+from core.timing import format_duration
 from core.training.hyperparams import Hyperparameters
-from core.training.tasks import TASKS
-from core.training.trainer import PREDICT_BATCH, make_optimizer
+
+log = logging.getLogger(__name__)
 
 MEASURE_EXAMPLES = 2048  # enough batches to time steady steps, few enough to take a few seconds
 VALIDATION_SPLIT = 0.1
+MEASURE_EPOCHS = 3  # the first builds the graphs; the others are timed at a steady pace
 
 
 @dataclass(frozen=True)
@@ -42,57 +46,91 @@ class Speed:
         )
         return self.setup_seconds + hp.epochs * per_epoch + test * self.predict_seconds_per_example
 
+    def to_results(self) -> dict:
+        return dataclasses.asdict(self)
 
-class _Timer(keras.callbacks.Callback):
-    """Times each epoch, its validation, and its training batches after the first."""
-
-    def __init__(self):
-        super().__init__()
-        self.epochs: list[float] = []
-        self.validations: list[float] = []
-        self.batch_spans: list[tuple[int, float]] = []  # per epoch: (batches after the first, their seconds)
-        self._began = self._validation_began = self._first_batch_done = 0.0
-        self._batches = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._began = time.perf_counter()
-        self._batches = 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._batches += 1
-        if self._batches == 1:
-            self._first_batch_done = time.perf_counter()
-        self._last_batch_done = time.perf_counter()
-
-    def on_test_begin(self, logs=None):
-        self._validation_began = time.perf_counter()
-
-    def on_test_end(self, logs=None):
-        self.validations.append(time.perf_counter() - self._validation_began)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs.append(time.perf_counter() - self._began)
-        self.batch_spans.append((self._batches - 1, self._last_batch_done - self._first_batch_done))
+    @classmethod
+    def from_results(cls, results: dict | None) -> Speed | None:
+        """The speed a job measured (its results); None when it has none."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        if not results or not all(isinstance(results.get(n), (int, float)) for n in names):
+            return None
+        return cls(**{n: float(results[n]) for n in names})
 
 
-def measure_speed(spec: dict, dataset: str, batch_size: int, examples: int = MEASURE_EXAMPLES) -> Speed:
+def _timer(on_batch: Callable[[int, int, float], None] | None):
+    """A Keras callback that times each epoch, its validation, and its training batches after the first
+    (made here: this module imports Keras only to measure)."""
+    import keras
+
+    class Timer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epochs: list[float] = []
+            self.validations: list[float] = []
+            self.batch_spans: list[tuple[int, float]] = []  # per epoch: (batches after the first, their seconds)
+            self._began = self._validation_began = self._first_batch_done = 0.0
+            self._batches = 0
+            self._epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._began = time.perf_counter()
+            self._batches = 0
+            self._epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            self._batches += 1
+            if self._batches == 1:
+                self._first_batch_done = time.perf_counter()
+            self._last_batch_done = time.perf_counter()
+            if on_batch is not None:
+                on_batch(self._epoch, batch, float((logs or {}).get("loss", math.nan)))
+
+        def on_test_begin(self, logs=None):
+            self._validation_began = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self.validations.append(time.perf_counter() - self._validation_began)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs.append(time.perf_counter() - self._began)
+            self.batch_spans.append((self._batches - 1, self._last_batch_done - self._first_batch_done))
+
+    return Timer()
+
+
+def measure_speed(
+    spec: dict,
+    dataset: str,
+    batch_size: int,
+    examples: int = MEASURE_EXAMPLES,
+    on_batch: Callable[[int, int, float], None] | None = None,
+) -> Speed:
     """Time the model on this machine as a run trains it: a first epoch (building its graphs), then
-    steady epochs with their validation, and a predict as the test set gets."""
+    steady epochs with their validation, and a predict as the test set gets.
+
+    ``on_batch(epoch, batch, loss)`` is called after each training batch (a job records its progress).
+    """
+    from core.data.datasets import load_dataset
+    from core.model.spec import build_model
+    from core.training.fitting import PREDICT_BATCH, make_optimizer
+    from core.training.tasks import TASKS
+
     data = load_dataset(dataset)
     task = TASKS[data.task]
     n = min(examples, len(data.x_train))
     x, y = data.as_float("x_train")[:n], data.y_train[:n]
-    fit = n - int(n * VALIDATION_SPLIT)
+    fit = fitted_examples(len(data.x_train), examples)
     began = time.perf_counter()
     model = build_model(spec)
     model.compile(
         optimizer=make_optimizer(Hyperparameters()), loss=task.keras_loss(Hyperparameters()), metrics=[task.metric]
     )
-    timer = _Timer()
+    timer = _timer(on_batch)
     model.fit(
         x,
         task.scaling(y, model).standardise(y),
-        epochs=3,
+        epochs=MEASURE_EPOCHS,
         batch_size=batch_size,
         validation_split=VALIDATION_SPLIT,
         callbacks=[timer],
@@ -113,9 +151,20 @@ def measure_speed(spec: dict, dataset: str, batch_size: int, examples: int = MEA
     return Speed(per_train, per_predict, overhead, max(setup, 0.0))
 
 
+def fitted_examples(train_available: int, examples: int = MEASURE_EXAMPLES) -> int:
+    """The examples a measurement trains on each epoch (its others validate), from a data set of
+    ``train_available``."""
+    n = min(examples, train_available)
+    return n - int(n * VALIDATION_SPLIT)
+
+
+def job_settings(batch_size: int, examples: int = MEASURE_EXAMPLES) -> tuple[Hyperparameters, dict]:
+    """The settings and options of a speed-measurement job at ``batch_size``: its epochs are the
+    measurement's, so that the job's progress reads as its batches done."""
+    return Hyperparameters(epochs=MEASURE_EPOCHS, batch_size=batch_size), {"examples": int(examples)}
+
+
 def describe_seconds(seconds: float) -> str:
-    """About 40 s / about 3 min / about 1 h 10 min, rounded as a forecast should be."""
-    if seconds < 60:
-        return f"about {max(5, 5 * math.ceil(seconds / 5))} s"
-    minutes = math.ceil(seconds / 60)
-    return f"about {minutes} min" if minutes < 60 else f"about {minutes // 60} h {minutes % 60} min"
+    """A run's expected time in words ("about 45 s", "about 3 min"): measured on a few batches, its seconds
+    are rounded up to fives."""
+    return format_duration(seconds, about=True, second_step=5)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.data.datasets import CLASSIFICATION, REGRESSION, USER_PREFIX
+from core.data.datasets import CLASSIFICATION, REGRESSION, USER_PREFIX, DatasetUnavailable, load_dataset
 from core.training.evaluation import summarize_predictions, summarize_regression
 from core.training.hyperparams import LOSSES, Hyperparameters
 from core.training.target_scaling import TargetScaling, Unscaled
@@ -34,10 +34,18 @@ class Task:
     saved_outputs: Callable[[np.ndarray, np.ndarray], dict]  # (outputs, y_test) -> arrays of the predictions file
     measure: str  # what the test set measures, in words ("accuracy is", "errors are")
     scaling: Callable  # (y_train, model) -> how targets are scaled while training (core.training.target_scaling)
+    result_keys: tuple[str, ...]  # the test results a run of this task has, its headline first
+    higher_is_better: bool  # of the headline result: accuracy up, an error down
+    headline_title: str  # the headline result in headings: "Test accuracy", "Test MAE"
+    examples: str = "images"  # what one example is, in words: "images", or "rows" of a table
 
     @property
     def is_regression(self) -> bool:
         return self.name == REGRESSION
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether headline result ``a`` is better than ``b``."""
+        return a > b if self.higher_is_better else a < b
 
     def headline_value(self, results: dict | None) -> float | None:
         """The headline test result (accuracy as a 0–1 share, or the MAE); None before the test set."""
@@ -72,6 +80,9 @@ TASKS: dict[str, Task] = {
             lambda outputs, y: {"probabilities": outputs.astype(np.float32), "y_true": y},
             "accuracy is",
             lambda y, model: Unscaled(),
+            ("test_accuracy", "test_loss"),
+            True,
+            "Test accuracy",
         ),
         Task(
             REGRESSION,
@@ -83,9 +94,26 @@ TASKS: dict[str, Task] = {
             lambda outputs, y: {"predictions": outputs.reshape(-1).astype(np.float32), "y_true": y},
             "errors are",
             TargetScaling.for_targets,
+            ("test_mae", "test_rmse", "test_r2"),
+            False,
+            "Test MAE",
+            "rows",
         ),
     ]
 }
+
+
+def task_of_results(results: dict | None) -> Task:
+    """The task whose test results these are (a regression's carry "task": "regression" and a test MAE);
+    a classification when there are none."""
+    results = results or {}
+    regression = results.get("task") == REGRESSION or results.get(TASKS[REGRESSION].headline_key) is not None
+    return TASKS[REGRESSION if regression else CLASSIFICATION]
+
+
+def task_of_columns(columns) -> Task:
+    """The task whose results a table's columns hold: a regression's when they have its headline (the MAE)."""
+    return TASKS[REGRESSION] if TASKS[REGRESSION].headline_key in columns else TASKS[CLASSIFICATION]
 
 
 def task_of_record(record: dict) -> Task:
@@ -96,12 +124,9 @@ def task_of_record(record: dict) -> Task:
         return TASKS[record["task"]]
     results = record.get("results") or {}
     if results:
-        regression = results.get("task") == REGRESSION or results.get("test_mae") is not None
-        return TASKS[REGRESSION if regression else CLASSIFICATION]
+        return task_of_results(results)
     dataset = record.get("dataset", "")
     if isinstance(dataset, str) and dataset.startswith(USER_PREFIX):
-        from core.data.datasets import DatasetUnavailable, load_dataset
-
         try:
             return TASKS[load_dataset(dataset).task]
         except DatasetUnavailable:

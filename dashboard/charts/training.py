@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.data.names import display_names
+from core.training.tasks import format_number
 from dashboard.components.user_text import plotly_literal
 
 MAX_BATCH_POINTS = 1500  # the chart is redrawn every second: keep it light on long runs
@@ -47,6 +48,26 @@ def per_batch_values(batches: list[dict], metric: str, batches_per_epoch: int, s
         )
         values.append(smoothed)
     return values
+
+
+LOG_TICK_STEPS = ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9))
+
+
+def log_ticks(low: float, high: float, fewest: int = 3) -> list[float]:
+    """Values to label a log axis from ``low`` to ``high`` with: decades when the range spans many, else 1-2-5
+    steps, else every digit; the range's own ends (to 2 digits) when even those give fewer than two."""
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 or high <= 0:
+        return []
+    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    ticks: list[float] = []
+    for steps in LOG_TICK_STEPS:
+        ticks = [float(f"{m}e{e}") for e in range(first, last + 1) for m in steps if low <= float(f"{m}e{e}") <= high]
+        if len(ticks) >= fewest:
+            return ticks
+    if len(ticks) < 2:
+        ends = [float(f"{low:.2g}"), float(f"{high:.2g}")]
+        ticks = sorted({*ticks, *(v for v in ends if v > 0)})
+    return ticks
 
 
 def curve_metric(rows: list[dict]) -> str:
@@ -114,8 +135,20 @@ def training_chart(batches: list[dict], epochs: list[dict], batches_per_epoch: i
             )
         fig.update_xaxes(title_text="epoch", rangemode="tozero", row=1, col=col)
     if first == "mae":  # a regression's errors shrink by orders of magnitude: a log axis shows the whole run
-        # Labels at whole decades only (plotly labels 20, 50 as "2", "5"); grid lines at every step between.
-        fig.update_yaxes(type="log", dtick=1, minor={"dtick": "D1", "showgrid": True}, title_text="log scale")
+        for col in (1, 2):
+            values = [y for trace in fig.select_traces(row=1, col=col) for y in trace.y or () if y is not None]
+            ticks = log_ticks(min(values, default=0), max(values, default=0))
+            # Our own labels, in full numbers: Plotly's own label only whole decades when a run spans several
+            # (and 20, 50 as "2", "5"), so an MAE from 0.41 to 0.93 had no value on its axis at all.
+            fig.update_yaxes(
+                type="log",
+                tickvals=ticks,
+                ticktext=[format_number(t) for t in ticks],
+                minor={"showgrid": True},
+                title_text="log scale",
+                row=1,
+                col=col,
+            )
     fig.update_layout(
         title=plotly_literal(title) or None,
         height=380,
@@ -147,7 +180,9 @@ def confusion_matrix_figure(matrix, class_names) -> go.Figure:
         xaxis_title="predicted class",
         yaxis_title="true class",
         height=520,
-        yaxis={"autorange": "reversed"},
+        # Categories, always: class names such as "0"…"9" would otherwise become a number line (ticks 0, 5, 10).
+        xaxis={"type": "category"},
+        yaxis={"autorange": "reversed", "type": "category"},
         margin={"t": 30, "b": 40},
     )
     return fig
@@ -165,7 +200,12 @@ def per_class_accuracy_figure(accuracy, class_names) -> go.Figure:
         )
     )
     fig.update_traces(cliponaxis=False)
-    fig.update_layout(yaxis={"title": "test accuracy (%)", "range": [0, 112]}, height=360, margin={"t": 40, "b": 40})
+    fig.update_layout(
+        xaxis={"type": "category"},
+        yaxis={"title": "test accuracy (%)", "range": [0, 112]},
+        height=360,
+        margin={"t": 40, "b": 40},
+    )
     return fig
 
 
@@ -179,6 +219,7 @@ def class_balance_figure(train_counts, test_counts, class_names) -> go.Figure:
     )
     fig.update_layout(
         barmode="group",
+        xaxis={"type": "category"},
         yaxis_title="images",
         height=340,
         margin={"t": 30, "b": 40},

@@ -10,6 +10,7 @@ import streamlit as st
 from core.config import MAX_UPLOAD_MB
 from core.data import tabular
 from core.data.tabular import TableError
+from core.training.presets import ALL_PRESETS, preset_advice
 from dashboard import session
 from dashboard.charts import regression as regression_charts
 from dashboard.components.user_text import markdown_literal as md
@@ -69,9 +70,12 @@ def _run_import() -> None:
         session.set_import_outcome(OUTCOME, {"error": str(error)})
         return
     name = tabular.save_table(prepared, owner=session.user_id(), title=title, store=session.user_datasets())
-    session.set_dataset(name)  # a table: the model becomes the tabular preset (session.set_dataset)
+    session.start_table(name)  # the Linear preset for a small table, else the tabular one
     session.set_widget_value("dataset_choice", name)
-    session.set_import_outcome(OUTCOME, {"name": name, "report": prepared.report})
+    advice = preset_advice(False, len(prepared.x_train))
+    session.set_import_outcome(
+        OUTCOME, {"name": name, "report": prepared.report, "preset": session.playground().preset, "advice": advice}
+    )
 
 
 def columns_table(columns) -> pd.DataFrame:
@@ -147,14 +151,29 @@ def choose_columns(source: dict) -> None:
         if column.kind == tabular.LEFT_OUT:
             st.caption(f"**{md(column.name)}** is left out: {md(column.reason)}.")
     targets = tabular.target_candidates(frame, columns)
-    default = targets.index(source["target"]) if source.get("target") in targets else len(targets) - 1
+    choice = tabular.default_target(columns)
+    wanted = source.get("target") or choice.name
+    if choice.warning:
+        st.warning(md(choice.warning), icon=":material/warning:")
+    if wanted and wanted not in targets:
+        reason = next((c.reason for c in columns if c.name == wanted), "")
+        st.warning(
+            md(f"Column {wanted!r} cannot be the target" + (f": {reason}." if reason else ".")),
+            icon=":material/warning:",
+        )
     target = st.selectbox(
         "Column to predict (the target)",
         targets,
-        index=default,
+        index=targets.index(wanted) if wanted in targets else None,
         key="csv_target",
+        placeholder="Choose the column to predict",
         help="Only columns of numbers that vary can be predicted.",
     )
+    if wanted in targets and wanted == choice.name and not source.get("target"):
+        st.caption(md(choice.note))
+    if target is None:
+        st.info(md(choice.note), icon=":material/ads_click:")
+        return
     usable = [c.name for c in columns if c.kind != tabular.LEFT_OUT and c.name != target]
     st.multiselect(
         "Input columns (what the prediction is based on)",
@@ -175,11 +194,14 @@ def show_outcome(outcome: dict) -> None:
     if outcome.get("error"):
         st.error(md(outcome["error"]), icon=":material/error:")
         return
+    preset = ALL_PRESETS.get(outcome.get("preset") or "tabular", ALL_PRESETS["tabular"])
     st.success(
-        f"Imported **{md(session.dataset_title(outcome['name']))}**. Your model now uses it with the tabular "
-        "preset (see **Build**).",
+        f"Imported **{md(session.dataset_title(outcome['name']))}**. Your model now uses it with the "
+        f"{md(preset.title.split(' — ')[0])} preset (see **Build**).",
         icon=":material/check_circle:",
     )
+    if outcome.get("advice"):
+        st.info(outcome["advice"], icon=":material/lightbulb:")
     for line in outcome["report"]:
         (st.warning if "missing value" in line else st.caption)(md(line))
 

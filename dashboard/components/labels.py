@@ -1,4 +1,4 @@
-"""How runs are named in text: status words, numbers, durations, one label per run for every run
+"""How runs are named in text: status words, numbers (durations: core.timing.format_duration), one label per run for every run
 picker (the run's headline result is the run's own: ``run.headline()``). Plain functions: no Streamlit."""
 
 from __future__ import annotations
@@ -32,13 +32,6 @@ def number(value) -> str:
 def percent(value, decimals: int = 1) -> str:
     """A share (0..1) as a percentage, '91.2 %'; '—' when there is none."""
     return "—" if value is None else f"{100 * value:.{decimals}f} %"
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 def run_label(run, dataset_title: str | None = None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.training.target import reached_text
 from dashboard.components.labels import percent, status_label
 
 
@@ -30,6 +31,7 @@ COLUMNS = {
     "Params": lambda r: r["params"],
     "Training time (s)": lambda r: _rounded(r["train_seconds"], 1),
     "Epochs": lambda r: r["epochs"],
+    "Time to target": lambda r: reached_text(r.get("target_reached")) or "—",
     "Cloned from": lambda r: r["parent_id"],
 }
 RUN_COLUMNS = [
@@ -42,14 +44,17 @@ RUN_COLUMNS = [
     "Params",
     "Training time (s)",
     "Epochs",
+    "Time to target",
     "Cloned from",
 ]
 
 
 def leaderboard_frame(rows: list[dict], columns=RUN_COLUMNS) -> pd.DataFrame:
     """The rows in these columns. Test MAE only when a run has one; test accuracy not when only
-    regressions (which have none) are on the board."""
+    regressions (which have none) are on the board; the time to a target only when a run reached one."""
     columns = list(columns)
+    if "Time to target" in columns and not any(r.get("target_reached") for r in rows):
+        columns.remove("Time to target")
     if "Test MAE" in columns and all(r["test_mae"] is None for r in rows):
         columns.remove("Test MAE")
     elif "Test MAE" in columns and all(r["score"] is None for r in rows):

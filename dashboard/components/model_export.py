@@ -8,21 +8,23 @@ import pandas as pd
 import streamlit as st
 
 from core.data.datasets import DatasetUnavailable, load_dataset
-from core.insight.model_card import Speed, measure_speed, model_card
+from core.insight import tflite_files
+from core.insight.model_card import PredictionSpeed, measure_prediction_speed, model_card
 from core.model import tflite
 from core.notebook import download_name, notebook_problem, run_notebook
 from dashboard import session
+from dashboard.components.labels import number
 from dashboard.components.trained_models import session_model
 from dashboard.components.user_text import markdown_literal
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _speed(run_id: str, model_stamp: int, _model, _inputs) -> Speed:
+def _speed(run_id: str, model_stamp: int, _model, _inputs) -> PredictionSpeed:
     """Measured once per saved model (the stamp changes when "train more" saves a new one)."""
-    return measure_speed(_model, _inputs)
+    return measure_prediction_speed(_model, _inputs)
 
 
-def _run_speed(run) -> Speed | None:
+def _run_speed(run) -> PredictionSpeed | None:
     store = session.manager().store
     path = store.model_path(run.id)
     if not path.is_file():
@@ -46,7 +48,7 @@ def _smaller_headings(markdown: str) -> str:
 def model_card_section(run) -> None:
     store = session.manager().store
     with st.expander("Model card", icon=":material/badge:"):
-        card = model_card(run, store, _run_speed(run), tflite.saved_files(store, run.id))
+        card = model_card(run, store, _run_speed(run), tflite_files.saved_files(store, run.id))
         st.markdown(_smaller_headings(card))
         st.download_button(
             "Download the model card (.md)",
@@ -84,15 +86,16 @@ def notebook_download(run) -> None:
     )
 
 
-def _files_table(files, metric_title: str) -> pd.DataFrame:
-    as_text = (lambda v: f"{100 * v:.2f} %") if files[0].metric == "accuracy" else (lambda v: f"{v:.4g}")
+def _files_table(files, task) -> pd.DataFrame:
+    """The files measured by the run's task's headline (core.training.tasks.Task): accuracy, or the MAE."""
+    as_text = number if task.is_regression else (lambda v: f"{100 * v:.2f} %")
     return pd.DataFrame(
         {
             "File": [f.filename for f in files],
             "Kind": [tflite.KIND_TITLES[f.kind] for f in files],
             "Size": [f"{f.size_bytes / 1024:,.0f} KB" for f in files],
-            f"Test {metric_title} (TFLite)": [as_text(f.tflite_value) for f in files],
-            f"Test {metric_title} (Keras)": [as_text(f.keras_value) for f in files],
+            f"{task.headline_title} (TFLite)": [as_text(f.tflite_value) for f in files],
+            f"{task.headline_title} (Keras)": [as_text(f.keras_value) for f in files],
         }
     )
 
@@ -101,16 +104,17 @@ def phone_model_section(run) -> None:
     """Make (once) and offer the float32 and int8 TFLite files, each with its size and measured accuracy."""
     store = session.manager().store
     st.header("For phones and small devices")
+    measured = "MAE" if run.task.is_regression else "accuracy"
     st.caption(
         "TensorFlow Lite runs the trained model on phones and boards like the Raspberry Pi. The int8 file "
-        "stores each weight in one byte instead of four (calibrated on a sample of the training images), so it "
-        "is about 4× smaller and faster; the table shows what that costs in accuracy, measured on the test set "
-        "with the TFLite interpreter."
+        f"stores each weight in one byte instead of four (calibrated on a sample of the training {run.task.examples}), "
+        f"so it is about 4× smaller and faster; the table shows what that costs in {measured}, measured on the test "
+        "set with the TFLite interpreter."
     )
     if not store.model_path(run.id).is_file():
         st.info("This run has no saved model to convert.")
         return
-    files = tflite.saved_files(store, run.id)
+    files = tflite_files.saved_files(store, run.id)
     if files is None:
         slot = st.empty()
         if not slot.button("Make the TensorFlow Lite files", key="make_tflite", icon=":material/smartphone:"):
@@ -118,13 +122,12 @@ def phone_model_section(run) -> None:
         slot.empty()  # made once: the button goes
         try:
             with st.spinner("Converting and measuring (a few seconds)…"):
-                files = tflite.make_files(store, run)
+                files = tflite_files.make_files(store, run)
         except tflite.TFLiteUnavailable as error:
             st.info(markdown_literal(error), icon=":material/block:")
             return
-    metric_title = "accuracy" if files[0].metric == "accuracy" else "MAE"
-    st.dataframe(_files_table(files, metric_title), hide_index=True, key="tflite_table")
-    paths = tflite.paths(store, run.id)
+    st.dataframe(_files_table(files, run.task), hide_index=True, key="tflite_table")
+    paths = tflite_files.paths(store, run.id)
     columns = st.columns(len(files))
     for column, file in zip(columns, files):
         column.download_button(

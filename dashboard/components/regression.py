@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.insight.mistakes import PredictionsUnavailable, largest_errors
-from core.training.evaluation import load_regression_predictions
+from core.runs.store import load_regression_predictions
 from dashboard import session
 from dashboard.charts import regression as regression_charts
 from dashboard.components.labels import number

@@ -11,9 +11,10 @@ from core.messages import counted
 from core.model.spec import LAYER_TYPES, Analysis, format_shape, merge_sources
 from core.numbers import as_typed, is_finite_number
 from core.runs.record import Run, Status
+from core.timing import format_duration
 from dashboard import session
 from dashboard.charts import training as charts
-from dashboard.components.labels import format_seconds, status_label
+from dashboard.components.labels import status_label
 from dashboard.components.number_field import number_field
 from dashboard.components.shape_sandbox import sandbox_link
 from dashboard.components.user_text import markdown_literal
@@ -149,7 +150,7 @@ def run_status(run: Run) -> None:
             text = (
                 f"{label}: training done; now measuring the test set"
                 + (f" ({tested:,} examples)" if tested else "")
-                + f"… · elapsed {format_seconds(p.elapsed)}"
+                + f"… · elapsed {format_duration(p.elapsed)}"
             )
         else:
             doing = (
@@ -157,16 +158,18 @@ def run_status(run: Run) -> None:
                 if p.phase == "validating"
                 else f"batch {p.batch} of {p.batches_per_epoch}"
             )
-            left = f"about {format_seconds(p.eta)} left" if p.eta is not None else "time left known after a few batches"
+            left = (
+                f"about {format_duration(p.eta)} left" if p.eta is not None else "time left known after a few batches"
+            )
             text = (
                 f"{label}: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, {doing} · "
-                f"elapsed {format_seconds(p.elapsed)} · {left} (test set included)"
+                f"elapsed {format_duration(p.elapsed)} · {left} (test set included)"
             )
         st.progress(p.fraction, text=text)
     else:
         # The same training time as Results shows (the run's clock: validation in, pauses and the test out).
         trained = run.training_seconds()
-        text = f"{label} after {counted(p.epoch, 'epoch')} in {format_seconds(trained if trained is not None else p.elapsed)}"
+        text = f"{label} after {counted(p.epoch, 'epoch')} in {format_duration(trained if trained is not None else p.elapsed)}"
         if run.headline():
             text += f" — {run.headline(decimals=2, bold=True)}"
         {Status.FINISHED: st.success, Status.STOPPED: st.info}.get(run.status, st.error)(text)

@@ -4,7 +4,7 @@ Pages and components use only the names below; nothing outside this package touc
 ``st.session_state`` or ``st.query_params``.
 """
 
-from . import experiments, recording
+from . import experiments, jobs, recording
 from .identity import (
     hide_recovery_code,
     learner_name,
@@ -55,6 +55,7 @@ from .state import (
     followed_run,
     insert_layer,
     keep_challenge_in_url,
+    keep_working_model,
     learning_rate_chosen,
     load_preset,
     move_layer,
@@ -65,6 +66,7 @@ from .state import (
     set_hyperparameters,
     set_layer_arg,
     settings_problems,
+    start_table,
     take_notices,
 )
 from .teacher import (
@@ -107,6 +109,7 @@ __all__ = [
     "dataset_title",
     "default_widget_value",
     "experiments",
+    "jobs",
     "delete_own_dataset",
     "delete_run",
     "duplicate_layer",
@@ -120,6 +123,7 @@ __all__ = [
     "is_new_click",
     "is_teacher",
     "keep_challenge_in_url",
+    "keep_working_model",
     "learner_name",
     "leave_message",
     "load_preset",
@@ -142,6 +146,7 @@ __all__ = [
     "choose_learning_rate",
     "set_import_outcome",
     "set_layer_arg",
+    "start_table",
     "set_table_being_imported",
     "set_teacher_challenge",
     "set_training_problems",

@@ -1,5 +1,4 @@
-"""The session's experiments: the one it has open, starting and stopping one, opening its best run, and the
-learning-rate finder's last result for the current model."""
+"""The session's experiments: the one it has open, starting and stopping one, opening its best run."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from .state import active_challenge, clone_run, follow_run, playground
 from .teacher import is_teacher
 
 _OPEN_KEY = "_experiment_id"
-_LR_KEY = "_lr_finding"
 
 
 def store() -> engine.ExperimentStore:
@@ -126,20 +124,3 @@ def open_in_build(run_id: str) -> bool:
         return False
     clone_run(run)
     return True
-
-
-# --- the learning-rate finder ---------------------------------------------------------------------
-
-
-def lr_finding():
-    """The last range test's finding, if it was for the model and data set now in the builder."""
-    saved = st.session_state.get(_LR_KEY)
-    pg = playground()
-    if saved is None or saved[0] != (pg.dataset, repr(pg.spec)):
-        return None
-    return saved[1]
-
-
-def keep_lr_finding(finding) -> None:
-    pg = playground()
-    st.session_state[_LR_KEY] = ((pg.dataset, repr(pg.spec)), finding)

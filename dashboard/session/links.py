@@ -7,11 +7,12 @@ import streamlit as st
 
 from core.data.datasets import load_dataset
 from core.data.user_datasets import is_user_dataset
-from core.model.presets import PRESETS
+from core.model.spec import is_image_spec
 from core.share import PARAM as SHARE_PARAM
 from core.share import ShareLinkError
 from core.share import decode as decode_share
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 from .playground import Playground, fit_spec_to_data
 from .runs import own_run
@@ -22,10 +23,32 @@ CHALLENGE_PARAM = "challenge"
 BOARD_PARAM = "board"
 
 
-def open_from_url(state: Playground) -> None:
-    """A new session starts from its URL: a share link, else the followed run; and a challenge link."""
-    opened = _open_share_link(state) or _reopen_followed_run(state)
-    _join_challenge(state, keep_model=opened)
+def open_from_url(state: Playground, saved: dict | None = None) -> None:
+    """A new session starts from its URL: a share link or someone else's run address, else the user's own
+    working model (``saved``: kept on the server, so a refresh finds it), else their followed run's model;
+    and a challenge link."""
+    opened = _open_share_link(state) or _open_someone_elses_run(state)
+    restored = not opened and saved is not None and _restore_draft(state, saved)
+    own = _reopen_own_run(state, keep_model=opened or restored)
+    _join_challenge(state, keep_model=opened or restored or own)
+
+
+def challenge_in_url() -> str | None:
+    return st.query_params.get(CHALLENGE_PARAM)
+
+
+def _restore_draft(state: Playground, saved: dict) -> bool:
+    """The user's working model from before a refresh, when its data set can still be used here."""
+    if available_dataset(saved["dataset"]) != saved["dataset"]:
+        state.notices.append(
+            f"Your last model used {dataset_title(saved['dataset'])}, which is not available any more: "
+            "you start from the default model."
+        )
+        return False
+    state.dataset, state.preset = saved["dataset"], saved["preset"]
+    state.hyperparameters, state.parent_id = saved["hyperparameters"], saved["parent_id"]
+    state.replace_spec(fit_spec_to_data(saved["spec"], saved["dataset"]))
+    return True
 
 
 def run_in_url() -> str | None:
@@ -52,21 +75,30 @@ def board_in_url() -> str | None:
     return st.query_params.get(BOARD_PARAM)
 
 
-def _reopen_followed_run(state: Playground) -> bool:
-    """A new session opened on a URL with ``?run=``: after a refresh, the user's own run is followed again.
-
-    Someone else's address bar (a pasted link, a projected screen) gives the builder that run's model
-    and settings, as a share link would, but never the run itself: the run leaves the URL.
-    """
+def _reopen_own_run(state: Playground, keep_model: bool = False) -> bool:
+    """A new session opened on a URL with ``?run=`` of the user's own run: after a refresh it is followed
+    again; its model goes into the builder unless ``keep_model`` (the working model came from elsewhere)."""
     run_id = run_in_url()
     run = own_run(run_id) if run_id else None
-    if run is not None:
-        if available_dataset(run.dataset) == run.dataset:
-            state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
-            state.run_id = run.id
-            return True
+    if run is None:
         return False
-    model = manager().shared_model(run_id) if run_id else None
+    if keep_model:
+        state.run_id = run.id
+        return True
+    if available_dataset(run.dataset) != run.dataset:
+        return False
+    state.dataset, state.spec, state.hyperparameters = run.dataset, run.spec, run.hyperparameters
+    state.run_id = run.id
+    return True
+
+
+def _open_someone_elses_run(state: Playground) -> bool:
+    """Someone else's address bar (a pasted link, a projected screen) with ``?run=`` gives the builder that
+    run's model and settings, as a share link would, but never the run itself: the run leaves the URL."""
+    run_id = run_in_url()
+    if not run_id or own_run(run_id) is not None:
+        return False
+    model = manager().shared_model(run_id)
     if model is None:
         return False
     show_run_in_url(None)
@@ -110,7 +142,7 @@ def _join_challenge(state: Playground, keep_model: bool = False) -> None:
         return
     state.challenge = code
     data = load_dataset(challenge.dataset)
-    if keep_model and data.is_images == (len(state.spec.get("input_shape") or ()) == 3):
+    if keep_model and data.is_images == is_image_spec(state.spec):
         state.dataset = challenge.dataset
         state.hyperparameters = challenge.apply(state.hyperparameters)
         state.replace_spec(fit_spec_to_data(state.spec, challenge.dataset))

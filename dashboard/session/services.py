@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from core.classroom import ChallengeStore
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import UserDatasetStore, is_user_dataset
+from core.experiments.engine import resume_experiments
+from core.runs.drafts import DraftStore
 from core.runs.manager import RunManager, default_manager
 from core.runs.store import StoreError
+
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource
@@ -16,8 +22,15 @@ def manager() -> RunManager:
     """The process's run manager, shared by every session (each sees only its own runs).
 
     Raises StoreError when the run store cannot be opened (damaged): nothing is cached then, so the app
-    opens it again on the next page once the operator has restored it or moved it aside."""
-    return default_manager()
+    opens it again on the next page once the operator has restored it or moved it aside.
+
+    Experiments a stopped server was still feeding go on here (their waiting variants are queued)."""
+    started = default_manager()
+    try:
+        resume_experiments(started)
+    except StoreError as error:  # a read-only or full store: they go on at the next start that can save them
+        log.warning("could not resume the experiments: %s", error)
+    return started
 
 
 def store_problem() -> str | None:
@@ -32,6 +45,11 @@ def store_problem() -> str | None:
 
 def challenges() -> ChallengeStore:
     return ChallengeStore(manager().store)
+
+
+def drafts() -> DraftStore:
+    """Each user's working model, kept between browser sessions (a refresh)."""
+    return DraftStore(manager().store)
 
 
 def user_datasets() -> UserDatasetStore:

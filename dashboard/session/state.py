@@ -13,31 +13,65 @@ import streamlit as st
 
 from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
+from core.data.user_datasets import is_user_dataset
 from core.model import spec as spec_edits
-from core.model.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for
-from core.model.spec import analyze_for
+from core.model.spec import analyze_for, is_image_spec
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
 
 from . import links
 from .identity import user_id
 from .inputs import reset_widgets
 from .playground import Playground, fit_spec_to_data
 from .runs import own_active_run, own_run
-from .services import available_dataset, challenges, dataset_title, manager, user_datasets
+from .services import available_dataset, challenges, dataset_title, drafts, manager, user_datasets
 
 STATE_KEY = "playground"
+_SAVED_KEY = "_working_model_saved"  # the working model as last saved for this user: unchanged ones are not rewritten
 _CHALLENGE_KEY = "_challenge"
 
 
 def playground() -> Playground:
-    """The session's Playground; a new session starts from the default preset and what its URL says."""
+    """The session's Playground; a new session starts from what its URL says, else from the user's working
+    model kept on the server (a refresh, a new tab), else from the default preset."""
     if STATE_KEY not in st.session_state:
         dataset = available_dataset()
         preset = PRESETS[DEFAULT_PRESET]
         state = Playground(dataset, preset.name, fit_spec_to_data(preset.spec(), dataset), preset.app_hyperparameters)
         st.session_state[STATE_KEY] = state
-        links.open_from_url(state)
+        links.open_from_url(state, _saved_working_model())
+        st.session_state[_SAVED_KEY] = _working_model(state)
     return st.session_state[STATE_KEY]
+
+
+def _saved_working_model() -> dict | None:
+    """This user's working model at the place the URL names (free playground or a challenge), when its
+    data set is theirs (or the challenge's: the challenge link puts that back anyway)."""
+    saved = drafts().get(user_id(), links.challenge_in_url())
+    if saved is None:
+        return None
+    if is_user_dataset(saved["dataset"]) and not links.challenge_in_url():
+        meta = user_datasets().meta(saved["dataset"])
+        if meta is not None and meta.get("owner") != user_id():
+            return None
+    return saved
+
+
+def _working_model(state: Playground) -> dict:
+    return {**state.to_dict(), "parent_id": state.parent_id}
+
+
+def keep_working_model() -> None:
+    """Save the session's working model for this user when it changed since it was last saved, so a
+    refresh or a new tab of this browser finds it (core.runs.drafts). Called on every script run."""
+    if STATE_KEY not in st.session_state:
+        return
+    state = st.session_state[STATE_KEY]
+    current = _working_model(state)
+    if st.session_state.get(_SAVED_KEY) == current:
+        return
+    if drafts().save(user_id(), current, state.challenge):
+        st.session_state[_SAVED_KEY] = current
 
 
 def take_notices() -> list[str]:
@@ -88,7 +122,7 @@ def _apply_rules(challenge: Challenge) -> None:
     if state.dataset != challenge.dataset:
         state.dataset = challenge.dataset
         data = load_dataset(challenge.dataset)
-        if data.is_images != (len(state.spec.get("input_shape") or ()) == 3):
+        if data.is_images != is_image_spec(state.spec):
             state.preset = challenge.preset  # the model cannot fit this kind of data: the challenge's start
             state.replace_spec(fit_spec_to_data(PRESETS[challenge.preset].spec(), challenge.dataset))
         else:
@@ -105,10 +139,8 @@ def keep_challenge_in_url() -> None:
 
 
 def param_budget() -> int:
-    """The server's limit, or the challenge's when lower."""
-    challenge = active_challenge()
-    budget = manager().param_budget
-    return min(budget, challenge.max_params) if challenge is not None else budget
+    """The server's limit, or the challenge's when lower (the run policy's)."""
+    return manager().policy.allowed_maxima(active_challenge()).params
 
 
 def control(name: str) -> str:
@@ -124,24 +156,42 @@ def control(name: str) -> str:
 # --- edits ---------------------------------------------------------------------------------------
 
 
+def start_table(name: str) -> None:
+    """A table just imported: the session uses it, starting from the preset that suits its size."""
+    set_dataset(name)
+    load_preset(default_preset_for(False, len(load_dataset(name).x_train)))
+
+
 def load_preset(name: str) -> None:
     state = playground()
     preset = ALL_PRESETS[name]
     state.preset = name
     state.parent_id = None  # a fresh start, not a change to a run
-    state.hyperparameters = _within_data(preset.app_hyperparameters, state.dataset)
+    state.hyperparameters = _within_data(defaults_for(preset, _training_examples(state.dataset)), state.dataset)
     state.replace_spec(fit_spec_to_data(preset.spec(), state.dataset))
     keep_challenge_rules()
 
 
+def _training_examples(dataset: str) -> int | None:
+    try:
+        return len(load_dataset(dataset).x_train)
+    except DatasetUnavailable:
+        return None
+
+
 def set_dataset(name: str) -> None:
     state = playground()
+    preset = ALL_PRESETS.get(state.preset)
+    untouched = preset is not None and state.hyperparameters == defaults_for(preset, _training_examples(state.dataset))
     state.dataset = name
+    if untouched:  # the preset's defaults, not the user's own settings: those for the new data set's size
+        state.hyperparameters = defaults_for(preset, _training_examples(name))
     state.hyperparameters = _within_data(state.hyperparameters, name)
-    is_images = load_dataset(name).is_images
-    if is_images != (len(state.spec.get("input_shape") or ()) == 3):
-        # From images to a table or back: the layers cannot fit the other kind, so start from its preset.
-        load_preset(default_preset_for(is_images))
+    data = load_dataset(name)
+    if data.is_images != is_image_spec(state.spec):
+        # From images to a table or back: the layers cannot fit the other kind, so start from the preset
+        # that suits the data (for a small table, the Linear one).
+        load_preset(default_preset_for(data.is_images, len(data.x_train)))
     else:
         state.replace_spec(fit_spec_to_data(state.spec, name))
     keep_challenge_rules()

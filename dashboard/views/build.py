@@ -5,9 +5,9 @@ import json
 import streamlit as st
 
 from core.messages import counted
-from core.model.codegen import snippet
-from core.model.presets import presets_for
 from core.model.spec import LAYER_TYPES
+from core.training.codegen import snippet
+from core.training.presets import presets_for
 from dashboard import session
 from dashboard.components import sharing
 from dashboard.components.augmentation_preview import augmentation_preview

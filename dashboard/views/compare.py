@@ -8,7 +8,7 @@ from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components.arch_diff import architecture_diff
 from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
-from dashboard.components.labels import run_label, status_label
+from dashboard.components.labels import number, run_label, status_label
 from dashboard.components.leaderboard import leaderboard_frame
 
 POLL_SECONDS = 1.0
@@ -16,7 +16,7 @@ WIDGET_KEY = "compare_runs"  # the choice itself is kept by the session: it surv
 HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28)"
 LEADERBOARD_FORMATS = {
     "Test accuracy (%)": "{:.2f}",
-    "Test MAE": "{:,.4g}",
+    "Test MAE": number,  # 10,820, not 1.082e+04
     "Test loss": "{:.4f}",
     "Params": "{:,}",
     "Training time (s)": "{:.1f}",

@@ -5,14 +5,16 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core.data.datasets import CLASSIFICATION
 from core.experiments.analysis import findings, finished, metric_of
 from core.experiments.engine import results_table
-from core.experiments.estimate import format_duration
 from core.experiments.factors import FactorError, format_value, log_spaced, make_factor, parse_value, short_label
 from core.experiments.plan import MAX_FACTORS, MAX_RUNS, MAX_SEEDS, plan_experiment
 from core.messages import counted
 from core.runs.record import Status
+from core.timing import format_duration
 from core.training.hyperparams import Hyperparameters
+from core.training.tasks import TASKS
 from dashboard import session
 from dashboard.charts.experiments import effects_figure, parallel_coordinates_figure, small_multiples_figure
 from dashboard.components.experiments import pareto_views, readable_table
@@ -101,14 +103,15 @@ def run_settings(hp: Hyperparameters, factors: list) -> tuple[str, int | None, i
             "whether a difference is larger than that.",
         )
     )
+    examples = "images" if session.current_data().is_images else "rows"  # a table's examples are its rows
     limit = subset_col.number_input(
-        "Training images per run (0 = all)",
+        f"Training {examples} per run (0 = all)",
         0,
         10**7,
         hp.limit_train or 0,
         step=1000,
         key="xp_limit_train",
-        help="Every variant trains on the same first images and is tested on the same test set.",
+        help=f"Every variant trains on the same first {examples} and is tested on the same test set.",
     )
     changes = {"limit_train": int(limit) or None}
     if not any(f.key == "epochs" for f in factors):
@@ -184,7 +187,7 @@ def setup_view() -> None:
     runs_col.metric("Runs", len(plan.runnable), help="Variants × seeds that will train.")
     time_col.metric(
         "Estimated time",
-        format_duration(estimate.wall_seconds) if estimate else "unknown",
+        format_duration(estimate.wall_seconds, about=True) if estimate else "unknown",
         help=estimate.basis if estimate else "No past run on this data set to measure the speed from yet.",
     )
     broken_col.metric("Break a limit", len(plan.broken), help="These variants are left out.")
@@ -257,7 +260,8 @@ def live_view(experiment_id: str) -> None:
     training = sum(1 for r in runs.values() if r.status in (Status.RUNNING, Status.STOPPING, Status.PAUSED))
     waiting = total - done - training
     st.progress(done / max(total, 1), text=f"{done} of {total} runs done, {training} training, {waiting} waiting")
-    metric = "mae" if any((r.results or {}).get("test_mae") is not None for r in runs.values()) else "accuracy"
+    # The runs of one experiment train on one data set: they share their task (its metric is charted).
+    metric = next((r.task for r in runs.values()), TASKS[CLASSIFICATION]).metric
     st.plotly_chart(small_multiples_figure(curves(experiment, runs), metric), key="xp_live")
     if not running:
         st.rerun()  # all ended: draw the results once, which stops the polling
@@ -272,7 +276,7 @@ def timing_caption(experiment, runs: dict, table) -> str:
     own = table["train_seconds"].dropna().sum()
     text = f"Took {format_duration(wall)} from start to end; the runs' own training times add up to {format_duration(own)}."
     if experiment.estimate_seconds:
-        text += f" Estimated before the start: {format_duration(experiment.estimate_seconds)}."
+        text += f" Estimated before the start: {format_duration(experiment.estimate_seconds, about=True)}."
     return text
 
 

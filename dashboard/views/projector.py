@@ -34,7 +34,7 @@ RACE_KEY = (
 
 def board_html(rows: list[dict], limit: int = 10) -> str:
     """The leaderboard as an HTML table in large type (the top ``limit`` runs)."""
-    table = leaderboard_frame(rows[:limit], ["#", "Learner", "Test accuracy", "Params", "Epochs"])
+    table = leaderboard_frame(rows[:limit], ["#", "Learner", "Test accuracy", "Params", "Epochs", "Time to target"])
     table["Params"] = table["Params"].map("{:,}".format)
     html = table.astype(str).map(html_literal).to_html(index=False, border=0, escape=False)  # learners' names
     html = html.replace("<table", "<table style='font-size:1.6rem;width:100%'")

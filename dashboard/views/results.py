@@ -5,15 +5,20 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core.data.datasets import CLASSIFICATION, REGRESSION
 from core.model.spec import analyze
 from core.runs.manager import RunRejected
+from core.timing import format_duration
+from core.training.evaluation import r2_caution
 from core.training.hyperparams import LOSSES
+from core.training.target import format_target, reached_text
+from core.training.tasks import TASKS, task_of_results
 from dashboard import session
 from dashboard.charts import training as charts
 from dashboard.components import coaching, mistakes, regression, sharing
 from dashboard.components.diagram import architecture_picture
 from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
-from dashboard.components.labels import format_seconds, run_label
+from dashboard.components.labels import number, run_label
 from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
 from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import run_status, show_shape_table
@@ -39,11 +44,12 @@ def runs_table(runs) -> pd.DataFrame:
         return "—" if r.test_accuracy is None else f"{100 * r.test_accuracy:.2f}"
 
     def mae(r) -> str:
-        value = (r.results or {}).get("test_mae")
-        return "—" if value is None else f"{value:,.4g}"
+        value = TASKS[REGRESSION].headline_value(r.results)
+        return number(value)
 
-    regressions = any((r.results or {}).get("test_mae") is not None for r in runs)
-    classifications = any(r.test_accuracy is not None for r in runs) or not regressions
+    read_as = {task_of_results(r.results).name for r in runs if r.results}  # each run's results, by their task
+    regressions = REGRESSION in read_as
+    classifications = CLASSIFICATION in read_as or not regressions
     return pd.DataFrame(
         [
             {
@@ -87,14 +93,25 @@ run_status(run)
 results = run.results or {}
 hp = run.hyperparameters
 is_regression = run.task.is_regression
-columns = st.columns(5 if is_regression else 4)
+racing = not is_regression and hp.target_accuracy is not None  # a race to a target accuracy
+columns = st.columns(5 if is_regression or racing else 4)
 if is_regression:  # test MAE, RMSE and R²
     regression.test_metrics(columns[:3], results)
 else:
     columns[0].metric("Test accuracy", f"{100 * results['test_accuracy']:.2f} %" if results else "—")
     columns[1].metric("Test loss", f"{results['test_loss']:.4f}" if results else "—")
+    if racing:
+        reached = results.get("target_reached")
+        columns[2].metric(
+            f"Time to {format_target(hp.target_accuracy)}",
+            reached_text(reached).capitalize() if reached else "Not reached",
+            help="Training time (validation included) until the validation accuracy first reached the target; "
+            "the run stopped there.",
+        )
+if is_regression and (caution := r2_caution(results)):
+    st.warning(caution, icon=":material/warning:")
 columns[-2].metric("Parameters", f"{run.params:,}")
-columns[-1].metric("Training time", format_seconds(results.get("train_seconds")))
+columns[-1].metric("Training time", format_duration(results.get("train_seconds")))
 sharing.run_actions(run)  # Clone and edit; download the run as a zip bundle
 
 summary_col, settings_col = st.columns([3, 2], gap="large")
@@ -109,14 +126,18 @@ with settings_col:
         "Learning rate": f"{hp.effective_learning_rate:g}",
         "Epochs": run.epoch if run.epoch == hp.epochs else f"{run.epoch} of {hp.epochs} planned",
         "Batch size": hp.batch_size,
+        "Learning-rate schedule": hp.learning_rate_schedule,
         "Validation split": hp.validation_split,
         "Seed": hp.seed,
-        "Training images": f"{results['train_examples']:,}"
+        f"Training {'rows' if is_regression else 'images'}": f"{results['train_examples']:,}"
         if results.get("train_examples")
         else hp.limit_train or "all",
     }
     if is_regression:
         settings["Loss"] = LOSSES[hp.loss].title if hp.loss in LOSSES else hp.loss
+    else:
+        settings["Label smoothing"] = hp.label_smoothing or "off"
+        settings["Target accuracy"] = format_target(hp.target_accuracy) if racing else "off"
     st.dataframe(
         pd.DataFrame({"Setting": settings.keys(), "Value": [str(v) for v in settings.values()]}),
         hide_index=True,

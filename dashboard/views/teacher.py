@@ -12,29 +12,29 @@ from core.classroom import (
     starting_model_warning,
 )
 from core.data.datasets import CLASSIFICATION, DATASETS, DatasetUnavailable, load_dataset
-from core.model.presets import PRESETS
 from core.runs.store import StoreError
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
-from core.training.speed import describe_seconds, measure_speed
+from core.training.presets import PRESETS
+from core.training.speed import describe_seconds
 from dashboard import session
 from dashboard.components.classroom import app_link
+from dashboard.components.jobs import job_failure, job_progress
 from dashboard.components.leaderboard import leaderboard_frame
 from dashboard.components.user_text import markdown_literal
 
 PAGE = "teacher"
+POLL_SECONDS = 1.0
 BATCH_SIZES = list(FIELDS["batch_size"].options)
 
 
-CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)"]
+CLASS_COLUMNS = ["#", "Learner", "Architecture", "Params", "Epochs", "Test accuracy (%)", "Time to target"]
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def server_speed(preset: str, dataset: str, batch_size: int):
-    """This server's measured speed for a challenge's starting model (measured once per server process)."""
+def starting_spec(preset: str, dataset: str) -> dict:
+    """A challenge's starting model on its data set, as a learner gets it."""
     data = load_dataset(dataset)
-    spec = session.fit_spec_to_data(PRESETS[preset].spec(data.input_shape, data.output_units), dataset)
-    return measure_speed(spec, dataset, batch_size)
+    return session.fit_spec_to_data(PRESETS[preset].spec(data.input_shape, data.output_units), dataset)
 
 
 # --- the form's values, read by the buttons' callbacks (a form's values are read when it is drawn) ----
@@ -43,12 +43,14 @@ def server_speed(preset: str, dataset: str, batch_size: int):
 def _hyperparameters(prefix: str) -> Hyperparameters:
     value = session.widget_value
     images = int(value(f"{prefix}train_images") or 0)
+    target = float(value(f"{prefix}target_accuracy") or 0)  # a percentage; 0 = no target
     return Hyperparameters(
         optimizer=value(f"{prefix}optimizer"),
         learning_rate=float(value(f"{prefix}learning_rate")),
         epochs=int(value(f"{prefix}epochs")),
         batch_size=int(value(f"{prefix}batch_size")),
         limit_train=images or None,
+        target_accuracy=target / 100 or None,
     )
 
 
@@ -214,15 +216,16 @@ def try_login() -> None:
 def settings_controls(prefix: str, start, max_epochs_default: int, images_default: int) -> None:
     """Limits, training images per run, starting training settings and locks, keyed by ``prefix``."""
     c1, c2, c3 = st.columns(3)
+    server = session.manager().policy.allowed_maxima()  # a challenge's caps are within the server's
     c1.number_input(
         "Most parameters a model may have",
         1_000,
-        session.manager().param_budget,
-        min(getattr(start, "max_params", 150_000), session.manager().param_budget),
+        server.params,
+        min(getattr(start, "max_params", 150_000), server.params),
         step=10_000,
         key=f"{prefix}max_params",
     )
-    c2.number_input("Most epochs", 1, MAX_EPOCHS, max_epochs_default, key=f"{prefix}max_epochs")
+    c2.number_input("Most epochs", 1, server.epochs, max_epochs_default, key=f"{prefix}max_epochs")
     c3.number_input(
         "Training images per run (0 = all)",
         0,
@@ -258,6 +261,16 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
         index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 3,
         key=f"{prefix}batch_size",
     )
+    st.number_input(
+        "Race to a validation accuracy (%, 0 = no race)",
+        0.0,
+        99.9,
+        float(round(100 * (hp.target_accuracy or 0.0), 1)),
+        step=0.5,
+        key=f"{prefix}target_accuracy",
+        help="Each run stops once its validation accuracy reaches this, and the leaderboard shows how long it "
+        'took ("reached 90 % in 41 s"). Lock it below so every learner races to the same target.',
+    )
     c1, c2 = st.columns(2)
     c1.multiselect(
         "Locked (shown, not changeable)",
@@ -276,14 +289,33 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
 
 
 def expected_time(prefix: str, preset: str, dataset: str) -> None:
-    """The expected time of one run with these settings, from this server's measured speed."""
+    """The expected time of one run with these settings, from this server's measured speed: a measurement
+    job of the starting model, trained in a slot like a run, polled here until it has its answer."""
     try:
         hp = _hyperparameters(prefix)
-        data = load_dataset(dataset)
+        spec = starting_spec(preset, dataset)
     except (TypeError, ValueError, DatasetUnavailable):
         return
-    with st.spinner("Measuring this server's speed with the starting model…"):
-        speed = server_speed(preset, dataset, hp.batch_size)
+    job, problems = session.jobs.speed_measurement(spec, dataset, hp.batch_size)
+    for problem in problems:
+        st.warning(markdown_literal(problem), icon=":material/timer_off:")
+    if job is None:
+        return
+    if job.active:
+        measuring_speed(job.id)
+        return
+    speed = session.jobs.measured_speed(job)
+    if speed is None:
+        job_failure(job)
+        st.button(
+            "Measure the speed again",
+            key=f"{prefix}measure_again",
+            icon=":material/timer:",
+            on_click=session.jobs.speed_measurement,
+            args=(spec, dataset, hp.batch_size, True),
+        )
+        return
+    data = load_dataset(dataset)
     seconds = speed.run_seconds(hp, len(data.x_train), len(data.x_test))
     images = min(hp.limit_train or len(data.x_train), len(data.x_train))
     st.info(
@@ -293,6 +325,17 @@ def expected_time(prefix: str, preset: str, dataset: str) -> None:
         "longer; several learners training at once share the server.",
         icon=":material/timer:",
     )
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def measuring_speed(job_id: str) -> None:
+    job = session.jobs.job(job_id)
+    if job is None:
+        return
+    st.caption("Measuring this server's speed with the starting model, for the expected time of a run…")
+    job_progress(job, "Measuring", key=f"speed_stop_{job_id}")
+    if not job.active:
+        st.rerun()  # measured: redraw the page once, which shows the expected time and stops the polling
 
 
 def dataset_choices() -> list[str]:

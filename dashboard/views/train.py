@@ -7,14 +7,18 @@ from core.messages import counted
 from core.numbers import as_typed
 from core.runs.manager import RunRejected
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
-from core.training.hyperparams import LOSSES, MAX_EPOCHS, OPTIMIZERS, SCHEDULES
+from core.training.hyperparams import LOSSES, OPTIMIZERS, SCHEDULES
+from core.training.lr_finder import smooth
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
+from dashboard.components.jobs import job_failure, job_progress
 from dashboard.components.number_field import number_field
 from dashboard.components.user_text import markdown_literal
 from dashboard.components.widgets import history_chart, run_status
 
 POLL_SECONDS = 1.0
+FIRST_POINT_POLL_SECONDS = 0.25
+WAITING_POLL_SECONDS = 2.0
 BATCH_SIZES = list(FIELDS["batch_size"].options)  # labels, help, ranges and steps: the field table
 
 
@@ -129,9 +133,9 @@ def training_actions() -> None:
 def train_more_controls(run) -> None:
     """More epochs and its button; in a challenge, at most the epochs its cap leaves this run."""
     challenge = session.active_challenge() if run.challenge else None
-    most = MAX_EPOCHS - run.epoch
-    if challenge is not None and challenge.code == run.challenge:
-        most = min(most, challenge.max_epochs - run.epoch)
+    if challenge is not None and challenge.code != run.challenge:
+        challenge = None
+    most = session.manager().policy.allowed_maxima(challenge).more_epochs(run.epoch)
     if most < 1:
         st.caption(
             f"This run has the {counted(run.epoch, 'epoch')} this challenge allows. To do better, change the model on "
@@ -162,6 +166,12 @@ with settings:
     st.header("Settings")
     challenge = session.active_challenge()
 
+    regression = session.current_data().task == REGRESSION
+
+    def words(text: str) -> str:
+        """The field table speaks of images; a table's examples are its rows."""
+        return text.replace("images", "rows") if regression else text
+
     def shown(control: str) -> bool:
         return session.control(control) != "hidden"
 
@@ -176,7 +186,7 @@ with settings:
             on_change=_set,
             args=(field, key, *transform),
             disabled=locked(lock or field),
-            help=FIELDS[field].help,
+            help=words(FIELDS[field].help),
         )
 
     opt_names = list(OPTIMIZERS)
@@ -216,7 +226,6 @@ with settings:
             index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
             **bound("batch_size", "hp_batch_size"),
         )
-    regression = session.current_data().task == REGRESSION
     if regression:
         losses = list(LOSSES)
         st.selectbox(
@@ -240,6 +249,22 @@ with settings:
         )
     if shown("seed"):
         number_field(FIELDS["seed"].label, hp.seed, **bound("seed", "hp_seed"))
+    if not regression and shown("label_smoothing"):
+        st.slider(
+            FIELDS["label_smoothing"].label,
+            *FIELDS["label_smoothing"].app_range,
+            float(hp.label_smoothing or 0.0),
+            FIELDS["label_smoothing"].step,
+            **bound("label_smoothing", "hp_label_smoothing"),
+        )
+    if not regression and shown("target_accuracy"):
+        # A percentage on the page (90 reads better than 0.9); the field keeps the share.
+        number_field(
+            FIELDS["target_accuracy"].label,
+            round(100 * (hp.target_accuracy or 0.0), 2),  # 0: off
+            step=100 * FIELDS["target_accuracy"].step,
+            **bound("target_accuracy", "hp_target_accuracy", lambda v: v / 100 or None),
+        )
     if shown("early_stopping_patience"):
         number_field(
             FIELDS["early_stopping_patience"].label,
@@ -247,11 +272,11 @@ with settings:
             **bound("early_stopping_patience", "hp_patience", lambda v: v or None),
         )
     if challenge is not None and challenge.train_images:
-        st.caption(f"Each run trains on {challenge.train_images:,} images, as your teacher set.")
+        st.caption(words(f"Each run trains on {challenge.train_images:,} images, as your teacher set."))
     if challenge is None:
         with st.expander("Quick experiment"):
             number_field(
-                FIELDS["limit_train"].label,
+                words(FIELDS["limit_train"].label),
                 hp.limit_train or 0,  # 0: all
                 step=FIELDS["limit_train"].step,
                 key="hp_limit_train",
@@ -260,65 +285,98 @@ with settings:
             )
 
 
-def find_learning_rate() -> None:
-    """A short range test on a fresh copy of the model (core does the training), kept for this model."""
-    from core.training.lr_finder import lr_range_test
-
-    pg = session.playground()
-    with st.spinner("Trying learning rates from 0.00001 to 1 on a copy of your model (about 10–30 s)…"):
-        finding = lr_range_test(pg.spec, pg.dataset, pg.hyperparameters)
-    session.experiments.keep_lr_finding(finding)
-
-
 def use_learning_rate(value: float) -> None:
     session.choose_learning_rate(value)
     session.set_widget_value("hp_learning_rate", value)  # shown in the field (see _set_optimizer)
 
 
-def lr_finder_section(model_ok: bool, busy: bool) -> None:
-    with st.expander(
-        "Learning-rate finder", expanded=session.experiments.lr_finding() is not None, icon=":material/speed:"
-    ):
+def lr_finder_section(model_ok: bool) -> None:
+    """The range test is a job of the run manager: it waits for a slot like any run, trains there (never in
+    the web server), and this section polls it."""
+    job = session.jobs.lr_job()
+    with st.expander("Learning-rate finder", expanded=job is not None, icon=":material/speed:"):
         st.caption(
             "Trains a copy of your model for a few hundred batches while the learning rate grows from very small "
             "to very large, and draws the loss against it. Your model and settings are not changed until you "
             "press *Use it*."
         )
         reason = "" if model_ok else "Fix the model's problems on Build first."
-        reason = reason or ("Wait for the run to end: both would share the processor." if busy else "")
-        if st.button(
-            "Find a learning rate", key="lr_find", icon=":material/search:", disabled=bool(reason), help=reason or None
-        ):
-            find_learning_rate()
-        finding = session.experiments.lr_finding()
-        if finding is None:
-            return
-        st.plotly_chart(
-            lr_finder_figure(finding.learning_rates, finding.losses, finding.smoothed, finding.suggestion),
-            key="lr_chart",
+        reason = reason or ("The finder is trying learning rates already." if job is not None and job.active else "")
+        st.button(
+            "Find a learning rate",
+            key="lr_find",
+            icon=":material/search:",
+            disabled=bool(reason),
+            help=reason or "Queued like a run: it starts when a training slot is free.",
+            on_click=session.jobs.start_lr_finder,
         )
-        st.markdown(finding.reason)
-        st.caption(f"{len(finding.losses)} batches in {finding.seconds:.0f} s. " + " ".join(finding.notes))
-        if finding.suggestion is not None:
-            st.button(
-                f"Use it: {finding.suggestion:g}",
-                key="lr_use",
-                type="primary",
-                icon=":material/check:",
-                on_click=use_learning_rate,
-                args=(finding.suggestion,),
-            )
+        for problem in session.jobs.lr_problems():
+            st.error(markdown_literal(problem), icon=":material/block:")
+        if job is not None and job.active:
+            lr_finder_progress(job.id)
+        elif job is not None:
+            lr_finder_result(job)
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def live_panel(run_id: str) -> None:
+def lr_finder_progress(job_id: str) -> None:
+    job = session.jobs.job(job_id)
+    if job is None:
+        return
+    job_progress(job, "Trying learning rates", key="lr_stop")
+    batches = [b for b in job.batch_history() if "learning_rate" in b]
+    if batches:
+        losses = [b["loss"] for b in batches]
+        st.plotly_chart(
+            lr_finder_figure([b["learning_rate"] for b in batches], losses, smooth(losses).tolist(), None),
+            key="lr_live_chart",
+        )
+    if not job.active:
+        st.rerun()  # it ended: redraw the page once, which shows the finding and stops the polling
+
+
+def lr_finder_result(job) -> None:
+    finding = session.jobs.lr_finding()
+    if finding is None:
+        job_failure(job)
+        return
+    st.plotly_chart(
+        lr_finder_figure(finding.learning_rates, finding.losses, finding.smoothed, finding.suggestion),
+        key="lr_chart",
+    )
+    st.markdown(finding.reason)
+    st.caption(f"{len(finding.losses)} batches in {finding.seconds:.0f} s. " + " ".join(finding.notes))
+    if job.status == "stopped":
+        st.caption(markdown_literal(job.message))
+    if finding.suggestion is not None:
+        st.button(
+            f"Use it: {finding.suggestion:g}",
+            key="lr_use",
+            type="primary",
+            icon=":material/check:",
+            on_click=use_learning_rate,
+            args=(finding.suggestion,),
+        )
+
+
+def poll_seconds(run) -> float:
+    """How often the live panel polls its run: often while the first chart point is due (it comes a second
+    or so after Train), every second while it trains, every two while it only waits in the queue (a class
+    of thirty waiting pages costs the server little)."""
+    if run.status == "queued":
+        return WAITING_POLL_SECONDS
+    has_points = run.epoch > 0 or run.batch > 0  # a batch recorded in this epoch, or an epoch done
+    return POLL_SECONDS if has_points else FIRST_POINT_POLL_SECONDS
+
+
+def live_panel(run_id: str, period: float) -> None:
     run = session.own_run(run_id)
     if run is None:
         return
     run_status(run)
     history_chart(run, key="live_chart")
-    if not run.active:
-        st.rerun()  # the run ended: redraw the whole page once, which stops the polling
+    if not run.active or poll_seconds(run) != period:
+        st.rerun()  # the run ended, or its polling pace changed: redraw the whole page once
 
 
 with live:
@@ -333,7 +391,8 @@ with live:
     else:
         st.header(f"Run {run.id}: {markdown_literal(run.name)}")
         if run.active:
-            live_panel(run.id)
+            period = poll_seconds(run)
+            st.fragment(run_every=period)(live_panel)(run.id, period)
         else:
             run_status(run)
             history_chart(run, key="final_chart")
@@ -342,4 +401,4 @@ with live:
             if run.status in ("finished", "stopped"):
                 train_more_controls(run)
     if shown("learning_rate") and not locked("learning_rate"):
-        lr_finder_section(session.analysis().ok, run is not None and run.active)
+        lr_finder_section(session.analysis().ok)

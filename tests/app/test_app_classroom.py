@@ -3,9 +3,10 @@
 import json
 
 import pytest
-from helpers import app_opened_with, app_run, make_challenge, rerun
+from helpers import app_opened_with, app_run, make_challenge, rerun, wait_for
 from streamlit.testing.v1 import AppTest
 
+import core.runs.manager
 from dashboard import session
 from dashboard.session import teacher as teacher_login
 
@@ -52,6 +53,11 @@ def test_teacher_logs_in_and_creates_a_quick_challenge_which_is_selected(monkeyp
     rerun(at)
     at.number_input(key="nc_train_images").set_value(400)
     at.multiselect(key="nc_locked").set_value(["optimizer", "epochs"])
+    rerun(at)
+    # The expected time comes from a speed measurement trained like a run (tests/app/test_app_jobs.py).
+    manager = core.runs.manager.default_manager()
+    (probe,) = [j for j in manager.store.list(kind="speed_probe") if j.dataset == "shapes"]
+    wait_for(manager.job(probe.id, probe.owner), timeout=300)
     rerun(at)
     assert any("Expected time per run" in i.value and "400 training images" in i.value for i in at.info)
     at.button(key="create_challenge").click()

@@ -49,4 +49,4 @@ def test_build_is_served_before_tensorflow_is_imported_and_train_waits_for_it(tm
     assert build["total"] and build["total"][0].startswith("**Total params:")
     assert build["imported"] == []  # none of TensorFlow, Keras and the trainer for the first page
     assert train["error"] == "" and train["title"] == ["Train"]
-    assert train["imported"] == ["core.training.trainer", "keras", "tensorflow"]
+    assert train["imported"] == ["core.runs.trainer", "keras", "tensorflow"]

@@ -4,9 +4,9 @@ from helpers import APP, TIMEOUT, app_run, rerun, shape_rows, table_with, wait_f
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
-from core.model.presets import PRESETS
 from core.share import encode
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 QUICK = Hyperparameters(epochs=2, batch_size=32, limit_train=300, limit_test=100, seed=5)
 

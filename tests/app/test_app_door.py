@@ -5,10 +5,10 @@ import zlib
 
 from helpers import app_opened_with, open_page
 
-from core.model.presets import PRESETS
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 ADA = "a1" * 16  # another learner's id (a 128-bit secret, as the app makes them)
 ADAS_SPEC = {

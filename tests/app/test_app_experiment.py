@@ -100,22 +100,6 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app):
     assert pg.spec == manager.get(pg.parent_id, uid).spec
 
 
-def test_learning_rate_finder_suggests_a_value_and_uses_it(app):
-    use_shapes(app)
-    open_page(app, "train")
-    app.button(key="lr_find").click()
-    rerun(app)
-    reason = next(m.value for m in app.markdown if m.value.startswith("The loss"))
-    assert len(app.get("plotly_chart")) == 1
-    use = app.button(key="lr_use")
-    suggestion = float(use.label.removeprefix("Use it: "))
-    assert f"learning rate of {suggestion:g}" in reason and 1e-5 <= suggestion <= 1
-    use.click()
-    rerun(app)
-    assert app.session_state["playground"].hyperparameters.learning_rate == suggestion
-    assert app.number_input(key="hp_learning_rate").value == suggestion
-
-
 def test_in_a_challenge_variants_that_break_its_rules_are_listed_and_the_rest_start(monkeypatch):
     challenge = make_challenge()  # blank preset, at most 20,000 parameters, optimizer locked to adam
     app = app_opened_with(challenge=challenge.code)

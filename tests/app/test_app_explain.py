@@ -8,10 +8,10 @@ import pytest
 from helpers import APP, open_page, rerun, restart_app_server, table_with
 from streamlit.testing.v1 import AppTest
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 TIMEOUT = 60
 OWNER = "0123456789abcdef"

@@ -6,11 +6,11 @@ from helpers import APP, open_page, rerun, restart_app_server
 from streamlit.testing.v1 import AppTest
 
 from core.model import tflite
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 OWNER = "0123456789abcdef"
 

@@ -8,8 +8,8 @@ from helpers import app_opened_with, open_page, rerun, table_with, use_shapes
 
 import core.runs.manager
 from core.experiments.engine import ExperimentStore
-from core.model.presets import PRESETS
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 
 def train_reason(at) -> str:

@@ -11,10 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.data.datasets import load_dataset
 from core.insight.mistakes import load_predictions, pair_examples
-from core.model.presets import DEFAULT_PRESET, PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import DEFAULT_PRESET, PRESETS
 
 TIMEOUT = 60
 OWNER = "0123456789abcdef"  # a valid anonymous user id: the AppTest session opens with it in the URL

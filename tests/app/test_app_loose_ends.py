@@ -9,10 +9,10 @@ from helpers import finished_run, rerun
 
 import core.runs.manager
 from core.insight.coaching import coach
-from core.model.presets import PRESETS
 from core.runs.record import Status
 from core.share import encode
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 from core.training.tasks import TASKS
 from dashboard.components.widgets import ICON_BUTTON_NAMES
 

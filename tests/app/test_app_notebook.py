@@ -7,9 +7,9 @@ from helpers import finished_run, open_page
 import core.runs.manager
 from core.data.datasets import SHAPE_CLASSES
 from core.data.user_datasets import UserDatasetStore
-from core.model.presets import PRESETS
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 
 def notebook_button(app):

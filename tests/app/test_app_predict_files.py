@@ -9,10 +9,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.data.datasets import load_dataset
-from core.model.presets import DEFAULT_PRESET, PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import DEFAULT_PRESET, PRESETS
 
 OWNER = "0123456789abcdef"
 CLASSES = list(load_dataset("shapes").class_names)

@@ -34,8 +34,10 @@ def test_example_to_results_builder_offers_table_layers_and_results_show_mae(app
     rerun(app)
     assert any("Imported **House prices (synthetic example)**" in s.value for s in app.success)
     pg = app.session_state["playground"]
-    assert pg.dataset.startswith("own-") and pg.preset == "tabular"
-    assert pg.spec["input_shape"] == [7] and [layer["type"] for layer in pg.spec["layers"]] == ["Dense"] * 3
+    # 480 training rows: a small table starts from the Linear preset (issue 25), and says why
+    assert pg.dataset.startswith("own-") and pg.preset == "linear"
+    assert pg.spec["input_shape"] == [7] and [layer["type"] for layer in pg.spec["layers"]] == ["Dense"]
+    assert any("With 480 training rows the model starts as the Linear preset" in i.value for i in app.info)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Training rows"] == "480" and metrics["Test rows"] == "120"
     assert metrics["Predicts"] == "price_k_eur"
@@ -51,6 +53,10 @@ def test_example_to_results_builder_offers_table_layers_and_results_show_mae(app
     assert any("image presets are not offered" in c.value for c in app.caption)
     assert any("table rows of 7 numbers" in m.value for m in app.markdown)
     assert any("Ready to train" in s.value for s in app.success)
+
+    app.switch_page("views/experiment.py")
+    rerun(app)
+    assert app.number_input(key="xp_limit_train").label == "Training rows per run (0 = all)"  # a table has rows
 
     app.switch_page("views/train.py")
     rerun(app)

@@ -54,8 +54,9 @@ def python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def log_tail(limit: int = 6000) -> str:
-    text = SERVER_LOG.read_text(errors="replace") if SERVER_LOG.exists() else "(no log)"
+def log_tail(limit: int = 6000, path: Path = SERVER_LOG) -> str:
+    """The end of a server's log (by default the shared server's)."""
+    text = path.read_text(errors="replace") if path.exists() else "(no log)"
     return text[-limit:]
 
 

@@ -29,7 +29,7 @@ from kit import (
     sync_api,
 )
 
-from core.model.presets import PRESETS
+from core.training.presets import PRESETS
 
 pytestmark = pytest.mark.browser
 PASSWORD = "classroom-secret"

@@ -8,18 +8,19 @@ import re
 import pytest
 from kit import ARTIFACTS, FIRST_LOAD_MS, UI_MS, expect, go_to, idle, no_app_errors
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 pytestmark = pytest.mark.browser
 OWNER = "0123456789abcdef0123"  # the anonymous user id of the browser (its cookie)
 
 
 @pytest.fixture
-def trained_home(tmp_path):
-    """One finished run on shapes in the store the served app will use (app_url's tmp_path/home)."""
+def trained_home(app_url, tmp_path):
+    """One finished run on shapes in the served app's store (app_url's tmp_path/home), trained here: the
+    app reads its runs from the store, so it finds the run on its next page load."""
     store = RunStore(tmp_path / "home")
     hp = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=50)
     run = RunManager(store, max_concurrent=1).start(PRESETS["model1"].spec((28, 28, 1), 5), "shapes", hp, owner=OWNER)

@@ -21,11 +21,11 @@ from core.classroom import ChallengeStore, create_challenge, make_teacher_token,
 from core.data.datasets import load_dataset
 from core.data.user_datasets import UserDatasetStore
 from core.experiments.engine import Experiment, ExperimentStore, new_experiment_id
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Ending
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 pytestmark = pytest.mark.browser
 PASSWORD = "hostile-names-secret"

@@ -42,6 +42,8 @@ def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url):
             )
             go_to(ada, "Data", "Look at the data")
             choose(ada, "dataset_choice", "Shapes (synthetic)")
+            # The choice has reached the server (a busy machine can take seconds) before the page is left.
+            expect(ada.get_by_text("2,500 grey 28×28 drawings")).to_be_visible()
             idle(ada)
             go_to(ada, "Train", "Train")
             epochs = ada.locator(".st-key-hp_epochs input")

@@ -39,6 +39,8 @@ def open_learner(browser, url: str):
     expect(tab.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
     go_to(tab, "Data", "Look at the data")
     choose(tab, "dataset_choice", "Shapes (synthetic)")
+    # The choice has reached the server (a busy machine can take seconds) before the page is left.
+    expect(tab.get_by_text("2,500 grey 28×28 drawings")).to_be_visible()
     idle(tab)
     go_to(tab, "Train", "Train")
     number = tab.locator(".st-key-hp_epochs input")

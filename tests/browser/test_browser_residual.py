@@ -24,6 +24,10 @@ def pick(page, key: str, option: str) -> None:
     """Pick from a long selectbox by typing, as a learner would (its list only draws the options in view)."""
     box = page.locator(f".st-key-{key} input[role=combobox]")
     box.click()
+    try:  # right after a button press the first click may only focus the box (seen in Chromium 156)
+        expect(page.get_by_role("option").first).to_be_visible(timeout=2_000)
+    except AssertionError:
+        box.click()
     box.fill(option)
     page.get_by_role("option", name=option, exact=True).click()
     expect(box).to_have_value(option)

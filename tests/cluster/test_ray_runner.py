@@ -16,7 +16,6 @@ from helpers import server_process, wait_for
 
 from core.data.datasets import SHAPE_CLASSES, make_shapes
 from core.data.user_datasets import UserDatasetStore
-from core.model.presets import PRESETS
 from core.runs import ray_runner
 from core.runs.manager import RunManager
 from core.runs.process_runner import ProcessRunner
@@ -24,6 +23,7 @@ from core.runs.ray_runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
@@ -221,7 +221,7 @@ SERVER = """
 import sys, time
 from core.data.datasets import SHAPE_CLASSES, make_shapes
 from core.data.user_datasets import UserDatasetStore
-from core.model.presets import PRESETS
+from core.training.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters

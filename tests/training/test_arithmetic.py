@@ -168,10 +168,10 @@ def test_positions_and_layers_that_do_not_exist_are_refused_plainly():
 def trained_shapes_model(tmp_path_factory):
     from core.data.datasets import load_dataset
     from core.insight.inspection import load_run_model
-    from core.model.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters
+    from core.training.presets import PRESETS
 
     store = RunStore(tmp_path_factory.mktemp("arith_home"))
     hp = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=50)
@@ -182,7 +182,7 @@ def trained_shapes_model(tmp_path_factory):
 
 def test_receptive_field_grows_back_through_conv_and_pooling():
     from core.insight.arithmetic import receptive_field
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     model = build_model(PRESETS["model1"].spec((28, 28, 1), 5))
     assert receptive_field(model, "conv2d", 5, 7) == (5, 7, 7, 9)  # its own 3×3 window

@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from core.insight import embedding_map
+from core.insight import embedding_map, tflite_files
 from core.insight.embedding_map import map_path, run_map
 from core.insight.inspection import feature_maps, load_run_model
 from core.insight.model_card import model_card
-from core.model import tflite
 from core.model.augmentation import preview
 from core.model.spec import analyze, build_model
 from core.runs.manager import RunManager
@@ -48,7 +47,7 @@ def test_a_model_with_every_augmentation_layer_trains_and_becomes_tflite_files(t
     store, run = trained
     assert 0.0 <= run.results["test_accuracy"] <= 1.0
     assert run.params == 8 * 9 + 8 + 13 * 13 * 8 * 16 + 16 + 16 * 5 + 5  # augmentation adds no weights
-    files = {f.kind: f for f in tflite.make_files(store, run)}
+    files = {f.kind: f for f in tflite_files.make_files(store, run)}
     # inactive at inference: the float32 file answers like the Keras model on the same test images
     assert files["float32"].tflite_value == pytest.approx(files["float32"].keras_value, abs=0.01)
     assert files["int8"].test_examples == TEST_EXAMPLES

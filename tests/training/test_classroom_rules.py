@@ -5,11 +5,11 @@ import pytest
 from helpers import model1_challenge
 
 from core.classroom import Challenge, ChallengeStore, leaderboard, new_code
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 SMALL = dict(SPEC, layers=[{"type": "Flatten"}, {"type": "Dense", "units": 5, "activation": "softmax"}])

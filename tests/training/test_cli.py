@@ -1,13 +1,12 @@
-"""The command line, run as a user would: `python -m core ...` in a subprocess.
-
-Only `train` imports TensorFlow; the other commands start in well under a second.
+"""The command line as a user runs it: `python -m core ...`, called in this process (the `cli` fixture);
+the validate tests run the real `python -m core` in a subprocess, for its exit codes and streams end to end.
 """
 
 import json
 
 import pytest
 
-from core.model.presets import PRESETS
+from core.training.presets import PRESETS
 
 
 @pytest.fixture
@@ -54,14 +53,14 @@ def test_summary_of_a_spec_file_lists_its_problems(cli, spec_file):
     assert "Problem: Layer 1: Dense expects a flat vector" in done.stdout
 
 
-def test_validate_a_valid_spec_exits_0(cli, spec_file):
+def test_validate_a_valid_spec_exits_0(cli_process, spec_file):
     path = spec_file(PRESETS["model1"].spec(num_classes=5))
-    done = cli("validate", "--spec", path, "--dataset", "shapes")
+    done = cli_process("validate", "--spec", path, "--dataset", "shapes")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Valid: 7 layers, 107,973 params."
 
 
-def test_validate_an_invalid_spec_exits_2_with_plain_problems(cli, spec_file):
+def test_validate_an_invalid_spec_exits_2_with_plain_problems(cli_process, spec_file):
     path = spec_file(
         {
             "input_shape": [28, 28, 1],
@@ -72,7 +71,7 @@ def test_validate_an_invalid_spec_exits_2_with_plain_problems(cli, spec_file):
             ],
         }
     )
-    done = cli("validate", "--spec", path, "--dataset", "shapes")
+    done = cli_process("validate", "--spec", path, "--dataset", "shapes")
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [

@@ -6,10 +6,10 @@ import sys
 import pytest
 from helpers import REAL_FASHION_MNIST
 
-from core.model.codegen import snippet, training_script
-from core.model.presets import PRESETS
 from core.model.spec import analyze
+from core.training.codegen import snippet, training_script
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 
 def run_script(script: str, tmp_path, env, *args) -> subprocess.CompletedProcess:

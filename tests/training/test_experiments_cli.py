@@ -10,10 +10,10 @@ from helpers import REAL_FASHION_MNIST
 from core.experiments.engine import ExperimentStore, start_experiment, stop_experiment, wait_for_experiment
 from core.experiments.factors import parse_factor
 from core.experiments.plan import manager_check, plan_experiment
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SHAPES_SPEC = PRESETS["model1"].spec(num_classes=5)
 QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=100, seed=3)

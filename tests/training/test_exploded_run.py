@@ -13,14 +13,15 @@ import pytest
 
 from core.cli import main
 from core.export import build_bundle, bundle_folder, run_bundle
+from core.insight import tflite_files
 from core.insight.coaching import coach_run
 from core.insight.inspection import load_run_model
 from core.model import tflite
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 EVERYTHING_ELSE = ("README.txt", "train.py", "model.keras", "history.csv", "metrics.json", "model_card.md")
 EVERYTHING_ELSE += ("architecture.svg", "architecture.png")
@@ -78,7 +79,7 @@ def interpreter_fails(monkeypatch, exploded):
     """Every TFLite interpreter, with XNNPACK or without, fails; the run starts with no TFLite files."""
     run, store = exploded
     monkeypatch.setattr(tflite, "_interpreter", lambda content, with_xnnpack: FailingInterpreter())
-    for path in tflite.paths(store, run.id).values():
+    for path in tflite_files.paths(store, run.id).values():
         path.unlink(missing_ok=True)
     return run, store
 
@@ -86,7 +87,7 @@ def interpreter_fails(monkeypatch, exploded):
 def test_a_tflite_file_xnnpack_refuses_is_run_without_it_and_kept(exploded):
     run, store = exploded
     model = load_run_model(store, run.id)
-    representative, x_test, _, _ = tflite._run_data(run)
+    representative, x_test, _, _ = tflite_files._run_data(run)
     int8 = tflite.convert(model, "int8", representative)
     with pytest.raises(RuntimeError, match="XNNPACK"):  # the issue's crash, still there in the interpreter
         tflite._run_batches(tflite._interpreter(int8, with_xnnpack=True), x_test[:10])
@@ -108,13 +109,13 @@ def test_when_tflite_fails_the_bundle_has_everything_else_and_says_why(interpret
     assert "(no .tflite files: The TensorFlow Lite interpreter could not run the float32 file" in readme
     assert "lower the learning rate and train again" in readme and "Traceback" not in readme
     assert bundle.no_phone_files.startswith("The TensorFlow Lite interpreter could not run the float32 file")
-    assert not any(path.exists() for path in tflite.paths(store, run.id).values())  # no half-made pair
+    assert not any(path.exists() for path in tflite_files.paths(store, run.id).values())  # no half-made pair
 
 
 def test_make_files_gives_a_plain_message_when_the_interpreter_fails(interpreter_fails):
     run, store = interpreter_fails
     with pytest.raises(tflite.TFLiteUnavailable) as failure:
-        tflite.make_files(store, run)
+        tflite_files.make_files(store, run)
     message = str(failure.value)
     assert message.startswith("The TensorFlow Lite interpreter could not run the float32 file")
     assert "XNNPACK" not in message and str(store.home) not in message

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from core.export import run_bundle
-from core.model.codegen import training_script
-from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.runs.manager import RunManager
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
+from core.training.codegen import training_script
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 # Small, and with the layer types test_codegen's model1 script does not have.
 SPEC = {
@@ -62,8 +62,9 @@ def test_bundle_holds_script_model_history_and_metrics(trained, tmp_path):
         f"{folder}/{name}"
         for name in ("README.txt", "train.py", "model.keras", "history.csv", "metrics.json", *EXTRAS, *PHONE_FILES)
     }
+    # The script trains the model the app trained: with the BatchNormalization momentum the run used.
     assert files[f"{folder}/train.py"].decode() == training_script(
-        run.spec, "shapes", run.hyperparameters, "small · test"
+        run.spec, "shapes", run.hyperparameters, "small · test", run.results["batch_norm_momentum"]
     )
     assert files[f"{folder}/model.keras"] == store.model_path(run.id).read_bytes()
 

@@ -5,13 +5,13 @@ import math
 import keras
 import pytest
 
-from core.model.codegen import training_script
-from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
+from core.runs.trainer import train_run
+from core.training.codegen import training_script
 from core.training.hyperparams import COSINE_FLOOR, Hyperparameters
-from core.training.trainer import train_run
+from core.training.presets import PRESETS
 
 FAST = PRESETS["fast"]
 

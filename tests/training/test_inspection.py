@@ -25,11 +25,11 @@ from core.insight.mistakes import (
     load_predictions,
     pair_examples,
 )
-from core.model.presets import DEFAULT_PRESET, PRESETS
 from core.model.spec import analyze, build_model
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import DEFAULT_PRESET, PRESETS
 from dashboard.charts import inspection as charts
 
 SHAPE = (28, 28, 1)

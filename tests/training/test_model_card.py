@@ -12,14 +12,15 @@ import tensorflow as tf
 
 from core.data.datasets import load_dataset
 from core.export import run_bundle
+from core.insight import tflite_files
 from core.insight.mistakes import confident_mistakes, load_predictions
 from core.insight.model_card import app_version, confused_pairs, model_card
 from core.model import tflite
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="module")
 def card_and_files(trained):
     run, store = trained
-    files = tflite.make_files(store, run)
+    files = tflite_files.make_files(store, run)
     return model_card(run, store, tflite_files=files), files
 
 
@@ -64,7 +65,7 @@ def test_card_holds_the_runs_real_numbers(trained, card_and_files):
         assert f"- {results['class_names'][true]} → {results['class_names'][predicted]}: {count} test images" in card
     worst = confident_mistakes(load_predictions(store, run.id), 1)
     if worst:
-        assert f"test image {worst[0].index}: a {results['class_names'][worst[0].true]}" in card
+        assert f"test image {worst[0].index}: of the class {results['class_names'][worst[0].true]}" in card
     assert f"{run.params:,} parameters" in card and "1,500 training examples" in card and "400 test examples" in card
     assert f"CNN Playground {app_version()}" in card and app_version() != "unknown (not installed)"
     assert "Optimizer adam" in card and "2 of 2 epochs" in card and "seed 5" in card
@@ -93,7 +94,7 @@ def test_tflite_files_run_in_the_interpreter_with_the_cards_accuracy(trained, ca
     assert by_kind["int8"].size_bytes < by_kind["float32"].size_bytes / 2
     for kind, tolerance in (("float32", 0.01), ("int8", 0.02)):
         file = by_kind[kind]
-        path = tflite.paths(store, run.id)[kind]
+        path = tflite_files.paths(store, run.id)[kind]
         assert path.stat().st_size == file.size_bytes
         measured = interpreter_accuracy(path, x, y)
         card_value = float(re.search(rf"{kind} \(model_{kind}\.tflite\): .*?test accuracy ([\d.]+) %", card).group(1))
@@ -105,17 +106,17 @@ def test_tflite_files_run_in_the_interpreter_with_the_cards_accuracy(trained, ca
 def test_files_are_made_once_per_model(trained, card_and_files):
     run, store = trained
     _, files = card_and_files
-    stamp = tflite.paths(store, run.id)["float32"].stat().st_mtime_ns
-    assert tflite.make_files(store, run) == files
-    assert tflite.paths(store, run.id)["float32"].stat().st_mtime_ns == stamp
+    stamp = tflite_files.paths(store, run.id)["float32"].stat().st_mtime_ns
+    assert tflite_files.make_files(store, run) == files
+    assert tflite_files.paths(store, run.id)["float32"].stat().st_mtime_ns == stamp
 
 
 def test_bundle_holds_card_picture_and_both_tflite_files(trained, card_and_files):
     run, store = trained
     with zipfile.ZipFile(io.BytesIO(run_bundle(run, store))) as archive:
         names = {n.split("/", 1)[1]: archive.read(n) for n in archive.namelist()}
-    assert names["model_float32.tflite"] == tflite.paths(store, run.id)["float32"].read_bytes()
-    assert names["model_int8.tflite"] == tflite.paths(store, run.id)["int8"].read_bytes()
+    assert names["model_float32.tflite"] == tflite_files.paths(store, run.id)["float32"].read_bytes()
+    assert names["model_int8.tflite"] == tflite_files.paths(store, run.id)["int8"].read_bytes()
     assert names["architecture.png"].startswith(b"\x89PNG") and b"<svg" in names["architecture.svg"]
     card = names["model_card.md"].decode()
     assert "ms for one image alone" in card and "model_int8.tflite" in card

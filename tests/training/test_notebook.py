@@ -11,11 +11,11 @@ from helpers import wait_for
 from nbclient import NotebookClient
 
 from core.data.tabular import EXAMPLE_TARGET, make_example_houses, prepare, save_table
-from core.model.presets import PRESETS, TABLE_PRESETS
 from core.notebook import run_notebook
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS, TABLE_PRESETS
 
 KERNEL_TIMEOUT = 600  # seconds for one cell: a safety net on a busy machine, not a speed claim
 

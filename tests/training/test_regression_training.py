@@ -8,11 +8,11 @@ from helpers import wait_for
 from core.data.datasets import load_dataset
 from core.data.tabular import prepare, save_table
 from core.insight.mistakes import PredictionsUnavailable
-from core.model.presets import TABLE_PRESETS
 from core.runs.manager import RunManager
-from core.runs.store import RunStore
-from core.training.evaluation import load_regression_predictions, regression_metrics
+from core.runs.store import RunStore, load_regression_predictions
+from core.training.evaluation import regression_metrics
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import TABLE_PRESETS
 
 
 def keras_manager(tmp_path) -> RunManager:

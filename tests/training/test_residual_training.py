@@ -14,13 +14,13 @@ from core.data.datasets import load_dataset
 from core.export import run_bundle
 from core.insight.arithmetic import add_arithmetic, conv_arithmetic, conv_result, layer_values, receptive_field
 from core.insight.inspection import feature_maps, grad_cam, load_run_model
-from core.model.presets import PRESETS
+from core.insight.tflite_files import saved_files
 from core.model.spec import analyze, build_model, layer_names
-from core.model.tflite import saved_files
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 # Every graph layer: a block keeping its shape, one halving it (a projection shortcut), a hand-wired Add
 # through a 1×1 convolution and a Concatenate.

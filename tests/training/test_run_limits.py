@@ -4,11 +4,11 @@ per user, malformed arguments — each with a plain message, nothing stored."""
 import pytest
 from helpers import wait_for
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 WIDE = {  # issue 10: 12,298 parameters, hundreds of MB per training step

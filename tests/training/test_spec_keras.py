@@ -4,9 +4,9 @@ import keras
 import pytest
 from helpers import EXTRA_SPECS, MIXED_LAYERS_SPEC
 
-from core.model.codegen import model_code
-from core.model.presets import PRESETS
 from core.model.spec import analyze, build_model, is_graph, layer_names
+from core.training.codegen import model_code
+from core.training.presets import PRESETS
 
 SEED_PARAMS = {"model1": 108_618, "model2": 75_594, "model3": 142_538}
 

@@ -9,7 +9,7 @@ import pytest
 
 from core.disk import DISK_FULL
 from core.runs.store import RunStore
-from core.training.trainer import plain_error
+from core.runs.trainer import plain_error
 
 RUN_ID = "0123456789ab"
 

@@ -6,11 +6,11 @@ Pause, resume and refusals as control flow: tests/unit/test_manager.py.
 import pytest
 from helpers import wait_for
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 

@@ -6,11 +6,11 @@ import numpy as np
 from core.data.datasets import load_dataset
 from core.data.user_datasets import UserDatasetStore
 from core.insight.inspection import load_run_model
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 from core.work import open_work, save_work
 
 

@@ -1,10 +1,10 @@
 """The app's process runner starts its worker processes after its first page, not with the server."""
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=50)

@@ -3,8 +3,8 @@
 import copy
 
 from core.insight.arch_diff import ADDED, CHANGED, REMOVED, SAME, diff_architectures, summary
-from core.model.presets import PRESETS
 from core.model.spec import analyze
+from core.training.presets import PRESETS
 
 
 def statuses(rows):

@@ -14,11 +14,11 @@ from core.classroom import (
     starting_model_warning,
 )
 from core.insight.compare import describe_architecture
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 

@@ -10,10 +10,10 @@ import json
 import pytest
 
 from core.cli import main
-from core.model.codegen import training_script
-from core.model.presets import PRESETS
+from core.training.codegen import training_script
 from core.training.hyperparams import Hyperparameters
-from core.validation import InvalidInput
+from core.training.presets import PRESETS
+from core.training.validation import InvalidInput
 
 MALFORMED = {
     "a list": [],

@@ -3,9 +3,9 @@
 import math
 
 from core.insight.coaching import coach, coach_run
-from core.model.presets import PRESETS
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 from dashboard.charts.training import mark_findings, training_chart
 
 

@@ -6,9 +6,9 @@ and epoch 2 sat at 2.48, a finite, calm-looking number, at chance-level accuracy
 """
 
 from core.insight.coaching import coach, coach_run
-from core.model.presets import PRESETS
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 EXPLODED_BATCHES = [2.30, 33.7, 54294.0, 40759.0, 32608.0, 20381.0, 10192.0, 5437.0, 4078.0, 2900.0]
 CALM_AFTER = [2.46, 2.49, 2.54, 2.53, 2.49, 2.48, 2.47, 2.47, 2.46, 2.48]

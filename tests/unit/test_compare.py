@@ -5,9 +5,9 @@ import copy
 import pandas as pd
 
 from core.insight.compare import default_selection, diff_runs, leaderboard, overlay_series
-from core.model.presets import PRESETS
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 from dashboard.charts.training import compare_chart, run_colours
 from dashboard.components.leaderboard import leaderboard_frame
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from core.model.diagram import Polygon, Text, build_diagram, to_png, to_svg
-from core.model.presets import PRESETS, TABLE_PRESETS
+from core.training.presets import PRESETS, TABLE_PRESETS
 
 
 def texts(diagram) -> list[str]:

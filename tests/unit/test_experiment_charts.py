@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 
 from core.experiments.factors import make_factor
-from core.model.presets import PRESETS
 from core.training.lr_finder import lr_schedule, suggest_learning_rate
+from core.training.presets import PRESETS
 from dashboard.charts.experiments import (
     FRONT_COLOUR,
     effects_figure,

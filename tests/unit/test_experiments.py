@@ -16,7 +16,8 @@ from core.experiments.analysis import (
     seed_spread,
 )
 from core.experiments.engine import Experiment, ExperimentStore, results_table
-from core.experiments.estimate import Speed, estimate_plan, past_speeds
+from core.experiments.estimate import PastRunSpeed as Speed
+from core.experiments.estimate import estimate_plan, past_speeds
 from core.experiments.factors import (
     FactorError,
     apply_values,
@@ -26,12 +27,12 @@ from core.experiments.factors import (
     parse_factor,
 )
 from core.experiments.plan import MAX_RUNS, combinations, limits_check, plan_experiment
-from core.model.presets import PRESETS
 from core.model.spec import analyze
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.lr_finder import lr_schedule, suggest_learning_rate
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec()  # conv 16, pool, conv 32, pool, flatten, dense 128, dense 10
 HP = Hyperparameters(epochs=2, batch_size=64, seed=7)

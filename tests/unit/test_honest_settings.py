@@ -9,10 +9,10 @@ from core.experiments.engine import Experiment
 from core.experiments.factors import apply_values, make_factor
 from core.experiments.plan import plan_experiment
 from core.messages import counted
-from core.model.presets import PRESETS
 from core.numbers import as_typed
 from core.runs.record import Status
 from core.training.hyperparams import OPTIMIZERS, Hyperparameters
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 FAST = Hyperparameters(optimizer="adam", learning_rate=0.002, epochs=1, batch_size=32)  # the fast preset's

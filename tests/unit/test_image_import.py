@@ -323,7 +323,7 @@ def test_report_text_lists_classes_warnings_skipped_files_and_limits():
         "red           7     2",
         "Total         9     3",
     ]
-    assert "Warning: The classes are unbalanced: red has 7 training images, blue only 2." in text
+    assert "Warning: The classes are unbalanced: class 'red' has 7 training images, class 'blue' only 2." in text
     assert "  blue/notes.txt: not an image (.txt; use PNG, JPEG, GIF, BMP, WebP or TIFF)" in lines
     assert lines[-1].startswith("Limits: A zip of at most 50 MB with at most 10,000 files")
 

@@ -3,8 +3,9 @@
 import time
 
 from core.runs.record import Run, Status
+from core.timing import format_duration as format_seconds
 from core.training.hyperparams import Hyperparameters
-from dashboard.components.labels import format_seconds, number, run_label
+from dashboard.components.labels import number, run_label
 
 
 def ended_run(results=None, status=Status.FINISHED, **fields) -> Run:

@@ -3,11 +3,11 @@
 import pytest
 from helpers import FakeTrainer, wait_for
 
-from core.model.presets import PRESETS
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 QUICK = Hyperparameters(epochs=1, batch_size=32)

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from core.model import presets
-from core.model.presets import PRESETS
 from core.model.spec import analyze
+from core.training import presets
 from core.training.hyperparams import SCHEDULES, Hyperparameters
+from core.training.presets import PRESETS
 
 
 def test_the_notebook_models_keep_their_parameter_counts():

@@ -16,7 +16,7 @@ from core.data.tabular import TableError, describe, prepare, read_csv, target_ca
 from core.model.spec import LAYER_TYPES, Analysis, analyze
 from core.share import ShareLinkError, decode
 from core.training.hyperparams import Hyperparameters
-from core.validation import InvalidInput, check_hyperparameters, check_spec, load_json
+from core.training.validation import InvalidInput, check_hyperparameters, check_spec, load_json
 
 DOOR = settings(max_examples=150, deadline=3_000, suppress_health_check=[HealthCheck.too_slow])
 

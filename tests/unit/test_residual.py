@@ -4,9 +4,7 @@ import pytest
 
 from core.experiments.factors import apply_values, factor_options, parse_factor
 from core.insight.arch_diff import ADDED, CHANGED, diff_architectures, summary
-from core.model.codegen import model_code, snippet
 from core.model.diagram import build_diagram, diagram_png, diagram_svg
-from core.model.presets import PRESETS
 from core.model.spec import (
     analyze,
     duplicate_layer,
@@ -16,8 +14,10 @@ from core.model.spec import (
     remove_layer,
 )
 from core.share import decode, encode
+from core.training.codegen import model_code, snippet
 from core.training.hyperparams import Hyperparameters
-from core.validation import InvalidInput, check_spec
+from core.training.presets import PRESETS
+from core.training.validation import InvalidInput, check_spec
 
 CONV = {"type": "Conv2D", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"}
 POOL = {"type": "MaxPooling2D", "pool_size": 2}

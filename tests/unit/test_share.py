@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from core.data.datasets import DATASETS
-from core.model.presets import PRESETS
 from core.share import MAX_TOKEN_CHARS, PARAM, ShareLinkError, decode, encode, share_url
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 
 DATA = {"fashion_mnist": ((28, 28, 1), 10), "mnist": ((28, 28, 1), 10), "shapes": ((28, 28, 1), 5)}
 

@@ -5,9 +5,8 @@ import copy
 import pytest
 from helpers import MIXED_LAYERS_SPEC
 
-from core.model.presets import PRESETS
+from core.config import DEFAULT_PARAM_BUDGET
 from core.model.spec import (
-    DEFAULT_PARAM_BUDGET,
     LAYER_TYPES,
     analyze,
     format_shape,
@@ -15,6 +14,7 @@ from core.model.spec import (
     new_layer,
     strip_ansi,
 )
+from core.training.presets import PRESETS
 
 SEED_PARAMS = {"model1": 108_618, "model2": 75_594, "model3": 142_538}
 

@@ -10,11 +10,12 @@ from contextlib import closing
 import pytest
 from helpers import finished_run
 
-from core.model.presets import PRESETS
+from core.paths import default_home
 from core.runs.manager import RunManager
 from core.runs.record import Run, Status
-from core.runs.store import RunStore, default_home
+from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS
 from core.training.tasks import TASKS, task_of_record
 
 SPEC = PRESETS["model1"].spec(num_classes=5)

@@ -12,10 +12,10 @@ import pytest
 from core.data import tabular
 from core.data.datasets import load_dataset
 from core.data.tabular import TableError, describe, prepare, read_csv, save_table, target_candidates
-from core.model.presets import TABLE_PRESETS
 from core.runs.record import Run
 from core.training.evaluation import regression_metrics, summarize_regression
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import TABLE_PRESETS
 
 
 def csv_bytes(frame: pd.DataFrame, **options) -> bytes:

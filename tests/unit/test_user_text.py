@@ -76,7 +76,7 @@ def test_the_engine_stores_names_clean_and_capped(tmp_path):
     manager = RunManager(RunStore(tmp_path), trainer=FakeTrainer())
     challenge = make_challenge()
     hp = challenge.apply(Hyperparameters())
-    from core.model.presets import PRESETS
+    from core.training.presets import PRESETS
 
     run = manager.start(
         PRESETS["model1"].spec(num_classes=5),

@@ -9,7 +9,7 @@ import pytest
 from core.model.spec import analyze
 from core.share import ShareLinkError, decode, encode
 from core.training.hyperparams import Hyperparameters
-from core.validation import InvalidInput, check_hyperparameters, check_spec, json_depth, load_json
+from core.training.validation import InvalidInput, check_hyperparameters, check_spec, json_depth, load_json
 
 OUTPUT = {"type": "Dense", "units": 10, "activation": "softmax"}
 

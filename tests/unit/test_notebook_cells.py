@@ -17,12 +17,12 @@ from helpers import finished_run
 from core.cli import main
 from core.data.datasets import REGRESSION, load_dataset
 from core.data.user_datasets import UserDatasetStore
-from core.model.codegen import IMPORTED_IMAGES_LOADER, TABLE_LOADER, model_code
-from core.model.presets import PRESETS, TABLE_PRESETS
 from core.notebook import NotebookUnavailable, download_name, markdown_text, notebook_problem, run_notebook
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
+from core.training.codegen import IMPORTED_IMAGES_LOADER, TABLE_LOADER, model_code
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import PRESETS, TABLE_PRESETS
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)> **bold** [link](http://x) $x^2$ `code`\n# not a heading"
 HOSTILE_CLASSES = ["<b>boots</b>", "a$b$c", "'); import os #", "x\n## y"]

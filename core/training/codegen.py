@@ -12,31 +12,47 @@ import textwrap
 
 from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
 from core.messages import quote
-from core.model.spec import LAYER_TYPES, MERGE_TYPES, analyze, is_graph, keras_kwargs, layer_names, merge_number
-from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
-from core.validation import InvalidInput, check_hyperparameters, check_spec
+from core.model.spec import (
+    KERAS_BATCH_NORM_MOMENTUM,
+    LAYER_TYPES,
+    MERGE_TYPES,
+    analyze,
+    is_graph,
+    keras_kwargs,
+    layer_names,
+    merge_number,
+)
+from core.training.hyperparams import COSINE_FLOOR, ONE_CYCLE_START, ONE_CYCLE_WARMUP, OPTIMIZERS, Hyperparameters
+from core.training.validation import InvalidInput, check_hyperparameters, check_spec
 
 POSITIONAL = {"Conv2D": ("filters",), "Dense": ("units",), "Dropout": ("rate",), "Activation": ("activation",)}
 
 
-def _layer_call(layer: dict, name: str) -> str:
+def _with_momentum(layer_type: str, kwargs: dict, momentum: float | None) -> dict:
+    """BatchNormalization's kwargs with the momentum the app trained with, where it is not Keras' own."""
+    if layer_type == "BatchNormalization" and momentum is not None and momentum != KERAS_BATCH_NORM_MOMENTUM:
+        kwargs.setdefault("momentum", momentum)
+    return kwargs
+
+
+def _layer_call(layer: dict, name: str, momentum: float | None = None) -> str:
     layer_type = LAYER_TYPES[layer["type"]]  # check_spec has made sure it is the registry's
     if any(layer_type.arg(key) is None for key in layer if key != "type"):
         raise InvalidInput(f"{layer['type']} has a setting it does not know.")
-    kwargs = keras_kwargs(layer)
+    kwargs = _with_momentum(layer["type"], keras_kwargs(layer), momentum)
     positional = [repr(kwargs.pop(key)) for key in POSITIONAL.get(layer["type"], ()) if key in kwargs]
     named = [f"{key}={value!r}" for key, value in kwargs.items()]
     return f"layers.{layer['type']}({', '.join([*positional, *named, f'name={name!r}'])})"
 
 
-def _inner_call(part) -> str:
-    kwargs = dict(part.kwargs)
+def _inner_call(part, momentum: float | None = None) -> str:
+    kwargs = _with_momentum(part.type, dict(part.kwargs), momentum)
     positional = [repr(kwargs.pop(key)) for key in POSITIONAL.get(part.type, ()) if key in kwargs]
     named = [f"{key}={(tuple(v) if isinstance(v, list) else v)!r}" for key, v in kwargs.items()]
     return f"layers.{part.type}({', '.join([*positional, *named, f'name={part.name!r}'])})"
 
 
-def _graph_layer_lines(layer: dict, report, source: str) -> list[str]:
+def _graph_layer_lines(layer: dict, report, source: str, momentum: float | None = None) -> list[str]:
     """A residual block's or a merge's Keras layers, one per line: ``x`` is the main path, ``shortcut``
     (or the earlier layer's variable) the path the shortcut takes."""
     if layer["type"] == "ResidualBlock":
@@ -54,7 +70,7 @@ def _graph_layer_lines(layer: dict, report, source: str) -> list[str]:
             lines.append(f"shortcut = {source}")
             source = "shortcut"
     for part in report.inner:
-        call = _inner_call(part)
+        call = _inner_call(part, momentum)
         if part.type in MERGE_TYPES:
             lines.append(f"x = {call}([x, {source}])")
         elif part.branch == "shortcut":
@@ -64,7 +80,7 @@ def _graph_layer_lines(layer: dict, report, source: str) -> list[str]:
     return lines
 
 
-def _functional_code(spec: dict) -> str:
+def _functional_code(spec: dict, momentum: float | None = None) -> str:
     """Keras' functional API: each layer's output feeds the next, and the outputs a merge takes later are kept
     in a variable of their own (``layer3``)."""
     analysis = analyze(spec)
@@ -80,26 +96,34 @@ def _functional_code(spec: dict) -> str:
     for number, (layer, name, report) in enumerate(zip(spec["layers"], layer_names(spec), analysis.layers), start=1):
         if report.inner:
             taken_from = merge_number(layer)
-            lines += _graph_layer_lines(layer, report, "inputs" if taken_from == 0 else f"layer{taken_from}")
+            lines += _graph_layer_lines(layer, report, "inputs" if taken_from == 0 else f"layer{taken_from}", momentum)
         else:
-            lines.append(f"x = {_layer_call(layer, name)}(x)")
+            lines.append(f"x = {_layer_call(layer, name, momentum)}(x)")
         if number in taken:
             lines.append(f"layer{number} = x  # an Add or Concatenate below takes it")
     lines.append('model = keras.Model(inputs, x, name="cnn_playground_model")')
     return "\n".join(lines)
 
 
-def model_code(spec: dict) -> str:
+def model_code(spec: dict, batch_norm_momentum: float | None = None) -> str:
     """Python that builds the spec's model with Keras (the builder's "view code"): a Sequential stack, or for
     a model with residual blocks or merges the functional API.
+
+    Args:
+        batch_norm_momentum: the momentum a run's BatchNormalization layers trained with (the app chooses it
+            from the batches per epoch, core.model.spec.batch_norm_momentum); written out where it is not
+            Keras' default, so a script or notebook trains the same model.
 
     Raises InvalidInput (a ValueError) with a plain message for a spec that is not valid.
     """
     check_spec(spec)
     if is_graph(spec):
-        return _functional_code(spec)
+        return _functional_code(spec, batch_norm_momentum)
     lines = [f"    keras.Input(shape={tuple(spec['input_shape'])!r}),"]
-    lines += [f"    {_layer_call(layer, name)}," for layer, name in zip(spec["layers"], layer_names(spec))]
+    lines += [
+        f"    {_layer_call(layer, name, batch_norm_momentum)},"
+        for layer, name in zip(spec["layers"], layer_names(spec))
+    ]
     body = "\n".join(lines)
     return f'model = keras.Sequential([\n{body}\n], name="cnn_playground_model")'
 
@@ -184,23 +208,42 @@ x_test, y_test = x_test[:{limit_test}], y_test[:{limit_test}]
 
 
 def _schedule_code(hp: Hyperparameters, epochs: str) -> str:
-    """Lines that turn `learning_rate` into the run's schedule (core.training.trainer.learning_rate)."""
-    if hp.learning_rate_schedule != "cosine":
+    """Lines that turn `learning_rate` into the run's schedule (core.training.fitting.learning_rate)."""
+    if hp.learning_rate_schedule not in ("cosine", "one_cycle"):
         return ""
-    return f"""# Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
-batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
+    batches = f"""batches = -(-(len(x_train) - int(len(x_train) * {hp.validation_split!r})) // {hp.batch_size})
+"""
+    rate = hp.effective_learning_rate
+    if hp.learning_rate_schedule == "one_cycle":
+        return f"""# One-cycle schedule: from {ONE_CYCLE_START:g} of the learning rate up to all of it over the first
+# {ONE_CYCLE_WARMUP:.0%} of the batches, then down along a cosine to {COSINE_FLOOR:g} of it by the last one.
+{batches}warmup = max(1, round({ONE_CYCLE_WARMUP!r} * {epochs} * batches))
 learning_rate = keras.optimizers.schedules.CosineDecay(
-    {hp.effective_learning_rate!r}, decay_steps={epochs} * batches, alpha={COSINE_FLOOR!r}
+    {rate * ONE_CYCLE_START!r}, decay_steps=max(1, {epochs} * batches - warmup), alpha={COSINE_FLOOR!r},
+    warmup_target={rate!r}, warmup_steps=warmup,
+)
+"""
+    return f"""# Cosine schedule: from the learning rate down to {COSINE_FLOOR:g} of it over all the run's batches.
+{batches}learning_rate = keras.optimizers.schedules.CosineDecay(
+    {rate!r}, decay_steps={epochs} * batches, alpha={COSINE_FLOOR!r}
 )
 """
 
 
 def _learning_rate_arg(hp: Hyperparameters) -> str:
-    return "learning_rate" if hp.learning_rate_schedule == "cosine" else repr(hp.effective_learning_rate)
+    scheduled = hp.learning_rate_schedule in ("cosine", "one_cycle")
+    return "learning_rate" if scheduled else repr(hp.effective_learning_rate)
+
+
+def _loss_arg(hp: Hyperparameters, loss: str) -> str:
+    """Keras' loss; cross-entropy on one-hot labels when the run smooths them (core.runs.trainer.loss_of)."""
+    if loss == CROSS_ENTROPY and hp.label_smoothing:
+        return f"keras.losses.CategoricalCrossentropy(label_smoothing={hp.label_smoothing!r})"
+    return repr(loss)
 
 
 def compile_code(hp: Hyperparameters, epochs: str, loss: str = CROSS_ENTROPY, metric: str = "accuracy") -> str:
-    """The run's optimizer, learning rate (and schedule), loss and metric (core.training.trainer.make_optimizer).
+    """The run's optimizer, learning rate (and schedule), loss and metric (core.training.fitting.make_optimizer).
 
     Args:
         epochs: a Python expression for the number of epochs (the cosine schedule spans them all).
@@ -209,24 +252,32 @@ def compile_code(hp: Hyperparameters, epochs: str, loss: str = CROSS_ENTROPY, me
     optimizer = OPTIMIZERS[hp.optimizer].keras_name
     return f"""{_schedule_code(hp, epochs)}model.compile(
     optimizer=keras.optimizers.{optimizer}(learning_rate={_learning_rate_arg(hp)}),
-    loss={loss!r},
+    loss={_loss_arg(hp, loss)},
     metrics=[{metric!r}],
 )
 """
 
 
 def fit_code(hp: Hyperparameters, epochs: str, targets: str = "y_train") -> str:
-    """model.fit with the run's batch size, validation split and early stopping; its result is `history`.
+    """model.fit with the run's batch size, validation split, early stopping and target; its result is `history`.
 
     Keras holds back the last ``validation_split`` of the training examples to validate on, as the app does.
     """
-    callbacks = "[]"
+    callbacks = []
     if hp.early_stopping_patience:
-        callbacks = (
-            f'[keras.callbacks.EarlyStopping(monitor="val_loss", patience={hp.early_stopping_patience!r}, '
-            "restore_best_weights=True)]"
+        callbacks.append(
+            f'keras.callbacks.EarlyStopping(monitor="val_loss", patience={hp.early_stopping_patience!r}, '
+            "restore_best_weights=True)"
         )
-    return f"""callbacks = {callbacks}  # early stopping, when the run used it
+    if hp.target_accuracy is not None and targets == "y_train":
+        callbacks.append(
+            "keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(model, 'stop_training', "
+            f"logs.get('val_accuracy', 0) >= {hp.target_accuracy!r}))"
+        )
+    if hp.label_smoothing and targets == "y_train":  # smoothed labels are one-hot
+        targets = "keras.utils.to_categorical(y_train)"
+    listed = "[" + ", ".join(callbacks) + "]"
+    return f"""callbacks = {listed}  # early stopping and a target accuracy, when the run used them
 history = model.fit(x_train, {targets}, epochs={epochs}, batch_size={hp.batch_size!r},
                     validation_split={hp.validation_split!r}, callbacks=callbacks)
 """
@@ -274,8 +325,15 @@ def load_data():
 '''
 
 
-def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, title: str = "") -> str:
-    """A standalone Python script that builds, trains and evaluates the model like CNN Playground."""
+def training_script(
+    spec: dict,
+    dataset: str,
+    hyperparameters: Hyperparameters,
+    title: str = "",
+    batch_norm_momentum: float | None = None,
+) -> str:
+    """A standalone Python script that builds, trains and evaluates the model like CNN Playground (with the
+    BatchNormalization momentum the run trained with, see :func:`model_code`)."""
     if not isinstance(dataset, str):
         raise InvalidInput("The data set must be named by its name.")
     if dataset not in DATA_LOADERS:
@@ -287,7 +345,7 @@ def training_script(spec: dict, dataset: str, hyperparameters: Hyperparameters, 
             )
         raise ValueError(f"No exported data loader for data set {quote(dataset)}.")
     hp = check_hyperparameters(hyperparameters)
-    code = model_code(spec)  # validates the spec
+    code = model_code(spec, batch_norm_momentum)  # validates the spec
     used = ", ".join(sorted({layer["type"] for layer in spec["layers"]}))
     body = "\n".join(
         [

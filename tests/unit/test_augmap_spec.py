@@ -11,13 +11,13 @@ from core.experiments.factors import apply_values, factor_options, parse_factor
 from core.insight.coaching import augmentation_finding
 from core.insight.embedding_map import EmbeddingMap, default_layer, mappable_layers, stratified_sample
 from core.model.augmentation import describe, flip_warning, without_augmentation
-from core.model.codegen import snippet, training_script
 from core.model.diagram import stages
-from core.model.presets import DEFAULT_TABLE_PRESET, PRESETS, presets_for
 from core.model.spec import analyze
 from core.model.tflite import check_layers
 from core.share import decode, encode
+from core.training.codegen import snippet, training_script
 from core.training.hyperparams import Hyperparameters
+from core.training.presets import DEFAULT_TABLE_PRESET, PRESETS, presets_for
 from dashboard.charts.embedding_map import embedding_figure, selected_point
 
 AUGMENTATION = [

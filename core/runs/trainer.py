@@ -1,5 +1,9 @@
 """Training one run: build the model from its spec, fit it while streaming metrics, evaluate, save the model.
 
+The runners' trainer (core.runs.runners.KerasTrainer): it trains a Run and writes its files beside the
+RunStore, so it sits with the runs; the Keras pieces it shares with the learning-rate finder and the speed
+measurement (the optimizer, the batch sizes of forward passes) are core.training.fitting's.
+
 Runs in a runner's slot (a thread, a worker process). It records into the Run object and writes the
 model files beside the store, then says how the run ended (an Ending); the run manager saves and ends
 the run. It never touches any UI.
@@ -14,25 +18,23 @@ import time
 import keras
 import numpy as np
 
-from core.classroom import HIDDEN_SCORE, load_hidden_test
 from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.pixels import as_float_input
 from core.disk import disk_problem, without_paths
 from core.messages import counted
-from core.model.spec import analyze_for, build_model, strip_ansi
+from core.model.spec import analyze_for, batch_norm_momentum, build_model, has_batch_norm, strip_ansi
+from core.runs.challenges import HIDDEN_SCORE, load_hidden_test
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
-from core.training.hyperparams import COSINE_FLOOR, OPTIMIZERS, Hyperparameters
+from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, make_optimizer
+from core.training.hyperparams import Hyperparameters
+from core.training.target import reached_message, target_reached
 from core.training.target_scaling import convert_logs
 
 log = logging.getLogger(__name__)
 
 NAN_MESSAGE = "The loss became NaN (not a number) — lower the learning rate and train again."
 INF_MESSAGE = "The loss became infinite — lower the learning rate and train again."
-PREDICT_BATCH = 512
-# Validation only runs forward passes: at the test predictions' batch size it takes fewer, fuller steps
-# than at a small training batch size (bench/epoch_profile.py), with the same results.
-VALIDATION_BATCH = PREDICT_BATCH
 
 
 class _SavingClock:
@@ -140,18 +142,31 @@ class RunRecorder(keras.callbacks.Callback):
         self.run.record_epoch(metrics)  # the manager saves the run here (its progress hook)
 
 
-def learning_rate(hyperparameters: Hyperparameters, steps_per_epoch: int):
-    """The optimizer's learning rate: a number, or a Keras schedule over the run's training steps."""
-    rate = hyperparameters.effective_learning_rate
-    if hyperparameters.learning_rate_schedule == "cosine":
-        steps = max(1, hyperparameters.epochs * steps_per_epoch)
-        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps, alpha=COSINE_FLOOR)
-    return rate
+class TargetStop(keras.callbacks.Callback):
+    """Ends fit after the first epoch whose validation accuracy reaches the run's target (a race to it)."""
+
+    def __init__(self, target: float):
+        super().__init__()
+        self.target = target
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get("val_accuracy")
+        if value is not None and float(value) >= self.target:
+            self.model.stop_training = True
 
 
-def make_optimizer(hyperparameters: Hyperparameters, steps_per_epoch: int = 1):
-    info = OPTIMIZERS[hyperparameters.optimizer]
-    return getattr(keras.optimizers, info.keras_name)(learning_rate=learning_rate(hyperparameters, steps_per_epoch))
+def smoothing_of(run: Run) -> float:
+    """The run's label smoothing: classification only (a regression has no labels to smooth)."""
+    return 0.0 if run.task.is_regression else float(run.hyperparameters.label_smoothing or 0.0)
+
+
+def loss_of(run: Run):
+    """The Keras loss: the task's, or cross-entropy on smoothed one-hot labels (Keras' sparse cross-entropy
+    has no smoothing, and a built-in loss keeps the saved model loadable without custom code)."""
+    smoothing = smoothing_of(run)
+    if smoothing:
+        return keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+    return run.task.keras_loss(run.hyperparameters)
 
 
 def plain_error(error: BaseException) -> str:
@@ -203,8 +218,8 @@ def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, st
         keras.utils.set_random_seed(hp.seed + run.epoch)  # fresh shuffles for the new epochs
         return keras.models.load_model(path, safe_mode=True)
     keras.utils.set_random_seed(hp.seed)
-    model = build_model(run.spec)
-    model.compile(optimizer=make_optimizer(hp, steps_per_epoch), loss=task.keras_loss(hp), metrics=[task.metric])
+    model = build_model(run.spec, batches_per_epoch=steps_per_epoch)
+    model.compile(optimizer=make_optimizer(hp, steps_per_epoch), loss=loss_of(run), metrics=[task.metric])
     return model
 
 
@@ -248,11 +263,17 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
             monitor="val_loss", patience=hp.early_stopping_patience, restore_best_weights=True
         )
         callbacks.append(early)
+    target = hp.target_accuracy if not task.is_regression and n_validation else None
+    if target is not None:
+        callbacks.append(TargetStop(target))
+    targets = scaling.standardise(y_train)
+    if smoothing_of(run):  # smoothed labels are one-hot (see loss_of)
+        targets = keras.utils.to_categorical(targets, model.output_shape[-1])
     stopped = False
     try:
         model.fit(
             x_train,
-            scaling.standardise(y_train),
+            targets,
             epochs=hp.epochs,
             initial_epoch=initial_epoch,
             batch_size=hp.batch_size,
@@ -269,6 +290,11 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     results.update(score_hidden_test(model, run, store))
     # How many examples the run really learnt from (a limit above the data set's size is no limit).
     results["train_examples"], results["train_examples_available"] = len(x_train), len(dataset.x_train)
+    reached = target_reached(run.epoch_history(), target) if target is not None else None
+    if reached is not None:
+        results["target_reached"] = reached
+    if has_batch_norm(run.spec):  # coaching judges the running averages by it (core.insight.coaching)
+        results["batch_norm_momentum"] = _batch_norm_momentum_of(model, batches_per_epoch)
     if stopped:
         return Ending(
             Status.STOPPED,
@@ -282,7 +308,44 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
             _early_stopping_message(early, hp.early_stopping_patience, factors.get("loss", 1.0)),
             results,
         )
+    if reached is not None:
+        return Ending(Status.FINISHED, reached_message(reached), results)
     return Ending(Status.FINISHED, "", results)
+
+
+WARM_UP_DATASETS = ("fashion_mnist", "shapes")  # the app's default data set, else the one that is always there
+
+
+def warm_up() -> None:
+    """Pay a process's first-run costs before anyone presses Train: the data set read and its float copy
+    made, and one tiny fit of model 1 (TensorFlow's and Keras' first trace of a training, validation and
+    prediction step, their thread pools and kernels), so that the first run's first chart point comes as
+    soon as a later run's. Never raises: a worker that could not warm up still trains."""
+    from core.training.presets import PRESETS
+
+    try:
+        for name in WARM_UP_DATASETS:
+            try:
+                dataset = load_dataset(name)
+                break
+            except DatasetUnavailable:
+                continue
+        else:
+            return
+        dataset.as_float("x_train"), dataset.as_float("x_test")
+        spec = PRESETS["model1"].spec(dataset.input_shape, dataset.output_units)
+        hp = Hyperparameters(epochs=1, batch_size=64, limit_train=160, limit_test=64, validation_split=0.2)
+        train_run(Run(spec, name, hp), None)
+    except Exception:  # noqa: BLE001 - warming up is an optimisation only
+        log.warning("warming up the trainer failed", exc_info=True)
+
+
+def _batch_norm_momentum_of(model, batches_per_epoch: int) -> float:
+    """The momentum the model's BatchNormalization layers use (a continued run keeps its saved one)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return float(layer.momentum)
+    return batch_norm_momentum(batches_per_epoch)
 
 
 def _problems(run: Run, dataset) -> list[str]:
