@@ -49,7 +49,9 @@ def your_work_section() -> None:
     with st.expander(
         "Your work: save it, open it elsewhere, recovery code",
         icon=":material/work:",
-        expanded=bool(outcome or code_outcome),
+        expanded=bool(
+            outcome or code_outcome or session.widget_value("work_file") is not None
+        ),  # a file chosen: keep Open in view
     ):
         if outcome:
             (st.success if outcome[0] == "success" else st.error)(markdown_literal(outcome[1]))
