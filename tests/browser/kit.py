@@ -210,3 +210,40 @@ def run_id_in(url: str) -> str | None:
 
 
 # --- the test ------------------------------------------------------------------------------------
+
+
+# --- a learner's first steps, shared by the tests of a learner's work -----------------------------
+
+YOUR_WORK = "Your work: save it, open it elsewhere, recovery code"
+
+
+def open_app(tab, url: str) -> None:
+    """Open the app in ``tab`` and wait for its first page (Build)."""
+    tab.goto(url, timeout=FIRST_LOAD_MS)
+    expect(tab.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
+
+
+def train_quick_shapes_run(tab) -> str:
+    """Choose the Shapes data set, train model 1 for one epoch and wait for it to finish; its run id."""
+    go_to(tab, "Data", "Look at the data")
+    choose(tab, "dataset_choice", "Shapes (synthetic)")
+    idle(tab)
+    expect(tab.get_by_text(re.compile("2,500 grey 28×28 drawings")).first).to_be_visible()  # the server has it
+    go_to(tab, "Train", "Train")
+    epochs = tab.locator(".st-key-hp_epochs input")
+    epochs.fill("1")
+    epochs.press("Enter")
+    idle(tab)
+    button(tab, "train").click()
+    tab.wait_for_url(lambda url: run_id_in(url) is not None)
+    expect(tab.get_by_text(re.compile(r"^Finished after 1 epoch"))).to_be_visible(timeout=RUN_MS)
+    return run_id_in(tab.url)
+
+
+def open_your_work(tab) -> None:
+    """Results → the *Your work* section, opened."""
+    go_to(tab, "Results", "Results")
+    idle(tab)
+    tab.get_by_text(YOUR_WORK).click()
+    expect(button(tab, "recovery_use")).to_be_visible()
+    idle(tab)

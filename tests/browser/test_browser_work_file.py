@@ -9,29 +9,18 @@ import pytest
 from kit import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    FIRST_LOAD_MS,
-    RUN_MS,
     button,
-    choose,
     expect,
-    go_to,
     idle,
     new_tab,
     no_app_errors,
-    run_id_in,
+    open_app,
+    open_your_work,
     sync_api,
+    train_quick_shapes_run,
 )
 
 pytestmark = pytest.mark.browser
-YOUR_WORK = "Your work: save it, open it elsewhere, recovery code"
-
-
-def open_your_work(tab) -> None:
-    go_to(tab, "Results", "Results")
-    idle(tab)
-    tab.get_by_text(YOUR_WORK).click()
-    expect(button(tab, "work_open")).to_be_visible()
-    idle(tab)
 
 
 def main_text(tab) -> str:
@@ -43,23 +32,8 @@ def test_work_saved_in_one_browser_opens_as_the_other_learners_own_copy(app_url,
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             ada = new_tab(browser)
-            ada.goto(app_url, timeout=FIRST_LOAD_MS)
-            expect(ada.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(
-                timeout=FIRST_LOAD_MS
-            )
-            go_to(ada, "Data", "Look at the data")
-            choose(ada, "dataset_choice", "Shapes (synthetic)")
-            idle(ada)
-            expect(ada.get_by_text(re.compile("2,500 grey 28×28 drawings")).first).to_be_visible()
-            go_to(ada, "Train", "Train")
-            epochs = ada.locator(".st-key-hp_epochs input")
-            epochs.fill("1")
-            epochs.press("Enter")
-            idle(ada)
-            button(ada, "train").click()
-            ada.wait_for_url(lambda url: run_id_in(url) is not None)
-            run_id = run_id_in(ada.url)
-            expect(ada.get_by_text(re.compile(r"^Finished after 1 epoch"))).to_be_visible(timeout=RUN_MS)
+            open_app(ada, app_url)
+            run_id = train_quick_shapes_run(ada)
 
             open_your_work(ada)
             button(ada, "work_prepare").click()
@@ -71,10 +45,7 @@ def test_work_saved_in_one_browser_opens_as_the_other_learners_own_copy(app_url,
             assert saved.stat().st_size > 10_000  # the run's model is in it
 
             bob = new_tab(browser)
-            bob.goto(app_url, timeout=FIRST_LOAD_MS)
-            expect(bob.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(
-                timeout=FIRST_LOAD_MS
-            )
+            open_app(bob, app_url)
             open_your_work(bob)
             assert run_id not in main_text(bob)
             uploader = bob.locator('.st-key-work_file input[type="file"]')
