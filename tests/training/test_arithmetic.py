@@ -13,7 +13,7 @@ from core.insight.arithmetic import (
     layer_values,
     pool_arithmetic,
 )
-from core.model.spec import build_model
+from core.model.keras_build import build_model
 
 TOLERANCE = 1e-4
 

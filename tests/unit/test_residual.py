@@ -5,14 +5,8 @@ import pytest
 from core.experiments.factors import apply_values, factor_options, parse_factor
 from core.insight.arch_diff import ADDED, CHANGED, diff_architectures, summary
 from core.model.diagram import build_diagram, diagram_png, diagram_svg
-from core.model.spec import (
-    analyze,
-    duplicate_layer,
-    insert_layer,
-    merge_sources,
-    move_layer,
-    remove_layer,
-)
+from core.model.edit import duplicate_layer, insert_layer, merge_sources, move_layer, remove_layer
+from core.model.spec import analyze
 from core.share import decode, encode
 from core.training.codegen import model_code, snippet
 from core.training.hyperparams import Hyperparameters
