@@ -94,6 +94,7 @@ def insert_layer(spec: dict, position: int, kind: str) -> dict:
 
 
 def remove_layer(spec: dict, index: int) -> dict:
+    """The spec without layer ``index``; a merge that took it takes what fed it (the layer above, or the input)."""
     spec = copy.deepcopy(spec)
     del spec["layers"][index]
     repoint_merges(spec["layers"], [i for i in range(len(spec["layers"]) + 1) if i != index])
@@ -114,6 +115,7 @@ def move_layer(spec: dict, index: int, offset: int) -> dict:
 
 
 def duplicate_layer(spec: dict, index: int) -> dict:
+    """The spec with a copy of layer ``index`` just below it; a merge's copy takes the same layer."""
     spec = copy.deepcopy(spec)
     layers = spec["layers"]
     layers.insert(index + 1, copy.deepcopy(layers[index]))
