@@ -83,11 +83,17 @@ def opened(monkeypatch, finished):
     return rerun(at)
 
 
+def hover_charts(app) -> list[dict]:
+    """What every hover chart on the page was given (dashboard/components/hover_chart.py): the figure as
+    Plotly's JSON, a card per point, the address of Plotly.js."""
+    return [json.loads(chart.proto.json) for chart in app.get("bidi_component")]
+
+
 def map_charts(app) -> list[list[dict]]:
     """The traces of every map on the page: its points carry [position, test index, hover words]."""
     charts = []
-    for chart in app.get("plotly_chart"):
-        traces = json.loads(chart.proto.spec)["data"]
+    for given in hover_charts(app):
+        traces = given["figure"]["data"]
         rows = [row for t in traces for row in t.get("customdata") or []]
         if rows and all(isinstance(row, list) and len(row) == 3 and isinstance(row[2], str) for row in rows):
             charts.append(traces)
