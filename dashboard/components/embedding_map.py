@@ -188,7 +188,7 @@ def embedding_map_section(run, key: str, height: int = 460, side_by_side: bool =
             embedding_figure(found, names, selected=position, height=height),
             _cards(run, found, shown_names),
             key=chart_key,
-            on_select=lambda: session.set_widget_value(pick_key, clicked(chart_key, len(found))),
+            on_click=lambda: session.set_widget_value(pick_key, clicked(chart_key, len(found))),
         )
         order, labels = _choices(found, names)
         st.selectbox(
@@ -200,7 +200,7 @@ def embedding_map_section(run, key: str, height: int = 460, side_by_side: bool =
             placeholder="Type a number or a class, or click a dot",
             help="The same as clicking its dot: mistakes are listed first.",
         )
-    with detail_col:
+    with detail_col, st.container(key=f"{key}_opened"):
         if position is None:
             st.caption("Point at a dot to see its image; click it to open it with the network's answer.")
         else:

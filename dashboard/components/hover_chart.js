@@ -7,22 +7,31 @@
 
 const ROOT_CLASS = "cnn-hover-chart";
 
+// The plotly package's own Plotly.js, loaded once per page and kept here: Streamlit's st.plotly_chart sets
+// window.Plotly to its own copy (another version), so this script never takes whatever window.Plotly is.
+const LOADED = "__cnnPlaygroundPlotly";
+
 function loadPlotly(url) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!window.__cnnPlaygroundPlotly) {
-    window.__cnnPlaygroundPlotly = new Promise((resolve, reject) => {
+  if (!window[LOADED]) {
+    window[LOADED] = new Promise((resolve, reject) => {
+      const before = window.Plotly;
       const script = document.createElement("script");
       script.src = url;
       script.async = true;
-      script.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("no Plotly")));
+      script.onload = () => {
+        const ours = window.Plotly; // set by the script as it ran, just before this event
+        if (before !== undefined) window.Plotly = before; // the page's global as it was
+        if (ours && ours !== before) resolve(ours);
+        else reject(new Error("no Plotly"));
+      };
       script.onerror = () => {
-        window.__cnnPlaygroundPlotly = null; // a later draw tries again
+        window[LOADED] = null; // a later draw tries again
         reject(new Error("not loaded"));
       };
       document.head.appendChild(script);
     });
   }
-  return window.__cnnPlaygroundPlotly;
+  return window[LOADED];
 }
 
 function element(tag, className, parent) {
@@ -119,22 +128,41 @@ function draw(root, Plotly) {
     gd.on("plotly_click", (event) => {
       const point = event && event.points && event.points[0];
       const position = point && Array.isArray(point.customdata) ? point.customdata[0] : null;
-      if (Number.isInteger(position)) root.setStateValue("selected", position);
+      // A trigger, not a state: clicking the same dot again (after opening another from the list) counts.
+      if (Number.isInteger(position)) root.setTriggerValue("clicked", position);
     });
   });
 }
 
 export default function (component) {
-  const { parentElement, data, setStateValue } = component;
+  const { parentElement, data, setTriggerValue } = component;
   const root = parentElement.querySelector(`.${ROOT_CLASS}`) || build(parentElement);
   root.current = data;
-  root.setStateValue = setStateValue;
+  root.setTriggerValue = setTriggerValue;
   root.card.hidden = true;
-  loadPlotly(data.plotly)
-    .then((Plotly) => draw(root, Plotly))
-    .catch(() => {
-      root.problem.textContent =
-        "The map could not be drawn: this page could not load its chart library. Reload the page to try again.";
-      root.problem.hidden = false;
+  const problem = (words) => {
+    root.problem.textContent = words;
+    root.problem.hidden = false;
+  };
+  loadPlotly(data.plotly).then(
+    (Plotly) => {
+      root.Plotly = Plotly;
+      root.problem.hidden = true;
+      draw(root, Plotly).catch(() => problem("The map could not be drawn in this browser."));
+    },
+    () => problem("The map could not be drawn: the page could not load its chart library. Reload the page to try again."),
+  );
+  if (!root.resizing && window.ResizeObserver) {
+    // The column can change width without the window doing so (the sidebar folded away): follow it.
+    root.resizing = new ResizeObserver(() => {
+      if (root.Plotly && root.plot._fullLayout) root.Plotly.Plots.resize(root.plot).catch(() => {});
     });
+    root.resizing.observe(root);
+  }
+  return () => {
+    // Taken off the page: Plotly's listeners go with the chart, and a later mount draws it afresh.
+    if (root.resizing) root.resizing.disconnect();
+    if (root.Plotly) root.Plotly.purge(root.plot);
+    root.remove();
+  };
 }

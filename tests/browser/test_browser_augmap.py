@@ -10,10 +10,12 @@ import re
 import pytest
 from accessibility import axe_violations, describe, of_the_app
 from kit import ARTIFACTS, FIRST_LOAD_MS, UI_MS, button, choose, expect, go_to, idle, no_app_errors
+from plotly.offline import get_plotlyjs_version
 
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from dashboard.components.hover_chart import PLOTLY_JS_COMPONENT
 
 pytestmark = pytest.mark.browser
 OWNER = "0123456789abcdef0123"  # the anonymous user id of the browser (its cookie)
@@ -78,6 +80,18 @@ def point_at_first_dot(page, key: str) -> tuple[float, float, int]:
     return x, y, index
 
 
+def opened(page, run_id: str):
+    """Where the map shows the image opened (by a click or from the list) with the network's answer."""
+    return page.locator(f".st-key-map_{run_id}_opened")
+
+
+RING_JS = """([selector, x, y]) => {
+    // The map is drawn again with its ring on the dot at (x, y): the image opened is that dot's.
+    const ring = (document.querySelector(selector)?.data || []).find(t => t.name === 'the one shown');
+    return !!ring && ring.x[0] === x && ring.y[0] === y;
+}"""
+
+
 def expect_thumbnail(page, key: str, index: int):
     """The hover card of the map with this widget key shows test image #index: a drawn <img> with alt text,
     its class and the network's answer."""
@@ -93,6 +107,8 @@ def expect_thumbnail(page, key: str, index: int):
 
 def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     url, (older, run) = served
+    plotly_js = []  # where the page gets Plotly.js: from the app's own server (no CDN, no internet)
+    page.on("request", lambda r: plotly_js.append(r.url) if r.url.endswith("plotly.min.js") else None)
     page.context.add_cookies([{"name": "cnn_playground_user", "value": OWNER, "url": url}])
     page.goto(f"{url}/", timeout=FIRST_LOAD_MS)
     expect(page.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
@@ -124,12 +140,32 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     expect(card).to_be_hidden()
 
     page.mouse.click(x, y)
-    expect(page.get_by_text(f"#{index} · class:")).to_be_visible(timeout=UI_MS)
-    expect(page.get_by_text(re.compile(r"predicted: \w+\s+\d+ % sure · (right|wrong)"))).to_be_visible()
+    expect(opened(page, run.id)).to_contain_text(f"#{index} · class:", timeout=UI_MS)
+    expect(opened(page, run.id)).to_contain_text(re.compile(r"predicted: \w+\s+\d+ % sure · (right|wrong)"))
     idle(page)
+    first_dot = page.evaluate(
+        f"() => {{ const t = document.querySelector('{chart}').data[0]; return [t.x[0], t.y[0]]; }}"
+    )
+    page.wait_for_function(RING_JS, arg=[chart, *first_dot])
     assert page.locator(f".st-key-{key} .cnn-hover-chart").count() == 1  # drawn again in place, not twice
     page.locator(f".st-key-map_{run.id}_chart").screenshot(path=str(ARTIFACTS / "results-map.png"))
     page.screenshot(path=str(ARTIFACTS / "results-map-page.png"), full_page=False)
+
+    # From the keyboard: the list under the map opens another image; clicking the first dot again opens it again.
+    other, *other_dot = page.evaluate(
+        f"() => {{ const t = document.querySelector('{chart}').data[0]; return [t.customdata[1][1], t.x[1], t.y[1]]; }}"
+    )
+    pick = page.locator(f".st-key-map_{run.id}_pick input[role=combobox]")
+    pick.focus()
+    page.keyboard.type(f"#{other} ·")
+    page.keyboard.press("Enter")
+    expect(opened(page, run.id)).to_contain_text(f"#{other} · class:", timeout=UI_MS)
+    idle(page)
+    page.wait_for_function(RING_JS, arg=[chart, *other_dot])  # the map drawn again, ringing that dot
+    x, y, _ = point_at_first_dot(page, key)
+    page.mouse.click(x, y)
+    expect(opened(page, run.id)).to_contain_text(f"#{index} · class:", timeout=UI_MS)
+    idle(page)
     point_at_first_dot(page, key)  # the page as a pointer leaves it: with a card showing
     expect_thumbnail(page, key, index)
     problems = of_the_app(axe_violations(page))
@@ -150,3 +186,6 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     expect(page.locator(f".st-key-compare_map_{run.id}_chart .cnn-hover-card")).to_be_hidden()
     page.screenshot(path=str(ARTIFACTS / "compare-maps.png"), full_page=False)
     no_app_errors(page)
+    assert plotly_js == [f"{url}/component/{PLOTLY_JS_COMPONENT}/plotly.min.js"]  # once: the maps share it
+    # the plotly package's own Plotly.js draws the maps (st.plotly_chart's copy stays Streamlit's)
+    assert page.evaluate("() => window.__cnnPlaygroundPlotly.then(p => p.version)") == get_plotlyjs_version()

@@ -225,3 +225,12 @@ def test_only_the_user_text_helper_writes_html():
         if path.name != "user_text.py" and re.search(r"unsafe_allow_html\s*=\s*True", path.read_text())
     ]
     assert offenders == []
+
+
+def test_no_component_script_writes_html():
+    """A component's own script (the map's hover cards) shows user text with textContent, never as HTML."""
+    scripts = sorted(DASHBOARD.rglob("*.js"))
+    assert scripts, "the hover chart's script is missing"
+    writes_html = re.compile(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|createContextualFragment")
+    assert [str(p.relative_to(DASHBOARD)) for p in scripts if writes_html.search(p.read_text())] == []
+    assert "textContent" in (DASHBOARD / "components" / "hover_chart.js").read_text()
