@@ -26,6 +26,7 @@ import streamlit as st
 from streamlit.components import v1 as components_v1
 
 from core.data.pixels import to_uint8
+from dashboard import session
 from dashboard.components.user_text import script_literal
 
 HERE = Path(__file__).resolve().parent
@@ -150,4 +151,4 @@ def hover_chart(
 
 def clicked(key: str, count: int) -> int | None:
     """In ``on_click``: the position of the point just clicked on the hover chart with this key."""
-    return clicked_position(st.session_state.get(key), count)
+    return clicked_position(session.widget_value(key), count)
