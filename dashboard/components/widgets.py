@@ -116,7 +116,7 @@ def sidebar_status() -> None:
         if analysis.ok:
             st.markdown(f"{analysis.total_params:,} params · ready to train")
         else:
-            st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
+            st.markdown(f"{counted(len(analysis.problems), 'problem')} to fix on **Build**")
         run = session.followed_run()
         if run is not None:
             # The sidebar is not polled: say nothing here that goes stale while the run trains.
@@ -278,11 +278,15 @@ def _arg_grid(index: int, layer: dict, args, prefix: str, analysis: Analysis) ->
     sources = [a for a in args if a.kind == "layer"]  # a merge's earlier layer: a long label, a row of its own
     for arg in sources:
         layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
-    args = [a for a in args if a.kind != "layer"]
+    # A checkbox's label is its only words (an error may name it): a row of its own, never cut to a third.
+    boxes = [a for a in args if a.kind == "bool"]
+    args = [a for a in args if a.kind not in ("layer", "bool")]
     columns = st.columns(3) if args else []
     for n, arg in enumerate(args):
         with columns[n % 3]:
             layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
+    for arg in boxes:
+        layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
 
 
 def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count: int) -> None:

@@ -51,6 +51,8 @@ def test_an_add_picked_from_the_list_takes_a_layer_that_fits_and_explains_one_th
     app.session_state["playground"].spec["layers"][4]["with"] = 2
     rerun(app)
     errors = [e.value for e in app.error]
+    assert "1 problem to fix before training:" in errors and not [e for e in errors if "problem(s)" in e]
+    assert any(m.value == "1 problem to fix on **Build**" for m in app.sidebar.markdown)  # words, not "(s)"
     assert any(
         "Add needs both inputs 11×11×32; layer 2 gives 13×13×16 — **merge with a layer that gives 11×11×32 (layer 3 "
         "fits)**" in e
