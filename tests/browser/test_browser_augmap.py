@@ -112,7 +112,7 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     plotly_js = []  # where the page gets Plotly.js: from the app's own server (no CDN, no internet)
     page.on("request", lambda r: plotly_js.append(r.url) if r.url.endswith("plotly.min.js") else None)
     frames = []  # the messages the server sends the page
-    page.on("websocket", lambda ws: ws.on("framereceived", frames.append))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
     page.context.add_cookies([{"name": "cnn_playground_user", "value": OWNER, "url": url}])
     page.goto(f"{url}/", timeout=FIRST_LOAD_MS)
     expect(page.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
