@@ -2,8 +2,8 @@
 
 Keras 3 normalises a batch with separate operations (the moments, then the normalisation, each with its
 own gradient); TensorFlow's fused kernel does the same arithmetic in one pass. On this project's 2 CPU
-cores that cut one training step's BatchNormalization by 2-2.5× (bench/README.md: a 256×13×13×16 batch,
-forward and backward, 8.2 → 3.2 ms of processor time), a fifth of an epoch of the `fast` preset.
+cores that cut one training step's BatchNormalization by 2-2.5× (docs/performance.md, issue 23: a
+256×13×13×16 batch, forward and backward, 8.2 → 3.2 ms of processor time): a tenth of an epoch of `fast`.
 
 The layer is Keras' own in everything else: the same weights, momentum and epsilon, the plain Keras
 path at test time and for inputs the kernel does not take (not 4-D channels-last float32, a mask, renorm,
