@@ -1,42 +1,28 @@
-"""The Ray runner: each run trains in a Ray actor somewhere on a cluster; the queue and the store stay here.
+"""The Ray runner on the web server: a warm actor per slot, placed on the cluster; the queue and the store stay here.
 
-- The app's queue (positions, per-user caps, challenge rules) is unchanged: each slot of the base
-  ``Runner`` owns one warm actor (TensorFlow imported, data sets pulled from the object store) and takes the
-  next run only once Ray has placed that actor. A slot the cluster has no free CPUs for waits, so the
-  number of runs at once follows the cluster's free CPUs, capped by the number of slots.
-- The actor trains with the same trainer (``RunRecorder`` callback) as the other runners, on a
-  ``RelayRun`` whose pipe is an in-actor event log. The slot thread here long-polls the actor for the
-  events since the last one it saw and applies them, in order, to the Run object the pages read, and
-  passes Pause, Resume and Stop on to the actor between polls; the trainer checks them after every batch.
-- Nothing the server needs stays on a worker's disk: the model is saved to a scratch folder that is
-  read back as bytes and deleted, and the bytes come back through Ray to this server's store. Data sets
-  travel through the object store: put once here, pulled once per node, shared by the actors there.
-- Actors are named and detached in a namespace of this store: after a web-server restart, the new server
-  finds the runs they are still training (or finished meanwhile) and follows them again.
+The slot thread follows its actor's run through the relay (core.runs.relay) over an ``_ActorLink``: it
+long-polls the actor for the events since the last one it saw, passes Pause, Resume and Stop on to it,
+and at the end brings the model's bytes into this server's store. The cluster's health (its head, its
+nodes) is core.runs.ray.cluster's; the actor is core.runs.ray.actor's.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import hashlib
 import logging
-import os
-import shutil
-import socket
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from core.runs.process_runner import CRASH_MESSAGE, STOP_GRACE_SECONDS, STUCK_MESSAGE, RelayRun
-from core.runs.record import Ending, Run, Status
-from core.runs.runners import UNEXPECTED_FAILURE, KerasTrainer, Runner, RunnerUnavailable, Trainer
+from core.runs.ray.actor import TrainingActor
+from core.runs.ray.cluster import connect, node_alive, store_namespace, watch_head, within
+from core.runs.record import Ending, Event, Run, Status
+from core.runs.relay import CRASH_MESSAGE, Job, News, relay
+from core.runs.runners import UNEXPECTED_FAILURE, Runner, RunnerUnavailable, Trainer
 from core.runs.store import RunStore
-from core.text import ascii_whole_number
 
 log = logging.getLogger(__name__)
 
@@ -56,272 +42,9 @@ POLL_WAIT_SECONDS = 0.2  # an actor answers a poll at once when it has news, els
 POLL_GAP_SECONDS = 0.5
 CALL_TIMEOUT_SECONDS = 30.0  # an actor call that takes longer means its machine is unreachable
 UNREACHABLE_GRACE_SECONDS = 60.0  # how long an unreachable actor may stay so before its run fails
-HEAD_CHECK_SECONDS = 2.0  # how often the app checks that the cluster's head still answers
-HEAD_LOST_SECONDS = 10.0  # the head unreachable this long: the cluster is gone for this app
-# Ray ends a process whose cluster head has not answered for this long (its own default: 60 s, which would end
-# the web server with the class in it); the app watches the head itself and falls back instead.
-KEEP_WAITING_FOR_HEAD_SECONDS = 365 * 24 * 3600
 ACTOR_CONCURRENCY = 4  # training, polls and controls each get a thread in the actor
 WARM_DATASETS = ("fashion_mnist", "shapes")
 KEPT_USER_DATASETS = 8  # learners' imported sets kept in the object store between their runs
-
-
-# --- connecting --------------------------------------------------------------------------------------
-
-
-def store_namespace(store: RunStore) -> str:
-    """The Ray namespace of one app (one store): its actors' names never meet another app's."""
-    digest = hashlib.sha256(str(Path(store.home).resolve()).encode()).hexdigest()[:12]
-    return f"cnn-playground-{digest}"
-
-
-def _gcs_reachable(address: str, timeout: float = 5.0) -> bool:
-    """A quick TCP check of a ``host:port`` head address: an unreachable head makes ``ray.init`` wait
-    for minutes (and may end the process), so the app checks first."""
-    host, _, text = address.rpartition(":")
-    port = ascii_whole_number(text)  # not isdigit(): "⁶³⁷⁹" passes it, then int() fails
-    if not host or port is None:
-        return True  # "auto", "ray://..." and the like: leave it to Ray
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except (OSError, OverflowError):  # OverflowError: a port above 65535
-        return False
-
-
-# Ray's switch for multi-machine clusters: "0" keeps every service of a local Ray on 127.0.0.1.
-LOOPBACK_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
-def connect(namespace: str, local_cpus: int | None = None) -> bool:
-    """Join the cluster at $RAY_ADDRESS, or start a local Ray with ``local_cpus`` CPUs.
-
-    Returns True when this call started Ray (then the runner shuts it down), False when Ray was
-    already connected. Raises RunnerUnavailable with a plain message when the cluster cannot be reached.
-    """
-    address = os.environ.get("RAY_ADDRESS", "").strip()
-    if not address:
-        # A local Ray serves this machine only: keep its services on loopback instead of the address Ray
-        # would pick for other machines to reach (read when Ray is first imported).
-        os.environ.setdefault(LOOPBACK_ONLY_ENV, "0")
-    import ray
-
-    if ray.is_initialized():
-        return False
-    options = {
-        "namespace": namespace,
-        "logging_level": logging.WARNING,
-        "log_to_driver": False,
-        # This server's `core` goes to every node with the job: nodes need only the Python packages.
-        "runtime_env": {"py_modules": [str(Path(__file__).resolve().parents[1])], "excludes": ["__pycache__"]},
-    }
-    if address:
-        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(KEEP_WAITING_FOR_HEAD_SECONDS))
-        if not _gcs_reachable(address):
-            raise RunnerUnavailable(
-                f"The training cluster at {address} (RAY_ADDRESS) cannot be reached: is its head node running, "
-                "and is this server allowed to connect to it?"
-            )
-        try:
-            ray.init(address=address, **options)
-        except Exception as error:  # authentication, version mismatch, ...: say what Ray said, in one line
-            detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
-            raise RunnerUnavailable(f"Could not join the training cluster at {address}: {detail}") from error
-    else:
-        ray.init(num_cpus=local_cpus or os.cpu_count() or 1, include_dashboard=False, **options)
-    return True
-
-
-def _within(seconds: float, call: Callable, default=None):
-    """``call()``, or ``default`` when it raised or has not returned within ``seconds``: Ray's calls that need
-    the cluster's head wait for it for as long as it is away (see KEEP_WAITING_FOR_HEAD_SECONDS)."""
-    answer = []
-
-    def attempt():
-        with contextlib.suppress(Exception):
-            answer.append(call())
-
-    helper = threading.Thread(target=attempt, name="ray-call", daemon=True)
-    helper.start()
-    helper.join(seconds)
-    return answer[0] if answer else default
-
-
-# --- on a worker node -------------------------------------------------------------------------------
-
-
-class _EventLog:
-    """What a RelayRun sends, kept in order in the actor until the server has polled it."""
-
-    def __init__(self):
-        self._events: list = []
-        self._changed = threading.Condition()
-        self.finished = False
-
-    def send(self, event) -> None:
-        with self._changed:
-            self._events.append(event)
-            self._changed.notify_all()
-
-    def finish(self) -> None:
-        with self._changed:
-            self.finished = True
-            self._changed.notify_all()
-
-    def since(self, index: int, wait: float) -> tuple[list, bool]:
-        """The events after the first ``index``, waiting up to ``wait`` seconds for one to come."""
-        with self._changed:
-            if len(self._events) <= index and not self.finished:
-                self._changed.wait(wait)
-            return self._events[index:], self.finished
-
-    def __len__(self) -> int:
-        with self._changed:
-            return len(self._events)
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    return path.read_bytes() if path.exists() else None
-
-
-def _warm_tensorflow() -> None:
-    """Import TensorFlow and run one tiny convolutional fit, so a learner's first batch does not pay for
-    loading the kernels (each run sets its own seeds)."""
-    import keras
-    import numpy as np
-
-    import core.runs.trainer  # noqa: F401  (what execute_run needs, imported before the first Train)
-
-    model = keras.Sequential(
-        [
-            keras.Input((8, 8, 1)),
-            keras.layers.Conv2D(2, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Flatten(),
-            keras.layers.Dense(2, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(np.zeros((4, 8, 8, 1), "float32"), np.zeros(4, "int64"), batch_size=2, verbose=0)
-    keras.backend.clear_session()
-
-
-class TrainingActor:
-    """One warm trainer on a cluster node: TensorFlow imported, data sets cached; trains one run at a time.
-
-    Wrapped with ``ray.remote`` by the runner (so this module imports without Ray).
-    """
-
-    def __init__(self, threads: int, datasets: dict, trainer: Trainer):
-        """Args:
-        threads: TensorFlow's threads (the CPUs this actor asked for).
-        datasets: name -> object ref of the data sets to have ready before the first run.
-        trainer: what trains a run (core.runs.runners.Trainer), the same as the other runners use.
-        """
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        self._trainer = trainer
-        trainer.prepare(threads)
-        if isinstance(trainer, KerasTrainer):
-            _warm_tensorflow()
-        self._lock = threading.Lock()
-        self._datasets: dict[str, str] = {}  # name -> object id of the copy installed here
-        self._run: RelayRun | None = None
-        self._events: _EventLog | None = None
-        self._outcome: tuple | None = None
-        self.warm(datasets)  # in the constructor: the actor answers `ready` only once it is warm
-
-    def ready(self) -> str:
-        """The id of the node this actor lives on (answered once the actor has started)."""
-        import ray
-
-        return ray.get_runtime_context().get_node_id()
-
-    def warm(self, datasets: dict) -> None:
-        """Pull data sets from the object store (once per node; actors on a node share the copy)."""
-        import ray
-
-        from core.data.datasets import provide_dataset
-
-        for name, ref in datasets.items():
-            with self._lock:
-                if self._datasets.get(name) == ref.hex():
-                    continue
-            dataset = ray.get(ref)
-            provide_dataset(dataset)
-            for part in ("x_train", "x_test"):
-                dataset.as_float(part)  # the trainer's float copy, made now rather than at Train
-            with self._lock:
-                self._datasets[name] = ref.hex()
-
-    def train(self, job: dict) -> None:
-        """Train one run to its end; its events and outcome wait here until the server collects them.
-
-        ``job``: the run's record, batch and epoch history and analysis, ``continue_training``, its data
-        set's object ref (``data``: name -> ref) and, to train on, its saved model's bytes (``model``).
-        """
-        self.warm(job["data"])
-        run = RelayRun.from_record(job["record"], job["batches"], job["epochs"])
-        run.analysis = job["analysis"]
-        run.conn = events = _EventLog()
-        with self._lock:
-            self._run, self._events, self._outcome = run, events, None
-        # A scratch store, deleted below: the model and predictions go back to the server as bytes.
-        scratch = tempfile.mkdtemp(prefix="cnn-playground-")
-        try:
-            store = RunStore(scratch)
-            if job["model"] is not None:
-                store.model_path(run.id).write_bytes(job["model"])
-            ending = self._trainer.train(run, store, continue_training=job["continue_training"])
-            outcome = (
-                run.summary_record(),
-                ending,
-                _read_bytes(store.model_path(run.id)),
-                _read_bytes(store.predictions_path(run.id)),
-            )
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        with self._lock:
-            self._outcome = outcome
-        events.finish()
-
-    def updates(self, since: int, wait: float) -> tuple[list, bool]:
-        """The run's events after the first ``since``, and whether its outcome is ready to collect."""
-        with self._lock:
-            events = self._events
-        if events is None:
-            time.sleep(min(wait, 0.05))
-            return [], False
-        return events.since(since, wait)
-
-    def control(self, command: str) -> bool:
-        """Pass the user's Stop, Pause or Resume to the run; False when no run is training yet."""
-        with self._lock:
-            run = self._run
-        if run is None:
-            return False
-        {"stop": run.request_stop, "pause": run.request_pause, "resume": run.resume}[command]()
-        return True
-
-    def holding(self) -> str | None:
-        """The id of the run this actor trains or holds the outcome of, if any."""
-        with self._lock:
-            return self._run.id if self._run is not None else None
-
-    def snapshot(self) -> tuple[dict, list, list, int]:
-        """The run as it is now, and how many events it has sent (for a restarted server to follow it)."""
-        with self._lock:
-            run, events = self._run, self._events
-        return run.summary_record(), run.batch_history(), run.epoch_history(), len(events)
-
-    def collect(self) -> tuple:
-        """The final record, the Ending, the model's and predictions' bytes; the actor is then free."""
-        with self._lock:
-            outcome = self._outcome
-            self._run = self._events = self._outcome = None
-        return outcome
-
-
-# --- on the web server --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -386,13 +109,19 @@ class RayRunner(Runner):
         # name -> (id of the data set object, its ref), the most recently used last
         self._data_refs: collections.OrderedDict[str, tuple[int, object]] = collections.OrderedDict()
         self.placements: dict[str, str] = {}  # run id -> id of the node that trains it
-        self.lost = False  # the cluster went away while the app ran (see _watch_head)
+        self.lost = False  # the cluster went away while the app ran (see _lose_cluster)
         self._head_address = ray.get_runtime_context().gcs_address
         self._found = self._find_runs()  # before the slots start actors of their own
         for name in warm_datasets:
             self._try_put(name)
         super().__init__(store, slots, end, trainer)
-        threading.Thread(target=self._watch_head, name="ray-head-watch", daemon=True).start()
+        # Once the head has not answered for a while, the cluster is lost (``_lose_cluster``).
+        threading.Thread(
+            target=watch_head,
+            args=(self._head_address, self._closed, self._lose_cluster),
+            name="ray-head-watch",
+            daemon=True,
+        ).start()
 
     # --- data sets ---------------------------------------------------------------------------------
 
@@ -450,7 +179,7 @@ class RayRunner(Runner):
 
     def _retire(self, actor: _Actor) -> None:
         if not self.lost:  # else it went with its cluster
-            _within(CALL_TIMEOUT_SECONDS, lambda: self._ray.kill(actor.handle, no_restart=True))
+            within(CALL_TIMEOUT_SECONDS, lambda: self._ray.kill(actor.handle, no_restart=True))
 
     def _prepare_slot(self, slot: int) -> None:
         """Before each run: this slot's warm actor, placed on a node with free CPUs (waits until one is)."""
@@ -473,21 +202,9 @@ class RayRunner(Runner):
 
     # --- the cluster going away ---------------------------------------------------------------------
 
-    def _watch_head(self) -> None:
-        """Check the head every few seconds; once it has not answered for HEAD_LOST_SECONDS, the cluster is
-        lost: the slots take no more runs, the runs under way end (``_relay``), and the manager is told, so
-        that the runs still waiting train on this server (``on_unavailable``)."""
-        down_since = None
-        while not self._closed.wait(HEAD_CHECK_SECONDS):
-            if _gcs_reachable(self._head_address, timeout=HEAD_CHECK_SECONDS):
-                down_since = None
-                continue
-            down_since = down_since or time.monotonic()
-            if time.monotonic() - down_since >= HEAD_LOST_SECONDS:
-                self._lose_cluster()
-                return
-
     def _lose_cluster(self) -> None:
+        """The slots take no more runs, the runs under way end (``_ActorLink.poll``), and the manager is told,
+        so that the runs still waiting train on this server (``on_unavailable``)."""
         reason = CLUSTER_LOST_REASON.format(address=self._head_address)
         log.warning(reason)
         self.lost = True
@@ -503,8 +220,7 @@ class RayRunner(Runner):
         """Whether the node is alive; None when Ray cannot tell (its head is not answering)."""
         if self.lost:
             return None
-        nodes = _within(CALL_TIMEOUT_SECONDS, self._ray.nodes)
-        return None if nodes is None else any(n["NodeID"] == node_id and n["Alive"] for n in nodes)
+        return node_alive(self._ray, node_id, CALL_TIMEOUT_SECONDS)
 
     # --- training ----------------------------------------------------------------------------------
 
@@ -515,18 +231,15 @@ class RayRunner(Runner):
         actor.runs += 1
         ending = None
         try:
-            job = {
-                "record": run.summary_record(),
-                "batches": run.batch_history(),
-                "epochs": run.epoch_history(),
-                "analysis": run.analysis,
-                "continue_training": continue_training,
-                "data": {run.dataset: self._dataset_ref(run.dataset)},  # nested: the actor gets it once per node
-                "model": self.store.model_path(run.id).read_bytes() if continue_training else None,
-            }
+            job = Job.of(
+                run,
+                continue_training,
+                data={run.dataset: self._dataset_ref(run.dataset)},  # nested: the actor gets it once per node
+                model=self.store.model_path(run.id).read_bytes() if continue_training else None,
+            )
             self.placements[run.id] = actor.node_id
-            actor.train_ref = actor.handle.train.remote(job)
-            ending = self._relay(actor, run)
+            actor.train_ref = actor.handle.train.remote(job.to_dict())
+            ending = relay(run, _ActorLink(self, actor, run))
             return ending
         finally:
             if actor.broken or actor.runs >= self.max_runs_per_worker or ending is None:
@@ -537,98 +250,6 @@ class RayRunner(Runner):
                         # a fresh one now, so the next learner does not wait for TensorFlow to import
                         with contextlib.suppress(Exception):  # else the slot starts one before its next run
                             self._actors[slot] = self._spawn()
-
-    def _relay(self, actor: _Actor, run: Run, since: int = 0) -> Ending:
-        """Follow the actor's run until it ends: apply its events here in order, pass controls to it."""
-        ray = self._ray
-        sent_stop = run.status == Status.STOPPING
-        sent_pause = run.status == Status.PAUSED
-        stop_sent_at = None
-        unreachable_since = None
-        while True:
-            if self.lost:
-                # No more calls into Ray: with the head gone, this server's own Ray node may be gone too, and
-                # Ray ends a process that touches the object store of a node that went away.
-                actor.broken = True
-                return Ending(Status.FAILED, CLUSTER_LOST_MESSAGE)
-            try:
-                events, finished = ray.get(
-                    actor.handle.updates.remote(since, POLL_WAIT_SECONDS), timeout=CALL_TIMEOUT_SECONDS
-                )
-                unreachable_since = None
-            except ray.exceptions.ActorDiedError:
-                return self._lost(run, actor)
-            except Exception:  # unavailable for now, timed out, or Ray itself not answering
-                unreachable_since = unreachable_since or time.time()
-                if self._node_alive(actor.node_id) is False:
-                    return self._lost(run, actor)
-                if time.time() - unreachable_since > UNREACHABLE_GRACE_SECONDS:
-                    actor.broken = True
-                    log.warning("run %s: the training cluster stopped answering", run.id)
-                    return Ending(Status.FAILED, UNREACHABLE_MESSAGE)
-                time.sleep(1.0)
-                continue
-            for kind, payload, state in events:
-                run.apply_remote(kind, payload, state)  # the manager saves the run as it begins and per epoch
-            since += len(events)
-            if events and not finished:
-                self._gather(run, sent_stop, sent_pause)
-            if finished and not self.lost:
-                return self._collect(actor, run)
-            if actor.train_ref is not None and ray.wait([actor.train_ref], timeout=0)[0]:
-                try:
-                    ray.get(actor.train_ref)
-                except ray.exceptions.RayActorError:
-                    continue  # the next poll tells whether the machine went away
-                except Exception:
-                    log.exception("run %s failed in its actor", run.id)
-                    return UNEXPECTED_FAILURE
-            if run.stop_requested and not sent_stop:
-                sent_stop = self._control(actor, "stop")
-                stop_sent_at = time.time() if sent_stop else None
-            elif run.pause_requested != sent_pause and not sent_stop:
-                if self._control(actor, "pause" if run.pause_requested else "resume"):
-                    sent_pause = run.pause_requested
-            if stop_sent_at is not None and time.time() - stop_sent_at > STOP_GRACE_SECONDS:
-                actor.broken = True
-                self._retire(actor)  # a stuck run: end its actor, keep what it recorded
-                return Ending(Status.STOPPED, STUCK_MESSAGE)
-
-    @staticmethod
-    def _gather(run: Run, sent_stop: bool, sent_pause: bool) -> None:
-        """Wait POLL_GAP_SECONDS, or less when the user pressed Stop, Pause or Resume meanwhile."""
-        deadline = time.monotonic() + POLL_GAP_SECONDS
-        while time.monotonic() < deadline:
-            if (run.stop_requested and not sent_stop) or run.pause_requested != sent_pause:
-                return
-            time.sleep(0.02)
-
-    def _control(self, actor: _Actor, command: str) -> bool:
-        try:
-            return bool(self._ray.get(actor.handle.control.remote(command), timeout=CALL_TIMEOUT_SECONDS))
-        except Exception:  # the next poll finds out what happened to the actor
-            return False
-
-    def _collect(self, actor: _Actor, run: Run) -> Ending:
-        """Bring the trained model and predictions into this server's store; say how the run ended."""
-        try:
-            record, ending, model, predictions = self._ray.get(
-                actor.handle.collect.remote(), timeout=CALL_TIMEOUT_SECONDS
-            )
-        except self._ray.exceptions.RayActorError:
-            return self._lost(run, actor)
-        for data, path in ((model, self.store.model_path(run.id)), (predictions, self.store.predictions_path(run.id))):
-            if data is not None:
-                partial = path.with_suffix(path.suffix + ".partial")
-                partial.write_bytes(data)
-                partial.replace(path)
-        run.apply_final(record)
-        return ending
-
-    def _lost(self, run: Run, actor: _Actor) -> Ending:
-        actor.broken = True
-        alive = self._node_alive(actor.node_id)
-        return Ending(Status.FAILED, CRASH_MESSAGE if alive else MACHINE_GONE_MESSAGE)
 
     # --- after a web-server restart ----------------------------------------------------------------
 
@@ -676,7 +297,7 @@ class RayRunner(Runner):
     def _follow_adopted(self, actor: _Actor, run: Run, since: int) -> None:
         ending = UNEXPECTED_FAILURE
         try:
-            ending = self._relay(actor, run, since)
+            ending = relay(run, _ActorLink(self, actor, run, since))
         except Exception:
             log.exception("following run %s after the restart failed", run.id)
         finally:
@@ -693,3 +314,85 @@ class RayRunner(Runner):
             self._retire(actor)
         if self._started_ray:
             self._ray.shutdown()
+
+
+class _ActorLink:
+    """The relay's way to a run's actor (core.runs.relay.WorkerLink), through Ray, with its faults: the
+    actor died, its machine went away or stopped answering, the cluster went away."""
+
+    gap = POLL_GAP_SECONDS
+
+    def __init__(self, runner: RayRunner, actor: _Actor, run: Run, since: int = 0):
+        self.runner, self.actor, self.run = runner, actor, run
+        self.since = since  # events already applied (a run followed again after a restart has some)
+        self.unreachable_since: float | None = None
+
+    def poll(self) -> News | None:
+        runner, actor, ray = self.runner, self.actor, self.runner._ray
+        if runner.lost:
+            # No more calls into Ray: with the head gone, this server's own Ray node may be gone too, and
+            # Ray ends a process that touches the object store of a node that went away.
+            actor.broken = True
+            return News(end=Ending(Status.FAILED, CLUSTER_LOST_MESSAGE))
+        try:
+            events, finished = ray.get(
+                actor.handle.updates.remote(self.since, POLL_WAIT_SECONDS), timeout=CALL_TIMEOUT_SECONDS
+            )
+            self.unreachable_since = None
+        except ray.exceptions.ActorDiedError:
+            return News(end=self._lost())
+        except Exception:  # unavailable for now, timed out, or Ray itself not answering
+            self.unreachable_since = self.unreachable_since or time.time()
+            if runner._node_alive(actor.node_id) is False:
+                return News(end=self._lost())
+            if time.time() - self.unreachable_since > UNREACHABLE_GRACE_SECONDS:
+                actor.broken = True
+                log.warning("run %s: the training cluster stopped answering", self.run.id)
+                return News(end=Ending(Status.FAILED, UNREACHABLE_MESSAGE))
+            time.sleep(1.0)
+            return None
+        self.since += len(events)
+        news = News(list(events))
+        if finished and not runner.lost:
+            news.end = self._collect()
+        elif actor.train_ref is not None and ray.wait([actor.train_ref], timeout=0)[0]:
+            try:
+                ray.get(actor.train_ref)
+            except ray.exceptions.RayActorError:
+                pass  # the next poll tells whether the machine went away
+            except Exception:
+                log.exception("run %s failed in its actor", self.run.id)
+                news.end = UNEXPECTED_FAILURE
+        return news
+
+    def command(self, command: str) -> bool:
+        try:
+            call = self.actor.handle.control.remote(command)
+            return bool(self.runner._ray.get(call, timeout=CALL_TIMEOUT_SECONDS))
+        except Exception:  # the next poll finds out what happened to the actor
+            return False
+
+    def abandon(self) -> None:
+        self.actor.broken = True
+        self.runner._retire(self.actor)
+
+    def _collect(self) -> Event | Ending:
+        """Bring the trained model and predictions into this server's store; the run's final ``Event.DONE``
+        (or how it ended when its actor is gone)."""
+        ray, store, run_id = self.runner._ray, self.runner.store, self.run.id
+        try:
+            done, model, predictions = ray.get(self.actor.handle.collect.remote(), timeout=CALL_TIMEOUT_SECONDS)
+        except ray.exceptions.RayActorError:
+            return self._lost()
+        for data, path in ((model, store.model_path(run_id)), (predictions, store.predictions_path(run_id))):
+            if data is not None:
+                partial = path.with_suffix(path.suffix + ".partial")
+                partial.write_bytes(data)
+                partial.replace(path)
+        return done
+
+    def _lost(self) -> Ending:
+        """The actor is gone: its process crashed (its node is alive), or its machine went away."""
+        self.actor.broken = True
+        alive = self.runner._node_alive(self.actor.node_id)
+        return Ending(Status.FAILED, CRASH_MESSAGE if alive else MACHINE_GONE_MESSAGE)
