@@ -411,8 +411,8 @@ class RunStore:
         (a read-only one, whose lists were never moved, may have no ``batches`` table at all)."""
         if not self.read_only or _has_batches_table(db):
             rows = db.execute("SELECT metrics FROM batches WHERE run_id = ? ORDER BY n", (run_id,)).fetchall()
-            if rows:
-                return [json.loads(metrics) for (metrics,) in rows]
+            if rows:  # read as one JSON list: many times faster than a json.loads a row
+                return json.loads("[" + ",".join(metrics for (metrics,) in rows) + "]")
         return json.loads(saved_list)
 
     def list(self, owner: str | None = None, kind: str = Kind.TRAINING) -> list[Run]:
