@@ -222,10 +222,9 @@ def test_train_on_a_small_imported_set_starts_from_the_small_set_defaults_the_ap
     assert len(report["history"]) == MAX_SMALL_SET_EPOCHS
     # A set of 2,000 images is not small: the preset's own settings (an imported set cannot be exported as a
     # standalone script, which could not load it).
-    assert (
-        f"epochs={blank.app_hyperparameters.epochs},"
-        in cli("export", "--preset", "blank", "--dataset", "shapes").stdout
-    )
+    script = cli("export", "--preset", "blank", "--dataset", "shapes").stdout
+    assert f'parser.add_argument("--epochs", type=int, default={blank.app_hyperparameters.epochs})' in script
+    assert f"Adam(learning_rate={blank.app_hyperparameters.learning_rate:g})" in script
 
 
 def test_a_dataset_name_that_is_neither_built_in_nor_imported_is_refused(cli, tmp_path):
