@@ -134,22 +134,3 @@ def test_a_csv_with_missing_values_says_how_many_rows_were_left_out(app):
     app.button(key="import_csv").click()
     rerun(app)
     assert any("3 of 60 rows had a missing value" in w.value for w in app.warning)
-
-
-def test_question_marks_in_a_number_column_are_missing_values_and_a_missing_price_is_a_warning(app):
-    frame = tabular.make_example_houses(60).astype({"age_years": object, "price_k_eur": object})
-    frame.loc[[2, 7, 30], "age_years"] = "?"  # as the UCI files write a missing value
-    frame.loc[[5], "price_k_eur"] = " n/a "
-    app.switch_page("views/data.py")
-    rerun(app)
-    app.file_uploader(key="csv_file").set_value(("houses.csv", frame.to_csv(index=False).encode(), "text/csv"))
-    rerun(app)
-    assert any("Column 'age_years' has '?' in 3 rows: read as missing values" in c.value for c in app.caption)
-    columns = table_with(app, "How it is used").set_index("Column")
-    assert columns.loc["age_years", "Kind"] == "number" and columns.loc["age_years", "Missing"] == 3
-    assert app.selectbox(key="csv_target").value == "price_k_eur"  # still the target, not text
-    app.button(key="import_csv").click()
-    rerun(app)
-    warnings = [w.value for w in app.warning]
-    assert any("4 of 60 rows had a missing value" in w for w in warnings), warnings
-    assert any("1 of those rows has a missing value in the target 'price_k_eur' itself" in w for w in warnings)
