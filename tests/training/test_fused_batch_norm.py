@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from core.model.fused_batch_norm import BatchNormalization
-from core.model.spec import build_model
+from core.model.keras_build import build_model
 from core.training.presets import PRESETS
 
 
