@@ -63,8 +63,13 @@ def subprocess_env(tmp_path):
 # worker); the browser tests share that worker's one app server and screenshot folder, and never load
 # the machine twice at once; the Ray tests never run two local clusters at once.
 SERIAL_LAYERS = ("browser", "cluster")
+# The order the groups are handed out in (xdist gives a free worker the next group): the longest first, so
+# that the browser tests (one worker, several minutes) start at once while the other worker takes the Ray
+# tests and then the rest, and the many short unit modules at the end fill up whichever worker is free first.
+LAYER_ORDER = ("browser", "cluster", "app", "training", "unit")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(items):
     for item in items:
         path = Path(str(item.fspath))
@@ -73,3 +78,5 @@ def pytest_collection_modifyitems(items):
             item.add_marker(getattr(pytest.mark, layer))
         group = layer if layer in SERIAL_LAYERS else f"{layer}/{path.name}"
         item.add_marker(pytest.mark.xdist_group(group))
+    rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).parent.name, len(rank)))  # stable: files keep their order
