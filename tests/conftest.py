@@ -79,4 +79,5 @@ def pytest_collection_modifyitems(items):
         group = layer if layer in SERIAL_LAYERS else f"{layer}/{path.name}"
         item.add_marker(pytest.mark.xdist_group(group))
     rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
-    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).parent.name, len(rank)))  # stable: files keep their order
+    # A stable sort: the files of a layer, and the tests of a file, keep their order.
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).parent.name, len(rank)))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -40,24 +38,7 @@ expect = sync_api.expect
 expect.set_options(timeout=30_000)  # one rerun on a slow, busy 2-core machine (default: 5 s)
 
 
-# --- the server ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def python() -> str:
-    venv = ROOT / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
-
-
-def log_tail(limit: int = 6000, path: Path = SERVER_LOG) -> str:
-    """The end of a server's log (by default the shared server's)."""
-    text = path.read_text(errors="replace") if path.exists() else "(no log)"
-    return text[-limit:]
+# The server: `dashboard.launch.AppServer` (shared with the benchmarks), started by conftest.py.
 
 
 # --- the browser ---------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from kit import (
     idle,
     new_tab,
     no_app_errors,
-    sync_api,
 )
 
 from core.data.user_datasets import UserDatasetStore
@@ -41,14 +40,13 @@ PLAYING_JS = f"""() => {{
 
 
 @pytest.fixture
-def camera_page():
+def camera_page(playwright):
     """A tab of a Chromium whose camera is the fake device (a moving test pattern), allowed without a prompt."""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS])
-        try:
-            yield new_tab(browser, TABLET)
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS])
+    try:
+        yield new_tab(browser, TABLET)
+    finally:
+        browser.close()
 
 
 def add_class(page, name: str) -> None:

@@ -14,8 +14,6 @@ import re
 
 import pytest
 from kit import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     FIRST_LOAD_MS,
     RUN_MS,
     button,
@@ -26,7 +24,6 @@ from kit import (
     new_tab,
     no_app_errors,
     run_id_in,
-    sync_api,
 )
 
 from core.training.presets import PRESETS
@@ -150,33 +147,28 @@ def learner_trains_and_clones(tab, url: str, code: str, name: str) -> None:
     no_app_errors(tab)
 
 
-def test_a_class_hour_with_a_teacher_and_two_learners(classroom_url):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            teacher = new_tab(browser, LAPTOP)
-            code = teacher_creates_a_challenge(teacher, classroom_url)
-            for name in ("Ada", "Bob"):
-                learner_trains_and_clones(new_tab(browser, LAPTOP), classroom_url, code, name)
+def test_a_class_hour_with_a_teacher_and_two_learners(classroom_url, browser):
+    teacher = new_tab(browser, LAPTOP)
+    code = teacher_creates_a_challenge(teacher, classroom_url)
+    for name in ("Ada", "Bob"):
+        learner_trains_and_clones(new_tab(browser, LAPTOP), classroom_url, code, name)
 
-            teacher.set_viewport_size(PROJECTOR)
-            teacher.goto(f"{classroom_url}/projector?board={code}", timeout=FIRST_LOAD_MS)
-            race = teacher.locator(".js-plotly-plot").first
-            expect(race).to_be_visible(timeout=FIRST_LOAD_MS)
-            idle(teacher)
-            names = teacher.evaluate(
-                "() => (document.querySelector('.js-plotly-plot').data || []).map(t => t.name).filter(Boolean)"
-            )
-            assert any(n.lstrip("★ ").startswith("Ada") for n in names), names
-            assert any(n.lstrip("★ ").startswith("Bob") for n in names), names
-            assert sum(n.startswith("★") for n in names) == 1, f"one leader is marked: {json.dumps(names)}"
-            board = teacher.locator('[data-testid="stMain"]')
-            expect(board.locator("table")).to_contain_text("Ada")
-            expect(board.locator("table")).to_contain_text("Bob")
-            overflow = teacher.evaluate(
-                "() => { const m = document.querySelector('[data-testid=stMain]'); return m.scrollHeight - m.clientHeight; }"
-            )
-            assert overflow <= 0, f"the projector scrolls by {overflow} px at 1920×1080"
-            no_app_errors(teacher)
-        finally:
-            browser.close()
+    teacher.set_viewport_size(PROJECTOR)
+    teacher.goto(f"{classroom_url}/projector?board={code}", timeout=FIRST_LOAD_MS)
+    race = teacher.locator(".js-plotly-plot").first
+    expect(race).to_be_visible(timeout=FIRST_LOAD_MS)
+    idle(teacher)
+    names = teacher.evaluate(
+        "() => (document.querySelector('.js-plotly-plot').data || []).map(t => t.name).filter(Boolean)"
+    )
+    assert any(n.lstrip("★ ").startswith("Ada") for n in names), names
+    assert any(n.lstrip("★ ").startswith("Bob") for n in names), names
+    assert sum(n.startswith("★") for n in names) == 1, f"one leader is marked: {json.dumps(names)}"
+    board = teacher.locator('[data-testid="stMain"]')
+    expect(board.locator("table")).to_contain_text("Ada")
+    expect(board.locator("table")).to_contain_text("Bob")
+    overflow = teacher.evaluate(
+        "() => { const m = document.querySelector('[data-testid=stMain]'); return m.scrollHeight - m.clientHeight; }"
+    )
+    assert overflow <= 0, f"the projector scrolls by {overflow} px at 1920×1080"
+    no_app_errors(teacher)
