@@ -18,6 +18,7 @@ from kit import (
     CHROMIUM_ARGS,
     SERVER_LOG,
     STARTUP_SECONDS,
+    TEACHER_PASSWORD,
     new_tab,
     sync_api,
 )
@@ -130,6 +131,14 @@ def app_url(tmp_path, request):
 
     request.addfinalizer(after_shared)
     return server.url
+
+
+@pytest.fixture
+def classroom_url(monkeypatch, request):
+    """The served app with classroom mode on, the teacher's password `kit.TEACHER_PASSWORD` (the setting is
+    read when the server starts: a server of this test's own)."""
+    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", TEACHER_PASSWORD)
+    return request.getfixturevalue("app_url")
 
 
 @pytest.fixture(scope="session")

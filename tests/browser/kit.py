@@ -26,6 +26,7 @@ EPOCHS = 10  # shapes with batch 32: well under a second per epoch on an idle ma
 BATCH_SIZE = "32"
 
 SHAPES_INPUT = (28, 28, 1)
+TEACHER_PASSWORD = "classroom-secret"  # classroom mode of the served app (conftest.py: classroom_url)
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -119,6 +120,23 @@ def choose(page, key: str, option: str) -> None:
     expect(box).to_have_value(option)
 
 
+def type_into(tab, key: str, value) -> None:
+    """Type a value into the text or number field with this widget key, commit it (Enter), wait for the rerun."""
+    box = tab.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Enter")
+    idle(tab)
+
+
+def use_shapes(tab) -> None:
+    """Data → the Shapes data set, waited for until the server has it (a busy machine can take seconds) and
+    the page is idle, so that leaving the page loses nothing."""
+    go_to(tab, "Data", "Look at the data")
+    choose(tab, "dataset_choice", "Shapes (synthetic)")
+    expect(tab.get_by_text(re.compile("2,500 grey 28×28 drawings")).first).to_be_visible()
+    idle(tab)
+
+
 def button(page, key: str):
     """The app's own button by widget key (Streamlit draws a second, hidden copy of each button)."""
     return page.locator(f".st-key-{key} button:visible")
@@ -206,15 +224,9 @@ def open_app(tab, url: str) -> None:
 
 def train_quick_shapes_run(tab) -> str:
     """Choose the Shapes data set, train model 1 for one epoch and wait for it to finish; its run id."""
-    go_to(tab, "Data", "Look at the data")
-    choose(tab, "dataset_choice", "Shapes (synthetic)")
-    idle(tab)
-    expect(tab.get_by_text(re.compile("2,500 grey 28×28 drawings")).first).to_be_visible()  # the server has it
+    use_shapes(tab)
     go_to(tab, "Train", "Train")
-    epochs = tab.locator(".st-key-hp_epochs input")
-    epochs.fill("1")
-    epochs.press("Enter")
-    idle(tab)
+    type_into(tab, "hp_epochs", 1)
     button(tab, "train").click()
     tab.wait_for_url(lambda url: run_id_in(url) is not None)
     expect(tab.get_by_text(re.compile(r"^Finished after 1 epoch"))).to_be_visible(timeout=RUN_MS)

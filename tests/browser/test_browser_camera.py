@@ -21,6 +21,7 @@ from kit import (
     idle,
     new_tab,
     no_app_errors,
+    type_into,
 )
 
 from core.data.user_datasets import UserDatasetStore
@@ -99,10 +100,7 @@ def test_take_pictures_of_two_classes_with_the_camera_and_build_the_data_set(app
     take_pictures(page, 1, 2)
     shots.take(page, "camera-recorded")
 
-    title = page.locator(".st-key-rec_title input")
-    title.fill("My camera set")
-    title.press("Enter")
-    idle(page)
+    type_into(page, "rec_title", "My camera set")
     button(page, "rec_build").click()
     expect(
         page.get_by_text(re.compile(r"^Imported My camera set: 2 training and 2 test images of 32×32 colour"))

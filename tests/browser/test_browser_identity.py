@@ -17,6 +17,8 @@ from kit import (
     new_tab,
     no_app_errors,
     run_id_in,
+    type_into,
+    use_shapes,
 )
 
 pytestmark = pytest.mark.browser
@@ -32,16 +34,9 @@ def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url, brow
     ada = new_tab(browser)
     ada.goto(app_url, timeout=FIRST_LOAD_MS)
     expect(ada.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
-    go_to(ada, "Data", "Look at the data")
-    choose(ada, "dataset_choice", "Shapes (synthetic)")
-    # The choice has reached the server (a busy machine can take seconds) before the page is left.
-    expect(ada.get_by_text("2,500 grey 28×28 drawings")).to_be_visible()
-    idle(ada)
+    use_shapes(ada)
     go_to(ada, "Train", "Train")
-    epochs = ada.locator(".st-key-hp_epochs input")
-    epochs.fill(str(EPOCHS))
-    epochs.press("Enter")
-    idle(ada)
+    type_into(ada, "hp_epochs", EPOCHS)
     choose(ada, "hp_batch_size", "16")
     idle(ada)
     button(ada, "train").click()

@@ -16,6 +16,8 @@ from kit import (
     new_tab,
     no_app_errors,
     run_id_in,
+    type_into,
+    use_shapes,
     wait_for_more_points,
 )
 
@@ -34,16 +36,9 @@ def open_learner(browser, url: str):
     tab = new_tab(browser)
     tab.goto(url, timeout=FIRST_LOAD_MS)
     expect(tab.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
-    go_to(tab, "Data", "Look at the data")
-    choose(tab, "dataset_choice", "Shapes (synthetic)")
-    # The choice has reached the server (a busy machine can take seconds) before the page is left.
-    expect(tab.get_by_text("2,500 grey 28×28 drawings")).to_be_visible()
-    idle(tab)
+    use_shapes(tab)
     go_to(tab, "Train", "Train")
-    number = tab.locator(".st-key-hp_epochs input")
-    number.fill(str(EPOCHS))
-    number.press("Enter")
-    idle(tab)
+    type_into(tab, "hp_epochs", EPOCHS)
     choose(tab, "hp_batch_size", "32")
     idle(tab)
     return tab

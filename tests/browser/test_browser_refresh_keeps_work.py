@@ -4,7 +4,7 @@ the table, its model and the settings changed on Train, instead of going back to
 from __future__ import annotations
 
 import pytest
-from kit import FIRST_LOAD_MS, button, expect, go_to, idle, new_tab, no_app_errors
+from kit import FIRST_LOAD_MS, button, expect, go_to, idle, new_tab, no_app_errors, type_into
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,7 @@ def test_a_refresh_after_a_table_import_keeps_the_table_and_the_settings(app_url
     button(tab, "import_csv").click()
     expect(tab.get_by_text("Imported House prices (synthetic example)")).to_be_visible()
     go_to(tab, "Train", "Train")
-    epochs = tab.locator(".st-key-hp_epochs input")
-    epochs.fill("9")
-    epochs.press("Enter")
-    idle(tab)
+    type_into(tab, "hp_epochs", "9")
 
     tab.reload(timeout=FIRST_LOAD_MS)
     expect(tab.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
