@@ -11,11 +11,11 @@ import time
 
 import streamlit as st
 
-from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import is_user_dataset
 from core.model import spec as spec_edits
 from core.model.spec import analyze_for, is_image_spec
+from core.runs.challenges import Challenge
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
 

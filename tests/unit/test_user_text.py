@@ -11,8 +11,11 @@ from helpers import FakeTrainer, finished_run, wait_for
 from helpers import model1_challenge as make_challenge
 from markdown_it import MarkdownIt
 
-from core.classroom import ChallengeStore, check_teacher_token, create_challenge, make_teacher_token, race
+from core.classroom.challenges import create_challenge
+from core.classroom.login import check_teacher_token, make_teacher_token
+from core.classroom.race import race
 from core.data.user_datasets import UserDatasetStore
+from core.runs.challenges import ChallengeStore
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.text import (
