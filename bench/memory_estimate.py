@@ -81,7 +81,7 @@ CHILD = r"""
 import json, os, resource, sys, threading, time
 spec, batch, steps = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 import numpy as np, keras
-from core.model.spec import build_model
+from core.model.keras_build import build_model
 
 def rss():
     with open("/proc/self/status") as f:
