@@ -8,7 +8,7 @@ the same manager: the mean of its epochs' seconds is the unit, "one model-1 epoc
 prints the test accuracy, the training time (the trainer's per-epoch seconds, validation included, as the
 app shows them) and that time in model-1 epochs; the figures the presets quote come from bench/presets.py.
 
-    .venv/bin/python bench/preset_search.py [--searches fast,accurate] [--reference-epochs 3] [--list]
+    .venv/bin/python -m bench.preset_search [--searches fast,accurate] [--reference-epochs 3] [--list]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 BN = {"type": "BatchNormalization"}
 POOL = {"type": "MaxPooling2D", "pool_size": 2}
