@@ -12,9 +12,10 @@ from dashboard import session
 from dashboard.components import sharing
 from dashboard.components.augmentation_preview import augmentation_preview
 from dashboard.components.diagram import architecture_picture
+from dashboard.components.layer_card import layer_card, name_icon_buttons
 from dashboard.components.shape_sandbox import shape_sandbox
+from dashboard.components.shape_table import show_shape_table
 from dashboard.components.user_text import markdown_literal
-from dashboard.components.widgets import layer_card, name_icon_buttons, show_shape_table
 
 
 def add_chosen_layer() -> None:

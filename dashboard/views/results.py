@@ -20,8 +20,9 @@ from dashboard.components.diagram import architecture_picture
 from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
 from dashboard.components.labels import number, run_label
 from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
+from dashboard.components.run_status import run_status
+from dashboard.components.shape_table import show_shape_table
 from dashboard.components.user_text import markdown_literal
-from dashboard.components.widgets import run_status, show_shape_table
 from dashboard.components.your_work import your_work_section
 
 

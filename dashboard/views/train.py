@@ -11,10 +11,11 @@ from core.training.hyperparams import LOSSES, OPTIMIZERS, SCHEDULES
 from core.training.lr_finder import smooth
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
+from dashboard.components.history_chart import history_chart
 from dashboard.components.jobs import job_failure, job_progress
 from dashboard.components.number_field import number_field
+from dashboard.components.run_status import run_status
 from dashboard.components.user_text import markdown_literal
-from dashboard.components.widgets import history_chart, run_status
 
 POLL_SECONDS = 1.0
 FIRST_POINT_POLL_SECONDS = 0.25
