@@ -91,6 +91,18 @@ def _position(layer_name: str, feature_map: np.ndarray) -> tuple[int, int]:
     return int(row), int(col)
 
 
+def _chosen_map(layer_name: str, layer_output: np.ndarray, word: str) -> tuple[int, np.ndarray, int, int]:
+    """The field that picks one filter or channel (``word``) of the layer's output, and the position chosen
+    on its map: (number, map, row, column)."""
+    count = layer_output.shape[-1]
+    key = f"arith_filter_{layer_name}"
+    _within(key, count)
+    number = int(st.number_input(f"{word} (0 to {count - 1})", 0, count - 1, key=key))
+    feature_map = layer_output[..., number]
+    row, col = _position(layer_name, feature_map)
+    return number, feature_map, row, col
+
+
 def _map_and_window(
     layer_name: str,
     feature_map,
@@ -141,12 +153,8 @@ def _result_metrics(worked_out: float, network: float) -> None:
 
 def _conv_view(model, image, layer, values) -> None:
     layer_input, layer_output = values
-    filters = layer_output.shape[-1]
-    _within(f"arith_filter_{layer.name}", filters)
-    filter_index = st.number_input(f"Filter (0 to {filters - 1})", 0, filters - 1, key=f"arith_filter_{layer.name}")
-    feature_map = layer_output[..., filter_index]
-    row, col = _position(layer.name, feature_map)
-    step = conv_arithmetic(model, image, layer.name, int(filter_index), row, col)
+    filter_index, feature_map, row, col = _chosen_map(layer.name, layer_output, "Filter")
+    step = conv_arithmetic(model, image, layer.name, filter_index, row, col)
     kh, kw, channels = step.kernel.shape
     shares = step.channel_sums()
     shown = sorted(np.argsort(-np.abs(shares), kind="stable")[:SHOWN_CHANNELS].tolist())
@@ -194,12 +202,8 @@ def _conv_view(model, image, layer, values) -> None:
 
 def _pool_view(model, image, layer, values) -> None:
     layer_input, layer_output = values
-    channels = layer_output.shape[-1]
-    _within(f"arith_filter_{layer.name}", channels)
-    channel = st.number_input(f"Channel (0 to {channels - 1})", 0, channels - 1, key=f"arith_filter_{layer.name}")
-    feature_map = layer_output[..., channel]
-    row, col = _position(layer.name, feature_map)
-    step = pool_arithmetic(model, image, layer.name, int(channel), row, col)
+    channel, feature_map, row, col = _chosen_map(layer.name, layer_output, "Channel")
+    step = pool_arithmetic(model, image, layer.name, channel, row, col)
     ph, pw = step.window.shape
     _map_and_window(
         layer.name,
@@ -234,12 +238,8 @@ def _pool_view(model, image, layer, values) -> None:
 
 def _add_view(model, image, layer, values) -> None:
     inputs, layer_output = values
-    channels = layer_output.shape[-1]
-    _within(f"arith_filter_{layer.name}", channels)
-    channel = st.number_input(f"Channel (0 to {channels - 1})", 0, channels - 1, key=f"arith_filter_{layer.name}")
-    feature_map = layer_output[..., channel]
-    row, col = _position(layer.name, feature_map)
-    step = add_arithmetic(model, image, layer.name, int(channel), row, col)
+    channel, feature_map, row, col = _chosen_map(layer.name, layer_output, "Channel")
+    step = add_arithmetic(model, image, layer.name, channel, row, col)
     _map_and_window(
         layer.name,
         feature_map,

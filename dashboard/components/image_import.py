@@ -99,22 +99,27 @@ def import_images_section() -> None:
             max_upload_size=MAX_UPLOAD_MB,
             on_change=_forget_outcome,
         )
-        name_col, size_col, grey_col = st.columns([3, 2, 2], vertical_alignment="bottom")
-        name_col.text_input("Name of the data set", key="image_name", max_chars=60, placeholder="for example: My toys")
-        size_col.selectbox(
-            "Image size",
-            SIZES,
-            index=SIZES.index(DEFAULT_SIZE),
-            key="image_size",
-            format_func=lambda s: f"{s}×{s} pixels",
-            help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
-        )
-        grey_col.checkbox(
-            "Grey images", key="image_grey", help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
-        )
+        image_set_fields("image_name", "image_size", "image_grey", placeholder="for example: My toys")
         st.button("Import", key="import_images", type="primary", icon=":material/upload:", on_click=_run_import)
         if outcome is not None:
             show_outcome(outcome)
+
+
+def image_set_fields(name_key: str, size_key: str, grey_key: str, placeholder: str) -> None:
+    """The name, image size and colour of a data set of images about to be made (a zip's, a recording's)."""
+    name_col, size_col, grey_col = st.columns([3, 2, 2], vertical_alignment="bottom")
+    name_col.text_input("Name of the data set", key=name_key, max_chars=60, placeholder=placeholder)
+    size_col.selectbox(
+        "Image size",
+        SIZES,
+        index=SIZES.index(DEFAULT_SIZE),
+        key=size_key,
+        format_func=lambda s: f"{s}×{s} pixels",
+        help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
+    )
+    grey_col.checkbox(
+        "Grey images", key=grey_key, help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
+    )
 
 
 def show_outcome(outcome: dict, key_prefix: str = "import") -> None:

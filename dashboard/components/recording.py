@@ -11,10 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from core.config import MAX_UPLOAD_MB, SettingsError
-from core.data.image_import import DEFAULT_SIZE, MIN_PER_CLASS, SIZES, TEST_SHARE, ImageImportError
+from core.data.image_import import DEFAULT_SIZE, MIN_PER_CLASS, TEST_SHARE, ImageImportError
 from core.data.recording import PREVIEW_PX, RecordingError, limits_text
 from dashboard import session
-from dashboard.components.image_import import import_limits, show_outcome
+from dashboard.components.image_import import image_set_fields, import_limits, show_outcome
 
 OUTCOME = "recording"  # the last build's outcome in the session: {"error": str} or {"name": str, "report"}
 THUMBNAILS = 8  # the last pictures of a class shown
@@ -208,19 +208,7 @@ def _counts(recording) -> None:
 
 
 def _build_form(recording) -> None:
-    name_col, size_col, grey_col = st.columns([3, 2, 2], vertical_alignment="bottom")
-    name_col.text_input("Name of the data set", key="rec_title", max_chars=60, placeholder="for example: My desk")
-    size_col.selectbox(
-        "Image size",
-        SIZES,
-        index=SIZES.index(DEFAULT_SIZE),
-        key="rec_size",
-        format_func=lambda s: f"{s}×{s} pixels",
-        help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
-    )
-    grey_col.checkbox(
-        "Grey images", key="rec_grey", help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
-    )
+    image_set_fields("rec_title", "rec_size", "rec_grey", placeholder="for example: My desk")
     for problem in recording.problems():
         st.caption(problem)
     build_col, over_col = st.columns(2)
