@@ -24,6 +24,7 @@ from dashboard import session
 from dashboard.charts import arithmetic as charts
 from dashboard.charts.inspection import selected_cell
 from dashboard.components.user_text import markdown_literal
+from dashboard.session import keys
 
 SHOWN_CHANNELS = 3  # input channels drawn as number grids (the biggest contributors)
 TOP_INPUTS = 8
@@ -40,10 +41,6 @@ KIND_WORDS = {
 
 def _fmt(value: float) -> str:
     return f"{value:.{DIGITS}f}"
-
-
-def _keys(layer_name: str) -> tuple[str, str, str]:
-    return f"arith_row_{layer_name}", f"arith_col_{layer_name}", f"arith_map_{layer_name}"
 
 
 def _within(key: str, count: int) -> None:
@@ -66,7 +63,11 @@ def _position(layer_name: str, feature_map: np.ndarray) -> tuple[int, int]:
     """The chosen (row, column): from a click on the map, the arrows or the number fields; at first, where
     the map is strongest (the most interesting number to explain)."""
     height, width = feature_map.shape
-    row_key, col_key, map_key = _keys(layer_name)
+    row_key, col_key, map_key = (
+        keys.Arithmetic.row(layer_name),
+        keys.Arithmetic.col(layer_name),
+        keys.Arithmetic.map(layer_name),
+    )
     clicked = selected_cell(session.widget_value(map_key))
     if session.is_new_click(map_key, clicked):
         session.set_widget_value(row_key, min(clicked[0], height - 1))
@@ -95,7 +96,7 @@ def _chosen_map(layer_name: str, layer_output: np.ndarray, word: str) -> tuple[i
     """The field that picks one filter or channel (``word``) of the layer's output, and the position chosen
     on its map: (number, map, row, column)."""
     count = layer_output.shape[-1]
-    key = f"arith_filter_{layer_name}"
+    key = keys.Arithmetic.filter(layer_name)
     _within(key, count)
     number = int(st.number_input(f"{word} (0 to {count - 1})", 0, count - 1, key=key))
     feature_map = layer_output[..., number]
@@ -124,7 +125,7 @@ def _map_and_window(
         st.markdown("**The output** — click a square to explain it")
         st.plotly_chart(
             charts.clickable_map_figure(feature_map, (row, col)),
-            key=_keys(layer_name)[2],
+            key=keys.Arithmetic.map(layer_name),
             on_select="rerun",
             selection_mode="points",
         )
@@ -290,11 +291,11 @@ def _dense_view(model, image, layer, class_names) -> None:
             range(units),
             index=int(np.argmax(probabilities)),
             format_func=lambda u: class_names[u],
-            key=f"arith_unit_{layer.name}",
+            key=keys.Arithmetic.unit(layer.name),
         )
     else:
-        _within(f"arith_unit_{layer.name}", units)
-        unit = st.number_input(f"Unit (0 to {units - 1})", 0, units - 1, key=f"arith_unit_{layer.name}")
+        _within(keys.Arithmetic.unit(layer.name), units)
+        unit = st.number_input(f"Unit (0 to {units - 1})", 0, units - 1, key=keys.Arithmetic.unit(layer.name))
     step = dense_arithmetic(model, image, layer.name, int(unit))
     top = step.top_inputs(TOP_INPUTS)
     st.markdown(

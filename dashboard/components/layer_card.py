@@ -14,6 +14,7 @@ from dashboard.components.layer_fields import layer_arg_widget
 from dashboard.components.shape_sandbox import sandbox_link
 from dashboard.components.shape_table import markdown_table
 from dashboard.components.user_text import markdown_literal
+from dashboard.session import keys
 
 # Accessible names of the layer cards' icon-only buttons, by the end of their keys. Streamlit gives a
 # button no aria-label and draws its help only on hover, so a screen reader would say just "button".
@@ -84,7 +85,7 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
         params = f"{report.params:,}" if report and report.params is not None else "—"
         head.markdown(f"**{index + 1}. {kind}**  \n`{shape}` · {params} params")
         b = buttons.columns(4)
-        prefix = f"b{version}_{index}"
+        prefix = keys.LayerCard.prefix(version, index)
         b[0].button(
             "",
             key=f"{prefix}_up",
