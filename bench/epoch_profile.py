@@ -100,7 +100,7 @@ def main() -> int:
     import keras
 
     from core.data.datasets import load_dataset
-    from core.model.spec import build_model
+    from core.model.keras_build import build_model
     from core.runs.record import Run
     from core.runs.trainer import VALIDATION_BATCH, train_run
     from core.training.presets import PRESETS

@@ -82,7 +82,7 @@ import json, os, resource, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 spec, batch, steps = json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 import numpy as np, keras
-from core.model.spec import build_model
+from core.model.keras_build import build_model
 
 def rss():
     with open("/proc/self/status") as f:

@@ -76,7 +76,8 @@ def main() -> None:
 
     import keras
 
-    from core.model.spec import analyze, build_model
+    from core.model.keras_build import build_model
+    from core.model.spec import analyze
     from core.runs.record import Run
     from core.runs.store import RunStore
     from core.runs.trainer import RunRecorder

@@ -12,7 +12,8 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
-from core.classroom import Challenge, new_code
+from core.classroom.challenges import new_code
+from core.runs.challenges import Challenge
 from core.runs.record import Ending, Run, Status
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS

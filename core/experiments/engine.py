@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.classroom import ChallengeStore
 from core.experiments.factors import Factor, apply_values, format_value, short_label
 from core.experiments.plan import Plan, Variant
+from core.runs.challenges import ChallengeStore
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.text import EXPERIMENT_NAME_CHARS, clean_name

@@ -23,7 +23,7 @@ def race_chart(entries: list[dict], font_size: int = 22, height: int = 560) -> g
     validation accuracy of each finished epoch as points), the leader's line thicker and starred.
 
     Args:
-        entries: core.classroom.race(...) output.
+        entries: core.classroom.race.race(...) output.
     """
     figure = go.Figure()
     for index, entry in enumerate(entries):

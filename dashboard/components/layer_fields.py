@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.model.spec import Analysis, merge_sources
+from core.model.edit import merge_sources
+from core.model.spec import Analysis
 from core.numbers import as_typed, is_finite_number
 from dashboard import session
 from dashboard.components.number_field import number_field

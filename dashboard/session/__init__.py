@@ -70,8 +70,7 @@ from .state import (
     take_notices,
 )
 from .teacher import (
-    class_results,
-    import_challenge_file,
+    classroom,
     is_teacher,
     log_in,
     log_out,
@@ -79,14 +78,15 @@ from .teacher import (
     prepared_class_zip,
     remember_teacher_in_browser,
     teacher_password,
+    teacher_token,
 )
 from .work import forget_prepared_work, open_own_work, prepared_work, save_own_work
 
 __all__ = [
     "prepared_class_zip",
     "prepare_class_zip",
-    "import_challenge_file",
-    "class_results",
+    "classroom",
+    "teacher_token",
     "save_own_work",
     "prepared_work",
     "open_own_work",

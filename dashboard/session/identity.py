@@ -11,7 +11,7 @@ import secrets
 
 import streamlit as st
 
-from core.classroom import LoginThrottle
+from core.classroom.login import LoginThrottle
 from core.identity import InvalidRecoveryCode, is_user_id, new_user_id, parse_recovery_code, recovery_code
 from core.work import has_work
 

@@ -6,10 +6,10 @@ import logging
 
 import streamlit as st
 
-from core.classroom import ChallengeStore
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import UserDatasetStore, is_user_dataset
 from core.experiments.engine import resume_experiments
+from core.runs.challenges import ChallengeStore
 from core.runs.drafts import DraftStore
 from core.runs.manager import RunManager, default_manager
 from core.runs.store import StoreError

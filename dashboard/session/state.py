@@ -11,11 +11,11 @@ import time
 
 import streamlit as st
 
-from core.classroom import Challenge
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import is_user_dataset
-from core.model import spec as spec_edits
+from core.model import edit
 from core.model.spec import analyze_for, is_image_spec
+from core.runs.challenges import Challenge
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
 
@@ -207,34 +207,33 @@ def _within_data(hp: Hyperparameters, dataset: str) -> Hyperparameters:
     return hp
 
 
+# The spec's edits are core.model.edit's (an Add or Concatenate keeps taking the same earlier layer); a
+# setting changed in place keeps the layer widgets, a structural edit rebuilds them (replace_spec).
+
+
 def set_layer_arg(index: int, arg: str, value) -> None:
-    layer = playground().spec["layers"][index]
-    if value is None and arg in layer:
-        del layer[arg]  # None means "Keras' default" (e.g. pooling strides = pool size)
-    elif value is not None:
-        layer[arg] = value
+    edit.set_layer_arg(playground().spec, index, arg, value)
 
 
 def insert_layer(position: int, kind: str) -> None:
-    # The spec's own edits (core.model.spec): an Add or Concatenate keeps taking the same earlier layer.
     state = playground()
-    state.replace_spec(spec_edits.insert_layer(state.spec, position, kind))
+    state.replace_spec(edit.insert_layer(state.spec, position, kind))
 
 
 def remove_layer(index: int) -> None:
     state = playground()
-    state.replace_spec(spec_edits.remove_layer(state.spec, index))
+    state.replace_spec(edit.remove_layer(state.spec, index))
 
 
 def move_layer(index: int, offset: int) -> None:
     state = playground()
     if 0 <= index + offset < len(state.spec["layers"]):
-        state.replace_spec(spec_edits.move_layer(state.spec, index, offset))
+        state.replace_spec(edit.move_layer(state.spec, index, offset))
 
 
 def duplicate_layer(index: int) -> None:
     state = playground()
-    state.replace_spec(spec_edits.duplicate_layer(state.spec, index))
+    state.replace_spec(edit.duplicate_layer(state.spec, index))
 
 
 def set_hyperparameters(**changes) -> None:

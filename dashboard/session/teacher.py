@@ -1,31 +1,22 @@
-"""The teacher's login: slowed down after wrong passwords, remembered across reloads by a signed,
-expiring token in a cookie (never the password), and never kept in session state."""
+"""The teacher's login in this browser session: the token the classroom's teacher-only service
+(core.classroom.teacher.Classroom) signed at login, remembered across reloads in a cookie (never the
+password), and handed to that service with every change. The service is the guard; the Teacher page only
+hides its controls from a session without a valid token."""
 
 from __future__ import annotations
 
-import math
 import secrets
 
 import streamlit as st
 
-from core.classroom import (
-    TOKEN_SECONDS,
-    ChallengeStore,
-    LoginThrottle,
-    check_teacher_password,
-    check_teacher_token,
-    class_results_csv,
-    class_results_zip,
-    import_challenge,
-    make_teacher_token,
-    server_secret,
-)
+from core.classroom.login import TOKEN_SECONDS, LoginThrottle
+from core.classroom.teacher import Classroom, NotTeacher
 from core.config import Settings, SettingsError
 
 from .services import manager
 
 TEACHER_COOKIE = "cnn_playground_teacher"
-_TEACHER = "is_teacher"
+_TOKEN = "teacher_token"  # the session's teacher token ("" or absent: not logged in)
 _PENDING_COOKIE = "_teacher_cookie"  # the token to store in the browser, or "" to remove it
 _SESSION_KEY = "_login_key"
 
@@ -44,8 +35,9 @@ def teacher_password() -> str:
         return ""
 
 
-def _secret() -> bytes:
-    return server_secret(manager().store.home)
+def classroom() -> Classroom:
+    """The server's classroom: every change of a challenge asks it, with ``teacher_token()``."""
+    return Classroom(manager(), teacher_password(), throttle=_throttle())
 
 
 def _cookie_token() -> str:
@@ -53,39 +45,40 @@ def _cookie_token() -> str:
     return value if isinstance(value, str) else ""  # (AppTest has no browser, hence no cookies)
 
 
-def is_teacher() -> bool:
-    """This session logged in, or its browser holds a valid teacher token (a reload, a new tab)."""
-    if st.session_state.get(_TEACHER):
-        return True
-    password = teacher_password()
+def teacher_token() -> str:
+    """This session's teacher token while it is valid (a login here, or the browser's cookie after a reload
+    or in a new tab), else ''. An expired one, or one from before the password changed, is forgotten."""
+    room = classroom()
+    token = st.session_state.get(_TOKEN, "")
+    if token and room.is_teacher(token):
+        return token
+    st.session_state.pop(_TOKEN, None)
     token = _cookie_token()
-    if token and password and st.session_state.get(_PENDING_COOKIE) != "":
-        if check_teacher_token(token, _secret(), password):
-            st.session_state[_TEACHER] = True
-            return True
-    return False
+    if token and st.session_state.get(_PENDING_COOKIE) != "" and room.is_teacher(token):
+        st.session_state[_TOKEN] = token
+        return token
+    return ""
+
+
+def is_teacher() -> bool:
+    """This session holds a valid teacher token."""
+    return bool(teacher_token())
 
 
 def log_in(given: str) -> str | None:
     """Try a password; None when it is right, else what to tell the teacher (wrong, or wait N s)."""
-    throttle = _throttle()
     key = st.session_state.setdefault(_SESSION_KEY, secrets.token_hex(8))
-    wait = throttle.seconds_to_wait(key)
-    if wait > 0:
-        return f"Too many wrong passwords: wait {math.ceil(wait)} s, then try again."
-    password = teacher_password()
-    if check_teacher_password(given, password):
-        throttle.succeeded(key)
-        st.session_state[_TEACHER] = True
-        st.session_state[_PENDING_COOKIE] = make_teacher_token(_secret(), password)
-        return None
-    throttle.failed(key)
-    wait = throttle.seconds_to_wait(key)
-    return "That password is not right." + (f" Wait {math.ceil(wait)} s before the next try." if wait > 0 else "")
+    try:
+        token = classroom().log_in(given, key)
+    except NotTeacher as refused:
+        return str(refused)
+    st.session_state[_TOKEN] = token
+    st.session_state[_PENDING_COOKIE] = token
+    return None
 
 
 def log_out() -> None:
-    st.session_state[_TEACHER] = False
+    st.session_state.pop(_TOKEN, None)
     st.session_state[_PENDING_COOKIE] = ""
 
 
@@ -104,32 +97,18 @@ def remember_teacher_in_browser() -> None:
         st.session_state[_PENDING_COOKIE] = ""  # logged out: ignore the old cookie until the browser drops it
 
 
-# --- a class's results exported, a challenge imported ---------------------------------------------
+# --- a class's results exported ---------------------------------------------------------------------
 
 _CLASS_ZIP = "_class_zip"  # (challenge code, the zip's bytes) made last for download
 
 
-def class_results(code: str) -> tuple[str, list] | None:
-    """(the leaderboard as CSV, the runs of the challenge), or None when it no longer exists."""
-    challenge = ChallengeStore(manager().store).get(code)
-    if challenge is None:
-        return None
-    runs = manager().classroom_runs(code)
-    return class_results_csv(runs, challenge), runs
-
-
 def prepare_class_zip(code: str) -> None:
-    challenge = ChallengeStore(manager().store).get(code)
-    if challenge is not None:
-        runs = manager().classroom_runs(code)
-        st.session_state[_CLASS_ZIP] = (code, class_results_zip(manager().store, challenge, runs))
+    """Make the class's results zip for download (NotTeacher without a valid teacher token)."""
+    made = classroom().class_results_zip(teacher_token(), code)
+    if made is not None:
+        st.session_state[_CLASS_ZIP] = (code, made)
 
 
 def prepared_class_zip(code: str) -> bytes | None:
     made = st.session_state.get(_CLASS_ZIP)
     return made[1] if made is not None and made[0] == code else None
-
-
-def import_challenge_file(data: bytes, teacher: str):
-    """A new challenge from another server's class results zip; ChallengeRejected says why not."""
-    return import_challenge(data, ChallengeStore(manager().store), teacher=teacher)

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core.classroom import leaderboard, race
+from core.classroom.leaderboard import leaderboard
+from core.classroom.race import race
 from core.experiments.engine import results_table
 from core.messages import quote
 from dashboard import session
@@ -156,7 +157,8 @@ mode = mode_col.segmented_control(
     default="Live race" if board else "One run",
 )
 if mode == "Live race":
-    codes = {c.code: c for c in session.challenges().list()} if session.is_teacher() else {}
+    token = session.teacher_token()
+    codes = {c.code: c for c in session.classroom().list(token)} if token else {}
     if board and board not in codes:
         codes[board] = session.challenges().get(board)
     codes = {code: c for code, c in codes.items() if c is not None}

@@ -3,16 +3,11 @@ class leaderboard."""
 
 import streamlit as st
 
-from core.classroom import (
-    CONTROLS,
-    ChallengeRejected,
-    create_challenge,
-    edit_problems,
-    leaderboard,
-    starting_model_warning,
-)
+from core.classroom.challenges import ChallengeRejected, starting_model_warning
+from core.classroom.leaderboard import leaderboard
+from core.classroom.teacher import NotTeacher
 from core.data.datasets import CLASSIFICATION, DATASETS, DatasetUnavailable, load_dataset
-from core.runs.store import StoreError
+from core.runs.challenges import CONTROLS
 from core.training.hyperparams import FIELDS_BY_NAME as FIELDS
 from core.training.hyperparams import MAX_EPOCHS, OPTIMIZERS, Hyperparameters
 from core.training.presets import PRESETS
@@ -65,12 +60,17 @@ def default_title(dataset: str) -> str:
     return f"Best CNN on {session.dataset_title(dataset)}"
 
 
+def refused(error: NotTeacher) -> None:
+    """The teacher's login expired (or was never there): the page shows the login form, saying why."""
+    session.leave_message(keys.Teacher.LOGIN_FAILED, str(error))
+
+
 def create() -> None:
     form = keys.Teacher.NEW_CHALLENGE
     locked, hidden = _locks(form)
     try:
-        challenge = create_challenge(
-            session.challenges(),
+        challenge = session.classroom().create(
+            session.teacher_token(),
             teacher=session.user_id(),
             title=session.widget_value(form.title) or default_title(session.widget_value(form.dataset)),
             dataset=session.widget_value(form.dataset),
@@ -82,6 +82,9 @@ def create() -> None:
             hidden=hidden,
             hidden_test=int(session.widget_value(form.hidden_test) or 0),
         )
+    except NotTeacher as error:
+        refused(error)
+        return
     except (ChallengeRejected, DatasetUnavailable) as error:
         session.leave_message(keys.Teacher.CREATED, ("error", getattr(error, "problems", [str(error)])))
         return
@@ -90,61 +93,61 @@ def create() -> None:
     session.leave_message(keys.Teacher.CREATED, ("created", challenge.code))
 
 
-def changing_the_store(action):
-    """A teacher's change of a challenge; a store that cannot take it (read-only, full disk) says why."""
+def teacher_change(action):
+    """A teacher's change of a challenge through the classroom's teacher-only service: what it refuses
+    (an expired login, a form to put right, a store that cannot take it) is said on the page."""
 
     def change(*args) -> None:
         try:
             action(*args)
-        except StoreError as error:
-            session.leave_message(keys.Teacher.EDITED, ("error", [error.public]))
+        except NotTeacher as error:
+            refused(error)
+        except ChallengeRejected as error:
+            session.leave_message(keys.Teacher.EDITED, ("error", error.problems))
 
     return change
 
 
-@changing_the_store
+@teacher_change
 def save_edit(code: str) -> None:
-    challenge = session.challenges().get(code)
-    if challenge is None:
-        return
     form = keys.Teacher.edit(code)
-    hp = _hyperparameters(form)
-    title = session.widget_value(form.title) or ""
-    max_epochs = int(session.widget_value(form.max_epochs))
-    problems = edit_problems(challenge, title, max_epochs, hp)
-    if problems:
-        session.leave_message(keys.Teacher.EDITED, ("error", problems))
-        return
     locked, hidden = _locks(form)
-    session.challenges().update(
+    edited = session.classroom().edit(
+        session.teacher_token(),
         code,
-        title=title.strip(),
+        title=session.widget_value(form.title) or "",
         max_params=int(session.widget_value(form.max_params)),
-        max_epochs=max_epochs,
-        hyperparameters=hp,
+        max_epochs=int(session.widget_value(form.max_epochs)),
+        hyperparameters=_hyperparameters(form),
         locked=locked,
         hidden=hidden,
     )
-    session.leave_message(keys.Teacher.EDITED, ("saved", []))
+    if edited is not None:
+        session.leave_message(keys.Teacher.EDITED, ("saved", []))
 
 
-@changing_the_store
+@teacher_change
 def set_closed(code: str, closed: bool) -> None:
-    session.challenges().update(code, closed=closed)
+    session.classroom().set_closed(session.teacher_token(), code, closed)
 
 
-@changing_the_store
+@teacher_change
 def delete(code: str) -> None:
-    session.challenges().delete(code)
+    session.classroom().delete(session.teacher_token(), code)
     session.reset_widgets(keys.Teacher.CHALLENGE_CHOICE, keys.Teacher.confirm_delete(code))
     session.leave_message(keys.Teacher.EDITED, ("deleted", []))
 
 
-@changing_the_store
+@teacher_change
 def reset_leaderboard(code: str) -> None:
-    session.challenges().reset(code)
+    session.classroom().reset_leaderboard(session.teacher_token(), code)
     session.set_widget_value(keys.Teacher.CONFIRM_RESET, False)
     st.toast("The leaderboard starts afresh.")
+
+
+@teacher_change
+def prepare_class_zip(code: str) -> None:
+    session.prepare_class_zip(code)
 
 
 def import_file() -> None:
@@ -153,7 +156,12 @@ def import_file() -> None:
         session.leave_message(keys.Teacher.IMPORTED, ("error", ["Choose a class results file (.zip) first."]))
         return
     try:
-        challenge = session.import_challenge_file(upload.getvalue(), session.user_id())
+        challenge = session.classroom().import_challenge(
+            session.teacher_token(), upload.getvalue(), teacher=session.user_id()
+        )
+    except NotTeacher as error:
+        refused(error)
+        return
     except ChallengeRejected as error:
         session.leave_message(keys.Teacher.IMPORTED, ("error", error.problems))
         return
@@ -164,10 +172,12 @@ def import_file() -> None:
 
 def export_section(code: str) -> None:
     """The class's results as CSV (the leaderboard) and as a zip (also the challenge, for another server)."""
-    exported = session.class_results(code)
-    if exported is None:
+    try:
+        table = session.classroom().class_results_csv(session.teacher_token(), code)
+    except NotTeacher:
+        return  # the login expired while the page was drawn: the next rerun asks for it again
+    if table is None:
         return
-    table, runs = exported
     with st.expander("Export this class's results", icon=":material/download:"):
         st.caption(
             "The CSV is the leaderboard, each learner's best run marked. The zip adds the challenge itself (to "
@@ -187,9 +197,7 @@ def export_section(code: str) -> None:
         )
         made = session.prepared_class_zip(code)
         if made is None:
-            zip_col.button(
-                "Prepare the zip", key=f"export_prepare_{code}", on_click=session.prepare_class_zip, args=(code,)
-            )
+            zip_col.button("Prepare the zip", key=f"export_prepare_{code}", on_click=prepare_class_zip, args=(code,))
         else:
             zip_col.download_button(
                 "Class results (.zip)",
@@ -432,7 +440,11 @@ with create_tab:
 
 
 with manage_tab:
-    challenges = session.challenges().list()  # newest first
+    try:
+        challenges = session.classroom().list(session.teacher_token())  # newest first
+    except NotTeacher as error:
+        st.error(markdown_literal(str(error)))
+        st.stop()
     if message := session.take_message(keys.Teacher.EDITED):
         kind, problems = message
         if kind == "error":

@@ -9,8 +9,9 @@ from helpers import app_opened_with, make_challenge, rerun
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
-from core.classroom import HIDDEN_SCORE, Challenge, create_challenge
+from core.classroom.challenges import create_challenge
 from core.data.datasets import load_dataset
+from core.runs.challenges import HIDDEN_SCORE, Challenge
 from core.share import encode
 from core.training.hyperparams import Hyperparameters
 from dashboard import session
@@ -138,7 +139,7 @@ def test_hidden_test_set_never_reaches_a_learner_and_scores_the_leaderboard():
         hyperparameters=Hyperparameters(epochs=1, batch_size=32, limit_train=300),
         hidden_test=150,
     )
-    from core.classroom import load_hidden_test
+    from core.runs.challenges import load_hidden_test
 
     hidden_x, hidden_y = load_hidden_test(home, challenge.code)
     at = app_opened_with(challenge=challenge.code)

@@ -1,12 +1,14 @@
 """AppTest tests of classroom mode: the teacher page, a learner's restricted builder, the leaderboard."""
 
 import json
+import time
 
 import pytest
 from helpers import app_opened_with, app_run, make_challenge, rerun, wait_for
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
+from core.classroom.login import TOKEN_SECONDS, make_teacher_token, server_secret
 from dashboard import session
 from dashboard.session import teacher as teacher_login
 
@@ -44,7 +46,7 @@ def test_teacher_logs_in_and_creates_a_quick_challenge_which_is_selected(monkeyp
     assert any("password is not right" in e.value for e in at.error)
     assert at.session_state["teacher_password"] == ""  # the typed password is not kept
     _log_in(at, "s3cret")
-    assert at.session_state["is_teacher"]
+    assert at.session_state["teacher_token"]
     kept = [str(at.session_state[k]) for k in at.session_state]
     assert not any("s3cret" in v for v in kept)  # the password is nowhere in the session
     older = make_challenge(title="An older one")
@@ -93,6 +95,28 @@ def test_teacher_edits_closes_and_deletes_a_challenge(monkeypatch):
     assert any("Challenge deleted" in s.value for s in at.success)
 
 
+def _expired_token() -> str:
+    secret = server_secret(session.manager().store.home)
+    return make_teacher_token(secret, "s3cret", now=time.time() - TOKEN_SECONDS - 1)
+
+
+def test_a_click_after_the_teachers_login_expired_changes_nothing_and_asks_for_the_password(monkeypatch):
+    challenge = make_challenge()
+    at = _teacher(monkeypatch)
+    _log_in(at, "s3cret")
+    at.selectbox(key="teacher_challenge_choice").set_value(challenge.code)
+    rerun(at)
+    at.checkbox(key=f"confirm_delete_{challenge.code}").check()
+    rerun(at)
+    at.session_state["teacher_token"] = _expired_token()  # the school day is over while the page is open
+    at.button(key=f"delete_{challenge.code}").click()
+    rerun(at)
+    assert session.challenges().get(challenge.code) is not None  # refused by the classroom, not deleted
+    assert any("Only a logged-in teacher" in e.value for e in at.error)
+    assert at.text_input(key="teacher_password")  # the login form again
+    assert not [b for b in at.button if b.key == f"delete_{challenge.code}"]
+
+
 def test_wrong_teacher_passwords_slow_down(monkeypatch):
     at = _teacher(monkeypatch)
     for _ in range(3):
@@ -100,7 +124,7 @@ def test_wrong_teacher_passwords_slow_down(monkeypatch):
     assert any("Wait" in e.value for e in at.error)
     _log_in(at, "s3cret")  # even the right one must wait now
     assert any("Too many wrong passwords" in e.value for e in at.error)
-    assert "is_teacher" not in at.session_state or not at.session_state["is_teacher"]
+    assert "teacher_token" not in at.session_state or not at.session_state["teacher_token"]
 
 
 def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():

@@ -17,10 +17,12 @@ import pytest
 from helpers import FakeTrainer, wait_for
 from kit import ARTIFACTS, FIRST_LOAD_MS, expect, go_to, idle, no_app_errors, sync_api
 
-from core.classroom import ChallengeStore, create_challenge, make_teacher_token, server_secret
+from core.classroom.challenges import create_challenge
+from core.classroom.login import make_teacher_token, server_secret
 from core.data.datasets import load_dataset
 from core.data.user_datasets import UserDatasetStore
 from core.experiments.engine import Experiment, ExperimentStore, new_experiment_id
+from core.runs.challenges import ChallengeStore
 from core.runs.manager import RunManager
 from core.runs.record import Ending
 from core.runs.store import RunStore

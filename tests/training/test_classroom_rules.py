@@ -4,7 +4,9 @@ a hidden test set that scores the leaderboard and never reaches a learner."""
 import pytest
 from helpers import model1_challenge
 
-from core.classroom import Challenge, ChallengeStore, leaderboard, new_code
+from core.classroom.challenges import new_code
+from core.classroom.leaderboard import leaderboard
+from core.runs.challenges import Challenge, ChallengeStore
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Status
 from core.runs.store import RunStore
@@ -62,8 +64,9 @@ def test_learners_train_on_the_teachers_data_set_only_in_its_challenge():
 
 
 def test_hidden_test_set_is_kept_from_learners_and_scores_the_leaderboard():
-    from core.classroom import HIDDEN_SCORE, keep_back_hidden_test, load_hidden_test
+    from core.classroom.hidden_test import keep_back_hidden_test
     from core.data.datasets import load_dataset
+    from core.runs.challenges import HIDDEN_SCORE, load_hidden_test
 
     manager = RunManager(RunStore())
     shapes = load_dataset("shapes")

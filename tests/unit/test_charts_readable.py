@@ -3,7 +3,8 @@ and a probability axis that stops at 100 %."""
 
 import numpy as np
 
-from core.classroom import Challenge, race
+from core.classroom.race import race
+from core.runs.challenges import Challenge
 from core.runs.record import Run
 from core.training.hyperparams import Hyperparameters
 from dashboard.charts.arithmetic import logits_figure

@@ -9,16 +9,11 @@ import numpy as np
 import pytest
 from helpers import finished_run, model1_challenge
 
-from core.classroom import (
-    ChallengeRejected,
-    ChallengeStore,
-    class_results_csv,
-    class_results_zip,
-    import_challenge,
-    load_hidden_test,
-    save_hidden_test,
-)
+from core.classroom.challenge_import import import_challenge
+from core.classroom.challenges import ChallengeRejected
+from core.classroom.class_results import class_results_csv, class_results_zip
 from core.data.user_datasets import UserDatasetStore
+from core.runs.challenges import ChallengeStore, load_hidden_test, save_hidden_test
 from core.runs.store import RunStore
 
 

@@ -6,14 +6,11 @@ import pytest
 from helpers import FakeTrainer
 from helpers import model1_challenge as make_challenge
 
-from core.classroom import (
-    ChallengeStore,
-    check_teacher_password,
-    leaderboard,
-    setup_problems,
-    starting_model_warning,
-)
+from core.classroom.challenges import setup_problems, starting_model_warning
+from core.classroom.leaderboard import leaderboard
+from core.classroom.login import check_teacher_password
 from core.insight.compare import describe_architecture
+from core.runs.challenges import ChallengeStore
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
@@ -145,7 +142,7 @@ def test_a_closed_challenge_takes_no_runs_and_the_store_reads_the_latest(tmp_pat
 
 
 def test_wrong_passwords_slow_down_per_session_and_per_server():
-    from core.classroom import LoginThrottle
+    from core.classroom.login import LoginThrottle
 
     throttle = LoginThrottle(free=3, server_free=5, first_wait=2.0)
     now = 1000.0
@@ -173,7 +170,7 @@ def test_wrong_passwords_slow_down_per_session_and_per_server():
 
 
 def test_teacher_token_is_signed_expires_and_dies_with_the_password(tmp_path):
-    from core.classroom import check_teacher_token, make_teacher_token, server_secret
+    from core.classroom.login import check_teacher_token, make_teacher_token, server_secret
 
     secret = server_secret(tmp_path)
     assert server_secret(tmp_path) == secret  # kept, so a restart keeps the teacher logged in

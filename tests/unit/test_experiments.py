@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.classroom import Challenge
 from core.experiments.analysis import (
     ACCURACY,
     factor_effects,
@@ -28,6 +27,7 @@ from core.experiments.factors import (
 )
 from core.experiments.plan import MAX_RUNS, combinations, limits_check, plan_experiment
 from core.model.spec import analyze
+from core.runs.challenges import Challenge
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters

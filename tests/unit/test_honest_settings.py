@@ -4,12 +4,12 @@ numbers taken as typed and refused in words, an experiment's counts, and the lea
 import pytest
 from helpers import wait_for
 
-from core.classroom import Challenge
 from core.experiments.engine import Experiment
 from core.experiments.factors import apply_values, make_factor
 from core.experiments.plan import plan_experiment
 from core.messages import counted
 from core.numbers import as_typed
+from core.runs.challenges import Challenge
 from core.runs.record import Status
 from core.training.hyperparams import OPTIMIZERS, Hyperparameters
 from core.training.presets import PRESETS

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from helpers import FakeTrainer, model1_challenge, wait_for
 
-from core.classroom import ChallengeStore, leaderboard
+from core.classroom.leaderboard import leaderboard
 from core.experiments.engine import (
     ExperimentStore,
     resume_experiments,
@@ -19,6 +19,7 @@ from core.experiments.engine import (
 )
 from core.experiments.factors import parse_factor
 from core.experiments.plan import manager_check, plan_experiment
+from core.runs.challenges import ChallengeStore
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Kind, Status
 from core.runs.store import RunStore

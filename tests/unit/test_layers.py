@@ -20,7 +20,7 @@ BY_MODULE = {
         + ["core.timing", "core.identity"],
         SETTINGS,
     ),
-    **dict.fromkeys(["core.classroom", "core.share", "core.export", "core.notebook", "core.work"], USES),
+    **dict.fromkeys(["core.share", "core.export", "core.notebook", "core.work"], USES),
     **dict.fromkeys(["core.cli", "core.__main__"], CLI),
 }
 BY_PACKAGE = {
@@ -28,6 +28,7 @@ BY_PACKAGE = {
     "core.model": MODEL,
     "core.training": TRAINING,
     "core.runs": RUNS,
+    "core.classroom": USES,
     "core.experiments": USES,
     "core.insight": USES,
 }

@@ -1,6 +1,7 @@
 """The projector's live race: each learner's current run, the leader marked, colour-blind-safe lines."""
 
-from core.classroom import Challenge, race
+from core.classroom.race import race
+from core.runs.challenges import Challenge
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
 from dashboard.charts.race import OKABE_ITO, race_chart

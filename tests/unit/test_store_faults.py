@@ -15,8 +15,9 @@ import pytest
 from helpers import FAKE_RESULTS, FakeTrainer, finished_run, wait_for
 
 from core import cli
-from core.classroom import ChallengeRejected, ChallengeStore, create_challenge
+from core.classroom.challenges import ChallengeRejected, create_challenge
 from core.disk import DISK_FAILING, DISK_FULL, READ_ONLY, disk_problem, without_paths
+from core.runs.challenges import ChallengeStore
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore, StoreDamaged, StoreError, StoreReadOnly

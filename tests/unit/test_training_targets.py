@@ -3,9 +3,10 @@ field table, carried by share links, the CLI and challenges; the time to a targe
 
 import pytest
 
-from core.classroom import Challenge, class_results_csv
+from core.classroom.class_results import class_results_csv
 from core.experiments.factors import FactorError, apply_values, parse_factor
 from core.insight.compare import leaderboard
+from core.runs.challenges import Challenge
 from core.runs.record import Run, Status
 from core.share import ShareLinkError, decode, encode
 from core.training.codegen import compile_code, fit_code
