@@ -16,10 +16,10 @@ from helpers import server_process, wait_for
 
 from core.data.datasets import SHAPE_CLASSES, make_shapes
 from core.data.user_datasets import UserDatasetStore
-from core.runs import ray_runner
 from core.runs.manager import RunManager
 from core.runs.process_runner import ProcessRunner
-from core.runs.ray_runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
+from core.runs.ray import runner as ray_runner
+from core.runs.ray.runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
