@@ -8,7 +8,12 @@ The first run of a process includes the worker's first-run costs (data set load,
 unless the worker warmed up when it started (the app's default, core.runs.trainer.warm_up): the
 process runner is measured with and without that warm-up, side by side, each on a fresh worker.
 
+With ``--limit 0`` each run trains on the whole data set (the browser's case: the Train page's default);
+with ``--baseline REF`` the engine at that git commit (a temporary worktree) is measured first, in the same
+run, by this same script.
+
     .venv/bin/python bench/first_point.py [--runs 3] [--runner thread|process|both] [--dataset fashion_mnist]
+        [--limit 1000] [--baseline REF]
 """
 
 from __future__ import annotations
@@ -16,14 +21,21 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import machine
+from _common import ROOT, machine
+
+if "--root" in sys.argv:  # the engine of another checkout (a --baseline's worktree): imported first
+    sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
 
 
-def measure(runner: str, runs: int, dataset: str, warm_up: bool = True) -> list[tuple[float, float]]:
+def measure(
+    runner: str, runs: int, dataset: str, warm_up: bool = True, limit: int | None = 1_000
+) -> list[tuple[float, float]]:
     from core.data.datasets import load_dataset
     from core.runs.manager import RunManager
     from core.runs.runners import KerasTrainer
@@ -40,7 +52,7 @@ def measure(runner: str, runs: int, dataset: str, warm_up: bool = True) -> list[
             for worker in manager.runner._workers.values():
                 worker.wait_ready()
         spec = PRESETS["model1"].spec(data.input_shape, data.output_units)
-        hp = Hyperparameters(epochs=1, batch_size=128, limit_train=1_000, limit_test=100)
+        hp = Hyperparameters(epochs=1, batch_size=128, limit_train=limit, limit_test=100)
         figures = []
         try:
             for _ in range(runs):
@@ -62,13 +74,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--runner", choices=["thread", "process", "both"], default="both")
     parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--limit", type=int, default=1_000, help="training images per run (0: the whole data set)")
+    parser.add_argument("--baseline", help="a git ref: measure the engine at that commit first, in the same run")
+    parser.add_argument("--root", help=argparse.SUPPRESS)  # set by --baseline: whose core/ is measured
     args = parser.parse_args()
-    print(f"first_point: model1 on {args.dataset}, 1 epoch of 1,000 images, batch 128; {machine()}")
+    if args.baseline:
+        measure_baseline(args.baseline)
+    images = f"{args.limit:,} images" if args.limit else "the whole training set"
+    import core
+
+    engine = f"the engine of {Path(core.__file__).parent.parent}" + (
+        f" ({args.baseline} first)" if args.baseline else ""
+    )
+    print(f"first_point: {engine}, model1 on {args.dataset}, 1 epoch of {images}, batch 128; {machine()}")
     runners = ["process", "process-cold", "thread"] if args.runner == "both" else [args.runner]
     if args.runner == "process":
         runners.append("process-cold")
     for runner in runners:
-        figures = measure(runner.removesuffix("-cold"), args.runs, args.dataset, warm_up=not runner.endswith("-cold"))
+        figures = measure(
+            runner.removesuffix("-cold"),
+            args.runs,
+            args.dataset,
+            warm_up=not runner.endswith("-cold"),
+            limit=args.limit or None,
+        )
         firsts = ", ".join(f"{first:.2f}" for first, _ in figures)
         print(
             f"{runner:12} start -> first chart point (s): {firsts}; median {statistics.median(f for f, _ in figures):.2f}"
@@ -76,6 +105,22 @@ def main() -> None:
             f"run ends after median {statistics.median(e for _, e in figures):.2f} s; load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+
+
+def measure_baseline(ref: str) -> None:
+    """This script's measures, with the flags it was given, of the engine at ``ref`` (a temporary worktree)."""
+    argv = sys.argv[1:]
+    at = argv.index("--baseline")
+    del argv[at : at + 2]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "baseline"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(folder), ref], cwd=ROOT, check=True, capture_output=True
+        )
+        try:
+            subprocess.run([sys.executable, __file__, *argv, "--root", str(folder)], check=True)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True)
 
 
 if __name__ == "__main__":

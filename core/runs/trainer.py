@@ -26,7 +26,7 @@ from core.model.spec import analyze_for, batch_norm_momentum, build_model, has_b
 from core.runs.challenges import HIDDEN_SCORE, load_hidden_test
 from core.runs.record import Ending, Run, Status
 from core.runs.store import RunStore
-from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, make_optimizer
+from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, fit_input, make_optimizer
 from core.training.hyperparams import Hyperparameters
 from core.training.target import reached_message, target_reached
 from core.training.target_scaling import convert_logs
@@ -186,7 +186,7 @@ def plain_error(error: BaseException) -> str:
     return f"Training failed: {detail}"
 
 
-def _slice(array: np.ndarray, limit: int | None) -> np.ndarray:
+def _slice(array, limit: int | None):
     return array if limit is None else array[:limit]
 
 
@@ -239,7 +239,7 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
         if problems:
             return Ending(Status.FAILED, "The model cannot be trained: " + " ".join(problems))
     # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
-    x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
+    x_train = _slice(fit_input(dataset, "x_train"), hp.limit_train)  # a worker's: a tensor (fitting.fit_input)
     y_train = _slice(dataset.y_train, hp.limit_train)
     n_validation = int(len(x_train) * hp.validation_split)
     n_fit = len(x_train) - n_validation
@@ -317,8 +317,8 @@ WARM_UP_DATASETS = ("fashion_mnist", "shapes")  # the app's default data set, el
 
 
 def warm_up() -> None:
-    """Pay a process's first-run costs before anyone presses Train: the data set read and its float copy
-    made, and one tiny fit of model 1 (TensorFlow's and Keras' first trace of a training, validation and
+    """Pay a process's first-run costs before anyone presses Train: the data set read and its float inputs
+    made (in a worker, the training inputs as a tensor: core.training.fitting.fit_input), and one tiny fit of model 1 (TensorFlow's and Keras' first trace of a training, validation and
     prediction step, their thread pools and kernels), so that the first run's first chart point comes as
     soon as a later run's. Never raises: a worker that could not warm up still trains."""
     from core.training.presets import PRESETS
@@ -332,7 +332,7 @@ def warm_up() -> None:
                 continue
         else:
             return
-        dataset.as_float("x_train"), dataset.as_float("x_test")
+        fit_input(dataset, "x_train"), dataset.as_float("x_test")
         spec = PRESETS["model1"].spec(dataset.input_shape, dataset.output_units)
         hp = Hyperparameters(epochs=1, batch_size=64, limit_train=160, limit_test=64, validation_split=0.2)
         train_run(Run(spec, name, hp), None)
