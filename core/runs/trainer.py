@@ -388,11 +388,12 @@ WARM_UP_DATASETS = ("fashion_mnist", "shapes")  # the app's default data set, el
 
 def warm_up() -> None:
     """Pay a process's first-run costs before anyone presses Train: the data set read and its float inputs
-    made (in a worker, the training inputs as a tensor: core.training.fitting.fit_input), one tiny fit of
-    model 1 (TensorFlow's and Keras' first trace of a training, validation and prediction step, their
-    thread pools and kernels), so that the first run's first chart point comes as soon as a later run's;
-    then the app's default model and settings on that data set prepared ahead (``prepare_ahead``): what a
-    new learner trains first. Never raises: a worker that could not warm up still trains."""
+    made (in a worker, the training inputs as a tensor: core.training.fitting.fit_input), and the app's
+    default model and settings on it prepared ahead (``prepare_ahead``: what a new learner trains first),
+    whose fit of one batch also pays TensorFlow's first-run costs (its thread pools and kernels) for any
+    other model. Where the default cannot be prepared, one tiny fit of model 1 pays those instead, so
+    that the first run's first chart point comes as soon as a later run's. Never raises: a worker that
+    could not warm up still trains."""
     from core.training.presets import DEFAULT_PRESET, PRESETS, defaults_for
 
     try:
@@ -405,12 +406,12 @@ def warm_up() -> None:
         else:
             return
         fit_input(dataset, "x_train"), dataset.as_float("x_test")
-        spec = PRESETS["model1"].spec(dataset.input_shape, dataset.output_units)
+        preset = PRESETS[DEFAULT_PRESET]
+        spec = preset.spec(dataset.input_shape, dataset.output_units)
+        if prepare_ahead(spec, name, defaults_for(preset, len(dataset.x_train))):
+            return
         hp = Hyperparameters(epochs=1, batch_size=64, limit_train=160, limit_test=64, validation_split=0.2)
         train_run(Run(spec, name, hp), None)
-        preset = PRESETS[DEFAULT_PRESET]
-        default = preset.spec(dataset.input_shape, dataset.output_units)
-        prepare_ahead(default, name, defaults_for(preset, len(dataset.x_train)))
     except Exception:  # noqa: BLE001 - warming up is an optimisation only
         log.warning("warming up the trainer failed", exc_info=True)
 
