@@ -14,8 +14,8 @@ With ``--limit 0`` each run trains on the whole data set (the browser's case: th
 with ``--baseline REF`` the engine at that git commit (a temporary worktree) is measured first, in the same
 run, by this same script.
 
-    .venv/bin/python bench/first_point.py [--runs 3] [--runner thread|process|both] [--dataset fashion_mnist]
-        [--limit 1000] [--baseline REF]
+    .venv/bin/python -m bench.first_point [--runs 3] [--runner thread|process|both] [--dataset fashion_mnist]
+        [--limit 1000] [--app-default] [--baseline REF]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, machine
+from bench._common import ROOT, machine
 
 if "--root" in sys.argv:  # the engine of another checkout (a --baseline's worktree): imported first
     sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
@@ -147,7 +147,8 @@ def measure_baseline(ref: str) -> None:
             ["git", "worktree", "add", "--detach", str(folder), ref], cwd=ROOT, check=True, capture_output=True
         )
         try:
-            subprocess.run([sys.executable, __file__, *argv, "--root", str(folder)], check=True)
+            command = [sys.executable, "-m", "bench.first_point", *argv, "--root", str(folder)]
+            subprocess.run(command, cwd=ROOT, check=True)  # this bench, that engine
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True)
 

@@ -1,4 +1,5 @@
-"""Text people type: names made safe to store and show, Markdown that shows them literally, strict numbers.
+"""Text people type: names made safe to store and show, Markdown that shows them literally, strict numbers;
+and text written for terminals (Keras' coloured errors) made plain for people.
 
 The bottom layer (no imports from the rest of core): every entry point that takes a name (a learner's,
 a run's, a challenge's title, an experiment's, an imported data set's and its classes) cleans it with
@@ -112,3 +113,12 @@ def ascii_whole_number(text: object) -> int | None:
     if not isinstance(text, str) or not _ASCII_DIGITS.fullmatch(text):
         return None
     return int(text)
+
+
+# Keras colours some error text for terminals (ANSI escape codes: colours, bold, cursor moves).
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def strip_ansi(text: str) -> str:
+    """Keras colours some error text for terminals; users see it without the escape codes."""
+    return _ANSI_ESCAPE.sub("", text)

@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 
 from core.model.augmentation import AUGMENTATION_TYPES
-from core.model.spec import LAYER_TYPES, Arg, is_image_spec, new_layer, repoint_merges
+from core.model.edit import new_layer, repoint_merges
+from core.model.spec import LAYER_TYPES, Arg, is_image_spec
 from core.training.hyperparams import FIELDS_BY_NAME, MAX_BATCH_SIZE, MAX_EPOCHS, OPTIMIZERS, SCHEDULES, Hyperparameters
 
 TRAINING_FACTORS = ("optimizer", "learning_rate", "batch_size", "epochs", "learning_rate_schedule", "label_smoothing")

@@ -4,6 +4,10 @@ to each layer's output shape and parameter count. Pure Python (difflib), no Kera
 Layers are aligned with :class:`difflib.SequenceMatcher`, the longest matching runs first, so inserting a
 Dropout shows as one added row and every layer below it still pairs with its counterpart; two paired
 layers of one type whose settings differ are "changed".
+
+An Add or Concatenate names its earlier layer by number (``with``), and a layer inserted above renumbers it
+without changing what it does. So merges are compared by what they are wired to: two paired merges are the
+same when the layers they take are paired with each other (or both are the input), whatever their numbers.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 
 from core.insight.compare import format_value
 from core.model.diagram import shape_text as _shape_text
-from core.model.spec import LAYER_TYPES, analyze
+from core.model.spec import LAYER_TYPES, analyze, merge_number
 
 SAME, CHANGED, ADDED, REMOVED = "same", "changed", "added", "removed"
 
@@ -29,6 +33,7 @@ class LayerSide:
     settings: dict  # every setting, defaults filled in
     output_shape: tuple | None
     params: int | None
+    takes: int | None = None  # a merge's earlier layer (1-based number; 0: the input); compared by wiring
 
     def settings_text(self) -> str:
         return ", ".join(f"{k} {format_value(v)}" for k, v in self.settings.items())
@@ -69,10 +74,15 @@ def _settings(layer: dict) -> dict:
 
 def layer_sides(spec: dict) -> list[LayerSide]:
     analysis = analyze(spec)
-    return [
-        LayerSide(report.index, report.name, report.type, _settings(layer), report.output_shape, report.params)
-        for report, layer in zip(analysis.layers, spec.get("layers") or [])
-    ]
+    sides = []
+    for report, layer in zip(analysis.layers, spec.get("layers") or []):
+        settings, takes = _settings(layer), merge_number(layer)
+        if takes is not None:
+            del settings["with"]  # a number that shifts with the layers above: compared as wiring instead
+        sides.append(
+            LayerSide(report.index, report.name, report.type, settings, report.output_shape, report.params, takes)
+        )
+    return sides
 
 
 def _changes(left: LayerSide, right: LayerSide) -> tuple[str, ...]:
@@ -109,7 +119,7 @@ def diff_architectures(left_spec: dict, right_spec: dict) -> list[LayerDiff]:
 
     Two passes, as difflib's own ndiff does: identical layers (type, every setting and output shape) are
     aligned first, the longest runs first; in each stretch between them, layers of the same type pair up as
-    changed.
+    changed. Then each paired merge is checked for what it takes (:func:`_rewired`).
     """
     left, right = layer_sides(left_spec), layer_sides(right_spec)
     matcher = difflib.SequenceMatcher(a=[_signature(s) for s in left], b=[_signature(s) for s in right], autojunk=False)
@@ -119,7 +129,31 @@ def diff_architectures(left_spec: dict, right_spec: dict) -> list[LayerDiff]:
             rows.extend(LayerDiff(SAME, a, b) for a, b in zip(left[a0:a1], right[b0:b1]))
         else:
             rows.extend(_pair_by_type(left[a0:a1], right[b0:b1]))
-    return rows
+    return _rewired(rows, left, right)
+
+
+def _source_words(number: int, sides: list[LayerSide]) -> str:
+    if number == 0:
+        return "the input"
+    if number <= len(sides):
+        return f"layer {number} ({sides[number - 1].name})"
+    return f"layer {number}"
+
+
+def _rewired(rows: list[LayerDiff], left: list[LayerSide], right: list[LayerSide]) -> list[LayerDiff]:
+    """Each paired merge whose earlier layer is not the counterpart of the other's becomes "changed", saying
+    which layer each takes; one that takes the same layer under a new number stays as it was."""
+    paired = {r.left.index + 1: r.right.index + 1 for r in rows if r.left and r.right}
+    paired[0] = 0
+    result = []
+    for row in rows:
+        a, b = row.left, row.right
+        if a is None or b is None or a.takes is None or b.takes is None or paired.get(a.takes) == b.takes:
+            result.append(row)
+            continue
+        wiring = f"merges with: {_source_words(a.takes, left)} → {_source_words(b.takes, right)}"
+        result.append(LayerDiff(CHANGED, a, b, (*row.changed_settings, wiring)))
+    return result
 
 
 def shape_text(side: LayerSide | None) -> str:

@@ -4,7 +4,9 @@ For a convolution: the input patch under the kernel (every input channel), the k
 element-wise products, the sum plus the bias and the activation. For a pooling window: its values and
 which one won (or their mean). For a Dense layer (e.g. the output): the inputs that contributed most,
 the sum plus the bias and the activation (softmax over every class's sum for an output layer). For an Add
-(a skip connection): the value on the main path plus the value the shortcut brings.
+(a skip connection): the value on the main path plus the value the shortcut brings, at the same place of
+two feature maps or the same index of two flat vectors (two Dense layers' outputs). For a Concatenate:
+which of its inputs the value comes from, and where in it.
 
 Every result carries ``model_value``: the same number read from the model's own forward pass, so a view
 can show (and a test can check) that the arithmetic gives exactly what the network computed.
@@ -19,7 +21,7 @@ import keras
 import numpy as np
 
 POOL_TYPES = frozenset({"MaxPooling2D", "AveragePooling2D"})
-EXPLAINED_TYPES = frozenset({"Conv2D", "Dense", "Add"}) | POOL_TYPES
+EXPLAINED_TYPES = frozenset({"Conv2D", "Dense", "Add", "Concatenate"}) | POOL_TYPES
 
 
 class NotExplainable(Exception):
@@ -368,50 +370,136 @@ def dense_result(arithmetic: DenseArithmetic, model) -> float:
     return _apply_activation(model.get_layer(arithmetic.layer), arithmetic.pre_activation)
 
 
-# --- add (a skip connection) -----------------------------------------------------------------------
+# --- add and concatenate (skip connections) --------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AddArithmetic:
     """One value of an Add layer's output: the value each of its inputs has at the same place, summed.
 
-    ``sources`` names the layer each input comes from (the main path first, then the shortcut).
+    ``sources`` names the layer each input comes from (the main path first, then the shortcut). For feature
+    maps the place is (row, col, channel); for flat vectors (two Dense outputs added) ``channel`` is the
+    value's index and ``row`` and ``col`` are None.
     """
 
     layer: str
     channel: int
-    row: int
-    col: int
+    row: int | None
+    col: int | None
     sources: tuple[str, ...]
     values: tuple[float, ...]
-    output_shape: tuple[int, int, int]
+    output_shape: tuple[int, ...]
     model_value: float
+
+    @property
+    def flat(self) -> bool:
+        return self.row is None
 
     @property
     def value(self) -> float:
         return float(sum(self.values))
 
 
-def add_arithmetic(model, image: np.ndarray, layer_name: str, channel: int, row: int, col: int) -> AddArithmetic:
-    """How Add layer ``layer_name`` got its value at (row, col, channel): its inputs' values there, added."""
+def _merge_layer(model, layer_name: str, kind: str):
     layer = _layer(model, layer_name)
-    if type(layer).__name__ != "Add":
-        raise NotExplainable(f"{layer_name} is a {type(layer).__name__}, not an Add layer.")
-    inputs, output = layer_values(model, image)[layer.name]
-    if output.ndim != 3:
-        raise NotExplainable(f"{layer_name} adds flat vectors: this view explains Adds of feature maps.")
+    if type(layer).__name__ != kind:
+        raise NotExplainable(
+            f"{layer_name} is a {type(layer).__name__}, not a{'n' if kind == 'Add' else ''} {kind} layer."
+        )
+    return layer
+
+
+def _place(output: np.ndarray, layer_name: str, channel: int, row: int | None, col: int | None) -> tuple:
+    """The index of one output value: (row, col, channel) of maps, (channel,) of a flat vector; checked."""
+    what = "channels" if output.ndim == 3 else "values"
+    if output.ndim not in (1, 3):
+        raise NotExplainable(
+            f"{layer_name} gives an output of {output.ndim} dimensions, which this view does not explain."
+        )
     if not 0 <= channel < output.shape[-1]:
-        raise NotExplainable(f"{layer_name} has {output.shape[-1]} channels (0 to {output.shape[-1] - 1}).")
+        raise NotExplainable(f"{layer_name} has {output.shape[-1]} {what} (0 to {output.shape[-1] - 1}).")
+    if output.ndim == 1:
+        return (channel,)
+    if row is None or col is None:
+        raise NotExplainable(f"{layer_name} gives feature maps: pick a row and a column as well.")
     _check_position(row, col, output.shape, f"output of {layer_name}")
+    return (row, col, channel)
+
+
+def add_arithmetic(
+    model, image: np.ndarray, layer_name: str, channel: int, row: int | None = None, col: int | None = None
+) -> AddArithmetic:
+    """How Add layer ``layer_name`` got its value at (row, col, channel) of its feature maps, or at index
+    ``channel`` of the flat vectors it adds: its inputs' values there, added."""
+    layer = _merge_layer(model, layer_name, "Add")
+    inputs, output = layer_values(model, image)[layer.name]
+    place = _place(output, layer_name, channel, row, col)
+    flat = output.ndim == 1
     return AddArithmetic(
         layer=layer.name,
         channel=channel,
-        row=row,
-        col=col,
+        row=None if flat else row,
+        col=None if flat else col,
         sources=tuple(parent.name for parent in _parents(layer)),
-        values=tuple(float(values[row, col, channel]) for values in inputs),
+        values=tuple(float(values[place]) for values in inputs),
         output_shape=tuple(int(v) for v in output.shape),
-        model_value=float(_model_output(model, layer, image)[row, col, channel]),
+        model_value=float(_model_output(model, layer, image)[place]),
+    )
+
+
+@dataclass(frozen=True)
+class ConcatArithmetic:
+    """One value of a Concatenate layer's output: its inputs side by side along the last axis (channels of
+    maps, values of flat vectors), so the value is one input's own, at its own index there."""
+
+    layer: str
+    channel: int  # in the output
+    row: int | None
+    col: int | None
+    sources: tuple[str, ...]  # the layer of each input, the main path first
+    widths: tuple[int, ...]  # each input's channels (or values)
+    source: int  # which input the value comes from
+    source_channel: int  # its channel (or index) in that input
+    value: float  # the input's value there
+    output_shape: tuple[int, ...]
+    model_value: float
+
+    @property
+    def flat(self) -> bool:
+        return self.row is None
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """The output channels each input fills: (first, last), inclusive."""
+        ends = np.cumsum(self.widths)
+        return [(int(end - width), int(end - 1)) for end, width in zip(ends, self.widths)]
+
+
+def concat_arithmetic(
+    model, image: np.ndarray, layer_name: str, channel: int, row: int | None = None, col: int | None = None
+) -> ConcatArithmetic:
+    """Where Concatenate layer ``layer_name``'s value at (row, col, channel), or at index ``channel`` of a flat
+    vector, comes from: which input, and which of its channels."""
+    layer = _merge_layer(model, layer_name, "Concatenate")
+    if getattr(layer, "axis", -1) not in (-1, len(layer.output.shape) - 1):
+        raise NotExplainable(f"{layer_name} joins its inputs along another axis than the last.")
+    inputs, output = layer_values(model, image)[layer.name]
+    place = _place(output, layer_name, channel, row, col)
+    widths = tuple(int(values.shape[-1]) for values in inputs)
+    source = int(np.searchsorted(np.cumsum(widths), channel, side="right"))
+    source_channel = channel - sum(widths[:source])
+    flat = output.ndim == 1
+    return ConcatArithmetic(
+        layer=layer.name,
+        channel=channel,
+        row=None if flat else row,
+        col=None if flat else col,
+        sources=tuple(parent.name for parent in _parents(layer)),
+        widths=widths,
+        source=source,
+        source_channel=source_channel,
+        value=float(inputs[source][(*place[:-1], source_channel)]),
+        output_shape=tuple(int(v) for v in output.shape),
+        model_value=float(_model_output(model, layer, image)[place]),
     )
 
 

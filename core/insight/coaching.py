@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from core.model.augmentation import describe as describe_augmentation
 from core.model.augmentation import without_augmentation
-from core.model.spec import KERAS_BATCH_NORM_MOMENTUM, has_batch_norm, is_image_spec
+from core.model.keras_build import KERAS_BATCH_NORM_MOMENTUM, has_batch_norm
+from core.model.spec import is_image_spec
 from core.runs.record import Status
 from core.training.hyperparams import OPTIMIZERS
 

@@ -1,6 +1,6 @@
 """Looking inside a trained model: its learned filters, its feature maps for one image, and Grad-CAM.
 
-Works on the models that :func:`core.model.spec.build_model` makes (and that runs save as ``.keras``
+Works on the models that :func:`core.model.keras_build.build_model` makes (and that runs save as ``.keras``
 files): Sequential stacks, and functional ones for models with residual blocks or merges. Pure Python and
 Keras: no UI code here.
 """

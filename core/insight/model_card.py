@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.insight.compare import format_value
 from core.insight.mistakes import PredictionsUnavailable, confident_mistakes, load_predictions
 from core.messages import counted
 from core.model.augmentation import describe as describe_augmentation
-from core.model.spec import is_image_spec
+from core.model.spec import analyze, dims_text, is_image_spec, merge_number
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.text import markdown_literal as md
@@ -90,9 +91,9 @@ def _dataset_title(run: Run) -> str:
 
 # What a layer type that is not one Keras layer stands for, so the card says what the model is made of.
 _GRAPH_WORDS = {
-    "ResidualBlock": "convolutions with BatchNormalization whose input is added back (a skip connection)",
-    "Add": "an earlier layer's output added back (a skip connection)",
-    "Concatenate": "an earlier layer's output joined on as more channels",
+    "ResidualBlock": "convolutions with BatchNormalization whose input is added back: a skip connection",
+    "Add": "an earlier layer's output added back: a skip connection",
+    "Concatenate": "an earlier layer's output joined on: a skip connection",
 }
 
 
@@ -100,6 +101,45 @@ def _layers_line(spec: dict) -> str:
     kinds = [layer.get("type", "?") for layer in spec.get("layers") or []]
     counts = {k: kinds.count(k) for k in dict.fromkeys(kinds)}
     return ", ".join(f"{n} {k}" + (f" ({_GRAPH_WORDS[k]})" if k in _GRAPH_WORDS else "") for k, n in counts.items())
+
+
+def _output_of(number: int, reports, spec: dict) -> str:
+    """Where a path starts, in words: "the output of layer 2 (`max_pooling2d`)", or the model's input."""
+    if number == 0:
+        return "the input image" if is_image_spec(spec) else "the input row"
+    return f"the output of layer {number} (`{reports[number - 1].name}`)"
+
+
+def _skip_connections(spec: dict) -> list[str]:
+    """One line for each residual block, Add and Concatenate: the block or layer, its shortcut (the earlier
+    output it carries forward) and what it does with it."""
+    layers, reports = spec.get("layers") or [], analyze(spec).layers
+    lines = []
+    for index, (layer, report) in enumerate(zip(layers, reports)):
+        here = f"Layer {index + 1} (`{report.name}`)"
+        projected = any(part.branch == "shortcut" for part in report.inner)
+        main = _output_of(index, reports, spec)  # what the layer above gives: its input
+        if report.type == "ResidualBlock":
+            kernel, strides = layer.get("kernel_size"), layer.get("strides", 1)
+            size = "×".join(map(str, kernel)) if isinstance(kernel, list) else f"{kernel}×{kernel}"
+            stride = "" if strides in (1, [1, 1]) else f" (the first with stride {format_value(strides)})"
+            lines.append(
+                f"{here} is a residual block: {counted(int(layer.get('convs', 2)), 'convolution')} of "
+                f"{layer.get('filters')} filters {size}{stride}, each followed by BatchNormalization. Its shortcut "
+                f"carries the block's input, {main}, past them and adds it back to their result "
+                + ("through a 1×1 convolution, since the block changes the shape." if projected else "as it is.")
+            )
+        elif report.type in ("Add", "Concatenate") and (number := merge_number(layer)) is not None:
+            shortcut = f"{_output_of(number, reports, spec)}, carried forward by its shortcut"
+            if report.type == "Add":
+                through = " through a 1×1 convolution that gives it the same shape" if projected else ""
+                lines.append(f"{here} adds {shortcut}{through}, to {main}.")
+            else:
+                shape = report.output_shape
+                unit = "channels" if shape is not None and len(shape) == 3 else "values"
+                together = f": {dims_text(shape)} together" if shape is not None else ""
+                lines.append(f"{here} joins {shortcut}, on to {main} as more {unit}{together}.")
+    return lines
 
 
 def model_card(run: Run, store: RunStore, speed: PredictionSpeed | None = None, tflite_files=None) -> str:
@@ -136,6 +176,14 @@ def model_card(run: Run, store: RunStore, speed: PredictionSpeed | None = None, 
         "## Model and training",
         "",
         f"- {run.params:,} parameters in {len(run.spec.get('layers') or [])} layers: {_layers_line(run.spec)}.",
+    ]
+    if skips := _skip_connections(run.spec):
+        lines.append(
+            "- Skip connections: a shortcut carries an earlier output past the layers in between and adds it "
+            "back (or joins it on), so those layers learn a change to it rather than all of it anew:"
+        )
+        lines += [f"  - {line}" for line in skips]
+    lines += [
         f"- Optimizer {hp.optimizer}, learning rate {hp.effective_learning_rate:g}, batch size {hp.batch_size}, "
         f"{run.epoch} of {counted(hp.epochs, 'epoch')} trained, seed {hp.seed}"
         + (

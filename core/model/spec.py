@@ -3,13 +3,13 @@
 A spec is ``{"input_shape": [28, 28, 1], "layers": [{"type": "Conv2D", "filters": 16, ...}, ...]}``
 where ``type`` is a Keras layer class name and the other keys are that layer's constructor
 arguments. This module knows every supported layer (a registry, not an if-chain), computes each
-layer's output shape and parameter count without Keras, and explains problems in plain words.
-Only :func:`build_model` imports Keras.
+layer's output shape and parameter count without Keras, and explains problems in plain words. It
+never imports Keras: the Keras model of a spec is :mod:`core.model.keras_build`'s, and the edits of a
+spec (add, remove, move a layer; merges kept on their layers) are :mod:`core.model.edit`'s.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 import math
 import re
@@ -131,8 +131,8 @@ def _batchnorm_params(shape: Shape, a: dict) -> int:
 
 # --- graph layers: residual blocks and merges ------------------------------------------------------
 # A spec stays a list of layers; these few take a second input as well. ``with`` names the earlier layer
-# by its number as shown on Build (1-based; 0 is the input), so the edits below re-point it when layers
-# move (see :func:`repoint_merges`).
+# by its number as shown on Build (1-based; 0 is the input), so the edits re-point it when layers move
+# (core.model.edit.repoint_merges).
 
 GRAPH_TYPES = frozenset({"ResidualBlock", "Add", "Concatenate"})
 MERGE_TYPES = frozenset({"Add", "Concatenate"})
@@ -141,7 +141,7 @@ MAX_PROJECTION_STRIDE = 8
 
 def _shape_words(shape: Shape) -> str:
     """14×14×32 for maps, "12,544 values" for a flat vector."""
-    return f"{shape[0]:,} values" if len(shape) == 1 else _fmt_shape(shape)
+    return f"{shape[0]:,} values" if len(shape) == 1 else dims_text(shape)
 
 
 def _source_text(number: int) -> str:
@@ -656,7 +656,7 @@ class MemoryEstimate:
         if costliest is not None:
             report, size = costliest
             where = (
-                f"; layer {report.index + 1} ({report.type}, output {_fmt_shape(report.output_shape)}) "
+                f"; layer {report.index + 1} ({report.type}, output {dims_text(report.output_shape)}) "
                 f"alone takes {size / 1024**2:,.0f} MB"
             )
         return Problem(
@@ -867,7 +867,7 @@ def analyze(
     if shape is not None and data_shape is not None and tuple(data_shape) != shape:
         analysis.problems.append(
             Problem(
-                f"the model expects inputs of shape {_fmt_shape(shape)} but the data set has {_fmt_shape(data_shape)}",
+                f"the model expects inputs of shape {dims_text(shape)} but the data set has {dims_text(data_shape)}",
                 f"set the input shape to {list(data_shape)}",
             )
         )
@@ -1002,7 +1002,8 @@ def _output_problems(analysis: Analysis, layers: list, num_classes: int | None, 
             )
 
 
-def _fmt_shape(shape) -> str:
+def dims_text(shape) -> str:
+    """A shape as the pages write it: 28×28×1 (no batch dimension)."""
     return "×".join(str(v) for v in shape)
 
 
@@ -1018,23 +1019,7 @@ def format_shape(shape: Shape | None) -> str:
     return "(" + ", ".join(["None", *map(str, shape)]) + ")"
 
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-
-
-def strip_ansi(text: str) -> str:
-    """Keras colours some error text for terminals; users see it without the escape codes."""
-    return ANSI_ESCAPE.sub("", text)
-
-
 # --- spec helpers ----------------------------------------------------------------------------
-
-
-def new_layer(kind: str) -> dict:
-    """A layer of this type with sensible defaults, ready to be inserted into a spec (a merge's earlier
-    layer is chosen where it is inserted: :func:`insert_layer`)."""
-    layer = {"type": kind}
-    layer.update({a.name: a.default for a in LAYER_TYPES[kind].args if a.default is not None})
-    return layer
 
 
 def keras_kwargs(layer: dict) -> dict:
@@ -1055,175 +1040,3 @@ def merge_number(layer: dict) -> int | None:
     if isinstance(layer, dict) and layer.get("type") in MERGE_TYPES and is_whole_number(layer.get("with")):
         return int(layer["with"])
     return None
-
-
-@dataclass(frozen=True)
-class MergeSource:
-    """An earlier layer a merge at some position could take, and whether its output would fit."""
-
-    number: int  # 1-based layer number; 0 is the input
-    label: str  # "Layer 3 · conv2d_1 (Conv2D) · 14×14×16"
-    shape: Shape | None
-    fits: bool
-
-
-def merge_sources(analysis: Analysis, index: int, kind: str, projection: bool = False) -> list[MergeSource]:
-    """What a merge of ``kind`` at ``index`` can take: the input and every layer above it except the one just
-    above (that one is already its input), each with whether its shape would fit, nearest first."""
-    main = analysis.input_shape if index == 0 else analysis.layers[index - 1].output_shape
-    sources = [MergeSource(0, f"The input · {_fmt_shape(analysis.input_shape or ())}", analysis.input_shape, False)]
-    for report in analysis.layers[: max(index - 1, 0)]:
-        shape_label = _fmt_shape(report.output_shape) if report.output_shape else "shape unknown"
-        sources.append(
-            MergeSource(
-                report.index + 1,
-                f"Layer {report.index + 1} · {report.name} ({report.type}) · {shape_label}",
-                report.output_shape,
-                False,
-            )
-        )
-    return [
-        MergeSource(s.number, s.label, s.shape, merge_fits(kind, main, s.shape, projection)) for s in reversed(sources)
-    ]
-
-
-def repoint_merges(layers: list, origins: list[int | None]) -> None:
-    """After an edit, make every merge take the same layer as before. ``origins[i]`` is the 0-based index
-    layer i had before the edit (None: a new layer, whose ``with`` is already right). A merge whose layer was
-    removed takes the nearest layer above it that is left (what fed the removed one), or the input."""
-    new_number = {origin + 1: i + 1 for i, origin in enumerate(origins) if origin is not None}
-    new_number[0] = 0
-    for layer, origin in zip(layers, origins):
-        number = merge_number(layer)
-        if origin is None or number is None:
-            continue
-        while number not in new_number:
-            number -= 1
-        layer["with"] = new_number[number]
-
-
-def _fitting_source(spec: dict, position: int, kind: str) -> int:
-    """The nearest earlier layer a new merge at ``position`` can take with shapes that fit (else the layer
-    above the one just above it, whose problem then says what would fit)."""
-    analysis = analyze({**spec, "layers": spec["layers"][:position]}) if position else analyze(spec)
-    sources = merge_sources(analysis, position, kind)
-    return next((s.number for s in sources if s.fits), sources[0].number)
-
-
-def insert_layer(spec: dict, position: int, kind: str) -> dict:
-    """The spec with a new ``kind`` layer at ``position`` (0-based); merges keep their layers, and a new
-    merge takes the nearest earlier layer that fits."""
-    spec = copy.deepcopy(spec)
-    layers = spec["layers"]
-    layer = new_layer(kind)
-    if kind in MERGE_TYPES:
-        layer["with"] = _fitting_source(spec, position, kind)
-    origins = [*range(position), None, *range(position, len(layers))]
-    layers.insert(position, layer)
-    repoint_merges(layers, origins)
-    return spec
-
-
-def remove_layer(spec: dict, index: int) -> dict:
-    spec = copy.deepcopy(spec)
-    del spec["layers"][index]
-    repoint_merges(spec["layers"], [i for i in range(len(spec["layers"]) + 1) if i != index])
-    return spec
-
-
-def move_layer(spec: dict, index: int, offset: int) -> dict:
-    """The spec with layer ``index`` moved by ``offset`` (merges follow their layers; a merge moved above the
-    layer it takes gets a problem saying so)."""
-    spec = copy.deepcopy(spec)
-    layers, target = spec["layers"], index + offset
-    if 0 <= target < len(layers):
-        origins = list(range(len(layers)))
-        layers[index], layers[target] = layers[target], layers[index]
-        origins[index], origins[target] = origins[target], origins[index]
-        repoint_merges(layers, origins)
-    return spec
-
-
-def duplicate_layer(spec: dict, index: int) -> dict:
-    spec = copy.deepcopy(spec)
-    layers = spec["layers"]
-    layers.insert(index + 1, copy.deepcopy(layers[index]))  # the copy takes what the original takes
-    repoint_merges(layers, [*range(index + 1), None, *range(index + 1, len(layers) - 1)])
-    return spec
-
-
-# BatchNormalization keeps running averages of each batch's mean and spread for use at test time. Keras'
-# momentum of 0.99 averages over about the last 100 batches: a small data set (1,438 images at batch 256
-# are 6 batches an epoch) never gets there, so validation and test see averages still near their start
-# (mean 0, spread 1) and collapse towards guessing while training accuracy climbs.
-KERAS_BATCH_NORM_MOMENTUM = 0.99
-MIN_BATCH_NORM_MOMENTUM = 0.5
-
-
-def batch_norm_momentum(batches_per_epoch: int | None) -> float:
-    """The running averages' momentum for this many training batches per epoch: Keras' 0.99 (about 100
-    batches) when an epoch has 200 or more, else an average over half an epoch's batches, so by the end of
-    every epoch the averages describe the network as it is (from 0.5 for 4 batches or fewer)."""
-    if not batches_per_epoch or batches_per_epoch <= 0:
-        return KERAS_BATCH_NORM_MOMENTUM
-    window = batches_per_epoch / 2
-    momentum = 1 - 1 / window if window > 1 else 0.0
-    return round(min(KERAS_BATCH_NORM_MOMENTUM, max(MIN_BATCH_NORM_MOMENTUM, momentum)), 3)
-
-
-def has_batch_norm(spec: dict) -> bool:
-    """Whether the model keeps BatchNormalization's running averages (a residual block has its own)."""
-    return any(
-        isinstance(layer, dict) and layer.get("type") in ("BatchNormalization", "ResidualBlock")
-        for layer in spec.get("layers", [])
-    )
-
-
-def build_model(spec: dict, batches_per_epoch: int | None = None):
-    """The Keras model for a valid spec. Layer names are fixed so they match :func:`analyze`.
-
-    A plain stack is a Sequential model; a spec with a residual block or a merge is a functional one, each
-    graph layer built from its inner layers (:class:`InnerLayer`).
-
-    Args:
-        batches_per_epoch: training batches per epoch, when known: BatchNormalization's momentum is chosen
-            from it (:func:`batch_norm_momentum`), so small data sets get settled running averages.
-    """
-    import keras
-
-    momentum = batch_norm_momentum(batches_per_epoch)
-
-    def make(layer_type: str, name: str, layer: dict):
-        kwargs = keras_kwargs(layer)
-        if layer_type == "BatchNormalization":
-            kwargs.setdefault("momentum", momentum)
-        return getattr(keras.layers, layer_type)(name=name, **kwargs)
-
-    if not is_graph(spec):
-        layers = [keras.Input(shape=tuple(spec["input_shape"]))]
-        for name, layer in zip(layer_names(spec), spec["layers"]):
-            layers.append(make(layer["type"], name, layer))
-        return keras.Sequential(layers, name="cnn_playground_model")
-    inputs = keras.Input(shape=tuple(spec["input_shape"]))
-    outputs = [inputs]  # outputs[n]: layer n's output (0: the input)
-    for name, layer, report in zip(layer_names(spec), spec["layers"], analyze(spec).layers):
-        x = outputs[-1]
-        if report.inner:
-            shortcut = outputs[layer["with"]] if layer["type"] in MERGE_TYPES else x
-            x = _build_inner(make, report.inner, x, shortcut)
-        else:
-            x = make(layer["type"], name, layer)(x)
-        outputs.append(x)
-    return keras.Model(inputs, outputs[-1], name="cnn_playground_model")
-
-
-def _build_inner(make, inner: tuple[InnerLayer, ...], x, shortcut):
-    for part in inner:
-        made = make(part.type, part.name, {"type": part.type, **part.kwargs})
-        if part.type in MERGE_TYPES:
-            x = made([x, shortcut])
-        elif part.branch == "shortcut":
-            shortcut = made(shortcut)
-        else:
-            x = made(x)
-    return x

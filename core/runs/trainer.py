@@ -24,10 +24,12 @@ from core.data.datasets import DatasetUnavailable, load_dataset
 from core.data.pixels import as_float_input
 from core.disk import disk_problem, without_paths
 from core.messages import counted
-from core.model.spec import analyze_for, batch_norm_momentum, build_model, has_batch_norm, strip_ansi
+from core.model.keras_build import batch_norm_momentum, build_model, has_batch_norm
+from core.model.spec import analyze_for
 from core.runs.challenges import HIDDEN_SCORE, load_hidden_test
 from core.runs.record import Ending, Kind, Run, Status
 from core.runs.store import RunStore
+from core.text import strip_ansi
 from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, fit_input, make_optimizer
 from core.training.hyperparams import Hyperparameters
 from core.training.target import reached_message, target_reached

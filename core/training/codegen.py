@@ -12,8 +12,8 @@ import textwrap
 
 from core.data.datasets import DEBIAN_FASHION_MNIST, USER_PREFIX, make_shapes
 from core.messages import quote
+from core.model.keras_build import KERAS_BATCH_NORM_MOMENTUM
 from core.model.spec import (
-    KERAS_BATCH_NORM_MOMENTUM,
     LAYER_TYPES,
     MERGE_TYPES,
     analyze,
@@ -111,7 +111,7 @@ def model_code(spec: dict, batch_norm_momentum: float | None = None) -> str:
 
     Args:
         batch_norm_momentum: the momentum a run's BatchNormalization layers trained with (the app chooses it
-            from the batches per epoch, core.model.spec.batch_norm_momentum); written out where it is not
+            from the batches per epoch, core.model.keras_build.batch_norm_momentum); written out where it is not
             Keras' default, so a script or notebook trains the same model.
 
     Raises InvalidInput (a ValueError) with a plain message for a spec that is not valid.

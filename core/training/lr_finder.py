@@ -129,7 +129,7 @@ def lr_range_test(
     import keras
 
     from core.data.datasets import load_dataset
-    from core.model.spec import build_model
+    from core.model.keras_build import build_model
     from core.training.fitting import fit_input, make_optimizer
     from core.training.tasks import TASKS
 

@@ -112,7 +112,7 @@ def measure_speed(
     ``on_batch(epoch, batch, loss)`` is called after each training batch (a job records its progress).
     """
     from core.data.datasets import load_dataset
-    from core.model.spec import build_model
+    from core.model.keras_build import build_model
     from core.training.fitting import PREDICT_BATCH, make_optimizer
     from core.training.tasks import TASKS
 

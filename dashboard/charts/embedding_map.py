@@ -1,4 +1,7 @@
-"""The map of what a network learned (core.insight.embedding_map) as a Plotly scatter you can click."""
+"""The map of what a network learned (core.insight.embedding_map) as a Plotly scatter you can click.
+
+Drawn by dashboard/components/hover_chart.py, which shows a dot's image on hover and sends a click's
+position (each point's customdata[0]) back to the page."""
 
 from __future__ import annotations
 
@@ -42,8 +45,8 @@ def _hover(found: EmbeddingMap, names: list[str]) -> list[list]:
 def embedding_figure(found: EmbeddingMap, class_names=(), selected: int | None = None, height: int = 480) -> go.Figure:
     """Every mapped test example, coloured by its true class (a regression: by its error), mistakes crossed.
 
-    Each point carries [its position on the map, its test index, hover text] as customdata, so a click
-    (a Streamlit selection event) says which example it is.
+    Each point carries [its position on the map, its test index, hover text] as customdata, so a hover
+    or a click says which example it is.
     """
     names = [plotly_literal(n) for n in display_names(class_names)]
     hover = _hover(found, names)
@@ -113,19 +116,19 @@ def embedding_figure(found: EmbeddingMap, class_names=(), selected: int | None =
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"itemsizing": "constant"},
-        xaxis={"title": {"text": x_title}, "showticklabels": found.method == "pca", "zeroline": False},
-        yaxis={"title": {"text": y_title}, "showticklabels": found.method == "pca", "zeroline": False},
-        clickmode="event+select",
+        xaxis={
+            "title": {"text": x_title},
+            "showticklabels": found.method == "pca",
+            "zeroline": False,
+            "automargin": True,
+        },
+        yaxis={
+            "title": {"text": y_title},
+            "showticklabels": found.method == "pca",
+            "zeroline": False,
+            "automargin": True,
+        },
+        clickmode="event",  # a click opens the dot's image (the hover chart); nothing is selected or dimmed
         dragmode="pan",
     )
     return fig
-
-
-def selected_point(selection) -> int | None:
-    """The map position of the clicked point in a Streamlit plotly selection event, or None."""
-    points = ((selection or {}).get("selection") or {}).get("points") or []
-    for point in points:
-        data = point.get("customdata")
-        if isinstance(data, (list, tuple)) and data and isinstance(data[0], (int, float)):
-            return int(data[0])
-    return None

@@ -81,6 +81,8 @@ def architecture_diff(runs) -> None:
     st.dataframe(styled, hide_index=True, width="stretch", key="arch_diff_table")
     st.caption(
         "Green rows are layers only the right run has, red ones only the left run, yellow ones changed "
-        "settings; \"a → b\" is the left run's value, then the right one's. Layers are paired where the two "
-        "models match; a changed layer above can change the shapes and parameters of the layers below it."
+        "settings, or an Add or Concatenate that takes a different earlier layer (one only renumbered by a "
+        "layer added above is the same); \"a → b\" is the left run's value, then the right one's. Layers are "
+        "paired where the two models match; a changed layer above can change the shapes and parameters of the "
+        "layers below it."
     )

@@ -1,5 +1,6 @@
-"""Inside the network: "How this number was computed" — one value of a convolution, pooling, Dense or Add
-layer worked out from its inputs and the model's own weights, next to the value the network computed."""
+"""Inside the network: "How this number was computed" — one value of a convolution, pooling, Dense, Add or
+Concatenate layer worked out from its inputs and the model's own weights, next to the value the network
+computed (an Add or Concatenate of feature maps or of flat vectors)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import streamlit as st
 from core.insight.arithmetic import (
     NotExplainable,
     add_arithmetic,
+    concat_arithmetic,
     conv_arithmetic,
     conv_result,
     dense_arithmetic,
@@ -35,6 +37,7 @@ KIND_WORDS = {
     "AveragePooling2D": "average pooling",
     "Dense": "Dense",
     "Add": "add: a skip connection",
+    "Concatenate": "concatenate: a skip connection",
 }
 
 
@@ -334,6 +337,80 @@ def _dense_view(model, image, layer, class_names) -> None:
     _result_metrics(result, step.model_value)
 
 
+def _value_index(layer_name: str, layer_output: np.ndarray) -> int:
+    """The field that picks one value of a flat vector; at first the largest one (by size)."""
+    count = layer_output.shape[-1]
+    key = f"arith_unit_{layer_name}"
+    _within(key, count)
+    session.default_widget_value(key, int(np.argmax(np.abs(layer_output))))
+    return int(st.number_input(f"Value (0 to {count - 1})", 0, count - 1, key=key))
+
+
+def _flat_add_view(model, image, layer, values) -> None:
+    """An Add of flat vectors (e.g. two Dense layers' outputs): one index of each, added."""
+    index = _value_index(layer.name, values[1])
+    step = add_arithmetic(model, image, layer.name, index)
+    paths = ["the main path", *(["the shortcut"] * (len(step.values) - 1))]
+    st.markdown(
+        f"An Add layer (a skip connection) adds its inputs number by number: value {index} of the main path's "
+        f"output plus value {index} of the output the shortcut brings from earlier in the network."
+    )
+    st.markdown(
+        "  \n".join(
+            f"{path} ({source}), value {index}: :blue[{_fmt(value)}]"
+            for path, source, value in zip(paths, step.sources, step.values)
+        )
+        + f"  \nSum = **{_fmt(step.value)}**"
+    )
+    _result_metrics(step.value, step.model_value)
+
+
+def _concat_view(model, image, layer, values) -> None:
+    """A Concatenate: its inputs side by side; the chosen value is one input's own, copied."""
+    inputs, layer_output = values
+    flat = layer_output.ndim == 1
+    if flat:
+        channel, row, col = _value_index(layer.name, layer_output), None, None
+    else:
+        channels = layer_output.shape[-1]
+        _within(f"arith_filter_{layer.name}", channels)
+        channel = int(
+            st.number_input(f"Channel (0 to {channels - 1})", 0, channels - 1, key=f"arith_filter_{layer.name}")
+        )
+        row, col = _position(layer.name, layer_output[..., channel])
+    step = concat_arithmetic(model, image, layer.name, channel, row, col)
+    source = step.sources[step.source]
+    if not flat:
+        _map_and_window(
+            layer.name,
+            layer_output[..., channel],
+            row,
+            col,
+            inputs[step.source][..., step.source_channel],
+            row,
+            col,
+            1,
+            1,
+            f"{source}, channel {step.source_channel}",
+            receptive_field(model, layer.name, row, col),
+            image,
+        )
+    unit = "values" if flat else "channels"
+    paths = ["the main path", *(["the shortcut"] * (len(step.sources) - 1))]
+    parts = [
+        f"{unit} {first} to {last} are {path}'s ({name})"
+        for (first, last), path, name in zip(step.ranges(), paths, step.sources)
+    ]
+    where = "" if flat else f" at row {row}, column {col}"
+    st.markdown(
+        "A Concatenate layer (a skip connection) puts its inputs side by side, adding nothing up: "
+        + "; ".join(parts)
+        + f". {unit[:-1].capitalize()} {channel} is {paths[step.source]}'s {unit[:-1]} {step.source_channel}"
+        f"{where}, copied as it is: **{_fmt(step.value)}**"
+    )
+    _result_metrics(step.value, step.model_value)
+
+
 def how_this_number_was_computed(model, image: np.ndarray, class_names) -> None:
     """The section: pick a layer, a filter and a position; see the arithmetic with this model's numbers."""
     st.header("How this number was computed")
@@ -360,9 +437,10 @@ def how_this_number_was_computed(model, image: np.ndarray, class_names) -> None:
         elif kind == "Conv2D":
             _conv_view(model, image, layer, layer_values(model, image)[name])
         elif kind == "Add":
-            if layer_values(model, image)[name][1].ndim != 3:
-                raise NotExplainable(f"{name} adds flat vectors: this view explains Adds of feature maps.")
-            _add_view(model, image, layer, layer_values(model, image)[name])
+            values = layer_values(model, image)[name]
+            (_flat_add_view if values[1].ndim == 1 else _add_view)(model, image, layer, values)
+        elif kind == "Concatenate":
+            _concat_view(model, image, layer, layer_values(model, image)[name])
         else:
             _pool_view(model, image, layer, layer_values(model, image)[name])
     except NotExplainable as error:

@@ -8,8 +8,11 @@ set's or a class's name) reaches a page or a chart: shown literally, never read 
   ``html_block`` uses it, so every other page and part leaves HTML alone.
 - ``plotly_literal`` for Plotly's labels: trace names (legends), hover text, tick and axis texts,
   annotations and titles, which Plotly reads as a subset of HTML (<b>, <a href>, <br>...).
+- ``script_literal`` for text a component's own script shows (the map's hover cards,
+  ``hover_chart.js``): the script sets it with ``textContent`` or an attribute, never as HTML.
 
-A unit test (tests/unit/test_user_text.py) checks that no other dashboard file allows HTML.
+A unit test (tests/unit/test_user_text.py) checks that no other dashboard file allows HTML, and that no
+component script writes HTML (innerHTML, outerHTML, insertAdjacentHTML, document.write).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import re
 
 from core.text import WORD_JOINER, markdown_literal
 
-__all__ = ["markdown_literal", "html_literal", "plotly_literal", "html_block"]
+__all__ = ["markdown_literal", "html_literal", "plotly_literal", "script_literal", "html_block"]
 
 _SHORTCODE_START = re.compile(r":(?=[\w+-])")
 
@@ -37,6 +40,12 @@ def plotly_literal(text: object) -> str:
     """``text`` for a Plotly label: ``&``, ``<`` and ``>`` as the entities Plotly turns back into characters,
     so ``<b>`` or ``<a href=...>`` in a name shows as typed instead of bold or as a link."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def script_literal(text: object) -> str:
+    """``text`` for a component's script, which shows it as text (``textContent``, an ``alt`` attribute)
+    and never as HTML: a plain string of it, every character kept (nothing in it is read as markup there)."""
+    return str(text)
 
 
 def html_block(markup: str) -> None:

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.messages import counted
-from core.model.spec import LAYER_TYPES, Analysis, format_shape, merge_sources
+from core.model.edit import merge_sources
+from core.model.spec import LAYER_TYPES, Analysis, format_shape
 from core.numbers import as_typed, is_finite_number
 from core.runs.record import Run, Status
 from core.timing import format_duration

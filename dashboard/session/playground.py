@@ -3,10 +3,10 @@ hyperparameters), and fitting a spec to a data set."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 from core.data.datasets import load_dataset
+from core.model.edit import fit_to_data
 from core.training.hyperparams import Hyperparameters
 
 
@@ -48,9 +48,4 @@ class Playground:
 def fit_spec_to_data(spec: dict, dataset: str) -> dict:
     """The spec with its input shape and output units set for the data set."""
     data = load_dataset(dataset)
-    spec = copy.deepcopy(spec)
-    spec["input_shape"] = list(data.input_shape)
-    layers = spec.get("layers") or []
-    if layers and layers[-1].get("type") == "Dense":
-        layers[-1]["units"] = data.output_units
-    return spec
+    return fit_to_data(spec, data.input_shape, data.output_units)

@@ -13,11 +13,11 @@ import streamlit as st
 
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from core.data.user_datasets import is_user_dataset
-from core.model import spec as spec_edits
+from core.model import edit
 from core.model.spec import analyze_for, is_image_spec
 from core.runs.challenges import Challenge
 from core.training.hyperparams import Hyperparameters
-from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
+from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for_dataset
 
 from . import links
 from .identity import user_id
@@ -167,25 +167,18 @@ def load_preset(name: str) -> None:
     preset = ALL_PRESETS[name]
     state.preset = name
     state.parent_id = None  # a fresh start, not a change to a run
-    state.hyperparameters = _within_data(defaults_for(preset, _training_examples(state.dataset)), state.dataset)
+    state.hyperparameters = _within_data(defaults_for_dataset(preset, state.dataset), state.dataset)
     state.replace_spec(fit_spec_to_data(preset.spec(), state.dataset))
     keep_challenge_rules()
-
-
-def _training_examples(dataset: str) -> int | None:
-    try:
-        return len(load_dataset(dataset).x_train)
-    except DatasetUnavailable:
-        return None
 
 
 def set_dataset(name: str) -> None:
     state = playground()
     preset = ALL_PRESETS.get(state.preset)
-    untouched = preset is not None and state.hyperparameters == defaults_for(preset, _training_examples(state.dataset))
+    untouched = preset is not None and state.hyperparameters == defaults_for_dataset(preset, state.dataset)
     state.dataset = name
     if untouched:  # the preset's defaults, not the user's own settings: those for the new data set's size
-        state.hyperparameters = defaults_for(preset, _training_examples(name))
+        state.hyperparameters = defaults_for_dataset(preset, name)
     state.hyperparameters = _within_data(state.hyperparameters, name)
     data = load_dataset(name)
     if data.is_images != is_image_spec(state.spec):
@@ -207,34 +200,33 @@ def _within_data(hp: Hyperparameters, dataset: str) -> Hyperparameters:
     return hp
 
 
+# The spec's edits are core.model.edit's (an Add or Concatenate keeps taking the same earlier layer); a
+# setting changed in place keeps the layer widgets, a structural edit rebuilds them (replace_spec).
+
+
 def set_layer_arg(index: int, arg: str, value) -> None:
-    layer = playground().spec["layers"][index]
-    if value is None and arg in layer:
-        del layer[arg]  # None means "Keras' default" (e.g. pooling strides = pool size)
-    elif value is not None:
-        layer[arg] = value
+    edit.set_layer_arg(playground().spec, index, arg, value)
 
 
 def insert_layer(position: int, kind: str) -> None:
-    # The spec's own edits (core.model.spec): an Add or Concatenate keeps taking the same earlier layer.
     state = playground()
-    state.replace_spec(spec_edits.insert_layer(state.spec, position, kind))
+    state.replace_spec(edit.insert_layer(state.spec, position, kind))
 
 
 def remove_layer(index: int) -> None:
     state = playground()
-    state.replace_spec(spec_edits.remove_layer(state.spec, index))
+    state.replace_spec(edit.remove_layer(state.spec, index))
 
 
 def move_layer(index: int, offset: int) -> None:
     state = playground()
     if 0 <= index + offset < len(state.spec["layers"]):
-        state.replace_spec(spec_edits.move_layer(state.spec, index, offset))
+        state.replace_spec(edit.move_layer(state.spec, index, offset))
 
 
 def duplicate_layer(index: int) -> None:
     state = playground()
-    state.replace_spec(spec_edits.duplicate_layer(state.spec, index))
+    state.replace_spec(edit.duplicate_layer(state.spec, index))
 
 
 def set_hyperparameters(**changes) -> None:

@@ -2,6 +2,7 @@
 the map of what a run learned on Results and, for two runs, on Compare."""
 
 import json
+import re
 
 import pytest
 from helpers import APP, TIMEOUT, open_page, rerun, restart_app_server
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
+from dashboard.components.hover_chart import PLOTLY_JS_COMPONENT
 
 OWNER = "0123456789abcdef"  # a valid anonymous user id: the AppTest session opens with it
 TEST_EXAMPLES = 100
@@ -83,11 +85,17 @@ def opened(monkeypatch, finished):
     return rerun(at)
 
 
+def hover_charts(app) -> list[dict]:
+    """What every hover chart on the page was given (dashboard/components/hover_chart.py): the figure as
+    Plotly's JSON, a card per point, the address of Plotly.js."""
+    return [json.loads(chart.proto.json) for chart in app.get("bidi_component")]
+
+
 def map_charts(app) -> list[list[dict]]:
     """The traces of every map on the page: its points carry [position, test index, hover words]."""
     charts = []
-    for chart in app.get("plotly_chart"):
-        traces = json.loads(chart.proto.spec)["data"]
+    for given in hover_charts(app):
+        traces = given["figure"]["data"]
         rows = [row for t in traces for row in t.get("customdata") or []]
         if rows and all(isinstance(row, list) and len(row) == 3 and isinstance(row[2], str) for row in rows):
             charts.append(traces)
@@ -111,6 +119,33 @@ def test_results_map_every_test_image_once_opened_and_note_what_augmentation_did
     assert class_points(traces) == TEST_EXAMPLES
     assert opened.selectbox(key=f"map_{augmented.id}_layer").value == "dense"
 
+    # The hover chart is given the figure and, per dot, its image as a 28×28 PNG with alt text and its answer.
+    (given,) = hover_charts(opened)
+    dots = {row[0]: row[1] for t in given["figure"]["data"] for row in t.get("customdata") or []}
+    assert sorted(dots) == list(range(TEST_EXAMPLES)) and len(given["cards"]) == TEST_EXAMPLES
+    for position, index in dots.items():
+        card = given["cards"][position]
+        assert card["src"].startswith("data:image/png;base64,") and len(card["src"]) < 2_000
+        assert re.fullmatch(rf"Test image #{index}, class \w+", card["alt"])
+        assert card["lines"][0].startswith(f"#{index} · class: ")
+        assert re.fullmatch(r"predicted: \w+ \(\d+ %\), (right|wrong)", card["lines"][1])
+    assert given["plotly"] == f"/component/{PLOTLY_JS_COMPONENT}/plotly.min.js"
+    print(f"the Results map's payload: {len(json.dumps(given)):,} bytes for {TEST_EXAMPLES} dots")
+
+    # From the keyboard: the list under the map opens a test image with the network's answer, as a click does.
+    pick = opened.selectbox(key=f"map_{augmented.id}_pick")
+    assert pick.value is None and any("Point at a dot to see its image" in c.value for c in opened.caption)
+    first = pick.options[0]  # mistakes first
+    assert "(wrong)" in first
+    index = int(re.match(r"#(\d+)", first).group(1))
+    pick.select(next(position for position, shown in dots.items() if shown == index))  # a dot's position
+    rerun(opened)
+    shown = [img for image in opened.get("image") for img in image.proto.imgs if img.caption.startswith(f"#{index} · ")]
+    assert shown and re.fullmatch(rf"Test image #{index}, class \w+, predicted as \w+", shown[0].alt)
+    assert any(re.search(r"predicted: \w+\n\d+ % sure · wrong", t.value) for t in opened.text)
+    (traces,) = map_charts(opened)
+    assert [t for t in traces if t["name"] == "the one shown"]  # and ringed on the map
+
 
 def test_compare_shows_the_two_runs_maps_side_by_side(opened, finished):
     home, runs = finished
@@ -121,3 +156,8 @@ def test_compare_shows_the_two_runs_maps_side_by_side(opened, finished):
     rerun(opened)
     maps = map_charts(opened)
     assert len(maps) == 2 and all(class_points(traces) == TEST_EXAMPLES for traces in maps)
+    given = hover_charts(opened)  # each with its own thumbnails and its own list to open an image from
+    assert all(len(g["cards"]) == TEST_EXAMPLES and g["cards"][0]["src"].startswith("data:image/") for g in given)
+    assert {s.key for s in opened.selectbox if str(s.key).endswith("_pick")} == {
+        f"compare_map_{r.id}_pick" for r in runs
+    }

@@ -1,5 +1,6 @@
 """Inside the network for a trained residual model: its feature maps, Grad-CAM and how an Add's number was
-computed (the main path plus the shortcut), equal to the network's own value."""
+computed (the main path plus the shortcut), equal to the network's own value; an Add and a Concatenate of
+flat vectors too."""
 
 import pytest
 from helpers import APP, open_page, rerun, restart_app_server
@@ -17,6 +18,9 @@ SPEC = {
         {"type": "MaxPooling2D", "pool_size": 2},
         {"type": "ResidualBlock", "filters": 8, "kernel_size": 3},
         {"type": "GlobalAveragePooling2D"},
+        {"type": "Dense", "units": 8, "activation": "relu"},
+        {"type": "Add", "with": 4},  # two flat vectors of 8: the Dense layer's and the pooling's
+        {"type": "Concatenate", "with": 4},  # and the pooling's 8 joined on: 16
         {"type": "Dense", "units": 5, "activation": "softmax"},
     ],
 }
@@ -52,5 +56,30 @@ def test_inside_explains_the_add_of_a_residual_block(app, finished):
     assert not app.exception
     text = " ".join(m.value for m in app.markdown)
     assert "the main path (residual_block_bn2)" in text and "the shortcut (max_pooling2d)" in text
+    values = {m.label: m.value for m in app.metric}
+    assert values["Worked out here"] == values["The network's value"]
+
+
+def test_inside_explains_an_add_and_a_concatenate_of_flat_vectors(app, finished):
+    open_page(app, "inside")
+    app.selectbox(key="inside_run").select(finished[1].id)
+    rerun(app)
+    app.selectbox(key="arith_layer").select("add")
+    rerun(app)
+    assert not app.exception and not app.info, [i.value for i in app.info]
+    app.number_input(key="arith_unit_add").set_value(3)
+    rerun(app)
+    text = " ".join(m.value for m in app.markdown)
+    assert "the main path (dense), value 3" in text and "the shortcut (global_average_pooling2d), value 3" in text
+    values = {m.label: m.value for m in app.metric}
+    assert values["Worked out here"] == values["The network's value"]
+    app.selectbox(key="arith_layer").select("concatenate")
+    rerun(app)
+    assert not app.exception and not app.info, [i.value for i in app.info]
+    app.number_input(key="arith_unit_concatenate").set_value(11)
+    rerun(app)
+    text = " ".join(m.value for m in app.markdown)
+    assert "values 0 to 7 are the main path's (add); values 8 to 15 are the shortcut's" in text
+    assert "Value 11 is the shortcut's value 3, copied as it is" in text
     values = {m.label: m.value for m in app.metric}
     assert values["Worked out here"] == values["The network's value"]

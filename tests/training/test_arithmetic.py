@@ -5,6 +5,8 @@ import pytest
 
 from core.insight.arithmetic import (
     NotExplainable,
+    add_arithmetic,
+    concat_arithmetic,
     conv_arithmetic,
     conv_result,
     dense_arithmetic,
@@ -13,7 +15,7 @@ from core.insight.arithmetic import (
     layer_values,
     pool_arithmetic,
 )
-from core.model.spec import build_model
+from core.model.keras_build import build_model
 
 TOLERANCE = 1e-4
 
@@ -193,3 +195,49 @@ def test_receptive_field_grows_back_through_conv_and_pooling():
     assert receptive_field(same, "conv2d", 0, 0) == (0, 0, 1, 1)  # 'same': the window starts in the padding
     with pytest.raises(NotExplainable, match="sees all of the image"):
         receptive_field(model, "dense", 0, 0)
+
+
+# --- skip connections: Add and Concatenate, of feature maps and of flat vectors ---------------------
+
+FLAT_MERGES = [
+    {"type": "Dense", "units": 6, "activation": "relu"},
+    {"type": "Dense", "units": 6, "activation": "tanh"},
+    {"type": "Add", "with": 1},  # the second Dense's output plus the first's
+    {"type": "Concatenate", "with": 2},
+    {"type": "Dense", "units": 3, "activation": "softmax"},
+]
+
+
+def test_an_add_of_two_dense_outputs_is_their_values_summed_as_the_model_computed():
+    model, x = model_with(FLAT_MERGES, input_shape=(5,)), image((5,))
+    assert [layer.name for layer in explainable_layers(model)] == ["dense", "dense_1", "add", "concatenate", "dense_2"]
+    values = layer_values(model, x)
+    for index in range(6):
+        step = add_arithmetic(model, x, "add", index)
+        assert step.flat and step.sources == ("dense_1", "dense")  # the main path, then the shortcut
+        assert step.values == (pytest.approx(values["dense_1"][1][index]), pytest.approx(values["dense"][1][index]))
+        assert abs(step.value - step.model_value) < TOLERANCE
+    with pytest.raises(NotExplainable, match=r"add has 6 values \(0 to 5\)"):
+        add_arithmetic(model, x, "add", 6)
+
+
+def test_a_concatenate_value_is_one_inputs_own_at_its_own_index():
+    model, x = model_with(FLAT_MERGES, input_shape=(5,)), image((5,))
+    steps = [concat_arithmetic(model, x, "concatenate", index) for index in range(12)]
+    assert [(s.source, s.source_channel) for s in steps] == [(0, i) for i in range(6)] + [(1, i) for i in range(6)]
+    assert steps[0].sources == ("add", "dense_1") and steps[0].ranges() == [(0, 5), (6, 11)]
+    assert all(s.value == s.model_value for s in steps)  # copied, not computed: exactly the same number
+    maps = model_with(
+        [
+            {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "Conv2D", "filters": 3, "kernel_size": 3, "padding": "same"},
+            {"type": "Concatenate", "with": 1},
+        ]
+    )
+    step = concat_arithmetic(maps, image(), "concatenate", 5, 2, 7)
+    assert (step.source, step.source_channel, step.sources, step.widths) == (1, 2, ("conv2d_1", "conv2d"), (3, 4))
+    assert step.value == step.model_value == pytest.approx(layer_values(maps, image())["conv2d"][1][2, 7, 2])
+    with pytest.raises(NotExplainable, match="pick a row and a column"):
+        concat_arithmetic(maps, image(), "concatenate", 5)
+    with pytest.raises(NotExplainable, match="not a Concatenate"):
+        concat_arithmetic(maps, image(), "conv2d", 0, 0, 0)

@@ -8,7 +8,8 @@ from core.insight.embedding_map import map_path, run_map
 from core.insight.inspection import feature_maps, load_run_model
 from core.insight.model_card import model_card
 from core.model.augmentation import preview
-from core.model.spec import analyze, build_model
+from core.model.keras_build import build_model
+from core.model.spec import analyze
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters

@@ -25,7 +25,8 @@ from core.insight.mistakes import (
     load_predictions,
     pair_examples,
 )
-from core.model.spec import analyze, build_model
+from core.model.keras_build import build_model
+from core.model.spec import analyze
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters

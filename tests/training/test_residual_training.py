@@ -15,7 +15,8 @@ from core.export import run_bundle
 from core.insight.arithmetic import add_arithmetic, conv_arithmetic, conv_result, layer_values, receptive_field
 from core.insight.inspection import feature_maps, grad_cam, load_run_model
 from core.insight.tflite_files import saved_files
-from core.model.spec import analyze, build_model, layer_names
+from core.model.keras_build import build_model
+from core.model.spec import analyze, layer_names
 from core.runs.manager import RunManager
 from core.runs.record import Status
 from core.runs.store import RunStore

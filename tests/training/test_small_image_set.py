@@ -14,7 +14,7 @@ from sklearn.datasets import load_digits
 
 from core.data.image_import import import_image_folders
 from core.data.user_datasets import UserDatasetStore
-from core.model.spec import batch_norm_momentum
+from core.model.keras_build import batch_norm_momentum
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.runs.trainer import train_run

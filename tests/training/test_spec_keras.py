@@ -4,7 +4,8 @@ import keras
 import pytest
 from helpers import EXTRA_SPECS, MIXED_LAYERS_SPEC
 
-from core.model.spec import analyze, build_model, is_graph, layer_names
+from core.model.keras_build import build_model
+from core.model.spec import analyze, is_graph, layer_names
 from core.training.codegen import model_code
 from core.training.presets import PRESETS
 

@@ -18,7 +18,8 @@ from core.share import decode, encode
 from core.training.codegen import snippet, training_script
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import DEFAULT_TABLE_PRESET, PRESETS, presets_for
-from dashboard.charts.embedding_map import embedding_figure, selected_point
+from dashboard.charts.embedding_map import embedding_figure
+from dashboard.components.hover_chart import clicked_position
 
 AUGMENTATION = [
     {"type": "RandomFlip", "mode": "horizontal"},
@@ -199,8 +200,9 @@ def test_the_map_chart_colours_by_class_crosses_mistakes_and_shows_names_literal
     assert len(traces["cat"].x) == 2 and list(traces["✕ mistakes (1)"].customdata[0][:2]) == [1, 5]
     assert "predicted: cat (60 %), <b>wrong</b>" in traces["✕ mistakes (1)"].customdata[0][2]
     assert figure.layout.xaxis.title.text == "principal component 1 (40 % of the variance)"
-    assert selected_point({"selection": {"points": [{"customdata": [2, 8, "..."]}]}}) == 2
-    assert selected_point({"selection": {"points": []}}) is None
+    assert clicked_position({"clicked": 2}, len(tiny_map())) == 2  # what a click on the third dot sends
+    assert clicked_position({"clicked": None}, 4) is None and clicked_position(None, 4) is None
+    assert clicked_position({"clicked": 4}, 4) is None and clicked_position({"clicked": True}, 4) is None
     regression = embedding_figure(tiny_map(regression=True))
     assert len(regression.data) == 1 and list(regression.data[0].marker.color) == pytest.approx([0.9, 0.6, 0.8, 0.7])
     json.dumps(figure.to_plotly_json(), default=str)

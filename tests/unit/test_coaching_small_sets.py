@@ -3,7 +3,7 @@ are named for what they are (not overfitting, no Dropout advice); a handful of v
 for overfitting; a linear model is not told to add Dropout."""
 
 from core.insight.coaching import MIN_VALIDATION_EXAMPLES, coach, coach_run
-from core.model.spec import batch_norm_momentum
+from core.model.keras_build import batch_norm_momentum
 from core.runs.record import Run, Status
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS

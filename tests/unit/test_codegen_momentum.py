@@ -3,7 +3,7 @@ from the run's batches per epoch, is written out where it differs from Keras' de
 
 from __future__ import annotations
 
-from core.model.spec import batch_norm_momentum
+from core.model.keras_build import batch_norm_momentum
 from core.training.codegen import model_code, training_script
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS

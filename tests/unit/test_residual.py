@@ -1,18 +1,16 @@
 """Skip connections in the spec: residual blocks, Add and Concatenate, through everything that reads a spec."""
 
 import pytest
+from helpers import finished_run
+from markdown_it import MarkdownIt
 
 from core.experiments.factors import apply_values, factor_options, parse_factor
 from core.insight.arch_diff import ADDED, CHANGED, diff_architectures, summary
+from core.insight.model_card import model_card
 from core.model.diagram import build_diagram, diagram_png, diagram_svg
-from core.model.spec import (
-    analyze,
-    duplicate_layer,
-    insert_layer,
-    merge_sources,
-    move_layer,
-    remove_layer,
-)
+from core.model.edit import duplicate_layer, insert_layer, merge_sources, move_layer, remove_layer
+from core.model.spec import analyze
+from core.runs.store import RunStore
 from core.share import decode, encode
 from core.training.codegen import model_code, snippet
 from core.training.hyperparams import Hyperparameters
@@ -248,3 +246,46 @@ def test_experiments_keep_a_merge_on_its_layer_when_layers_are_added_above():
     variant, _ = apply_values(spec, Hyperparameters(), {"add1": "BatchNormalization", "layer2": "remove"})
     assert variant["layers"][2] == {"type": "Add", "with": 2}  # still the first convolution
     assert analyze(variant).ok
+
+
+def test_the_model_card_names_each_block_its_shortcut_and_the_layer_it_adds_back(tmp_path):
+    run = finished_run()
+    run.results["class_names"] = ["a", "b"]
+    run.spec = spec_of(
+        CONV,
+        POOL,
+        {"type": "ResidualBlock", "filters": 16, "kernel_size": 3},
+        {"type": "ResidualBlock", "filters": 32, "kernel_size": 3, "strides": 2},
+        {**CONV, "filters": 32},
+        {"type": "Add", "with": 4},
+        {"type": "Concatenate", "with": 4},
+        {"type": "Add", "with": 0, "projection": True},
+    )
+    assert analyze(run.spec).ok, analyze(run.spec).problems
+    card = model_card(run, RunStore(tmp_path))
+    lines = card.splitlines()
+    start = lines.index(
+        "- Skip connections: a shortcut carries an earlier output past the layers in between and adds it back "
+        "(or joins it on), so those layers learn a change to it rather than all of it anew:"
+    )
+    assert lines[start + 1 : start + 6] == [
+        "  - Layer 3 (`residual_block`) is a residual block: 2 convolutions of 16 filters 3×3, each followed by "
+        "BatchNormalization. Its shortcut carries the block's input, the output of layer 2 (`max_pooling2d`), past "
+        "them and adds it back to their result as it is.",
+        "  - Layer 4 (`residual_block_1`) is a residual block: 2 convolutions of 32 filters 3×3 (the first with "
+        "stride 2), each followed by BatchNormalization. Its shortcut carries the block's input, the output of "
+        "layer 3 (`residual_block`), past them and adds it back to their result through a 1×1 convolution, since "
+        "the block changes the shape.",
+        "  - Layer 6 (`add`) adds the output of layer 4 (`residual_block_1`), carried forward by its shortcut, to "
+        "the output of layer 5 (`conv2d_1`).",
+        "  - Layer 7 (`concatenate`) joins the output of layer 4 (`residual_block_1`), carried forward by its "
+        "shortcut, on to the output of layer 6 (`add`) as more channels: 7×7×64 together.",
+        "  - Layer 8 (`add_1`) adds the input image, carried forward by its shortcut through a 1×1 convolution "
+        "that gives it the same shape, to the output of layer 7 (`concatenate`).",
+    ]
+    assert "1 Add (an earlier layer's output added back: a skip connection)" not in card  # there are two
+    assert "2 Add (an earlier layer's output added back: a skip connection)" in card
+    rendered = MarkdownIt("commonmark").render(card)
+    assert rendered.count("<li><code>") == 0 and "<ul>\n<li>Layer 3 (<code>residual_block</code>)" in rendered
+    run.spec = PRESETS["model1"].spec()
+    assert "Skip connections" not in model_card(run, RunStore(tmp_path))  # a plain stack has none

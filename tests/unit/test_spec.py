@@ -6,13 +6,12 @@ import pytest
 from helpers import MIXED_LAYERS_SPEC
 
 from core.config import DEFAULT_PARAM_BUDGET
+from core.model.edit import new_layer
 from core.model.spec import (
     LAYER_TYPES,
     analyze,
     format_shape,
     layer_names,
-    new_layer,
-    strip_ansi,
 )
 from core.training.presets import PRESETS
 
@@ -320,9 +319,3 @@ def test_several_problems_are_all_reported():
     assert texts[0].startswith("Layer 1: filters must be at least 1")
     assert any("10 units but the data set has 5 classes" in t for t in texts)
     assert any("uses 'sigmoid'" in t for t in texts)
-
-
-def test_strip_ansi():
-    coloured = "\x1b[31mValueError\x1b[0m: Input \x1b[1m0\x1b[22m of layer \x1b[38;5;196m'dense'\x1b[39m is bad"
-    assert strip_ansi(coloured) == "ValueError: Input 0 of layer 'dense' is bad"
-    assert strip_ansi("no colour × here") == "no colour × here"

@@ -26,6 +26,7 @@ from core.text import (
     ascii_whole_number,
     clean_name,
     markdown_literal,
+    strip_ansi,
     unique_names,
 )
 from core.training.hyperparams import Hyperparameters
@@ -228,3 +229,18 @@ def test_only_the_user_text_helper_writes_html():
         if path.name != "user_text.py" and re.search(r"unsafe_allow_html\s*=\s*True", path.read_text())
     ]
     assert offenders == []
+
+
+def test_keras_coloured_error_text_reaches_people_without_escape_codes():
+    coloured = "\x1b[31mValueError\x1b[0m: Input \x1b[1m0\x1b[22m of layer \x1b[38;5;196m'dense'\x1b[39m is bad"
+    assert strip_ansi(coloured) == "ValueError: Input 0 of layer 'dense' is bad"
+    assert strip_ansi("no colour × here") == "no colour × here"
+
+
+def test_no_component_script_writes_html():
+    """A component's own script (the map's hover cards) shows user text with textContent, never as HTML."""
+    scripts = sorted(DASHBOARD.rglob("*.js"))
+    assert scripts, "the hover chart's script is missing"
+    writes_html = re.compile(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|createContextualFragment")
+    assert [str(p.relative_to(DASHBOARD)) for p in scripts if writes_html.search(p.read_text())] == []
+    assert "textContent" in (DASHBOARD / "components" / "hover_chart.js").read_text()
