@@ -7,6 +7,8 @@ import streamlit as st
 
 from core.config import MAX_UPLOAD_MB, SettingsError
 from core.data.image_import import (
+    COLOUR_CHOICES,
+    DEFAULT_COLOUR,
     DEFAULT_SIZE,
     IMAGE_SOURCES,
     SIZES,
@@ -19,6 +21,11 @@ from core.data.image_import import (
 from dashboard import session
 from dashboard.components.user_text import markdown_literal as md
 
+COLOUR_LABELS = {
+    "auto": "Automatic: grey if every image is grey",
+    "colour": "Colour",
+    "grey": "Grey",
+}
 OUTCOME = "images"  # the import's outcome in the session: {"file": upload id, "error": str or "name": str, "report"}
 
 
@@ -50,7 +57,7 @@ def _run_import() -> None:
             owner=session.user_id(),
             store=session.user_datasets(),
             size=session.widget_value("image_size"),
-            grey=session.widget_value("image_grey"),
+            grey=COLOUR_CHOICES[session.widget_value("image_colour", DEFAULT_COLOUR)],
             limits=import_limits(),
         )
     except ImageImportError as error:
@@ -109,8 +116,14 @@ def import_images_section() -> None:
             format_func=lambda s: f"{s}×{s} pixels",
             help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
         )
-        grey_col.checkbox(
-            "Grey images", key="image_grey", help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
+        grey_col.selectbox(
+            "Colours",
+            list(COLOUR_CHOICES),
+            index=list(COLOUR_CHOICES).index(DEFAULT_COLOUR),
+            key="image_colour",
+            format_func=COLOUR_LABELS.get,
+            help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster. Automatic keeps grey images "
+            "grey and colour ones in colour (one colour image is enough for colour).",
         )
         st.button("Import", key="import_images", type="primary", icon=":material/upload:", on_click=_run_import)
         if outcome is not None:
@@ -126,7 +139,7 @@ def show_outcome(outcome: dict, key_prefix: str = "import") -> None:
         st.success(
             f"Imported **{md(session.dataset_title(outcome['name']))}**: {report.train_images:,} training and "
             f"{report.test_images:,} test images of {report.image_format} in {len(report.classes)} classes. "
-            "Your model now uses it (see **Build**).",
+            f"{report.colour_note} Your model now uses it (see **Build**).",
             icon=":material/check_circle:",
         )
     if report is not None:
@@ -184,4 +197,5 @@ def stored_report(name: str) -> None:
     if details["ignored"]:
         notes.append(f"{details['ignored']} macOS, hidden or system file(s) ignored")
     notes += [f"class folder {md(c['name'])} left out ({md(c['reason'])})" for c in details["left_out_classes"]]
-    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.")
+    colours = f" {md(details['colour_note'])}" if details.get("colour_note") else ""  # sets imported before it
+    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.{colours}")
