@@ -19,7 +19,7 @@ wine and breast_cancer are classification tables: the app predicts numbers from 
 so they are not run. Goals (issue 25): on each table of 400 rows or more the app's default within 0.03 R² of
 the better of linear regression and gradient boosting; ≥ 96 % on the digits with every image preset.
 
-    .venv/bin/python bench/real_data.py [--presets fast,model1] [--epochs N] [--seed N]
+    .venv/bin/python -m bench.real_data [--presets fast,model1] [--epochs N] [--seed N]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import tempfile
 import time
 import zipfile
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 OWNER = "b" * 32
 

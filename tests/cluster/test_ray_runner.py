@@ -9,7 +9,6 @@ import signal
 import socket
 import time
 
-import keras
 import numpy as np
 import pytest
 from helpers import server_process, wait_for
@@ -110,6 +109,8 @@ def test_a_run_trains_on_a_worker_node_and_streams_its_metrics(cluster, manager)
         run.test_accuracy,
     )
     # The trained model and predictions came back to this server's store as bytes.
+    import keras  # here, not at the top: collecting the suite (every xdist worker) never imports TensorFlow
+
     model = keras.models.load_model(manager.store.model_path(run.id))
     assert model.count_params() == run.params
     assert manager.store.predictions_path(run.id).exists()
