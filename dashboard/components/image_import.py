@@ -7,6 +7,8 @@ import streamlit as st
 
 from core.config import MAX_UPLOAD_MB, SettingsError
 from core.data.image_import import (
+    COLOUR_CHOICES,
+    DEFAULT_COLOUR,
     DEFAULT_SIZE,
     IMAGE_SOURCES,
     SIZES,
@@ -19,6 +21,12 @@ from core.data.image_import import (
 from dashboard import session
 from dashboard.components.user_text import markdown_literal as md
 from dashboard.session import keys
+
+COLOUR_LABELS = {
+    "auto": "Automatic: grey if every image is grey",
+    "colour": "Colour",
+    "grey": "Grey",
+}
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,7 +57,7 @@ def _run_import() -> None:
             owner=session.user_id(),
             store=session.user_datasets(),
             size=session.widget_value(keys.ImageImport.SIZE),
-            grey=session.widget_value(keys.ImageImport.GREY),
+            grey=COLOUR_CHOICES[session.widget_value(keys.ImageImport.COLOUR, DEFAULT_COLOUR)],
             limits=import_limits(),
         )
     except ImageImportError as error:
@@ -100,15 +108,24 @@ def import_images_section() -> None:
             on_change=_forget_outcome,
         )
         image_set_fields(
-            keys.ImageImport.NAME, keys.ImageImport.SIZE, keys.ImageImport.GREY, placeholder="for example: My toys"
+            keys.ImageImport.NAME,
+            keys.ImageImport.SIZE,
+            keys.ImageImport.COLOUR,
+            placeholder="for example: My toys",
+            automatic_colour=True,
         )
         st.button("Import", key="import_images", type="primary", icon=":material/upload:", on_click=_run_import)
         if outcome is not None:
             show_outcome(outcome)
 
 
-def image_set_fields(name_key: str, size_key: str, grey_key: str, placeholder: str) -> None:
-    """The name, image size and colour of a data set of images about to be made (a zip's, a recording's)."""
+def image_set_fields(
+    name_key: str, size_key: str, colour_key: str, placeholder: str, *, automatic_colour: bool = False
+) -> None:
+    """The name, image size and colour of a data set of images about to be made (a zip's, a recording's).
+
+    ``automatic_colour``: the colour is a choice of COLOUR_CHOICES, automatic at first (the zip import);
+    otherwise a *Grey images* box, unticked: colour (the recording's pictures, from a camera, are in colour)."""
     name_col, size_col, grey_col = st.columns([3, 2, 2], vertical_alignment="bottom")
     name_col.text_input("Name of the data set", key=name_key, max_chars=60, placeholder=placeholder)
     size_col.selectbox(
@@ -119,9 +136,20 @@ def image_set_fields(name_key: str, size_key: str, grey_key: str, placeholder: s
         format_func=lambda s: f"{s}×{s} pixels",
         help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
     )
-    grey_col.checkbox(
-        "Grey images", key=grey_key, help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
-    )
+    if automatic_colour:
+        grey_col.selectbox(
+            "Colours",
+            list(COLOUR_CHOICES),
+            index=list(COLOUR_CHOICES).index(DEFAULT_COLOUR),
+            key=colour_key,
+            format_func=COLOUR_LABELS.get,
+            help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster. Automatic keeps grey images "
+            "grey and colour ones in colour (one colour image is enough for colour).",
+        )
+    else:
+        grey_col.checkbox(
+            "Grey images", key=colour_key, help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
+        )
 
 
 def show_outcome(outcome: dict, key_prefix: str = "import") -> None:
@@ -133,7 +161,7 @@ def show_outcome(outcome: dict, key_prefix: str = "import") -> None:
         st.success(
             f"Imported **{md(session.dataset_title(outcome['name']))}**: {report.train_images:,} training and "
             f"{report.test_images:,} test images of {report.image_format} in {len(report.classes)} classes. "
-            "Your model now uses it (see **Build**).",
+            f"{report.colour_note} Your model now uses it (see **Build**).",
             icon=":material/check_circle:",
         )
     if report is not None:
@@ -191,4 +219,5 @@ def stored_report(name: str) -> None:
     if details["ignored"]:
         notes.append(f"{details['ignored']} macOS, hidden or system file(s) ignored")
     notes += [f"class folder {md(c['name'])} left out ({md(c['reason'])})" for c in details["left_out_classes"]]
-    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.")
+    colours = f" {md(details['colour_note'])}" if details.get("colour_note") else ""  # sets imported before it
+    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.{colours}")

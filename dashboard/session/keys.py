@@ -162,7 +162,7 @@ class ImageImport:
     ZIP = "image_zip"
     NAME = "image_name"
     SIZE = "image_size"
-    GREY = "image_grey"
+    COLOUR = "image_colour"  # a choice of core.data.image_import.COLOUR_CHOICES
     OUTCOME = "image_import"  # {"file": upload id, "error": str or "name": str, "report"}
 
 
