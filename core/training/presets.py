@@ -91,6 +91,10 @@ _FAST_PRESET = Hyperparameters(
 # at 0.002: 93.9 % on the digits, 96.1 % at 0.02 (seeds 42, 1 and 2), as scikit-learn's best logistic
 # regression on the same pixels (bench/real_data.py).
 _BLANK_SMALL_SET = Hyperparameters(optimizer="adam", learning_rate=0.02, epochs=8, batch_size=128)
+# Model 1 on a small set: batch 64 (twice the optimizer steps of its 128 in the same 30 epochs) held ≥ 96 % on
+# the digits at the Data page's default import on seeds 42, 1 and 2 (96.94 / 96.66 / 96.94 %), where batch 128
+# gave 95.82 / 96.38 / 97.21 % and a rate of 0.001 96.10 / 96.38 / 96.94 % (bench/real_data.py's import).
+_MODEL1_SMALL_SET = Hyperparameters(optimizer="adam", learning_rate=0.002, epochs=30, batch_size=64)
 _BATCH_NORM = {"type": "BatchNormalization"}
 # BatchNormalization in every block takes a high learning rate; a cosine lowers it by the last batch.
 _RESNET_PRESET = Hyperparameters(
@@ -121,6 +125,7 @@ PRESETS: dict[str, Preset] = {
             ),
             Hyperparameters(optimizer="sgd", learning_rate=0.01, epochs=30, batch_size=32),
             _FAST,
+            _MODEL1_SMALL_SET,
         ),
         Preset(
             "model2",
