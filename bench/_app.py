@@ -1,27 +1,19 @@
-"""Shared by the browser benchmarks: the app under `streamlit run` on a free loopback port, its memory from
-/proc, and Playwright (async API) helpers for Debian's headless Chromium.
-
-Each AppServer is its own process group (start_new_session), so stopping it ends the server and the
-worker processes it spawned, and nothing else.
-"""
+"""Shared by the browser benchmarks: the app served in the background (`dashboard.launch.AppServer`, shared
+with the browser tests: a free loopback port, its own process session, so stopping it ends the server and the
+worker processes it spawned, and nothing else), its memory from /proc, and Playwright (async API) helpers for
+Debian's headless Chromium."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from _common import ROOT
+import dashboard.launch
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -30,17 +22,6 @@ UI_MS = 60_000  # one rerun on a slow, busy 2-core machine with several browsers
 FIRST_LOAD_MS = 180_000  # the first page load imports TensorFlow in the server
 ENDED = re.compile(r"(Finished|Stopped|Failed|Interrupted) after \d+ epoch")
 RUN_ID = re.compile(r"\b[0-9a-f]{12}\b")  # core.runs.record.new_run_id(): 6 random bytes in hex
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def python() -> str:
-    venv = ROOT / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
 
 
 # --- memory from /proc ---------------------------------------------------------------------------
@@ -92,104 +73,19 @@ def process_label(pid: int) -> str:
 # --- the server ----------------------------------------------------------------------------------
 
 
-class AppServer:
-    """`streamlit run dashboard/app.py` with its own CNN_PLAYGROUND_HOME, offline, loopback only."""
+class AppServer(dashboard.launch.AppServer):
+    """`dashboard.launch.AppServer` (the one the browser tests use) with the server's runner as an argument
+    (``CNN_PLAYGROUND_RUNNER``), other settings as environment variables, and its processes' memory."""
 
-    def __init__(self, home: Path, log_path: Path, runner: str = "thread", port: int | None = None, **env):
-        self.home, self.log_path, self.runner = Path(home), Path(log_path), runner
-        self.port = port or free_port()
-        self.env = dict(
-            os.environ,
-            CNN_PLAYGROUND_HOME=str(home),
-            CNN_PLAYGROUND_OFFLINE="1",
-            CNN_PLAYGROUND_RUNNER=runner,
-            TF_CPP_MIN_LOG_LEVEL="2",
-            PYTHONUNBUFFERED="1",
-            **{k: str(v) for k, v in env.items()},
-        )
-        self.process: subprocess.Popen | None = None
-        self.groups: list[int] = []  # process groups started, each ended by stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def start(self, timeout: float = 120) -> AppServer:
-        log = self.log_path.open("a")
-        self.process = subprocess.Popen(
-            [
-                python(),
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard/app.py",
-                "--server.port",
-                str(self.port),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        self.groups.append(self.process.pid)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with code {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        return self
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer on {self.url} in {timeout:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.5)
-
-    def log_tail(self, limit: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-limit:] if self.log_path.exists() else "(no log)"
+    def __init__(self, home: Path, log: Path, runner: str = "thread", port: int | None = None, **env):
+        super().__init__(home, log, port=port, CNN_PLAYGROUND_RUNNER=runner, **env)
+        self.runner = runner
 
     def memory(self) -> dict:
         """RSS in MB: the server process, each process below it (worker processes), and the total."""
         children = {pid: (process_label(pid), rss_mb(pid)) for pid in descendants(self.pid)}
         server = rss_mb(self.pid)
         return {"server": server, "children": children, "total": server + sum(mb for _, mb in children.values())}
-
-    def kill9(self) -> None:
-        """SIGKILL the server process alone, as `kill -9 PID` would (its children are left to themselves)."""
-        os.kill(self.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """End every process group this object started (server and worker processes), TERM then KILL."""
-        for group in self.groups:
-            try:
-                os.killpg(group, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        if self.process is not None:
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        time.sleep(1)
-        for group in self.groups:
-            try:
-                os.killpg(group, signal.SIGKILL)  # whatever ignored TERM, orphaned workers included
-            except ProcessLookupError:
-                pass
-        if self.process is not None and self.process.poll() is None:
-            self.process.wait(timeout=15)
 
 
 # the server's settings a benchmark may change: option -> environment variable (0: the app's default)

@@ -1,14 +1,11 @@
-"""Shared set-up for the benchmark scripts: repo root on sys.path, quiet TensorFlow, the data set."""
+"""Shared set-up for the benchmarks: the repo root, quiet TensorFlow, never a download, the machine's load."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CNN_PLAYGROUND_OFFLINE", "1")  # never wait on a download in a benchmark
 

@@ -20,8 +20,8 @@ import statistics
 import time
 import urllib.request
 
-from _app import ENDED, AppServer, Session, format_memory, run_id_in, user_of
-
+from bench._app import ENDED, AppServer, Session, format_memory, run_id_in, user_of
+from bench.stats import spread
 from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -96,7 +96,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def children_cpu(server: AppServer) -> float:
-    from _app import descendants
+    from bench._app import descendants
 
     return sum(cpu_seconds(pid) for pid in descendants(server.pid))
 
@@ -137,15 +137,9 @@ def gaps(times: list[float]) -> list[float]:
 
 
 def summary(values: list[float], unit: str = "s") -> str:
-    if not values:
-        return "none"
+    """The spread of the finite values; an infinite one is a measurement that did not finish."""
     finite = [v for v in values if v != float("inf")]
-    failed = len(values) - len(finite)
-    return (
-        f"median {statistics.median(finite):.2f} {unit}, max {max(finite):.2f} {unit} (n={len(values)}"
-        + (f", {failed} failed" if failed else "")
-        + ")"
-    )
+    return spread(finite, unit, failed=len(values) - len(finite))
 
 
 async def class_bench(args, server: AppServer, browser) -> None:
@@ -208,9 +202,9 @@ async def class_bench(args, server: AppServer, browser) -> None:
 
     print(f"\nlive phase: {live:.1f} s, {k} runs of {args.class_epochs} epochs; load {os.getloadavg()[0]:.2f}")
     for s in trainers:
-        spread = gaps(s.refreshes)
+        refresh_gaps = gaps(s.refreshes)
         print(
-            f"  {s.name} (training): {len(s.refreshes)} chart refreshes, gap {summary(spread)}; "
+            f"  {s.name} (training): {len(s.refreshes)} chart refreshes, gap {summary(refresh_gaps)}; "
             f"first point {s.refreshes[0] - began if s.refreshes else float('nan'):.1f} s after the clicks"
         )
     every_gap = [g for s in trainers for g in gaps(s.refreshes)]

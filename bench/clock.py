@@ -9,7 +9,7 @@ the page shows while the test set is measured. Beside it, the same figures for a
 each run's average pace after its first epoch: the floor that the run's own unevenness sets. It also prints the teacher's expected time per run
 (core.training.speed, measured before the runs) against the runs' real time.
 
-    .venv/bin/python bench/clock.py [--dataset fashion_mnist] [--images 10000] [--epochs 4] [--batch-size 128]
+    .venv/bin/python -m bench.clock [--dataset fashion_mnist] [--images 10000] [--epochs 4] [--batch-size 128]
         [--runner thread|process] [--repeat 3] [--verbose]
 """
 
@@ -19,7 +19,7 @@ import argparse
 import statistics
 import time
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 Poll = tuple[float, float | None, int, str, int]  # (time, time left shown, epochs done, phase, batches left)
 

@@ -16,7 +16,7 @@ is measured too; with `--runners process thread` this checkout under each runner
 worker imports TensorFlow in its own process at the server's start: what that costs the first page). The variants take turns inside each round, so a load change on a shared machine falls on
 all of them; medians (with min and max) are printed, with the load average of each round.
 
-    .venv/bin/python bench/cold_start.py [--repeats 5] [--baseline REF] [--runners process thread] [--no-hello]
+    .venv/bin/python -m bench.cold_start [--repeats 5] [--baseline REF] [--runners process thread] [--no-hello]
 """
 
 from __future__ import annotations
@@ -29,23 +29,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import _app
-from _app import CHROMIUM, CHROMIUM_ARGS, FIRST_LOAD_MS, AppServer
-from _common import ROOT
-from page_speed import FIRST_FILTERS, IDLE_JS, TOTAL_JS, VIEWPORT, HelloServer, checkout
+from bench._app import CHROMIUM, CHROMIUM_ARGS, FIRST_LOAD_MS, AppServer
+from bench._common import ROOT
+from bench.page_speed import FIRST_FILTERS, IDLE_JS, TOTAL_JS, VIEWPORT, checkout, hello_server
 
 STEPS = ("health", "first widget", "page idle", "first edit")
 
 
 async def first_session_of_the_app(browser, root: Path, home: Path, runner: str) -> dict[str, float]:
-    _app.ROOT = root  # AppServer runs `streamlit run dashboard/app.py` from this folder
-    try:
-        launched = time.perf_counter()
-        # PYTHONPATH: that folder's packages, not those of the checkout this script runs from
-        server = AppServer(home, home.with_suffix(".log"), runner=runner, PYTHONPATH=root)
-        server.start(timeout=FIRST_LOAD_MS / 1000)
-    finally:
-        _app.ROOT = ROOT
+    launched = time.perf_counter()
+    # Served from that folder; PYTHONPATH: its packages, not those of the checkout this script runs from.
+    server = AppServer(home, home.with_suffix(".log"), runner=runner, project=root, PYTHONPATH=root)
+    server.start(timeout=FIRST_LOAD_MS / 1000)
     times = {"health": time.perf_counter() - launched}
     context = await browser.new_context(viewport=VIEWPORT)
     try:
@@ -75,7 +70,7 @@ async def first_session_of_the_app(browser, root: Path, home: Path, runner: str)
 
 async def first_session_of_hello(browser, home: Path) -> dict[str, float]:
     launched = time.perf_counter()
-    server = HelloServer(home, home.with_suffix(".log")).start()
+    server = hello_server(home, home.with_suffix(".log")).start()
     times = {"health": time.perf_counter() - launched}
     context = await browser.new_context(viewport=VIEWPORT)
     try:

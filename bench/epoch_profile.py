@@ -18,7 +18,7 @@ Prints each figure per round (rounds alternate the order), the medians, and the 
 and to plain fit. The machine's load is printed too: on a shared 2-core machine ratios within one run are
 what to read, not the absolute seconds.
 
-    .venv/bin/python bench/epoch_profile.py [--rounds 2] [--repeats 20] [--inter-op N] [--intra-op N]
+    .venv/bin/python -m bench.epoch_profile [--rounds 2] [--repeats 20] [--inter-op N] [--intra-op N]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import os
 import statistics
 import time
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 
 def median_seconds(function, repeats: int) -> float:

@@ -6,7 +6,7 @@ start through a RunManager, wait). With a fresh store (the default) one calibrat
 epoch on the same images) is trained first, so the estimate has a past run to measure from, as it would
 on a server that has been used; ``--home DIR`` uses an existing store's runs instead.
 
-    .venv/bin/python bench/experiment.py [--epochs 2] [--limit-train 12000] [--slots K] [--home DIR]
+    .venv/bin/python -m bench.experiment [--epochs 2] [--limit-train 12000] [--slots K] [--home DIR]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import argparse
 import tempfile
 import time
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 
 def main() -> int:

@@ -8,7 +8,7 @@ time is the unit. Then each candidate trains its full schedule; the script print
 its training time in model-1 epochs (the `fast` preset must reach 91 % within 8 of them). Training time is
 the trainer's per-epoch seconds (validation included), as the app shows it.
 
-    .venv/bin/python bench/fast_search.py [--candidates a,b] [--reference-epochs 2]
+    .venv/bin/python -m bench.fast_search [--candidates a,b] [--reference-epochs 2]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import argparse
 import os
 import time
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 BN = {"type": "BatchNormalization"}
 POOL = {"type": "MaxPooling2D", "pool_size": 2}

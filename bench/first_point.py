@@ -8,7 +8,7 @@ The first run of a process includes the worker's first-run costs (data set load,
 unless the worker warmed up when it started (the app's default, core.runs.trainer.warm_up): the
 process runner is measured with and without that warm-up, side by side, each on a fresh worker.
 
-    .venv/bin/python bench/first_point.py [--runs 3] [--runner thread|process|both] [--dataset fashion_mnist]
+    .venv/bin/python -m bench.first_point [--runs 3] [--runner thread|process|both] [--dataset fashion_mnist]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import machine
+from bench._common import machine
 
 
 def measure(runner: str, runs: int, dataset: str, warm_up: bool = True) -> list[tuple[float, float]]:

@@ -7,7 +7,7 @@ killed server's worker processes (process runner) must end by themselves within 
 app again: Results must list both runs, the first finished with the same test accuracy and history, the
 second interrupted with the history it had saved. The run store is read directly before and after too.
 
-    .venv/bin/python bench/kill_restart.py [--runner thread|process] [--epochs 2] [--long-epochs 30]
+    .venv/bin/python -m bench.kill_restart [--runner thread|process] [--epochs 2] [--long-epochs 30]
                                           [--pause-before-kill]
 """
 
@@ -20,21 +20,19 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _app import (  # noqa: E402
+from bench._app import (
     AppServer,
     Session,
     add_common_options,
-    free_port,
     launch,
     process_label,
     run_id_in,
     user_of,
     with_server,
 )
-from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
-
-from core.runs.store import RunStore  # noqa: E402
+from bench._common import machine
+from core.runs.store import RunStore
+from dashboard.launch import free_port
 
 
 def facts(store: RunStore, run_id: str) -> dict:

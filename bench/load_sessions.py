@@ -8,14 +8,14 @@ Every session polls its page until its run ends, noting when the first per-batch
 live chart, any exception box or JavaScript error, and every run id its page ever shows. Finally each
 opens Results, which must list its own run only.
 
-    .venv/bin/python bench/load_sessions.py [--sessions 10] [--runner thread|process] [--epochs 2]
+    .venv/bin/python -m bench.load_sessions [--sessions 10] [--runner thread|process] [--epochs 2]
 
 A class at once (`--class-size 30`, bench/class_load.py): 30 sessions on Train, `--trainers 2` of them
 training Shapes for `--class-epochs` epochs while the others watch a finished run of their own; prints each
 training page's chart refresh gaps, the server's health answers, what each page receives, the server's and
 workers' CPU time and the memory per session.
 
-    .venv/bin/python bench/load_sessions.py --class-size 30 [--trainers 2] [--class-epochs 6]
+    .venv/bin/python -m bench.load_sessions --class-size 30 [--trainers 2] [--class-epochs 6]
 """
 
 from __future__ import annotations
@@ -24,13 +24,9 @@ import argparse
 import asyncio
 import os
 import re
-import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _app import (  # noqa: E402
+from bench._app import (
     ENDED,
     RUN_ID,
     AppServer,
@@ -42,10 +38,10 @@ from _app import (  # noqa: E402
     user_of,
     with_server,
 )
-from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
-
-from core.config import Settings  # noqa: E402
-from core.runs.store import RunStore  # noqa: E402
+from bench._common import machine
+from bench.stats import spread
+from core.config import Settings
+from core.runs.store import RunStore
 
 QUEUE = re.compile(r"number (\d+) in the queue")
 HEADING = re.compile(r"^Run ([0-9a-f]{12}): ", re.M)
@@ -120,14 +116,6 @@ class Trainee(Session):
 
 def seconds(start, end) -> str:
     return "—" if start is None or end is None else f"{end - start:.1f}"
-
-
-def summary(values: list[float]) -> str:
-    if not values:
-        return "none"
-    return (
-        f"median {statistics.median(values):.1f} s, min {min(values):.1f} s, max {max(values):.1f} s (n={len(values)})"
-    )
 
 
 async def bench(args, server: AppServer) -> None:
@@ -272,9 +260,9 @@ def report(args, trainees, store: RunStore, slots: int, before: dict, idle: dict
         f"from {len(owners)} users ({shared_owner} users with more than one run)"
     )
     alone = [solo.first_point - solo.clicked] if solo.first_point else []
-    print(f"time to first chart point, one run alone before the load: {summary(alone)} (target <= 3 s)")
-    print(f"time to first chart point, run(s) that found a free slot ({slots}): {summary(first)}")
-    print(f"time to first chart point, all sessions (queue wait included): {summary(every)}")
+    print(f"time to first chart point, one run alone before the load: {spread(alone, digits=1)} (target <= 3 s)")
+    print(f"time to first chart point, run(s) that found a free slot ({slots}): {spread(first, digits=1)}")
+    print(f"time to first chart point, all sessions (queue wait included): {spread(every, digits=1)}")
     print(f"errors (exception boxes + JavaScript errors + failed steps/timeouts): {errors}")
     print(f"cross-talk (another session's run seen, Results not only its own, wrong owner): {crosstalk}")
     print(f"server memory before (warm-up session only): {format_memory(before)}")
@@ -287,8 +275,9 @@ def report(args, trainees, store: RunStore, slots: int, before: dict, idle: dict
 
 
 async def class_of(args, server: AppServer) -> None:
-    from class_load import class_bench
     from playwright.async_api import async_playwright
+
+    from bench.class_load import class_bench
 
     async with async_playwright() as playwright:
         browser = await launch(playwright)

@@ -6,7 +6,7 @@ resident memory just before it, less the same figure for a tiny model (TensorFlo
 runtime cost, which the estimate leaves out). Prints estimate and measurement side by side and their
 ratio; target: every ratio between 0.5 and 2.
 
-    .venv/bin/python bench/memory_estimate.py [--steps 3] [--only NAME]
+    .venv/bin/python -m bench.memory_estimate [--steps 3] [--only NAME]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import subprocess
 import sys
 
-from _common import ROOT, machine
+from bench._common import ROOT, machine
 
 CLASSES = {"activation": "softmax", "type": "Dense", "units": 10}
 
@@ -79,8 +79,7 @@ SPECS = {
 
 CHILD = r"""
 import json, os, resource, sys, threading, time
-sys.path.insert(0, sys.argv[1])
-spec, batch, steps = json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+spec, batch, steps = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 import numpy as np, keras
 from core.model.keras_build import build_model
 
@@ -113,7 +112,8 @@ print(json.dumps({"delta": peak[0] - before}))
 
 def measure(spec: dict, batch: int, steps: int) -> int:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(ROOT), json.dumps(spec), str(batch), str(steps)],
+        [sys.executable, "-c", CHILD, json.dumps(spec), str(batch), str(steps)],
+        cwd=ROOT,  # `python -c` finds the project's packages in its working folder
         capture_output=True,
         text=True,
         check=True,

@@ -22,7 +22,7 @@ The hello app gives the floor for a new session and a page switch (Hello ↔ Dat
 With `--baseline REF` the app at that git commit (a temporary worktree) is measured first, in the same run,
 and the ratios printed.
 
-    .venv/bin/python bench/page_speed.py [--repeats 5] [--no-hello] [--no-train] [--baseline REF]
+    .venv/bin/python -m bench.page_speed [--repeats 5] [--no-hello] [--no-train] [--baseline REF]
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import _app
-from _app import CHROMIUM, CHROMIUM_ARGS, FIRST_LOAD_MS, AppServer, python
-from _common import ROOT
+import dashboard.launch
+from bench._app import CHROMIUM, CHROMIUM_ARGS, FIRST_LOAD_MS, AppServer
+from bench._common import ROOT
+from bench.stats import spread
 
 VIEWPORT = {"width": 1366, "height": 768}
 IDLE_JS = "() => document.querySelector('.stApp')?.getAttribute('data-test-script-state') === 'notRunning'"
@@ -57,32 +58,9 @@ POINTS_JS = """() => {
 FIRST_FILTERS = ".st-key-b0_0_filters input"  # layer 1's filters (builder version 0 in a new session)
 
 
-class HelloServer(AppServer):
-    """`streamlit hello` on a free loopback port (same process-group handling as the app)."""
-
-    def start(self, timeout: float = 120) -> AppServer:
-        log = self.log_path.open("a")
-        self.process = subprocess.Popen(
-            [python(), "-m", "streamlit", "hello", "--server.port", str(self.port), "--server.headless", "true"]
-            + ["--server.address", "127.0.0.1"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        self.groups.append(self.process.pid)
-        import urllib.request
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"streamlit hello did not answer:\n{self.log_tail()}")
+def hello_server(home: Path, log: Path) -> dashboard.launch.AppServer:
+    """`streamlit hello` on a free loopback port (the same start, stop and process handling as the app)."""
+    return dashboard.launch.AppServer(home, log, streamlit=("hello",))
 
 
 class Probe:
@@ -132,7 +110,7 @@ def summary(label: str, samples: list[dict], target: float | None = None) -> str
 
     verdict = "" if target is None else f"  target ≤ {target:g} s: {'met' if median <= target else 'NOT met'}"
     return (
-        f"{label:34} median {median:5.2f} s (min {min(seconds):.2f}, max {max(seconds):.2f}, n={len(seconds)})"
+        f"{label:34} {spread(seconds)}"
         f"  browser: script {med('ScriptDuration'):.2f} s, layout {med('LayoutDuration'):.2f} s, "
         f"style {med('StyleDuration'):.2f} s, {med('elements'):.0f} elements{verdict}"
     )
@@ -264,15 +242,13 @@ def checkout(ref: str, folder: Path):
 
 
 async def bench_app_at(browser, root: Path, tmp: Path, args) -> dict[str, list[dict]]:
-    _app.ROOT = root  # AppServer runs `streamlit run dashboard/app.py` from this folder
+    # served from that folder (`streamlit run dashboard/app.py` there)
+    app = AppServer(tmp / f"home-{root.name}", tmp / f"app-{root.name}.log", runner=args.runner, project=root)
+    app.start()
     try:
-        app = AppServer(tmp / f"home-{root.name}", tmp / f"app-{root.name}.log", runner=args.runner).start()
-        try:
-            return await bench_app(browser, app.url, args.repeats, args.train)
-        finally:
-            app.stop()
+        return await bench_app(browser, app.url, args.repeats, args.train)
     finally:
-        _app.ROOT = ROOT
+        app.stop()
 
 
 def print_app(title: str, results: dict[str, list[dict]]) -> None:
@@ -306,7 +282,7 @@ async def main_async(args) -> None:
                             then = statistics.median(s["seconds"] for s in before[name])
                             print(f"  {name}: {then:.2f} s → {now:.2f} s ({now / then:.2f}×)")
                 if args.hello:
-                    hello = HelloServer(Path(tmp) / "hello-home", Path(tmp) / "hello.log").start()
+                    hello = hello_server(Path(tmp) / "hello-home", Path(tmp) / "hello.log").start()
                     try:
                         floor = await bench_hello(browser, hello.url, args.repeats)
                     finally:

@@ -8,7 +8,7 @@ the same manager: the mean of its epochs' seconds is the unit, "one model-1 epoc
 prints the test accuracy, the training time (the trainer's per-epoch seconds, validation included, as the
 app shows them) and that time in model-1 epochs; the figures the presets quote come from bench/presets.py.
 
-    .venv/bin/python bench/preset_search.py [--searches fast,accurate] [--reference-epochs 3] [--list]
+    .venv/bin/python -m bench.preset_search [--searches fast,accurate] [--reference-epochs 3] [--list]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 BN = {"type": "BatchNormalization"}
 POOL = {"type": "MaxPooling2D", "pool_size": 2}
@@ -60,6 +60,27 @@ SEARCHES = {
         FAST_LAYERS,
         dict(optimizer="adam", learning_rate=0.003, epochs=9, batch_size=256, learning_rate_schedule="one_cycle"),
         ["layer4.filters=32,48", "layer9.units=128,256", "optimizer=adam,nadam"],
+    ),
+    # Third round (issue 23): depth where the image is small. A third convolution on the 5×5 maps ('valid':
+    # 3×3×64 out, a quarter of the second convolution's multiplications) or not, a second convolution of 32 or
+    # 48 filters, 6 epochs of the cosine schedule.
+    "accurate3": (
+        [conv(16), POOL, BN, conv(32), POOL, BN, conv(64), FLAT, {"type": "Dropout", "rate": 0.3}, dense(128), OUT],
+        dict(optimizer="adam", learning_rate=0.003, epochs=6, batch_size=256, learning_rate_schedule="cosine"),
+        ["layer4.filters=32,48", "layer7=keep,remove"],
+    ),
+    # The fast preset's layers in 6 epochs: the learning rate and the batch size (more steps per epoch at 128).
+    "accurate4": (
+        FAST_LAYERS,
+        dict(optimizer="adam", learning_rate=0.003, epochs=6, batch_size=256, learning_rate_schedule="cosine"),
+        ["learning_rate=0.002,0.005", "batch_size=128,256"],
+    ),
+    # The fast preset cheaper per epoch: without the second BatchNormalization (its cost is mostly per step,
+    # not per image), and at batch 512 (half the steps; the momentum of issue 25 is 0.981 there).
+    "fast3": (
+        FAST_LAYERS,
+        dict(optimizer="adam", learning_rate=0.003, epochs=5, batch_size=256, learning_rate_schedule="cosine"),
+        ["layer6=keep,remove", "batch_size=256,512"],
     ),
 }
 

@@ -18,7 +18,7 @@ load of a shared machine moves while the presets train.
 own process, for as long as the bench runs) goes on beside every preset and both references; those figures
 go into each entry's "beside_a_training" and leave the others as they are.
 
-    .venv/bin/python bench/presets.py [--presets fast,accurate] [--beside-training] [--dry-run]
+    .venv/bin/python -m bench.presets [--presets fast,accurate] [--beside-training] [--dry-run]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 
 def train(name: str, home: str) -> dict:

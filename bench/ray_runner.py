@@ -14,7 +14,7 @@ Three measurements, each through the app's own RunManager (queue, runner, store)
    one machine (ray.cluster_utils.Cluster), so they share its cores: K above the core count cannot speed
    anything up here; on real machines each node brings its own cores.
 
-    .venv/bin/python bench/ray_runner.py [--rounds 5] [--limit 12000] [--batch-size 64] [--runs 4] [--nodes 1,2]
+    .venv/bin/python -m bench.ray_runner [--rounds 5] [--limit 12000] [--batch-size 64] [--runs 4] [--nodes 1,2]
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import statistics
 import tempfile
 import time
 
-import _common
+from bench import _common
+from bench.stats import spread
 
 # The simulated nodes all live on this machine: keep every Ray service on 127.0.0.1 (read at Ray's import).
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -142,10 +143,6 @@ def scaling(nodes: int, runs: int) -> float:
         made.shutdown()
 
 
-def median(values) -> str:
-    return f"{statistics.median(values):6.2f} s  (all: {', '.join(f'{v:.2f}' for v in values)})"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -202,16 +199,16 @@ def main() -> None:
             made.shutdown()
         if "first" not in skip:
             print("Train -> first chart point (warm)")
-            print(f"  ray      {median(ray_first)}")
-            print(f"  process  {median(proc_first)}")
+            print(f"  ray      {spread(ray_first, every=True)}")
+            print(f"  process  {spread(proc_first, every=True)}")
         if "epoch" not in skip:
             print(f"Epoch 2 of {args.limit:,} images, batch {args.batch_size} (trainer's clock)")
-            print(f"  ray      {median(ray_epochs)}")
-            print(f"  process  {median(proc_epochs)}")
+            print(f"  ray      {spread(ray_epochs, every=True)}")
+            print(f"  process  {spread(proc_epochs, every=True)}")
             print(f"  ratio process/ray  {statistics.median(proc_epochs) / statistics.median(ray_epochs):.3f}")
             print("First chart point -> run ended, as the server saw it (2 epochs, test set, model back)")
-            print(f"  ray      {median(ray_relay)}")
-            print(f"  process  {median(proc_relay)}")
+            print(f"  ray      {spread(ray_relay, every=True)}")
+            print(f"  process  {spread(proc_relay, every=True)}")
             print(f"  ratio process/ray  {statistics.median(proc_relay) / statistics.median(ray_relay):.3f}")
 
     if "scaling" not in skip:

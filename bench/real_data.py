@@ -7,7 +7,9 @@ import, as a learner's file would:
 - digits: written as a zip of PNGs in one folder per class and imported with
   `core.data.image_import.import_image_folders` (28×28 grey, the app's 20 % of each class held out for
   testing); every image preset then trains through the app's trainer (`core.runs.trainer.train_run`)
-  with the defaults the app gives it for a set of this size (`core.training.presets.defaults_for`), beside scikit-learn's LogisticRegression on the very same pixels and split.
+  with the defaults the app gives it for a set of this size (`core.training.presets.defaults_for`: more
+  epochs, and the Blank preset's own learning rate), beside scikit-learn's LogisticRegression on the very
+  same pixels and split.
 - diabetes: written as a CSV and imported with `core.data.tabular` (read_csv, the default target, prepare:
   the app's normalisation and 80/20 split); the preset the app starts such a table from
   (`default_preset_for`) and the other table preset train with the app's defaults for it, beside
@@ -17,7 +19,7 @@ wine and breast_cancer are classification tables: the app predicts numbers from 
 so they are not run. Goals (issue 25): on each table of 400 rows or more the app's default within 0.03 R² of
 the better of linear regression and gradient boosting; ≥ 96 % on the digits with every image preset.
 
-    .venv/bin/python bench/real_data.py [--presets fast,model1] [--epochs N] [--seed N]
+    .venv/bin/python -m bench.real_data [--presets fast,model1] [--epochs N] [--seed N]
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import tempfile
 import time
 import zipfile
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 OWNER = "b" * 32
 DIGIT_SIZE = 28  # as the app's default image models expect; the import resizes the 8×8 digits
@@ -99,7 +101,9 @@ def bench_digits(home: str, presets: list[str], epochs: int | None, seed: int) -
         hp = defaults_for(PRESETS[preset], len(data.x_train))  # what the app sets for a set of this size
         hp = Hyperparameters.from_dict({**hp.to_dict(), "seed": seed, **({"epochs": epochs} if epochs else {})})
         results, seconds = train_app(PRESETS[preset].spec(data.input_shape, data.num_classes), name, hp, store)
-        label = f"app {preset} ({hp.epochs} epochs, batch {hp.batch_size})"
+        label = (
+            f"app {preset} ({hp.epochs} epochs, batch {hp.batch_size}, {hp.optimizer} {hp.effective_learning_rate:g})"
+        )
         rows.append(("digits", label, results["test_accuracy"], seconds))
         momentum = results.get("batch_norm_momentum")
         extra = f", BatchNormalization momentum {momentum:g}" if momentum is not None else ""

@@ -5,7 +5,7 @@ each run ends, 20 times. After each run (and a short pause) the resident memory 
 read from /proc, and, with the process runner, that of each worker process separately (workers are
 replaced after CNN_PLAYGROUND_WORKER_MAX_RUNS runs, so their memory drops back then).
 
-    .venv/bin/python bench/rss_sequential.py [--runner thread|process] [--runs 20] [--epochs 2]
+    .venv/bin/python -m bench.rss_sequential [--runner thread|process] [--runs 20] [--epochs 2]
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _app import AppServer, Session, add_common_options, format_memory, launch, with_server  # noqa: E402
-from _common import machine  # noqa: E402  (also puts the repo root on sys.path)
+from bench._app import AppServer, Session, add_common_options, format_memory, launch, with_server
+from bench._common import machine
 
 SETTLE_SECONDS = 3  # after a run ends: let the server save it and answer the page's last rerun
 

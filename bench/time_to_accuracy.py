@@ -6,7 +6,7 @@ every epoch the model is evaluated on the whole test set; that evaluation is NOT
 time. Training time is the sum of the trainer's per-epoch seconds (each epoch including its
 validation, as shown in the app). Prints the test accuracy per epoch and the time to the target.
 
-    .venv/bin/python bench/time_to_accuracy.py [--epochs N] [--batch-size N] [--learning-rate X]
+    .venv/bin/python -m bench.time_to_accuracy [--epochs N] [--batch-size N] [--learning-rate X]
                                                [--optimizer NAME] [--target 0.894] [--stop-at-target]
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 SEED_ACCURACY = 0.894  # the notebook's model 1 test accuracy (30 epochs of SGD, about 5 minutes)
 

@@ -6,7 +6,7 @@ call with core.runs.trainer.RunRecorder streaming per-batch and per-epoch metric
 it to a RunStore after each epoch, as core/training.py does. Prints samples/s of each and the ratio
 trainer / plain (target >= 0.97).
 
-    .venv/bin/python bench/trainer_throughput.py [--rounds 3] [--epochs 1] [--batch-size 64] [--limit N]
+    .venv/bin/python -m bench.trainer_throughput [--rounds 3] [--epochs 1] [--batch-size 64] [--limit N]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 
-import _common  # noqa: F401  (sys.path, quiet TensorFlow)
+from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 
 def load_data(limit: int | None):

@@ -19,7 +19,7 @@ from core.data.image_import import SIZES as IMAGE_SIZES
 from core.disk import disk_problem
 from core.model.spec import analyze, format_shape, structure_problems
 from core.training.hyperparams import HYPERPARAMETER_FIELDS, Hyperparameters
-from core.training.presets import PRESETS
+from core.training.presets import PRESETS, defaults_for_dataset
 from core.training.validation import MAX_JSON_BYTES, InvalidInput, load_json, spec_problems
 
 CLI_FIELDS = [f for f in HYPERPARAMETER_FIELDS if f.cli]
@@ -75,6 +75,17 @@ def _data_shape(args) -> tuple[tuple | None, int | None]:
     except DatasetUnavailable as err:
         raise UserError(str(err)) from None
     return data.input_shape, data.num_classes
+
+
+def _dataset_name(value: str) -> str:
+    """--dataset: a built-in data set or the name an import gave (whether it exists is checked on loading)."""
+    from core.data.user_datasets import is_user_dataset
+
+    if value in DATASETS or is_user_dataset(value):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"unknown data set {value!r}: choose one of {', '.join(DATASETS)}, or an imported data set's name (own-…)"
+    )
 
 
 def cmd_presets(args) -> int:
@@ -155,9 +166,10 @@ def cmd_export(args) -> int:
 
 
 def _hyperparameters(args) -> Hyperparameters:
-    """The preset's training settings (or the defaults), with the ones given on the command line."""
+    """The preset's training settings for --dataset, as the app sets them for a set of its size (or the
+    defaults), with the ones given on the command line."""
     preset = PRESETS.get(args.preset) if args.preset else None
-    base = preset.app_hyperparameters if preset else Hyperparameters()
+    base = defaults_for_dataset(preset, args.dataset) if preset else Hyperparameters()
     chosen = {f.name: getattr(args, f.name) for f in CLI_FIELDS if getattr(args, f.name, None) is not None}
     if "optimizer" in chosen and "learning_rate" not in chosen:
         chosen["learning_rate"] = None  # the chosen optimizer's own default
@@ -209,7 +221,7 @@ def cmd_train(args) -> int:
     hp = _hyperparameters(args)
     manager = _manager(args)
     try:
-        run = manager.start(spec, args.dataset, hp, owner="cli", name=title)
+        run = manager.start(spec, args.dataset, hp, owner=_owner(args), name=title)
     except RunRejected as err:
         raise UserError("The run cannot start:\n- " + "\n- ".join(err.problems)) from None
     try:
@@ -502,7 +514,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     def add_hyperparameters(p):
-        p.add_argument("--dataset", choices=list(DATASETS), default="fashion_mnist")
+        p.add_argument(
+            "--dataset",
+            type=_dataset_name,
+            default="fashion_mnist",
+            metavar="NAME",
+            help=f"{', '.join(DATASETS)}, or an imported data set's name (own-…, as import-images prints it; "
+            "looked for in $CNN_PLAYGROUND_HOME) (default: fashion_mnist)",
+        )
         for f in CLI_FIELDS:  # one --flag per training setting of the field table
             p.add_argument(
                 "--" + f.name.replace("_", "-"),
@@ -522,6 +541,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_hyperparameters(p)
     p.add_argument("--out", metavar="FILE.json", required=True)
     p.add_argument("--home", help="run store folder (default: $CNN_PLAYGROUND_HOME or the user data dir)")
+    p.add_argument(
+        "--owner",
+        default="cli",
+        help="whose run it is (an imported data set trains only as its owner's): the value of the "
+        "cnn_playground_user cookie in their browser (default: cli)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(

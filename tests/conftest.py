@@ -60,16 +60,44 @@ def subprocess_env(tmp_path):
 
 # With pytest-xdist (`-n 2 --dist loadgroup`, as scripts/run_tests.sh runs the suite) a group's tests run in
 # one worker, one after another: a module's tests share its module fixtures (one training, not one per
-# worker); the browser tests share that worker's one app server and screenshot folder, and never load
-# the machine twice at once; the Ray tests never run two local clusters at once.
+# worker); the browser tests share that worker's one app server and one Chromium, and never load the machine
+# twice at once; the Ray tests never run two local clusters at once.
 SERIAL_LAYERS = ("browser", "cluster")
+# The order the groups are handed out in (xdist gives a free worker the next group): the longest first, so
+# that the browser tests (one worker, several minutes) start at once while the other worker takes the Ray
+# tests and then the rest, and the many short unit modules at the end fill up whichever worker is free first.
+LAYER_ORDER = ("browser", "cluster", "app", "training", "unit")
+
+
+def group_of(nodeid: str) -> str:
+    """The xdist group of a test: its layer for the browser and Ray tests, else its layer and module."""
+    path = Path(nodeid.split("::", 1)[0])
+    layer = path.parent.name
+    return layer if layer in SERIAL_LAYERS else f"{layer}/{path.name}"
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        path = Path(str(item.fspath))
-        layer = path.parent.name
+        layer = Path(str(item.fspath)).parent.name
         if layer in LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
-        group = layer if layer in SERIAL_LAYERS else f"{layer}/{path.name}"
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(group_of(item.nodeid)))
+    rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
+    # A stable sort: the files of a layer, and the tests of a file, keep their order.
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).parent.name, len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` by `group_of`. xdist's own loadgroup reads the groups from test ids it rewrites, which
+    pytest 9.2's structured node ids no longer allow (pytest-xdist issue 1386): every test was scheduled on
+    its own, module fixtures were made once per worker and both workers ran browser and Ray tests at once."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid.split("@", 1)[0])  # (an older pytest: xdist's own suffix)
+
+    return ByGroup(config, log)

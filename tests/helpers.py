@@ -211,6 +211,23 @@ def app_opened_with(**query) -> AppTest:
     return rerun(at)
 
 
+TEACHER_PASSWORD = "s3cret"
+
+
+def teacher_logged_in(monkeypatch) -> AppTest:
+    """A new app session on the Teacher page, logged in with the password classroom mode is set up with here
+    (earlier tests' wrong passwords forgotten, so no wait)."""
+    from dashboard.session import teacher as teacher_login
+
+    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", TEACHER_PASSWORD)
+    teacher_login._throttle.clear()
+    at = app_opened_with()
+    open_page(at, "teacher")
+    at.text_input(key="teacher_password").set_value(TEACHER_PASSWORD)
+    at.button(key="FormSubmitter:teacher_login-Log in").click()
+    return rerun(at)
+
+
 def restart_app_server() -> None:
     """As if the server restarted: the process-wide run manager is rebuilt, on the store folder
     CNN_PLAYGROUND_HOME names now (each test has its own)."""

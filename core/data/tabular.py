@@ -184,7 +184,7 @@ def read_csv(source: bytes | str | Path, *, max_mb: float = MAX_UPLOAD_MB) -> tu
     frame.columns = [str(c).strip() for c in frame.columns]
     notes = [encoding_note] if encoding_note else []
     _check_size(frame)
-    written = read_spreadsheet_numbers(frame, decimal)
+    written, marked = read_spreadsheet_numbers(frame, decimal)
     frame.attrs[WRITTEN_AS_ATTR] = written  # describe() tells each column's description
     if sep != ",":
         notes.append(
@@ -192,6 +192,7 @@ def read_csv(source: bytes | str | Path, *, max_mb: float = MAX_UPLOAD_MB) -> tu
             + (" and decimals written with a comma." if decimal == "," else ".")
         )
     notes += [f"Column {name!r} holds {how}: they were read as numbers." for name, how in written.items()]
+    notes += [_markers_note(name, markers) for name, markers in marked.items()]
     return frame, notes
 
 
@@ -289,17 +290,29 @@ def read_number(text: str, decimal: str = ".") -> tuple[float, frozenset[str]] |
     return (-value if negative else value), frozenset(seen)
 
 
+# What files write in a cell of numbers for "no value" (compared without case and surrounding spaces):
+# pandas already reads some of them ("NA", "null", "NaN"…) as missing, but not "?" (the UCI files, such as
+# auto-mpg's horsepower) or "-", and not any of them with a space around them.
+MISSING_MARKERS = frozenset({"", "?", "-", "--", "na", "n/a", "nan", "null", "none", "#n/a"})
+
+
+def is_missing_marker(text) -> bool:
+    """True for a cell that says "no value" ("?", "NA", "n/a", "-", " ? ", an empty one…)."""
+    return isinstance(text, str) and text.strip(SPACES + "\t").lower() in MISSING_MARKERS
+
+
 def spreadsheet_numbers(series: pd.Series, decimal: str = ".") -> tuple[pd.Series, str] | None:
-    """A text column whose every entry is a number as spreadsheets write them, as floats, with a description
-    of how they were written; None when any entry is not such a number (the column stays text) or when the
-    column mixes currencies or decimal marks.
+    """A text column whose every entry is a number as spreadsheets write them (or a missing-value marker,
+    see MISSING_MARKERS, which becomes missing), as floats, with a description of how they were written; None
+    when any other entry is not such a number (the column stays text) or when the column mixes currencies or
+    decimal marks.
 
     The file's decimal mark is tried first, then the other one (a comma-separated file with "3,5" in quotes).
     """
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return None
     entries = series.dropna().astype(str)
-    entries = entries[entries.str.strip(SPACES + "\t") != ""]
+    entries = entries[~entries.map(is_missing_marker)]
     if entries.empty:
         return None
     for mark in dict.fromkeys((decimal, "," if decimal == "." else ".")):
@@ -309,8 +322,16 @@ def spreadsheet_numbers(series: pd.Series, decimal: str = ".") -> tuple[pd.Serie
             if len({m for m in seen if m.startswith("currency:")}) > 1:
                 return None  # dollars and euros in one column are not one quantity
             values = series.map({text: value for text, (value, _) in read.items()}).astype(float)
-            return values, _written_as(seen, read)
+            spaced = any(text != text.strip(SPACES + "\t") for text in read)
+            return values, (_written_as(seen, read) if seen or spaced else "")
     return None
+
+
+def missing_markers(series: pd.Series) -> dict[str, int]:
+    """The missing-value markers a text column holds, as written (stripped), and how many cells each."""
+    texts = series.dropna().astype(str)
+    marked = texts[texts.map(is_missing_marker)].str.strip(SPACES + "\t")
+    return {text: int(count) for text, count in marked.value_counts().items() if text}
 
 
 def _read_all(texts, decimal: str) -> dict[str, tuple[float, frozenset[str]]] | None:
@@ -335,16 +356,28 @@ def _written_as(seen: frozenset[str], read: dict) -> str:
     return f"numbers written with {listed} (such as {example.strip()!r} → {read[example][0]:g})"
 
 
-def read_spreadsheet_numbers(frame: pd.DataFrame, decimal: str) -> dict[str, str]:
-    """Turn every text column that holds only spreadsheet-written numbers into numbers, in place; returns
-    column name -> how its numbers were written. pandas' own ``thousands`` option is not used: it does not
-    check the groups of three ("1.5" would become 15)."""
-    written = {}
+def read_spreadsheet_numbers(frame: pd.DataFrame, decimal: str) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    """Turn every text column that holds only spreadsheet-written numbers (and missing-value markers) into
+    numbers, in place; returns column name -> how its numbers were written (when not plainly), and column name
+    -> the markers read as missing values with their counts. pandas' own ``thousands`` option is not used: it
+    does not check the groups of three ("1.5" would become 15)."""
+    written, marked = {}, {}
     for name in frame.columns:
         read = spreadsheet_numbers(frame[name], decimal)
         if read is not None:
-            frame[name], written[name] = read
-    return written
+            markers = missing_markers(frame[name])
+            frame[name], how = read
+            if how:
+                written[name] = how
+            if markers:
+                marked[name] = markers
+    return written, marked
+
+
+def _markers_note(name: str, markers: dict[str, int]) -> str:
+    """ "Column 'horsepower' has '?' in 6 rows: read as missing values." """
+    listed = " and ".join(f"{text!r} in {count:,} row{'s' if count != 1 else ''}" for text, count in markers.items())
+    return f"Column {name!r} has {listed}: read as missing values (its other entries are numbers)."
 
 
 # --- what each column can be ---------------------------------------------------------------------
@@ -399,18 +432,19 @@ def describe_column(name: str, series: pd.Series, written_as: str = "") -> Colum
         return Column(name, LEFT_OUT, 0, missing, "it is empty")
     if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
         text = _text_values(series)
-        numbers = _number_entries(text)  # as spreadsheets write them too ("1,037.5", "12%", "$3")
-        if numbers.all():  # read_csv reads such a column, unless its entries disagree with one another
+        given = text[~text.map(is_missing_marker)]  # "?", "n/a"…: no value, neither a number nor a typo
+        numbers = _number_entries(given)  # as spreadsheets write them too ("1,037.5", "12%", "$3")
+        if len(given) and numbers.all():  # read_csv reads such a column, unless its entries disagree
             return Column(
                 name,
                 LEFT_OUT,
                 distinct,
                 missing,
-                f"numbers written in different ways (such as {' and '.join(map(repr, text.unique()[:2]))}: "
+                f"numbers written in different ways (such as {' and '.join(map(repr, given.unique()[:2]))}: "
                 "different currency signs or decimal marks): write them all one way in the CSV",
             )
-        if numbers.mean() >= NUMBER_LIKE:
-            example = text[~numbers].iloc[0]
+        if len(given) and numbers.mean() >= NUMBER_LIKE:
+            example = given[~numbers].iloc[0]
             return Column(
                 name,
                 LEFT_OUT,
@@ -537,7 +571,7 @@ def default_target(columns: list[Column]) -> TargetChoice:
     before a word of it, then the rightmost), else none: the user is asked. The last numeric column is no
     guess: in real files it is as often a count, a date part or a code.
 
-    When the column named most like a target cannot be one (text, mostly numbers with a few "?"), the
+    When the column named most like a target cannot be one (text, mostly numbers with a few typos), the
     warning says so loudly instead of another column silently taking its place."""
     ranked = [(target_name_rank(c.name), i, c) for i, c in enumerate(columns) if target_name_rank(c.name)]
     if not ranked:
@@ -655,10 +689,17 @@ def prepare(
     used = frame[[*features, target]]
     complete = used.notna().all(axis=1).to_numpy()
     dropped = int((~complete).sum())
+    no_target = int(used[target].isna().sum())
     if dropped:
         report.append(
             f"{dropped:,} of {len(frame):,} rows had a missing value in a chosen column and were left "
             "out (the network needs every value)."
+        )
+    if no_target:  # said apart: these rows are lost whatever the inputs, and the user may not expect it
+        report.append(
+            f"{no_target:,} of those rows {'has' if no_target == 1 else 'have'} a missing value in the target "
+            f"{target!r} itself: a row without the value to predict can neither teach nor test the network, so it "
+            "is left out whatever its inputs."
         )
     used = used[complete].reset_index(drop=True)
     if len(used) < MIN_ROWS:
@@ -713,6 +754,7 @@ def prepare(
         "rows": int(len(frame)),
         "rows_used": int(len(used)),
         "dropped_rows": dropped,
+        "dropped_target_rows": no_target,
         "test_fraction": test_fraction,
         "seed": seed,
         "features": encoding,

@@ -53,8 +53,11 @@ def build_model(spec: dict, batches_per_epoch: int | None = None):
 
     def make(layer_type: str, name: str, layer: dict):
         kwargs = keras_kwargs(layer)
-        if layer_type == "BatchNormalization":
+        if layer_type == "BatchNormalization":  # Keras' own, with TensorFlow's fused kernel while training
+            from core.model.fused_batch_norm import BatchNormalization
+
             kwargs.setdefault("momentum", momentum)
+            return BatchNormalization(name=name, **kwargs)
         return getattr(keras.layers, layer_type)(name=name, **kwargs)
 
     if not is_graph(spec):

@@ -2,10 +2,11 @@
 
 A worker has TensorFlow imported already and is recycled after a number of runs. Every ``model.fit`` in
 a long-lived process leaks a little memory (keras-team/keras#17458) and an oversized model can take the
-whole process down: a worker confines both, and a stuck run can be terminated. The worker trains its
-own copy of the run (``RelayRun``), whose every change comes back through a pipe into the Run object
-readers poll; stop and pause go to the worker through a second pipe. The worker saves nothing: the
-server's copy of the run is saved by the manager, as with any runner.
+whole process down: a worker confines both, and a stuck run can be terminated. The relay
+(core.runs.relay) does the rest: the worker trains its own copy of the run, whose every change (an Event)
+comes back through a pipe into the Run object readers poll; stop and pause go to the worker through a
+second pipe. The worker saves nothing: the server's copy of the run is saved by the manager, as with any
+runner.
 """
 
 from __future__ import annotations
@@ -14,19 +15,12 @@ import multiprocessing
 import multiprocessing.spawn
 import os
 import threading
-import time
 from collections.abc import Callable
 
-from core.runs.record import Ending, Run, Status
+from core.runs.record import Ending, Event, Run, Status
+from core.runs.relay import CRASH_MESSAGE, Job, News, WorkerSide, relay
 from core.runs.runners import Runner, Trainer, intra_op_threads
 from core.runs.store import RunStore
-
-CRASH_MESSAGE = (
-    "The training process stopped unexpectedly — most likely the model needed more memory than "
-    "this server has. Use fewer filters or units, or a smaller batch size, and train again."
-)
-STUCK_MESSAGE = "Stopped by you; the training process did not respond, so it was ended. The history up to then is kept."
-STOP_GRACE_SECONDS = 30.0  # a worker that ignores Stop this long is terminated
 
 
 class ServerGone(BaseException):
@@ -36,6 +30,7 @@ class ServerGone(BaseException):
 
 
 WORKER_NAME = "cnn-playground-worker"
+READY = "ready"  # what a worker sends once, when TensorFlow is imported and warm
 _preparation_data = multiprocessing.spawn.get_preparation_data
 
 
@@ -52,47 +47,17 @@ def _preparation_without_main(name):
 multiprocessing.spawn.get_preparation_data = _preparation_without_main
 
 
-class RelayRun(Run):
-    """The worker's copy of a run: every change is also sent to the server's copy through a pipe."""
+def pipe_sender(conn) -> Callable[[Event], None]:
+    """What a worker's copy of a run sends its events with: the pipe to its server (ServerGone once that
+    is closed)."""
 
-    conn = None
-
-    def _send(self, kind: str, payload=None) -> None:
-        with self._lock:
-            state = {
-                "status": self.status,
-                "epoch": self.epoch,
-                "batch": self.batch,
-                "batches_per_epoch": self.batches_per_epoch,
-                "started": self.started,
-                "paused_seconds": self.paused_seconds,
-                "params": self.params,
-                "phase": self.phase,
-                "epoch_started": self.epoch_started,
-                "pace_started": self.pace_started,
-                "paused_since": self.paused_since,
-                "eval_sizes": self.eval_sizes,
-                "saving_seconds": self.saving_seconds,
-            }
+    def send(event: Event) -> None:
         try:
-            self.conn.send((kind, payload, state))
+            conn.send(event)
         except (BrokenPipeError, EOFError, OSError):
             raise ServerGone from None
 
-    def begin(self, batches_per_epoch: int, eval_sizes: dict | None = None, saving_seconds: float = 0.0) -> None:
-        super().begin(batches_per_epoch, eval_sizes, saving_seconds)
-        self._send("begin")
-
-    def record_batch(self, *args, **kwargs) -> None:
-        super().record_batch(*args, **kwargs)
-        self._send("batch", self.batch_history(len(self._batches) - 1)[0])
-
-    def record_epoch(self, metrics: dict) -> None:
-        super().record_epoch(metrics)
-        self._send("epoch", metrics)
-
-    def _state_changed(self) -> None:
-        self._send("state")
+    return send
 
 
 def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Trainer) -> None:
@@ -102,7 +67,7 @@ def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Train
     if hasattr(trainer, "warm_up"):  # before "ready": the first run finds TensorFlow warm
         trainer.warm_up()
     store = RunStore(home, verify=False)  # for the model files only: the server checked it and saves the run
-    current: dict[str, RelayRun] = {}
+    worker = WorkerSide()
 
     def obey_controls() -> None:
         while True:
@@ -112,12 +77,11 @@ def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Train
                 # The server is gone (killed or restarted): end now, even mid-validation or while paused,
                 # so a restarted server finds this process dead and marks the run interrupted.
                 os._exit(0)
-            run = current.get("run")
-            if run is not None:
-                {"stop": run.request_stop, "pause": run.request_pause, "resume": run.resume}[command]()
+            worker.command(command)
 
     threading.Thread(target=obey_controls, daemon=True).start()
-    job_conn.send(("ready", None, None))
+    job_conn.send(READY)
+    send = pipe_sender(job_conn)
     while True:
         try:
             job = job_conn.recv()
@@ -125,17 +89,13 @@ def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Train
             return
         if job is None:
             return
-        record, batches, epochs, analysis, continue_training = job
-        run = RelayRun.from_record(record, batches, epochs)
-        run.analysis = analysis
-        run.conn = job_conn
-        current["run"] = run
+        run, taken = worker.take(job, send)
         try:
-            ending = trainer.train(run, store, continue_training=continue_training)
-            job_conn.send(("done", run.summary_record(), ending))
+            ending = trainer.train(run, store, continue_training=taken.continue_training)
+            send(Event.done(run, ending))
         except (ServerGone, BrokenPipeError, EOFError, OSError):
             os._exit(0)  # nobody is listening any more; what the server saved stays as it is
-        current.pop("run", None)
+        worker.release()
 
 
 class _Worker:
@@ -157,7 +117,7 @@ class _Worker:
 
     def wait_ready(self, timeout: float = 180.0) -> bool:
         if not self.ready and self.job_conn.poll(timeout):
-            self.ready = self.job_conn.recv()[0] == "ready"
+            self.ready = self.job_conn.recv() == READY
         return self.ready
 
     def stop(self) -> None:
@@ -246,38 +206,49 @@ class ProcessRunner(Runner):
     def _relay(self, slot: int, run: Run, continue_training: bool) -> Ending:
         worker = self._fresh_worker(slot)
         worker.runs += 1
-        worker.job_conn.send(
-            (run.summary_record(), run.batch_history(), run.epoch_history(), run.analysis, continue_training)
-        )
-        sent = {"stop": False, "pause": False}
-        stop_sent_at = None
-        while True:
-            # Take every update the worker has sent, then pass on the user's controls.
-            ready = worker.job_conn.poll(0.05)
-            while ready:
-                try:
-                    kind, payload, remote = worker.job_conn.recv()
-                except (EOFError, OSError):
-                    return self._crashed(slot)
-                if kind == "done":
-                    run.apply_final(payload)
-                    return remote  # the worker's Ending
-                run.apply_remote(kind, payload, remote)
-                ready = worker.job_conn.poll(0)
-            if not worker.process.is_alive():
-                return self._crashed(slot)
-            if run.stop_requested and not sent["stop"]:
-                worker.control_conn.send("stop")
-                sent["stop"] = True
-                stop_sent_at = time.time()
-            elif run.pause_requested != sent["pause"] and not sent["stop"]:
-                worker.control_conn.send("pause" if run.pause_requested else "resume")
-                sent["pause"] = run.pause_requested
-            if stop_sent_at is not None and time.time() - stop_sent_at > STOP_GRACE_SECONDS:
-                worker.process.terminate()  # a stuck run: end its process, keep what it recorded
-                worker.process.join(5)
-                return Ending(Status.STOPPED, STUCK_MESSAGE)
+        worker.job_conn.send(Job.of(run, continue_training).to_dict())
+        return relay(run, _PipeLink(worker, lambda: self._crashed(slot)))
 
     def _crashed(self, slot: int) -> Ending:
         self._workers[slot].runs = self.max_runs_per_worker  # replace it before the next run
         return Ending(Status.FAILED, CRASH_MESSAGE)
+
+
+class _PipeLink:
+    """The relay's way to a worker process (core.runs.relay.WorkerLink): its pipes and its process."""
+
+    gap = 0.0  # the pipe costs the worker nothing: every batch is taken as it comes
+
+    def __init__(self, worker: _Worker, crashed: Callable[[], Ending]):
+        self.worker = worker
+        self.crashed = crashed
+
+    def poll(self) -> News:
+        """Every event the worker has sent (waiting up to 50 ms for one), up to its end."""
+        conn, news = self.worker.job_conn, News()
+        ready = conn.poll(0.05)
+        while ready:
+            try:
+                event = conn.recv()
+            except (EOFError, OSError):
+                news.end = self.crashed()
+                return news
+            if event.kind == Event.DONE:
+                news.end = event
+                return news
+            news.events.append(event)
+            ready = conn.poll(0)
+        if not self.worker.process.is_alive():
+            news.end = self.crashed()
+        return news
+
+    def command(self, command: str) -> bool:
+        try:
+            self.worker.control_conn.send(command)
+        except (BrokenPipeError, OSError):
+            return False  # the next poll finds the process gone
+        return True
+
+    def abandon(self) -> None:
+        self.worker.process.terminate()
+        self.worker.process.join(5)

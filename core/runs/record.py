@@ -1,8 +1,12 @@
-"""A training run as a record: settings, live status and append-only history, safe to read from any thread.
+"""A training run: its saved record, the events a worker sends, and the live run readers poll.
 
-The worker thread writes to it; any number of readers (a page, a refreshed tab, a projector) poll it,
-each from its own position in the history, so no reader drains anything from another. The run manager
-(core.runs.manager) starts, saves and ends runs; a run only records what happens to it.
+- ``RunRecord``: the fields the store saves of a run (everything but its history), frozen: a snapshot.
+- ``Event``: one change a worker's copy of a run sends to the server's copy (it began, a batch, an epoch,
+  its state, and at the end its final record with how it ended); the relay (core.runs.relay) carries them.
+- ``Run``: the live run, safe to read from any thread. The worker thread writes to it (or applies the
+  events of a copy trained elsewhere); any number of readers (a page, a refreshed tab, a projector) poll
+  it, each from its own position in the history, so no reader drains anything from another. The run
+  manager (core.runs.manager) starts, saves and ends runs; a run only records what happens to it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 from core.timing import TrainingClock
 from core.training.hyperparams import Hyperparameters
@@ -71,13 +75,112 @@ class Ending:
     results: dict | None = None  # test-set results, when the run reached the test set
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """What the store saves of a run beside its history: who, what, with which settings, how far, how it ended.
+
+    ``to_dict``/``from_dict`` are the saved form (the store's ``summary`` column, a file of work's run.json),
+    its keys in this order; ``from_dict`` reads a record saved before a field existed with its default.
+    """
+
+    id: str
+    owner: str = ""
+    name: str = ""
+    created: float | None = None
+    parent_id: str | None = None  # the run this one was cloned from ("change one thing")
+    challenge: str | None = None  # the classroom challenge it was trained for, if any
+    learner: str = ""  # the learner's chosen display name on a class leaderboard
+    experiment: str | None = None  # the experiment (core.experiments) this run is a variant of, if any
+    kind: str = Kind.TRAINING
+    options: dict = field(default_factory=dict)  # a job's own settings
+    task: str = "classification"  # a name in core.training.tasks.TASKS
+    spec: dict
+    dataset: str
+    hyperparameters: Hyperparameters
+    params: int = 0
+    status: str = Status.QUEUED
+    message: str = ""
+    started: float | None = None
+    ended: float | None = None
+    epoch: int = 0
+    batch: int = 0
+    batches_per_epoch: int = 0
+    results: dict | None = None
+    paused_seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        record["hyperparameters"] = self.hyperparameters.to_dict()
+        return record
+
+    @classmethod
+    def from_dict(cls, record: dict) -> RunRecord:
+        values = {f.name: record[f.name] for f in fields(cls) if f.name in record}
+        values["hyperparameters"] = Hyperparameters.from_dict(record["hyperparameters"])
+        values["task"] = task_of_record(record).name  # records from before the task was saved
+        values["options"] = dict(record.get("options") or {})
+        for key, default in (("owner", ""), ("name", ""), ("learner", ""), ("kind", Kind.TRAINING), ("params", 0)):
+            if values.get(key) is None:
+                values[key] = default
+        values["paused_seconds"] = record.get("paused_seconds") or 0.0
+        return cls(**values)
+
+
+# The live fields a worker's copy of a run sends with every event, the status first (see Run.apply).
+LIVE_FIELDS = (
+    "status",
+    "epoch",
+    "batch",
+    "batches_per_epoch",
+    "started",
+    "paused_seconds",
+    "params",
+    "phase",
+    "epoch_started",
+    "pace_started",
+    "paused_since",
+    "eval_sizes",
+    "saving_seconds",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change a worker's copy of a run made, sent to the server's copy (``Run.apply``), in order.
+
+    ``state``: the copy's live fields (LIVE_FIELDS) just after the change. ``row``: a batch's or an epoch's
+    metrics. The last event of a run is ``DONE``, with its final ``record`` and its ``ending``.
+    """
+
+    BEGIN = "begin"  # training began (or began again): the manager saves the run
+    STATE = "state"  # the phase or the pause changed
+    BATCH = "batch"
+    EPOCH = "epoch"  # the manager saves the run
+    DONE = "done"
+
+    kind: str
+    state: dict = field(default_factory=dict)
+    row: dict | None = None
+    record: RunRecord | None = None
+    ending: Ending | None = None
+
+    @classmethod
+    def done(cls, run: Run, ending: Ending) -> Event:
+        return cls(cls.DONE, record=run.record(), ending=ending)
+
+
 def new_run_id() -> str:
     """A run's id: 12 hex digits (core.runs.store checks ids against this form)."""
     return secrets.token_hex(6)
 
 
 class Run:
-    """One training run. All mutation goes through methods that hold the run's lock."""
+    """One live training run. All mutation goes through methods that hold the run's lock.
+
+    Trained in this process, its trainer writes to it (``begin``, ``record_batch``...). Trained elsewhere (a
+    worker process, a cluster), the worker's copy sends an ``Event`` for every change (``on_event``) and the
+    server's copy takes each over (``apply``); the relay (core.runs.relay) carries them between the two.
+    """
 
     def __init__(
         self,
@@ -119,6 +222,8 @@ class Run:
         self.analysis = None
         # Called after the run begins and after each epoch (the manager saves the run there).
         self.on_progress: Callable[[Run], None] | None = None
+        # A worker's copy of a run trained elsewhere: called with every change, for the server's copy.
+        self.on_event: Callable[[Event], None] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._resumed = threading.Event()  # cleared while the user has paused the run
@@ -171,6 +276,7 @@ class Run:
             self._paused_before = self.paused_seconds
             self.batches_per_epoch = batches_per_epoch
         self._progressed()
+        self._emit(Event.BEGIN)
 
     def record_batch(
         self, epoch: int, batch: int, loss: float, accuracy: float | None = None, **metrics: float | None
@@ -180,14 +286,14 @@ class Run:
             self.batch = batch + 1
             if batch == 0:
                 self.pace_started = time.time()
-            self._batches.append(
-                {
-                    "step": epoch * self.batches_per_epoch + batch + 1,
-                    "epoch": epoch + 1,
-                    "loss": loss,
-                    **(metrics or {"accuracy": accuracy}),
-                }
-            )
+            row = {
+                "step": epoch * self.batches_per_epoch + batch + 1,
+                "epoch": epoch + 1,
+                "loss": loss,
+                **(metrics or {"accuracy": accuracy}),
+            }
+            self._batches.append(row)
+        self._emit(Event.BATCH, row)
 
     def record_epoch(self, metrics: dict) -> None:
         with self._lock:
@@ -198,6 +304,7 @@ class Run:
             self.epoch_started = time.time()
             self.pace_started = None
         self._progressed()
+        self._emit(Event.EPOCH, metrics)
 
     def set_phase(self, phase: str) -> None:
         """'validating', 'testing' or '' (training): what the worker is doing, for the page to say."""
@@ -205,7 +312,7 @@ class Run:
             self.phase = phase
             if phase == "testing" and self._training_began is not None and self._training_ended is None:
                 self._training_ended = time.time()
-        self._state_changed()
+        self._emit(Event.STATE)
 
     def _progressed(self) -> None:
         if self.on_progress is not None:
@@ -268,7 +375,7 @@ class Run:
         with self._lock:
             previous, self.status = self.status, Status.PAUSED
             self.paused_since = began
-        self._state_changed()
+        self._emit(Event.STATE)
         while not self._resumed.wait(0.2):
             if self._stop.is_set():
                 break
@@ -282,33 +389,37 @@ class Run:
                 self.epoch_started += paused
             if self.status == Status.PAUSED:
                 self.status = Status.STOPPING if self._stop.is_set() else previous
-        self._state_changed()
+        self._emit(Event.STATE)
         return paused
 
-    def _state_changed(self) -> None:
-        """Hook for copies of a run in another process (see core.runs.process_runner.RelayRun)."""
-
-    # --- mirrored from a worker process (core.runs.process_runner.ProcessRunner) ----------------------
-
-    def apply_remote(self, kind: str, payload, state: dict) -> None:
-        """Take over a change the worker's copy of this run made ("begin", "state", "batch" or "epoch")."""
+    def _emit(self, kind: str, row: dict | None = None) -> None:
+        """Send the change just made to the server's copy, when this is a worker's copy (``on_event``)."""
+        if self.on_event is None:
+            return
         with self._lock:
-            if kind == "batch":
-                self._batches.append(payload)
-            elif kind == "epoch":
-                self._epochs.append(payload)
-            for key in ("epoch", "batch", "batches_per_epoch", "started", "paused_seconds", "params"):
+            state = {key: getattr(self, key) for key in LIVE_FIELDS}
+        self.on_event(Event(kind, state, row))
+
+    # --- the server's copy of a run trained elsewhere (core.runs.relay) -----------------------------
+
+    def apply(self, event: Event) -> None:
+        """Take over a change the worker's copy of this run made (any kind but ``Event.DONE``)."""
+        state = event.state
+        with self._lock:
+            if event.kind == Event.BATCH:
+                self._batches.append(event.row)
+            elif event.kind == Event.EPOCH:
+                self._epochs.append(event.row)
+            for key in LIVE_FIELDS[1:]:
                 setattr(self, key, state[key])
-            for key in ("phase", "epoch_started", "pace_started", "eval_sizes", "saving_seconds", "paused_since"):
-                if key in state:
-                    setattr(self, key, state[key])
             # Stop pressed here and not yet seen by the worker: keep showing "stopping".
             if not (self._stop.is_set() and state["status"] in (Status.RUNNING, Status.PAUSED)):
                 self.status = state["status"]
-        if kind in ("begin", "epoch"):
+        if event.kind in (Event.BEGIN, Event.EPOCH):
             self._progressed()
 
-    def apply_final(self, record: dict) -> None:
+    def apply_final(self, record: RunRecord) -> None:
+        """Take over the worker's final record of this run (with ``Event.DONE``): its end, clocks and settings."""
         with self._lock:
             for key in (
                 "status",
@@ -322,8 +433,8 @@ class Run:
                 "paused_seconds",
                 "params",
             ):
-                setattr(self, key, record.get(key))
-            self.hyperparameters = Hyperparameters.from_dict(record["hyperparameters"])
+                setattr(self, key, getattr(record, key))
+            self.hyperparameters = record.hyperparameters
 
     def reopen(self, extra_epochs: int) -> None:
         """An ended run goes back to the queue to train ``extra_epochs`` more, extending its history."""
@@ -421,60 +532,70 @@ class Run:
 
     # --- persistence -------------------------------------------------------------------------
 
-    def summary_record(self) -> dict:
+    def record(self) -> RunRecord:
+        """The run's saved fields as they are now (a frozen snapshot; the history is read apart)."""
         with self._lock:
-            return {
-                "id": self.id,
-                "owner": self.owner,
-                "name": self.name,
-                "created": self.created,
-                "parent_id": self.parent_id,
-                "challenge": self.challenge,
-                "learner": self.learner,
-                "experiment": self.experiment,
-                "kind": self.kind,
-                "options": self.options,
-                "task": self.task.name,
-                "spec": self.spec,
-                "dataset": self.dataset,
-                "hyperparameters": self.hyperparameters.to_dict(),
-                "params": self.params,
-                "status": self.status,
-                "message": self.message,
-                "started": self.started,
-                "ended": self.ended,
-                "epoch": self.epoch,
-                "batch": self.batch,
-                "batches_per_epoch": self.batches_per_epoch,
-                "results": self.results,
-                "paused_seconds": self.paused_seconds,
-            }
+            return RunRecord(
+                id=self.id,
+                owner=self.owner,
+                name=self.name,
+                created=self.created,
+                parent_id=self.parent_id,
+                challenge=self.challenge,
+                learner=self.learner,
+                experiment=self.experiment,
+                kind=self.kind,
+                options=dict(self.options),
+                task=self.task.name,
+                spec=self.spec,
+                dataset=self.dataset,
+                hyperparameters=self.hyperparameters,
+                params=self.params,
+                status=self.status,
+                message=self.message,
+                started=self.started,
+                ended=self.ended,
+                epoch=self.epoch,
+                batch=self.batch,
+                batches_per_epoch=self.batches_per_epoch,
+                results=self.results,
+                paused_seconds=self.paused_seconds,
+            )
+
+    def summary_record(self) -> dict:
+        """The saved form of ``record()`` (a plain dict, as the store and a file of work keep it)."""
+        return self.record().to_dict()
 
     @classmethod
-    def from_record(cls, record: dict, batches: list[dict] | None = None, epochs: list[dict] | None = None) -> Run:
+    def from_record(
+        cls, record: RunRecord | dict, batches: list[dict] | None = None, epochs: list[dict] | None = None
+    ) -> Run:
+        """The live run of a saved record (a ``RunRecord`` or its dict) and its history."""
+        if isinstance(record, dict):
+            record = RunRecord.from_dict(record)
         run = cls(
-            record["spec"],
-            record["dataset"],
-            Hyperparameters.from_dict(record["hyperparameters"]),
-            owner=record.get("owner", ""),
-            name=record.get("name", ""),
-            run_id=record["id"],
-            created=record.get("created"),
-            params=record.get("params", 0),
-            parent_id=record.get("parent_id"),
-            challenge=record.get("challenge"),
-            learner=record.get("learner", ""),
-            experiment=record.get("experiment"),
-            task=task_of_record(record),
-            kind=record.get("kind", Kind.TRAINING),
-            options=record.get("options"),
+            record.spec,
+            record.dataset,
+            record.hyperparameters,
+            owner=record.owner,
+            name=record.name,
+            run_id=record.id,
+            created=record.created,
+            params=record.params,
+            parent_id=record.parent_id,
+            challenge=record.challenge,
+            learner=record.learner,
+            experiment=record.experiment,
+            task=record.task,
+            kind=record.kind,
+            options=record.options,
         )
         for key in ("status", "message", "started", "ended", "epoch", "batch", "batches_per_epoch", "results"):
-            setattr(run, key, record.get(key))
-        run.paused_seconds = record.get("paused_seconds", 0.0)
+            setattr(run, key, getattr(record, key))
+        run.paused_seconds = record.paused_seconds
         run._batches = list(batches or [])
         run._epochs = list(epochs or [])
-        if run.status == Status.PAUSED:  # a run followed again (core.runs.ray_runner): its controls as they were
+        if run.status == Status.PAUSED:  # a run followed again (core.runs.ray): its controls as they were
             run._resumed.clear()
         elif run.status == Status.STOPPING:
             run._stop.set()

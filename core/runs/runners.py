@@ -6,7 +6,7 @@ time; a subclass says how one slot trains one run (``Runner._train``). Runners a
 
 - ``thread`` (core.runs.thread_runner): slots are threads of this process (the default).
 - ``process`` (core.runs.process_runner): each slot owns a pre-started worker process.
-- ``ray`` (core.runs.ray_runner): each slot owns a warm actor on a Ray cluster.
+- ``ray`` (core.runs.ray): each slot owns a warm actor on a Ray cluster.
 
 A runner never ends, saves or closes a run: it returns how the run ended (an ``Ending``) and the
 manager's ``end`` callback does all of that, in one place (``RunManager._end``).
@@ -28,8 +28,13 @@ from core.runs.store import RunStore
 
 log = logging.getLogger(__name__)
 
-# The names are the settings' (core.config.RUNNER_NAMES); each runner is its module's <Name>Runner.
-RUNNERS: dict[str, str] = {name: f"core.runs.{name}_runner:{name.capitalize()}Runner" for name in RUNNER_NAMES}
+# The names are the settings' (core.config.RUNNER_NAMES); each runner is <Name>Runner of its module.
+_RUNNER_MODULES = {
+    "thread": "core.runs.thread_runner",
+    "process": "core.runs.process_runner",
+    "ray": "core.runs.ray",  # a package: the cluster's health, the actor, the runner
+}
+RUNNERS: dict[str, str] = {name: f"{_RUNNER_MODULES[name]}:{name.capitalize()}Runner" for name in RUNNER_NAMES}
 
 CANCELLED = Ending(Status.STOPPED, "Cancelled before it started.")
 UNEXPECTED_FAILURE = Ending(Status.FAILED, "Training failed unexpectedly; please try again.")

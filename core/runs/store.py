@@ -45,7 +45,18 @@ CREATE TABLE IF NOT EXISTS runs (
     batches TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_owner ON runs (owner, created);
+CREATE TABLE IF NOT EXISTS batches (
+    run_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    metrics TEXT NOT NULL,
+    PRIMARY KEY (run_id, n)
+) WITHOUT ROWID;
 """
+# A run's batch history is a row a batch in ``batches`` (n: its place in the history, from 0), appended as the
+# run trains: saving a run after an epoch writes only that epoch's batches. Stores from before kept it as one
+# JSON list in ``runs.batches``: opening such a store moves those lists into the table (``_move_batches``),
+# and a read-only one, which cannot be changed, is read from the lists (``_batch_history``). New runs leave
+# the column '[]'.
 
 
 # Free space a run needs before it starts: this many times its model file (the file, the partial file
@@ -150,6 +161,27 @@ def _checked(run_id: str) -> str:
     return run_id
 
 
+def _has_batches_table(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'batches'").fetchone() is not None
+
+
+def _move_batches(db: sqlite3.Connection) -> None:
+    """Move the batch histories a store from before kept as JSON lists in ``runs.batches`` into the
+    ``batches`` table, in the transaction that opens the store (nothing is lost if it fails halfway)."""
+    moved = 0
+    for run_id, saved_list in db.execute("SELECT id, batches FROM runs WHERE batches != '[]'").fetchall():
+        if db.execute("SELECT 1 FROM batches WHERE run_id = ? LIMIT 1", (run_id,)).fetchone() is None:
+            rows = json.loads(saved_list)
+            db.executemany(
+                "INSERT INTO batches (run_id, n, metrics) VALUES (?, ?, ?)",
+                [(run_id, n, json.dumps(row)) for n, row in enumerate(rows)],
+            )
+        db.execute("UPDATE runs SET batches = '[]' WHERE id = ?", (run_id,))
+        moved += 1
+    if moved:
+        log.info("moved the batch histories of %d run(s) into the batches table", moved)
+
+
 class RunStore:
     """Each call opens its own connection, so any thread may use the store.
 
@@ -210,6 +242,7 @@ class RunStore:
                     raise StoreDamaged("; ".join(str(row[0]) for row in rows[:3]))
             if not self.read_only:
                 db.executescript(schema)
+                _move_batches(db)
 
     def _open_read_only(self, verify: bool) -> None:
         if not self.path.is_file():
@@ -341,33 +374,25 @@ class RunStore:
     # --- records ---------------------------------------------------------------------------------
 
     def save(self, run: Run, *, with_batches: bool = True) -> None:
-        """Insert or update the run. Without batches, the stored batch history is left as it was."""
+        """Insert or update the run, and append the batches it recorded since it was last saved. Without
+        batches, the stored batch history is left as it was."""
         self._writable()
         summary = run.summary_record()
         epochs = json.dumps(run.epoch_history())
         with self.connect() as db:
+            db.execute(
+                "INSERT INTO runs (id, owner, created, status, pid, summary, epochs, batches) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
+                "pid=excluded.pid, summary=excluded.summary, epochs=excluded.epochs",
+                (run.id, run.owner, run.created, summary["status"], os.getpid(), json.dumps(summary), epochs),
+            )
             if with_batches:
-                db.execute(
-                    "INSERT INTO runs (id, owner, created, status, pid, summary, epochs, batches) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
-                    "pid=excluded.pid, summary=excluded.summary, epochs=excluded.epochs, batches=excluded.batches",
-                    (
-                        run.id,
-                        run.owner,
-                        run.created,
-                        summary["status"],
-                        os.getpid(),
-                        json.dumps(summary),
-                        epochs,
-                        json.dumps(run.batch_history()),
-                    ),
-                )
-            else:
-                db.execute(
-                    "INSERT INTO runs (id, owner, created, status, pid, summary, epochs, batches) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
-                    "pid=excluded.pid, summary=excluded.summary, epochs=excluded.epochs",
-                    (run.id, run.owner, run.created, summary["status"], os.getpid(), json.dumps(summary), epochs),
+                stored = db.execute(
+                    "SELECT coalesce(max(n) + 1, 0) FROM batches WHERE run_id = ?", (run.id,)
+                ).fetchone()[0]
+                db.executemany(
+                    "INSERT INTO batches (run_id, n, metrics) VALUES (?, ?, ?)",
+                    [(run.id, n, json.dumps(row)) for n, row in enumerate(run.batch_history(stored), stored)],
                 )
 
     def load(self, run_id: str) -> Run | None:
@@ -376,9 +401,19 @@ class RunStore:
             return None
         with self.connect() as db:
             row = db.execute("SELECT summary, epochs, batches FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            return None
-        return Run.from_record(json.loads(row[0]), json.loads(row[2]), json.loads(row[1]))
+            if row is None:
+                return None
+            batches = self._batch_history(db, run_id, row[2])
+        return Run.from_record(json.loads(row[0]), batches, json.loads(row[1]))
+
+    def _batch_history(self, db: sqlite3.Connection, run_id: str, saved_list: str) -> list[dict]:
+        """The run's batches in order: its rows in ``batches``, or the JSON list a store from before kept
+        (a read-only one, whose lists were never moved, may have no ``batches`` table at all)."""
+        if not self.read_only or _has_batches_table(db):
+            rows = db.execute("SELECT metrics FROM batches WHERE run_id = ? ORDER BY n", (run_id,)).fetchall()
+            if rows:  # read as one JSON list: many times faster than a json.loads a row
+                return json.loads("[" + ",".join(metrics for (metrics,) in rows) + "]")
+        return json.loads(saved_list)
 
     def list(self, owner: str | None = None, kind: str = Kind.TRAINING) -> list[Run]:
         """Runs of one kind newest first, with their per-epoch history (batch history left out for speed).
@@ -406,7 +441,10 @@ class RunStore:
             path.unlink(missing_ok=True)
         with self.connect() as db:
             deleted = db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
-        return bool(deleted)
+            if not deleted:
+                return False
+            db.execute("DELETE FROM batches WHERE run_id = ?", (run_id,))
+        return True
 
     def mark_interrupted(self, live_ids=frozenset()) -> int:
         """Runs left active by a process that no longer trains them are marked interrupted, history kept.

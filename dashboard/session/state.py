@@ -17,7 +17,7 @@ from core.model import edit
 from core.model.spec import analyze_for, is_image_spec
 from core.runs.challenges import Challenge
 from core.training.hyperparams import Hyperparameters
-from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for
+from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for_dataset
 
 from . import links
 from .identity import user_id
@@ -167,25 +167,18 @@ def load_preset(name: str) -> None:
     preset = ALL_PRESETS[name]
     state.preset = name
     state.parent_id = None  # a fresh start, not a change to a run
-    state.hyperparameters = _within_data(defaults_for(preset, _training_examples(state.dataset)), state.dataset)
+    state.hyperparameters = _within_data(defaults_for_dataset(preset, state.dataset), state.dataset)
     state.replace_spec(fit_spec_to_data(preset.spec(), state.dataset))
     keep_challenge_rules()
-
-
-def _training_examples(dataset: str) -> int | None:
-    try:
-        return len(load_dataset(dataset).x_train)
-    except DatasetUnavailable:
-        return None
 
 
 def set_dataset(name: str) -> None:
     state = playground()
     preset = ALL_PRESETS.get(state.preset)
-    untouched = preset is not None and state.hyperparameters == defaults_for(preset, _training_examples(state.dataset))
+    untouched = preset is not None and state.hyperparameters == defaults_for_dataset(preset, state.dataset)
     state.dataset = name
     if untouched:  # the preset's defaults, not the user's own settings: those for the new data set's size
-        state.hyperparameters = defaults_for(preset, _training_examples(name))
+        state.hyperparameters = defaults_for_dataset(preset, name)
     state.hyperparameters = _within_data(state.hyperparameters, name)
     data = load_dataset(name)
     if data.is_images != is_image_spec(state.spec):

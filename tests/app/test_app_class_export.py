@@ -1,20 +1,9 @@
 """Teacher: a class's results exported as CSV and zip, and that zip imported as a challenge."""
 
-from helpers import app_opened_with, finished_run, make_challenge, rerun
-from streamlit.testing.v1 import AppTest
+from helpers import finished_run, make_challenge, rerun, teacher_logged_in
 
 import core.runs.manager
 from dashboard import session
-
-
-def teacher(monkeypatch) -> AppTest:
-    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", "s3cret")
-    at = app_opened_with()
-    at.switch_page("views/teacher.py")
-    rerun(at)
-    at.text_input(key="teacher_password").set_value("s3cret")
-    at.button(key="FormSubmitter:teacher_login-Log in").click()
-    return rerun(at)
 
 
 def test_a_class_is_exported_and_its_challenge_imported_again(monkeypatch):
@@ -24,7 +13,7 @@ def test_a_class_is_exported_and_its_challenge_imported_again(monkeypatch):
     run.results["class_names"] = ["square", "circle"]
     core.runs.manager.default_manager().store.save(run)
 
-    at = teacher(monkeypatch)
+    at = teacher_logged_in(monkeypatch)
     at.selectbox(key="teacher_challenge_choice").set_value(challenge.code)
     rerun(at)
     assert at.download_button(key=f"export_csv_{challenge.code}").label == "Leaderboard (.csv)"

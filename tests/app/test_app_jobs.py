@@ -2,11 +2,10 @@
 and trained like runs, and the pages show their progress by polling them (tests/training/test_jobs_training.py
 trains them in worker processes)."""
 
-from helpers import app_opened_with, open_page, rerun, restart_app_server, use_shapes, wait_for
+from helpers import app_opened_with, open_page, rerun, restart_app_server, teacher_logged_in, use_shapes, wait_for
 
 import core.runs.manager
 from core.runs.record import Kind, Status
-from dashboard.session import teacher as teacher_login
 
 
 def _job(job_id: str):
@@ -80,23 +79,12 @@ def test_the_finder_waits_for_a_slot_behind_a_training_run(monkeypatch):
     wait_for(run, timeout=120)
 
 
-def _teacher(monkeypatch):
-    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", "s3cret")
-    teacher_login._throttle.clear()
-    at = app_opened_with()
-    at.switch_page("views/teacher.py")
-    rerun(at)
-    at.text_input(key="teacher_password").set_value("s3cret")
-    at.button(key="FormSubmitter:teacher_login-Log in").click()
-    return rerun(at)
-
-
 def _speed_jobs():
     return core.runs.manager.default_manager().store.list(kind=Kind.SPEED_PROBE)
 
 
 def test_the_teachers_expected_time_comes_from_a_speed_measurement_job_with_progress(monkeypatch):
-    at = _teacher(monkeypatch)
+    at = teacher_logged_in(monkeypatch)
     at.selectbox(key="nc_dataset").set_value("shapes")
     rerun(at)
     at.number_input(key="nc_train_images").set_value(400)

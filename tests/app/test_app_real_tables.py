@@ -1,6 +1,6 @@
 """AppTest: a real-looking CSV (issue 25) — the price column is the default target (not the last column), a
-row-number column is left out, a look-alike target that cannot be one is said loudly, no name like a target
-means the user is asked; Results speaks of rows, warns about a small test set's R² and writes big MAEs in full."""
+row-number column is left out, a look-alike target that cannot be one is said loudly, a "?" in the price is a
+missing price (its rows left out, loudly), no name like a target means the user is asked; Results speaks of rows, warns about a small test set's R² and writes big MAEs in full."""
 
 import numpy as np
 import pandas as pd
@@ -15,19 +15,20 @@ from dashboard import session
 ANN = "a1a1a1a1a1a1a1a1"
 
 
-def housing_csv(rows: int = 40, question_marks: bool = False) -> bytes:
-    """Like the issue's housing-prices file: price first, written with pandas' index, a 0-2 count last."""
+def housing_csv(rows: int = 40, price_cells: str = "") -> bytes:
+    """Like the issue's housing-prices file: price first, written with pandas' index, a 0-2 count last; with
+    ``price_cells`` written in two rows' price instead of a number."""
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
         {
-            "price": (rng.integers(100, 900, rows) * 1000).astype(object if question_marks else int),
+            "price": (rng.integers(100, 900, rows) * 1000).astype(object if price_cells else int),
             "area": rng.integers(50, 200, rows),
             "bedrooms": rng.integers(1, 5, rows),
             "garagepl": rng.integers(0, 3, rows),
         }
     )
-    if question_marks:
-        frame.loc[[4, 11], "price"] = "?"
+    if price_cells:
+        frame.loc[[4, 11], "price"] = price_cells
     return frame.to_csv().encode()  # with the index: "Unnamed: 0"
 
 
@@ -54,13 +55,25 @@ def test_the_price_column_is_the_default_target_and_the_row_number_is_left_out()
     assert at.multiselect(key="csv_features_price").value == ["area", "bedrooms", "garagepl"]
 
 
-def test_a_price_with_question_marks_is_said_loudly_and_no_other_column_takes_its_place():
-    at = upload(new_session(), "Housing.csv", housing_csv(question_marks=True))
+def test_a_price_with_typos_is_said_loudly_and_no_other_column_takes_its_place():
+    at = upload(new_session(), "Housing.csv", housing_csv(price_cells="about 200k"))
     warnings = [w.value for w in at.warning]
     assert any("price" in w and "looks like the value to predict, but it cannot be the target" in w for w in warnings)
     assert at.selectbox(key="csv_target").value is None
     assert any("Choose the column to predict" in i.value for i in at.info)
     assert not any(b.key == "import_csv" for b in at.button)  # nothing imported before a target is chosen
+
+
+def test_a_price_with_question_marks_is_the_target_and_its_rows_without_one_are_said_loudly():
+    at = upload(new_session(), "Housing.csv", housing_csv(price_cells="?"))  # "?": no value, as UCI files write it
+    assert any("Column 'price' has '?' in 2 rows: read as missing values" in c.value for c in at.caption)
+    assert at.selectbox(key="csv_target").value == "price"
+    assert not any("cannot be the target" in w.value for w in at.warning)
+    at.button(key="import_csv").click()
+    rerun(at)
+    warnings = [w.value for w in at.warning]
+    assert any("2 of 40 rows had a missing value in a chosen column" in w for w in warnings), warnings
+    assert any("2 of those rows have a missing value in the target 'price' itself" in w for w in warnings)
 
 
 def test_without_a_target_like_name_the_user_is_asked_then_can_import():

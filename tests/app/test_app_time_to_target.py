@@ -3,7 +3,7 @@ and the class leaderboard say how long it took ("reached 1 % in 0 s")."""
 
 import re
 
-from helpers import app_opened_with, app_run, make_challenge, open_page, rerun
+from helpers import app_opened_with, app_run, make_challenge, open_page, rerun, teacher_logged_in
 
 from core.training.hyperparams import Hyperparameters
 
@@ -46,15 +46,8 @@ def test_a_locked_target_stops_the_run_and_results_and_the_board_show_the_time_t
 
 def test_the_teacher_sets_a_race_to_a_target_when_creating_a_challenge(monkeypatch):
     from dashboard import session
-    from dashboard.session import teacher as teacher_login
 
-    teacher_login._throttle.clear()
-    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", "s3cret")
-    at = app_opened_with()
-    open_page(at, "teacher")
-    at.text_input(key="teacher_password").set_value("s3cret")
-    at.button(key="FormSubmitter:teacher_login-Log in").click()
-    rerun(at)
+    at = teacher_logged_in(monkeypatch)
     at.text_input(key="nc_title").set_value("Race to 85")
     at.selectbox(key="nc_dataset").set_value("shapes")
     rerun(at)

@@ -10,108 +10,33 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 from kit import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
     SERVER_LOG,
     STARTUP_SECONDS,
-    free_port,
-    log_tail,
+    TEACHER_PASSWORD,
     new_tab,
-    python,
     sync_api,
 )
+
+from dashboard.launch import AppServer, ServerDidNotStart
 
 # Set for every test, never changing how the served app starts (its home is given to it).
 PER_TEST_VARIABLES = {"CNN_PLAYGROUND_HOME", "PYTEST_CURRENT_TEST"}
 
 
-class AppServer:
-    """`streamlit run dashboard/app.py` on a free port of 127.0.0.1, on the store folder ``home``, its
-    output in ``log``; started by `start`, ended (with every process it started) by `stop`."""
-
-    def __init__(self, home: Path, environment: dict, log: Path):
-        self.home, self.environment, self.log = home, environment, log
-        self.process: subprocess.Popen | None = None
-        self.url = ""
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def start(self) -> str:
-        ARTIFACTS.mkdir(exist_ok=True)
-        port = free_port()
-        env = dict(
-            self.environment,
-            CNN_PLAYGROUND_HOME=str(self.home),
-            CNN_PLAYGROUND_OFFLINE="1",
-            TF_CPP_MIN_LOG_LEVEL="2",
-            PYTHONUNBUFFERED="1",
-        )
-        with self.log.open("w") as log:  # the server keeps its own copy of the file open
-            self.process = subprocess.Popen(
-                [
-                    python(),
-                    "-m",
-                    "streamlit",
-                    "run",
-                    "dashboard/app.py",
-                    "--server.port",
-                    str(port),
-                    "--server.headless",
-                    "true",
-                    "--server.address",
-                    "127.0.0.1",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"the Streamlit server exited with code {self.process.returncode}:\n{log_tail(path=self.log)}"
-                )
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        return self.url
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(
-                    f"the Streamlit server did not answer on {self.url} within {STARTUP_SECONDS} s:\n"
-                    f"{log_tail(path=self.log)}"
-                )
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # its own session: this server and nothing else
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
-        self.process = None
+def start_server(server: AppServer) -> str:
+    """Start one of the tests' servers (its log in test-artifacts); its address. A server that exits or does
+    not answer in time fails the test with the end of its log."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        return server.start(timeout=STARTUP_SECONDS).url
+    except ServerDidNotStart as problem:
+        pytest.fail(f"the Streamlit server: {problem}")
 
 
 class SharedAppServer:
@@ -128,8 +53,8 @@ class SharedAppServer:
             self.stop()
             home = self.tmp_path_factory.mktemp("served-app") / "home"
             home.mkdir()
-            self.server = AppServer(home, environment, SERVER_LOG)
-            self.server.start()
+            self.server = AppServer(home, SERVER_LOG, environment=environment)
+            start_server(self.server)
         return self.server
 
     def stop(self) -> None:
@@ -184,16 +109,16 @@ def app_url(tmp_path, request):
     changed = _changed_variables(before)
     if changed or home.exists():
         name = re.sub(r"[^\w.-]+", "-", request.node.name)[:80]
-        server = AppServer(home, dict(os.environ), ARTIFACTS / f"browser-streamlit-{name}.log")
+        server = AppServer(home, ARTIFACTS / f"browser-streamlit-{name}.log", environment=dict(os.environ))
         print(f"own server for this test ({'changed: ' + ', '.join(changed) if changed else 'prepared home'})")
 
         def stop_own() -> None:
             server.stop()
             if _failed(request):
-                print(f"\n--- streamlit server log (full log: {server.log}) ---\n{log_tail(path=server.log)}")
+                print(f"\n--- streamlit server log (full log: {server.log}) ---\n{server.log_tail()}")
 
         request.addfinalizer(stop_own)
-        return server.start()
+        return start_server(server)
 
     shared = request.getfixturevalue("shared_app_server")
     server = shared.ensure_running(before)
@@ -201,7 +126,7 @@ def app_url(tmp_path, request):
 
     def after_shared() -> None:
         if _failed(request):
-            print(f"\n--- streamlit server log (full log: {server.log}) ---\n{log_tail(path=server.log)}")
+            print(f"\n--- streamlit server log (full log: {server.log}) ---\n{server.log_tail()}")
             shared.stop()
 
     request.addfinalizer(after_shared)
@@ -209,11 +134,56 @@ def app_url(tmp_path, request):
 
 
 @pytest.fixture
-def page():
-    """A tab of a fresh headless Chromium, in a context of its own (a new anonymous user)."""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield new_tab(browser, {"width": 1400, "height": 1000})
-        finally:
-            browser.close()
+def classroom_url(monkeypatch, request):
+    """The served app with classroom mode on, the teacher's password `kit.TEACHER_PASSWORD` (the setting is
+    read when the server starts: a server of this test's own)."""
+    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", TEACHER_PASSWORD)
+    return request.getfixturevalue("app_url")
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """Playwright, started once for the session (each start runs its driver)."""
+    with sync_api.sync_playwright() as started:
+        yield started
+
+
+class SharedChromium:
+    """The session's one headless Chromium (a launch costs a second or two of a busy machine), launched
+    again if it went away (crashed)."""
+
+    def __init__(self, playwright):
+        self.playwright, self.browser = playwright, None
+
+    def get(self):
+        if self.browser is None or not self.browser.is_connected():
+            self.browser = self.playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        return self.browser
+
+    def close(self) -> None:
+        if self.browser is not None and self.browser.is_connected():
+            self.browser.close()
+
+
+@pytest.fixture(scope="session")
+def _chromium(playwright):
+    shared = SharedChromium(playwright)
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def browser(_chromium):
+    """The session's headless Chromium, for tabs made with ``kit.new_tab`` (each in a context of its own: its
+    own cookies, so its own anonymous user); the contexts a test opened are closed after it."""
+    chromium = _chromium.get()
+    yield chromium
+    if chromium.is_connected():
+        for context in list(chromium.contexts):
+            context.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A tab of headless Chromium, in a context of its own (a new anonymous user)."""
+    return new_tab(browser, {"width": 1400, "height": 1000})

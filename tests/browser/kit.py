@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -28,6 +26,7 @@ EPOCHS = 10  # shapes with batch 32: well under a second per epoch on an idle ma
 BATCH_SIZE = "32"
 
 SHAPES_INPUT = (28, 28, 1)
+TEACHER_PASSWORD = "classroom-secret"  # classroom mode of the served app (conftest.py: classroom_url)
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -40,24 +39,7 @@ expect = sync_api.expect
 expect.set_options(timeout=30_000)  # one rerun on a slow, busy 2-core machine (default: 5 s)
 
 
-# --- the server ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def python() -> str:
-    venv = ROOT / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
-
-
-def log_tail(limit: int = 6000, path: Path = SERVER_LOG) -> str:
-    """The end of a server's log (by default the shared server's)."""
-    text = path.read_text(errors="replace") if path.exists() else "(no log)"
-    return text[-limit:]
+# The server: `dashboard.launch.AppServer` (shared with the benchmarks), started by conftest.py.
 
 
 # --- the browser ---------------------------------------------------------------------------------
@@ -136,6 +118,23 @@ def choose(page, key: str, option: str) -> None:
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
     expect(box).to_have_value(option)
+
+
+def type_into(tab, key: str, value) -> None:
+    """Type a value into the text or number field with this widget key, commit it (Enter), wait for the rerun."""
+    box = tab.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Enter")
+    idle(tab)
+
+
+def use_shapes(tab) -> None:
+    """Data → the Shapes data set, waited for until the server has it (a busy machine can take seconds) and
+    the page is idle, so that leaving the page loses nothing."""
+    go_to(tab, "Data", "Look at the data")
+    choose(tab, "dataset_choice", "Shapes (synthetic)")
+    expect(tab.get_by_text(re.compile("2,500 grey 28×28 drawings")).first).to_be_visible()
+    idle(tab)
 
 
 def button(page, key: str):
@@ -225,15 +224,9 @@ def open_app(tab, url: str) -> None:
 
 def train_quick_shapes_run(tab) -> str:
     """Choose the Shapes data set, train model 1 for one epoch and wait for it to finish; its run id."""
-    go_to(tab, "Data", "Look at the data")
-    choose(tab, "dataset_choice", "Shapes (synthetic)")
-    idle(tab)
-    expect(tab.get_by_text(re.compile("2,500 grey 28×28 drawings")).first).to_be_visible()  # the server has it
+    use_shapes(tab)
     go_to(tab, "Train", "Train")
-    epochs = tab.locator(".st-key-hp_epochs input")
-    epochs.fill("1")
-    epochs.press("Enter")
-    idle(tab)
+    type_into(tab, "hp_epochs", 1)
     button(tab, "train").click()
     tab.wait_for_url(lambda url: run_id_in(url) is not None)
     expect(tab.get_by_text(re.compile(r"^Finished after 1 epoch"))).to_be_visible(timeout=RUN_MS)

@@ -32,6 +32,7 @@ from kit import (
     no_app_errors,
     run_id_in,
     start_run,
+    type_into,
     wait_for_more_points,
 )
 
@@ -83,13 +84,10 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
 
         # Train: settings, then Train; the live chart grows while the run goes on.
         go_to(page, "Train", "Train")
-        epochs = page.locator(".st-key-hp_epochs input")
-        epochs.fill(str(EPOCHS))
-        epochs.press("Enter")
-        idle(page)
+        type_into(page, "hp_epochs", EPOCHS)
         choose(page, "hp_batch_size", BATCH_SIZE)
         idle(page)
-        expect(epochs).to_have_value(str(EPOCHS))
+        expect(page.locator(".st-key-hp_epochs input")).to_have_value(str(EPOCHS))
         expect(button(page, "stop")).to_be_disabled()
         stopped_id = start_run(page, previous=None)
         first = wait_for_more_points(page, 0)
@@ -185,10 +183,7 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
         )
         expect(page.locator(".st-key-image_zip")).to_contain_text("colours.zip")
         idle(page)
-        name_box = page.locator(".st-key-image_name input")
-        name_box.fill("My colours")
-        name_box.press("Enter")
-        idle(page)
+        type_into(page, "image_name", "My colours")
         button(page, "import_images").click()
         expect(
             page.get_by_text("Imported My colours: 10 training and 2 test images of 32×32 colour in 2 classes")

@@ -15,10 +15,21 @@ import re
 
 import pytest
 from accessibility import axe_violations, describe, of_the_app, summary_line
-from kit import FIRST_LOAD_MS, RUN_MS, SCREENSHOTS, button, choose, expect, go_to, idle, no_app_errors
+from kit import (
+    FIRST_LOAD_MS,
+    RUN_MS,
+    SCREENSHOTS,
+    TEACHER_PASSWORD,
+    button,
+    choose,
+    expect,
+    go_to,
+    idle,
+    no_app_errors,
+    type_into,
+)
 
 pytestmark = pytest.mark.browser
-PASSWORD = "axe-secret"
 LAPTOP = {"width": 1366, "height": 768}
 PROJECTOR = {"width": 1920, "height": 1080}
 TABLET = {"width": 768, "height": 1024}
@@ -35,29 +46,16 @@ PAGES = [  # sidebar link, heading
 ]
 
 
-@pytest.fixture
-def classroom_url(monkeypatch, request):
-    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", PASSWORD)
-    return request.getfixturevalue("app_url")
-
-
-def type_number(page, key: str, value: int) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.fill(str(value))
-    box.press("Enter")
-    idle(page)
-
-
 def make_a_quick_challenge(page, url: str) -> str:
     page.goto(url + "/teacher", timeout=FIRST_LOAD_MS)
     expect(page.get_by_role("heading", name="Teacher", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
-    page.locator(".st-key-teacher_password input").fill(PASSWORD)
+    page.locator(".st-key-teacher_password input").fill(TEACHER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(button(page, "teacher_log_out")).to_be_visible()
     choose(page, "nc_dataset", "Shapes (synthetic)")
     idle(page)
-    type_number(page, "nc_train_images", 300)
-    type_number(page, "nc_epochs", 1)
+    type_into(page, "nc_train_images", 300)
+    type_into(page, "nc_epochs", 1)
     button(page, "create_challenge").click()
     expect(page.get_by_text(re.compile("^Challenge created"))).to_be_visible()
     link = page.locator('[data-testid="stCode"]', has_text="?challenge=").first.inner_text()

@@ -21,7 +21,7 @@ from kit import (
     idle,
     new_tab,
     no_app_errors,
-    sync_api,
+    type_into,
 )
 
 from core.data.user_datasets import UserDatasetStore
@@ -41,14 +41,13 @@ PLAYING_JS = f"""() => {{
 
 
 @pytest.fixture
-def camera_page():
+def camera_page(playwright):
     """A tab of a Chromium whose camera is the fake device (a moving test pattern), allowed without a prompt."""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS])
-        try:
-            yield new_tab(browser, TABLET)
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS])
+    try:
+        yield new_tab(browser, TABLET)
+    finally:
+        browser.close()
 
 
 def add_class(page, name: str) -> None:
@@ -101,10 +100,7 @@ def test_take_pictures_of_two_classes_with_the_camera_and_build_the_data_set(app
     take_pictures(page, 1, 2)
     shots.take(page, "camera-recorded")
 
-    title = page.locator(".st-key-rec_title input")
-    title.fill("My camera set")
-    title.press("Enter")
-    idle(page)
+    type_into(page, "rec_title", "My camera set")
     button(page, "rec_build").click()
     expect(
         page.get_by_text(re.compile(r"^Imported My camera set: 2 training and 2 test images of 32×32 colour"))

@@ -14,10 +14,9 @@ import re
 
 import pytest
 from kit import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     FIRST_LOAD_MS,
     RUN_MS,
+    TEACHER_PASSWORD,
     button,
     choose,
     expect,
@@ -26,29 +25,14 @@ from kit import (
     new_tab,
     no_app_errors,
     run_id_in,
-    sync_api,
+    type_into,
 )
 
 from core.training.presets import PRESETS
 
 pytestmark = pytest.mark.browser
-PASSWORD = "classroom-secret"
 LAPTOP = {"width": 1366, "height": 768}
 PROJECTOR = {"width": 1920, "height": 1080}
-
-
-@pytest.fixture
-def classroom_url(monkeypatch, request):
-    """The served app with classroom mode on (the setting is read when the server starts)."""
-    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", PASSWORD)
-    return request.getfixturevalue("app_url")
-
-
-def type_number(tab, key: str, value: int) -> None:
-    box = tab.locator(f".st-key-{key} input")
-    box.fill(str(value))
-    box.press("Enter")
-    idle(tab)
 
 
 def pick(tab, key: str, options: list[str]) -> None:
@@ -79,21 +63,18 @@ def teacher_creates_a_challenge(teacher, url: str) -> str:
     expect(teacher.get_by_text("That password is not right.")).to_have_count(0)
     teacher.get_by_role("button", name="Log in").click()
     expect(teacher.get_by_text("That password is not right.")).to_be_visible()
-    password.fill(PASSWORD)
+    password.fill(TEACHER_PASSWORD)
     teacher.get_by_role("button", name="Log in").click()
     expect(button(teacher, "teacher_log_out")).to_be_visible()
 
     # Enter in a field of the challenge form creates nothing.
-    title = teacher.locator(".st-key-nc_title input")
-    title.fill("Shapes sprint")
-    title.press("Enter")
-    idle(teacher)
+    type_into(teacher, "nc_title", "Shapes sprint")
     expect(teacher.get_by_text("Challenge created")).to_have_count(0)
     choose(teacher, "nc_dataset", "Shapes (synthetic)")
     idle(teacher)
-    type_number(teacher, "nc_train_images", 300)
-    type_number(teacher, "nc_max_epochs", 2)
-    type_number(teacher, "nc_epochs", 1)
+    type_into(teacher, "nc_train_images", 300)
+    type_into(teacher, "nc_max_epochs", 2)
+    type_into(teacher, "nc_epochs", 1)
     choose(teacher, "nc_batch_size", "32")
     idle(teacher)
     pick(teacher, "nc_locked", ["Optimizer", "Learning rate"])
@@ -117,10 +98,7 @@ def teacher_creates_a_challenge(teacher, url: str) -> str:
 def learner_trains_and_clones(tab, url: str, code: str, name: str) -> None:
     tab.goto(f"{url}/?challenge={code}", timeout=FIRST_LOAD_MS)
     expect(tab.get_by_text("Challenge: Shapes sprint")).to_be_visible(timeout=FIRST_LOAD_MS)
-    learner = tab.locator(".st-key-learner_name input")
-    learner.fill(name)
-    learner.press("Enter")
-    idle(tab)
+    type_into(tab, "learner_name", name)
     choose(tab, "preset_choice", PRESETS["model1"].title)
     button(tab, "load_preset").click()
     idle(tab)
@@ -150,33 +128,28 @@ def learner_trains_and_clones(tab, url: str, code: str, name: str) -> None:
     no_app_errors(tab)
 
 
-def test_a_class_hour_with_a_teacher_and_two_learners(classroom_url):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            teacher = new_tab(browser, LAPTOP)
-            code = teacher_creates_a_challenge(teacher, classroom_url)
-            for name in ("Ada", "Bob"):
-                learner_trains_and_clones(new_tab(browser, LAPTOP), classroom_url, code, name)
+def test_a_class_hour_with_a_teacher_and_two_learners(classroom_url, browser):
+    teacher = new_tab(browser, LAPTOP)
+    code = teacher_creates_a_challenge(teacher, classroom_url)
+    for name in ("Ada", "Bob"):
+        learner_trains_and_clones(new_tab(browser, LAPTOP), classroom_url, code, name)
 
-            teacher.set_viewport_size(PROJECTOR)
-            teacher.goto(f"{classroom_url}/projector?board={code}", timeout=FIRST_LOAD_MS)
-            race = teacher.locator(".js-plotly-plot").first
-            expect(race).to_be_visible(timeout=FIRST_LOAD_MS)
-            idle(teacher)
-            names = teacher.evaluate(
-                "() => (document.querySelector('.js-plotly-plot').data || []).map(t => t.name).filter(Boolean)"
-            )
-            assert any(n.lstrip("★ ").startswith("Ada") for n in names), names
-            assert any(n.lstrip("★ ").startswith("Bob") for n in names), names
-            assert sum(n.startswith("★") for n in names) == 1, f"one leader is marked: {json.dumps(names)}"
-            board = teacher.locator('[data-testid="stMain"]')
-            expect(board.locator("table")).to_contain_text("Ada")
-            expect(board.locator("table")).to_contain_text("Bob")
-            overflow = teacher.evaluate(
-                "() => { const m = document.querySelector('[data-testid=stMain]'); return m.scrollHeight - m.clientHeight; }"
-            )
-            assert overflow <= 0, f"the projector scrolls by {overflow} px at 1920×1080"
-            no_app_errors(teacher)
-        finally:
-            browser.close()
+    teacher.set_viewport_size(PROJECTOR)
+    teacher.goto(f"{classroom_url}/projector?board={code}", timeout=FIRST_LOAD_MS)
+    race = teacher.locator(".js-plotly-plot").first
+    expect(race).to_be_visible(timeout=FIRST_LOAD_MS)
+    idle(teacher)
+    names = teacher.evaluate(
+        "() => (document.querySelector('.js-plotly-plot').data || []).map(t => t.name).filter(Boolean)"
+    )
+    assert any(n.lstrip("★ ").startswith("Ada") for n in names), names
+    assert any(n.lstrip("★ ").startswith("Bob") for n in names), names
+    assert sum(n.startswith("★") for n in names) == 1, f"one leader is marked: {json.dumps(names)}"
+    board = teacher.locator('[data-testid="stMain"]')
+    expect(board.locator("table")).to_contain_text("Ada")
+    expect(board.locator("table")).to_contain_text("Bob")
+    overflow = teacher.evaluate(
+        "() => { const m = document.querySelector('[data-testid=stMain]'); return m.scrollHeight - m.clientHeight; }"
+    )
+    assert overflow <= 0, f"the projector scrolls by {overflow} px at 1920×1080"
+    no_app_errors(teacher)

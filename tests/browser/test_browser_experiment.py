@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from kit import FIRST_LOAD_MS, RUN_MS, Shots, button, choose, expect, go_to, idle, no_app_errors, run_id_in
+from kit import FIRST_LOAD_MS, RUN_MS, Shots, button, choose, expect, go_to, idle, no_app_errors, run_id_in, use_shapes
 
 PARETO = '[class*="st-key-xp_pareto_"][class*="_params"] .js-plotly-plot'
 
@@ -42,11 +42,7 @@ def test_a_two_by_two_experiment_runs_and_its_pareto_points_open_their_runs(app_
     try:
         page.goto(app_url + "/", timeout=FIRST_LOAD_MS)
         expect(page.get_by_role("heading", name="Build your network")).to_be_visible(timeout=FIRST_LOAD_MS)
-        go_to(page, "Data", "Look at the data")
-        choose(page, "dataset_choice", "Shapes (synthetic)")
-        # The choice has reached the server (a busy machine can take seconds) before the page is left.
-        expect(page.get_by_text("2,500 grey 28×28 drawings")).to_be_visible()
-        idle(page)
+        use_shapes(page)
         go_to(page, "Train", "Train")
         expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Shapes (synthetic)")
         set_number(page, "hp_epochs", 2)

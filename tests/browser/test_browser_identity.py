@@ -7,8 +7,6 @@ import re
 
 import pytest
 from kit import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     FIRST_LOAD_MS,
     RUN_MS,
     button,
@@ -19,7 +17,8 @@ from kit import (
     new_tab,
     no_app_errors,
     run_id_in,
-    sync_api,
+    type_into,
+    use_shapes,
 )
 
 pytestmark = pytest.mark.browser
@@ -30,65 +29,49 @@ def main_text(tab) -> str:
     return tab.locator('[data-testid="stMain"]').inner_text()
 
 
-def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            # Ada: shapes, 2 epochs of batch 16, trained once.
-            ada = new_tab(browser)
-            ada.goto(app_url, timeout=FIRST_LOAD_MS)
-            expect(ada.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(
-                timeout=FIRST_LOAD_MS
-            )
-            go_to(ada, "Data", "Look at the data")
-            choose(ada, "dataset_choice", "Shapes (synthetic)")
-            # The choice has reached the server (a busy machine can take seconds) before the page is left.
-            expect(ada.get_by_text("2,500 grey 28×28 drawings")).to_be_visible()
-            idle(ada)
-            go_to(ada, "Train", "Train")
-            epochs = ada.locator(".st-key-hp_epochs input")
-            epochs.fill(str(EPOCHS))
-            epochs.press("Enter")
-            idle(ada)
-            choose(ada, "hp_batch_size", "16")
-            idle(ada)
-            button(ada, "train").click()
-            ada.wait_for_url(lambda url: run_id_in(url) is not None)
-            run_id = run_id_in(ada.url)
-            expect(ada.get_by_text(re.compile(rf"^Finished after {EPOCHS} epoch"))).to_be_visible(timeout=RUN_MS)
-            idle(ada)
-            ada_url = ada.url
-            # The id lives in a cookie only: never in the address.
-            assert "u=" not in ada_url, ada_url
-            cookie = next(c for c in ada.context.cookies() if c["name"] == "cnn_playground_user")
-            assert re.fullmatch(r"[0-9a-f]{32}", cookie["value"])
-            assert cookie["value"] not in ada.content()
+def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url, browser):
+    # Ada: shapes, 2 epochs of batch 16, trained once.
+    ada = new_tab(browser)
+    ada.goto(app_url, timeout=FIRST_LOAD_MS)
+    expect(ada.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
+    use_shapes(ada)
+    go_to(ada, "Train", "Train")
+    type_into(ada, "hp_epochs", EPOCHS)
+    choose(ada, "hp_batch_size", "16")
+    idle(ada)
+    button(ada, "train").click()
+    ada.wait_for_url(lambda url: run_id_in(url) is not None)
+    run_id = run_id_in(ada.url)
+    expect(ada.get_by_text(re.compile(rf"^Finished after {EPOCHS} epoch"))).to_be_visible(timeout=RUN_MS)
+    idle(ada)
+    ada_url = ada.url
+    # The id lives in a cookie only: never in the address.
+    assert "u=" not in ada_url, ada_url
+    cookie = next(c for c in ada.context.cookies() if c["name"] == "cnn_playground_user")
+    assert re.fullmatch(r"[0-9a-f]{32}", cookie["value"])
+    assert cookie["value"] not in ada.content()
 
-            # Bob opens Ada's full address (as if copied from a projected screen).
-            bob = new_tab(browser)
-            bob.goto(ada_url, timeout=FIRST_LOAD_MS)
-            expect(bob.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
-            idle(bob)
-            # Ada's model and settings...
-            expect(bob.locator(".st-key-hp_epochs input")).to_have_value(str(EPOCHS))
-            expect(bob.locator('[data-testid="stSidebar"]')).to_contain_text("Shapes (synthetic)")
-            # ...but none of her runs: not followed, not listed, not in his address.
-            assert run_id not in main_text(bob)
-            assert run_id_in(bob.url) is None, bob.url
-            go_to(bob, "Build", "Build your network")
-            expect(bob.get_by_text(re.compile("someone else's run: its model and training settings"))).to_be_visible()
-            go_to(bob, "Results", "Results")
-            idle(bob)
-            assert run_id not in main_text(bob)
-            bob_cookie = next(c for c in bob.context.cookies() if c["name"] == "cnn_playground_user")
-            assert bob_cookie["value"] != cookie["value"]
-            no_app_errors(bob)
+    # Bob opens Ada's full address (as if copied from a projected screen).
+    bob = new_tab(browser)
+    bob.goto(ada_url, timeout=FIRST_LOAD_MS)
+    expect(bob.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
+    idle(bob)
+    # Ada's model and settings...
+    expect(bob.locator(".st-key-hp_epochs input")).to_have_value(str(EPOCHS))
+    expect(bob.locator('[data-testid="stSidebar"]')).to_contain_text("Shapes (synthetic)")
+    # ...but none of her runs: not followed, not listed, not in his address.
+    assert run_id not in main_text(bob)
+    assert run_id_in(bob.url) is None, bob.url
+    go_to(bob, "Build", "Build your network")
+    expect(bob.get_by_text(re.compile("someone else's run: its model and training settings"))).to_be_visible()
+    go_to(bob, "Results", "Results")
+    idle(bob)
+    assert run_id not in main_text(bob)
+    bob_cookie = next(c for c in bob.context.cookies() if c["name"] == "cnn_playground_user")
+    assert bob_cookie["value"] != cookie["value"]
+    no_app_errors(bob)
 
-            # Ada, meanwhile, still has her run after a refresh (her cookie, not the URL, says who she is).
-            ada.reload(timeout=FIRST_LOAD_MS)
-            expect(ada.get_by_role("heading", name=re.compile(rf"^Run {run_id}: "))).to_be_visible(
-                timeout=FIRST_LOAD_MS
-            )
-            no_app_errors(ada)
-        finally:
-            browser.close()
+    # Ada, meanwhile, still has her run after a refresh (her cookie, not the URL, says who she is).
+    ada.reload(timeout=FIRST_LOAD_MS)
+    expect(ada.get_by_role("heading", name=re.compile(rf"^Run {run_id}: "))).to_be_visible(timeout=FIRST_LOAD_MS)
+    no_app_errors(ada)

@@ -6,8 +6,6 @@ import re
 
 import pytest
 from kit import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     FIRST_LOAD_MS,
     RUN_MS,
     button,
@@ -18,7 +16,8 @@ from kit import (
     new_tab,
     no_app_errors,
     run_id_in,
-    sync_api,
+    type_into,
+    use_shapes,
     wait_for_more_points,
 )
 
@@ -37,51 +36,39 @@ def open_learner(browser, url: str):
     tab = new_tab(browser)
     tab.goto(url, timeout=FIRST_LOAD_MS)
     expect(tab.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
-    go_to(tab, "Data", "Look at the data")
-    choose(tab, "dataset_choice", "Shapes (synthetic)")
-    # The choice has reached the server (a busy machine can take seconds) before the page is left.
-    expect(tab.get_by_text("2,500 grey 28×28 drawings")).to_be_visible()
-    idle(tab)
+    use_shapes(tab)
     go_to(tab, "Train", "Train")
-    number = tab.locator(".st-key-hp_epochs input")
-    number.fill(str(EPOCHS))
-    number.press("Enter")
-    idle(tab)
+    type_into(tab, "hp_epochs", EPOCHS)
     choose(tab, "hp_batch_size", "32")
     idle(tab)
     return tab
 
 
-def test_two_browsers_train_at_once_and_see_only_their_own_runs(two_training_slots, app_url):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            ada, bob = open_learner(browser, app_url), open_learner(browser, app_url)
-            button(ada, "train").click()
-            button(bob, "train").click()
-            ids = {}
-            for name, tab in (("ada", ada), ("bob", bob)):
-                tab.wait_for_url(lambda url: run_id_in(url) is not None)
-                ids[name] = run_id_in(tab.url)
-            assert ids["ada"] != ids["bob"]
-            # Both are training at the same time, each chart growing with its own run.
-            for tab in (ada, bob):
-                expect(tab.get_by_text(re.compile(rf"^Training: epoch \d+ of {EPOCHS}"))).to_be_visible()
-            wait_for_more_points(ada, 0)
-            wait_for_more_points(bob, 0)
-            for name, tab in (("ada", ada), ("bob", bob)):
-                other = ids["bob" if name == "ada" else "ada"]
-                expect(tab.get_by_role("heading", name=re.compile(rf"^Run {ids[name]}:"))).to_be_visible()
-                expect(tab.get_by_text(re.compile(rf"^Finished after {EPOCHS} epoch"))).to_be_visible(timeout=RUN_MS)
-                go_to(tab, "Results", "Results")
-                table = tab.locator('[data-testid="stDataFrame"]').last
-                expect(table).to_contain_text(ids[name])
-                assert other not in tab.locator('[data-testid="stMain"]').inner_text()
-                # The other's run cannot be opened by putting its id in the URL either.
-                tab.goto(tab.url.split("?")[0].replace("/results", "/train") + f"?run={other}", timeout=FIRST_LOAD_MS)
-                expect(tab.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
-                idle(tab)
-                assert other not in tab.locator('[data-testid="stMain"]').inner_text()
-                no_app_errors(tab)
-        finally:
-            browser.close()
+def test_two_browsers_train_at_once_and_see_only_their_own_runs(two_training_slots, app_url, browser):
+    ada, bob = open_learner(browser, app_url), open_learner(browser, app_url)
+    button(ada, "train").click()
+    button(bob, "train").click()
+    ids = {}
+    for name, tab in (("ada", ada), ("bob", bob)):
+        tab.wait_for_url(lambda url: run_id_in(url) is not None)
+        ids[name] = run_id_in(tab.url)
+    assert ids["ada"] != ids["bob"]
+    # Both are training at the same time, each chart growing with its own run.
+    for tab in (ada, bob):
+        expect(tab.get_by_text(re.compile(rf"^Training: epoch \d+ of {EPOCHS}"))).to_be_visible()
+    wait_for_more_points(ada, 0)
+    wait_for_more_points(bob, 0)
+    for name, tab in (("ada", ada), ("bob", bob)):
+        other = ids["bob" if name == "ada" else "ada"]
+        expect(tab.get_by_role("heading", name=re.compile(rf"^Run {ids[name]}:"))).to_be_visible()
+        expect(tab.get_by_text(re.compile(rf"^Finished after {EPOCHS} epoch"))).to_be_visible(timeout=RUN_MS)
+        go_to(tab, "Results", "Results")
+        table = tab.locator('[data-testid="stDataFrame"]').last
+        expect(table).to_contain_text(ids[name])
+        assert other not in tab.locator('[data-testid="stMain"]').inner_text()
+        # The other's run cannot be opened by putting its id in the URL either.
+        tab.goto(tab.url.split("?")[0].replace("/results", "/train") + f"?run={other}", timeout=FIRST_LOAD_MS)
+        expect(tab.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
+        idle(tab)
+        assert other not in tab.locator('[data-testid="stMain"]').inner_text()
+        no_app_errors(tab)

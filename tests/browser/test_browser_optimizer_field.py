@@ -11,16 +11,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from kit import FIRST_LOAD_MS, button, choose, expect, go_to, idle, no_app_errors
+from kit import FIRST_LOAD_MS, button, choose, expect, go_to, idle, no_app_errors, type_into
 
 pytestmark = pytest.mark.browser
-
-
-def type_number(page, key: str, value) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.fill(str(value))
-    box.press("Enter")
-    idle(page)
 
 
 def test_the_learning_rate_field_follows_the_optimizer_and_is_the_rate_that_trains(app_url, page):
@@ -31,7 +24,7 @@ def test_the_learning_rate_field_follows_the_optimizer_and_is_the_rate_that_trai
     rate = page.locator(".st-key-hp_learning_rate input")
     choose(page, "hp_optimizer", "SGD")
     expect(rate).to_have_value("0.01")  # SGD's own rate: the preset's was tuned for Adam
-    type_number(page, "hp_epochs", 1)
+    type_into(page, "hp_epochs", 1)
     expect(rate).to_have_value("0.01")
 
     button(page, "train").click()
@@ -40,7 +33,7 @@ def test_the_learning_rate_field_follows_the_optimizer_and_is_the_rate_that_trai
     expect(page.get_by_text(re.compile(r"^(Stopped|Finished) after "))).to_be_visible(timeout=FIRST_LOAD_MS)
     idle(page)
 
-    type_number(page, "hp_learning_rate", 0.05)  # the learner's own rate stays with another optimizer
+    type_into(page, "hp_learning_rate", 0.05)  # the learner's own rate stays with another optimizer
     choose(page, "hp_optimizer", "Adam")
     idle(page)
     expect(rate).to_have_value("0.05")

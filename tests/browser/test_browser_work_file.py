@@ -7,8 +7,6 @@ import re
 
 import pytest
 from kit import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     button,
     expect,
     idle,
@@ -16,7 +14,6 @@ from kit import (
     no_app_errors,
     open_app,
     open_your_work,
-    sync_api,
     train_quick_shapes_run,
 )
 
@@ -27,51 +24,46 @@ def main_text(tab) -> str:
     return tab.locator('[data-testid="stMain"]').inner_text()
 
 
-def test_work_saved_in_one_browser_opens_as_the_other_learners_own_copy(app_url, tmp_path):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            ada = new_tab(browser)
-            open_app(ada, app_url)
-            run_id = train_quick_shapes_run(ada)
+def test_work_saved_in_one_browser_opens_as_the_other_learners_own_copy(app_url, tmp_path, browser):
+    ada = new_tab(browser)
+    open_app(ada, app_url)
+    run_id = train_quick_shapes_run(ada)
 
-            open_your_work(ada)
-            button(ada, "work_prepare").click()
-            idle(ada)
-            with ada.expect_download() as download_info:
-                button(ada, "work_download").click()
-            saved = tmp_path / "my-work.zip"
-            download_info.value.save_as(saved)
-            assert saved.stat().st_size > 10_000  # the run's model is in it
+    open_your_work(ada)
+    button(ada, "work_prepare").click()
+    idle(ada)
+    with ada.expect_download() as download_info:
+        button(ada, "work_download").click()
+    saved = tmp_path / "my-work.zip"
+    download_info.value.save_as(saved)
+    assert saved.stat().st_size > 10_000  # the run's model is in it
 
-            bob = new_tab(browser)
-            open_app(bob, app_url)
-            open_your_work(bob)
-            assert run_id not in main_text(bob)
-            uploader = bob.locator('.st-key-work_file input[type="file"]')
-            # Not a file of work: refused in words, nothing opened.
-            not_work = tmp_path / "notes.zip"
-            not_work.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip
-            uploader.set_input_files(str(not_work))
-            expect(bob.locator(".st-key-work_file")).to_contain_text("notes.zip")
-            bob.wait_for_timeout(500)  # the upload's own rerun
-            idle(bob)
-            button(bob, "work_open").click()
-            idle(bob)
-            expect(bob.locator('[data-testid="stAlertContentError"]').first).to_be_visible()
-            # Ada's file: opened as Bob's own copy, under a new id.
-            uploader.set_input_files(str(saved))
-            expect(bob.locator(".st-key-work_file")).to_contain_text("my-work.zip")
-            bob.wait_for_timeout(500)
-            idle(bob)
-            button(bob, "work_open").click()
-            expect(bob.get_by_text(re.compile(r"^Opened 1 run"))).to_be_visible()
-            idle(bob)
-            text = main_text(bob)
-            assert run_id not in text  # a copy with its own id, never Ada's run itself
-            expect(bob.get_by_text(re.compile("^No runs yet"))).to_have_count(0)  # the copy is among his runs now
-            expect(bob.get_by_text("All your runs")).to_be_visible()
-            for tab in (ada, bob):
-                no_app_errors(tab)
-        finally:
-            browser.close()
+    bob = new_tab(browser)
+    open_app(bob, app_url)
+    open_your_work(bob)
+    assert run_id not in main_text(bob)
+    uploader = bob.locator('.st-key-work_file input[type="file"]')
+    # Not a file of work: refused in words, nothing opened.
+    not_work = tmp_path / "notes.zip"
+    not_work.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip
+    uploader.set_input_files(str(not_work))
+    expect(bob.locator(".st-key-work_file")).to_contain_text("notes.zip")
+    bob.wait_for_timeout(500)  # the upload's own rerun
+    idle(bob)
+    button(bob, "work_open").click()
+    idle(bob)
+    expect(bob.locator('[data-testid="stAlertContentError"]').first).to_be_visible()
+    # Ada's file: opened as Bob's own copy, under a new id.
+    uploader.set_input_files(str(saved))
+    expect(bob.locator(".st-key-work_file")).to_contain_text("my-work.zip")
+    bob.wait_for_timeout(500)
+    idle(bob)
+    button(bob, "work_open").click()
+    expect(bob.get_by_text(re.compile(r"^Opened 1 run"))).to_be_visible()
+    idle(bob)
+    text = main_text(bob)
+    assert run_id not in text  # a copy with its own id, never Ada's run itself
+    expect(bob.get_by_text(re.compile("^No runs yet"))).to_have_count(0)  # the copy is among his runs now
+    expect(bob.get_by_text("All your runs")).to_be_visible()
+    for tab in (ada, bob):
+        no_app_errors(tab)

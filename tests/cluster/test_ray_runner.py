@@ -9,17 +9,16 @@ import signal
 import socket
 import time
 
-import keras
 import numpy as np
 import pytest
 from helpers import server_process, wait_for
 
 from core.data.datasets import SHAPE_CLASSES, make_shapes
 from core.data.user_datasets import UserDatasetStore
-from core.runs import ray_runner
 from core.runs.manager import RunManager
 from core.runs.process_runner import ProcessRunner
-from core.runs.ray_runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
+from core.runs.ray import runner as ray_runner
+from core.runs.ray.runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
 from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
@@ -110,6 +109,8 @@ def test_a_run_trains_on_a_worker_node_and_streams_its_metrics(cluster, manager)
         run.test_accuracy,
     )
     # The trained model and predictions came back to this server's store as bytes.
+    import keras  # here, not at the top: collecting the suite (every xdist worker) never imports TensorFlow
+
     model = keras.models.load_model(manager.store.model_path(run.id))
     assert model.count_params() == run.params
     assert manager.store.predictions_path(run.id).exists()

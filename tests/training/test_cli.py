@@ -182,3 +182,55 @@ def test_train_writes_json_results_and_runs_lists_it(cli, tmp_path):
 def test_runs_on_an_empty_store(cli, tmp_path):
     done = cli("runs", "--home", tmp_path / "empty")
     assert done.returncode == 0 and done.stdout.strip() == "No runs stored yet."
+
+
+def _small_image_zip(path, classes=("cat", "dog"), per_class=20):
+    """A zip of two class folders of 16×16 PNGs: an imported set far below SMALL_DATA_SET images."""
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(path, "w") as archive:
+        for k, name in enumerate(classes):
+            for i in range(per_class):
+                pixels = rng.integers(0, 60, (16, 16)).astype(np.uint8) + (150 if k else 0)
+                image = io.BytesIO()
+                Image.fromarray(pixels).save(image, "PNG")
+                archive.writestr(f"{name}/{i:02d}.png", image.getvalue())
+    return path
+
+
+def test_train_on_a_small_imported_set_starts_from_the_small_set_defaults_the_app_uses(cli, tmp_path):
+    from core.training.presets import MAX_SMALL_SET_EPOCHS, defaults_for_dataset
+
+    imported = cli("import-images", _small_image_zip(tmp_path / "pets.zip"), "--name", "Pets", "--size", 16, "--grey")
+    assert imported.returncode == 0, imported.stderr
+    name = imported.stdout.split("Imported as data set ")[1].split()[0]
+    out = tmp_path / "pets.json"
+    done = cli("train", "--preset", "blank", "--dataset", name, "--out", out)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert report["status"] == "finished" and report["dataset"] == name
+    blank = PRESETS["blank"]
+    # The small-set settings (Blank's own learning rate for a small set, and more epochs), not the large sets'.
+    assert report["hyperparameters"]["epochs"] == MAX_SMALL_SET_EPOCHS > blank.app_hyperparameters.epochs
+    assert report["hyperparameters"]["learning_rate"] == blank.small_set_hyperparameters.learning_rate
+    assert report["hyperparameters"] == defaults_for_dataset(blank, name).to_dict()  # what the app's Train shows
+    assert len(report["history"]) == MAX_SMALL_SET_EPOCHS
+    # A set of 2,000 images is not small: the preset's own settings (an imported set cannot be exported as a
+    # standalone script, which could not load it).
+    script = cli("export", "--preset", "blank", "--dataset", "shapes").stdout
+    assert f'parser.add_argument("--epochs", type=int, default={blank.app_hyperparameters.epochs})' in script
+    assert f"Adam(learning_rate={blank.app_hyperparameters.learning_rate:g})" in script
+
+
+def test_a_dataset_name_that_is_neither_built_in_nor_imported_is_refused(cli, tmp_path):
+    done = cli("train", "--preset", "model1", "--dataset", "cifar", "--out", tmp_path / "x.json")
+    assert done.returncode == 2
+    assert "unknown data set 'cifar': choose one of fashion_mnist, mnist, shapes, or an imported" in done.stderr
+    done = cli("train", "--preset", "model1", "--dataset", "own-0123456789ab", "--out", tmp_path / "x.json")
+    assert done.returncode == 2 and "Error:" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x.json").exists()

@@ -11,8 +11,8 @@ from helpers import wait_for
 
 from core.config import Settings, SettingsError
 from core.runs.manager import RunManager
-from core.runs.process_runner import RelayRun, ServerGone
-from core.runs.record import Status
+from core.runs.process_runner import ServerGone, pipe_sender
+from core.runs.record import Run, Status
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
@@ -108,8 +108,8 @@ def test_workers_do_not_import_the_parents_main_script(tmp_path, monkeypatch):
 
 def test_a_worker_whose_server_died_stops_without_recording_a_failure():
     parent, child = multiprocessing.Pipe()
-    run = RelayRun(SPEC, "shapes", QUICK)
-    run.conn = child
+    run = Run(SPEC, "shapes", QUICK)
+    run.on_event = pipe_sender(child)  # the worker's copy of a run sends every change to its server
     parent.close()
     with pytest.raises(ServerGone):
         run.record_batch(0, 0, 1.0, 0.5)

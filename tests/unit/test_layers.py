@@ -28,6 +28,7 @@ BY_PACKAGE = {
     "core.model": MODEL,
     "core.training": TRAINING,
     "core.runs": RUNS,
+    "core.runs.ray": RUNS,  # the Ray runner's package: the cluster's health, the actor, the runner
     "core.classroom": USES,
     "core.experiments": USES,
     "core.insight": USES,

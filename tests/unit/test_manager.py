@@ -3,8 +3,10 @@
 import pytest
 from helpers import FakeTrainer, wait_for
 
+from core.config import RUNNER_NAMES
 from core.runs.manager import RunManager, RunRejected
 from core.runs.record import Status
+from core.runs.runners import RUNNERS, runner_class
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
@@ -169,6 +171,13 @@ def test_the_trainer_gets_the_analysis_made_when_the_run_started(manager, fake_t
 def test_unknown_runner_is_refused(tmp_path):
     with pytest.raises(ValueError, match="Unknown runner 'gpu'; choose one of thread, process"):
         RunManager(RunStore(tmp_path), runner="gpu")
+
+
+def test_every_runner_the_settings_name_is_registered_and_imports_without_starting_anything():
+    assert list(RUNNERS) == list(RUNNER_NAMES)
+    classes = {name: runner_class(name) for name in RUNNER_NAMES}
+    assert {name: cls.name for name, cls in classes.items()} == {"thread": "thread", "process": "process", "ray": "ray"}
+    assert classes["ray"].__module__ == "core.runs.ray.runner"  # the package's runner, as "core.runs.ray:RayRunner"
 
 
 def test_invalid_spec_is_rejected_with_plain_problems(manager):

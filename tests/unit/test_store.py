@@ -1,5 +1,6 @@
 """The run store: records survive reopening, deleting removes files, dead runs become interrupted."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import textwrap
 from contextlib import closing
 
+import faults
 import pytest
 from helpers import finished_run
 
@@ -73,6 +75,101 @@ def test_saving_again_updates_and_can_keep_the_batches(tmp_path):
     assert len(loaded.epoch_history()) == 3
     assert len(loaded.batch_history()) == 6  # as saved before
     assert len(store.list()) == 1
+
+
+def batch_rows(store: RunStore, run_id: str) -> list[tuple]:
+    with closing(sqlite3.connect(store.path)) as db:
+        return db.execute("SELECT n, metrics FROM batches WHERE run_id = ? ORDER BY n", (run_id,)).fetchall()
+
+
+def test_saving_after_an_epoch_appends_its_batches_and_leaves_the_saved_ones_as_they_were(tmp_path):
+    store = RunStore(tmp_path)
+    run = finished_run(epochs=2, batches_per_epoch=3)
+    store.save(run)
+    saved = batch_rows(store, run.id)
+    assert [n for n, _ in saved] == list(range(6))
+    run.reopen(1)  # "train more": a third epoch extends the history
+    run.begin(3)
+    for batch in range(3):
+        run.record_batch(2, batch, loss=0.4, accuracy=0.9)
+    run.record_epoch({"epoch": 3, "loss": 0.4})
+    store.save(run)
+    store.save(run)  # saved again with nothing new: nothing is written twice
+    rows = batch_rows(store, run.id)
+    assert rows[:6] == saved and [n for n, _ in rows] == list(range(9))
+    assert store.load(run.id).batch_history() == run.batch_history()
+    assert [b["step"] for b in store.load(run.id).batch_history()] == list(range(1, 10))
+    store.delete(run.id)
+    assert batch_rows(store, run.id) == []
+
+
+# The run store as it was before batches had a table of their own: each run's batch history one JSON list.
+OLD_SCHEMA = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, created REAL NOT NULL, status TEXT NOT NULL, pid INTEGER NOT NULL,
+    summary TEXT NOT NULL, epochs TEXT NOT NULL, batches TEXT NOT NULL
+);
+CREATE INDEX runs_owner ON runs (owner, created);
+"""
+
+
+def save_the_old_way(home, runs: list[Run]) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(home / "runs.sqlite3")) as db, db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(OLD_SCHEMA)
+        for run in runs:
+            summary = run.summary_record()
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.id,
+                    run.owner,
+                    run.created,
+                    summary["status"],
+                    0,
+                    json.dumps(summary),
+                    json.dumps(run.epoch_history()),
+                    json.dumps(run.batch_history()),
+                ),
+            )
+
+
+def test_a_store_saved_before_batches_had_their_own_table_opens_with_every_run_and_its_history(tmp_path):
+    runs = [finished_run(name="old", created=100.0), finished_run(name="older", created=50.0, epochs=3)]
+    save_the_old_way(tmp_path, runs)
+    store = RunStore(tmp_path)
+    assert [r.id for r in store.list()] == [r.id for r in runs]
+    for run in runs:
+        loaded = store.load(run.id)
+        assert loaded.summary_record() == run.summary_record()
+        assert loaded.batch_history() == run.batch_history() and loaded.epoch_history() == run.epoch_history()
+    # Opening it moved the lists into the table, once: opened again, the history is the same.
+    assert len(batch_rows(store, runs[1].id)) == 9
+    assert [len(batch_rows(RunStore(tmp_path), r.id)) for r in runs] == [6, 9]
+    assert RunStore(tmp_path).load(runs[1].id).batch_history() == runs[1].batch_history()
+    # An old run trained on goes on from its history.
+    run = store.load(runs[0].id)
+    run.reopen(1)
+    run.begin(3)
+    run.record_batch(2, 0, loss=0.3, accuracy=0.9)
+    store.save(run)
+    assert [b["step"] for b in store.load(run.id).batch_history()] == [1, 2, 3, 4, 5, 6, 7]
+
+
+@pytest.mark.skipif(not faults.can_mount(), reason="this machine does not allow mounting a tmpfs")
+def test_a_read_only_store_saved_before_batches_had_their_own_table_shows_its_runs_and_their_history(tmp_path):
+    runs = [finished_run(name="old"), finished_run(name="older", epochs=3)]
+    with faults.small_disk(tmp_path / "disk") as home:
+        save_the_old_way(home, runs)
+        faults.remount(home, "ro")  # nothing can be moved: the runs are read as they were saved
+        store = RunStore(home)
+        assert store.read_only
+        assert sorted(r.id for r in store.list()) == sorted(r.id for r in runs)
+        for run in runs:
+            loaded = store.load(run.id)
+            assert loaded.batch_history() == run.batch_history() and loaded.epoch_history() == run.epoch_history()
+            assert loaded.test_accuracy == 0.75
 
 
 def test_delete_removes_the_row_and_the_model_files(tmp_path):
