@@ -5,8 +5,8 @@ The data ship inside scikit-learn's wheel (nothing is downloaded): `load_digits`
 import, as a learner's file would:
 
 - digits: written as a zip of PNGs in one folder per class and imported with
-  `core.data.image_import.import_image_folders` (28×28 grey, the app's 20 % of each class held out for
-  testing); every image preset then trains through the app's trainer (`core.runs.trainer.train_run`)
+  `core.data.image_import.import_image_folders` at the Data page's defaults (32×32, colours automatic: the
+  digits are grey, so grey; the app's 20 % of each class held out for testing); every image preset then trains through the app's trainer (`core.runs.trainer.train_run`)
   with the defaults the app gives it for a set of this size (`core.training.presets.defaults_for`: more
   epochs, and the Blank preset's own learning rate), beside scikit-learn's LogisticRegression on the very
   same pixels and split.
@@ -34,7 +34,6 @@ import zipfile
 from bench import _common  # noqa: F401  (quiet TensorFlow, offline)
 
 OWNER = "b" * 32
-DIGIT_SIZE = 28  # as the app's default image models expect; the import resizes the 8×8 digits
 
 
 def digits_zip() -> bytes:
@@ -85,10 +84,13 @@ def bench_digits(home: str, presets: list[str], epochs: int | None, seed: int) -
     from core.training.presets import PRESETS, defaults_for
 
     name, report = import_image_folders(
-        digits_zip(), title="Digits", owner=OWNER, store=UserDatasetStore(home), size=DIGIT_SIZE, grey=True
-    )
+        digits_zip(), title="Digits", owner=OWNER, store=UserDatasetStore(home)
+    )  # the Data page's defaults: its size, and colours automatic
     data = load_dataset(name)
-    print(f"digits: {report.train_images:,} training and {report.test_images:,} test images, {data.input_shape}")
+    print(
+        f"digits: {report.train_images:,} training and {report.test_images:,} test images, {data.input_shape}. "
+        + report.colour_note
+    )
     rows = []
     x_train, x_test = data.as_float("x_train"), data.as_float("x_test")
     started = time.perf_counter()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.config import DEFAULT_PARAM_BUDGET
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
+from core.data.image_import import COLOUR_CHOICES, DEFAULT_COLOUR
 from core.data.image_import import DEFAULT_SIZE as DEFAULT_IMAGE_SIZE
 from core.data.image_import import SIZES as IMAGE_SIZES
 from core.disk import disk_problem
@@ -422,7 +423,13 @@ def cmd_import_images(args) -> int:
     store = UserDatasetStore(args.home)
     try:
         name, report = import_image_folders(
-            args.archive, title=args.name, owner=args.owner, store=store, size=args.size, grey=args.grey, limits=limits
+            args.archive,
+            title=args.name,
+            owner=args.owner,
+            store=store,
+            size=args.size,
+            grey=COLOUR_CHOICES[args.colour],
+            limits=limits,
         )
     except ImageImportError as err:
         report = getattr(err, "report", None)
@@ -602,7 +609,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_IMAGE_SIZE,
         help=f"pixels per side (default {DEFAULT_IMAGE_SIZE})",
     )
-    p.add_argument("--grey", action="store_true", help="store grey images (default: colour)")
+    colour = p.add_mutually_exclusive_group()
+    colour.add_argument(
+        "--colour",
+        choices=list(COLOUR_CHOICES),
+        default=DEFAULT_COLOUR,
+        help=f"store the images grey, in colour, or grey exactly when every image is grey (default {DEFAULT_COLOUR})",
+    )
+    colour.add_argument("--grey", dest="colour", action="store_const", const="grey", help="the same as --colour grey")
     p.add_argument(
         "--owner",
         default="cli",

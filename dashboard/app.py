@@ -7,7 +7,7 @@ from core.runs.store import StoreError
 from dashboard import session
 from dashboard.components.classroom import challenge_banner
 from dashboard.components.page_style import page_style
-from dashboard.components.widgets import sidebar_status
+from dashboard.components.sidebar_status import sidebar_status
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/neurology:", layout="wide")
 page_style()

@@ -4,8 +4,10 @@ Nothing is extracted to disk and nothing of the archive is kept but pixels: memb
 a time into memory after checks on the whole archive (its size, number of files, declared unpacked
 size and compression ratio: zip bombs) and on each member (unsafe names, links, hidden files,
 non-images, damaged images, huge pixel counts: decompression bombs). Each image is cropped to a
-centred square, resized, made grey if asked, and stored as uint8 N×H×W×C with generated ids only.
-A health report says what was used, what was skipped and why.
+centred square, resized, and stored as uint8 N×H×W×C with generated ids only: grey (one channel) when
+asked, in colour when asked, and by default grey exactly when every image used is grey (``grey=None``,
+"auto": a grey source in three equal channels is three times the numbers for nothing). A health report says
+what was used, what was skipped and why, and which colours were kept.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ ImageBytes = bytes | Callable[[], bytes]  # an image file's bytes, or a function
 ZIP_SOURCE = "image folders (zip)"  # how a data set was made, kept with it (details["source"])
 FILES_SOURCE = "pictures taken or uploaded"
 IMAGE_SOURCES = frozenset({ZIP_SOURCE, FILES_SOURCE})
+# The import's colour choices (the Data page and the CLI's --colour), each as the ``grey`` argument it means.
+COLOUR_CHOICES = {"auto": None, "colour": False, "grey": True}
+DEFAULT_COLOUR = "auto"
 RESIZE_NOTE = "each image was cropped to a centred square (so nothing is squashed), then resized"
 
 
@@ -115,13 +120,50 @@ class ClassCount:
 @dataclass
 class HealthReport:
     size: int
-    grey: bool
+    grey: bool | None  # how the images were stored; None ("auto") until the images used are known
     limits: ImportLimits
     classes: list[ClassCount] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)  # files not used, each with its reason
     ignored: list[SkippedFile] = field(default_factory=list)  # __MACOSX, hidden and system files
     left_out_classes: list[SkippedFile] = field(default_factory=list)  # class folders without enough images
     refused: str = ""  # why the whole archive was refused; empty when it was imported
+    choice: bool | None = None  # what was asked: grey, colour, or None (grey when every image is grey)
+    images_used: int = 0  # images of the classes kept, and how many of them are grey (None: not looked at)
+    grey_images: int | None = None
+
+    def __post_init__(self):
+        self.choice = self.grey
+
+    def decide_colour(self, grey_flags: list[bool | None]) -> bool:
+        """Store grey or colour, from the choice and whether each image used is grey (None: not looked at)."""
+        self.images_used = len(grey_flags)
+        known = [flag for flag in grey_flags if flag is not None]
+        self.grey_images = sum(known) if len(known) == len(grey_flags) else None
+        if self.choice is None:
+            self.grey = bool(grey_flags) and self.grey_images == len(grey_flags)
+        return bool(self.grey)
+
+    @property
+    def colour_note(self) -> str:
+        """Which colours were kept and why, in plain words ("" before any image was read)."""
+        used, grey = self.images_used, self.grey_images
+        if not used:
+            return ""
+        if self.choice is True:
+            return "Imported as grey, as chosen."
+        if self.choice is False:
+            if grey == used:
+                return (
+                    f"Imported in colour, as chosen, though all {used:,} images are grey: grey would keep a "
+                    "third of the numbers and train faster."
+                )
+            return "Imported in colour, as chosen."
+        if self.grey:
+            return f"All {used:,} images are grey: imported as grey."
+        colour = used - (grey or 0)
+        if colour == used:
+            return f"All {used:,} images are in colour: imported in colour."
+        return f"{colour:,} of {used:,} images are in colour: all were imported in colour."
 
     @property
     def train_images(self) -> int:
@@ -170,7 +212,7 @@ class HealthReport:
         if self.classes:
             lines.append(
                 f"Images: {self.image_format}; {RESIZE_NOTE}. {round(100 * TEST_SHARE)} % of each "
-                "class is held out for testing."
+                f"class is held out for testing. {self.colour_note}"
             )
             width = max(len("Total"), *(len(c.name) for c in self.classes))
             lines.append(f"{'Class':<{width}}  training  test")
@@ -190,6 +232,8 @@ class HealthReport:
         return {
             "size": self.size,
             "grey": self.grey,
+            "colour_choice": next(word for word, grey in COLOUR_CHOICES.items() if grey is self.choice),
+            "colour_note": self.colour_note,
             "resize": RESIZE_NOTE,
             "test_share": TEST_SHARE,
             "classes": [{"name": c.name, "train": c.train, "test": c.test} for c in self.classes],
@@ -326,21 +370,35 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 # --- one image -----------------------------------------------------------------------------------
 
 
-def _decode(data: bytes, size: int, grey: bool, max_pixels: int) -> np.ndarray:
+def _decode(data: bytes, size: int, grey: bool | None, max_pixels: int) -> tuple[np.ndarray, bool | None]:
     """The image as size×size×C uint8, decoded (core.data.pixels, as Predict decodes) only after its
-    header's pixel count was checked."""
+    header's pixel count was checked, and whether it is grey (None when it was made grey unseen).
+
+    With ``grey=None`` a grey image keeps one channel and a colour one three (images_from_files gives the grey
+    ones three equal channels when another image is in colour)."""
     try:
         decoded = decode_image(data, max_pixels=max_pixels, reduce_to=size)
     except BadImage as error:
         raise MemberRefused(error.reason) from None
-    return image_array(decoded.image, size, grey)
+    image = decoded.image
+    if grey or (grey is None and image.mode == "L"):
+        return image_array(image, size, True), True if image.mode == "L" else None
+    array = image_array(image, size, False)
+    is_grey = is_grey_pixels(array)
+    return (array[..., :1].copy() if grey is None and is_grey else array), is_grey
+
+
+def is_grey_pixels(array: np.ndarray) -> bool:
+    """An H×W×C image is grey: one channel, or its colour channels equal everywhere (an RGB file of a grey
+    picture). Resizing treats each channel alike, so equal channels stay equal and one is all of them."""
+    return array.shape[-1] == 1 or bool((array[..., 1:] == array[..., :1]).all())
 
 
 def preview(data: bytes, size: int, max_pixels: int) -> np.ndarray:
     """The image file as the import would see it, size×size in colour (a thumbnail); ImageImportError when it
     would be skipped as no readable image (the reason as in the health report)."""
     try:
-        return _decode(data, size, False, max_pixels)
+        return _decode(data, size, False, max_pixels)[0]
     except MemberRefused as skip:
         raise ImageImportError(str(skip)) from None
 
@@ -358,7 +416,7 @@ def read_image_folders(
     source,
     *,
     size: int = DEFAULT_SIZE,
-    grey: bool = False,
+    grey: bool | None = None,
     limits: ImportLimits | None = None,
     test_share: float = TEST_SHARE,
     seed: int = 0,
@@ -393,7 +451,7 @@ def images_from_files(
     files_by_class: Mapping[str, Iterable[tuple[str, ImageBytes]]],
     *,
     size: int = DEFAULT_SIZE,
-    grey: bool = False,
+    grey: bool | None = None,
     limits: ImportLimits | None = None,
     test_share: float = TEST_SHARE,
     seed: int = 0,
@@ -415,17 +473,26 @@ def images_from_files(
     _check_size(size)
     report = report if report is not None else HealthReport(size, grey, limits)
     by_class: dict[str, list[np.ndarray]] = {}
+    greys: dict[str, list[bool | None]] = {}
     for label, files in files_by_class.items():
-        images = by_class.setdefault(label, [])
+        images, flags = by_class.setdefault(label, []), greys.setdefault(label, [])
         for file_name, data in files:
             try:
                 if reason := not_an_image(file_name):
                     raise MemberRefused(reason)
                 if len(images) >= limits.max_per_class:
                     raise MemberRefused(f"its class already has {limits.max_per_class:,} images (the limit per class)")
-                images.append(_decode(data() if callable(data) else data, size, grey, limits.max_pixels))
+                image, is_grey = _decode(data() if callable(data) else data, size, grey, limits.max_pixels)
+                images.append(image)
+                flags.append(is_grey)
             except MemberRefused as skip:
                 report.skipped.append(SkippedFile(printable(file_name), str(skip)))
+    kept = [label for label, images in by_class.items() if len(images) >= MIN_PER_CLASS]  # as _split keeps
+    if not report.decide_colour([flag for label in kept for flag in greys[label]]) and grey is None:
+        by_class = {  # another image is in colour: the grey ones in three equal channels, as a colour import has them
+            label: [np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image for image in images]
+            for label, images in by_class.items()
+        }
     return _split(by_class, test_share, seed, report)
 
 
@@ -527,7 +594,7 @@ def import_image_folders(
     owner: str,
     store,
     size: int = DEFAULT_SIZE,
-    grey: bool = False,
+    grey: bool | None = None,
     limits: ImportLimits | None = None,
 ) -> tuple[str, HealthReport]:
     """Read the archive and save it in ``store`` (core.data.user_datasets.UserDatasetStore) as ``owner``'s.
@@ -546,7 +613,7 @@ def import_image_files(
     owner: str,
     store,
     size: int = DEFAULT_SIZE,
-    grey: bool = False,
+    grey: bool | None = None,
     limits: ImportLimits | None = None,
     source: str = FILES_SOURCE,
 ) -> tuple[str, HealthReport]:

@@ -85,7 +85,11 @@ class KerasTrainer:
         self.warms_up = warm_up
 
     def warm_up(self) -> None:
-        """Called by a worker process once, after ``prepare`` and before it takes its first run."""
+        """Called by a worker process once, after ``prepare`` and before it takes its first run. A worker
+        hands fit its inputs as tensors (core.training.fitting.fit_input), warm or not."""
+        from core.training.fitting import hold_inputs_as_tensors
+
+        hold_inputs_as_tensors()
         if getattr(self, "warms_up", True):
             from core.runs.trainer import warm_up
 

@@ -11,8 +11,10 @@ the run. It never touches any UI.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import threading
 import time
 
 import keras
@@ -25,10 +27,10 @@ from core.messages import counted
 from core.model.keras_build import batch_norm_momentum, build_model, has_batch_norm
 from core.model.spec import analyze_for
 from core.runs.challenges import HIDDEN_SCORE, load_hidden_test
-from core.runs.record import Ending, Run, Status
+from core.runs.record import Ending, Kind, Run, Status
 from core.runs.store import RunStore
 from core.text import strip_ansi
-from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, make_optimizer
+from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, fit_input, make_optimizer
 from core.training.hyperparams import Hyperparameters
 from core.training.target import reached_message, target_reached
 from core.training.target_scaling import convert_logs
@@ -188,7 +190,7 @@ def plain_error(error: BaseException) -> str:
     return f"Training failed: {detail}"
 
 
-def _slice(array: np.ndarray, limit: int | None) -> np.ndarray:
+def _slice(array, limit: int | None):
     return array if limit is None else array[:limit]
 
 
@@ -225,6 +227,74 @@ def _prepare_model(run: Run, store: RunStore | None, continue_training: bool, st
     return model
 
 
+def _training_data(dataset, hp: Hyperparameters):
+    """The run's training inputs (a worker's: a tensor, fitting.fit_input) and labels, and how many of them
+    validate and fit."""
+    x_train = _slice(fit_input(dataset, "x_train"), hp.limit_train)
+    y_train = _slice(dataset.y_train, hp.limit_train)
+    n_validation = int(len(x_train) * hp.validation_split)
+    return x_train, y_train, n_validation, len(x_train) - n_validation
+
+
+def _targets(run: Run, targets, model):
+    """What fit learns: the (standardised) targets, one-hot when the labels are smoothed (see loss_of)."""
+    if smoothing_of(run):
+        return keras.utils.to_categorical(targets, model.output_shape[-1])
+    return targets
+
+
+class _Prepared:
+    """Models built, compiled and traced ahead in this process (``prepare_ahead``), each kept for one run of
+    exactly its spec, data set and settings (``key``)."""
+
+    models: dict[str, keras.Model] = {}
+    lock = threading.Lock()
+    kept = 1  # one model at a time: the one a learner is most likely to train next
+
+    @staticmethod
+    def key(spec: dict, dataset: str, hp: Hyperparameters) -> str:
+        return json.dumps([spec, dataset, hp.to_dict()], sort_keys=True, default=str)
+
+    @classmethod
+    def take(cls, run: Run):
+        """The model prepared for this run, if there is one (it is then no longer kept)."""
+        if run.kind != Kind.TRAINING:
+            return None
+        with cls.lock:
+            return cls.models.pop(cls.key(run.spec, run.dataset, run.hyperparameters), None)
+
+
+def prepare_ahead(spec: dict, dataset_name: str, hp: Hyperparameters) -> bool:
+    """Build and compile the model of a run of ``spec`` on ``dataset_name`` with ``hp``, and trace its training
+    step on one batch ahead of time, so that such a run's first batch comes without the 1-4 s of building
+    TensorFlow's graph. Then every variable (weights, optimizer state, dropout and augmentation seeds) is set
+    back to its value as built: the run trains exactly as an unprepared run of the same seed would
+    (tests/training/test_prepare_ahead.py). Classification only. Says whether a model is now prepared."""
+    dataset = load_dataset(dataset_name)
+    if dataset.task != "classification":
+        return False
+    run = Run(spec, dataset_name, hp)
+    if _problems(run, dataset):
+        return False
+    x_train, y_train, _, n_fit = _training_data(dataset, hp)
+    batches_per_epoch = math.ceil(n_fit / hp.batch_size)
+    model = _prepare_model(run, None, False, batches_per_epoch)
+    model.optimizer.build(model.trainable_variables)
+    as_built = [(v, v.numpy()) for v in [*model.variables, *model.optimizer.variables]]
+    # Batches of the same shapes as the run's (a partial last batch makes the batch size unknown to the
+    # traced step: then one full and one partial batch here too), so that its step is this one.
+    n = hp.batch_size + (1 if n_fit % hp.batch_size else 0)
+    targets = _targets(run, run.task.scaling(y_train[:n], model).standardise(y_train[:n]), model)
+    model.fit(x_train[:n], targets, epochs=1, batch_size=hp.batch_size, verbose=0)
+    for variable, value in as_built:
+        variable.assign(value)
+    with _Prepared.lock:
+        while len(_Prepared.models) >= _Prepared.kept:
+            _Prepared.models.pop(next(iter(_Prepared.models)))
+        _Prepared.models[_Prepared.key(spec, dataset_name, hp)] = model
+    return True
+
+
 def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int, loss_factor: float = 1.0) -> str:
     return (
         f"Stopped early after epoch {early.stopped_epoch + 1}: the validation loss had not improved for "
@@ -241,12 +311,14 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
         if problems:
             return Ending(Status.FAILED, "The model cannot be trained: " + " ".join(problems))
     # Seeds, dtype policy and name scopes are thread-local in Keras: set them here, in the worker.
-    x_train = _slice(dataset.as_float("x_train"), hp.limit_train)
-    y_train = _slice(dataset.y_train, hp.limit_train)
-    n_validation = int(len(x_train) * hp.validation_split)
-    n_fit = len(x_train) - n_validation
+    x_train, y_train, n_validation, n_fit = _training_data(dataset, hp)
     batches_per_epoch = math.ceil(n_fit / hp.batch_size)
-    model = _prepare_model(run, store, continue_training, batches_per_epoch)
+    model = None if continue_training else _Prepared.take(run)
+    if model is not None:
+        log.info("run %s trains the model prepared ahead for it", run.id)
+        keras.utils.set_random_seed(hp.seed)  # as a new model's run starts from it (see prepare_ahead)
+    else:
+        model = _prepare_model(run, store, continue_training, batches_per_epoch)
     initial_epoch = run.epoch if continue_training else 0
     n_test = len(dataset.x_test) if hp.limit_test is None else min(hp.limit_test, len(dataset.x_test))
     run.begin(
@@ -268,9 +340,7 @@ def _train_and_evaluate(run: Run, store: RunStore | None, continue_training: boo
     target = hp.target_accuracy if not task.is_regression and n_validation else None
     if target is not None:
         callbacks.append(TargetStop(target))
-    targets = scaling.standardise(y_train)
-    if smoothing_of(run):  # smoothed labels are one-hot (see loss_of)
-        targets = keras.utils.to_categorical(targets, model.output_shape[-1])
+    targets = _targets(run, scaling.standardise(y_train), model)
     stopped = False
     try:
         model.fit(
@@ -319,11 +389,14 @@ WARM_UP_DATASETS = ("fashion_mnist", "shapes")  # the app's default data set, el
 
 
 def warm_up() -> None:
-    """Pay a process's first-run costs before anyone presses Train: the data set read and its float copy
-    made, and one tiny fit of model 1 (TensorFlow's and Keras' first trace of a training, validation and
-    prediction step, their thread pools and kernels), so that the first run's first chart point comes as
-    soon as a later run's. Never raises: a worker that could not warm up still trains."""
-    from core.training.presets import PRESETS
+    """Pay a process's first-run costs before anyone presses Train: the data set read and its float inputs
+    made (in a worker, the training inputs as a tensor: core.training.fitting.fit_input), and the app's
+    default model and settings on it prepared ahead (``prepare_ahead``: what a new learner trains first),
+    whose fit of one batch also pays TensorFlow's first-run costs (its thread pools and kernels) for any
+    other model. Where the default cannot be prepared, one tiny fit of model 1 pays those instead, so
+    that the first run's first chart point comes as soon as a later run's. Never raises: a worker that
+    could not warm up still trains."""
+    from core.training.presets import DEFAULT_PRESET, PRESETS, defaults_for
 
     try:
         for name in WARM_UP_DATASETS:
@@ -334,8 +407,11 @@ def warm_up() -> None:
                 continue
         else:
             return
-        dataset.as_float("x_train"), dataset.as_float("x_test")
-        spec = PRESETS["model1"].spec(dataset.input_shape, dataset.output_units)
+        fit_input(dataset, "x_train"), dataset.as_float("x_test")
+        preset = PRESETS[DEFAULT_PRESET]
+        spec = preset.spec(dataset.input_shape, dataset.output_units)
+        if prepare_ahead(spec, name, defaults_for(preset, len(dataset.x_train))):
+            return
         hp = Hyperparameters(epochs=1, batch_size=64, limit_train=160, limit_test=64, validation_split=0.2)
         train_run(Run(spec, name, hp), None)
     except Exception:  # noqa: BLE001 - warming up is an optimisation only

@@ -130,13 +130,13 @@ def lr_range_test(
 
     from core.data.datasets import load_dataset
     from core.model.keras_build import build_model
-    from core.training.fitting import make_optimizer
+    from core.training.fitting import fit_input, make_optimizer
     from core.training.tasks import TASKS
 
     hp = hyperparameters
     data = load_dataset(dataset_name)
     task = TASKS[data.task]
-    x = data.as_float("x_train")
+    x = fit_input(data, "x_train")  # a worker's: the tensor it holds, not a second copy
     y = data.y_train
     if hp.limit_train:
         x, y = x[: hp.limit_train], y[: hp.limit_train]

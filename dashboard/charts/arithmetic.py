@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.data.names import display_names
+from dashboard.charts.inspection import outline_cells
 from dashboard.components.user_text import plotly_literal
 
 MAP_COLOURS = "Viridis"
@@ -42,9 +43,7 @@ def clickable_map_figure(values: np.ndarray, selected: tuple[int, int], size: in
         )
     )
     row, col = selected
-    fig.add_shape(
-        type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5, line={"color": WINDOW_COLOUR, "width": 3}
-    )
+    outline_cells(fig, row, col, WINDOW_COLOUR, 3)
     _square_axes(fig, height, width)
     fig.update_layout(
         height=size, width=size + 40, margin={"l": 5, "r": 5, "t": 5, "b": 5}, clickmode="event+select", dragmode=False
@@ -59,14 +58,7 @@ def window_figure(values: np.ndarray, top: int, left: int, height: int, width: i
     """
     rows, cols = values.shape
     fig = go.Figure(go.Heatmap(z=values, colorscale="Greys", reversescale=True, showscale=False, hoverinfo="skip"))
-    fig.add_shape(
-        type="rect",
-        x0=left - 0.5,
-        x1=left + width - 0.5,
-        y0=top - 0.5,
-        y1=top + height - 0.5,
-        line={"color": WINDOW_COLOUR, "width": 3},
-    )
+    outline_cells(fig, top, left, WINDOW_COLOUR, 3, height, width)
     fig.update_xaxes(visible=False, range=[min(-0.5, left - 0.5), max(cols - 0.5, left + width - 0.5)], fixedrange=True)
     fig.update_yaxes(
         visible=False,
@@ -118,15 +110,7 @@ def pool_window_figure(window: np.ndarray, winner: tuple[int, int] | None) -> go
     """A pooling window's values; the one max pooling kept is outlined."""
     fig = numbers_figure(window, mask=~np.isnan(window), digits=3, signed=False)
     if winner is not None:
-        row, col = winner
-        fig.add_shape(
-            type="rect",
-            x0=col - 0.5,
-            x1=col + 0.5,
-            y0=row - 0.5,
-            y1=row + 0.5,
-            line={"color": WINDOW_COLOUR, "width": 3},
-        )
+        outline_cells(fig, *winner, WINDOW_COLOUR, 3)
     return fig
 
 

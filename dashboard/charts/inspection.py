@@ -16,6 +16,18 @@ THUMBNAIL = 84  # pixels: small images are enlarged without smoothing so their p
 HEAT_COLOURS = "Turbo"
 
 
+def outline_cells(fig: go.Figure, top: int, left: int, colour: str, line_width: int, height=1, width=1) -> None:
+    """Draw a frame round a block of a heatmap's cells (``height`` × ``width`` from ``top``, ``left``)."""
+    fig.add_shape(
+        type="rect",
+        x0=left - 0.5,
+        x1=left + width - 0.5,
+        y0=top - 0.5,
+        y1=top + height - 0.5,
+        line={"color": colour, "width": line_width},
+    )
+
+
 def enlarge(image: np.ndarray, size: int = THUMBNAIL) -> np.ndarray:
     """An H×W×C image (uint8 or 0..1 floats) as a bigger uint8 image for st.image, pixels kept sharp."""
     image = np.asarray(image)
@@ -56,14 +68,7 @@ def clickable_confusion_figure(matrix, class_names, selected: tuple[int, int] | 
     )
     if selected is not None:
         true, predicted = selected
-        fig.add_shape(
-            type="rect",
-            x0=predicted - 0.5,
-            x1=predicted + 0.5,
-            y0=true - 0.5,
-            y1=true + 0.5,
-            line={"color": VAL_COLOUR, "width": 4},
-        )
+        outline_cells(fig, true, predicted, VAL_COLOUR, 4)
     fig.update_layout(clickmode="event+select", dragmode=False)
     fig.update_xaxes(fixedrange=True)  # a drag must not pan the matrix away from under the mouse
     fig.update_yaxes(fixedrange=True)

@@ -1,1 +1,1 @@
-"""Reusable page parts: widgets, run status, coaching, mistakes, imports, sharing."""
+"""Reusable page parts: layer cards, shape tables, run status, coaching, mistakes, imports, sharing."""

@@ -26,6 +26,7 @@ from dashboard import session
 from dashboard.charts import arithmetic as charts
 from dashboard.charts.inspection import selected_cell
 from dashboard.components.user_text import markdown_literal
+from dashboard.session import keys
 
 SHOWN_CHANNELS = 3  # input channels drawn as number grids (the biggest contributors)
 TOP_INPUTS = 8
@@ -43,10 +44,6 @@ KIND_WORDS = {
 
 def _fmt(value: float) -> str:
     return f"{value:.{DIGITS}f}"
-
-
-def _keys(layer_name: str) -> tuple[str, str, str]:
-    return f"arith_row_{layer_name}", f"arith_col_{layer_name}", f"arith_map_{layer_name}"
 
 
 def _within(key: str, count: int) -> None:
@@ -69,7 +66,11 @@ def _position(layer_name: str, feature_map: np.ndarray) -> tuple[int, int]:
     """The chosen (row, column): from a click on the map, the arrows or the number fields; at first, where
     the map is strongest (the most interesting number to explain)."""
     height, width = feature_map.shape
-    row_key, col_key, map_key = _keys(layer_name)
+    row_key, col_key, map_key = (
+        keys.Arithmetic.row(layer_name),
+        keys.Arithmetic.col(layer_name),
+        keys.Arithmetic.map(layer_name),
+    )
     clicked = selected_cell(session.widget_value(map_key))
     if session.is_new_click(map_key, clicked):
         session.set_widget_value(row_key, min(clicked[0], height - 1))
@@ -94,6 +95,18 @@ def _position(layer_name: str, feature_map: np.ndarray) -> tuple[int, int]:
     return int(row), int(col)
 
 
+def _chosen_map(layer_name: str, layer_output: np.ndarray, word: str) -> tuple[int, np.ndarray, int, int]:
+    """The field that picks one filter or channel (``word``) of the layer's output, and the position chosen
+    on its map: (number, map, row, column)."""
+    count = layer_output.shape[-1]
+    key = keys.Arithmetic.filter(layer_name)
+    _within(key, count)
+    number = int(st.number_input(f"{word} (0 to {count - 1})", 0, count - 1, key=key))
+    feature_map = layer_output[..., number]
+    row, col = _position(layer_name, feature_map)
+    return number, feature_map, row, col
+
+
 def _map_and_window(
     layer_name: str,
     feature_map,
@@ -115,7 +128,7 @@ def _map_and_window(
         st.markdown("**The output** — click a square to explain it")
         st.plotly_chart(
             charts.clickable_map_figure(feature_map, (row, col)),
-            key=_keys(layer_name)[2],
+            key=keys.Arithmetic.map(layer_name),
             on_select="rerun",
             selection_mode="points",
         )
@@ -144,12 +157,8 @@ def _result_metrics(worked_out: float, network: float) -> None:
 
 def _conv_view(model, image, layer, values) -> None:
     layer_input, layer_output = values
-    filters = layer_output.shape[-1]
-    _within(f"arith_filter_{layer.name}", filters)
-    filter_index = st.number_input(f"Filter (0 to {filters - 1})", 0, filters - 1, key=f"arith_filter_{layer.name}")
-    feature_map = layer_output[..., filter_index]
-    row, col = _position(layer.name, feature_map)
-    step = conv_arithmetic(model, image, layer.name, int(filter_index), row, col)
+    filter_index, feature_map, row, col = _chosen_map(layer.name, layer_output, "Filter")
+    step = conv_arithmetic(model, image, layer.name, filter_index, row, col)
     kh, kw, channels = step.kernel.shape
     shares = step.channel_sums()
     shown = sorted(np.argsort(-np.abs(shares), kind="stable")[:SHOWN_CHANNELS].tolist())
@@ -197,12 +206,8 @@ def _conv_view(model, image, layer, values) -> None:
 
 def _pool_view(model, image, layer, values) -> None:
     layer_input, layer_output = values
-    channels = layer_output.shape[-1]
-    _within(f"arith_filter_{layer.name}", channels)
-    channel = st.number_input(f"Channel (0 to {channels - 1})", 0, channels - 1, key=f"arith_filter_{layer.name}")
-    feature_map = layer_output[..., channel]
-    row, col = _position(layer.name, feature_map)
-    step = pool_arithmetic(model, image, layer.name, int(channel), row, col)
+    channel, feature_map, row, col = _chosen_map(layer.name, layer_output, "Channel")
+    step = pool_arithmetic(model, image, layer.name, channel, row, col)
     ph, pw = step.window.shape
     _map_and_window(
         layer.name,
@@ -237,12 +242,8 @@ def _pool_view(model, image, layer, values) -> None:
 
 def _add_view(model, image, layer, values) -> None:
     inputs, layer_output = values
-    channels = layer_output.shape[-1]
-    _within(f"arith_filter_{layer.name}", channels)
-    channel = st.number_input(f"Channel (0 to {channels - 1})", 0, channels - 1, key=f"arith_filter_{layer.name}")
-    feature_map = layer_output[..., channel]
-    row, col = _position(layer.name, feature_map)
-    step = add_arithmetic(model, image, layer.name, int(channel), row, col)
+    channel, feature_map, row, col = _chosen_map(layer.name, layer_output, "Channel")
+    step = add_arithmetic(model, image, layer.name, channel, row, col)
     _map_and_window(
         layer.name,
         feature_map,
@@ -293,11 +294,11 @@ def _dense_view(model, image, layer, class_names) -> None:
             range(units),
             index=int(np.argmax(probabilities)),
             format_func=lambda u: class_names[u],
-            key=f"arith_unit_{layer.name}",
+            key=keys.Arithmetic.unit(layer.name),
         )
     else:
-        _within(f"arith_unit_{layer.name}", units)
-        unit = st.number_input(f"Unit (0 to {units - 1})", 0, units - 1, key=f"arith_unit_{layer.name}")
+        _within(keys.Arithmetic.unit(layer.name), units)
+        unit = st.number_input(f"Unit (0 to {units - 1})", 0, units - 1, key=keys.Arithmetic.unit(layer.name))
     step = dense_arithmetic(model, image, layer.name, int(unit))
     top = step.top_inputs(TOP_INPUTS)
     st.markdown(

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.components.user_text import html_block, html_literal, markdown_literal
+from dashboard.session import keys
 
 
 def challenge_banner() -> None:
@@ -20,7 +21,9 @@ def challenge_banner() -> None:
             f"{markdown_literal(session.dataset_title(challenge.dataset))}, "
             f"{challenge.rules()}. Your finished runs go on the class leaderboard."
         )
-        name.text_input("Your name on the leaderboard", key="learner_name", max_chars=40, placeholder="e.g. Ada")
+        name.text_input(
+            "Your name on the leaderboard", key=keys.Classroom.LEARNER_NAME, max_chars=40, placeholder="e.g. Ada"
+        )
 
 
 def app_link(page: str, current_page: str, **params) -> str:

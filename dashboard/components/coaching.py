@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.insight.coaching import MIN_EPOCHS, augmentation_finding, coach_run
 from dashboard import session
-from dashboard.components.widgets import history_chart
+from dashboard.components.history_chart import history_chart
 
 ICONS = {
     "overfitting": ":material/trending_up:",

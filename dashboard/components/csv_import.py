@@ -14,17 +14,15 @@ from core.training.presets import ALL_PRESETS, preset_advice
 from dashboard import session
 from dashboard.charts import regression as regression_charts
 from dashboard.components.user_text import markdown_literal as md
+from dashboard.session import keys
 
-OUTCOME = "csv"  # the import's outcome in the session: {"error": str} or {"name": str, "report": [str]}
-WIDGET_KEYS = ("csv_target", "csv_title")
-FEATURES_KEY = "csv_features_"  # + the target's name: the feature choice starts afresh for a new target
 PREVIEW_ROWS = 10
 KIND_LABELS = {tabular.NUMBER: "number", tabular.CATEGORY: "category", tabular.LEFT_OUT: "left out"}
 
 
 def _forget_choices() -> None:
-    session.set_import_outcome(OUTCOME, None)
-    session.reset_widgets(*WIDGET_KEYS, prefix=FEATURES_KEY)
+    session.set_import_outcome(keys.CsvImport.OUTCOME, None)
+    session.reset_widgets(keys.CsvImport.TARGET, keys.CsvImport.TITLE, prefix=keys.CsvImport.FEATURES_PREFIX)
 
 
 def read_source(data: bytes, file_name: str, title: str, target: str | None = None) -> dict:
@@ -47,7 +45,7 @@ def _use_example() -> None:
 
 def _take_upload() -> None:
     _forget_choices()
-    upload = session.widget_value("csv_file")
+    upload = session.widget_value(keys.CsvImport.FILE)
     if upload is None:
         session.set_table_being_imported(None)
         return
@@ -57,24 +55,25 @@ def _take_upload() -> None:
 def _run_import() -> None:
     # A callback, so the data set choice and the sidebar already show the new data set on this rerun.
     source = session.table_being_imported() or {}
-    target = session.widget_value("csv_target")
+    target = session.widget_value(keys.CsvImport.TARGET)
     if "frame" not in source or target is None:
-        session.set_import_outcome(OUTCOME, {"error": "Choose a CSV file (or the example) first."})
+        session.set_import_outcome(keys.CsvImport.OUTCOME, {"error": "Choose a CSV file (or the example) first."})
         return
-    title = (session.widget_value("csv_title") or "").strip() or source["title"] or "My table"
+    title = (session.widget_value(keys.CsvImport.TITLE) or "").strip() or source["title"] or "My table"
     try:
         prepared = tabular.prepare(
-            source["frame"], target, session.widget_value(FEATURES_KEY + target), source=source["name"]
+            source["frame"], target, session.widget_value(keys.CsvImport.features(target)), source=source["name"]
         )
     except TableError as error:
-        session.set_import_outcome(OUTCOME, {"error": str(error)})
+        session.set_import_outcome(keys.CsvImport.OUTCOME, {"error": str(error)})
         return
     name = tabular.save_table(prepared, owner=session.user_id(), title=title, store=session.user_datasets())
     session.start_table(name)  # the Linear preset for a small table, else the tabular one
-    session.set_widget_value("dataset_choice", name)
+    session.show_chosen_dataset(name)
     advice = preset_advice(False, len(prepared.x_train))
     session.set_import_outcome(
-        OUTCOME, {"name": name, "report": prepared.report, "preset": session.playground().preset, "advice": advice}
+        keys.CsvImport.OUTCOME,
+        {"name": name, "report": prepared.report, "preset": session.playground().preset, "advice": advice},
     )
 
 
@@ -97,7 +96,7 @@ def columns_table(columns) -> pd.DataFrame:
 def import_csv_section() -> None:
     """An expander: upload a CSV or take the example, look at it, choose the columns, import it."""
     source = session.table_being_imported()
-    outcome = session.import_outcome(OUTCOME)
+    outcome = session.import_outcome(keys.CsvImport.OUTCOME)
     with st.expander(
         "Import a table (CSV) to predict a number",
         icon=":material/table_chart:",
@@ -118,7 +117,11 @@ def import_csv_section() -> None:
         )
         upload_col, example_col = st.columns([3, 1], vertical_alignment="center")
         upload_col.file_uploader(
-            "CSV file", type=["csv", "txt"], key="csv_file", max_upload_size=MAX_UPLOAD_MB, on_change=_take_upload
+            "CSV file",
+            type=["csv", "txt"],
+            key=keys.CsvImport.FILE,
+            max_upload_size=MAX_UPLOAD_MB,
+            on_change=_take_upload,
         )
         example_col.button(
             "Use the example data",
@@ -165,7 +168,7 @@ def choose_columns(source: dict) -> None:
         "Column to predict (the target)",
         targets,
         index=targets.index(wanted) if wanted in targets else None,
-        key="csv_target",
+        key=keys.CsvImport.TARGET,
         placeholder="Choose the column to predict",
         help="Only columns of numbers that vary can be predicted.",
     )
@@ -179,12 +182,12 @@ def choose_columns(source: dict) -> None:
         "Input columns (what the prediction is based on)",
         usable,
         default=usable,
-        key=FEATURES_KEY + target,
+        key=keys.CsvImport.features(target),
         placeholder="Choose at least one column",
         help="Every usable column except the target, to begin with. Left-out columns cannot be chosen.",
     )
     name_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-    name_col.text_input("Name of the data set", value=source["title"], key="csv_title", max_chars=60)
+    name_col.text_input("Name of the data set", value=source["title"], key=keys.CsvImport.TITLE, max_chars=60)
     button_col.button(
         "Import", key="import_csv", type="primary", icon=":material/upload:", on_click=_run_import, width="stretch"
     )

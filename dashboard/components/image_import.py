@@ -7,6 +7,8 @@ import streamlit as st
 
 from core.config import MAX_UPLOAD_MB, SettingsError
 from core.data.image_import import (
+    COLOUR_CHOICES,
+    DEFAULT_COLOUR,
     DEFAULT_SIZE,
     IMAGE_SOURCES,
     SIZES,
@@ -18,8 +20,13 @@ from core.data.image_import import (
 )
 from dashboard import session
 from dashboard.components.user_text import markdown_literal as md
+from dashboard.session import keys
 
-OUTCOME = "images"  # the import's outcome in the session: {"file": upload id, "error": str or "name": str, "report"}
+COLOUR_LABELS = {
+    "auto": "Automatic: grey if every image is grey",
+    "colour": "Colour",
+    "grey": "Grey",
+}
 
 
 @st.cache_resource(show_spinner=False)
@@ -29,50 +36,51 @@ def import_limits() -> ImportLimits:
 
 
 def _forget_outcome() -> None:
-    session.set_import_outcome(OUTCOME, None)  # a new file: the last import's report no longer applies
+    session.set_import_outcome(keys.ImageImport.OUTCOME, None)  # a new file: the last import's report no longer applies
 
 
 def _upload_id() -> str | None:
-    upload = session.widget_value("image_zip")
+    upload = session.widget_value(keys.ImageImport.ZIP)
     return upload.file_id if upload is not None else None
 
 
 def _run_import() -> None:
     # A callback, so the data set choice and the sidebar already show the new data set on this rerun.
-    upload = session.widget_value("image_zip")
+    upload = session.widget_value(keys.ImageImport.ZIP)
     if upload is None:
-        session.set_import_outcome(OUTCOME, {"file": None, "error": "Choose a zip file first."})
+        session.set_import_outcome(keys.ImageImport.OUTCOME, {"file": None, "error": "Choose a zip file first."})
         return
     try:
         name, report = import_image_folders(
             upload.getvalue(),
-            title=session.widget_value("image_name", ""),
+            title=session.widget_value(keys.ImageImport.NAME, ""),
             owner=session.user_id(),
             store=session.user_datasets(),
-            size=session.widget_value("image_size"),
-            grey=session.widget_value("image_grey"),
+            size=session.widget_value(keys.ImageImport.SIZE),
+            grey=COLOUR_CHOICES[session.widget_value(keys.ImageImport.COLOUR, DEFAULT_COLOUR)],
             limits=import_limits(),
         )
     except ImageImportError as error:
         session.set_import_outcome(
-            OUTCOME, {"file": upload.file_id, "error": str(error), "report": getattr(error, "report", None)}
+            keys.ImageImport.OUTCOME,
+            {"file": upload.file_id, "error": str(error), "report": getattr(error, "report", None)},
         )
         return
     session.set_dataset(name)
-    session.set_widget_value("dataset_choice", name)
-    session.set_import_outcome(OUTCOME, {"file": upload.file_id, "name": name, "report": report})
+    session.show_chosen_dataset(name)
+    session.set_import_outcome(keys.ImageImport.OUTCOME, {"file": upload.file_id, "name": name, "report": report})
 
 
 def _delete(name: str) -> None:
     if session.delete_own_dataset(name):
-        session.set_import_outcome(OUTCOME, None)
+        session.set_import_outcome(keys.ImageImport.OUTCOME, None)
         now = md(session.dataset_title(session.playground().dataset))
         st.toast(f"Deleted the data set; your model now uses {now}.")
 
 
 def import_images_section() -> None:
     """An expander with the upload form, the limits, and the health report of the file last imported."""
-    outcome = session.import_outcome(OUTCOME)
+    outcome = session.import_outcome(keys.ImageImport.OUTCOME)
     if outcome is not None and outcome["file"] != _upload_id():
         outcome = None  # the form was left or cleared: the report belongs to a file no longer there
     with st.expander("Import your own images", icon=":material/upload_file:", expanded=outcome is not None):
@@ -95,26 +103,53 @@ def import_images_section() -> None:
         st.file_uploader(
             "Zip of image folders",
             type=["zip"],
-            key="image_zip",
+            key=keys.ImageImport.ZIP,
             max_upload_size=MAX_UPLOAD_MB,
             on_change=_forget_outcome,
         )
-        name_col, size_col, grey_col = st.columns([3, 2, 2], vertical_alignment="bottom")
-        name_col.text_input("Name of the data set", key="image_name", max_chars=60, placeholder="for example: My toys")
-        size_col.selectbox(
-            "Image size",
-            SIZES,
-            index=SIZES.index(DEFAULT_SIZE),
-            key="image_size",
-            format_func=lambda s: f"{s}×{s} pixels",
-            help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
-        )
-        grey_col.checkbox(
-            "Grey images", key="image_grey", help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
+        image_set_fields(
+            keys.ImageImport.NAME,
+            keys.ImageImport.SIZE,
+            keys.ImageImport.COLOUR,
+            placeholder="for example: My toys",
+            automatic_colour=True,
         )
         st.button("Import", key="import_images", type="primary", icon=":material/upload:", on_click=_run_import)
         if outcome is not None:
             show_outcome(outcome)
+
+
+def image_set_fields(
+    name_key: str, size_key: str, colour_key: str, placeholder: str, *, automatic_colour: bool = False
+) -> None:
+    """The name, image size and colour of a data set of images about to be made (a zip's, a recording's).
+
+    ``automatic_colour``: the colour is a choice of COLOUR_CHOICES, automatic at first (the zip import);
+    otherwise a *Grey images* box, unticked: colour (the recording's pictures, from a camera, are in colour)."""
+    name_col, size_col, grey_col = st.columns([3, 2, 2], vertical_alignment="bottom")
+    name_col.text_input("Name of the data set", key=name_key, max_chars=60, placeholder=placeholder)
+    size_col.selectbox(
+        "Image size",
+        SIZES,
+        index=SIZES.index(DEFAULT_SIZE),
+        key=size_key,
+        format_func=lambda s: f"{s}×{s} pixels",
+        help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
+    )
+    if automatic_colour:
+        grey_col.selectbox(
+            "Colours",
+            list(COLOUR_CHOICES),
+            index=list(COLOUR_CHOICES).index(DEFAULT_COLOUR),
+            key=colour_key,
+            format_func=COLOUR_LABELS.get,
+            help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster. Automatic keeps grey images "
+            "grey and colour ones in colour (one colour image is enough for colour).",
+        )
+    else:
+        grey_col.checkbox(
+            "Grey images", key=colour_key, help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
+        )
 
 
 def show_outcome(outcome: dict, key_prefix: str = "import") -> None:
@@ -126,7 +161,7 @@ def show_outcome(outcome: dict, key_prefix: str = "import") -> None:
         st.success(
             f"Imported **{md(session.dataset_title(outcome['name']))}**: {report.train_images:,} training and "
             f"{report.test_images:,} test images of {report.image_format} in {len(report.classes)} classes. "
-            "Your model now uses it (see **Build**).",
+            f"{report.colour_note} Your model now uses it (see **Build**).",
             icon=":material/check_circle:",
         )
     if report is not None:
@@ -184,4 +219,5 @@ def stored_report(name: str) -> None:
     if details["ignored"]:
         notes.append(f"{details['ignored']} macOS, hidden or system file(s) ignored")
     notes += [f"class folder {md(c['name'])} left out ({md(c['reason'])})" for c in details["left_out_classes"]]
-    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.")
+    colours = f" {md(details['colour_note'])}" if details.get("colour_note") else ""  # sets imported before it
+    st.caption(f"Import report: {'; '.join(notes)}. {details['resize'].capitalize()}.{colours}")

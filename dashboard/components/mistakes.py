@@ -22,6 +22,7 @@ from core.insight.mistakes import (
 from dashboard import session
 from dashboard.charts.inspection import clickable_confusion_figure, enlarge, selected_cell
 from dashboard.components.user_text import markdown_literal as md
+from dashboard.session import keys
 
 PER_ROW = 6
 PAIR_LIMIT = 24
@@ -70,7 +71,8 @@ def confusion_matrix_section(run, results: dict) -> None:
     """The confusion matrix (click a cell) with that cell's test images, then the surest mistakes."""
     names = list(results["class_names"])
     matrix = results["confusion_matrix"]
-    chart_key, true_key, predicted_key = (f"{part}_{run.id}" for part in ("confusion", "errs_true", "errs_pred"))
+    chart_key = keys.Mistakes.chart(run.id)
+    true_key, predicted_key = keys.Mistakes.true_class(run.id), keys.Mistakes.predicted_class(run.id)
     _take_click(chart_key, true_key, predicted_key)
     default = most_confused_pair(matrix)
     pair = session.default_widget_value(true_key, default[0]), session.default_widget_value(predicted_key, default[1])

@@ -11,15 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from core.config import MAX_UPLOAD_MB, SettingsError
-from core.data.image_import import DEFAULT_SIZE, MIN_PER_CLASS, SIZES, TEST_SHARE, ImageImportError
+from core.data.image_import import DEFAULT_SIZE, MIN_PER_CLASS, TEST_SHARE, ImageImportError
 from core.data.recording import PREVIEW_PX, RecordingError, limits_text
 from dashboard import session
-from dashboard.components.image_import import import_limits, show_outcome
+from dashboard.components.image_import import image_set_fields, import_limits, show_outcome
+from dashboard.session import keys
 
-OUTCOME = "recording"  # the last build's outcome in the session: {"error": str} or {"name": str, "report"}
 THUMBNAILS = 8  # the last pictures of a class shown
-_ERROR = "recording_error"  # messages for the next rerun (from the callbacks)
-_REFUSED = "recording_refused"
 
 
 def _recording():
@@ -28,11 +26,11 @@ def _recording():
 
 def _attempt(change) -> bool:
     """Make a change to the recording; a refusal is shown on the next rerun."""
-    session.set_import_outcome(OUTCOME, None)  # the last build's report is about the recording before
+    session.set_import_outcome(keys.Recording.OUTCOME, None)  # the last build's report is about the recording before
     try:
         change()
     except RecordingError as error:
-        session.leave_message(_ERROR, str(error))
+        session.leave_message(keys.Recording.ERROR, str(error))
         return False
     return True
 
@@ -41,16 +39,16 @@ def _attempt(change) -> bool:
 
 
 def _add_class() -> None:
-    typed = session.widget_value("rec_class_name", "")
+    typed = session.widget_value(keys.Recording.CLASS_NAME, "")
     added = []
     if _attempt(lambda: added.append(_recording().add_class(typed))):
-        session.set_widget_value("rec_class_name", "")
-        session.set_widget_value("rec_target", added[0])  # the camera's pictures go to the new class
+        session.set_widget_value(keys.Recording.CLASS_NAME, "")
+        session.set_widget_value(keys.Recording.TARGET, added[0])  # the camera's pictures go to the new class
 
 
 def _take_picture(key: str) -> None:
     photo = session.widget_value(key)
-    name = session.widget_value("rec_target")
+    name = session.widget_value(keys.Recording.TARGET)
     if photo is None or name is None:
         return
     recording = _recording()
@@ -61,29 +59,31 @@ def _take_picture(key: str) -> None:
 
 def _upload(key: str, name: str) -> None:
     files = session.widget_value(key) or []
-    session.set_import_outcome(OUTCOME, None)
+    session.set_import_outcome(keys.Recording.OUTCOME, None)
     refused = _recording().add_files(name, [(f.name, f.getvalue()) for f in files], import_limits())
     if refused:
-        session.leave_message(_REFUSED, refused)
+        session.leave_message(keys.Recording.REFUSED, refused)
     session.recording.next_round()  # the uploader is drawn empty: its files are in the class now
 
 
 def _build() -> None:
     try:
         name, report = _recording().build(
-            title=session.widget_value("rec_title", ""),
+            title=session.widget_value(keys.Recording.TITLE, ""),
             owner=session.user_id(),
             store=session.user_datasets(),
-            size=session.widget_value("rec_size", DEFAULT_SIZE),
-            grey=session.widget_value("rec_grey", False),
+            size=session.widget_value(keys.Recording.SIZE, DEFAULT_SIZE),
+            grey=session.widget_value(keys.Recording.GREY, False),
             limits=import_limits(),
         )
     except ImageImportError as error:
-        session.set_import_outcome(OUTCOME, {"error": str(error), "report": getattr(error, "report", None)})
+        session.set_import_outcome(
+            keys.Recording.OUTCOME, {"error": str(error), "report": getattr(error, "report", None)}
+        )
         return
     session.set_dataset(name)
-    session.set_widget_value("dataset_choice", name)
-    session.set_import_outcome(OUTCOME, {"name": name, "report": report})
+    session.show_chosen_dataset(name)
+    session.set_import_outcome(keys.Recording.OUTCOME, {"name": name, "report": report})
 
 
 # --- the section ---------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def _build() -> None:
 def record_dataset_section() -> None:
     """An expander to name classes, take or upload their pictures, and build the data set."""
     recording = _recording()
-    outcome = session.import_outcome(OUTCOME)
+    outcome = session.import_outcome(keys.Recording.OUTCOME)
     with st.expander(
         "Record your own data set", icon=":material/photo_camera:", expanded=bool(recording.classes or outcome)
     ):
@@ -112,9 +112,9 @@ def record_dataset_section() -> None:
             "can see and use it."
         )
         _add_class_form()
-        if error := session.take_message(_ERROR):
+        if error := session.take_message(keys.Recording.ERROR):
             st.error(error, icon=":material/error:")
-        if refused := session.take_message(_REFUSED):
+        if refused := session.take_message(keys.Recording.REFUSED):
             _show_refused(refused)
         if recording.classes:
             _camera(recording)
@@ -128,7 +128,7 @@ def record_dataset_section() -> None:
 
 def _add_class_form() -> None:
     name_col, add_col = st.columns([4, 1], vertical_alignment="bottom")
-    name_col.text_input("New class", key="rec_class_name", max_chars=40, placeholder="for example: cup")
+    name_col.text_input("New class", key=keys.Recording.CLASS_NAME, max_chars=40, placeholder="for example: cup")
     add_col.button("Add class", key="rec_add_class", icon=":material/add:", on_click=_add_class)
 
 
@@ -140,10 +140,10 @@ def _camera(recording) -> None:
         "stays dark, use **Add image files** below: on a tablet or phone it can take a photo too."
     )
     names = list(recording.classes)
-    if session.widget_value("rec_target") not in names:
-        session.set_widget_value("rec_target", names[0])
-    st.selectbox("Pictures go to the class", names, key="rec_target")  # options are shown as plain text
-    key = f"rec_camera_{session.recording.widget_round()}"
+    if session.widget_value(keys.Recording.TARGET) not in names:
+        session.set_widget_value(keys.Recording.TARGET, names[0])
+    st.selectbox("Pictures go to the class", names, key=keys.Recording.TARGET)  # options are shown as plain text
+    key = keys.Recording.camera(session.recording.widget_round())
     st.camera_input("Take a picture", key=key, on_change=_take_picture, args=(key,))
 
 
@@ -156,7 +156,7 @@ def _class_card(index: int, name: str, pictures) -> None:
         count_col.caption(f"{len(pictures)} picture(s)" + (f", needs {missing} more" if missing else ""))
         if pictures:
             st.image([p.preview for p in pictures[-THUMBNAILS:]], width=PREVIEW_PX)
-        key = f"rec_upload_{session.recording.widget_round()}_{index}"
+        key = keys.Recording.upload(session.recording.widget_round(), index)
         st.file_uploader(
             "Add image files",
             type="image",  # the browser offers images (and a tablet its camera roll); the recording checks each
@@ -208,19 +208,7 @@ def _counts(recording) -> None:
 
 
 def _build_form(recording) -> None:
-    name_col, size_col, grey_col = st.columns([3, 2, 2], vertical_alignment="bottom")
-    name_col.text_input("Name of the data set", key="rec_title", max_chars=60, placeholder="for example: My desk")
-    size_col.selectbox(
-        "Image size",
-        SIZES,
-        index=SIZES.index(DEFAULT_SIZE),
-        key="rec_size",
-        format_func=lambda s: f"{s}×{s} pixels",
-        help="Smaller images train much faster; 28 or 32 is enough for simple objects.",
-    )
-    grey_col.checkbox(
-        "Grey images", key="rec_grey", help="Colour keeps 3 numbers per pixel; grey keeps 1 and trains faster."
-    )
+    image_set_fields(keys.Recording.TITLE, keys.Recording.SIZE, keys.Recording.GREY, placeholder="for example: My desk")
     for problem in recording.problems():
         st.caption(problem)
     build_col, over_col = st.columns(2)
@@ -234,7 +222,7 @@ def _build_form(recording) -> None:
 
 def _start_over() -> None:
     session.recording.start_over()
-    session.set_import_outcome(OUTCOME, None)
+    session.set_import_outcome(keys.Recording.OUTCOME, None)
 
 
 def _show_refused(refused) -> None:

@@ -11,16 +11,20 @@ from core.model.spec import Analysis
 from core.model.window_math import window_fit
 from dashboard import session
 from dashboard.charts.sandbox import sliding_window_figure
+from dashboard.session import keys
 
 ANCHOR = "shape-sandbox"
-KEYS = {"size": "sandbox_size", "kernel": "sandbox_kernel", "stride": "sandbox_stride", "padding": "sandbox_padding"}
+KEYS = {
+    "size": keys.ShapeSandbox.SIZE,
+    "kernel": keys.ShapeSandbox.KERNEL,
+    "stride": keys.ShapeSandbox.STRIDE,
+    "padding": keys.ShapeSandbox.PADDING,
+}
 WINDOW_LAYERS = {
     "Conv2D": ("kernel_size", 1),
     "MaxPooling2D": ("pool_size", None),
     "AveragePooling2D": ("pool_size", None),
 }
-STEP_KEY = "sandbox_step"
-OPEN_KEY = "sandbox_open"  # its expander: lazy, so a new session does not load Plotly for a closed sandbox
 
 
 def _first(value) -> int:
@@ -31,8 +35,8 @@ def _fill_from_layer(size: int, kernel: int, stride: int, padding: str) -> None:
     """The sandbox shows this layer's numbers (a card's link)."""
     for name, value in (("size", size), ("kernel", kernel), ("stride", stride), ("padding", padding)):
         session.set_widget_value(KEYS[name], value)
-    session.set_widget_value(STEP_KEY, 0)
-    session.set_widget_value(OPEN_KEY, True)
+    session.set_widget_value(keys.ShapeSandbox.STEP, 0)
+    session.set_widget_value(keys.ShapeSandbox.OPEN, True)
 
 
 def _layer_numbers(index: int, layer: dict, analysis: Analysis) -> tuple[int, int, int, str] | None:
@@ -70,7 +74,7 @@ def shape_sandbox() -> None:
     st.header("Shape sandbox", anchor=ANCHOR)
     # Lazy: made only while open. Its picture is the page's only Plotly chart, and Plotly's script is the
     # largest a new session would otherwise load (bench/page_speed.py). A card's link opens it.
-    box = st.expander("How big is a layer's output? Try it", key=OPEN_KEY, on_change="rerun")
+    box = st.expander("How big is a layer's output? Try it", key=keys.ShapeSandbox.OPEN, on_change="rerun")
     if box.open:
         with box:
             _sandbox_body()
@@ -100,9 +104,9 @@ def _sandbox_body() -> None:
     positions = fit.output * fit.output
     step = 0
     if positions > 1:
-        session.default_widget_value(STEP_KEY, 0)
-        if session.widget_value(STEP_KEY, 0) >= positions:
-            session.set_widget_value(STEP_KEY, 0)
-        step = st.slider("Window position (slide it)", 0, positions - 1, key=STEP_KEY)
+        session.default_widget_value(keys.ShapeSandbox.STEP, 0)
+        if session.widget_value(keys.ShapeSandbox.STEP, 0) >= positions:
+            session.set_widget_value(keys.ShapeSandbox.STEP, 0)
+        step = st.slider("Window position (slide it)", 0, positions - 1, key=keys.ShapeSandbox.STEP)
     row, col = divmod(step, fit.output)
     st.plotly_chart(sliding_window_figure(fit, row, col), key="sandbox_grid")

@@ -8,49 +8,49 @@ from core.config import MAX_UPLOAD_MB
 from core.work import WorkFileError
 from dashboard import session
 from dashboard.components.user_text import markdown_literal
-
-OPENED = "work_opened"  # the outcome of the last Open my work: ("success" | "error", message)
-CODE = "recovery_code_outcome"
+from dashboard.session import keys
 
 
 def _prepare() -> None:
     try:
-        session.save_own_work(bool(session.widget_value("work_with_datasets")))
+        session.save_own_work(bool(session.widget_value(keys.YourWork.WITH_DATASETS)))
     except WorkFileError as error:
-        session.leave_message(OPENED, ("error", str(error)))
+        session.leave_message(keys.YourWork.OPENED, ("error", str(error)))
 
 
 def _open() -> None:
-    upload = session.widget_value("work_file")
+    upload = session.widget_value(keys.YourWork.FILE)
     if upload is None:
-        session.leave_message(OPENED, ("error", "Choose a file of work first."))
+        session.leave_message(keys.YourWork.OPENED, ("error", "Choose a file of work first."))
         return
     try:
         opened = session.open_own_work(upload.getvalue())
     except WorkFileError as error:
-        session.leave_message(OPENED, ("error", str(error)))
+        session.leave_message(keys.YourWork.OPENED, ("error", str(error)))
         return
-    session.leave_message(OPENED, ("success", opened.text()))
+    session.leave_message(keys.YourWork.OPENED, ("success", opened.text()))
 
 
 def _use_code() -> None:
-    problem = session.use_recovery_code(session.widget_value("recovery_code_typed", ""))
-    session.reset_widgets("recovery_code_typed")  # the code is a secret: never kept in the page
+    problem = session.use_recovery_code(session.widget_value(keys.YourWork.RECOVERY_CODE, ""))
+    session.reset_widgets(keys.YourWork.RECOVERY_CODE)  # the code is a secret: never kept in the page
     if problem:
-        session.leave_message(CODE, ("error", problem))
+        session.leave_message(keys.YourWork.CODE_USED, ("error", problem))
     else:
-        session.leave_message(CODE, ("success", "Welcome back: this browser now shows your runs and data sets."))
+        session.leave_message(
+            keys.YourWork.CODE_USED, ("success", "Welcome back: this browser now shows your runs and data sets.")
+        )
 
 
 def your_work_section() -> None:
     """Save my work, Open my work and the recovery code, in one expander."""
-    outcome = session.take_message(OPENED)
-    code_outcome = session.take_message(CODE)
+    outcome = session.take_message(keys.YourWork.OPENED)
+    code_outcome = session.take_message(keys.YourWork.CODE_USED)
     with st.expander(
         "Your work: save it, open it elsewhere, recovery code",
         icon=":material/work:",
         expanded=bool(
-            outcome or code_outcome or session.widget_value("work_file") is not None
+            outcome or code_outcome or session.widget_value(keys.YourWork.FILE) is not None
         ),  # a file chosen: keep Open in view
     ):
         if outcome:
@@ -58,7 +58,7 @@ def your_work_section() -> None:
         save_col, open_col = st.columns(2, gap="large")
         with save_col:
             st.markdown("**Save my work**: your finished runs — models, histories, results — in one file.")
-            with_sets = st.checkbox("Include my imported data sets", key="work_with_datasets")
+            with_sets = st.checkbox("Include my imported data sets", key=keys.YourWork.WITH_DATASETS)
             prepared = session.prepared_work(with_sets)
             if prepared is None:
                 st.button(
@@ -78,7 +78,7 @@ def your_work_section() -> None:
                 st.button("Make it again", key="work_prepare_again", on_click=session.forget_prepared_work)
         with open_col:
             st.markdown("**Open my work**: a file saved here or on another server becomes runs of this browser.")
-            st.file_uploader(f"File of work (.zip, at most {MAX_UPLOAD_MB} MB)", type=["zip"], key="work_file")
+            st.file_uploader(f"File of work (.zip, at most {MAX_UPLOAD_MB} MB)", type=["zip"], key=keys.YourWork.FILE)
             st.button("Open my work", key="work_open", icon=":material/upload:", on_click=_open)
         st.divider()
         st.markdown("**Recovery code**: use your runs on another browser or computer of this server.")
@@ -100,7 +100,7 @@ def your_work_section() -> None:
         st.text_input(
             "Use a recovery code (this browser becomes that learner)",
             type="password",
-            key="recovery_code_typed",
+            key=keys.YourWork.RECOVERY_CODE,
             placeholder="1a2b-3c4d-…",
         )
         st.button("Use this code", key="recovery_use", icon=":material/login:", on_click=_use_code)

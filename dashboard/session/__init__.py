@@ -4,7 +4,7 @@ Pages and components use only the names below; nothing outside this package touc
 ``st.session_state`` or ``st.query_params``.
 """
 
-from . import experiments, jobs, recording
+from . import experiments, jobs, keys, recording
 from .identity import (
     hide_recovery_code,
     learner_name,
@@ -14,7 +14,7 @@ from .identity import (
     use_recovery_code,
     user_id,
 )
-from .inputs import default_widget_value, reset_widgets, set_widget_value, widget_value
+from .inputs import default_widget_value, reset_widgets, set_widget_value, show_chosen_dataset, widget_value
 from .links import board_in_url
 from .memory import (
     compare_choice,
@@ -110,6 +110,7 @@ __all__ = [
     "default_widget_value",
     "experiments",
     "jobs",
+    "keys",
     "delete_own_dataset",
     "delete_run",
     "duplicate_layer",
@@ -152,6 +153,7 @@ __all__ = [
     "set_training_problems",
     "set_unavailable_dataset",
     "set_widget_value",
+    "show_chosen_dataset",
     "show_mistake",
     "shown_mistake",
     "log_in",

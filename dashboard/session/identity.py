@@ -15,6 +15,7 @@ from core.classroom.login import LoginThrottle
 from core.identity import InvalidRecoveryCode, is_user_id, new_user_id, parse_recovery_code, recovery_code
 from core.work import has_work
 
+from . import keys
 from .services import manager, user_datasets
 
 OLD_USER_PARAM = "u"  # earlier versions put the id in the URL: removed wherever it still appears
@@ -65,7 +66,7 @@ def remember_user_in_browser() -> None:
 
 def learner_name() -> str:
     """The name the learner gave for the class leaderboard (the banner's text box), trimmed."""
-    return st.session_state.get("learner_name", "").strip()[:40]
+    return st.session_state.get(keys.Classroom.LEARNER_NAME, "").strip()[:40]
 
 
 # --- the recovery code: this learner's secret, shown on request, typed on another browser -------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import keys
+
 
 def widget_value(key: str, default=None):
     """The widget's current value; ``default`` before it was first drawn."""
@@ -27,3 +29,8 @@ def reset_widgets(*keys: str, prefix: str | None = None) -> None:
         keys = (*keys, *(k for k in st.session_state if str(k).startswith(prefix)))
     for key in keys:
         st.session_state.pop(key, None)
+
+
+def show_chosen_dataset(name: str) -> None:
+    """The Data page's data set choice shows ``name`` when next drawn (a data set an import just made)."""
+    set_widget_value(keys.Data.DATASET_CHOICE, name)

@@ -124,9 +124,10 @@ def set_table_being_imported(source: dict | None) -> None:
 
 
 def import_outcome(kind: str) -> dict | None:
-    """What the last import of this kind ("images", "csv") came to: an error or the new data set's report."""
-    return st.session_state.get(f"_{kind}_import_outcome")
+    """What the last import of this kind (``keys.ImageImport.OUTCOME``...) came to: an error or the new data
+    set's report."""
+    return st.session_state.get(f"_{kind}_outcome")
 
 
 def set_import_outcome(kind: str, outcome: dict | None) -> None:
-    st.session_state[f"_{kind}_import_outcome"] = outcome
+    st.session_state[f"_{kind}_outcome"] = outcome

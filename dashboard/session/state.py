@@ -19,7 +19,7 @@ from core.runs.challenges import Challenge
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import ALL_PRESETS, DEFAULT_PRESET, PRESETS, default_preset_for, defaults_for_dataset
 
-from . import links
+from . import keys, links
 from .identity import user_id
 from .inputs import reset_widgets
 from .playground import Playground, fit_spec_to_data
@@ -128,7 +128,7 @@ def _apply_rules(challenge: Challenge) -> None:
         else:
             state.replace_spec(fit_spec_to_data(state.spec, challenge.dataset))
     state.hyperparameters = challenge.apply(state.hyperparameters)
-    reset_widgets(prefix="hp_")
+    reset_widgets(prefix=keys.Train.PREFIX)
 
 
 def keep_challenge_in_url() -> None:
@@ -196,7 +196,7 @@ def _within_data(hp: Hyperparameters, dataset: str) -> Hyperparameters:
     limit, available = hp.limit_train, len(load_dataset(dataset).x_train)
     if limit is not None and limit >= available:
         hp = Hyperparameters.from_dict({**hp.to_dict(), "limit_train": None})
-        reset_widgets("hp_limit_train")
+        reset_widgets(keys.Train.LIMIT_TRAIN)
     return hp
 
 

@@ -12,14 +12,18 @@ from dashboard import session
 from dashboard.components import sharing
 from dashboard.components.augmentation_preview import augmentation_preview
 from dashboard.components.diagram import architecture_picture
+from dashboard.components.layer_card import layer_card, name_icon_buttons
 from dashboard.components.shape_sandbox import shape_sandbox
+from dashboard.components.shape_table import show_shape_table
 from dashboard.components.user_text import markdown_literal
-from dashboard.components.widgets import layer_card, name_icon_buttons, show_shape_table
+from dashboard.session import keys
 
 
 def add_chosen_layer() -> None:
     # Read the choices at click time, not the values bound when the button was drawn.
-    session.insert_layer(session.widget_value("add_layer_position"), session.widget_value("add_layer_type"))
+    session.insert_layer(
+        session.widget_value(keys.Build.ADD_LAYER_POSITION), session.widget_value(keys.Build.ADD_LAYER_TYPE)
+    )
 
 
 def preset_caption(fitting: dict, chosen: str, pg) -> str:
@@ -76,14 +80,17 @@ def add_layer_box(data, layers: list) -> None:
         kinds = [name for name, kind in LAYER_TYPES.items() if data.is_images or not kind.image_only]
         c1, c2 = st.columns(2)
         kind = c1.selectbox(
-            "Layer type", kinds, key="add_layer_type", help="Each type's purpose is shown on its card once added."
+            "Layer type",
+            kinds,
+            key=keys.Build.ADD_LAYER_TYPE,
+            help="Each type's purpose is shown on its card once added.",
         )
         positions = list(range(len(layers) + 1))
         c2.selectbox(
             "Position",
             positions,
             index=len(positions) - 1 if len(layers) == 0 else max(len(layers) - 1, 0),
-            key="add_layer_position",
+            key=keys.Build.ADD_LAYER_POSITION,
             format_func=lambda p: (
                 "at the top"
                 if p == 0

@@ -10,9 +10,9 @@ from dashboard.components.arch_diff import architecture_diff
 from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
 from dashboard.components.labels import number, run_label, status_label
 from dashboard.components.leaderboard import leaderboard_frame
+from dashboard.session import keys
 
 POLL_SECONDS = 1.0
-WIDGET_KEY = "compare_runs"  # the choice itself is kept by the session: it survives page switches
 HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28)"
 LEADERBOARD_FORMATS = {
     "Test accuracy (%)": "{:.2f}",
@@ -29,7 +29,7 @@ def legend_label(run) -> str:
 
 
 def _remember_choice(followed_id: str | None) -> None:
-    session.set_compare_choice(followed_id, session.widget_value(WIDGET_KEY))
+    session.set_compare_choice(followed_id, session.widget_value(keys.Compare.RUNS))
 
 
 def initial_choice(runs, followed_id) -> list[str]:
@@ -133,12 +133,12 @@ if not runs:
 by_id = {r.id: r for r in runs}
 followed = session.followed_run()
 followed_id = followed.id if followed is not None else None
-session.set_widget_value(WIDGET_KEY, initial_choice(runs, followed_id))
+session.set_widget_value(keys.Compare.RUNS, initial_choice(runs, followed_id))
 chosen = st.multiselect(
     "Runs to compare",
     list(by_id),
     format_func=lambda i: run_label(by_id[i]),
-    key=WIDGET_KEY,
+    key=keys.Compare.RUNS,
     on_change=_remember_choice,
     args=(followed_id,),
     placeholder="Choose runs",

@@ -14,6 +14,7 @@ from dashboard.components.csv_import import import_csv_section, show_table
 from dashboard.components.image_import import delete_dataset_button, import_images_section, stored_report
 from dashboard.components.recording import record_dataset_section
 from dashboard.components.user_text import markdown_literal as md
+from dashboard.session import keys
 
 SAMPLES_PER_CLASS = 8
 CHANNELS = {"red": "Reds", "green": "Greens", "blue": "Blues"}  # a colour channel and its heatmap colours
@@ -28,7 +29,7 @@ def sample_indices(name: str, per_class: int) -> dict[int, list[int]]:
 
 def choose_dataset() -> None:
     # In the widget's callback, so the sidebar (drawn before the page) already shows the new data set.
-    name = session.widget_value("dataset_choice")
+    name = session.widget_value(keys.Data.DATASET_CHOICE)
     try:
         load_dataset(name)
     except DatasetUnavailable as error:
@@ -36,7 +37,7 @@ def choose_dataset() -> None:
         return
     session.set_unavailable_dataset(None)
     session.set_dataset(name)
-    session.leave_message("dataset_switched")
+    session.leave_message(keys.Data.SWITCHED)
 
 
 def describe(name: str) -> str:
@@ -56,10 +57,12 @@ def describe(name: str) -> str:
 def show_choice(data) -> str:
     """The data set selectbox (and Delete for your own); returns the name chosen."""
     names = session.dataset_options()
-    choice = session.widget_value("dataset_choice")
+    choice = session.widget_value(keys.Data.DATASET_CHOICE)
     failed = (session.unavailable_dataset() or ("", ""))[0]  # kept chosen, so the page can say why
     if choice not in names or choice not in (data.name, failed):
-        session.set_widget_value("dataset_choice", data.name)  # the model's (it may have changed on another page)
+        session.set_widget_value(
+            keys.Data.DATASET_CHOICE, data.name
+        )  # the model's (it may have changed on another page)
     in_challenge = session.active_challenge() is not None
     own = data.name not in DATASETS and not in_challenge
     choice_col, delete_col = st.columns([6, 1], vertical_alignment="bottom") if own else (st.container(), None)
@@ -67,7 +70,7 @@ def show_choice(data) -> str:
         "Data set",
         names,
         format_func=session.dataset_title,
-        key="dataset_choice",
+        key=keys.Data.DATASET_CHOICE,
         on_change=choose_dataset,
         disabled=in_challenge,
         help="Set by your teacher for this challenge."
@@ -167,7 +170,7 @@ if unavailable and unavailable[0] == chosen != pg.dataset:  # say why, keep the 
     st.error(md(unavailable[1]), icon=":material/cloud_off:")
     st.info(f"Your model still uses {md(session.dataset_title(pg.dataset))}. **Shapes (synthetic)** needs no download.")
     st.stop()
-if session.take_message("dataset_switched"):
+if session.take_message(keys.Data.SWITCHED):
     st.toast(
         f"Model adapted to {md(data.title)}: input {'×'.join(map(str, data.input_shape))}, "
         f"{data.output_units} output unit(s)."

@@ -20,20 +20,22 @@ from dashboard.components.diagram import architecture_picture
 from dashboard.components.embedding_map import EXPLANATION, embedding_map_section
 from dashboard.components.labels import number, run_label
 from dashboard.components.model_export import model_card_section, notebook_download, phone_model_section
+from dashboard.components.run_status import run_status
+from dashboard.components.shape_table import show_shape_table
 from dashboard.components.user_text import markdown_literal
-from dashboard.components.widgets import run_status, show_shape_table
 from dashboard.components.your_work import your_work_section
+from dashboard.session import keys
 
 
 def delete_run(run_id: str) -> None:
     try:
         session.delete_run(run_id)
     except RunRejected as rejected:
-        session.leave_message("results", " ".join(rejected.problems))
+        session.leave_message(keys.Results.DELETED, " ".join(rejected.problems))
         return
     if session.playground().run_id == run_id:
         session.follow_run(None)
-    session.leave_message("results", "Run deleted.")
+    session.leave_message(keys.Results.DELETED, "Run deleted.")
 
 
 def runs_table(runs) -> pd.DataFrame:
@@ -69,7 +71,7 @@ def runs_table(runs) -> pd.DataFrame:
 
 
 st.title("Results")
-if message := session.take_message("results"):
+if message := session.take_message(keys.Results.DELETED):
     st.toast(markdown_literal(message))
 runs = session.own_runs()
 if not runs:

@@ -17,6 +17,7 @@ from dashboard.components.classroom import app_link
 from dashboard.components.jobs import job_failure, job_progress
 from dashboard.components.leaderboard import leaderboard_frame
 from dashboard.components.user_text import markdown_literal
+from dashboard.session import keys
 
 PAGE = "teacher"
 POLL_SECONDS = 1.0
@@ -35,23 +36,22 @@ def starting_spec(preset: str, dataset: str) -> dict:
 # --- the form's values, read by the buttons' callbacks (a form's values are read when it is drawn) ----
 
 
-def _hyperparameters(prefix: str) -> Hyperparameters:
-    value = session.widget_value
-    images = int(value(f"{prefix}train_images") or 0)
-    target = float(value(f"{prefix}target_accuracy") or 0)  # a percentage; 0 = no target
+def _hyperparameters(form: keys.ChallengeForm) -> Hyperparameters:
+    images = int(session.widget_value(form.train_images) or 0)
+    target = float(session.widget_value(form.target_accuracy) or 0)  # a percentage; 0 = no target
     return Hyperparameters(
-        optimizer=value(f"{prefix}optimizer"),
-        learning_rate=float(value(f"{prefix}learning_rate")),
-        epochs=int(value(f"{prefix}epochs")),
-        batch_size=int(value(f"{prefix}batch_size")),
+        optimizer=session.widget_value(form.optimizer),
+        learning_rate=float(session.widget_value(form.learning_rate)),
+        epochs=int(session.widget_value(form.epochs)),
+        batch_size=int(session.widget_value(form.batch_size)),
         limit_train=images or None,
         target_accuracy=target / 100 or None,
     )
 
 
-def _locks(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    hidden = tuple(session.widget_value(f"{prefix}hidden") or ())
-    locked = tuple(c for c in session.widget_value(f"{prefix}locked") or () if c not in hidden)
+def _locks(form: keys.ChallengeForm) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    hidden = tuple(session.widget_value(form.hidden) or ())
+    locked = tuple(c for c in session.widget_value(form.locked) or () if c not in hidden)
     return locked, hidden
 
 
@@ -62,35 +62,35 @@ def default_title(dataset: str) -> str:
 
 def refused(error: NotTeacher) -> None:
     """The teacher's login expired (or was never there): the page shows the login form, saying why."""
-    session.leave_message("teacher_login_failed", str(error))
+    session.leave_message(keys.Teacher.LOGIN_FAILED, str(error))
 
 
 def create() -> None:
-    value = session.widget_value
-    locked, hidden = _locks("nc_")
+    form = keys.Teacher.NEW_CHALLENGE
+    locked, hidden = _locks(form)
     try:
         challenge = session.classroom().create(
             session.teacher_token(),
             teacher=session.user_id(),
-            title=value("nc_title") or default_title(value("nc_dataset")),
-            dataset=value("nc_dataset"),
-            preset=value("nc_preset"),
-            max_params=int(value("nc_max_params")),
-            max_epochs=int(value("nc_max_epochs")),
-            hyperparameters=_hyperparameters("nc_"),
+            title=session.widget_value(form.title) or default_title(session.widget_value(form.dataset)),
+            dataset=session.widget_value(form.dataset),
+            preset=session.widget_value(form.preset),
+            max_params=int(session.widget_value(form.max_params)),
+            max_epochs=int(session.widget_value(form.max_epochs)),
+            hyperparameters=_hyperparameters(form),
             locked=locked,
             hidden=hidden,
-            hidden_test=int(value("nc_hidden_test") or 0),
+            hidden_test=int(session.widget_value(form.hidden_test) or 0),
         )
     except NotTeacher as error:
         refused(error)
         return
     except (ChallengeRejected, DatasetUnavailable) as error:
-        session.leave_message("teacher_create", ("error", getattr(error, "problems", [str(error)])))
+        session.leave_message(keys.Teacher.CREATED, ("error", getattr(error, "problems", [str(error)])))
         return
     session.set_teacher_challenge(challenge.code)
-    session.set_widget_value("teacher_challenge_choice", challenge.code)  # the new one is shown selected
-    session.leave_message("teacher_create", ("created", challenge.code))
+    session.set_widget_value(keys.Teacher.CHALLENGE_CHOICE, challenge.code)  # the new one is shown selected
+    session.leave_message(keys.Teacher.CREATED, ("created", challenge.code))
 
 
 def teacher_change(action):
@@ -103,27 +103,27 @@ def teacher_change(action):
         except NotTeacher as error:
             refused(error)
         except ChallengeRejected as error:
-            session.leave_message("teacher_edit", ("error", error.problems))
+            session.leave_message(keys.Teacher.EDITED, ("error", error.problems))
 
     return change
 
 
 @teacher_change
 def save_edit(code: str) -> None:
-    value = session.widget_value
-    locked, hidden = _locks(f"ed_{code}_")
+    form = keys.Teacher.edit(code)
+    locked, hidden = _locks(form)
     edited = session.classroom().edit(
         session.teacher_token(),
         code,
-        title=value(f"ed_{code}_title") or "",
-        max_params=int(value(f"ed_{code}_max_params")),
-        max_epochs=int(value(f"ed_{code}_max_epochs")),
-        hyperparameters=_hyperparameters(f"ed_{code}_"),
+        title=session.widget_value(form.title) or "",
+        max_params=int(session.widget_value(form.max_params)),
+        max_epochs=int(session.widget_value(form.max_epochs)),
+        hyperparameters=_hyperparameters(form),
         locked=locked,
         hidden=hidden,
     )
     if edited is not None:
-        session.leave_message("teacher_edit", ("saved", []))
+        session.leave_message(keys.Teacher.EDITED, ("saved", []))
 
 
 @teacher_change
@@ -134,14 +134,14 @@ def set_closed(code: str, closed: bool) -> None:
 @teacher_change
 def delete(code: str) -> None:
     session.classroom().delete(session.teacher_token(), code)
-    session.reset_widgets("teacher_challenge_choice", f"confirm_delete_{code}")
-    session.leave_message("teacher_edit", ("deleted", []))
+    session.reset_widgets(keys.Teacher.CHALLENGE_CHOICE, keys.Teacher.confirm_delete(code))
+    session.leave_message(keys.Teacher.EDITED, ("deleted", []))
 
 
 @teacher_change
 def reset_leaderboard(code: str) -> None:
     session.classroom().reset_leaderboard(session.teacher_token(), code)
-    session.set_widget_value("confirm_reset", False)
+    session.set_widget_value(keys.Teacher.CONFIRM_RESET, False)
     st.toast("The leaderboard starts afresh.")
 
 
@@ -151,9 +151,9 @@ def prepare_class_zip(code: str) -> None:
 
 
 def import_file() -> None:
-    upload = session.widget_value("import_challenge_file")
+    upload = session.widget_value(keys.Teacher.IMPORT_FILE)
     if upload is None:
-        session.leave_message("teacher_import", ("error", ["Choose a class results file (.zip) first."]))
+        session.leave_message(keys.Teacher.IMPORTED, ("error", ["Choose a class results file (.zip) first."]))
         return
     try:
         challenge = session.classroom().import_challenge(
@@ -163,11 +163,11 @@ def import_file() -> None:
         refused(error)
         return
     except ChallengeRejected as error:
-        session.leave_message("teacher_import", ("error", error.problems))
+        session.leave_message(keys.Teacher.IMPORTED, ("error", error.problems))
         return
     session.set_teacher_challenge(challenge.code)
-    session.set_widget_value("teacher_challenge_choice", challenge.code)
-    session.leave_message("teacher_import", ("imported", []))
+    session.set_widget_value(keys.Teacher.CHALLENGE_CHOICE, challenge.code)
+    session.leave_message(keys.Teacher.IMPORTED, ("imported", []))
 
 
 def export_section(code: str) -> None:
@@ -211,18 +211,18 @@ def export_section(code: str) -> None:
 
 
 def try_login() -> None:
-    given = session.widget_value("teacher_password", "")
-    session.reset_widgets("teacher_password")  # the password is never kept in the session
+    given = session.widget_value(keys.Teacher.PASSWORD, "")
+    session.reset_widgets(keys.Teacher.PASSWORD)  # the password is never kept in the session
     problem = session.log_in(given)
     if problem:
-        session.leave_message("teacher_login_failed", problem)
+        session.leave_message(keys.Teacher.LOGIN_FAILED, problem)
 
 
 # --- the controls a new challenge and an edit share -----------------------------------------------
 
 
-def settings_controls(prefix: str, start, max_epochs_default: int, images_default: int) -> None:
-    """Limits, training images per run, starting training settings and locks, keyed by ``prefix``."""
+def settings_controls(form: keys.ChallengeForm, start, max_epochs_default: int, images_default: int) -> None:
+    """Limits, training images per run, starting training settings and locks: the fields of ``form``."""
     c1, c2, c3 = st.columns(3)
     server = session.manager().policy.allowed_maxima()  # a challenge's caps are within the server's
     c1.number_input(
@@ -231,16 +231,16 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
         server.params,
         min(getattr(start, "max_params", 150_000), server.params),
         step=10_000,
-        key=f"{prefix}max_params",
+        key=form.max_params,
     )
-    c2.number_input("Most epochs", 1, server.epochs, max_epochs_default, key=f"{prefix}max_epochs")
+    c2.number_input("Most epochs", 1, server.epochs, max_epochs_default, key=form.max_epochs)
     c3.number_input(
         "Training images per run (0 = all)",
         0,
         10**7,
         images_default,
         step=1000,
-        key=f"{prefix}train_images",
+        key=form.train_images,
         help="A quick challenge: each run trains on this many images (the first ones of the training set), "
         "so every learner gets several tries in a lesson.",
     )
@@ -253,21 +253,21 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
         names,
         index=names.index(hp.optimizer),
         format_func=lambda n: OPTIMIZERS[n].keras_name,
-        key=f"{prefix}optimizer",
+        key=form.optimizer,
     )
     c2.number_input(
         "Learning rate",
         *FIELDS["learning_rate"].app_range,
         float(hp.effective_learning_rate),
         format="%.5f",
-        key=f"{prefix}learning_rate",
+        key=form.learning_rate,
     )
-    c3.number_input("Epochs", 1, MAX_EPOCHS, hp.epochs, key=f"{prefix}epochs")
+    c3.number_input("Epochs", 1, MAX_EPOCHS, hp.epochs, key=form.epochs)
     c4.selectbox(
         "Batch size",
         BATCH_SIZES,
         index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 3,
-        key=f"{prefix}batch_size",
+        key=form.batch_size,
     )
     st.number_input(
         "Race to a validation accuracy (%, 0 = no race)",
@@ -275,7 +275,7 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
         99.9,
         float(round(100 * (hp.target_accuracy or 0.0), 1)),
         step=0.5,
-        key=f"{prefix}target_accuracy",
+        key=form.target_accuracy,
         help="Each run stops once its validation accuracy reaches this, and the leaderboard shows how long it "
         'took ("reached 90 % in 41 s"). Lock it below so every learner races to the same target.',
     )
@@ -285,22 +285,22 @@ def settings_controls(prefix: str, start, max_epochs_default: int, images_defaul
         list(CONTROLS),
         default=list(getattr(start, "locked", ())),
         format_func=CONTROLS.get,
-        key=f"{prefix}locked",
+        key=form.locked,
     )
     c2.multiselect(
         "Hidden",
         list(CONTROLS),
         default=list(getattr(start, "hidden", ())),
         format_func=CONTROLS.get,
-        key=f"{prefix}hidden",
+        key=form.hidden,
     )
 
 
-def expected_time(prefix: str, preset: str, dataset: str) -> None:
+def expected_time(form: keys.ChallengeForm, preset: str, dataset: str) -> None:
     """The expected time of one run with these settings, from this server's measured speed: a measurement
     job of the starting model, trained in a slot like a run, polled here until it has its answer."""
     try:
-        hp = _hyperparameters(prefix)
+        hp = _hyperparameters(form)
         spec = starting_spec(preset, dataset)
     except (TypeError, ValueError, DatasetUnavailable):
         return
@@ -317,7 +317,7 @@ def expected_time(prefix: str, preset: str, dataset: str) -> None:
         job_failure(job)
         st.button(
             "Measure the speed again",
-            key=f"{prefix}measure_again",
+            key=form.measure_again,
             icon=":material/timer:",
             on_click=session.jobs.speed_measurement,
             args=(spec, dataset, hp.batch_size, True),
@@ -372,9 +372,9 @@ if not session.teacher_password():
 if not session.is_teacher():
     # Only the button logs in (no Enter), like every form on this page.
     with st.form("teacher_login", enter_to_submit=False, clear_on_submit=True):
-        st.text_input("Teacher password", type="password", key="teacher_password")
+        st.text_input("Teacher password", type="password", key=keys.Teacher.PASSWORD)
         st.form_submit_button("Log in", on_click=try_login)
-    if problem := session.take_message("teacher_login_failed"):
+    if problem := session.take_message(keys.Teacher.LOGIN_FAILED):
         st.error(problem)
     st.stop()
 
@@ -385,20 +385,21 @@ with create_tab:
     # Plain widgets and one button, not a form: Enter in a field creates nothing, and the expected time
     # follows every change.
     choices = dataset_choices()
-    untitled = default_title(session.widget_value("nc_dataset") or choices[0])
+    form = keys.Teacher.NEW_CHALLENGE
+    untitled = default_title(session.widget_value(form.dataset) or choices[0])
     st.text_input(
-        "Title", max_chars=80, key="nc_title", placeholder=untitled, help=f"Left empty: {markdown_literal(untitled)}."
+        "Title", max_chars=80, key=form.title, placeholder=untitled, help=f"Left empty: {markdown_literal(untitled)}."
     )
     c1, c2, c3 = st.columns(3)
     dataset = c1.selectbox(
         "Data set",
         choices,
         format_func=session.dataset_title,
-        key="nc_dataset",
+        key=form.dataset,
         help="Your own imported data sets (Data page) are offered too: learners train on them but cannot "
         "download them.",
     )
-    preset = c2.selectbox("Starting model", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="nc_preset")
+    preset = c2.selectbox("Starting model", list(PRESETS), format_func=lambda n: PRESETS[n].title, key=form.preset)
     data = load_dataset(dataset)
     most_hidden = len(data.x_test) // 2 if data.task == CLASSIFICATION else 0
     c3.number_input(
@@ -407,15 +408,15 @@ with create_tab:
         max(most_hidden, 0),
         0,
         step=100,
-        key="nc_hidden_test",
+        key=form.hidden_test,
         disabled=not most_hidden,
         help="Keep this many test images back: learners never see them or their labels; the leaderboard "
         "scores every run on them.",
     )
-    settings_controls("nc_", None, 5, 10_000 if len(data.x_train) > 10_000 else 0)
-    expected_time("nc_", preset, dataset)
+    settings_controls(form, None, 5, 10_000 if len(data.x_train) > 10_000 else 0)
+    expected_time(form, preset, dataset)
     st.button("Create challenge", key="create_challenge", type="primary", icon=":material/add:", on_click=create)
-    outcome = session.take_message("teacher_create")
+    outcome = session.take_message(keys.Teacher.CREATED)
     if outcome and outcome[0] == "error":
         for problem in outcome[1]:
             st.error(markdown_literal(problem))
@@ -427,10 +428,10 @@ with create_tab:
             st.warning(markdown_literal(warning))
     with st.expander("Import a challenge from another server", icon=":material/upload:"):
         st.file_uploader(
-            "Class results file (.zip, exported on a Teacher page)", type=["zip"], key="import_challenge_file"
+            "Class results file (.zip, exported on a Teacher page)", type=["zip"], key=keys.Teacher.IMPORT_FILE
         )
         st.button("Import the challenge", key="import_challenge", on_click=import_file)
-        imported = session.take_message("teacher_import")
+        imported = session.take_message(keys.Teacher.IMPORTED)
         if imported and imported[0] == "error":
             for problem in imported[1]:
                 st.error(markdown_literal(problem))
@@ -444,7 +445,7 @@ with manage_tab:
     except NotTeacher as error:
         st.error(markdown_literal(str(error)))
         st.stop()
-    if message := session.take_message("teacher_edit"):
+    if message := session.take_message(keys.Teacher.EDITED):
         kind, problems = message
         if kind == "error":
             for problem in problems:
@@ -456,13 +457,13 @@ with manage_tab:
         st.stop()
     codes = [c.code for c in challenges]
     by_code = {c.code: c for c in challenges}
-    if session.widget_value("teacher_challenge_choice") not in codes:
+    if session.widget_value(keys.Teacher.CHALLENGE_CHOICE) not in codes:
         made = session.teacher_challenge()
-        session.set_widget_value("teacher_challenge_choice", made if made in codes else codes[0])
+        session.set_widget_value(keys.Teacher.CHALLENGE_CHOICE, made if made in codes else codes[0])
     code = st.selectbox(
         "Challenge",
         codes,
-        key="teacher_challenge_choice",
+        key=keys.Teacher.CHALLENGE_CHOICE,
         format_func=lambda c: f"{by_code[c].title} ({c})" + (" · closed" if by_code[c].closed else ""),
     )
     challenge = by_code[code]
@@ -480,8 +481,9 @@ with manage_tab:
     board_col.code(app_link("projector", PAGE, board=code), language=None, wrap_lines=True)
 
     with st.expander("Edit, close or delete this challenge"):
-        st.text_input("Title", challenge.title, max_chars=80, key=f"ed_{code}_title")
-        settings_controls(f"ed_{code}_", challenge, challenge.max_epochs, challenge.hyperparameters.limit_train or 0)
+        edit_form = keys.Teacher.edit(code)
+        st.text_input("Title", challenge.title, max_chars=80, key=edit_form.title)
+        settings_controls(edit_form, challenge, challenge.max_epochs, challenge.hyperparameters.limit_train or 0)
         st.caption(
             "The data set and the hidden test set stay as created: runs already on the board were "
             "trained and scored on them. Learners get the new rules within seconds."
@@ -496,7 +498,7 @@ with manage_tab:
             args=(code, not challenge.closed),
             help="A closed challenge takes no new runs; its leaderboard stays.",
         )
-        sure = delete_col.checkbox("Yes, delete it", key=f"confirm_delete_{code}")
+        sure = delete_col.checkbox("Yes, delete it", key=keys.Teacher.confirm_delete(code))
         delete_col.button(
             "Delete",
             key=f"delete_{code}",
@@ -519,7 +521,7 @@ with manage_tab:
 
     live_leaderboard()
     export_section(code)
-    sure = st.checkbox("Yes, start the leaderboard afresh", key="confirm_reset")
+    sure = st.checkbox("Yes, start the leaderboard afresh", key=keys.Teacher.CONFIRM_RESET)
     st.button(
         "Reset leaderboard",
         key="reset_leaderboard",

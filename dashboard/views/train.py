@@ -11,10 +11,12 @@ from core.training.hyperparams import LOSSES, OPTIMIZERS, SCHEDULES
 from core.training.lr_finder import smooth
 from dashboard import session
 from dashboard.charts.experiments import lr_finder_figure
+from dashboard.components.history_chart import history_chart
 from dashboard.components.jobs import job_failure, job_progress
 from dashboard.components.number_field import number_field
+from dashboard.components.run_status import run_status
 from dashboard.components.user_text import markdown_literal
-from dashboard.components.widgets import history_chart, run_status
+from dashboard.session import keys
 
 POLL_SECONDS = 1.0
 FIRST_POINT_POLL_SECONDS = 0.25
@@ -27,15 +29,15 @@ def _set(name: str, key: str, transform=lambda v: v) -> None:
 
 
 def _set_learning_rate() -> None:
-    session.choose_learning_rate(as_typed(session.widget_value("hp_learning_rate")))
+    session.choose_learning_rate(as_typed(session.widget_value(keys.Train.LEARNING_RATE)))
 
 
 def _set_optimizer() -> None:
     # core's rule (Hyperparameters.with_optimizer): a learning rate the learner chose stays; any other
     # becomes the new optimizer's own.
-    session.change_optimizer(session.widget_value("hp_optimizer"))
+    session.change_optimizer(session.widget_value(keys.Train.OPTIMIZER))
     # Set, not forgotten: a browser keeps showing a keyed field's old value when only its default changes.
-    session.set_widget_value("hp_learning_rate", session.playground().hyperparameters.effective_learning_rate)
+    session.set_widget_value(keys.Train.LEARNING_RATE, session.playground().hyperparameters.effective_learning_rate)
 
 
 def start_training() -> None:
@@ -70,7 +72,7 @@ def _run_name(pg) -> str:
 
 def train_more(run_id: str) -> None:
     try:
-        session.train_more(run_id, int(session.widget_value("more_epochs")))
+        session.train_more(run_id, int(session.widget_value(keys.Train.MORE_EPOCHS)))
     except RunRejected as rejected:
         session.set_training_problems(rejected.problems)
         return
@@ -142,10 +144,10 @@ def train_more_controls(run) -> None:
             "Build or a setting here, and press Train for a new run."
         )
         return
-    if (session.widget_value("more_epochs") or 0) > most:
-        session.set_widget_value("more_epochs", min(2, most))  # kept from another run: above this one's most
+    if (session.widget_value(keys.Train.MORE_EPOCHS) or 0) > most:
+        session.set_widget_value(keys.Train.MORE_EPOCHS, min(2, most))  # kept from another run: above this one's most
     more, button = st.columns([1, 2], vertical_alignment="bottom")
-    more.number_input("More epochs", 1, most, min(2, most), key="more_epochs")
+    more.number_input("More epochs", 1, most, min(2, most), key=keys.Train.MORE_EPOCHS)
     button.button(
         "Train this run more",
         key="train_more",
@@ -195,7 +197,7 @@ with settings:
             FIELDS["optimizer"].label,
             opt_names,
             index=opt_names.index(hp.optimizer),
-            key="hp_optimizer",
+            key=keys.Train.OPTIMIZER,
             on_change=_set_optimizer,
             format_func=lambda n: OPTIMIZERS[n].keras_name,
             disabled=locked("optimizer"),
@@ -207,7 +209,7 @@ with settings:
             FIELDS["learning_rate"].label,
             hp.effective_learning_rate,
             step=FIELDS["learning_rate"].step,
-            **{**bound("learning_rate", "hp_learning_rate"), "on_change": _set_learning_rate, "args": ()},
+            **{**bound("learning_rate", keys.Train.LEARNING_RATE), "on_change": _set_learning_rate, "args": ()},
         )
         # The schedule goes with the learning rate (a teacher's lock or hiding of it covers both).
         schedules = list(SCHEDULES)
@@ -215,16 +217,16 @@ with settings:
             FIELDS["learning_rate_schedule"].label,
             schedules,
             index=schedules.index(hp.learning_rate_schedule) if hp.learning_rate_schedule in schedules else 0,
-            **bound("learning_rate_schedule", "hp_schedule", lock="learning_rate"),
+            **bound("learning_rate_schedule", keys.Train.SCHEDULE, lock="learning_rate"),
         )
     if shown("epochs"):
-        number_field(FIELDS["epochs"].label, hp.epochs, **bound("epochs", "hp_epochs"))
+        number_field(FIELDS["epochs"].label, hp.epochs, **bound("epochs", keys.Train.EPOCHS))
     if shown("batch_size"):
         st.selectbox(
             FIELDS["batch_size"].label,
             BATCH_SIZES,
             index=BATCH_SIZES.index(hp.batch_size) if hp.batch_size in BATCH_SIZES else 2,
-            **bound("batch_size", "hp_batch_size"),
+            **bound("batch_size", keys.Train.BATCH_SIZE),
         )
     if regression:
         losses = list(LOSSES)
@@ -232,9 +234,9 @@ with settings:
             FIELDS["loss"].label,
             losses,
             index=losses.index(hp.loss) if hp.loss in losses else 0,
-            key="hp_loss",
+            key=keys.Train.LOSS,
             on_change=_set,
-            args=("loss", "hp_loss"),
+            args=("loss", keys.Train.LOSS),
             format_func=lambda n: LOSSES[n].title,
             help=FIELDS["loss"].help,
         )
@@ -245,17 +247,17 @@ with settings:
             *FIELDS["validation_split"].app_range,
             float(hp.validation_split),
             FIELDS["validation_split"].step,
-            **bound("validation_split", "hp_validation_split"),
+            **bound("validation_split", keys.Train.VALIDATION_SPLIT),
         )
     if shown("seed"):
-        number_field(FIELDS["seed"].label, hp.seed, **bound("seed", "hp_seed"))
+        number_field(FIELDS["seed"].label, hp.seed, **bound("seed", keys.Train.SEED))
     if not regression and shown("label_smoothing"):
         st.slider(
             FIELDS["label_smoothing"].label,
             *FIELDS["label_smoothing"].app_range,
             float(hp.label_smoothing or 0.0),
             FIELDS["label_smoothing"].step,
-            **bound("label_smoothing", "hp_label_smoothing"),
+            **bound("label_smoothing", keys.Train.LABEL_SMOOTHING),
         )
     if not regression and shown("target_accuracy"):
         # A percentage on the page (90 reads better than 0.9); the field keeps the share.
@@ -263,13 +265,13 @@ with settings:
             FIELDS["target_accuracy"].label,
             round(100 * (hp.target_accuracy or 0.0), 2),  # 0: off
             step=100 * FIELDS["target_accuracy"].step,
-            **bound("target_accuracy", "hp_target_accuracy", lambda v: v / 100 or None),
+            **bound("target_accuracy", keys.Train.TARGET_ACCURACY, lambda v: v / 100 or None),
         )
     if shown("early_stopping_patience"):
         number_field(
             FIELDS["early_stopping_patience"].label,
             hp.early_stopping_patience or 0,  # 0: off
-            **bound("early_stopping_patience", "hp_patience", lambda v: v or None),
+            **bound("early_stopping_patience", keys.Train.PATIENCE, lambda v: v or None),
         )
     if challenge is not None and challenge.train_images:
         st.caption(words(f"Each run trains on {challenge.train_images:,} images, as your teacher set."))
@@ -279,15 +281,15 @@ with settings:
                 words(FIELDS["limit_train"].label),
                 hp.limit_train or 0,  # 0: all
                 step=FIELDS["limit_train"].step,
-                key="hp_limit_train",
+                key=keys.Train.LIMIT_TRAIN,
                 on_change=_set,
-                args=("limit_train", "hp_limit_train", lambda v: v or None),
+                args=("limit_train", keys.Train.LIMIT_TRAIN, lambda v: v or None),
             )
 
 
 def use_learning_rate(value: float) -> None:
     session.choose_learning_rate(value)
-    session.set_widget_value("hp_learning_rate", value)  # shown in the field (see _set_optimizer)
+    session.set_widget_value(keys.Train.LEARNING_RATE, value)  # shown in the field (see _set_optimizer)
 
 
 def lr_finder_section(model_ok: bool) -> None:

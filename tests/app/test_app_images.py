@@ -56,7 +56,7 @@ def import_zip(at: AppTest, data: bytes, name: str, size: int = 16, grey: bool =
     rerun(at)
     at.text_input(key="image_name").input(name)
     at.selectbox(key="image_size").select(size)
-    at.checkbox(key="image_grey").check() if grey else None
+    at.selectbox(key="image_colour").select("grey") if grey else None
     at.button(key="import_images").click()
     return rerun(at)
 
@@ -136,6 +136,47 @@ def test_import_colour_images_then_build_train_and_see_results():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"].endswith("%")
     assert any("My colours" in str(v) for v in table(at, "Test accuracy (%)")["Data set"])
+
+
+def grey_zip(per_class: int = 4) -> bytes:
+    """Two classes of grey pictures: dark and light, saved as one-channel PNGs."""
+    rng = np.random.default_rng(1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, level in (("dark", 40), ("light", 200)):
+            for i in range(per_class):
+                pixels = np.clip(level + rng.normal(0, 20, (20, 20)), 0, 255).astype(np.uint8)
+                image = io.BytesIO()
+                Image.fromarray(pixels).save(image, "PNG")
+                archive.writestr(f"{name}/{i}.png", image.getvalue())
+    return buffer.getvalue()
+
+
+def test_grey_images_are_imported_grey_by_default_and_the_page_says_so():
+    at = open_page(open_app(ANN), "data")
+    at.file_uploader(key="image_zip").upload("images.zip", grey_zip(), "application/zip")
+    rerun(at)
+    choice = at.selectbox(key="image_colour")
+    assert choice.value == "auto" and choice.options == [
+        "Automatic: grey if every image is grey",
+        "Colour",
+        "Grey",
+    ]
+    at.text_input(key="image_name").input("Shades")
+    at.button(key="import_images").click()
+    rerun(at)
+    [success] = [s.value for s in at.success if s.value.startswith("Imported **Shades**")]
+    assert "images of 32×32 grey in 2 classes. All 8 images are grey: imported as grey." in success
+    name = at.session_state["playground"].dataset
+    assert core.data.datasets.load_dataset(name).input_shape == (32, 32, 1)
+    assert any("All 8 images are grey: imported as grey." in c.value for c in at.caption)  # the stored report
+    # Colour, when chosen, is still colour (and the page says grey would do).
+    at.selectbox(key="image_colour").select("colour")
+    at.text_input(key="image_name").input("Shades in colour")
+    at.button(key="import_images").click()
+    rerun(at)
+    assert any("though all 8 images are grey" in s.value for s in at.success)
+    assert core.data.datasets.load_dataset(at.session_state["playground"].dataset).input_shape == (32, 32, 3)
 
 
 def test_imported_set_is_only_its_owners_and_survives_a_restart():

@@ -14,7 +14,7 @@ from core.share import encode
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
 from core.training.tasks import TASKS
-from dashboard.components.widgets import ICON_BUTTON_NAMES
+from dashboard.components.layer_card import ICON_BUTTON_NAMES
 
 QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300)
 

@@ -203,6 +203,24 @@ def _small_image_zip(path, classes=("cat", "dog"), per_class=20):
     return path
 
 
+def test_import_images_keeps_grey_images_grey_unless_told_otherwise(cli, tmp_path):
+    from core.data.datasets import load_dataset
+
+    archive = _small_image_zip(tmp_path / "pets.zip")  # grey PNGs
+    imported = {}
+    for name, flags in (("Auto", ()), ("Colour", ("--colour", "colour")), ("Grey", ("--colour", "grey"))):
+        done = cli("import-images", archive, "--name", name, "--size", 16, *flags)
+        assert done.returncode == 0, done.stderr
+        imported[name] = done.stdout
+        dataset = done.stdout.split("Imported as data set ")[1].split()[0]
+        assert load_dataset(dataset).input_shape == (16, 16, 3 if name == "Colour" else 1)
+    assert "Images: 16×16 grey" in imported["Auto"] and "All 40 images are grey: imported as grey." in imported["Auto"]
+    assert "Images: 16×16 colour" in imported["Colour"] and "though all 40 images are grey" in imported["Colour"]
+    assert "Imported as grey, as chosen." in imported["Grey"]
+    wrong = cli("import-images", archive, "--name", "Wrong", "--colour", "sepia")
+    assert wrong.returncode == 2 and "invalid choice: 'sepia'" in wrong.stderr
+
+
 def test_train_on_a_small_imported_set_starts_from_the_small_set_defaults_the_app_uses(cli, tmp_path):
     from core.training.presets import MAX_SMALL_SET_EPOCHS, defaults_for_dataset
 

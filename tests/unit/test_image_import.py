@@ -291,6 +291,69 @@ def test_grey_conversion_gives_the_expected_levels():
     assert set(np.unique(red[0])) | set(np.unique(red[1])) <= set(range(74, 80))  # 76 (PNG), JPEG within ±3
 
 
+def all_images(imported) -> np.ndarray:
+    return np.concatenate([imported.arrays["x_train"], imported.arrays["x_test"]])
+
+
+def grey_members() -> dict:
+    """Grey pictures in every way a file can be grey: modes L, LA and 1, and RGB with equal channels."""
+    ramp = np.tile(np.arange(0, 240, 6, dtype=np.uint8), (30, 1))  # 40 levels left to right
+    members = {}
+    for i, image in enumerate(
+        [Image.fromarray(ramp), Image.fromarray(ramp).convert("LA"), Image.fromarray(ramp > 100)]
+    ):
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        members[f"plain/p{i}.png"] = buffer.getvalue()
+    for i in range(3):
+        buffer = io.BytesIO()
+        Image.fromarray(np.stack([ramp[:, ::-1]] * 3, axis=-1)).save(buffer, "PNG")  # RGB, R = G = B
+        members[f"rgb/g{i}.png"] = buffer.getvalue()
+    return members
+
+
+def test_images_that_are_all_grey_are_imported_grey_by_default():
+    members = grey_members()
+    assert Image.open(io.BytesIO(members["rgb/g0.png"])).mode == "RGB"
+    imported = read_image_folders(make_zip(members), size=16)
+    assert imported.report.grey and imported.report.image_format == "16×16 grey"
+    assert all_images(imported).shape == (6, 16, 16, 1)
+    chosen = read_image_folders(make_zip(members), size=16, grey=True)  # the very pixels of choosing grey
+    for key, array in chosen.arrays.items():
+        np.testing.assert_array_equal(imported.arrays[key], array)
+    assert imported.report.colour_note == "All 6 images are grey: imported as grey."
+    assert imported.report.text().splitlines()[0].endswith("All 6 images are grey: imported as grey.")
+    assert imported.report.details()["colour_choice"] == "auto"
+
+
+def test_one_colour_image_among_grey_ones_makes_the_import_colour():
+    members = {**grey_members(), "rgb/tinted.png": png((120, 121, 120))}  # one level of green is colour
+    imported = read_image_folders(make_zip(members), size=16)
+    assert not imported.report.grey and all_images(imported).shape == (7, 16, 16, 3)
+    chosen = read_image_folders(make_zip(members), size=16, grey=False)  # the very pixels of choosing colour
+    for key, array in chosen.arrays.items():
+        np.testing.assert_array_equal(imported.arrays[key], array)
+    assert imported.report.colour_note == "1 of 7 images are in colour: all were imported in colour."
+
+
+def test_a_colour_image_in_a_class_left_out_does_not_decide():
+    members = {**grey_members(), "lonely/red.png": png(RED)}  # one image: the class is left out
+    imported = read_image_folders(make_zip(members), size=16)
+    assert imported.class_names == ("plain", "rgb") and all_images(imported).shape[-1] == 1
+
+
+def test_the_explicit_choices_still_decide_and_say_so():
+    grey = make_zip(grey_members())
+    as_colour = read_image_folders(grey, size=16, grey=False)
+    assert all_images(as_colour).shape[-1] == 3 and as_colour.report.image_format == "16×16 colour"
+    assert as_colour.report.colour_note.startswith("Imported in colour, as chosen, though all 6 images are grey")
+    colour = make_zip(two_classes(3, 3))
+    assert all_images(read_image_folders(colour, size=16)).shape[-1] == 3  # colour images stay colour
+    as_grey = read_image_folders(colour, size=16, grey=True)
+    assert all_images(as_grey).shape[-1] == 1 and as_grey.report.colour_note == "Imported as grey, as chosen."
+    assert read_image_folders(colour, size=16).report.colour_note == "All 6 images are in colour: imported in colour."
+
+
 def test_stratified_seeded_split_shuffles_the_training_set():
     first = read_image_folders(make_zip(two_classes(10, 5)), size=16)
     counts = {c.name: (c.train, c.test) for c in first.report.classes}

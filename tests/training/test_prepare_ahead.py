@@ -1,0 +1,74 @@
+"""A model prepared ahead (core.runs.trainer.prepare_ahead: built, compiled and its training step traced
+before Train) trains exactly as the same run would unprepared: same seed, same losses, same results."""
+
+import pytest
+
+from core.runs import trainer
+from core.runs.record import Run, Status
+from core.runs.trainer import prepare_ahead, train_run
+from core.training import fitting
+from core.training.hyperparams import Hyperparameters
+
+# Dropout and BatchNormalization: seeds and moving averages that the traced batch moves, then set back.
+SPEC = {
+    "input_shape": [28, 28, 1],
+    "layers": [
+        {"type": "Conv2D", "filters": 8, "kernel_size": 3, "activation": "relu"},
+        {"type": "BatchNormalization"},
+        {"type": "MaxPooling2D", "pool_size": 2},
+        {"type": "Flatten"},
+        {"type": "Dropout", "rate": 0.3},
+        {"type": "Dense", "units": 5, "activation": "softmax"},
+    ],
+}
+# 450 examples, 45 validate: 405 fit, batches of 32 with a partial last one; a one-cycle schedule.
+HP = Hyperparameters(
+    optimizer="adam",
+    epochs=2,
+    batch_size=32,
+    limit_train=450,
+    limit_test=100,
+    seed=9,
+    learning_rate_schedule="one_cycle",
+)
+
+
+@pytest.fixture(autouse=True)
+def worker(monkeypatch):
+    """As in a worker process: inputs held as tensors, nothing prepared yet."""
+    monkeypatch.setattr(fitting._TensorInputs, "held", True)
+    monkeypatch.setattr(fitting._TensorInputs, "tensors", {})
+    monkeypatch.setattr(trainer._Prepared, "models", {})
+
+
+def _trained(hp=HP):
+    run = Run(SPEC, "shapes", hp)
+    ending = train_run(run, None)
+    assert ending.status == Status.FINISHED, ending.message
+    epochs = [{k: v for k, v in e.items() if "seconds" not in k} for e in run.epoch_history()]
+    return [b["loss"] for b in run.batch_history()], epochs, ending.results["test_accuracy"]
+
+
+def test_a_prepared_model_trains_exactly_as_an_unprepared_one():
+    unprepared = _trained()
+    assert prepare_ahead(SPEC, "shapes", HP)
+    assert len(trainer._Prepared.models) == 1
+    prepared = _trained()
+    assert not trainer._Prepared.models  # the run took it: one run per preparation
+    assert prepared[0] == unprepared[0]  # every batch's loss
+    assert prepared[1] == unprepared[1]  # every epoch's metrics, validation included
+    assert prepared[2] == unprepared[2]
+
+
+def test_a_run_of_other_settings_does_not_take_the_prepared_model():
+    assert prepare_ahead(SPEC, "shapes", HP)
+    _trained(Hyperparameters.from_dict({**HP.to_dict(), "seed": 10}))
+    assert len(trainer._Prepared.models) == 1  # still there for the run it was prepared for
+    _trained()
+    assert not trainer._Prepared.models
+
+
+def test_nothing_is_prepared_for_a_model_that_cannot_train():
+    too_small = {**SPEC, "layers": [{"type": "Conv2D", "filters": 8, "kernel_size": 40}, *SPEC["layers"][1:]]}
+    assert not prepare_ahead(too_small, "shapes", HP)
+    assert not trainer._Prepared.models
