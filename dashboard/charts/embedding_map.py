@@ -15,6 +15,7 @@ from dashboard.components.user_text import plotly_literal
 
 MISTAKE_COLOUR = "#111111"
 SELECTED_COLOUR = "#d62728"
+RING_NAME = "the one shown"  # the ring's legend entry
 PALETTE = qualitative.Plotly + qualitative.Dark24  # 34 class colours before they repeat
 
 
@@ -42,8 +43,29 @@ def _hover(found: EmbeddingMap, names: list[str]) -> list[list]:
     return rows
 
 
+def selected_ring(found: EmbeddingMap, selected: int | None) -> list[go.Scatter]:
+    """The ring around the dot of the example opened (none when ``selected`` is not a position of the map).
+
+    A trace of its own, so the map's page can send it apart from the figure: a click then costs a few
+    hundred bytes, not the whole map again (dashboard/components/hover_chart.py's ``overlay``)."""
+    coords = np.asarray(found.coords, dtype=float)
+    if selected is None or not 0 <= selected < len(coords):
+        return []
+    return [
+        go.Scatter(
+            x=[float(coords[selected, 0])],
+            y=[float(coords[selected, 1])],
+            mode="markers",
+            name=RING_NAME,
+            hoverinfo="skip",
+            marker={"size": 16, "symbol": "circle-open", "color": SELECTED_COLOUR, "line": {"width": 3}},
+        )
+    ]
+
+
 def embedding_figure(found: EmbeddingMap, class_names=(), selected: int | None = None, height: int = 480) -> go.Figure:
-    """Every mapped test example, coloured by its true class (a regression: by its error), mistakes crossed.
+    """Every mapped test example, coloured by its true class (a regression: by its error), mistakes crossed,
+    and the ``selected`` one ringed (:func:`selected_ring`).
 
     Each point carries [its position on the map, its test index, hover text] as customdata, so a hover
     or a click says which example it is.
@@ -100,17 +122,7 @@ def embedding_figure(found: EmbeddingMap, class_names=(), selected: int | None =
                     marker={"size": 10, "symbol": "x-thin-open", "color": MISTAKE_COLOUR, "line": {"width": 1}},
                 )
             )
-    if selected is not None and 0 <= selected < len(coords):
-        fig.add_trace(
-            go.Scatter(
-                x=[float(coords[selected, 0])],
-                y=[float(coords[selected, 1])],
-                mode="markers",
-                name="the one shown",
-                hoverinfo="skip",
-                marker={"size": 16, "symbol": "circle-open", "color": SELECTED_COLOUR, "line": {"width": 3}},
-            )
-        )
+    fig.add_traces(selected_ring(found, selected))
     x_title, y_title = _axis_titles(found)
     fig.update_layout(
         height=height,

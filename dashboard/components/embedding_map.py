@@ -23,7 +23,7 @@ from core.insight.embedding_map import (
     saved_map,
 )
 from dashboard import session
-from dashboard.charts.embedding_map import embedding_figure
+from dashboard.charts.embedding_map import embedding_figure, selected_ring
 from dashboard.charts.inspection import enlarge
 from dashboard.components.hover_chart import Card, clicked, hover_chart, thumbnail_url
 from dashboard.components.user_text import markdown_literal
@@ -147,8 +147,12 @@ def _compute(run, layer: str, method: str, key: str):
         return run_map(store, run, layer, method)
 
 
+@st.fragment
 def embedding_map_section(run, key: str, height: int = 460, side_by_side: bool = True) -> None:
-    """The layer and method pickers, the map and the clicked example (beside it, or below when narrow)."""
+    """The layer and method pickers, the map and the clicked example (beside it, or below when narrow).
+
+    A fragment: a click on the map, a pick from its list or another layer reruns only this section, so the
+    page is not sent again around it (and the map's figure and thumbnails are not either: see hover_chart)."""
     if run.active:
         st.caption("The map appears when the run has finished.")
         return
@@ -185,10 +189,11 @@ def embedding_map_section(run, key: str, height: int = 460, side_by_side: bool =
     chart_col, detail_col = st.columns([3, 1]) if side_by_side else (st.container(), st.container())
     with chart_col:
         hover_chart(
-            embedding_figure(found, names, selected=position, height=height),
+            embedding_figure(found, names, height=height),  # the same at every click: sent once (cached)
             _cards(run, found, shown_names),
             key=chart_key,
             on_click=lambda: session.set_widget_value(pick_key, clicked(chart_key, len(found))),
+            overlay=selected_ring(found, position),  # what a click changes: a few hundred bytes
         )
         order, labels = _choices(found, names)
         st.selectbox(

@@ -4,6 +4,8 @@
 // data: {figure: Plotly's JSON of the figure, cards: [{src, alt, lines}] by a point's customdata[0],
 //        plotly: the address of plotly.min.js (served by this Streamlit server: no internet needed), revision}
 // Text of the cards is set with textContent only: class names are text a user typed.
+// Traces over the figure (the ring around the point opened) come from the chart's overlay element
+// (hover_chart_overlay.js), by the chart's revision (its key): a click changes only that small element.
 
 const ROOT_CLASS = "cnn-hover-chart";
 
@@ -32,6 +34,13 @@ function loadPlotly(url) {
     });
   }
   return window[LOADED];
+}
+
+const CHARTS = "__cnnPlaygroundHoverCharts"; // shared with hover_chart_overlay.js
+
+function charts() {
+  if (!window[CHARTS]) window[CHARTS] = { roots: new Map(), overlays: new Map() };
+  return window[CHARTS];
 }
 
 function element(tag, className, parent) {
@@ -108,14 +117,15 @@ function showCard(root, point) {
 function draw(root, Plotly) {
   const data = root.current;
   const figure = data.figure || {};
-  // The page's own font; the same zoom and pan after a redraw (a click redraws the figure with its ring).
+  // The page's own font; the same zoom and pan after a redraw (a click redraws the chart with its ring).
   const font = { family: getComputedStyle(root).fontFamily, ...((figure.layout || {}).font || {}) };
   const given = figure.layout || {};
   const margin = { ...(given.margin || {}), t: Math.max((given.margin || {}).t || 0, 28) }; // room for the mode bar
   const layout = { ...given, font, margin, uirevision: data.revision };
   const config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
   const gd = root.plot;
-  return Plotly.react(gd, drawnTraces(figure), layout, config).then(() => {
+  const over = charts().overlays.get(data.revision) || [];
+  return Plotly.react(gd, drawnTraces(figure).concat(over), layout, config).then(() => {
     if (gd.cnnHandlers) return;
     gd.cnnHandlers = true;
     gd.on("plotly_hover", (event) => {
@@ -139,6 +149,10 @@ export default function (component) {
   const root = parentElement.querySelector(`.${ROOT_CLASS}`) || build(parentElement);
   root.current = data;
   root.setTriggerValue = setTriggerValue;
+  charts().roots.set(data.revision, root);
+  root.redraw = () => {
+    if (root.Plotly) draw(root, root.Plotly).catch(() => {});
+  };
   root.card.hidden = true;
   const problem = (words) => {
     root.problem.textContent = words;
@@ -162,6 +176,7 @@ export default function (component) {
   return () => {
     // Taken off the page: Plotly's listeners go with the chart, and a later mount draws it afresh.
     if (root.resizing) root.resizing.disconnect();
+    if (charts().roots.get(data.revision) === root) charts().roots.delete(data.revision);
     if (root.Plotly) root.Plotly.purge(root.plot);
     root.remove();
   };

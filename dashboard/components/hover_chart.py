@@ -6,6 +6,11 @@ st.plotly_chart shows only Plotly's own hover text, so the map of what a network
 JavaScript is hover_chart.js beside this file). Plotly.js is the plotly package's own copy, served by this
 Streamlit server: the page needs no internet.
 
+A click must cost little: the figure and the cards (about 1.7 MB at 2,000 dots) are one element whose
+data never changes with what is opened, so Streamlit's message cache sends the browser a reference to it
+again, not the bytes; what does change (the ring around the dot opened) is a second, small element, the
+chart's ``overlay`` (hover_chart_overlay.js), whose traces the chart's script draws over its figure.
+
 The cards' text reaches the page through ``user_text.script_literal``; the script sets it with
 ``textContent`` only, so a class name is shown as typed.
 """
@@ -15,7 +20,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +28,7 @@ import numpy as np
 import plotly
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.io.json import to_json_plotly
 from streamlit.components import v1 as components_v1
 
 from core.data.pixels import to_uint8
@@ -56,6 +62,11 @@ _chart = st.components.v2.component(
     css=CSS,
     js=(HERE / "hover_chart.js").read_text(encoding="utf-8"),
     isolate_styles=False,  # Plotly.js styles its charts from the document's head
+)
+_overlay = st.components.v2.component(
+    "cnn_playground.hover_chart_overlay",
+    js=(HERE / "hover_chart_overlay.js").read_text(encoding="utf-8"),
+    isolate_styles=False,  # no content of its own: it hands traces to the chart's script
 )
 
 
@@ -123,6 +134,11 @@ def payload(figure: go.Figure, cards: list[Card], revision: str) -> dict:
     }
 
 
+def overlay_payload(chart_key: str, traces: Sequence[go.Scatter]) -> dict:
+    """What the overlay element is given: the key of the chart to draw over and its traces (Plotly's JSON)."""
+    return {"chart": chart_key, "traces": [json.loads(to_json_plotly(trace.to_plotly_json())) for trace in traces]}
+
+
 def clicked_position(state, count: int) -> int | None:
     """The position the chart's script sent for the point just clicked (its trigger ``{"clicked": n}``),
     or None: no click in this rerun, or not a position of the ``count`` points drawn now."""
@@ -133,19 +149,27 @@ def clicked_position(state, count: int) -> int | None:
 
 
 def hover_chart(
-    figure: go.Figure, cards: list[Card], key: str, on_click: Callable[[], None] | None = None
+    figure: go.Figure,
+    cards: list[Card],
+    key: str,
+    on_click: Callable[[], None] | None = None,
+    overlay: Sequence[go.Scatter] = (),
 ) -> int | None:
     """Draw ``figure``; hovering a point whose customdata[0] is a position in ``cards`` shows that card.
 
+    ``overlay``: traces drawn over the figure (the ring around the point opened), sent apart from it: keep
+    ``figure`` and ``cards`` the same from one rerun to the next, and a rerun costs only the overlay's bytes.
     Returns the position of the point whose click started this rerun, else None; ``on_click`` runs before
     that rerun, at every click, the same point again too (read the position there with :func:`clicked`).
     """
-    result = _chart(
-        key=key,
-        data=payload(figure, cards, revision=key),
-        on_clicked_change=on_click or (lambda: None),
-        height="content",
-    )
+    with st.container(gap=None):  # the overlay takes no room: no gap under the chart for it either
+        result = _chart(
+            key=key,
+            data=payload(figure, cards, revision=key),
+            on_clicked_change=on_click or (lambda: None),
+            height="content",
+        )
+        _overlay(key=f"{key}_overlay", data=overlay_payload(key, overlay), height="content")
     return clicked_position(result, len(cards))
 
 

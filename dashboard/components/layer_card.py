@@ -75,11 +75,15 @@ def _arg_grid(index: int, layer: dict, args, prefix: str, analysis: Analysis) ->
     sources = [a for a in args if a.kind == "layer"]  # a merge's earlier layer: a long label, a row of its own
     for arg in sources:
         layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
-    args = [a for a in args if a.kind != "layer"]
+    # A checkbox's label is its only words (an error may name it): a row of its own, never cut to a third.
+    boxes = [a for a in args if a.kind == "bool"]
+    args = [a for a in args if a.kind not in ("layer", "bool")]
     columns = st.columns(3) if args else []
     for n, arg in enumerate(args):
         with columns[n % 3]:
             layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
+    for arg in boxes:
+        layer_arg_widget(index, layer, arg, f"{prefix}_{arg.name}", analysis)
 
 
 def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count: int) -> None:

@@ -18,11 +18,15 @@ def _arg_changed(index: int, arg: str, key: str) -> None:
 
 def _merge_source_widget(index: int, layer: dict, arg, common: dict, analysis: Analysis) -> None:
     """Which earlier layer a merge takes: the ones whose shapes fit, nearest first (and the current one,
-    marked, when it does not fit, so the card shows what the model really has)."""
+    said under the list when it does not fit, so the card shows what the model really has).
+
+    An option's words never depend on whether it fits: the browser keeps showing the words a choice had
+    when it was made, so a label marked "does not fit" stayed after the shortcut's 1×1 convolution made
+    it fit."""
     sources = merge_sources(analysis, index, layer["type"], bool(layer.get("projection", False)))
     current = layer.get(arg.name)
     shown = [s for s in sources if s.fits or s.number == current] or sources
-    labels = {s.number: s.label + ("" if s.fits else " — does not fit") for s in shown}
+    labels = {s.number: s.label for s in shown}
     options = list(labels)
     if current not in labels:  # a number no layer has (typed into a JSON spec): keep it visible
         options.insert(0, current)
@@ -36,6 +40,8 @@ def _merge_source_widget(index: int, layer: dict, arg, common: dict, analysis: A
     )
     if not any(s.fits for s in sources):
         st.caption("No layer above gives a shape that fits here: the problem below says what would.")
+    elif any(s.number == current and not s.fits for s in sources):
+        st.caption(f"Layer {current}'s shape does not fit here: the problem below says what would.")
 
 
 def layer_arg_widget(index: int, layer: dict, arg, key: str, analysis: Analysis | None = None) -> None:

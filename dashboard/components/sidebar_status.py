@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.messages import counted
 from dashboard import session
 from dashboard.components.labels import status_label
 from dashboard.components.user_text import markdown_literal
@@ -19,7 +20,7 @@ def sidebar_status() -> None:
         if analysis.ok:
             st.markdown(f"{analysis.total_params:,} params · ready to train")
         else:
-            st.markdown(f"{len(analysis.problems)} problem(s) to fix on **Build**")
+            st.markdown(f"{counted(len(analysis.problems), 'problem')} to fix on **Build**")
         run = session.followed_run()
         if run is not None:
             # The sidebar is not polled: say nothing here that goes stale while the run trains.

@@ -129,7 +129,7 @@ def model_summary(pg, analysis) -> None:
     if analysis.ok:
         st.success("Ready to train — go to **Train**.", icon=":material/check_circle:")
     else:
-        st.error(f"{len(analysis.problems)} problem(s) to fix before training:", icon=":material/error:")
+        st.error(f"{counted(len(analysis.problems), 'problem')} to fix before training:", icon=":material/error:")
         for problem in analysis.problems:
             st.markdown(f"- {markdown_literal(problem.text())}")
     # Lazy expanders: their code is made and sent only while open (highlighted code is many elements).

@@ -87,7 +87,8 @@ def training_actions() -> None:
     busy = run is not None and run.active
     reason = ""
     if not analysis.ok:
-        reason = f"The model has {len(analysis.problems)} problem(s): fix them on Build first."
+        count = len(analysis.problems)
+        reason = f"The model has {counted(count, 'problem')}: fix {'it' if count == 1 else 'them'} on Build first."
     elif busy:
         reason = "A run is already training: stop it or wait for it to end."
     hp_problems = session.settings_problems()

@@ -88,7 +88,18 @@ def opened(monkeypatch, finished):
 def hover_charts(app) -> list[dict]:
     """What every hover chart on the page was given (dashboard/components/hover_chart.py): the figure as
     Plotly's JSON, a card per point, the address of Plotly.js."""
-    return [json.loads(chart.proto.json) for chart in app.get("bidi_component")]
+    return [given for given in map(json.loads, raw_charts(app)) if "figure" in given]
+
+
+def raw_charts(app) -> list[str]:
+    """The hover charts' elements as Streamlit sends them (their JSON data)."""
+    return [chart.proto.json for chart in app.get("bidi_component") if '"figure"' in chart.proto.json]
+
+
+def overlays(app) -> dict[str, list[dict]]:
+    """The traces drawn over each hover chart (the ring of the dot opened), by the chart's key."""
+    given = [json.loads(chart.proto.json) for chart in app.get("bidi_component")]
+    return {g["chart"]: g["traces"] for g in given if "traces" in g}
 
 
 def map_charts(app) -> list[list[dict]]:
@@ -138,13 +149,25 @@ def test_results_map_every_test_image_once_opened_and_note_what_augmentation_did
     first = pick.options[0]  # mistakes first
     assert "(wrong)" in first
     index = int(re.match(r"#(\d+)", first).group(1))
+    assert overlays(opened) == {f"map_{augmented.id}_chart": []}  # no ring yet
+    before = raw_charts(opened)
     pick.select(next(position for position, shown in dots.items() if shown == index))  # a dot's position
     rerun(opened)
+    # The figure and its thumbnails are the same message as before (Streamlit's cache sends them only once):
+    # what opening an image changes is the small overlay, a ring around its dot.
+    assert raw_charts(opened) == before
+    (ring,) = overlays(opened)[f"map_{augmented.id}_chart"]
+    assert ring["name"] == "the one shown" and len(json.dumps(ring)) < 500
     shown = [img for image in opened.get("image") for img in image.proto.imgs if img.caption.startswith(f"#{index} · ")]
     assert shown and re.fullmatch(rf"Test image #{index}, class \w+, predicted as \w+", shown[0].alt)
     assert any(re.search(r"predicted: \w+\n\d+ % sure · wrong", t.value) for t in opened.text)
-    (traces,) = map_charts(opened)
-    assert [t for t in traces if t["name"] == "the one shown"]  # and ringed on the map
+    dot = next(  # that image's dot on the map (a mistake: also under a cross, drawn at the same place)
+        (t["x"][i], t["y"][i])
+        for t in map_charts(opened)[0]
+        for i, row in enumerate(t["customdata"])
+        if row[1] == index
+    )
+    assert (ring["x"][0], ring["y"][0]) == dot  # the ring is on it
 
 
 def test_compare_shows_the_two_runs_maps_side_by_side(opened, finished):

@@ -50,7 +50,12 @@ def test_an_add_picked_from_the_list_takes_a_layer_that_fits_and_explains_one_th
     # Wire it by hand (as a typed spec could) to the first pooling, 13×13×16: no 1×1 convolution turns 13 into 11.
     app.session_state["playground"].spec["layers"][4]["with"] = 2
     rerun(app)
+    # said under the list, not in the option's words (a browser keeps those as they were when chosen)
+    assert not [o for o in app.selectbox(key=f"b{version(app)}_4_with").options if "fit" in o]
+    assert any(c.value.startswith("Layer 2's shape does not fit here") for c in app.caption)
     errors = [e.value for e in app.error]
+    assert "1 problem to fix before training:" in errors and not [e for e in errors if "problem(s)" in e]
+    assert any(m.value == "1 problem to fix on **Build**" for m in app.sidebar.markdown)  # words, not "(s)"
     assert any(
         "Add needs both inputs 11×11×32; layer 2 gives 13×13×16 — **merge with a layer that gives 11×11×32 (layer 3 "
         "fits)**" in e

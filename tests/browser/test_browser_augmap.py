@@ -1,6 +1,7 @@
 """Real Chromium: adding augmentation on Build shows one training image 8 times; on Results the map of what a
 finished run learned opens, pointing at a dot shows its image (a thumbnail with alt text) and the network's
-answer beside it, clicking it opens that test image with the prediction, and axe finds nothing wrong with
+answer beside it, clicking it opens that test image with the prediction (without the page being sent the
+map's figure and thumbnails again), and axe finds nothing wrong with
 the page; on Compare the two runs' maps are drawn side by side."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dashboard.components.hover_chart import PLOTLY_JS_COMPONENT
 pytestmark = pytest.mark.browser
 OWNER = "0123456789abcdef0123"  # the anonymous user id of the browser (its cookie)
 TEST_EXAMPLES = 60
+CLICK_BYTES = 20_000  # a click's messages: the ring and the image opened (the map's thumbnails alone: ~40 kB)
 SPEC = {
     "input_shape": [28, 28, 1],
     "layers": [
@@ -109,6 +111,8 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     url, (older, run) = served
     plotly_js = []  # where the page gets Plotly.js: from the app's own server (no CDN, no internet)
     page.on("request", lambda r: plotly_js.append(r.url) if r.url.endswith("plotly.min.js") else None)
+    frames = []  # the messages the server sends the page
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
     page.context.add_cookies([{"name": "cnn_playground_user", "value": OWNER, "url": url}])
     page.goto(f"{url}/", timeout=FIRST_LOAD_MS)
     expect(page.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
@@ -139,10 +143,14 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     page.mouse.move(5, 5)  # off the map: the card goes
     expect(card).to_be_hidden()
 
+    frames.clear()  # what the server sends the page for a click: not the map's figure and thumbnails again
     page.mouse.click(x, y)
     expect(opened(page, run.id)).to_contain_text(f"#{index} · class:", timeout=UI_MS)
     expect(opened(page, run.id)).to_contain_text(re.compile(r"predicted: \w+\s+\d+ % sure · (right|wrong)"))
     idle(page)
+    sent = [frame if isinstance(frame, bytes) else frame.encode() for frame in frames]
+    assert sent and not [frame for frame in sent if b"data:image/" in frame], "a click sent the thumbnails again"
+    assert sum(map(len, sent)) < CLICK_BYTES, f"a click cost {sum(map(len, sent)):,} bytes"
     first_dot = page.evaluate(
         f"() => {{ const t = document.querySelector('{chart}').data[0]; return [t.x[0], t.y[0]]; }}"
     )

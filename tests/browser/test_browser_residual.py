@@ -1,5 +1,6 @@
 """Real Chromium: a learner builds a residual network from the Build page's list (no code typed), sees its
-shapes checked and the shortcut drawn as an arc in the picture, and starts training it."""
+shapes checked and the shortcut drawn as an arc in the picture, adds an Add from the list (its checkbox in
+full words), and starts training it."""
 
 from __future__ import annotations
 
@@ -73,6 +74,18 @@ def test_a_residual_network_built_from_the_list_is_drawn_with_its_shortcut_and_t
         assert "Residual 32 × 3×3" in svg
         no_app_errors(page)
         shots.take(page, "residual-build")
+
+        # An Add after the block, wired to the pooling (13×13×32, as the block gives): its shortcut checkbox
+        # is there in full words (the problem it would fix names it), not cut to a third of the card.
+        add_layer(page, "Add", "after layer 3 (ResidualBlock)")
+        add = page.locator(".st-key-layer_card_3")
+        expect(add).to_contain_text("4. Add")
+        expect(add).to_contain_text("(None, 13, 13, 32)")
+        label = add.locator('[data-testid="stCheckbox"] label p')
+        expect(label).to_have_text("1×1 convolution on the shortcut")
+        assert label.evaluate("p => p.scrollWidth <= p.clientWidth"), "the checkbox's label is cut short"
+        expect(page.get_by_text("Ready to train — go to Train.")).to_be_visible()
+        assert page.evaluate(PICTURE_SVG_JS).count('<path class="shortcut"') == 2  # the block's and the Add's
 
         go_to(page, "Train", "Train")
         idle(page)

@@ -1,17 +1,26 @@
 """The hover chart (dashboard/components/hover_chart.py): the map's figure, unchanged, with a small thumbnail
-per dot and the words its card shows, in a payload of bounded size; Plotly.js from the plotly package."""
+per dot and the words its card shows, in a payload of bounded size; Plotly.js from the plotly package; the
+ring of the dot opened sent apart, as a small overlay."""
 
 import base64
 import io
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from core.data.datasets import make_shapes
 from core.insight.embedding_map import EmbeddingMap
-from dashboard.charts.embedding_map import embedding_figure
-from dashboard.components.hover_chart import PLOTLY_JS_DIR, THUMBNAIL_PIXELS, Card, payload, thumbnail_url
+from dashboard.charts.embedding_map import RING_NAME, embedding_figure, selected_ring
+from dashboard.components.hover_chart import (
+    PLOTLY_JS_DIR,
+    THUMBNAIL_PIXELS,
+    Card,
+    overlay_payload,
+    payload,
+    thumbnail_url,
+)
 
 HOSTILE = '<img src=x onerror=alert(1)> **cat** & "co"'
 
@@ -79,3 +88,18 @@ def test_the_payload_is_the_same_figure_with_a_card_per_dot_and_names_kept_liter
     assert positions == [0, 1, 2]  # every dot names its card
     assert given["plotly"].endswith("/plotly.min.js") and (PLOTLY_JS_DIR / "plotly.min.js").is_file()
     json.dumps(given)  # what Streamlit sends: plain JSON
+
+
+def test_the_ring_of_the_dot_opened_is_a_small_overlay_apart_from_the_figure():
+    found = tiny_map()
+    figure = embedding_figure(found, [HOSTILE, "dog"])
+    assert embedding_figure(found, [HOSTILE, "dog"], selected=1).data[:-1] == figure.data  # only the ring added
+    assert all(t.name != RING_NAME for t in figure.data)
+    (ring,) = selected_ring(found, 1)
+    given = overlay_payload("map_x_chart", [ring])
+    assert given["chart"] == "map_x_chart" and given["traces"][0]["name"] == RING_NAME
+    assert [given["traces"][0]["x"][0], given["traces"][0]["y"][0]] == pytest.approx(list(found.coords[1]))
+    assert given["traces"][0]["hoverinfo"] == "skip"  # hovering or clicking the ring reaches the dot under it
+    assert len(json.dumps(given)) < 500  # what a click sends, instead of the figure and every thumbnail
+    assert selected_ring(found, None) == [] and selected_ring(found, len(found)) == []
+    assert overlay_payload("map_x_chart", []) == {"chart": "map_x_chart", "traces": []}
