@@ -16,8 +16,8 @@ from dashboard.components.shape_table import markdown_table
 from dashboard.components.user_text import markdown_literal
 from dashboard.session import keys
 
-# Accessible names of the layer cards' icon-only buttons, by the end of their keys. Streamlit gives a
-# button no aria-label and draws its help only on hover, so a screen reader would say just "button".
+# Names of the layer cards' icon-only buttons, by the end of their keys: their aria-label (Streamlit gives
+# a button none, so a screen reader would say just "button") and their hover tooltip (title).
 ICON_BUTTON_NAMES = {
     "_up": "Move layer {n} up",
     "_down": "Move layer {n} down",
@@ -34,10 +34,17 @@ _NAME_ICON_BUTTONS = """<script>
     if (!match || !names[match[2]]) return;
     const name = names[match[2]].replace('{n}', Number(match[1]) + 1);
     if (button.getAttribute('aria-label') !== name) button.setAttribute('aria-label', name);
+    if (button.title !== name) button.title = name;  // the hover tooltip
   });
   label();
   if (!window.__cnnIconNames) {
-    window.__cnnIconNames = new MutationObserver(label);
+    // Once per frame at most: a new session's page arrives in a few hundred mutations.
+    let queued = false;
+    window.__cnnIconNames = new MutationObserver(() => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => { queued = false; label(); });
+    });
     window.__cnnIconNames.observe(document.body, {childList: true, subtree: true});
   }
 })();
@@ -88,42 +95,21 @@ def layer_card(index: int, layer: dict, analysis: Analysis, version: int, count:
         shape = format_shape(report.output_shape) if report else "—"
         params = f"{report.params:,}" if report and report.params is not None else "—"
         head.markdown(f"**{index + 1}. {kind}**  \n`{shape}` · {params} params")
-        b = buttons.columns(4)
         prefix = keys.LayerCard.prefix(version, index)
-        b[0].button(
-            "",
-            key=f"{prefix}_up",
-            icon=":material/arrow_upward:",
-            help="Move up",
-            disabled=index == 0,
-            on_click=session.move_layer,
-            args=(index, -1),
-        )
-        b[1].button(
-            "",
-            key=f"{prefix}_down",
-            icon=":material/arrow_downward:",
-            help="Move down",
-            disabled=index == count - 1,
-            on_click=session.move_layer,
-            args=(index, 1),
-        )
-        b[2].button(
-            "",
-            key=f"{prefix}_dup",
-            icon=":material/content_copy:",
-            help="Duplicate",
-            on_click=session.duplicate_layer,
-            args=(index,),
-        )
-        b[3].button(
-            "",
-            key=f"{prefix}_del",
-            icon=":material/delete:",
-            help="Remove",
-            on_click=session.remove_layer,
-            args=(index,),
-        )
+        # No help=: Streamlit draws a button with help twice (a tooltip copy and a plain one), 17 elements
+        # instead of 7, for 28 buttons on a new session's page. Their names, said by a screen reader and
+        # shown on hover, come from name_icon_buttons().
+        for column, (end, icon, disabled, callback, args) in zip(
+            buttons.columns(4, gap="xxsmall"),
+            (
+                ("_up", ":material/arrow_upward:", index == 0, session.move_layer, (index, -1)),
+                ("_down", ":material/arrow_downward:", index == count - 1, session.move_layer, (index, 1)),
+                ("_dup", ":material/content_copy:", False, session.duplicate_layer, (index,)),
+                ("_del", ":material/delete:", False, session.remove_layer, (index,)),
+            ),
+            strict=True,
+        ):
+            column.button("", key=f"{prefix}{end}", icon=icon, disabled=disabled, on_click=callback, args=args)
         if layer_type is not None:
             st.caption(layer_type.summary)
             main_args = [a for a in layer_type.args if not a.advanced]
