@@ -113,7 +113,9 @@ def go_to(page, link: str, title: str) -> None:
 
 
 def choose(page, key: str, option: str) -> None:
-    """Pick an option of the selectbox with this widget key."""
+    """Pick an option of the selectbox with this widget key (once no script runs: a rerun that moves the box
+    shows its old copy beside the new one until it ends)."""
+    idle(page)
     box = page.locator(f".st-key-{key} input[role=combobox]")
     box.click()
     page.get_by_role("option", name=option, exact=True).click()

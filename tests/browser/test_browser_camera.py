@@ -114,7 +114,9 @@ def test_take_pictures_of_two_classes_with_the_camera_and_build_the_data_set(app
 
     # The pictures are the camera's: Chromium's fake device shows a green test pattern (never black frames).
     store = UserDatasetStore(tmp_path / "home")  # the served app's store (see the app_url fixture)
-    [meta] = [json.loads(path.read_text()) for path in store.dir.glob("own-*.json")]
+    # The served app is shared by the browser tests: other tests' data sets may be there too.
+    metas = [json.loads(path.read_text()) for path in store.dir.glob("own-*.json")]
+    [meta] = [m for m in metas if m.get("title") == "My camera set"]
     data = store.load(meta["id"])
     assert data.class_names == ("cups", "spoons") and data.x_train.shape == (2, 32, 32, 3)
     pixels = np.concatenate([data.x_train, data.x_test]).reshape(-1, 3).mean(axis=0)
