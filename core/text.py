@@ -122,3 +122,8 @@ _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 def strip_ansi(text: str) -> str:
     """Keras colours some error text for terminals; users see it without the escape codes."""
     return _ANSI_ESCAPE.sub("", text)
+
+
+def size_text(size_bytes: int) -> str:
+    """A file's size as people read it: "12 KB", "3.4 MB" (1 KB = 1,024 bytes, as file managers count)."""
+    return f"{size_bytes / 1024:,.0f} KB" if size_bytes < 1024**2 else f"{size_bytes / 1024**2:,.1f} MB"

@@ -24,6 +24,7 @@ from core.model.spec import analyze, dims_text, is_image_spec, merge_number
 from core.runs.record import Run
 from core.runs.store import RunStore
 from core.text import markdown_literal as md
+from core.text import size_text
 from core.training.tasks import format_number, task_of_results
 
 CONFUSED_PAIRS = 3
@@ -74,10 +75,6 @@ def confused_pairs(matrix, limit: int = CONFUSED_PAIRS) -> list[tuple[int, int, 
 
 def _pct(value) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f} %"
-
-
-def _size(size_bytes: int) -> str:
-    return f"{size_bytes / 1024:,.0f} KB" if size_bytes < 1024**2 else f"{size_bytes / 1024**2:,.1f} MB"
 
 
 def _dataset_title(run: Run) -> str:
@@ -261,16 +258,16 @@ def _regression_results(results: dict) -> list[str]:
 
 
 def _size_and_speed(run: Run, store: RunStore, speed: PredictionSpeed | None, tflite_files) -> list[str]:
-    lines = [f"- {run.params:,} parameters ({_size(run.params * 4)} as float32 weights)."]
+    lines = [f"- {run.params:,} parameters ({size_text(run.params * 4)} as float32 weights)."]
     model_path = store.model_path(run.id)
     if model_path.is_file():
-        lines.append(f"- The Keras file (model.keras) is {_size(model_path.stat().st_size)}.")
+        lines.append(f"- The Keras file (model.keras) is {size_text(model_path.stat().st_size)}.")
     for file in tflite_files or []:
         measured = "accuracy" if file.metric == "accuracy" else "MAE"
         value = _pct(file.tflite_value) if file.metric == "accuracy" else format_number(file.tflite_value)
         keras = _pct(file.keras_value) if file.metric == "accuracy" else format_number(file.keras_value)
         lines.append(
-            f"- TensorFlow Lite {file.kind} ({file.filename}): {_size(file.size_bytes)}, test {measured} {value} "
+            f"- TensorFlow Lite {file.kind} ({file.filename}): {size_text(file.size_bytes)}, test {measured} {value} "
             f"(Keras: {keras}, same {file.test_examples:,} test examples)."
         )
     if speed is not None:

@@ -96,6 +96,8 @@ def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Train
         except (ServerGone, BrokenPipeError, EOFError, OSError):
             os._exit(0)  # nobody is listening any more; what the server saved stays as it is
         worker.release()
+        if hasattr(trainer, "prepare_again") and ending.status != Status.FAILED:
+            trainer.prepare_again(run)  # while idle: the next run of the same model starts at once
 
 
 class _Worker:

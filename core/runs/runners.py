@@ -95,6 +95,15 @@ class KerasTrainer:
 
             warm_up()
 
+    def prepare_again(self, run: Run) -> None:
+        """Called by a worker process after it trained ``run``: the same model and settings are prepared
+        ahead for the next run (a learner who presses Train again, or a classmate on the same challenge),
+        as ``warm_up`` prepared the default model (core.runs.trainer.prepare_again)."""
+        if getattr(self, "warms_up", True):
+            from core.runs.trainer import prepare_again
+
+            prepare_again(run)
+
     def prepare(self, threads: int) -> None:
         import tensorflow as tf
 

@@ -295,6 +295,18 @@ def prepare_ahead(spec: dict, dataset_name: str, hp: Hyperparameters) -> bool:
     return True
 
 
+def prepare_again(run: Run) -> None:
+    """After ``run`` trained in this process: its model and settings prepared ahead again (``prepare_ahead``), in
+    place of the one kept. What is trained next is most often the same again (the learner's Train pressed
+    once more, a classmate's run of the same challenge), and the worker is idle now. Never raises."""
+    if run.kind != Kind.TRAINING:
+        return
+    try:
+        prepare_ahead(run.spec, run.dataset, run.hyperparameters)
+    except Exception:  # noqa: BLE001 - preparing is an optimisation only
+        log.warning("preparing run %s's model again failed", run.id, exc_info=True)
+
+
 def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int, loss_factor: float = 1.0) -> str:
     return (
         f"Stopped early after epoch {early.stopped_epoch + 1}: the validation loss had not improved for "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.config import MAX_UPLOAD_MB
+from core.text import size_text
 from core.work import WorkFileError
 from dashboard import session
 from dashboard.components.user_text import markdown_literal
@@ -46,12 +47,15 @@ def your_work_section() -> None:
     """Save my work, Open my work and the recovery code, in one expander."""
     outcome = session.take_message(keys.YourWork.OPENED)
     code_outcome = session.take_message(keys.YourWork.CODE_USED)
+    if outcome or code_outcome or session.widget_value(keys.YourWork.FILE) is not None:
+        # An answer to show or a file chosen: the section stays open. Its open state is kept by its key (an
+        # `expanded=` that changed between reruns made a new expander, closed again by a rerun in between).
+        session.set_widget_value(keys.YourWork.SECTION, True)
     with st.expander(
         "Your work: save it, open it elsewhere, recovery code",
         icon=":material/work:",
-        expanded=bool(
-            outcome or code_outcome or session.widget_value(keys.YourWork.FILE) is not None
-        ),  # a file chosen: keep Open in view
+        key=keys.YourWork.SECTION,
+        on_change="rerun",
     ):
         if outcome:
             (st.success if outcome[0] == "success" else st.error)(markdown_literal(outcome[1]))
@@ -78,7 +82,11 @@ def your_work_section() -> None:
                 st.button("Make it again", key="work_prepare_again", on_click=session.forget_prepared_work)
         with open_col:
             st.markdown("**Open my work**: a file saved here or on another server becomes runs of this browser.")
-            st.file_uploader(f"File of work (.zip, at most {MAX_UPLOAD_MB} MB)", type=["zip"], key=keys.YourWork.FILE)
+            chosen = st.file_uploader(
+                f"File of work (.zip, at most {MAX_UPLOAD_MB} MB)", type=["zip"], key=keys.YourWork.FILE
+            )
+            if chosen is not None:  # uploaded: the server has it (a click on Open before this finds no file)
+                st.caption(f"Ready to open: {markdown_literal(chosen.name)} ({size_text(chosen.size)}).")
             st.button("Open my work", key="work_open", icon=":material/upload:", on_click=_open)
         st.divider()
         st.markdown("**Recovery code**: use your runs on another browser or computer of this server.")

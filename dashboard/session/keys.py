@@ -181,6 +181,7 @@ class CsvImport:
 
 class YourWork:
     OWNER = "dashboard/components/your_work.py"
+    SECTION = "your_work_section"  # the expander's open state
     WITH_DATASETS = "work_with_datasets"
     FILE = "work_file"
     RECOVERY_CODE = "recovery_code_typed"  # a secret: forgotten as soon as it is read

@@ -56,12 +56,27 @@ def type_in(page, key: str, option: str) -> None:
     expect(box).to_have_value(option)
 
 
-FIRST_POINT_JS = """(selector) => {
-    // The page position of the first class's first dot, from the plot's own axes.
+LONE_POINT_JS = """(selector) => {
+    // The dot farthest from every other dot (dead units can put several test images on one spot, and
+    // Plotly then shows any of them): its page position, its test index and its place in the data.
     const gd = document.querySelector(selector);
-    const layout = gd._fullLayout, box = gd.getBoundingClientRect(), trace = gd.data[0];
-    return [layout.xaxis._offset + layout.xaxis.l2p(trace.x[0]) + box.left,
-            layout.yaxis._offset + layout.yaxis.l2p(trace.y[0]) + box.top, trace.customdata[0][1]];
+    const layout = gd._fullLayout, box = gd.getBoundingClientRect();
+    const dots = [];
+    gd.data.forEach((trace) => {
+        if (!Array.isArray(trace.customdata) || trace.hoverinfo === 'skip') return;
+        trace.x.forEach((x, i) => dots.push({
+            px: layout.xaxis._offset + layout.xaxis.l2p(x) + box.left,
+            py: layout.yaxis._offset + layout.yaxis.l2p(trace.y[i]) + box.top,
+            x, y: trace.y[i], index: trace.customdata[i][1],
+        }));
+    });
+    let best = null, room = -1;
+    for (const dot of dots) {
+        const nearest = Math.min(...dots.filter((o) => o.index !== dot.index)
+            .map((o) => Math.hypot(o.px - dot.px, o.py - dot.py)));
+        if (nearest > room) { best = dot; room = nearest; }
+    }
+    return [best.px, best.py, best.index, best.x, best.y];
 }"""
 POINTS_JS = """(selector) => document.querySelector(selector).data
     .filter(t => t.name !== 'the one shown' && !t.name.startsWith('✕')).reduce((n, t) => n + t.x.length, 0)"""
@@ -71,15 +86,16 @@ def wait_for_map(page, chart: str) -> None:
     page.wait_for_function(f"() => !!document.querySelector('{chart}')?._fullLayout", timeout=FIRST_LOAD_MS)
 
 
-def point_at_first_dot(page, key: str) -> tuple[float, float, int]:
-    """Move the pointer onto the first dot of the map with this widget key; its place and test index."""
+def point_at_a_lone_dot(page, key: str) -> tuple[float, float, int, list[float]]:
+    """Move the pointer onto the loneliest dot of the map with this widget key: its page position, its test
+    index and its data coordinates."""
     chart = f".st-key-{key} .js-plotly-plot"
     page.locator(chart).scroll_into_view_if_needed()
     idle(page)
-    x, y, index = page.evaluate(FIRST_POINT_JS, chart)
+    x, y, index, *dot = page.evaluate(LONE_POINT_JS, chart)
     page.mouse.move(x - 30, y - 30)
     page.mouse.move(x, y, steps=4)  # as a hand moves a mouse: Plotly reads the pointer's moves
-    return x, y, index
+    return x, y, index, dot
 
 
 def opened(page, run_id: str):
@@ -137,7 +153,7 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     chart = f".st-key-{key} .js-plotly-plot"
     wait_for_map(page, chart)
     assert page.evaluate(POINTS_JS, chart) == TEST_EXAMPLES
-    x, y, index = point_at_first_dot(page, key)
+    x, y, index, dot = point_at_a_lone_dot(page, key)
     card = expect_thumbnail(page, key, index)
     page.screenshot(path=str(ARTIFACTS / "results-map-hover.png"), full_page=False)
     page.mouse.move(5, 5)  # off the map: the card goes
@@ -151,17 +167,16 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     sent = [frame if isinstance(frame, bytes) else frame.encode() for frame in frames]
     assert sent and not [frame for frame in sent if b"data:image/" in frame], "a click sent the thumbnails again"
     assert sum(map(len, sent)) < CLICK_BYTES, f"a click cost {sum(map(len, sent)):,} bytes"
-    first_dot = page.evaluate(
-        f"() => {{ const t = document.querySelector('{chart}').data[0]; return [t.x[0], t.y[0]]; }}"
-    )
-    page.wait_for_function(RING_JS, arg=[chart, *first_dot])
+    page.wait_for_function(RING_JS, arg=[chart, *dot])
     assert page.locator(f".st-key-{key} .cnn-hover-chart").count() == 1  # drawn again in place, not twice
     page.locator(f".st-key-map_{run.id}_chart").screenshot(path=str(ARTIFACTS / "results-map.png"))
     page.screenshot(path=str(ARTIFACTS / "results-map-page.png"), full_page=False)
 
-    # From the keyboard: the list under the map opens another image; clicking the first dot again opens it again.
+    # From the keyboard: the list under the map opens another image; clicking that dot again opens it again.
     other, *other_dot = page.evaluate(
-        f"() => {{ const t = document.querySelector('{chart}').data[0]; return [t.customdata[1][1], t.x[1], t.y[1]]; }}"
+        """([selector, shown]) => { const t = document.querySelector(selector).data[0];
+            const i = t.customdata.findIndex((c) => c[1] !== shown); return [t.customdata[i][1], t.x[i], t.y[i]]; }""",
+        [chart, index],
     )
     pick = page.locator(f".st-key-map_{run.id}_pick input[role=combobox]")
     pick.focus()
@@ -170,11 +185,11 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     expect(opened(page, run.id)).to_contain_text(f"#{other} · class:", timeout=UI_MS)
     idle(page)
     page.wait_for_function(RING_JS, arg=[chart, *other_dot])  # the map drawn again, ringing that dot
-    x, y, _ = point_at_first_dot(page, key)
+    x, y, _, _ = point_at_a_lone_dot(page, key)
     page.mouse.click(x, y)
     expect(opened(page, run.id)).to_contain_text(f"#{index} · class:", timeout=UI_MS)
     idle(page)
-    point_at_first_dot(page, key)  # the page as a pointer leaves it: with a card showing
+    point_at_a_lone_dot(page, key)  # the page as a pointer leaves it: with a card showing
     expect_thumbnail(page, key, index)
     problems = of_the_app(axe_violations(page))
     assert not problems, "axe on Results with the map open:\n" + describe(problems)
@@ -189,7 +204,7 @@ def test_augmentation_preview_then_the_maps_of_finished_runs(served, page):
     boxes = [page.locator(f".st-key-compare_map_{r.id}_chart").bounding_box() for r in (run, older)]
     assert abs(boxes[0]["y"] - boxes[1]["y"]) < 5 and boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"] + 1
     key = f"compare_map_{older.id}_chart"
-    _, _, index = point_at_first_dot(page, key)
+    _, _, index, _ = point_at_a_lone_dot(page, key)
     expect_thumbnail(page, key, index)
     expect(page.locator(f".st-key-compare_map_{run.id}_chart .cnn-hover-card")).to_be_hidden()
     page.screenshot(path=str(ARTIFACTS / "compare-maps.png"), full_page=False)

@@ -47,16 +47,14 @@ def test_work_saved_in_one_browser_opens_as_the_other_learners_own_copy(app_url,
     not_work = tmp_path / "notes.zip"
     not_work.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip
     uploader.set_input_files(str(not_work))
-    expect(bob.locator(".st-key-work_file")).to_contain_text("notes.zip")
-    bob.wait_for_timeout(500)  # the upload's own rerun
+    expect(bob.get_by_text("Ready to open: notes.zip (0 KB).")).to_be_visible()  # uploaded, its rerun done
     idle(bob)
     button(bob, "work_open").click()
     idle(bob)
     expect(bob.locator('[data-testid="stAlertContentError"]').first).to_be_visible()
     # Ada's file: opened as Bob's own copy, under a new id.
     uploader.set_input_files(str(saved))
-    expect(bob.locator(".st-key-work_file")).to_contain_text("my-work.zip")
-    bob.wait_for_timeout(500)
+    expect(bob.get_by_text(re.compile(r"^Ready to open: my-work\.zip \([\d.,]+ [KM]B\)\.$"))).to_be_visible()
     idle(bob)
     button(bob, "work_open").click()
     expect(bob.get_by_text(re.compile(r"^Opened 1 run"))).to_be_visible()

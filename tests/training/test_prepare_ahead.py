@@ -72,3 +72,14 @@ def test_nothing_is_prepared_for_a_model_that_cannot_train():
     too_small = {**SPEC, "layers": [{"type": "Conv2D", "filters": 8, "kernel_size": 40}, *SPEC["layers"][1:]]}
     assert not prepare_ahead(too_small, "shapes", HP)
     assert not trainer._Prepared.models
+
+
+def test_after_a_run_its_model_is_prepared_again_for_the_next_run_of_it():
+    run = Run(SPEC, "shapes", HP)
+    assert train_run(run, None).status == Status.FINISHED
+    first = [b["loss"] for b in run.batch_history()]
+    trainer.prepare_again(run)  # what a worker does once a run has ended
+    assert list(trainer._Prepared.models) == [trainer._Prepared.key(SPEC, "shapes", HP)]
+    again = _trained()
+    assert not trainer._Prepared.models  # the second run took it
+    assert again[0] == first  # and trained exactly as the first
