@@ -111,9 +111,7 @@ def _from_npz(path: Path) -> dict[str, np.ndarray] | None:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in IDX_FILES}
     except (OSError, KeyError, ValueError) as err:
-        raise DatasetUnavailable(
-            f"{path.name} cannot be read ({_reason(err)}); delete it and fetch it again."
-        ) from err
+        raise DatasetUnavailable(f"{path.name} cannot be read ({_reason(err)}); delete it and fetch it again.") from err
 
 
 def _keras_cache_dir() -> Path:
