@@ -2,7 +2,7 @@
 
 import time
 
-from helpers import app_opened_with, make_challenge, open_page, rerun, table_with, use_shapes
+from helpers import app_opened_with, app_trains_nothing, make_challenge, open_page, rerun, table_with, use_shapes
 
 import core.runs.manager
 from core.experiments.engine import ExperimentStore, stop_experiment, wait_for_experiment
@@ -20,7 +20,8 @@ def set_up_quick_training(at) -> None:
     rerun(at)
 
 
-def test_experiment_page_plans_runs_and_shows_what_mattered(app):
+def test_experiment_page_plans_runs_and_shows_what_mattered(app, monkeypatch):
+    app_trains_nothing(monkeypatch)  # the page plans, starts and reads runs: what they learn is not its business
     set_up_quick_training(app)
     open_page(app, "experiment")
     assert app.selectbox(key="xp_factor_0").value == "layer3.filters"
