@@ -59,7 +59,7 @@ def test_experiment_page_plans_runs_and_shows_what_mattered(app, monkeypatch):
     deadline = time.time() + 240
     while len(experiment.run_ids) < 4 or any(manager.get(i, uid).active for i in experiment.run_ids):
         assert time.time() < deadline, "the experiment did not end"
-        time.sleep(0.5)
+        time.sleep(0.02)
         experiment = store.get(experiment.id)  # its variants are queued as training slots free up
     runs = [manager.get(i, uid) for i in experiment.run_ids]
     assert {r.experiment for r in runs} == {experiment.id} and {r.owner for r in runs} == {uid}

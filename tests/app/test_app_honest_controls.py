@@ -106,7 +106,7 @@ def test_the_experiment_page_counts_what_trains_and_speaks_the_words_of_other_pa
     deadline = time.time() + 120
     while not experiment.run_ids or manager.get(experiment.run_ids[0], uid).active:
         assert time.time() < deadline, "the experiment did not end"
-        time.sleep(0.5)
+        time.sleep(0.02)
         experiment = ExperimentStore(manager.store).get(experiment.id)
     rerun(app)
     table = table_with(app, "Test accuracy (%)")
