@@ -29,8 +29,17 @@ from ray.cluster_utils import Cluster  # noqa: E402
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 SHORT = Hyperparameters(epochs=2, batch_size=16, limit_train=400, limit_test=50, seed=7)
-LONG = Hyperparameters(epochs=30, batch_size=16, limit_train=600, limit_test=50)
+QUICK = Hyperparameters(epochs=1, batch_size=16, limit_train=100, limit_test=50)  # where training is not tested
+LONG = Hyperparameters(epochs=100, batch_size=16, limit_train=200, limit_test=50)  # ends only when stopped
 OBJECT_STORE = 80 * 1024 * 1024  # the smallest Ray allows is 75 MB
+# Ray's own health checks of the nodes, from its head (defaults: every 3 s, dead after 5 missed, which is 15 s
+# or more): a node that went away is known to be gone within about 3 s.
+QUICK_HEALTH_CHECKS = {
+    "health_check_initial_delay_ms": 1000,
+    "health_check_period_ms": 1000,
+    "health_check_timeout_ms": 1000,
+    "health_check_failure_threshold": 3,
+}
 
 
 def free_port() -> int:
@@ -57,7 +66,12 @@ def test_an_unreachable_cluster_falls_back_to_worker_processes_with_a_plain_noti
 def cluster():
     cluster = Cluster(
         initialize_head=True,
-        head_node_args={"num_cpus": 0, "include_dashboard": False, "object_store_memory": OBJECT_STORE},
+        head_node_args={
+            "num_cpus": 0,
+            "include_dashboard": False,
+            "object_store_memory": OBJECT_STORE,
+            "_system_config": QUICK_HEALTH_CHECKS,
+        },
     )
     workers = [cluster.add_node(num_cpus=1, object_store_memory=OBJECT_STORE) for _ in range(2)]
     cluster.wait_for_nodes()
@@ -176,7 +190,7 @@ def test_an_actor_that_stops_answering_while_its_node_looks_alive_fails_its_run_
             os.kill(pid, signal.SIGCONT)
     assert run.status == Status.FAILED and run.message == UNREACHABLE_MESSAGE
     assert manager.store.load(run.id).epoch_history() == run.epoch_history() and run.epoch >= 1
-    after = manager.start(SPEC, "shapes", SHORT)  # the app goes on training on the cluster
+    after = manager.start(SPEC, "shapes", QUICK)  # the app goes on training on the cluster
     assert after.wait(120) and after.status == Status.FINISHED, after.message
     # The frozen actor's slot has a new one: both slots are placed again for the next tests.
     wait_for(lambda: all(manager.runner.worker_nodes().get(s) for s in (0, 1)), timeout=120, interval=0.2)
@@ -208,7 +222,7 @@ def test_a_run_waits_in_the_apps_queue_until_the_cluster_has_free_cpus(cluster, 
     """The module's manager holds both worker CPUs: another app's slot waits, and so does its run."""
     other = RunManager(RunStore(tmp_path), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
     try:
-        run = other.start(SPEC, "shapes", Hyperparameters(epochs=1, batch_size=16, limit_train=300, limit_test=50))
+        run = other.start(SPEC, "shapes", QUICK)
         time.sleep(3.0)
         assert run.status == Status.QUEUED and other.queue_position(run.id) == 1
         cluster[0].add_node(num_cpus=1, object_store_memory=OBJECT_STORE)  # a machine joins
@@ -268,7 +282,7 @@ def test_after_a_server_restart_a_run_still_training_is_followed_again_to_its_en
 def test_two_runs_train_on_two_nodes_at_once_and_a_lost_node_fails_only_its_run(cluster, manager):
     head_and_workers, workers = cluster
     doomed = manager.start(SPEC, "shapes", LONG)
-    survivor = manager.start(SPEC, "shapes", Hyperparameters(epochs=6, batch_size=16, limit_train=600, limit_test=50))
+    survivor = manager.start(SPEC, "shapes", Hyperparameters(epochs=6, batch_size=16, limit_train=200, limit_test=50))
     wait_for(lambda: doomed.batch_history() and survivor.batch_history(), timeout=60)
     assert doomed.status == survivor.status == Status.RUNNING  # at the same moment
     placements = manager.runner.placements
