@@ -38,7 +38,7 @@ try:
     os.environ["RAY_ADDRESS"] = cluster.address
     manager = RunManager(RunStore(sys.argv[1]), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
     spec = PRESETS["model1"].spec((28, 28, 1), 5)
-    quick = Hyperparameters(epochs=1, batch_size=16, limit_train=300, limit_test=50)
+    quick = Hyperparameters(epochs=1, batch_size=16, limit_train=100, limit_test=50)
     long_run = manager.start(spec, "shapes", Hyperparameters(epochs=200, batch_size=16, limit_train=100, limit_test=50))
     waiting = manager.start(spec, "shapes", quick)  # one slot: this one waits in the queue
     while long_run.epoch < 2:
