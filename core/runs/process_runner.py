@@ -131,6 +131,14 @@ class _Worker:
 
     def stop(self) -> None:
         try:
+            ready = self.wait_ready(0)
+        except (EOFError, OSError):  # it has ended
+            ready = False
+        if not ready:  # still importing TensorFlow (or ended): it has nothing to finish, and would not hear None
+            self.process.terminate()
+            self.process.join(5)
+            return
+        try:
             self.job_conn.send(None)
         except (OSError, BrokenPipeError):
             pass
