@@ -52,7 +52,10 @@ def test_work_saved_in_one_browser_opens_as_the_other_learners_own_copy(app_url,
     button(bob, "work_open").click()
     idle(bob)
     expect(bob.locator('[data-testid="stAlertContentError"]').first).to_be_visible()
-    # Ada's file: opened as Bob's own copy, under a new id.
+    # Ada's file, chosen in place of that one: opened as Bob's own copy, under a new id.
+    bob.get_by_role("button", name="Remove notes.zip").click()
+    expect(bob.get_by_text("Ready to open: notes.zip (0 KB).")).to_have_count(0)
+    idle(bob)
     uploader.set_input_files(str(saved))
     expect(bob.get_by_text(re.compile(r"^Ready to open: my-work\.zip \([\d.,]+ [KM]B\)\.$"))).to_be_visible()
     idle(bob)
