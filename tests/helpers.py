@@ -235,6 +235,16 @@ def restart_app_server() -> None:
     session.manager.clear()
 
 
+def app_trains_nothing(monkeypatch, **fake_options) -> FakeTrainer:
+    """As restart_app_server, with the rebuilt manager's runs trained by the fake trainer (FakeTrainer's
+    options, e.g. ``open=False``): for page tests whose runs need to queue, train, stop and end as runs do,
+    with history and results, but not to learn anything (tests of training keep the Keras trainer)."""
+    trainer = FakeTrainer(**fake_options)
+    monkeypatch.setattr(core.runs.manager, "KerasTrainer", lambda: trainer)
+    restart_app_server()
+    return trainer
+
+
 # A model with every kind of automatic Keras layer name (conv, pooling, batch norm, global pooling, dense).
 MIXED_LAYERS_SPEC = {
     "input_shape": [28, 28, 1],

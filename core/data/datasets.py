@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import struct
 import time
@@ -23,6 +24,8 @@ from core.data.dataset import (  # noqa: F401  (the data set's own type, named h
     provide_dataset,
 )
 from core.data.user_datasets import UserDatasetStore
+
+log = logging.getLogger(__name__)
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = {
@@ -58,6 +61,11 @@ class DatasetInfo:
 # --- IDX files (the MNIST family's format) ------------------------------------------------------
 
 
+def _reason(err: Exception) -> str:
+    """What went wrong reading a file, without its path (an OSError's text names the file's whole path)."""
+    return err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+
+
 def read_idx(path: Path) -> np.ndarray:
     """Read a gzipped (or plain) IDX file of unsigned bytes, checking its header against its size."""
     opener = gzip.open if str(path).endswith(".gz") else open
@@ -65,17 +73,19 @@ def read_idx(path: Path) -> np.ndarray:
         with opener(path, "rb") as handle:
             data = handle.read()
     except (OSError, EOFError) as err:
-        raise DatasetUnavailable(f"{path} cannot be read ({err}); it may be damaged — fetch it again.") from err
+        raise DatasetUnavailable(
+            f"{path.name} cannot be read ({_reason(err)}); it may be damaged — fetch it again."
+        ) from err
     if len(data) < 4 or data[0:2] != b"\0\0" or data[2] != 0x08:
-        raise DatasetUnavailable(f"{path} is not an IDX file of bytes; it may be damaged — fetch it again.")
+        raise DatasetUnavailable(f"{path.name} is not an IDX file of bytes; it may be damaged — fetch it again.")
     ndim = data[3]
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise DatasetUnavailable(f"{path} is truncated or damaged (its header is cut short); fetch it again.")
+        raise DatasetUnavailable(f"{path.name} is truncated or damaged (its header is cut short); fetch it again.")
     dims = struct.unpack(">" + "I" * ndim, data[4:header])
     if len(data) - header != int(np.prod(dims)):
         raise DatasetUnavailable(
-            f"{path} is truncated or damaged (expected {int(np.prod(dims)):,} values); fetch it again."
+            f"{path.name} is truncated or damaged (expected {int(np.prod(dims)):,} values); fetch it again."
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
@@ -90,7 +100,7 @@ def _from_idx_dir(directory: Path) -> dict[str, np.ndarray] | None:
     arrays = {key: read_idx(path) for key, path in paths.items()}
     for part in ("train", "test"):
         if len(arrays[f"x_{part}"]) != len(arrays[f"y_{part}"]):
-            raise DatasetUnavailable(f"The {part} images and labels in {directory} do not match in number.")
+            raise DatasetUnavailable(f"The {part} images and labels in {directory.name} do not match in number.")
     return arrays
 
 
@@ -101,7 +111,7 @@ def _from_npz(path: Path) -> dict[str, np.ndarray] | None:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in IDX_FILES}
     except (OSError, KeyError, ValueError) as err:
-        raise DatasetUnavailable(f"{path} cannot be read ({err}); delete it and fetch it again.") from err
+        raise DatasetUnavailable(f"{path.name} cannot be read ({_reason(err)}); delete it and fetch it again.") from err
 
 
 def _keras_cache_dir() -> Path:
@@ -140,22 +150,33 @@ def _load_mnist_family(
     keras_module: str,
     how_to_get: str,
 ) -> Dataset:
-    candidates: list[tuple[str, Callable[[], dict | None]]] = []
+    # Each place is named in words a learner may read on the Data page (never a server path: that goes to
+    # the log for the operator).
+    candidates: list[tuple[str, Path | None, Callable[[], dict | None]]] = []
     if os.environ.get(env_var):
         env_dir = Path(os.environ[env_var])
         candidates.append(
-            (f"{env_var}={env_dir}", lambda: _from_idx_dir(env_dir) or _from_npz(env_dir / f"{name}.npz"))
+            (
+                f"the folder set in {env_var}",
+                env_dir,
+                lambda: _from_idx_dir(env_dir) or _from_npz(env_dir / f"{name}.npz"),
+            )
         )
     if debian_dir is not None:
-        candidates.append((str(debian_dir), lambda: _from_idx_dir(debian_dir)))
+        candidates.append(
+            (f"Debian's dataset-{name.replace('_', '-')} package", debian_dir, lambda: _from_idx_dir(debian_dir))
+        )
     cache = _keras_cache_dir()
-    candidates.append((f"Keras cache {cache / keras_subdir}", lambda: _from_idx_dir(cache / keras_subdir)))
+    candidates.append(
+        (f"Keras' cache ({keras_subdir})", cache / keras_subdir, lambda: _from_idx_dir(cache / keras_subdir))
+    )
     if keras_npz:
-        candidates.append((f"Keras cache {cache / keras_npz}", lambda: _from_npz(cache / keras_npz)))
-    candidates.append(("Keras download", lambda: _keras_download(keras_module)))
-    for source, load in candidates:
+        candidates.append((f"Keras' cache ({keras_npz})", cache / keras_npz, lambda: _from_npz(cache / keras_npz)))
+    candidates.append(("Keras' download", None, lambda: _keras_download(keras_module)))
+    for source, place, load in candidates:
         arrays = load()
         if arrays is not None:
+            log.info("%s loaded from %s", title, place or source)
             return _image_dataset(name, title, classes, arrays, source)
     raise DatasetUnavailable(f"{title} is not available on this computer and could not be downloaded. {how_to_get}")
 

@@ -25,6 +25,7 @@ from core.model.spec import Analysis
 from core.runs.challenges import ChallengeStore
 from core.runs.policy import RunPolicy
 from core.runs.record import Ending, Kind, Run, Status
+from core.runs.relay import Preparation
 from core.runs.runners import KerasTrainer, RunnerUnavailable, Trainer, runner_class
 from core.runs.store import RunStore, StoreError
 from core.text import LEARNER_NAME_CHARS, RUN_NAME_CHARS, clean_name
@@ -199,6 +200,12 @@ class RunManager:
         )
         self._admit(run, analysis)
         return run
+
+    def prepare_next(self, spec: dict, dataset: str, hyperparameters: Hyperparameters) -> None:
+        """The model a learner is about to train (the Train page, before Train is pressed): the runner's idle
+        workers build and trace it ahead, so that its first chart point comes without that wait. Only a hint:
+        nothing is checked or queued, and a run of other settings simply builds its own model."""
+        self.runner.prepare_next(Preparation(spec, dataset, hyperparameters.to_dict()))
 
     def start_job(
         self,

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 
 from core.runs.record import Ending, Event, Run, Status
-from core.runs.relay import CRASH_MESSAGE, Job, News, WorkerSide, relay
+from core.runs.relay import CRASH_MESSAGE, Job, News, Preparation, WorkerSide, relay
 from core.runs.runners import Runner, Trainer, intra_op_threads
 from core.runs.store import RunStore
 
@@ -91,6 +91,11 @@ def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Train
             _leave()
         if job is None:
             _leave()
+        preparation = Preparation.from_dict(job)
+        if preparation is not None:
+            if hasattr(trainer, "prepare_for"):
+                trainer.prepare_for(preparation)
+            continue
         run, taken = worker.take(job, send)
         try:
             ending = trainer.train(run, store, continue_training=taken.continue_training)
@@ -131,6 +136,8 @@ class _Worker:
         worker_control.close()
         self.runs = 0
         self.ready = False
+        self.busy = False  # a run is training in it
+        self.prepared = ""  # the key of the model it was last told to prepare (Preparation.key)
 
     def wait_ready(self, timeout: float = 180.0) -> bool:
         if not self.ready and self.job_conn.poll(timeout):
@@ -138,6 +145,14 @@ class _Worker:
         return self.ready
 
     def stop(self) -> None:
+        try:
+            ready = self.wait_ready(0)
+        except (EOFError, OSError):  # it has ended
+            ready = False
+        if not ready:  # still importing TensorFlow (or ended): it has nothing to finish, and would not hear None
+            self.process.terminate()
+            self.process.join(5)
+            return
         try:
             self.job_conn.send(None)
         except (OSError, BrokenPipeError):
@@ -223,8 +238,29 @@ class ProcessRunner(Runner):
     def _relay(self, slot: int, run: Run, continue_training: bool) -> Ending:
         worker = self._fresh_worker(slot)
         worker.runs += 1
-        worker.job_conn.send(Job.of(run, continue_training).to_dict())
-        return relay(run, _PipeLink(worker, lambda: self._crashed(slot)))
+        with self._workers_lock:
+            worker.busy = True
+            # After the run the worker prepares the same model again (_worker_main): that is its kept one.
+            worker.prepared = Preparation(run.spec, run.dataset, run.hyperparameters.to_dict()).key
+        try:
+            worker.job_conn.send(Job.of(run, continue_training).to_dict())
+            return relay(run, _PipeLink(worker, lambda: self._crashed(slot)))
+        finally:
+            worker.busy = False
+
+    def prepare_next(self, preparation: Preparation) -> None:
+        """Every idle worker that was not told to prepare this model is told now (whichever slot takes the
+        next run then finds it prepared; one still warming up reads it after). Repeated hints of the same
+        model cost nothing."""
+        with self._workers_lock:
+            idle = [w for w in self._workers.values() if not w.busy and w.prepared != preparation.key]
+            for worker in idle:
+                worker.prepared = preparation.key
+        for worker in idle:
+            try:
+                worker.job_conn.send(preparation.to_dict())
+            except (BrokenPipeError, OSError):
+                pass  # a dead worker is replaced before its next run
 
     def _crashed(self, slot: int) -> Ending:
         self._workers[slot].runs = self.max_runs_per_worker  # replace it before the next run

@@ -11,6 +11,7 @@ send a command and end a worker that ignores Stop.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -86,6 +87,33 @@ class Job:
 
 
 # --- on the worker's side ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """A hint to an idle worker: build and trace this model ahead (core.runs.trainer.prepare_ahead), because it
+    is likely the next run (the learner's model as the Train page shows it). Travels as ``to_dict()``."""
+
+    spec: dict
+    dataset: str
+    hyperparameters: dict  # Hyperparameters.to_dict()
+
+    KIND = "prepare"
+
+    @property
+    def key(self) -> str:
+        """The same for a preparation and for the run it prepares: what a worker keeps a prepared model by."""
+        return json.dumps([self.spec, self.dataset, self.hyperparameters], sort_keys=True, default=str)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.KIND, "spec": self.spec, "dataset": self.dataset, "hyperparameters": self.hyperparameters}
+
+    @classmethod
+    def from_dict(cls, message: dict) -> Preparation | None:
+        """The preparation a message is, or None for any other message (a Job)."""
+        if not isinstance(message, dict) or message.get("kind") != cls.KIND:
+            return None
+        return cls(message["spec"], message["dataset"], message["hyperparameters"])
 
 
 class WorkerSide:

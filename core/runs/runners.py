@@ -104,6 +104,13 @@ class KerasTrainer:
 
             prepare_again(run)
 
+    def prepare_for(self, preparation) -> None:
+        """Called by an idle worker process with the Train page's hint (core.runs.relay.Preparation)."""
+        if getattr(self, "warms_up", True):
+            from core.runs.trainer import prepare_for
+
+            prepare_for(preparation)
+
     def prepare(self, threads: int) -> None:
         import tensorflow as tf
 
@@ -213,6 +220,11 @@ class Runner:
     def start_workers(self) -> None:
         """Start ahead of the first run what trains beside the slot threads (the process runner's worker
         processes, when it was made without them); nothing here."""
+
+    def prepare_next(self, preparation) -> None:
+        """A hint that a run of this model (core.runs.relay.Preparation) is likely next: the process runner's
+        idle workers build and trace it ahead; nothing here (a thread shares the server's process, a
+        cluster's actors do not keep models)."""
 
     def shutdown(self) -> None:
         """Release what the runner holds beyond its threads (worker processes, a cluster)."""

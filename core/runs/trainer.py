@@ -11,7 +11,6 @@ the run. It never touches any UI.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
@@ -28,6 +27,7 @@ from core.model.keras_build import batch_norm_momentum, build_model, has_batch_n
 from core.model.spec import analyze_for
 from core.runs.challenges import HIDDEN_SCORE, load_hidden_test
 from core.runs.record import Ending, Kind, Run, Status
+from core.runs.relay import Preparation
 from core.runs.store import RunStore
 from core.text import strip_ansi
 from core.training.fitting import PREDICT_BATCH, VALIDATION_BATCH, fit_input, make_optimizer
@@ -253,7 +253,7 @@ class _Prepared:
 
     @staticmethod
     def key(spec: dict, dataset: str, hp: Hyperparameters) -> str:
-        return json.dumps([spec, dataset, hp.to_dict()], sort_keys=True, default=str)
+        return Preparation(spec, dataset, hp.to_dict()).key
 
     @classmethod
     def take(cls, run: Run):
@@ -293,6 +293,17 @@ def prepare_ahead(spec: dict, dataset_name: str, hp: Hyperparameters) -> bool:
             _Prepared.models.pop(next(iter(_Prepared.models)))
         _Prepared.models[_Prepared.key(spec, dataset_name, hp)] = model
     return True
+
+
+def prepare_for(preparation: Preparation) -> None:
+    """A worker's answer to the Train page's hint (core.runs.relay.Preparation): that model prepared ahead, in
+    place of the one kept, unless it is the one kept already. Never raises: a hint is an optimisation only."""
+    if preparation.key in _Prepared.models:
+        return
+    try:
+        prepare_ahead(preparation.spec, preparation.dataset, Hyperparameters.from_dict(preparation.hyperparameters))
+    except Exception:  # noqa: BLE001
+        log.warning("preparing a model ahead failed", exc_info=True)
 
 
 def prepare_again(run: Run) -> None:

@@ -342,3 +342,10 @@ def clone_run(run) -> None:
     state.parent_id = run.id
     state.replace_spec(copy.deepcopy(run.spec))
     keep_challenge_rules()
+
+
+def prepare_next_run() -> None:
+    """The model and settings the Train page shows are built and traced ahead by an idle training worker,
+    so that a press of Train draws its first point without that wait (a hint: nothing is checked or queued)."""
+    pg = playground()
+    manager().prepare_next(pg.spec, pg.dataset, pg.hyperparameters)

@@ -94,6 +94,8 @@ def training_actions() -> None:
     hp_problems = session.settings_problems()
     if hp_problems and not reason:
         reason = " ".join(hp_problems)
+    if not reason:
+        session.prepare_next_run()  # what Train would start now, traced ahead by an idle worker
     train_col, pause_col, stop_col, why_col = st.columns([1, 1, 1, 4], vertical_alignment="center")
     train_col.button(
         "Train",

@@ -4,7 +4,7 @@ import json
 import time
 
 import pytest
-from helpers import app_opened_with, app_run, make_challenge, rerun, wait_for
+from helpers import app_opened_with, app_run, app_trains_nothing, make_challenge, rerun, wait_for
 from streamlit.testing.v1 import AppTest
 
 import core.runs.manager
@@ -127,7 +127,8 @@ def test_wrong_teacher_passwords_slow_down(monkeypatch):
     assert "teacher_token" not in at.session_state or not at.session_state["teacher_token"]
 
 
-def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard():
+def test_learner_gets_the_restricted_builder_and_reaches_the_leaderboard(monkeypatch):
+    app_trains_nothing(monkeypatch)  # the page's rules and the board, not what Ada's run learns
     challenge = make_challenge()
     at = app_opened_with(challenge=challenge.code)
     banner = " ".join(m.value for m in at.markdown)

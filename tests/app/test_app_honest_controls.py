@@ -4,7 +4,7 @@ Experiment page's counts and its results in the words of other pages."""
 
 import time
 
-from helpers import app_opened_with, open_page, rerun, table_with, use_shapes
+from helpers import app_opened_with, app_trains_nothing, open_page, rerun, table_with, use_shapes
 
 import core.runs.manager
 from core.experiments.engine import ExperimentStore
@@ -60,7 +60,8 @@ def test_changing_the_optimizer_gives_its_own_rate_unless_the_learner_chose_one(
     assert app.session_state["playground"].hyperparameters.effective_learning_rate == 0.005
 
 
-def test_a_second_tab_without_the_run_in_its_address_finds_the_learners_running_run():
+def test_a_second_tab_without_the_run_in_its_address_finds_the_learners_running_run(monkeypatch):
+    app_trains_nothing(monkeypatch, open=False)  # the run holds before its first batch until stopped
     first = app_opened_with()
     uid = first.session_state["_user_id"]
     manager = core.runs.manager.default_manager()
@@ -79,7 +80,8 @@ def test_a_second_tab_without_the_run_in_its_address_finds_the_learners_running_
         run.wait(60)
 
 
-def test_the_experiment_page_counts_what_trains_and_speaks_the_words_of_other_pages(app):
+def test_the_experiment_page_counts_what_trains_and_speaks_the_words_of_other_pages(app, monkeypatch):
+    app_trains_nothing(monkeypatch)  # the page counts and words what its runs did, not what they learnt
     use_shapes(app)
     open_page(app, "experiment")
     # Epochs are there without being a factor, at Train's value.
@@ -104,7 +106,7 @@ def test_the_experiment_page_counts_what_trains_and_speaks_the_words_of_other_pa
     deadline = time.time() + 120
     while not experiment.run_ids or manager.get(experiment.run_ids[0], uid).active:
         assert time.time() < deadline, "the experiment did not end"
-        time.sleep(0.5)
+        time.sleep(0.02)
         experiment = ExperimentStore(manager.store).get(experiment.id)
     rerun(app)
     table = table_with(app, "Test accuracy (%)")

@@ -2,7 +2,8 @@
 
 A web server joined to a cluster is a driver attached to a Ray node; when the head goes away (here every
 process of the head node is killed, the node the server is attached to), Ray would end the server's
-process within a minute. The server runs in a subprocess of its own with its own cluster, so that the
+process within a minute (RAY_gcs_rpc_server_reconnect_timeout_s, 60 s; a few seconds here, so that the test
+need not wait a minute past it). The server runs in a subprocess of its own with its own cluster, so that the
 test process is never attached to a cluster that went away.
 """
 
@@ -15,15 +16,19 @@ from helpers import server_process
 
 pytest.importorskip("ray")
 
+RAY_GIVES_UP_SECONDS = 5  # Ray's own minute, shortened: it ends a process whose head has been gone this long
+
 SERVER = """
 import json, os, sys, tempfile, time
 from ray.cluster_utils import Cluster
+from core.runs.ray import cluster as health
 from core.training.presets import PRESETS
 from core.runs.manager import RunManager
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 
 MB = 1024 * 1024
+health.HEAD_CHECK_SECONDS, health.HEAD_LOST_SECONDS = 0.5, 3.0  # the app's own wait (2 s, 10 s), shortened
 cluster = Cluster(
     initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False, "object_store_memory": 80 * MB}
 )
@@ -33,8 +38,8 @@ try:
     os.environ["RAY_ADDRESS"] = cluster.address
     manager = RunManager(RunStore(sys.argv[1]), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
     spec = PRESETS["model1"].spec((28, 28, 1), 5)
-    quick = Hyperparameters(epochs=1, batch_size=16, limit_train=300, limit_test=50)
-    long_run = manager.start(spec, "shapes", Hyperparameters(epochs=200, batch_size=16, limit_train=300, limit_test=50))
+    quick = Hyperparameters(epochs=1, batch_size=16, limit_train=100, limit_test=50)
+    long_run = manager.start(spec, "shapes", Hyperparameters(epochs=200, batch_size=16, limit_train=100, limit_test=50))
     waiting = manager.start(spec, "shapes", quick)  # one slot: this one waits in the queue
     while long_run.epoch < 2:
         time.sleep(0.1)
@@ -43,7 +48,7 @@ try:
     assert long_run.wait(120) and waiting.wait(120)
     after = manager.start(spec, "shapes", quick)
     assert after.wait(120)
-    while time.time() - head_gone < 70:  # past Ray's own minute, after which it would end this process
+    while time.time() - head_gone < 3 * float(sys.argv[2]):  # well past the time Ray would end this process
         time.sleep(1)
     stored = manager.store.load(long_run.id)
     print(json.dumps({
@@ -60,8 +65,14 @@ finally:
 
 
 def test_losing_the_head_node_fails_the_run_under_way_and_the_class_trains_on_this_server(tmp_path):
-    env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_ADDRESS": ""}  # the server's own cluster, on 127.0.0.1
-    server = server_process(SERVER, str(tmp_path), env=env, own_session=True)
+    env = {
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # the server's own cluster, on 127.0.0.1
+        "RAY_ADDRESS": "",
+        # Every process of the cluster (the worker node's raylet and the actor on it too) gives up on the head
+        # after this; the app sets it for the web server's own process.
+        "RAY_gcs_rpc_server_reconnect_timeout_s": str(RAY_GIVES_UP_SECONDS),
+    }
+    server = server_process(SERVER, str(tmp_path), str(RAY_GIVES_UP_SECONDS), env=env, own_session=True)
     try:
         output, _ = server.communicate(timeout=300)
     finally:

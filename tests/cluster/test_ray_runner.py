@@ -1,6 +1,7 @@
 """The Ray runner on a real local Ray cluster: a head (no CPUs for training) and two one-CPU worker nodes.
 
-The cluster is shared by the tests of this module and shut down at its end; the last test removes a node.
+The cluster is shared by the tests of this module and shut down at its end; the last test removes a node. Its
+head checks the nodes' health every second (QUICK_HEALTH_CHECKS), so that a lost node is known in seconds.
 """
 
 import contextlib
@@ -18,8 +19,10 @@ from core.data.user_datasets import UserDatasetStore
 from core.runs.manager import RunManager
 from core.runs.process_runner import ProcessRunner
 from core.runs.ray import runner as ray_runner
+from core.runs.ray.cluster import KEEP_WAITING_FOR_HEAD_SECONDS, RECONNECT_TIMEOUT_ENV, connect
 from core.runs.ray.runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
 from core.runs.record import Status
+from core.runs.runners import RunnerUnavailable
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
@@ -29,8 +32,17 @@ from ray.cluster_utils import Cluster  # noqa: E402
 
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 SHORT = Hyperparameters(epochs=2, batch_size=16, limit_train=400, limit_test=50, seed=7)
-LONG = Hyperparameters(epochs=30, batch_size=16, limit_train=600, limit_test=50)
+QUICK = Hyperparameters(epochs=1, batch_size=16, limit_train=100, limit_test=50)  # where training is not tested
+LONG = Hyperparameters(epochs=100, batch_size=16, limit_train=200, limit_test=50)  # ends only when stopped
 OBJECT_STORE = 80 * 1024 * 1024  # the smallest Ray allows is 75 MB
+# Ray's own health checks of the nodes, from its head (defaults: every 3 s, dead after 5 missed, which is 15 s
+# or more): a node that went away is known to be gone within about 3 s.
+QUICK_HEALTH_CHECKS = {
+    "health_check_initial_delay_ms": 1000,
+    "health_check_period_ms": 1000,
+    "health_check_timeout_ms": 1000,
+    "health_check_failure_threshold": 3,
+}
 
 
 def free_port() -> int:
@@ -53,11 +65,27 @@ def test_an_unreachable_cluster_falls_back_to_worker_processes_with_a_plain_noti
         manager.runner.shutdown()
 
 
+def test_joining_a_cluster_keeps_ray_from_ending_the_app_whatever_its_environment_says(monkeypatch):
+    """Ray ends a process whose head has been gone this long: any value would end the web server with the class
+    in it (test_ray_head_loss.py shows the app outliving it)."""
+    assert not ray.is_initialized()
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{free_port()}")
+    monkeypatch.setenv(RECONNECT_TIMEOUT_ENV, "5")
+    with pytest.raises(RunnerUnavailable):
+        connect("cnn-playground-test")
+    assert os.environ[RECONNECT_TIMEOUT_ENV] == str(KEEP_WAITING_FOR_HEAD_SECONDS)
+
+
 @pytest.fixture(scope="module")
 def cluster():
     cluster = Cluster(
         initialize_head=True,
-        head_node_args={"num_cpus": 0, "include_dashboard": False, "object_store_memory": OBJECT_STORE},
+        head_node_args={
+            "num_cpus": 0,
+            "include_dashboard": False,
+            "object_store_memory": OBJECT_STORE,
+            "_system_config": QUICK_HEALTH_CHECKS,
+        },
     )
     workers = [cluster.add_node(num_cpus=1, object_store_memory=OBJECT_STORE) for _ in range(2)]
     cluster.wait_for_nodes()
@@ -176,7 +204,7 @@ def test_an_actor_that_stops_answering_while_its_node_looks_alive_fails_its_run_
             os.kill(pid, signal.SIGCONT)
     assert run.status == Status.FAILED and run.message == UNREACHABLE_MESSAGE
     assert manager.store.load(run.id).epoch_history() == run.epoch_history() and run.epoch >= 1
-    after = manager.start(SPEC, "shapes", SHORT)  # the app goes on training on the cluster
+    after = manager.start(SPEC, "shapes", QUICK)  # the app goes on training on the cluster
     assert after.wait(120) and after.status == Status.FINISHED, after.message
     # The frozen actor's slot has a new one: both slots are placed again for the next tests.
     wait_for(lambda: all(manager.runner.worker_nodes().get(s) for s in (0, 1)), timeout=120, interval=0.2)
@@ -208,7 +236,7 @@ def test_a_run_waits_in_the_apps_queue_until_the_cluster_has_free_cpus(cluster, 
     """The module's manager holds both worker CPUs: another app's slot waits, and so does its run."""
     other = RunManager(RunStore(tmp_path), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
     try:
-        run = other.start(SPEC, "shapes", Hyperparameters(epochs=1, batch_size=16, limit_train=300, limit_test=50))
+        run = other.start(SPEC, "shapes", QUICK)
         time.sleep(3.0)
         assert run.status == Status.QUEUED and other.queue_position(run.id) == 1
         cluster[0].add_node(num_cpus=1, object_store_memory=OBJECT_STORE)  # a machine joins
@@ -229,7 +257,7 @@ from core.training.hyperparams import Hyperparameters
 
 manager = RunManager(RunStore(sys.argv[1]), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=("shapes",))
 run = manager.start(
-    PRESETS["model1"].spec((28, 28, 1), 5), "shapes", Hyperparameters(epochs=4, batch_size=16, limit_train=600, limit_test=50)
+    PRESETS["model1"].spec((28, 28, 1), 5), "shapes", Hyperparameters(epochs=4, batch_size=16, limit_train=300, limit_test=50)
 )
 while run.epoch < 1:
     time.sleep(0.05)
@@ -258,17 +286,21 @@ def test_after_a_server_restart_a_run_still_training_is_followed_again_to_its_en
         assert run.wait(120)
         assert run.status == Status.FINISHED, run.message
         assert [e["epoch"] for e in run.epoch_history()] == [1, 2, 3, 4]
-        assert [b["step"] for b in run.batch_history()] == list(range(1, 4 * 34 + 1))  # no batch lost or doubled
+        assert [b["step"] for b in run.batch_history()] == list(range(1, 4 * 17 + 1))  # no batch lost or doubled
         assert second.store.model_path(run_id).exists()
         assert second.store.load(run_id).status == Status.FINISHED
     finally:
         second.runner.shutdown()
+        # The nodes that joined for this test and the last: gone, a new actor for a slot of the module's manager
+        # (the next test's lost node) waits instead of importing TensorFlow on one for nothing.
+        for node in set(cluster[0].worker_nodes) - set(cluster[1]):
+            cluster[0].remove_node(node)
 
 
 def test_two_runs_train_on_two_nodes_at_once_and_a_lost_node_fails_only_its_run(cluster, manager):
     head_and_workers, workers = cluster
     doomed = manager.start(SPEC, "shapes", LONG)
-    survivor = manager.start(SPEC, "shapes", Hyperparameters(epochs=6, batch_size=16, limit_train=600, limit_test=50))
+    survivor = manager.start(SPEC, "shapes", Hyperparameters(epochs=6, batch_size=16, limit_train=200, limit_test=50))
     wait_for(lambda: doomed.batch_history() and survivor.batch_history(), timeout=60)
     assert doomed.status == survivor.status == Status.RUNNING  # at the same moment
     placements = manager.runner.placements

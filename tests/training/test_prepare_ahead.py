@@ -5,6 +5,7 @@ import pytest
 
 from core.runs import trainer
 from core.runs.record import Run, Status
+from core.runs.relay import Preparation
 from core.runs.trainer import prepare_ahead, train_run
 from core.training import fitting
 from core.training.hyperparams import Hyperparameters
@@ -93,3 +94,13 @@ def test_after_a_run_its_model_is_prepared_again_for_the_next_run_of_it(unprepar
     again = _trained()
     assert not trainer._Prepared.models  # the second run took it
     assert again[0] == first  # and trained exactly as the first
+
+
+def test_the_train_pages_hint_prepares_that_model_and_its_run_takes_it():
+    trainer.prepare_for(Preparation(SPEC, "shapes", HP.to_dict()))
+    assert list(trainer._Prepared.models) == [trainer._Prepared.key(SPEC, "shapes", HP)]
+    kept = trainer._Prepared.models[trainer._Prepared.key(SPEC, "shapes", HP)]
+    trainer.prepare_for(Preparation(SPEC, "shapes", HP.to_dict()))  # the same hint again: the same model kept
+    assert list(trainer._Prepared.models.values()) == [kept]
+    _trained()
+    assert not trainer._Prepared.models

@@ -25,8 +25,10 @@ from core.text import ascii_whole_number
 HEAD_CHECK_SECONDS = 2.0  # how often the app checks that the cluster's head still answers
 HEAD_LOST_SECONDS = 10.0  # the head unreachable this long: the cluster is gone for this app
 # Ray ends a process whose cluster head has not answered for this long (its own default: 60 s, which would end
-# the web server with the class in it); the app watches the head itself and falls back instead.
+# the web server with the class in it); the app watches the head itself and falls back instead. Set for this
+# process even when its environment has RAY_gcs_rpc_server_reconnect_timeout_s: any value would end it.
 KEEP_WAITING_FOR_HEAD_SECONDS = 365 * 24 * 3600
+RECONNECT_TIMEOUT_ENV = "RAY_gcs_rpc_server_reconnect_timeout_s"
 # Ray's switch for multi-machine clusters: "0" keeps every service of a local Ray on 127.0.0.1.
 LOOPBACK_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
@@ -74,7 +76,7 @@ def connect(namespace: str, local_cpus: int | None = None) -> bool:
         "runtime_env": {"py_modules": [str(Path(core.__file__).resolve().parent)], "excludes": ["__pycache__"]},
     }
     if address:
-        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(KEEP_WAITING_FOR_HEAD_SECONDS))
+        os.environ[RECONNECT_TIMEOUT_ENV] = str(KEEP_WAITING_FOR_HEAD_SECONDS)  # read by ray.init
         if not gcs_reachable(address):
             raise RunnerUnavailable(
                 f"The training cluster at {address} (RAY_ADDRESS) cannot be reached: is its head node running, "
