@@ -6,6 +6,7 @@ import time
 
 import pytest
 from helpers import REAL_FASHION_MNIST
+from paced_trainer import PacedTrainer
 
 from core.experiments.engine import ExperimentStore, start_experiment, stop_experiment, wait_for_experiment
 from core.experiments.factors import parse_factor
@@ -128,7 +129,11 @@ def test_cli_lr_find_suggests_a_learning_rate(cli):
 
 
 def test_an_experiment_on_worker_processes_keeps_its_tag_in_the_store(tmp_path):
-    manager = RunManager(RunStore(tmp_path), runner="process", max_concurrent=1, max_runs_per_worker=5)
+    # The worker trains nothing (tests/training/paced_trainer.py): what is tested is the tag that goes with each
+    # run to the worker and back, not TensorFlow's import in a worker (tests/training/test_runners.py trains there).
+    manager = RunManager(
+        RunStore(tmp_path), runner="process", max_concurrent=1, max_runs_per_worker=5, trainer=PacedTrainer()
+    )
     try:
         plan = plan_experiment(
             SHAPES_SPEC,

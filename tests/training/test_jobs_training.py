@@ -69,12 +69,14 @@ SERVER = textwrap.dedent(
     from core.training.presets import PRESETS
     from core.runs.manager import RunManager
     from core.runs.record import Kind
+    from core.runs.runners import KerasTrainer
     from core.runs.store import RunStore
     from core.training import lr_finder, speed
     from core.training.hyperparams import Hyperparameters
 
     spec = PRESETS["model1"].spec((28, 28, 1), 5)
-    manager = RunManager(RunStore(sys.argv[1]), runner="process", max_concurrent=1)
+    # (no warm-up: reading Fashion-MNIST and preparing the app's default model is not what is tested here)
+    manager = RunManager(RunStore(sys.argv[1]), runner="process", max_concurrent=1, trainer=KerasTrainer(False))
     hp, options = lr_finder.job_settings(
         Hyperparameters(epochs=4, batch_size=32, limit_train=640, seed=3), steps=int(sys.argv[2])
     )

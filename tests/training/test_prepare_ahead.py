@@ -42,16 +42,28 @@ def worker(monkeypatch):
     monkeypatch.setattr(trainer._Prepared, "models", {})
 
 
-def _trained(hp=HP):
-    run = Run(SPEC, "shapes", hp)
+def _trained(hp=HP, run=None):
+    run = run or Run(SPEC, "shapes", hp)
     ending = train_run(run, None)
     assert ending.status == Status.FINISHED, ending.message
     epochs = [{k: v for k, v in e.items() if "seconds" not in k} for e in run.epoch_history()]
     return [b["loss"] for b in run.batch_history()], epochs, ending.results["test_accuracy"]
 
 
-def test_a_prepared_model_trains_exactly_as_an_unprepared_one():
-    unprepared = _trained()
+@pytest.fixture(scope="module")
+def unprepared():
+    """One run of SPEC with HP as in a worker with nothing prepared (trained once for the module), and what it
+    gave: its losses, epochs' metrics and test accuracy."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fitting._TensorInputs, "held", True)
+        patch.setattr(fitting._TensorInputs, "tensors", {})
+        patch.setattr(trainer._Prepared, "models", {})
+        run = Run(SPEC, "shapes", HP)
+        return run, _trained(run=run)
+
+
+def test_a_prepared_model_trains_exactly_as_an_unprepared_one(unprepared):
+    _, unprepared = unprepared
     assert prepare_ahead(SPEC, "shapes", HP)
     assert len(trainer._Prepared.models) == 1
     prepared = _trained()
@@ -75,10 +87,8 @@ def test_nothing_is_prepared_for_a_model_that_cannot_train():
     assert not trainer._Prepared.models
 
 
-def test_after_a_run_its_model_is_prepared_again_for_the_next_run_of_it():
-    run = Run(SPEC, "shapes", HP)
-    assert train_run(run, None).status == Status.FINISHED
-    first = [b["loss"] for b in run.batch_history()]
+def test_after_a_run_its_model_is_prepared_again_for_the_next_run_of_it(unprepared):
+    run, (first, _, _) = unprepared  # a run of SPEC with HP that has ended
     trainer.prepare_again(run)  # what a worker does once a run has ended
     assert list(trainer._Prepared.models) == [trainer._Prepared.key(SPEC, "shapes", HP)]
     again = _trained()

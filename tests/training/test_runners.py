@@ -1,4 +1,7 @@
-"""Training in worker processes (the process runner). The queue and controls: tests/unit/test_manager.py."""
+"""Training in worker processes (the process runner). The queue and controls: tests/unit/test_manager.py.
+
+One test trains for real in a worker; the others test what the runner does around a run (stop, recycling, a
+crash, the parent's __main__) with workers that import no TensorFlow (tests/training/paced_trainer.py)."""
 
 import multiprocessing
 import os
@@ -8,11 +11,13 @@ import types
 
 import pytest
 from helpers import wait_for
+from paced_trainer import PacedTrainer
 
 from core.config import Settings, SettingsError
 from core.runs.manager import RunManager
 from core.runs.process_runner import ServerGone, pipe_sender
 from core.runs.record import Run, Status
+from core.runs.runners import KerasTrainer
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
@@ -20,6 +25,10 @@ from core.training.presets import PRESETS
 SPEC = PRESETS["model1"].spec((28, 28, 1), 5)
 QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=50)
 LONG = Hyperparameters(epochs=30, batch_size=16, limit_train=600, limit_test=50)
+# The worker's warm-up (Fashion-MNIST read, the app's default model prepared ahead) is not what these tests are
+# about: without it a fresh worker is ready once TensorFlow is imported. The app's own worker, warm-up included,
+# trains in tests/training/test_worker_start.py; preparing ahead is tests/training/test_prepare_ahead.py's.
+COLD = KerasTrainer(warm_up=False)
 
 
 def test_settings_from_environment():
@@ -34,17 +43,33 @@ def test_settings_from_environment():
         Settings.from_env({"CNN_PLAYGROUND_MAX_TRAININGS": "many"})
 
 
-@pytest.fixture(scope="module")
-def process_manager(tmp_path_factory):
-    manager = RunManager(
-        RunStore(tmp_path_factory.mktemp("proc")), runner="process", max_concurrent=1, max_runs_per_worker=2
-    )
+@pytest.fixture
+def paced_manager(tmp_path):
+    """A run manager on worker processes (started when called) whose trainer trains nothing, a batch every 20 ms
+    (tests/training/paced_trainer.py): for what the runner does around a run, with no TensorFlow import in each
+    worker started."""
+    managers = []
+
+    def make(**options) -> RunManager:
+        store = RunStore(tmp_path / "store")
+        managers.append(RunManager(store, runner="process", max_concurrent=1, trainer=PacedTrainer(), **options))
+        return managers[-1]
+
+    yield make
+    for manager in managers:
+        manager.runner.shutdown()
+
+
+@pytest.fixture
+def keras_manager(tmp_path):
+    """A run manager on one worker process that really trains (the Keras trainer, without its warm-up)."""
+    manager = RunManager(RunStore(tmp_path / "store"), runner="process", max_concurrent=1, trainer=COLD)
     yield manager
     manager.runner.shutdown()
 
 
-def test_process_runner_streams_metrics_pauses_and_finishes(process_manager):
-    manager = process_manager
+def test_process_runner_streams_metrics_pauses_and_finishes(keras_manager):
+    manager = keras_manager
     run = manager.start(SPEC, "shapes", Hyperparameters(epochs=2, batch_size=16, limit_train=400, limit_test=50))
     wait_for(lambda: len(run.batch_history()) >= 2)
     assert run.active  # metrics arrive while the worker process trains
@@ -63,9 +88,11 @@ def test_process_runner_streams_metrics_pauses_and_finishes(process_manager):
     assert manager.store.model_path(run.id).exists()
 
 
-def test_process_runner_stop_and_recycling(process_manager):
-    manager = process_manager
+def test_process_runner_stop_and_recycling(paced_manager):
+    manager = paced_manager(max_runs_per_worker=2)
     before = manager.runner.worker_pids()
+    first = manager.start(SPEC, "shapes", QUICK)
+    assert first.wait(120) and first.status == Status.FINISHED
     run = manager.start(SPEC, "shapes", LONG)
     wait_for(lambda: len(run.batch_history()) >= 3)
     manager.stop(run.id, "")
@@ -76,8 +103,8 @@ def test_process_runner_stop_and_recycling(process_manager):
     assert manager.runner.worker_pids() != before
 
 
-def test_a_crashed_worker_fails_the_run_plainly_and_the_next_run_works(process_manager):
-    manager = process_manager
+def test_a_crashed_worker_fails_the_run_plainly_and_the_next_run_works(paced_manager):
+    manager = paced_manager()
     run = manager.start(SPEC, "shapes", LONG)
     wait_for(lambda: len(run.batch_history()) >= 2)
     os.kill(manager.runner.worker_pids()[0], signal.SIGKILL)  # as an out-of-memory kill would
@@ -90,20 +117,17 @@ def test_a_crashed_worker_fails_the_run_plainly_and_the_next_run_works(process_m
     assert again.wait(120) and again.status == Status.FINISHED
 
 
-def test_workers_do_not_import_the_parents_main_script(tmp_path, monkeypatch):
+def test_workers_do_not_import_the_parents_main_script(tmp_path, monkeypatch, paced_manager):
     # Under `streamlit run`, __main__ is the app script: a worker that imported it would start an app.
     script = tmp_path / "app_script.py"
     script.write_text("raise SystemExit('the app script was imported in a worker process')\n")
     fake_main = types.ModuleType("__main__")
     fake_main.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
-    manager = RunManager(RunStore(tmp_path / "store"), runner="process", max_concurrent=1)
-    try:
-        run = manager.start(SPEC, "shapes", QUICK)
-        assert run.wait(120)
-        assert run.status == Status.FINISHED, run.message
-    finally:
-        manager.runner.shutdown()
+    manager = paced_manager()  # its worker starts now, with this __main__
+    run = manager.start(SPEC, "shapes", QUICK)
+    assert run.wait(120)
+    assert run.status == Status.FINISHED, run.message
 
 
 def test_a_worker_whose_server_died_stops_without_recording_a_failure():
