@@ -137,13 +137,20 @@ SERVER = textwrap.dedent(
     from core.runs.store import RunStore
     from core.training.hyperparams import Hyperparameters
 
+    said = threading.Lock()
+
+    def say(*words):  # one whole line at a time: the trainer's thread and this one both write
+        with said:
+            sys.stdout.write(" ".join(words) + "\\n")
+            sys.stdout.flush()
+
     class HoldingTrainer:
         def prepare(self, threads):
             pass
 
         def train(self, run, store, continue_training=False):
             run.begin(3)
-            print("training", run.id, flush=True)
+            say("training", run.id)
             threading.Event().wait()
 
     spec = PRESETS["model1"].spec((28, 28, 1), 5)
@@ -152,7 +159,7 @@ SERVER = textwrap.dedent(
     plan = plan_experiment(spec, Hyperparameters(epochs=1, batch_size=32), "shapes", factors,
                            check=manager_check(manager, "shapes"))
     experiment = start_experiment(manager, plan, owner="ann", learner="Ann")
-    print("experiment", experiment.id, flush=True)
+    say("experiment", experiment.id)
     threading.Event().wait()
     """
 )
