@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from core.runs.record import Ending, Event, Run, Status
+from core.runs.record import Ending, Event, Kind, Run, Status
 from core.runs.relay import CRASH_MESSAGE, Job, News, Preparation, WorkerSide, relay
 from core.runs.runners import Runner, Trainer, intra_op_threads
 from core.runs.store import RunStore
@@ -103,8 +103,8 @@ def _worker_main(job_conn, control_conn, home: str, threads: int, trainer: Train
         except (ServerGone, BrokenPipeError, EOFError, OSError):
             os._exit(0)  # nobody is listening any more; what the server saved stays as it is
         worker.release()
-        if hasattr(trainer, "prepare_again") and ending.status != Status.FAILED:
-            trainer.prepare_again(run)  # while idle: the next run of the same model starts at once
+        if hasattr(trainer, "prepare_for") and run.kind == Kind.TRAINING and ending.status != Status.FAILED:
+            trainer.prepare_for(Preparation.of(run))  # while idle: the next run of the same model starts at once
 
 
 def _leave() -> None:
@@ -240,8 +240,8 @@ class ProcessRunner(Runner):
         worker.runs += 1
         with self._workers_lock:
             worker.busy = True
-            # After the run the worker prepares the same model again (_worker_main): that is its kept one.
-            worker.prepared = Preparation(run.spec, run.dataset, run.hyperparameters.to_dict()).key
+            if run.kind == Kind.TRAINING:  # after it, the worker prepares its model again (_worker_main)
+                worker.prepared = Preparation.of(run).key
         try:
             worker.job_conn.send(Job.of(run, continue_training).to_dict())
             return relay(run, _PipeLink(worker, lambda: self._crashed(slot)))

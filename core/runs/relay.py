@@ -100,6 +100,11 @@ class Preparation:
 
     KIND = "prepare"
 
+    @classmethod
+    def of(cls, run: Run) -> Preparation:
+        """The preparation of a run's own model and settings (the one a worker keeps after training it)."""
+        return cls(run.spec, run.dataset, run.hyperparameters.to_dict())
+
     @property
     def key(self) -> str:
         """The same for a preparation and for the run it prepares: what a worker keeps a prepared model by."""

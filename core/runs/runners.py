@@ -95,17 +95,9 @@ class KerasTrainer:
 
             warm_up()
 
-    def prepare_again(self, run: Run) -> None:
-        """Called by a worker process after it trained ``run``: the same model and settings are prepared
-        ahead for the next run (a learner who presses Train again, or a classmate on the same challenge),
-        as ``warm_up`` prepared the default model (core.runs.trainer.prepare_again)."""
-        if getattr(self, "warms_up", True):
-            from core.runs.trainer import prepare_again
-
-            prepare_again(run)
-
     def prepare_for(self, preparation) -> None:
-        """Called by an idle worker process with the Train page's hint (core.runs.relay.Preparation)."""
+        """Called by an idle worker process with the Train page's hint (core.runs.relay.Preparation), and after
+        each training run with that run's own (core.runs.trainer.prepare_for)."""
         if getattr(self, "warms_up", True):
             from core.runs.trainer import prepare_for
 

@@ -296,26 +296,15 @@ def prepare_ahead(spec: dict, dataset_name: str, hp: Hyperparameters) -> bool:
 
 
 def prepare_for(preparation: Preparation) -> None:
-    """A worker's answer to the Train page's hint (core.runs.relay.Preparation): that model prepared ahead, in
-    place of the one kept, unless it is the one kept already. Never raises: a hint is an optimisation only."""
+    """A worker's answer to the Train page's hint (core.runs.relay.Preparation), and what it does after a run
+    (the same model is most often trained next): that model prepared ahead, in place of the one kept, unless
+    it is the one kept already. Never raises: a preparation is an optimisation only."""
     if preparation.key in _Prepared.models:
         return
     try:
         prepare_ahead(preparation.spec, preparation.dataset, Hyperparameters.from_dict(preparation.hyperparameters))
     except Exception:  # noqa: BLE001
         log.warning("preparing a model ahead failed", exc_info=True)
-
-
-def prepare_again(run: Run) -> None:
-    """After ``run`` trained in this process: its model and settings prepared ahead again (``prepare_ahead``), in
-    place of the one kept. What is trained next is most often the same again (the learner's Train pressed
-    once more, a classmate's run of the same challenge), and the worker is idle now. Never raises."""
-    if run.kind != Kind.TRAINING:
-        return
-    try:
-        prepare_ahead(run.spec, run.dataset, run.hyperparameters)
-    except Exception:  # noqa: BLE001 - preparing is an optimisation only
-        log.warning("preparing run %s's model again failed", run.id, exc_info=True)
 
 
 def _early_stopping_message(early: keras.callbacks.EarlyStopping, patience: int, loss_factor: float = 1.0) -> str:

@@ -89,7 +89,7 @@ def test_nothing_is_prepared_for_a_model_that_cannot_train():
 
 def test_after_a_run_its_model_is_prepared_again_for_the_next_run_of_it(unprepared):
     run, (first, _, _) = unprepared  # a run of SPEC with HP that has ended
-    trainer.prepare_again(run)  # what a worker does once a run has ended
+    trainer.prepare_for(Preparation.of(run))  # what a worker does once a run has ended
     assert list(trainer._Prepared.models) == [trainer._Prepared.key(SPEC, "shapes", HP)]
     again = _trained()
     assert not trainer._Prepared.models  # the second run took it

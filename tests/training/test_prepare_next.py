@@ -37,15 +37,12 @@ class NotingTrainer:
         pass
 
     def train(self, run: Run, store, *, continue_training: bool = False) -> Ending:
-        self._note("train", Preparation(run.spec, run.dataset, run.hyperparameters.to_dict()).key)
+        self._note("train", Preparation.of(run).key)
         wait_for(lambda: (self.notes.parent / "release").exists(), timeout=60)
         return Ending(Status.FINISHED, "", {"test_accuracy": 0.5, "test_loss": 1.0, "test_examples": 2})
 
     def prepare_for(self, preparation: Preparation) -> None:
         self._note("prepare", preparation.key)
-
-    def prepare_again(self, run: Run) -> None:
-        self._note("again", Preparation(run.spec, run.dataset, run.hyperparameters.to_dict()).key)
 
 
 def notes(path: Path) -> list[list]:
@@ -67,11 +64,11 @@ def test_an_idle_worker_prepares_the_hinted_model_once_and_a_busy_one_is_not_tol
         manager.prepare_next(SPEC, "shapes", Hyperparameters.from_dict(other))  # busy: not told
         (tmp_path / "release").touch()
         assert run.wait(60) and run.status == Status.FINISHED, run.message
-        wait_for(lambda: ["again", key] in notes(log))  # the model just trained, prepared again
+        wait_for(lambda: notes(log)[2:] == [["prepare", key]])  # the model just trained, prepared again
         manager.prepare_next(SPEC, "shapes", HP)  # that one it holds: not told again
         manager.prepare_next(SPEC, "shapes", Hyperparameters.from_dict(other))  # idle now: told
         other_key = Preparation(SPEC, "shapes", other).key
         wait_for(lambda: ["prepare", other_key] in notes(log))
-        assert notes(log) == [["prepare", key], ["train", key], ["again", key], ["prepare", other_key]]
+        assert notes(log) == [["prepare", key], ["train", key], ["prepare", key], ["prepare", other_key]]
     finally:
         manager.runner.shutdown()
