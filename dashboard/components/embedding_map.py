@@ -203,6 +203,7 @@ def embedding_map_section(run, key: str, height: int = 460, side_by_side: bool =
             format_func=labels.get,
             key=pick_key,
             placeholder="Type a number or a class, or click a dot",
+            filter_mode="contains",  # "#3 ·" finds #3 alone (fuzzy matching ranked #37 first)
             help="The same as clicking its dot: mistakes are listed first.",
         )
     with detail_col, st.container(key=f"{key}_opened"):

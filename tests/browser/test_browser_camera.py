@@ -34,9 +34,14 @@ SIZED_JS = f"""() => {{
     const video = document.querySelector('{VIDEO}');
     return !!video && video.getBoundingClientRect().height > 0 && video.getBoundingClientRect().height < innerHeight;
 }}"""
+# Kept in view while waiting, as a learner's eyes would be: thumbnails drawn late can push it out again, and
+# Chrome pauses a muted video out of view (the stream then never reaches half a second).
 PLAYING_JS = f"""() => {{
     const video = document.querySelector('{VIDEO}');
-    return !!video && video.videoWidth > 0 && video.currentTime > 0.5;
+    if (!video) return false;
+    const box = video.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > innerHeight) video.scrollIntoView({{block: 'center'}});
+    return video.videoWidth > 0 && video.currentTime > 0.5;
 }}"""
 
 
@@ -64,8 +69,7 @@ def camera_ready(page) -> None:
     """As a learner would wait: the camera in view (Chrome pauses a muted video that starts out of view), its
     stream started and showing frames (the first ones are black)."""
     page.wait_for_function(SIZED_JS)  # the first frames come at the device's full size, then the widget's
-    page.locator(VIDEO).scroll_into_view_if_needed()
-    page.wait_for_function(PLAYING_JS)
+    page.wait_for_function(PLAYING_JS, polling=250)
 
 
 def take_pictures(page, class_index: int, n: int) -> None:
