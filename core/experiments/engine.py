@@ -22,7 +22,7 @@ from core.experiments.factors import Factor, apply_values, format_value, short_l
 from core.experiments.plan import Plan, Variant
 from core.runs.challenges import ChallengeStore
 from core.runs.record import Status
-from core.runs.store import RunStore
+from core.runs.store import RunStore, pid_alive
 from core.text import EXPERIMENT_NAME_CHARS, clean_name
 from core.training.hyperparams import Hyperparameters
 from core.training.tasks import TASKS, task_of_columns, task_of_results
@@ -150,7 +150,7 @@ class ExperimentStore:
                 return False
             record = json.loads(row[0])
             holder = record.get("feeder_pid")
-            if holder not in (None, pid) and _pid_alive(holder):
+            if holder not in (None, pid) and pid_alive(holder):
                 return False
             claimed = json.dumps({**record, "feeder_pid": pid})
             changed = db.execute(
@@ -238,18 +238,6 @@ def feeder_for(manager) -> ExperimentFeeder:
         if feeder is None:
             feeder = _feeders[manager] = ExperimentFeeder(manager)
         return feeder
-
-
-def _pid_alive(pid) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class ExperimentFeeder:

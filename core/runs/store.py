@@ -71,8 +71,9 @@ def model_file_bytes(params: int) -> int:
     return 12 * max(int(params or 0), 0) + 64 * 1024
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
+def pid_alive(pid) -> bool:
+    """Whether a process of this id runs on this machine (a lock's or a run's holder); not an id: False."""
+    if not isinstance(pid, int) or pid <= 0:
         return False
     try:
         os.kill(pid, 0)
@@ -461,7 +462,7 @@ class RunStore:
             ).fetchall()
         count = 0
         for run_id, pid in rows:
-            if run_id in live_ids or (pid != os.getpid() and _pid_alive(pid)):
+            if run_id in live_ids or (pid != os.getpid() and pid_alive(pid)):
                 continue
             run = self.load(run_id)
             if run is None:
