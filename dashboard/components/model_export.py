@@ -47,7 +47,10 @@ def _smaller_headings(markdown: str) -> str:
 
 def model_card_section(run) -> None:
     store = session.manager().store
-    with st.expander("Model card", icon=":material/badge:"):
+    box = st.expander("Model card", icon=":material/badge:", key="model_card_open", on_change="rerun")
+    if not box.open:  # lazy: the card loads the model and times its predictions, only for whoever reads it
+        return
+    with box:
         card = model_card(run, store, _run_speed(run), tflite_files.saved_files(store, run.id))
         st.markdown(_smaller_headings(card))
         st.download_button(

@@ -159,10 +159,14 @@ with settings_col:
         )
     notebook_download(run)  # the lesson's steps for this run, as a Jupyter notebook
 
-with st.expander("The architecture as a picture", icon=":material/account_tree:"):
-    architecture_picture(
-        run.spec, run.name or f"Run {run.id}", key="results_diagram", file_stem=f"architecture-{run.id}"
-    )
+picture_box = st.expander(
+    "The architecture as a picture", icon=":material/account_tree:", key="results_picture_open", on_change="rerun"
+)
+if picture_box.open:  # lazy: drawn for whoever opens it, not at every rerun of the page
+    with picture_box:
+        architecture_picture(
+            run.spec, run.name or f"Run {run.id}", key="results_diagram", file_stem=f"architecture-{run.id}"
+        )
 if not run.active:
     model_card_section(run)
 

@@ -124,6 +124,13 @@ def test_results_show_picture_model_card_and_make_the_tflite_files(app, finished
     open_page(app, "results")
     app.selectbox(key="results_run").select(first.id)
     rerun(app)
+    # Closed, the card is not made (it loads the model and times it); opened, it is.
+    assert not [m for m in app.markdown if m.value.startswith("### Model card")]
+    assert not [b for b in app.get("download_button") if "results_diagram_svg" in b.proto.id]
+    app.session_state["model_card_open"] = True  # what opening its expanders does
+    app.session_state["results_picture_open"] = True
+    rerun(app)
+    assert [b for b in app.get("download_button") if "results_diagram_svg" in b.proto.id]  # the picture's
     card = next(m.value for m in app.markdown if m.value.startswith("### Model card"))
     assert f"Test accuracy: **{100 * first.test_accuracy:.1f} %**" in card
     assert "ms for one image alone" in card
