@@ -19,10 +19,13 @@ if store_problem is None:
     session.keep_working_model()  # edits made by the last run's callbacks: a refresh finds them (page.run may stop early)
 
 build = st.Page("views/build.py", title="Build", icon=":material/construction:", default=True)
+data = st.Page("views/data.py", title="Data", icon=":material/image:")
+# Pages that need no TensorFlow: served at once while it imports (a learner's first steps are Build and Data).
+SERVED_WHILE_IMPORTING = {build.url_path, data.url_path}
 page = st.navigation(
     [
         build,
-        st.Page("views/data.py", title="Data", icon=":material/image:"),
+        data,
         st.Page("views/train.py", title="Train", icon=":material/play_circle:"),
         st.Page("views/results.py", title="Results", icon=":material/insights:"),
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
@@ -41,7 +44,7 @@ try:
     challenge_banner()
     if session.manager().notice:  # e.g. the training cluster cannot be reached, or the run store is read-only
         st.warning(session.manager().notice, icon=":material/cloud_off:")
-    if page.url_path != build.url_path:  # Build needs no TensorFlow: it is served while that imports
+    if page.url_path not in SERVED_WHILE_IMPORTING:
         runtime.wait_for_imports()
     page.run()
     session.keep_working_model()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from core.data.names import display_names
 from core.data.pixels import to_uint8
@@ -36,6 +38,14 @@ def enlarge(image: np.ndarray, size: int = THUMBNAIL) -> np.ndarray:
     factor = max(1, size // image.shape[0])
     image = image.repeat(factor, axis=0).repeat(factor, axis=1)
     return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+
+
+def png_bytes(image: np.ndarray, size: int = THUMBNAIL) -> bytes:
+    """``enlarge(image)`` encoded as PNG once, for images shown again at every rerun (st.image would encode an
+    array again each time)."""
+    buffer = io.BytesIO()
+    Image.fromarray(enlarge(image, size)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 # --- confusion matrix you can click ----------------------------------------------------------------

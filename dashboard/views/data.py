@@ -9,7 +9,7 @@ import streamlit as st
 from core.data.datasets import DATASETS, DatasetUnavailable, load_dataset
 from dashboard import session
 from dashboard.charts import training as charts
-from dashboard.charts.inspection import THUMBNAIL, enlarge
+from dashboard.charts.inspection import THUMBNAIL, enlarge, png_bytes
 from dashboard.components.csv_import import import_csv_section, show_table
 from dashboard.components.image_import import delete_dataset_button, import_images_section, stored_report
 from dashboard.components.recording import record_dataset_section
@@ -21,10 +21,14 @@ CHANNELS = {"red": "Reds", "green": "Greens", "blue": "Blues"}  # a colour chann
 
 
 @st.cache_data(show_spinner=False)
-def sample_indices(name: str, per_class: int) -> dict[int, list[int]]:
-    """The first few training images of each class (stable between reruns)."""
-    labels = load_dataset(name).y_train
-    return {c: np.flatnonzero(labels == c)[:per_class].tolist() for c in np.unique(labels).tolist()}
+def class_samples(name: str, per_class: int) -> dict[int, list[tuple[int, bytes]]]:
+    """The first few training images of each class, with their PNGs (made once, not at every rerun)."""
+    data = load_dataset(name)
+    labels = data.y_train
+    return {
+        c: [(i, png_bytes(data.x_train[i])) for i in np.flatnonzero(labels == c)[:per_class].tolist()]
+        for c in np.unique(labels).tolist()
+    }
 
 
 def choose_dataset() -> None:
@@ -100,13 +104,13 @@ def show_images(data) -> None:
             stored_report(data.name)
 
     st.header("Samples from each class")
-    for label, indices in sample_indices(data.name, SAMPLES_PER_CLASS).items():
+    for label, samples in class_samples(data.name, SAMPLES_PER_CLASS).items():
         name_col, images_col = st.columns([1, 6], vertical_alignment="center")
         name_col.markdown(f"**{md(data.class_names[label])}**")
         images_col.image(
-            [enlarge(data.x_train[i]) for i in indices],
+            [png for _, png in samples],
             width=THUMBNAIL,
-            alt=[f"Training image {i}, of the class {data.class_names[label]}" for i in indices],
+            alt=[f"Training image {i}, of the class {data.class_names[label]}" for i, _ in samples],
         )
 
     st.header("Class balance")
