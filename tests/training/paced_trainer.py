@@ -5,7 +5,8 @@ a real training would only add TensorFlow's import (several CPU seconds) to ever
 Unlike tests/helpers.py's FakeTrainer it can be sent to a spawned worker (it pickles, and this module imports
 only the run record), and it takes ``seconds_per_batch`` per batch, so that a run is still under way while a
 test acts on it. It records batches and epochs into the run as the Keras trainer does, and honours Pause and
-Stop between batches.
+Stop between batches. It serves the experiment engine's tests too (tests/training/test_experiments_cli.py), where
+a real training of each variant would only add TensorFlow's tracing of each model: the CLI's tests train for real.
 """
 
 import time
@@ -24,6 +25,7 @@ class PacedTrainer:
         """Nothing to import: no TensorFlow in this worker."""
 
     def train(self, run: Run, store, *, continue_training: bool = False) -> Ending:
+        started = time.monotonic()
         run.begin(self.batches_per_epoch)
         for epoch in range(run.epoch if continue_training else 0, run.hyperparameters.epochs):
             for batch in range(self.batches_per_epoch):
@@ -33,4 +35,5 @@ class PacedTrainer:
                 if run.stop_requested:
                     return Ending(Status.STOPPED, f"Stopped by you after {run.epoch} complete epoch(s).", RESULTS)
             run.record_epoch({"epoch": epoch + 1, "loss": 0.5, "accuracy": 0.5, "seconds": 0.001})
-        return Ending(Status.FINISHED, "", RESULTS)
+        # As the Keras trainer does, the results say how long the run trained (an experiment's table shows it).
+        return Ending(Status.FINISHED, "", {**RESULTS, "train_seconds": time.monotonic() - started})

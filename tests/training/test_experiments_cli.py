@@ -21,7 +21,9 @@ QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=100
 
 
 def test_an_experiment_runs_its_variants_as_tagged_runs_and_collects_them(tmp_path):
-    manager = RunManager(RunStore(tmp_path), max_concurrent=2)
+    # What the engine does with the runs (fed as slots free up, tagged, collected); the CLI's tests below train
+    # each variant for real.
+    manager = RunManager(RunStore(tmp_path), max_concurrent=2, trainer=PacedTrainer())
     factors = [parse_factor("layer1.filters=4,8", SHAPES_SPEC), parse_factor("layer6=keep,remove", SHAPES_SPEC)]
     plan = plan_experiment(SHAPES_SPEC, QUICK, "shapes", factors, check=manager_check(manager, "shapes"))
     experiment = start_experiment(manager, plan, owner="me")
@@ -49,7 +51,7 @@ def test_an_experiment_runs_its_variants_as_tagged_runs_and_collects_them(tmp_pa
 
 
 def test_an_experiment_is_stopped_as_a_group(tmp_path):
-    manager = RunManager(RunStore(tmp_path), max_concurrent=2)
+    manager = RunManager(RunStore(tmp_path), max_concurrent=2, trainer=PacedTrainer())
     hp = Hyperparameters(epochs=50, batch_size=16, seed=3)
     plan = plan_experiment(
         SHAPES_SPEC,

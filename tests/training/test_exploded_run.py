@@ -15,7 +15,6 @@ from core.cli import main
 from core.export import build_bundle, bundle_folder, run_bundle
 from core.insight import tflite_files
 from core.insight.coaching import coach_run
-from core.insight.inspection import load_run_model
 from core.model import tflite
 from core.runs.manager import RunManager
 from core.runs.record import Status
@@ -74,26 +73,41 @@ class FailingInterpreter:
         raise RuntimeError("failed to create XNNPACK runtimeNode number 13 (TfLiteXNNPackDelegate) failed to prepare.")
 
 
+@pytest.fixture(scope="module")
+def conversions():
+    """The run's model as TFLite bytes by kind: converted once for the module (the converter is not what fails)."""
+    return {}
+
+
 @pytest.fixture
-def interpreter_fails(monkeypatch, exploded):
-    """Every TFLite interpreter, with XNNPACK or without, fails; the run starts with no TFLite files."""
+def interpreter_fails(monkeypatch, exploded, conversions):
+    """Every TFLite interpreter, with XNNPACK or without, fails; the run starts with no TFLite files. The
+    conversion before the interpreter is the real one, made once: a file already converted for this run's
+    model (by an earlier test) is given again rather than converted anew."""
     run, store = exploded
     monkeypatch.setattr(tflite, "_interpreter", lambda content, with_xnnpack: FailingInterpreter())
-    for path in tflite_files.paths(store, run.id).values():
+
+    def convert_once(model, kind, representative=None):
+        if kind not in conversions:
+            conversions[kind] = tflite.convert(model, kind, representative)
+        return conversions[kind]
+
+    monkeypatch.setattr(tflite_files, "convert", convert_once)
+    for kind, path in tflite_files.paths(store, run.id).items():
+        if kind in tflite.KINDS and path.is_file():
+            conversions.setdefault(kind, path.read_bytes())
         path.unlink(missing_ok=True)
     return run, store
 
 
 def test_a_tflite_file_xnnpack_refuses_is_run_without_it_and_kept(exploded):
     run, store = exploded
-    model = load_run_model(store, run.id)
-    representative, x_test, _, _ = tflite_files._run_data(run)
-    int8 = tflite.convert(model, "int8", representative)
-    with pytest.raises(RuntimeError, match="XNNPACK"):  # the issue's crash, still there in the interpreter
-        tflite._run_batches(tflite._interpreter(int8, with_xnnpack=True), x_test[:10])
-
     files = members(run_bundle(run, store))
     assert set(files) == {*EVERYTHING_ELSE, *PHONE_FILES}
+    # The int8 file the bundle kept (converted once, as make_files converts it) is one XNNPACK refuses:
+    _, x_test, _, _ = tflite_files._run_data(run)
+    with pytest.raises(RuntimeError, match="XNNPACK"):  # the issue's crash, still there in the interpreter
+        tflite._run_batches(tflite._interpreter(files["model_int8.tflite"], with_xnnpack=True), x_test[:10])
     card = files["model_card.md"].decode()
     assert "TensorFlow Lite int8 (model_int8.tflite)" in card
     assert f"test accuracy {100 * run.test_accuracy:.1f} %" in card  # the int8 file guesses the same class

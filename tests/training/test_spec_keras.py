@@ -54,8 +54,10 @@ def test_model_code_builds_the_same_model():
 
 def test_layer_names_are_the_names_keras_gives():
     spec = MIXED_LAYERS_SPEC
-    # The same names Keras gives unnamed layers in a fresh session.
-    keras.backend.clear_session()
+    # The same names Keras gives unnamed layers in a fresh session: its name counters reset. (Without Python's
+    # garbage collection, which clear_session runs by default: in a worker that trained other modules' models
+    # first, that took 8-20 s and has nothing to do with the names.)
+    keras.backend.clear_session(free_memory=False)
     model = keras.Sequential(
         [keras.Input((28, 28, 1))]
         + [getattr(keras.layers, l["type"])(**{k: v for k, v in l.items() if k != "type"}) for l in spec["layers"]]

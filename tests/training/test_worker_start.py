@@ -2,6 +2,7 @@
 
 from core.runs.manager import RunManager
 from core.runs.record import Status
+from core.runs.runners import KerasTrainer
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
@@ -11,7 +12,12 @@ QUICK = Hyperparameters(epochs=1, batch_size=32, limit_train=300, limit_test=50)
 
 
 def test_workers_start_when_asked_once_and_train_the_runs(tmp_path):
-    manager = RunManager(RunStore(tmp_path), runner="process", max_concurrent=1, workers_at_start=False)
+    # The real trainer without its warm-up (reading Fashion-MNIST and preparing the app's default model on it,
+    # before the worker takes a run): when the worker starts and that it trains the run is what is tested.
+    trainer = KerasTrainer(warm_up=False)
+    manager = RunManager(
+        RunStore(tmp_path), runner="process", max_concurrent=1, workers_at_start=False, trainer=trainer
+    )
     try:
         assert manager.runner.worker_pids() == []  # no TensorFlow import beside the first page
         manager.runner.start_workers()
