@@ -24,6 +24,7 @@ from ray.cluster_utils import Cluster
 from core.runs.ray import cluster as health
 from core.training.presets import PRESETS
 from core.runs.manager import RunManager
+from core.runs.runners import KerasTrainer
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 
@@ -36,7 +37,12 @@ try:
     cluster.add_node(num_cpus=1, object_store_memory=80 * MB)
     cluster.wait_for_nodes()
     os.environ["RAY_ADDRESS"] = cluster.address
-    manager = RunManager(RunStore(sys.argv[1]), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
+    # The worker processes it falls back to train without their warm-up (Fashion-MNIST read, the default
+    # model prepared ahead: tests/training/test_worker_start.py's), which only delays the first run here.
+    manager = RunManager(
+        RunStore(sys.argv[1]), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=(),
+        trainer=KerasTrainer(warm_up=False),
+    )
     spec = PRESETS["model1"].spec((28, 28, 1), 5)
     quick = Hyperparameters(epochs=1, batch_size=16, limit_train=100, limit_test=50)
     long_run = manager.start(spec, "shapes", Hyperparameters(epochs=200, batch_size=16, limit_train=100, limit_test=50))

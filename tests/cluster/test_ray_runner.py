@@ -22,7 +22,7 @@ from core.runs.ray import runner as ray_runner
 from core.runs.ray.cluster import KEEP_WAITING_FOR_HEAD_SECONDS, RECONNECT_TIMEOUT_ENV, connect
 from core.runs.ray.runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
 from core.runs.record import Status
-from core.runs.runners import RunnerUnavailable
+from core.runs.runners import KerasTrainer, RunnerUnavailable
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
@@ -212,7 +212,9 @@ def test_an_actor_that_stops_answering_while_its_node_looks_alive_fails_its_run_
 
 def test_results_have_the_same_shape_as_the_process_runners_for_the_same_seed(manager, tmp_path):
     on_cluster = manager.start(SPEC, "shapes", SHORT)
-    local = RunManager(RunStore(tmp_path), max_concurrent=1, runner="process")
+    # The worker process without its warm-up (Fashion-MNIST read, the default model prepared ahead:
+    # tests/training/test_worker_start.py's), which only delays its run here.
+    local = RunManager(RunStore(tmp_path), max_concurrent=1, runner="process", trainer=KerasTrainer(warm_up=False))
     try:
         in_process = local.start(SPEC, "shapes", SHORT)
         assert on_cluster.wait(120) and in_process.wait(180)
