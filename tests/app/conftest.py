@@ -1,11 +1,20 @@
 """Fixtures of the AppTest tests: each test's app runs on its own run store, with a manager built for it."""
 
+import functools
+
 import pytest
 from helpers import APP, TIMEOUT, restart_app_server
 from streamlit.components.v2 import manifest_scanner
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import app_test, local_script_runner
 from streamlit.testing.v1.app_test import AppTest
+
+from core.training import speed
+
+# The Teacher page's speed measurement trains 2,048 images three times; 320 give the same answer's shape (its
+# batches, its progress, an expected time) in a sixth of the time (tests/training/test_jobs_training.py's size).
+# A page test's measurement also trains on after its test in the thread runner, beside the next tests.
+MEASURE_EXAMPLES = 320
 
 
 def _script_ended(runner, timeout: float = 3) -> None:
@@ -34,6 +43,7 @@ def apptest_as_one_server():
     patch.setattr(local_script_runner, "ScriptCache", lambda: scripts)
     patch.setattr(manifest_scanner, "scan_component_manifests", lambda *_, **__: list(manifests))
     patch.setattr(local_script_runner, "require_widgets_deltas", _script_ended)
+    patch.setattr(speed, "job_settings", functools.partial(speed.job_settings, examples=MEASURE_EXAMPLES))
     yield
     patch.undo()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from helpers import APP
 
 FIRST_SESSION = f"""
-import json, sys
+import json, os, sys
 from dashboard import runtime
 runtime.QUIET_SECONDS = 600  # the background import waits until a page needs it
 from streamlit.testing.v1 import AppTest
@@ -42,7 +42,8 @@ data = {{
 at.switch_page("views/train.py")
 at.run()
 train = {{"error": str(at.exception or ""), "title": [t.value for t in at.title], "imported": heavy()}}
-print(json.dumps({{"build": build, "data": data, "train": train}}))
+print(json.dumps({{"build": build, "data": data, "train": train}}), flush=True)
+os._exit(0)  # what was to be seen is printed: an interpreter's own exit with TensorFlow loaded takes seconds
 """
 
 

@@ -24,6 +24,9 @@ def _paused_after_a_batch(job):
 def test_the_learning_rate_finder_is_a_job_whose_progress_the_train_page_shows(app):
     use_shapes(app)
     open_page(app, "train")
+    # The range test trains its 200 batches at the page's batch size: 16 images each, not the preset's 128.
+    app.selectbox(key="hp_batch_size").set_value(16)
+    rerun(app)
     app.button(key="lr_find").click()
     rerun(app)
     job = _job(app.session_state["_lr_job"][1])

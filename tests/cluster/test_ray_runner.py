@@ -13,6 +13,8 @@ import time
 import numpy as np
 import pytest
 from helpers import server_process, wait_for
+from training import paced_trainer
+from training.paced_trainer import PacedTrainer
 
 from core.data.datasets import SHAPE_CLASSES, make_shapes
 from core.data.user_datasets import UserDatasetStore
@@ -22,7 +24,7 @@ from core.runs.ray import runner as ray_runner
 from core.runs.ray.cluster import KEEP_WAITING_FOR_HEAD_SECONDS, RECONNECT_TIMEOUT_ENV, connect
 from core.runs.ray.runner import MACHINE_GONE_MESSAGE, UNREACHABLE_MESSAGE
 from core.runs.record import Status
-from core.runs.runners import RunnerUnavailable
+from core.runs.runners import KerasTrainer, RunnerUnavailable
 from core.runs.store import RunStore
 from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
@@ -96,6 +98,11 @@ def cluster():
         cluster.shutdown()
 
 
+def both_slots_placed(manager) -> None:
+    """Wait until each slot of the module's manager has a warm actor placed on a node."""
+    wait_for(lambda: all(manager.runner.worker_nodes().get(s) for s in (0, 1)), timeout=120, interval=0.2)
+
+
 @pytest.fixture(scope="module")
 def manager(cluster, tmp_path_factory):
     """The app's manager joining the cluster through RAY_ADDRESS, as a server does: two slots of one CPU."""
@@ -109,7 +116,7 @@ def manager(cluster, tmp_path_factory):
             warm_datasets=("shapes",),
         )
         try:
-            wait_for(lambda: all(manager.runner.worker_nodes().get(s) for s in (0, 1)), timeout=120, interval=0.2)
+            both_slots_placed(manager)
             yield manager
         finally:
             manager.runner.shutdown()
@@ -206,13 +213,14 @@ def test_an_actor_that_stops_answering_while_its_node_looks_alive_fails_its_run_
     assert manager.store.load(run.id).epoch_history() == run.epoch_history() and run.epoch >= 1
     after = manager.start(SPEC, "shapes", QUICK)  # the app goes on training on the cluster
     assert after.wait(120) and after.status == Status.FINISHED, after.message
-    # The frozen actor's slot has a new one: both slots are placed again for the next tests.
-    wait_for(lambda: all(manager.runner.worker_nodes().get(s) for s in (0, 1)), timeout=120, interval=0.2)
+    # The frozen actor's slot starts a new one (TensorFlow imported on its node while the next test trains).
 
 
 def test_results_have_the_same_shape_as_the_process_runners_for_the_same_seed(manager, tmp_path):
     on_cluster = manager.start(SPEC, "shapes", SHORT)
-    local = RunManager(RunStore(tmp_path), max_concurrent=1, runner="process")
+    # The worker process without its warm-up (Fashion-MNIST read, the default model prepared ahead:
+    # tests/training/test_worker_start.py's), which only delays its run here.
+    local = RunManager(RunStore(tmp_path), max_concurrent=1, runner="process", trainer=KerasTrainer(warm_up=False))
     try:
         in_process = local.start(SPEC, "shapes", SHORT)
         assert on_cluster.wait(120) and in_process.wait(180)
@@ -230,11 +238,17 @@ def test_results_have_the_same_shape_as_the_process_runners_for_the_same_seed(ma
         np.load(local.store.predictions_path(in_process.id)) as here,
     ):
         assert {k: remote[k].shape for k in remote} == {k: here[k].shape for k in here}
+    both_slots_placed(manager)  # the frozen actor's replacement too: the next tests need both nodes' CPUs held
 
 
 def test_a_run_waits_in_the_apps_queue_until_the_cluster_has_free_cpus(cluster, manager, tmp_path):
-    """The module's manager holds both worker CPUs: another app's slot waits, and so does its run."""
-    other = RunManager(RunStore(tmp_path), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=())
+    """The module's manager holds both worker CPUs: another app's slot waits, and so does its run. Where and when
+    it trains is what is tested, not what it learns: the other app's actor trains with PacedTrainer (no TensorFlow
+    to import on the machine that joins), sent to it by value (the nodes have only `core`)."""
+    ray.cloudpickle.register_pickle_by_value(paced_trainer)
+    other = RunManager(
+        RunStore(tmp_path), max_concurrent=1, runner="ray", cpus_per_run=1, warm_datasets=(), trainer=PacedTrainer()
+    )
     try:
         run = other.start(SPEC, "shapes", QUICK)
         time.sleep(3.0)
