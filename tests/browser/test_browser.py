@@ -2,9 +2,9 @@
 
 Data → Build → Train (live chart, refresh mid-run, stop) → Results → Compare (the two runs), on the
 synthetic shapes set so the runs take seconds; then a zip of image folders imported on Data. Full-page
-screenshots land in test-artifacts/screenshots/ (git-ignored) and the server log in
-test-artifacts/browser-streamlit.log; both paths are printed (run pytest with -s) and listed in
-test-artifacts/screenshots/index.txt.
+screenshots land in test-artifacts/screenshots/<test name>/ (git-ignored) and the server log in
+test-artifacts/browser-streamlit.log (-gw0... under pytest-xdist); both paths are printed (run pytest with -s)
+and listed in the screenshots' index.txt.
 
 Deselect with `-m "not browser"`. Needs Debian's /usr/bin/chromium (Playwright cannot download one here).
 """
