@@ -124,10 +124,14 @@ def no_app_errors(page) -> None:
     assert not page.js_errors, f"JavaScript errors in the page: {page.js_errors}"
 
 
+PAGE_MS = 90_000  # a page's first visit in a server: it may load a data set first (Fashion-MNIST's 70,000 images)
+
+
 def go_to(page, link: str, title: str) -> None:
-    """Switch pages through the sidebar navigation, then wait for the page's title."""
+    """Switch pages through the sidebar navigation, then wait for the page's title (generously: a busy machine
+    took over 30 s to show the Data page the first time it loaded Fashion-MNIST)."""
     page.locator('[data-testid="stSidebarNav"] a', has_text=link).click()
-    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=PAGE_MS)
 
 
 def choose(page, key: str, option: str) -> None:
