@@ -135,22 +135,27 @@ def go_to(page, link: str, title: str) -> None:
 
 
 def choose(page, key: str, option: str) -> None:
-    """Pick an option of the selectbox with this widget key, once no script runs and the box is there once: a
-    rerun that moves the box shows its old copy beside the new one until it ends, and a fragment polling on
-    the page (the Teacher page's speed measurement, say) can start such a rerun at any moment, so a click that
-    finds two boxes waits for the next quiet moment and clicks again."""
+    """Pick an option of the selectbox with this widget key, once no script runs and the box is there once.
+
+    A rerun that moves the box shows its old copy beside the new one until it ends, and a fragment polling on
+    the page (the Teacher page's speed measurement, say) can start a rerun at any moment, which may also close
+    the list just opened: a click that finds two boxes, or a list without the option, waits for the next
+    quiet moment and opens the list again (within a generous time, never a fixed wait)."""
     box = page.locator(f".st-key-{key} input[role=combobox]")
-    deadline = time.monotonic() + UI_MS / 1000
+    choice = page.get_by_role("option", name=option, exact=True)
+    deadline = time.monotonic() + 2 * UI_MS / 1000
     while True:
         idle(page)
         expect(box).to_have_count(1)
         try:
             box.click()
+            choice.click(timeout=5_000)
             break
-        except sync_api.Error as problem:
-            if "strict mode violation" not in str(problem) or time.monotonic() > deadline:
+        except sync_api.Error as problem:  # TimeoutError included
+            retry = "strict mode violation" in str(problem) or isinstance(problem, sync_api.TimeoutError)
+            if not retry or time.monotonic() > deadline:
                 raise
-    page.get_by_role("option", name=option, exact=True).click()
+            page.keyboard.press("Escape")  # a list left open by the click is closed before the next try
     expect(box).to_have_value(option)
 
 
