@@ -19,6 +19,7 @@ from kit import (
     BATCH_SIZE,
     EPOCHS,
     FIRST_LOAD_MS,
+    PAGE_MS,
     RUN_MS,
     SHAPES_INPUT,
     Shots,
@@ -166,6 +167,7 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
             return null;
         }""",
             arg=[run_id, stopped_id],
+            timeout=PAGE_MS,  # a page's first visit (on a busy machine, failed at 30 s on main too)
         ).json_value()
         assert {dash for _, dash, _ in curves} == {"solid", "dash"}, curves  # training and validation
         assert max(n for rid, _, n in curves if rid == run_id) == EPOCHS, curves
