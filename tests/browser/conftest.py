@@ -1,9 +1,14 @@
 """Fixtures of the browser tests: the app served by `streamlit run`, and a headless Chromium page.
 
 One server is shared by the tests of a session (starting one, and its first page load importing TensorFlow,
-costs seconds): each test still sees a fresh app, because each browser context has its own cookies, so
-its own anonymous user, who sees none of the others' runs, data sets or settings. A test that needs the
-server to start differently gets one of its own (see `app_url`).
+costs seconds, tens of them on a busy machine): each test still sees a fresh app, because each browser context
+has its own cookies, so its own anonymous user, who sees none of the others' runs, data sets or settings. It
+starts in classroom mode (teacher's password `kit.TEACHER_PASSWORD`) with two training slots, so that the
+classroom tests and the test of two learners training at once need no server of their own; a test that needs
+the server to start otherwise gets one of its own (see `app_url`).
+
+Two pytest-xdist workers may each run some of the browser tests at the same time: each has its own server,
+Chromium, store and log (`kit.SERVER_LOG` names the worker), and nothing waits on a fixed time.
 """
 
 from __future__ import annotations
@@ -23,18 +28,28 @@ from kit import (
     sync_api,
 )
 
-from dashboard.launch import AppServer, ServerDidNotStart
+from dashboard.launch import AppServer, ServerDidNotStart, free_port
 
 # Set for every test, never changing how the served app starts (its home is given to it).
 PER_TEST_VARIABLES = {"CNN_PLAYGROUND_HOME", "PYTEST_CURRENT_TEST"}
+# How the shared server starts, whatever the environment: classroom mode on (the Teacher page, the projector's
+# challenges) and two trainings at once (two learners' runs train side by side, not one after the other).
+SHARED_SETTINGS = {"CNN_PLAYGROUND_TEACHER_PASSWORD": TEACHER_PASSWORD, "CNN_PLAYGROUND_MAX_TRAININGS": "2"}
 
 
 def start_server(server: AppServer) -> str:
     """Start one of the tests' servers (its log in test-artifacts); its address. A server that exits or does
-    not answer in time fails the test with the end of its log."""
+    not answer in time fails the test with the end of its log. A port taken between its choice and the
+    server's start (another worker's server, say) is replaced by another, once."""
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        return server.start(timeout=STARTUP_SECONDS).url
+        try:
+            return server.start(timeout=STARTUP_SECONDS).url
+        except ServerDidNotStart as problem:
+            if "already in use" not in str(problem):
+                raise
+            server.port = free_port()
+            return server.start(timeout=STARTUP_SECONDS).url
     except ServerDidNotStart as problem:
         pytest.fail(f"the Streamlit server: {problem}")
 
@@ -53,7 +68,7 @@ class SharedAppServer:
             self.stop()
             home = self.tmp_path_factory.mktemp("served-app") / "home"
             home.mkdir()
-            self.server = AppServer(home, SERVER_LOG, environment=environment)
+            self.server = AppServer(home, SERVER_LOG, environment={**environment, **SHARED_SETTINGS})
             start_server(self.server)
         return self.server
 
@@ -99,10 +114,11 @@ def shared_app_server(tmp_path_factory):
 def app_url(tmp_path, request):
     """The address of the app served by `streamlit run`; its store folder is ``tmp_path / "home"``.
 
-    Usually the session's shared server (tmp_path/home is then a link to its store folder). A test gets a
-    server of its own, started for it and stopped after it, when its fixtures changed the environment the
-    server starts with (a setting monkeypatched before asking for this fixture, such as classroom mode) or
-    put something in tmp_path/home first (runs the served app must find).
+    Usually the session's shared server (tmp_path/home is then a link to its store folder: what a test puts
+    there after asking for this fixture, such as finished runs, the served app finds on its next page load).
+    A test gets a server of its own, started for it and stopped after it, when its fixtures changed the
+    environment the server starts with (a setting monkeypatched before asking for this fixture) or put
+    something in tmp_path/home first.
     """
     home = tmp_path / "home"
     before = getattr(request.node, "environment_before_setup", dict(os.environ))
@@ -134,11 +150,10 @@ def app_url(tmp_path, request):
 
 
 @pytest.fixture
-def classroom_url(monkeypatch, request):
-    """The served app with classroom mode on, the teacher's password `kit.TEACHER_PASSWORD` (the setting is
-    read when the server starts: a server of this test's own)."""
-    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", TEACHER_PASSWORD)
-    return request.getfixturevalue("app_url")
+def classroom_url(app_url):
+    """The served app with classroom mode on, the teacher's password `kit.TEACHER_PASSWORD`: the shared
+    server (SHARED_SETTINGS). Its other tests' challenges are another teacher's (another browser's cookie)."""
+    return app_url
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 import zipfile
@@ -16,7 +17,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
-SERVER_LOG = ARTIFACTS / "browser-streamlit.log"
+# The shared server's log: one per pytest-xdist worker (two workers may each run browser tests at once).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+SERVER_LOG = ARTIFACTS / f"browser-streamlit{'-' + WORKER if WORKER else ''}.log"
 
 STARTUP_SECONDS = 60  # the health check answers early; the first page load also imports TensorFlow
 FIRST_LOAD_MS = 90_000
@@ -45,19 +48,34 @@ expect.set_options(timeout=30_000)  # one rerun on a slow, busy 2-core machine (
 # --- the browser ---------------------------------------------------------------------------------
 
 
+# True once the page's length and width are the same at two polls in a row: charts drawn again after a
+# change of the window's size are done (a length that still changes is measured again).
+STEADY_JS = """() => {
+    const main = document.querySelector('[data-testid=stMain]');
+    const size = main ? `${main.scrollHeight}x${main.clientWidth}` : '';
+    const steady = window.__shotsLastSize === size;
+    window.__shotsLastSize = size;
+    return steady;
+}"""
+
+
 class Shots:
-    """Full-page screenshots, numbered in the order taken, with an index file a reviewer can open."""
+    """Full-page screenshots, numbered in the order taken, with an index file a reviewer can open: in a
+    folder of the test's own under test-artifacts/screenshots (tests running at once in two workers never
+    clear or overwrite each other's)."""
 
     def __init__(self):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for old in SCREENSHOTS.glob("*.png"):
+        test = os.environ.get("PYTEST_CURRENT_TEST", "browser").split("::")[-1].split(" ")[0]
+        self.folder = SCREENSHOTS / re.sub(r"[^\w.-]+", "-", test)[:80]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
             old.unlink()
         self.paths: list[Path] = []
         self.started = time.monotonic()
 
     def take(self, page, name: str) -> Path:
         """The whole page: Streamlit scrolls inside <main>, so the window is made tall enough for all of it."""
-        path = SCREENSHOTS / f"{len(self.paths) + 1:02d}-{name}.png"
+        path = self.folder / f"{len(self.paths) + 1:02d}-{name}.png"
         viewport = page.viewport_size
         try:
             page.mouse.move(0, 0)  # no tooltip of the last button clicked
@@ -68,7 +86,7 @@ class Shots:
                     break
                 height = min(content, 15_000)
                 page.set_viewport_size({"width": viewport["width"], "height": height})
-                page.wait_for_timeout(500)  # let the charts redraw at the new size
+                page.wait_for_function(STEADY_JS, polling=100)  # the charts drawn again at the new size
             page.screenshot(path=str(path), full_page=True)
         finally:
             page.set_viewport_size(viewport)
@@ -77,7 +95,7 @@ class Shots:
         return path
 
     def write_index(self) -> None:
-        index = SCREENSHOTS / "index.txt"
+        index = self.folder / "index.txt"
         index.write_text("".join(f"{p}\n" for p in self.paths))
         print(f"\nscreenshots ({len(self.paths)}), listed in {index}:")
         for p in self.paths:
@@ -106,19 +124,38 @@ def no_app_errors(page) -> None:
     assert not page.js_errors, f"JavaScript errors in the page: {page.js_errors}"
 
 
+PAGE_MS = 90_000  # a page's first visit in a server: it may load a data set first (Fashion-MNIST's 70,000 images)
+
+
 def go_to(page, link: str, title: str) -> None:
-    """Switch pages through the sidebar navigation, then wait for the page's title."""
+    """Switch pages through the sidebar navigation, then wait for the page's title (generously: a busy machine
+    took over 30 s to show the Data page the first time it loaded Fashion-MNIST)."""
     page.locator('[data-testid="stSidebarNav"] a', has_text=link).click()
-    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=PAGE_MS)
 
 
 def choose(page, key: str, option: str) -> None:
-    """Pick an option of the selectbox with this widget key (once no script runs: a rerun that moves the box
-    shows its old copy beside the new one until it ends)."""
-    idle(page)
+    """Pick an option of the selectbox with this widget key, once no script runs and the box is there once.
+
+    A rerun that moves the box shows its old copy beside the new one until it ends, and a fragment polling on
+    the page (the Teacher page's speed measurement, say) can start a rerun at any moment, which may also close
+    the list just opened: a click that finds two boxes, or a list without the option, waits for the next
+    quiet moment and opens the list again (within a generous time, never a fixed wait)."""
     box = page.locator(f".st-key-{key} input[role=combobox]")
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    choice = page.get_by_role("option", name=option, exact=True)
+    deadline = time.monotonic() + 2 * UI_MS / 1000
+    while True:
+        idle(page)
+        expect(box).to_have_count(1)
+        try:
+            box.click()
+            choice.click(timeout=5_000)
+            break
+        except sync_api.Error as problem:  # TimeoutError included
+            retry = "strict mode violation" in str(problem) or isinstance(problem, sync_api.TimeoutError)
+            if not retry or time.monotonic() > deadline:
+                raise
+            page.keyboard.press("Escape")  # a list left open by the click is closed before the next try
     expect(box).to_have_value(option)
 
 
@@ -128,6 +165,30 @@ def type_into(tab, key: str, value) -> None:
     box.fill(str(value))
     box.press("Enter")
     idle(tab)
+
+
+def limit_images(tab, images: int) -> None:
+    """Train → *Quick experiment* → train on the first ``images`` training images only (a run of the same
+    epochs in a fraction of the time, where the test is not about what the model learns)."""
+    tab.locator('[data-testid="stExpander"] summary', has_text="Quick experiment").click()
+    type_into(tab, "hp_limit_train", images)
+    expect(tab.locator(".st-key-hp_limit_train input")).to_have_value(str(images))
+
+
+# True once the page's images are loaded, its Plotly charts drawn and its size the same at two polls in a row.
+DRAWN_JS = f"""() => {{
+    const root = document.querySelector('.stApp');
+    if (!root) return false;
+    if (![...root.querySelectorAll('img')].every(img => img.complete)) return false;
+    if (![...root.querySelectorAll('.js-plotly-plot')].every(plot => !!plot._fullLayout)) return false;
+    return ({STEADY_JS})();
+}}"""
+
+
+def drawn(page) -> None:
+    """Wait until no script runs and what is drawn after the script ends (images, charts) is on the page."""
+    idle(page)
+    page.wait_for_function(DRAWN_JS, polling=150, timeout=UI_MS)
 
 
 def use_shapes(tab) -> None:
@@ -224,11 +285,16 @@ def open_app(tab, url: str) -> None:
     expect(tab.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
 
 
+QUICK_IMAGES = 300  # a quick run's training images
+
+
 def train_quick_shapes_run(tab) -> str:
-    """Choose the Shapes data set, train model 1 for one epoch and wait for it to finish; its run id."""
+    """Choose the Shapes data set, train model 1 for one epoch of QUICK_IMAGES images and wait for it to
+    finish; its run id."""
     use_shapes(tab)
     go_to(tab, "Train", "Train")
     type_into(tab, "hp_epochs", 1)
+    limit_images(tab, QUICK_IMAGES)
     button(tab, "train").click()
     tab.wait_for_url(lambda url: run_id_in(url) is not None)
     expect(tab.get_by_text(re.compile(r"^Finished after 1 epoch"))).to_be_visible(timeout=RUN_MS)

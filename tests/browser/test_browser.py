@@ -2,9 +2,9 @@
 
 Data → Build → Train (live chart, refresh mid-run, stop) → Results → Compare (the two runs), on the
 synthetic shapes set so the runs take seconds; then a zip of image folders imported on Data. Full-page
-screenshots land in test-artifacts/screenshots/ (git-ignored) and the server log in
-test-artifacts/browser-streamlit.log; both paths are printed (run pytest with -s) and listed in
-test-artifacts/screenshots/index.txt.
+screenshots land in test-artifacts/screenshots/<test name>/ (git-ignored) and the server log in
+test-artifacts/browser-streamlit.log (-gw0... under pytest-xdist); both paths are printed (run pytest with -s)
+and listed in the screenshots' index.txt.
 
 Deselect with `-m "not browser"`. Needs Debian's /usr/bin/chromium (Playwright cannot download one here).
 """
@@ -19,6 +19,7 @@ from kit import (
     BATCH_SIZE,
     EPOCHS,
     FIRST_LOAD_MS,
+    PAGE_MS,
     RUN_MS,
     SHAPES_INPUT,
     Shots,
@@ -166,6 +167,7 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
             return null;
         }""",
             arg=[run_id, stopped_id],
+            timeout=PAGE_MS,  # a page's first visit (on a busy machine, failed at 30 s on main too)
         ).json_value()
         assert {dash for _, dash, _ in curves} == {"solid", "dash"}, curves  # training and validation
         assert max(n for rid, _, n in curves if rid == run_id) == EPOCHS, curves

@@ -22,6 +22,7 @@ from kit import (
     TEACHER_PASSWORD,
     button,
     choose,
+    drawn,
     expect,
     go_to,
     idle,
@@ -85,7 +86,7 @@ def scan_every_page(page) -> dict:
         if link == "Build":  # the Keras code: a long block that must not scroll out of a keyboard's reach
             page.locator('[data-testid="stExpander"] summary', has_text="Keras code for this model").click()
             expect(page.locator('[data-testid="stCode"]').first).to_be_visible()
-        page.wait_for_timeout(1500)  # images and charts drawn after the script ends
+        drawn(page)  # images and charts drawn after the script ends
         found[link] = axe_violations(page)
     return found
 
@@ -95,8 +96,7 @@ def check_the_projector(page, url: str, code: str) -> list[dict]:
     page.goto(f"{url}/projector?board={code}", timeout=FIRST_LOAD_MS)
     race = page.locator(".st-key-race_chart .js-plotly-plot, [data-testid=stPlotlyChart] .js-plotly-plot").first
     expect(race).to_be_visible(timeout=FIRST_LOAD_MS)
-    idle(page)
-    page.wait_for_timeout(1500)
+    drawn(page)
     page.screenshot(path=str(SCREENSHOTS / "projector-1920.png"))
     shown = page.locator('[data-testid="stSidebar"]').bounding_box()
     assert shown is None or shown["x"] + shown["width"] <= 1, f"the sidebar takes the projector's screen: {shown}"

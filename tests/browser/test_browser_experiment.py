@@ -1,7 +1,7 @@
 """Real-browser test of the Experiment page: a 2×2 experiment on a small subset (300 training images) runs to
 its end and shows the Pareto view; clicking a point opens that run on Results.
 
-Screenshots land in test-artifacts/screenshots/ like the other browser tests'.
+Screenshots land in test-artifacts/screenshots/<test name>/ like the other browser tests'.
 """
 
 from __future__ import annotations

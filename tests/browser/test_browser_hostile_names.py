@@ -2,9 +2,10 @@
 and its class names made of HTML and Markdown show as typed on every page that shows them, and nothing
 is injected: no <img>, no link to the outside, no bold from ``**``, no dialog.
 
-One app server and one page load: the names are stored through the engine's own entry points (as the
-pages would store them), the browser is given the user's and the teacher's cookies, and the test walks
-Train, Data, Results, Teacher and the Projector (live race, board and experiment view) from the sidebar.
+One page load of the shared app server (in classroom mode): the names are stored in its store through the
+engine's own entry points (as the pages would store them), the browser is given the user's and the teacher's
+cookies, and the test walks Train, Data, Results, Teacher and the Projector (live race, board and experiment
+view) from the sidebar.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import numpy as np
 import pytest
 from helpers import FakeTrainer, wait_for
-from kit import ARTIFACTS, FIRST_LOAD_MS, expect, go_to, idle, no_app_errors, sync_api
+from kit import ARTIFACTS, FIRST_LOAD_MS, TEACHER_PASSWORD, expect, go_to, idle, no_app_errors, sync_api
 
 from core.classroom.challenges import create_challenge
 from core.classroom.login import make_teacher_token, server_secret
@@ -30,7 +31,7 @@ from core.training.hyperparams import Hyperparameters
 from core.training.presets import PRESETS
 
 pytestmark = pytest.mark.browser
-PASSWORD = "hostile-names-secret"
+PASSWORD = TEACHER_PASSWORD  # the shared server's (conftest.SHARED_SETTINGS)
 USER = "0123456789abcdef0123456789abcdef"  # the browser's anonymous id (its cookie)
 USER_COOKIE = "cnn_playground_user"
 TEACHER_COOKIE = "cnn_playground_teacher"
@@ -87,12 +88,12 @@ class ResultsTrainer(FakeTrainer):
 
 
 @pytest.fixture
-def hostile_store(tmp_path, monkeypatch):
+def hostile_store(app_url, tmp_path, monkeypatch):
     """The served app's store, holding a data set, a challenge, a learner's run and an experiment, all with
-    hostile names; returns (the store's home, the challenge code, the run id)."""
+    hostile names (the app finds them on its next page load); returns (the app's address, the store's home,
+    the challenge code, the run id)."""
     home = tmp_path / "home"  # the store of the app_url fixture's server
-    monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(home))
-    monkeypatch.setenv("CNN_PLAYGROUND_TEACHER_PASSWORD", PASSWORD)
+    monkeypatch.setenv("CNN_PLAYGROUND_HOME", str(home))  # where this process's load_dataset looks too
     images = np.random.default_rng(0).integers(0, 255, (8, 28, 28, 1), dtype=np.uint8)
     labels = np.array([0, 1] * 4)
     dataset = UserDatasetStore(home).save(
@@ -138,7 +139,7 @@ def hostile_store(tmp_path, monkeypatch):
             [{"index": 1, "values": {}, "seed": 0, "params": run.params, "problems": [], "run_id": run.id}],
         )
     )
-    return home, challenge.code, run.id
+    return app_url, home, challenge.code, run.id
 
 
 SHOWS_JS = """([selector, text]) => [...document.querySelectorAll(selector)].some(
@@ -164,9 +165,8 @@ def nothing_injected(page, dialogs: list[str], where: str) -> None:
     assert dialogs == [], f"{where}: a dialog fired: {dialogs}"
 
 
-def test_hostile_names_show_as_typed_and_inject_nothing(hostile_store, request, page):
-    home, code, run_id = hostile_store
-    url = request.getfixturevalue("app_url")  # started after the store was filled, with its environment
+def test_hostile_names_show_as_typed_and_inject_nothing(hostile_store, page):
+    url, home, code, run_id = hostile_store
     secret = server_secret(home)  # the served app's: the same file in the same home
     page.context.add_cookies(
         [

@@ -14,6 +14,7 @@ from kit import (
     expect,
     go_to,
     idle,
+    limit_images,
     new_tab,
     no_app_errors,
     run_id_in,
@@ -30,7 +31,7 @@ def main_text(tab) -> str:
 
 
 def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url, browser):
-    # Ada: shapes, 2 epochs of batch 16, trained once.
+    # Ada: shapes, 2 epochs of batch 16 on 300 of its images, trained once.
     ada = new_tab(browser)
     ada.goto(app_url, timeout=FIRST_LOAD_MS)
     expect(ada.get_by_role("heading", name="Build your network", exact=True)).to_be_visible(timeout=FIRST_LOAD_MS)
@@ -38,6 +39,7 @@ def test_b_opens_as_full_url_and_sees_as_model_but_none_of_as_runs(app_url, brow
     go_to(ada, "Train", "Train")
     type_into(ada, "hp_epochs", EPOCHS)
     choose(ada, "hp_batch_size", "16")
+    limit_images(ada, 300)
     idle(ada)
     button(ada, "train").click()
     ada.wait_for_url(lambda url: run_id_in(url) is not None)

@@ -13,6 +13,7 @@ from kit import (
     expect,
     go_to,
     idle,
+    limit_images,
     new_tab,
     no_app_errors,
     run_id_in,
@@ -23,12 +24,7 @@ from kit import (
 
 pytestmark = pytest.mark.browser
 EPOCHS = 6
-
-
-@pytest.fixture
-def two_training_slots(monkeypatch):
-    """Both runs train at the same time rather than one waiting in the queue (set before the server starts)."""
-    monkeypatch.setenv("CNN_PLAYGROUND_MAX_TRAININGS", "2")
+IMAGES = 600  # of shapes' 2,000: 6 epochs still last long enough to be seen training side by side
 
 
 def open_learner(browser, url: str):
@@ -40,11 +36,14 @@ def open_learner(browser, url: str):
     go_to(tab, "Train", "Train")
     type_into(tab, "hp_epochs", EPOCHS)
     choose(tab, "hp_batch_size", "32")
+    limit_images(tab, IMAGES)
     idle(tab)
     return tab
 
 
-def test_two_browsers_train_at_once_and_see_only_their_own_runs(two_training_slots, app_url, browser):
+def test_two_browsers_train_at_once_and_see_only_their_own_runs(app_url, browser):
+    # The shared server has two training slots (conftest.SHARED_SETTINGS): both runs train at the same time
+    # rather than one waiting in the queue.
     ada, bob = open_learner(browser, app_url), open_learner(browser, app_url)
     button(ada, "train").click()
     button(bob, "train").click()
