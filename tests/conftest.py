@@ -6,6 +6,7 @@ local Ray cluster). Each test gets its folder's marker, so `-m unit` or `-m "not
 """
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,19 +61,31 @@ def subprocess_env(tmp_path):
 
 # With pytest-xdist (`-n 2 --dist loadgroup`, as scripts/run_tests.sh runs the suite) a group's tests run in
 # one worker, one after another: a module's tests share its module fixtures (one training, not one per
-# worker); the browser tests share that worker's one app server and one Chromium, and never load the machine
-# twice at once; the Ray tests never run two local clusters at once.
+# worker); the Ray tests never run two local clusters at once. The browser tests are two groups of about the
+# same time (BROWSER_GROUPS), so both workers start on them at once: each group's worker has its own app
+# server and Chromium (tests/browser/conftest.py), and no browser test depends on being alone on the machine.
 SERIAL_LAYERS = ("browser", "cluster")
+BROWSER_GROUPS = {  # file → group (~310 s each, measured alone at load 4–7); a file not listed: "browser-1"
+    "test_browser.py": "browser-2",
+    "test_browser_accessibility.py": "browser-2",
+    "test_browser_isolation.py": "browser-2",
+    "test_browser_residual.py": "browser-2",
+    "test_browser_experiment.py": "browser-2",
+    "test_browser_camera.py": "browser-2",
+    "test_browser_optimizer_field.py": "browser-2",
+}
 # The order the groups are handed out in (xdist gives a free worker the next group): the longest first, so
-# that the browser tests (one worker, several minutes) start at once while the other worker takes the Ray
-# tests and then the rest, and the many short unit modules at the end fill up whichever worker is free first.
+# that the two browser groups start at once, the Ray tests follow, and the many short unit modules at the
+# end fill up whichever worker is free first.
 LAYER_ORDER = ("browser", "cluster", "app", "training", "unit")
 
 
 def group_of(nodeid: str) -> str:
-    """The xdist group of a test: its layer for the browser and Ray tests, else its layer and module."""
+    """The xdist group of a test: its browser group, the Ray tests' one group, else its layer and module."""
     path = Path(nodeid.split("::", 1)[0])
     layer = path.parent.name
+    if layer == "browser":
+        return BROWSER_GROUPS.get(path.name, "browser-1")
     return layer if layer in SERIAL_LAYERS else f"{layer}/{path.name}"
 
 
@@ -101,3 +114,21 @@ def pytest_xdist_make_scheduler(config, log):
             return group_of(nodeid.split("@", 1)[0])  # (an older pytest: xdist's own suffix)
 
     return ByGroup(config, log)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config.suite_exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """The main pytest process ends at once, with pytest's own exit status, once everything is run and
+    reported: TensorFlow's threads sometimes abort the interpreter's own exit afterwards ("terminate called
+    without an active exception", then "Aborted"), which made a run whose every test passed exit non-zero.
+    (Not in xdist's workers: they still hand their last reports to the main process.)"""
+    status = getattr(config, "suite_exit_status", None)
+    if status is None or hasattr(config, "workerinput") or "tensorflow" not in sys.modules:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
