@@ -417,6 +417,15 @@ class RunManager:
         """The owner's jobs of one kind, newest first (live ones as the live objects)."""
         return self._with_live(self.store.list(owner, kind=kind))
 
+    def speed_measurements(self, spec: dict, dataset: str, batch_size: int, owner: str | None = None) -> list[Run]:
+        """Speed measurements (jobs of kind speed_probe) of this model, data set and batch size, newest first:
+        the owner's, or with no owner this server's by anyone (the speed is the server's, not a user's)."""
+        return [
+            job
+            for job in self._with_live(self.store.list(owner, kind=Kind.SPEED_PROBE))
+            if job.dataset == dataset and job.spec == spec and job.hyperparameters.batch_size == batch_size
+        ]
+
     def active_run(self, owner: str) -> Run | None:
         """The owner's newest single run still training or waiting (an experiment's runs are its own), or
         None: what a second tab, opened without the run in its address, follows."""

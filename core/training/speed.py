@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MEASURE_EXAMPLES = 2048  # enough batches to time steady steps, few enough to take a few seconds
 VALIDATION_SPLIT = 0.1
+KEPT_SECONDS = 3600  # a finished measurement answers anyone's question for an hour (the server's load changes)
 MEASURE_EPOCHS = 3  # the first builds the graphs; the others are timed at a steady pace
 
 

@@ -5,6 +5,8 @@ server's own thread; pages poll it as they poll a run."""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core.runs.manager import RunRejected
@@ -64,21 +66,23 @@ def lr_finding() -> lr_finder.LrFinding | None:
 # --- this server's speed --------------------------------------------------------------------------
 
 
-def _measures(job: Run, spec: dict, dataset: str, batch_size: int) -> bool:
-    return job.dataset == dataset and job.spec == spec and job.hyperparameters.batch_size == batch_size
-
-
 def speed_measurement(spec: dict, dataset: str, batch_size: int, again: bool = False) -> tuple[Run | None, list[str]]:
     """(job, problems): the user's measurement of this model at this batch size (the latest one that did
-    not stop: under way, finished or failed), else a new one queued now; ``again`` queues a new one anyway.
-    A measurement of other settings still under way is stopped: its answer is no longer asked for."""
-    jobs = manager().jobs(Kind.SPEED_PROBE, user_id())
-    for job in jobs:
-        if job.active and not _measures(job, spec, dataset, batch_size):
+    not stop: under way, finished or failed), else one this server finished for anyone in the last hour (a
+    second teacher, or the same one in a new browser, is answered at once), else a new one queued now;
+    ``again`` queues a new one anyway. A measurement of other settings still under way is stopped: its
+    answer is no longer asked for."""
+    mine = manager().speed_measurements(spec, dataset, batch_size, user_id())
+    wanted = {job.id for job in mine}
+    for job in manager().jobs(Kind.SPEED_PROBE, user_id()):
+        if job.active and job.id not in wanted:
             manager().stop(job.id, user_id())
     if not again:
-        for job in jobs:
-            if _measures(job, spec, dataset, batch_size) and job.status != Status.STOPPED:
+        for job in mine:
+            if job.status != Status.STOPPED:
+                return job, []
+        for job in manager().speed_measurements(spec, dataset, batch_size):
+            if job.status == Status.FINISHED and time.time() - (job.created or 0) <= speed.KEPT_SECONDS:
                 return job, []
     hp, options = speed.job_settings(batch_size)
     try:

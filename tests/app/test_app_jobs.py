@@ -107,3 +107,14 @@ def test_the_teachers_expected_time_comes_from_a_speed_measurement_job_with_prog
     assert [j.id for j in _speed_jobs() if j.dataset == "shapes"] == [job.id]  # measured once, then reused
     # Other data sets' measurements no longer asked for were stopped, not left to take a slot.
     assert all(j.status in Status.ENDED for j in _speed_jobs() if j.dataset != "shapes")
+
+    # A second teacher (another browser) asking about the same settings is answered at once: the speed is
+    # the server's, measured minutes ago, not this teacher's to measure again.
+    other = teacher_logged_in(monkeypatch)
+    assert other.session_state["_user_id"] != at.session_state["_user_id"]
+    other.selectbox(key="nc_dataset").set_value("shapes")
+    rerun(other)
+    other.number_input(key="nc_train_images").set_value(400)
+    rerun(other)
+    assert any("Expected time per run" in i.value and "400 training images" in i.value for i in other.info)
+    assert [j.id for j in _speed_jobs() if j.dataset == "shapes"] == [job.id]
