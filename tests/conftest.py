@@ -61,31 +61,20 @@ def subprocess_env(tmp_path):
 
 # With pytest-xdist (`-n 2 --dist loadgroup`, as scripts/run_tests.sh runs the suite) a group's tests run in
 # one worker, one after another: a module's tests share its module fixtures (one training, not one per
-# worker); the Ray tests never run two local clusters at once. The browser tests are two groups of about the
-# same time (BROWSER_GROUPS), so both workers start on them at once: each group's worker has its own app
-# server and Chromium (tests/browser/conftest.py), and no browser test depends on being alone on the machine.
+# worker); the browser tests share that worker's one app server and one Chromium; the Ray tests never run two
+# local clusters at once. (Two browser groups at once, one per worker, were tried on 2026-12-04: the machine
+# was then CPU-bound, the wall time did not drop, and a page's rerun lagged enough to fail a test.)
 SERIAL_LAYERS = ("browser", "cluster")
-BROWSER_GROUPS = {  # file → group (~310 s each, measured alone at load 4–7); a file not listed: "browser-1"
-    "test_browser.py": "browser-2",
-    "test_browser_accessibility.py": "browser-2",
-    "test_browser_isolation.py": "browser-2",
-    "test_browser_residual.py": "browser-2",
-    "test_browser_experiment.py": "browser-2",
-    "test_browser_camera.py": "browser-2",
-    "test_browser_optimizer_field.py": "browser-2",
-}
 # The order the groups are handed out in (xdist gives a free worker the next group): the longest first, so
-# that the two browser groups start at once, the Ray tests follow, and the many short unit modules at the
-# end fill up whichever worker is free first.
+# that the browser tests (one worker, several minutes) start at once while the other worker takes the Ray
+# tests and then the rest, and the many short unit modules at the end fill up whichever worker is free first.
 LAYER_ORDER = ("browser", "cluster", "app", "training", "unit")
 
 
 def group_of(nodeid: str) -> str:
-    """The xdist group of a test: its browser group, the Ray tests' one group, else its layer and module."""
+    """The xdist group of a test: its layer for the browser and Ray tests, else its layer and module."""
     path = Path(nodeid.split("::", 1)[0])
     layer = path.parent.name
-    if layer == "browser":
-        return BROWSER_GROUPS.get(path.name, "browser-1")
     return layer if layer in SERIAL_LAYERS else f"{layer}/{path.name}"
 
 
