@@ -7,8 +7,9 @@ starts in classroom mode (teacher's password `kit.TEACHER_PASSWORD`) with two tr
 classroom tests and the test of two learners training at once need no server of their own; a test that needs
 the server to start otherwise gets one of its own (see `app_url`).
 
-Two pytest-xdist workers may each run some of the browser tests at the same time: each has its own server,
-Chromium, store and log (`kit.SERVER_LOG` names the worker), and nothing waits on a fixed time.
+The browser tests are one pytest-xdist group (tests/conftest.py: two at once were tried and undone), but
+nothing here assumes it: each worker that runs browser tests has its own server, Chromium, store and log
+(`kit.SERVER_LOG` names the worker), and nothing waits on a fixed time.
 """
 
 from __future__ import annotations

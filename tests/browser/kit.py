@@ -17,7 +17,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
-# The shared server's log: one per pytest-xdist worker (two workers may each run browser tests at once).
+# The shared server's log: one per pytest-xdist worker (each worker that runs browser tests has a server).
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 SERVER_LOG = ARTIFACTS / f"browser-streamlit{'-' + WORKER if WORKER else ''}.log"
 
