@@ -96,7 +96,11 @@ def test_build_data_train_refresh_results_in_a_real_browser(app_url, page):
         print(f"live chart: {first} then {second} per-batch points")
         shots.take(page, "train-during")
 
-        # Stop, with the app's own button (never the toolbar's "Stop", shown while a script runs).
+        # Stop, with the app's own button (never the toolbar's "Stop", shown while a script runs), once an epoch
+        # is done: a run stopped in its first epoch has no curve for Compare to draw below.
+        expect(page.get_by_text(re.compile(rf"^Training: epoch ([2-9]|\d\d+) of {EPOCHS}"))).to_be_visible(
+            timeout=RUN_MS
+        )
         button(page, "stop").click()
         expect(
             page.get_by_text(re.compile(r"^Stopped after \d+ epochs? in .* test accuracy \d+\.\d+ %$"))
